@@ -1,0 +1,80 @@
+// Package bulletin is IANT's threat bulletin: its fields, its enums, the
+// rules every bulletin obeys, and the resolution of its releasability to
+// recipient states.
+//
+//	b := bulletin.Bulletin{Title: "...", Precedence: bulletin.Flash, ...}
+//	if err := b.Validate(); err != nil { ... }   // *problem.Error naming the field
+//	recipients, err := bulletin.Recipients(b.Origin, b.Releasability)
+//
+// Bulletin is a plain value; nothing here does I/O. The package is a leaf:
+// it imports only region and problem.
+package bulletin
+
+import (
+	"time"
+
+	"github.com/oas-cicte/iant/pkg/region"
+)
+
+// Bulletin is one threat bulletin as the origin node issued it.
+type Bulletin struct {
+	ID            string        `json:"id"`     // ULID, set by the origin node
+	Origin        string        `json:"origin"` // ISO code of the issuing state
+	Author        string        `json:"author"` // SPIFFE ID of the focal point
+	CreatedAt     time.Time     `json:"created_at"`
+	ExpiresAt     time.Time     `json:"expires_at,omitzero"`
+	Precedence    Precedence    `json:"precedence"`
+	Category      Category      `json:"category"`
+	Grading       Grading       `json:"grading,omitzero"`
+	Language      Language      `json:"language"`
+	Marking       Marking       `json:"marking"`
+	Releasability Releasability `json:"releasability"`
+	Caveats       []Caveat      `json:"caveats,omitempty"`
+	Title         string        `json:"title"`
+	Body          string        `json:"body"`
+	Indicators    []Indicator   `json:"indicators,omitempty"`
+	Revises       string        `json:"revises,omitempty"`
+	Supersedes    string        `json:"supersedes,omitempty"`
+	Revoked       bool          `json:"revoked,omitempty"`
+	Recipients    []string      `json:"recipients,omitempty"` // resolved by the origin node
+}
+
+// Releasability is the audience a bulletin is released to: listed states,
+// whole regions, or every member state.
+type Releasability struct {
+	States  []string        `json:"states,omitempty"`
+	Regions []region.Region `json:"regions,omitempty"`
+	All     bool            `json:"all,omitempty"`
+}
+
+// Indicator is one structured observable (a person, a document, a flight...).
+type Indicator struct {
+	Type        IndicatorType     `json:"type"`
+	Value       string            `json:"value"`
+	Description string            `json:"description,omitempty"`
+	Attributes  map[string]string `json:"attributes,omitempty"`
+}
+
+// HasCaveat reports whether b carries caveat c.
+func (b *Bulletin) HasCaveat(c Caveat) bool {
+	for _, x := range b.Caveats {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// ReleasedTo reports whether state is among b's resolved recipients or is
+// its origin.
+func (b *Bulletin) ReleasedTo(state string) bool {
+	if b.Origin == state {
+		return true
+	}
+	for _, r := range b.Recipients {
+		if r == state {
+			return true
+		}
+	}
+	return false
+}
