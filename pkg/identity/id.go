@@ -16,12 +16,12 @@ type Role int
 
 // Roles of the SPIFFE ID scheme.
 const (
-	RoleUnspecified Role = iota
-	RoleNode             // a member state's node
-	RoleFocalPoint       // a national focal point (person)
-	RoleAnalyst          // an analyst (person)
-	RoleSecretariatNode  // the secretariat's node
-	RoleAuditor          // a secretariat auditor (person)
+	RoleUnspecified     Role = iota
+	RoleNode                 // a member state's node
+	RoleFocalPoint           // a national focal point (person)
+	RoleAnalyst              // an analyst (person)
+	RoleSecretariatNode      // the secretariat's node
+	RoleAuditor              // a secretariat auditor (person)
 )
 
 // segment is the path segment of each role.
@@ -153,7 +153,7 @@ func Parse(td spiffeid.TrustDomain, id spiffeid.ID) (Principal, error) {
 		default:
 			return Principal{}, fmt.Errorf("%w: unknown secretariat role %q", ErrScheme, segs[1])
 		}
-		return p, p.Validate()
+		return validated(p)
 	case len(segs) == 4 && segs[0] == "state":
 		p := Principal{State: segs[1], Name: segs[3]}
 		switch segs[2] {
@@ -166,9 +166,19 @@ func Parse(td spiffeid.TrustDomain, id spiffeid.ID) (Principal, error) {
 		default:
 			return Principal{}, fmt.Errorf("%w: unknown role %q", ErrScheme, segs[2])
 		}
-		return p, p.Validate()
+		return validated(p)
 	}
 	return Principal{}, fmt.Errorf("%w: path %q", ErrScheme, id.Path())
+}
+
+// validated returns p if it is well-formed and the zero Principal with the
+// error otherwise, so a caller ignoring the error never holds a half-parsed
+// identity.
+func validated(p Principal) (Principal, error) {
+	if err := p.Validate(); err != nil {
+		return Principal{}, err
+	}
+	return p, nil
 }
 
 // ParseString parses a SPIFFE ID string and then calls [Parse].
