@@ -1,0 +1,235 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/problem"
+)
+
+// recordCols are the columns scanRecord reads, on table alias b.
+const recordCols = `b.cursor, b.direction, b.received_at, b.acked_at, b.acked_by, b.content_hash, b.doc`
+
+// Put stores b, received or sent by this node at time at, and returns its
+// record with inserted true. Put does not validate b beyond what storage
+// needs (an ID, storable times); the caller runs b.Validate.
+//
+// Put is idempotent by bulletin ID: if a bulletin with b.ID is stored with
+// identical content (times compared as instants), Put returns that record,
+// unchanged, with inserted false; dir and at are then ignored. If the
+// stored content differs, Put returns a *problem.Error of kind Conflict
+// matching [ErrConflict], and the stored record stays as it was. Bad input
+// gives kind Invalid naming the field; after Close, [ErrClosed].
+//
+// Strings must be valid UTF-8 (b.Validate checks the free-text fields):
+// the stored JSON document replaces invalid bytes with U+FFFD.
+func (s *Store) Put(ctx context.Context, b bulletin.Bulletin, dir Direction, at time.Time) (rec Record, inserted bool, err error) {
+	rec, inserted, err = s.put(ctx, b, dir, at)
+	if err != nil {
+		return Record{}, false, fmt.Errorf("store: put bulletin %s: %w", b.ID, err)
+	}
+	return rec, inserted, nil
+}
+
+func (s *Store) put(ctx context.Context, b bulletin.Bulletin, dir Direction, at time.Time) (Record, bool, error) {
+	if err := checkPut(&b, dir, at); err != nil {
+		return Record{}, false, err
+	}
+	doc, sum, err := encode(b)
+	if err != nil {
+		return Record{}, false, err
+	}
+	leave, err := s.enter()
+	if err != nil {
+		return Record{}, false, err
+	}
+	defer leave()
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Record{}, false, fmt.Errorf("begin: %w", err)
+	}
+	defer rollback(tx)
+	old, oldSum, err := getRecord(ctx, tx, b.ID)
+	switch {
+	case err == nil && sameContent(old, oldSum, sum):
+		return old, false, nil
+	case err == nil:
+		return Record{}, false, conflict(b.ID)
+	case !errors.Is(err, ErrNotFound):
+		return Record{}, false, err
+	}
+	rec, err := insert(ctx, tx, &b, dir, at, doc, sum)
+	if err != nil {
+		return Record{}, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Record{}, false, fmt.Errorf("commit: %w", err)
+	}
+	return rec, true, nil
+}
+
+// rollback ends tx if it was not committed; after Commit it is a no-op
+// whose error means nothing.
+func rollback(tx *sql.Tx) { _ = tx.Rollback() }
+
+// sameContent compares a new bulletin's hash with a stored one. On a
+// mismatch it re-encodes the stored bulletin, so that a document written
+// before the bulletin type gained an (omitted when empty) field still
+// compares equal to the same bulletin encoded today.
+func sameContent(old Record, oldSum []byte, sum [sha256.Size]byte) bool {
+	if bytes.Equal(oldSum, sum[:]) {
+		return true
+	}
+	_, now, err := encode(old.Bulletin)
+	return err == nil && now == sum
+}
+
+func insert(ctx context.Context, tx *sql.Tx, b *bulletin.Bulletin, dir Direction, at time.Time, doc []byte, sum [sha256.Size]byte) (Record, error) {
+	var expires sql.NullInt64
+	if !b.ExpiresAt.IsZero() {
+		expires = sql.NullInt64{Int64: b.ExpiresAt.UnixNano(), Valid: true}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO bulletins (id, origin, origin_region, direction,
+		precedence, category, marking, created_at, expires_at, received_at, content_hash, doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		b.ID, b.Origin, int64(originRegion(b.Origin)), int64(dir), int64(b.Precedence), int64(b.Category),
+		int64(b.Marking), b.CreatedAt.UnixNano(), expires, at.UnixNano(), sum[:], doc)
+	if err != nil {
+		return Record{}, fmt.Errorf("insert: %w", err)
+	}
+	cursor, err := res.LastInsertId()
+	if err != nil {
+		return Record{}, fmt.Errorf("insert: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO bulletins_fts (rowid, title, body, indicators) VALUES (?, ?, ?, ?)`,
+		cursor, b.Title, b.Body, indicatorText(b.Indicators))
+	if err != nil {
+		return Record{}, fmt.Errorf("index text: %w", err)
+	}
+	stored, err := decode(doc) // exactly what Get will return
+	if err != nil {
+		return Record{}, err
+	}
+	return Record{Bulletin: stored, Cursor: uint64(cursor), Direction: dir, ReceivedAt: fromNanos(at.UnixNano())}, nil
+}
+
+// indicatorText is what full-text search sees of the indicators.
+func indicatorText(ins []bulletin.Indicator) string {
+	var sb strings.Builder
+	for _, in := range ins {
+		sb.WriteString(in.Value + "\n" + in.Description + "\n")
+	}
+	return sb.String()
+}
+
+// Get returns the record of the bulletin with the given ID: a
+// *problem.Error of kind NotFound matching [ErrNotFound] if there is none,
+// [ErrClosed] after Close.
+func (s *Store) Get(ctx context.Context, id string) (Record, error) {
+	leave, err := s.enter()
+	if err != nil {
+		return Record{}, fmt.Errorf("store: get bulletin %s: %w", id, err)
+	}
+	defer leave()
+	rec, _, err := getRecord(ctx, s.db, id)
+	if err != nil {
+		return Record{}, fmt.Errorf("store: get bulletin %s: %w", id, err)
+	}
+	return rec, nil
+}
+
+// rowQuerier is a *sql.DB or *sql.Tx.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// getRecord returns the record with id and its content hash, or notFound.
+func getRecord(ctx context.Context, q rowQuerier, id string) (Record, []byte, error) {
+	rec, sum, err := scanRecord(q.QueryRowContext(ctx, `SELECT `+recordCols+` FROM bulletins AS b WHERE b.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Record{}, nil, notFound(id)
+	}
+	return rec, sum, err
+}
+
+// scanRecord reads the columns recordCols names.
+func scanRecord(row interface{ Scan(...any) error }) (Record, []byte, error) {
+	var (
+		rec              Record
+		cursor, received int64
+		ackedAt          sql.NullInt64
+		ackedBy          sql.NullString
+		sum, doc         []byte
+	)
+	if err := row.Scan(&cursor, &rec.Direction, &received, &ackedAt, &ackedBy, &sum, &doc); err != nil {
+		return Record{}, nil, fmt.Errorf("read record: %w", err)
+	}
+	b, err := decode(doc)
+	if err != nil {
+		return Record{}, nil, fmt.Errorf("read record %d: %w", cursor, err)
+	}
+	rec.Bulletin, rec.Cursor, rec.ReceivedAt = b, uint64(cursor), fromNanos(received)
+	if ackedAt.Valid {
+		rec.AckedAt, rec.AckedBy = fromNanos(ackedAt.Int64), ackedBy.String
+	}
+	return rec, sum, nil
+}
+
+// Acknowledge records that the focal point with SPIFFE ID by acknowledged
+// the bulletin id at time at, and returns the updated record with first
+// true. It is idempotent: if the bulletin is already acknowledged, it
+// returns the record unchanged (keeping the first time and focal point) with
+// first false. The store does not check Direction; the caller decides who
+// may acknowledge what. Errors: [ErrNotFound] (kind NotFound), kind Invalid
+// for an empty by or unstorable at, [ErrClosed].
+func (s *Store) Acknowledge(ctx context.Context, id, by string, at time.Time) (rec Record, first bool, err error) {
+	rec, first, err = s.acknowledge(ctx, id, by, at)
+	if err != nil {
+		return Record{}, false, fmt.Errorf("store: acknowledge bulletin %s: %w", id, err)
+	}
+	return rec, first, nil
+}
+
+func (s *Store) acknowledge(ctx context.Context, id, by string, at time.Time) (Record, bool, error) {
+	if by == "" {
+		return Record{}, false, problem.Invalid("acknowledged_by", "acknowledging focal point is required")
+	}
+	if err := checkTime("acknowledge_time", at, true); err != nil {
+		return Record{}, false, err
+	}
+	leave, err := s.enter()
+	if err != nil {
+		return Record{}, false, err
+	}
+	defer leave()
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Record{}, false, fmt.Errorf("begin: %w", err)
+	}
+	defer rollback(tx)
+	rec, _, err := getRecord(ctx, tx, id)
+	if err != nil || !rec.AckedAt.IsZero() {
+		return rec, false, err
+	}
+	rec.AckedAt, rec.AckedBy = fromNanos(at.UnixNano()), by
+	_, err = tx.ExecContext(ctx, `UPDATE bulletins SET acked_at = ?, acked_by = ? WHERE cursor = ?`,
+		at.UnixNano(), by, int64(rec.Cursor))
+	if err != nil {
+		return Record{}, false, fmt.Errorf("update: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Record{}, false, fmt.Errorf("commit: %w", err)
+	}
+	return rec, true, nil
+}

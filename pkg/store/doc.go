@@ -1,0 +1,46 @@
+// Package store is a node's embedded database of the bulletins its state
+// sent and received: idempotent storage keyed by bulletin ID, filtered
+// lists, full-text search for analysts, acknowledgement receipts, and the
+// node-local cursor that subscriptions resume from (DESIGN.md, "Node
+// storage").
+//
+// The database is one SQLite file reached through the pure-Go driver
+// modernc.org/sqlite, in WAL mode with synchronous=FULL, so a Put that
+// returned has reached the disk. Losing the file loses nothing the backbone
+// still holds: a node can rebuild it from its inbox stream, and Put is
+// idempotent so replays are harmless.
+//
+//	st, err := store.Open(ctx, filepath.Join(dataDir, "node.db"))
+//	defer st.Close()
+//
+//	rec, inserted, err := st.Put(ctx, b, store.Received, time.Now())
+//	// replay of the same bulletin: (rec, false, nil)
+//	// same ID, other content:       errors.Is(err, store.ErrConflict)
+//
+//	f := store.Filter{Categories: []bulletin.Category{bulletin.CBRN}, AfterCursor: last}
+//	recs, err := st.List(ctx, f) // ascending cursor order: a subscription's backlog
+//	if f.Match(rec) { ... }      // the same filter, for a live push
+//
+//	hits, err := st.Search(ctx, "manpads panama", store.Filter{Descending: true})
+//	rec, first, err := st.Acknowledge(ctx, id, focalPointID, time.Now())
+//
+// A Record's Cursor is a strictly increasing insertion sequence of this node
+// (SQLite AUTOINCREMENT): it survives restarts and is never reused, so a
+// subscriber that remembers the last cursor it saw misses nothing. Cursors
+// mean nothing at another node.
+//
+// A stored bulletin never changes. Only its acknowledgement (first time and
+// focal point) is recorded later, once.
+//
+// # Concurrency
+//
+// A *Store is safe for concurrent use. Writes (Put, Acknowledge) are
+// serialized inside the Store, so the consume loop and gRPC handlers may
+// call them at the same time; reads run in parallel with each other and
+// with a write, and see only committed records. Cursors are assigned in
+// commit order: once Put returns a record, every later Put returns a larger
+// cursor, so a reader that lists after being told of a new record sees it.
+//
+// Close waits for calls in progress to finish; after it, every method
+// returns [ErrClosed].
+package store

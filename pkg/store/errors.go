@@ -1,0 +1,36 @@
+package store
+
+import (
+	"errors"
+
+	"github.com/oas-cicte/iant/pkg/problem"
+)
+
+// Sentinel errors, matched with errors.Is. Each is returned inside a
+// *problem.Error so that the kind reaches the person who asked.
+var (
+	// ErrNotFound means no bulletin with the given ID is stored
+	// (problem kind NotFound).
+	ErrNotFound = errors.New("bulletin not found")
+
+	// ErrConflict means a bulletin with the same ID but different content
+	// is already stored (problem kind Conflict). The stored record is left
+	// unchanged.
+	ErrConflict = errors.New("bulletin already stored with different content")
+
+	// ErrClosed means the Store has been closed (problem kind Unavailable).
+	ErrClosed = errors.New("store is closed")
+)
+
+func notFound(id string) error {
+	return &problem.Error{Kind: problem.KindNotFound, Msg: "bulletin " + id + " not found", Err: ErrNotFound}
+}
+
+func conflict(id string) error {
+	return &problem.Error{Kind: problem.KindConflict,
+		Msg: "bulletin " + id + " is already stored with different content", Err: ErrConflict}
+}
+
+func closed() error {
+	return &problem.Error{Kind: problem.KindUnavailable, Msg: "node store is closed", Err: ErrClosed}
+}

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/problem"
+	"github.com/oas-cicte/iant/pkg/region"
+)
+
+// Page sizes of List and Search.
+const (
+	DefaultLimit = 100  // used when Filter.Limit is 0
+	MaxLimit     = 1000 // larger limits are lowered to this
+)
+
+// Filter selects records. Fields combine with AND; the values listed in one
+// field combine with OR; an empty field or zero value does not restrict.
+type Filter struct {
+	Origins     []string        // origin state codes
+	Regions     []region.Region // regions of the origin state
+	Categories  []bulletin.Category
+	Precedences []bulletin.Precedence
+	Markings    []bulletin.Marking
+
+	// Since and Until bound Bulletin.CreatedAt: Since <= CreatedAt < Until.
+	// Zero leaves that side open.
+	Since, Until time.Time
+
+	// AfterCursor keeps only records with Cursor > AfterCursor: the resume
+	// point of a subscription or the next page of an ascending list.
+	AfterCursor uint64
+	// BeforeCursor, when not 0, keeps only records with Cursor <
+	// BeforeCursor: the next page of a descending list.
+	BeforeCursor uint64
+
+	// Limit caps the number of records returned by List and Search: 0 means
+	// DefaultLimit, more than MaxLimit means MaxLimit; negative is invalid.
+	// Match ignores it.
+	Limit int
+	// Descending returns newest (highest cursor) first; the default is
+	// ascending cursor order, as subscriptions need. Match ignores it.
+	Descending bool
+}
+
+// Match reports whether r passes f, with the same semantics as the query
+// List runs, so a live push and a later List agree. Limit and Descending do
+// not apply to a single record.
+func (f Filter) Match(r Record) bool {
+	b := &r.Bulletin
+	switch {
+	case len(f.Origins) > 0 && !slices.Contains(f.Origins, b.Origin),
+		len(f.Regions) > 0 && !slices.Contains(f.Regions, originRegion(b.Origin)),
+		len(f.Categories) > 0 && !slices.Contains(f.Categories, b.Category),
+		len(f.Precedences) > 0 && !slices.Contains(f.Precedences, b.Precedence),
+		len(f.Markings) > 0 && !slices.Contains(f.Markings, b.Marking),
+		!f.Since.IsZero() && b.CreatedAt.Before(f.Since),
+		!f.Until.IsZero() && !b.CreatedAt.Before(f.Until),
+		r.Cursor <= f.AfterCursor,
+		f.BeforeCursor != 0 && r.Cursor >= f.BeforeCursor:
+		return false
+	}
+	return true
+}
+
+// check refuses a filter the query cannot express exactly.
+func (f Filter) check() error {
+	if f.Limit < 0 {
+		return problem.Invalid("limit", "limit must not be negative")
+	}
+	if err := checkTime("since", f.Since, false); err != nil {
+		return err
+	}
+	return checkTime("until", f.Until, false)
+}
+
+func (f Filter) limit() int {
+	switch {
+	case f.Limit == 0:
+		return DefaultLimit
+	case f.Limit > MaxLimit:
+		return MaxLimit
+	}
+	return f.Limit
+}
+
+// where is a WHERE clause under construction; conditions are ANDed.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (q *where) add(cond string, args ...any) {
+	q.conds = append(q.conds, cond)
+	q.args = append(q.args, args...)
+}
+
+// in adds "col IN (?, ...)" for a non-empty vals.
+func in[T any](q *where, col string, vals []T) {
+	if len(vals) == 0 {
+		return
+	}
+	marks := strings.Repeat("?, ", len(vals))
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	q.add(col+" IN ("+marks[:len(marks)-2]+")", args...)
+}
+
+// clause renders the conditions of f on table alias t; cursors above the
+// int64 range that SQLite stores are clamped, which keeps Match's meaning.
+func (f Filter) clause(t string) where {
+	var q where
+	in(&q, t+".origin", f.Origins)
+	in(&q, t+".origin_region", f.Regions)
+	in(&q, t+".category", f.Categories)
+	in(&q, t+".precedence", f.Precedences)
+	in(&q, t+".marking", f.Markings)
+	if !f.Since.IsZero() {
+		q.add(t+".created_at >= ?", f.Since.UnixNano())
+	}
+	if !f.Until.IsZero() {
+		q.add(t+".created_at < ?", f.Until.UnixNano())
+	}
+	if f.AfterCursor > 0 {
+		q.add(t+".cursor > ?", int64(min(f.AfterCursor, math.MaxInt64)))
+	}
+	if f.BeforeCursor > 0 && f.BeforeCursor <= math.MaxInt64 {
+		q.add(t+".cursor < ?", int64(f.BeforeCursor))
+	}
+	return q
+}
+
+// tail renders " WHERE ... ORDER BY ... LIMIT n" for q and f.
+func (q where) tail(t string, f Filter) string {
+	var sb strings.Builder
+	if len(q.conds) > 0 {
+		sb.WriteString(" WHERE " + strings.Join(q.conds, " AND "))
+	}
+	sb.WriteString(" ORDER BY " + t + ".cursor")
+	if f.Descending {
+		sb.WriteString(" DESC")
+	}
+	sb.WriteString(" LIMIT " + strconv.Itoa(f.limit()))
+	return sb.String()
+}
