@@ -1,0 +1,159 @@
+package seal
+
+import (
+	"crypto/ed25519"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/oas-cicte/iant/pkg/region"
+)
+
+// MaxEntryLifetime bounds NotAfter-NotBefore of a [DirectoryEntry]. An
+// entry outlives the hourly SVID that signed it (its chain is verified at
+// NotBefore), so a leaked SVID key must not mint entries valid for ever.
+const MaxEntryLifetime = 400 * 24 * time.Hour
+
+// DirectoryEntry publishes a node's public keys. The node signs it with
+// its SVID ([SignEntry]) and puts it in the directory on the backbone;
+// other nodes accept it only through [VerifyEntry]. Version 1 entries carry
+// MLKEM768-X25519 and Ed25519 keys.
+type DirectoryEntry struct {
+	// Version is the entry format version, [Version1].
+	Version int
+	// NodeID is the SPIFFE ID of the node; it must sign the entry.
+	NodeID string
+	// State is the node's member state; NodeID must be its node.
+	State string
+	// KEMKeyID and KEMPublic are the node's HPKE key.
+	KEMKeyID  string
+	KEMPublic []byte
+	// SignKeyID and SignPublic are the node's Ed25519 signing key.
+	SignKeyID  string
+	SignPublic []byte
+	// NotBefore and NotAfter bound the entry's validity; both required.
+	// NotBefore must fall within the signing SVID's validity.
+	NotBefore, NotAfter time.Time
+	// Sequence orders entries of one node: the directory keeps the highest.
+	Sequence uint64
+}
+
+// Entry returns a version 1 directory entry publishing k's public keys for
+// node nodeID, valid from notBefore to notAfter.
+func (k *NodeKeys) Entry(nodeID string, notBefore, notAfter time.Time, seq uint64) DirectoryEntry {
+	p := k.Public()
+	return DirectoryEntry{
+		Version: Version1, NodeID: nodeID, State: p.State,
+		KEMKeyID: p.KEMKeyID, KEMPublic: p.KEMPublic,
+		SignKeyID: p.SignKeyID, SignPublic: p.SignPublic,
+		NotBefore: notBefore.Round(0).UTC(), NotAfter: notAfter.Round(0).UTC(),
+		Sequence: seq,
+	}
+}
+
+// PublicKeys returns the keys e publishes, ready for [Seal].
+func (e DirectoryEntry) PublicKeys() PublicKeys {
+	return PublicKeys{
+		State: e.State, KEMKeyID: e.KEMKeyID, KEMPublic: slices.Clone(e.KEMPublic),
+		SignKeyID: e.SignKeyID, SignPublic: slices.Clone(e.SignPublic),
+	}
+}
+
+// check validates e's format: fields, lengths, times.
+func (e *DirectoryEntry) check() error {
+	if e.Version != Version1 {
+		return fmt.Errorf("%w: directory entry version %d", ErrVersion, e.Version)
+	}
+	for _, f := range []struct {
+		field, s string
+		max      int
+	}{
+		{"node id", e.NodeID, maxSPIFFEID},
+		{"state", e.State, maxState},
+		{"kem key id", e.KEMKeyID, maxKeyID},
+		{"sign key id", e.SignKeyID, maxKeyID},
+	} {
+		if err := checkString(f.field, f.s, f.max); err != nil {
+			return err
+		}
+	}
+	switch {
+	case len(e.KEMPublic) == 0 || len(e.KEMPublic) > maxPublic:
+		return fmt.Errorf("%w: KEM public key of %d bytes", ErrMalformed, len(e.KEMPublic))
+	case len(e.SignPublic) == 0 || len(e.SignPublic) > maxPublic:
+		return fmt.Errorf("%w: signing public key of %d bytes", ErrMalformed, len(e.SignPublic))
+	case e.NotBefore.IsZero() || e.NotAfter.IsZero() || !e.NotAfter.After(e.NotBefore):
+		return fmt.Errorf("%w: validity must have NotBefore before NotAfter", ErrMalformed)
+	case e.NotAfter.Sub(e.NotBefore) > MaxEntryLifetime:
+		return fmt.Errorf("%w: validity longer than %s", ErrMalformed, MaxEntryLifetime)
+	}
+	if err := checkTime("not before", e.NotBefore); err != nil {
+		return err
+	}
+	return checkTime("not after", e.NotAfter)
+}
+
+// checkKeys validates e's keys: a member state, keys that parse, IDs that
+// match them.
+func (e *DirectoryEntry) checkKeys() error {
+	switch {
+	case !region.IsMember(e.State):
+		return fmt.Errorf("%w: %q is not a member state", ErrMalformed, e.State)
+	case len(e.SignPublic) != ed25519.PublicKeySize:
+		return fmt.Errorf("%w: Ed25519 key of %d bytes", ErrKey, len(e.SignPublic))
+	case KeyID(nodeSign, e.SignPublic) != e.SignKeyID:
+		return fmt.Errorf("%w: sign key ID does not match its key", ErrKey)
+	case KeyID(nodeKEM, e.KEMPublic) != e.KEMKeyID:
+		return fmt.Errorf("%w: KEM key ID does not match its key", ErrKey)
+	}
+	if _, err := kems[nodeKEM].NewPublicKey(e.KEMPublic); err != nil {
+		return fmt.Errorf("%w: KEM key: %v", ErrKey, err)
+	}
+	return nil
+}
+
+// appendEntry appends the canonical encoding of a checked entry:
+//
+//	u8 version, str node-id, str state, str kem-key-id, blob16 kem-public,
+//	str sign-key-id, blob16 sign-public, i64 not-before, i64 not-after,
+//	u64 sequence
+func appendEntry(b []byte, e *DirectoryEntry) []byte {
+	b = append(b, byte(e.Version))
+	b = appendString(b, e.NodeID)
+	b = appendString(b, e.State)
+	b = appendString(b, e.KEMKeyID)
+	b = appendBlob16(b, e.KEMPublic)
+	b = appendString(b, e.SignKeyID)
+	b = appendBlob16(b, e.SignPublic)
+	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(e.NotBefore)))
+	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(e.NotAfter)))
+	return binary.BigEndian.AppendUint64(b, e.Sequence)
+}
+
+// parseEntry decodes and checks canonical entry bytes.
+func parseEntry(b []byte) (DirectoryEntry, error) {
+	d := decoder{b: b}
+	v := d.u8("entry version")
+	if d.err == nil && v != Version1 {
+		return DirectoryEntry{}, fmt.Errorf("%w: directory entry version %d", ErrVersion, v)
+	}
+	e := DirectoryEntry{Version: int(v)}
+	e.NodeID = d.str("node id", maxSPIFFEID)
+	e.State = d.str("state", maxState)
+	e.KEMKeyID = d.str("kem key id", maxKeyID)
+	e.KEMPublic = d.blob("kem public key", 2, maxPublic)
+	e.SignKeyID = d.str("sign key id", maxKeyID)
+	e.SignPublic = d.blob("sign public key", 2, maxPublic)
+	e.NotBefore = wireTime(int64(d.u64("not before")))
+	e.NotAfter = wireTime(int64(d.u64("not after")))
+	e.Sequence = d.u64("sequence")
+	d.done()
+	if d.err != nil {
+		return DirectoryEntry{}, d.err
+	}
+	if err := e.check(); err != nil {
+		return DirectoryEntry{}, err
+	}
+	return e, nil
+}

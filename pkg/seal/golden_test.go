@@ -1,0 +1,122 @@
+package seal_test
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/cryptotest"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
+
+	"github.com/oas-cicte/iant/pkg/seal"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// Golden files of format version 1. They are never deleted: later versions
+// add a directory beside them, and this test keeps proving that version 1
+// bulletins, keys and entries still decode, verify and open.
+const goldenDir = "testdata/v1"
+
+var goldenBody = []byte(`{"title":"golden","body":"version 1 fixture"}`)
+
+func TestGoldenV1(t *testing.T) {
+	if *update {
+		writeGoldenV1(t)
+	}
+	mx, err := seal.ParsePrivate(readGolden(t, "keys-MX.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, err := seal.ParsePrivate(readGolden(t, "keys-BR.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := readGolden(t, "sealed.bin")
+	s, err := seal.Unmarshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.Marshal(); !bytes.Equal(again, b) {
+		t.Error("Marshal(Unmarshal(golden)) != golden")
+	}
+	lookup := func(origin, keyID string) (ed25519.PublicKey, error) {
+		if p := mx.Public(); origin == "MX" && keyID == p.SignKeyID {
+			return p.SignPublic, nil
+		}
+		return nil, errors.New("unknown key")
+	}
+	got, err := seal.Open(s, "BR", br, lookup, seal.Policy{}, s.CreatedAt)
+	if err != nil || !bytes.Equal(got, goldenBody) {
+		t.Errorf("Open(golden) = %q, %v, want %q", got, err, goldenBody)
+	}
+
+	ca, err := x509.ParseCertificate(readGolden(t, "bundle.der"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	td := mustTD(t, "iant.test")
+	at, err := time.Parse(time.RFC3339Nano, string(readGolden(t, "entry-time.txt")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := seal.VerifyEntry(readGolden(t, "entry-MX.bin"), x509bundle.FromX509Authorities(td, []*x509.Certificate{ca}), td, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.SignKeyID != mx.Public().SignKeyID || e.KEMKeyID != mx.Public().KEMKeyID {
+		t.Error("golden entry does not publish the golden MX keys")
+	}
+}
+
+func readGolden(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(goldenDir, name))
+	if err != nil {
+		tb.Fatalf("%v (run go test -run TestGoldenV1 -update)", err)
+	}
+	return b
+}
+
+func writeGoldenV1(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1) // stable keys and bulletin across updates
+	n := newNetwork(t)
+	mx, br := n.add(t, "MX"), n.add(t, "BR")
+	hdr := n.header("MX")
+	hdr.ExpiresAt = time.Time{}
+	s, err := seal.Seal(hdr, goldenBody, []seal.PublicKeys{br.Public()}, mx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	entry, err := seal.SignEntry(mx.Entry(n.nodeID("MX"), now, now.Add(seal.MaxEntryLifetime), 1), n.svid(t, "MX"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]func() ([]byte, error){
+		"keys-MX.bin":    mx.MarshalPrivate,
+		"keys-BR.bin":    br.MarshalPrivate,
+		"sealed.bin":     s.Marshal,
+		"entry-MX.bin":   func() ([]byte, error) { return entry, nil },
+		"entry-time.txt": func() ([]byte, error) { return []byte(now.Add(time.Minute).Format(time.RFC3339Nano)), nil },
+		"bundle.der":     func() ([]byte, error) { return n.ca.Bundle().X509Authorities()[0].Raw, nil },
+	}
+	if err := os.MkdirAll(goldenDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range files {
+		b, err := f()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(goldenDir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

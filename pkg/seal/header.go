@@ -1,0 +1,219 @@
+package seal
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"time"
+)
+
+// Version1 is the only version of the sealed format and header.
+const Version1 = 1
+
+// Domain-separation strings. Each hash, signature and HPKE info starts with
+// one, so a value made for one purpose is never valid for another.
+const (
+	domainKeyID     = "iant/key-id/v1\x00"
+	domainAAD       = "iant/content-aad/v1\x00"
+	domainWrap      = "iant/wrap/v1\x00"
+	domainSignature = "iant/sealed-signature/v1\x00"
+	domainKeyList   = "iant/wrapped-keys/v1\x00"
+	domainEntry     = "iant/directory-entry/v1\x00"
+)
+
+// Header is the clear part of a sealed bulletin: only what routing and
+// audit need, never the title or body.
+type Header struct {
+	// Version is the format version; [Seal] sets 0 to [Version1].
+	Version int
+	// Suite names the algorithms; [Seal] sets the zero Suite to [SuiteV1].
+	Suite Suite
+	// ID is the bulletin ID, unique per origin.
+	ID string
+	// Origin is the originating member state's code, e.g. "MX".
+	Origin string
+	// Signer is the SPIFFE ID of Origin's node, which signs the bulletin.
+	Signer string
+	// SignKeyID is the [KeyID] of the signer's Ed25519 key; [Seal] sets it.
+	SignKeyID string
+	// Precedence and Marking are the bulletin's precedence and marking as
+	// opaque numbers: this package only carries and authenticates them.
+	Precedence, Marking int32
+	// Recipients are the recipient states' codes, unique, in the order of
+	// [Sealed.Keys]; [Seal] fills it from its recipients.
+	Recipients []string
+	// CreatedAt is when the bulletin was sealed; required.
+	CreatedAt time.Time
+	// ExpiresAt, if not zero, is when [Open] starts refusing it with
+	// [ErrExpired]; it must be after CreatedAt.
+	ExpiresAt time.Time
+	// CiphertextHash is SHA-256 of [Sealed.Ciphertext]; [Seal] sets it.
+	CiphertextHash [32]byte
+}
+
+// check validates h's fields as the format requires; it knows nothing of
+// identities, keys or the region table.
+func (h *Header) check() error {
+	if h.Version != Version1 {
+		return fmt.Errorf("%w: header version %d", ErrVersion, h.Version)
+	}
+	strs := []struct {
+		field, s string
+		max      int
+	}{
+		{"suite KEM", h.Suite.KEM, maxAlgName},
+		{"suite KDF", h.Suite.KDF, maxAlgName},
+		{"suite AEAD", h.Suite.AEAD, maxAlgName},
+		{"suite signature", h.Suite.Sig, maxAlgName},
+		{"id", h.ID, maxID},
+		{"origin", h.Origin, maxState},
+		{"signer", h.Signer, maxSPIFFEID},
+		{"sign key id", h.SignKeyID, maxKeyID},
+	}
+	for _, f := range strs {
+		if err := checkString(f.field, f.s, f.max); err != nil {
+			return err
+		}
+	}
+	if err := checkRecipients(h.Recipients); err != nil {
+		return err
+	}
+	return checkTimes(h.CreatedAt, h.ExpiresAt)
+}
+
+func checkRecipients(rs []string) error {
+	if len(rs) == 0 || len(rs) > MaxRecipients {
+		return fmt.Errorf("%w: %d recipients, want 1 to %d", ErrMalformed, len(rs), MaxRecipients)
+	}
+	seen := make(map[string]bool, len(rs))
+	for _, r := range rs {
+		if err := checkString("recipient", r, maxState); err != nil {
+			return err
+		}
+		if seen[r] {
+			return fmt.Errorf("%w: duplicate recipient %q", ErrMalformed, r)
+		}
+		seen[r] = true
+	}
+	return nil
+}
+
+func checkTimes(created, expires time.Time) error {
+	if created.IsZero() {
+		return fmt.Errorf("%w: created time is required", ErrMalformed)
+	}
+	if err := checkTime("created time", created); err != nil {
+		return err
+	}
+	if err := checkTime("expiry time", expires); err != nil {
+		return err
+	}
+	if !expires.IsZero() && !expires.After(created) {
+		return fmt.Errorf("%w: expiry time not after created time", ErrMalformed)
+	}
+	return nil
+}
+
+// appendHeader appends the canonical encoding of a checked header:
+//
+//	u8 version
+//	str KEM, KDF, AEAD, Sig
+//	str id, origin, signer, sign-key-id
+//	i32 precedence, i32 marking
+//	u8 n, n × str recipient
+//	i64 created, i64 expires      (Unix ns; 0 = zero time)
+//	[32] ciphertext hash          (only if withHash)
+func appendHeader(b []byte, h *Header, withHash bool) []byte {
+	b = append(b, byte(h.Version))
+	for _, s := range []string{h.Suite.KEM, h.Suite.KDF, h.Suite.AEAD, h.Suite.Sig, h.ID, h.Origin, h.Signer, h.SignKeyID} {
+		b = appendString(b, s)
+	}
+	b = binary.BigEndian.AppendUint32(b, uint32(h.Precedence))
+	b = binary.BigEndian.AppendUint32(b, uint32(h.Marking))
+	b = append(b, byte(len(h.Recipients)))
+	for _, r := range h.Recipients {
+		b = appendString(b, r)
+	}
+	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(h.CreatedAt)))
+	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(h.ExpiresAt)))
+	if withHash {
+		b = append(b, h.CiphertextHash[:]...)
+	}
+	return b
+}
+
+// readHeader decodes what appendHeader wrote, after the version byte.
+func readHeader(d *decoder, version uint8) Header {
+	h := Header{Version: int(version)}
+	h.Suite.KEM = d.str("suite KEM", maxAlgName)
+	h.Suite.KDF = d.str("suite KDF", maxAlgName)
+	h.Suite.AEAD = d.str("suite AEAD", maxAlgName)
+	h.Suite.Sig = d.str("suite signature", maxAlgName)
+	h.ID = d.str("id", maxID)
+	h.Origin = d.str("origin", maxState)
+	h.Signer = d.str("signer", maxSPIFFEID)
+	h.SignKeyID = d.str("sign key id", maxKeyID)
+	h.Precedence = int32(d.u32("precedence"))
+	h.Marking = int32(d.u32("marking"))
+	n := int(d.u8("recipient count"))
+	if n > MaxRecipients {
+		d.fail("%d recipients, want at most %d", n, MaxRecipients)
+	}
+	for i := 0; i < n && d.err == nil; i++ {
+		h.Recipients = append(h.Recipients, d.str("recipient", maxState))
+	}
+	h.CreatedAt = wireTime(int64(d.u64("created time")))
+	h.ExpiresAt = wireTime(int64(d.u64("expiry time")))
+	copy(h.CiphertextHash[:], d.take(32, "ciphertext hash"))
+	return h
+}
+
+// contentAAD returns the AAD of the body: SHA-256 of the content-AAD
+// domain and the canonical header without its ciphertext hash (which
+// depends on the ciphertext).
+func contentAAD(h *Header) []byte {
+	sum := sha256.Sum256(appendHeader([]byte(domainAAD), h, false))
+	return sum[:]
+}
+
+// wrapInfo returns the HPKE info for the content key wrapped for
+// recipient under KEM key kemKeyID, binding it to this bulletin, this
+// recipient and this suite:
+//
+//	"iant/wrap/v1\x00" str KEM, KDF, AEAD, Sig, id, origin, recipient, kem-key-id
+func wrapInfo(h *Header, recipient, kemKeyID string) []byte {
+	b := []byte(domainWrap)
+	for _, s := range []string{h.Suite.KEM, h.Suite.KDF, h.Suite.AEAD, h.Suite.Sig, h.ID, h.Origin, recipient, kemKeyID} {
+		b = appendString(b, s)
+	}
+	return b
+}
+
+// signedMessage returns what the origin signs:
+//
+//	"iant/sealed-signature/v1\x00" ‖ SHA-256(header) ‖ SHA-256("iant/wrapped-keys/v1\x00" ‖ keys)
+//
+// where header is the canonical header with its ciphertext hash and keys
+// the canonical wrapped-key list.
+func signedMessage(h *Header, keys []WrappedKey) []byte {
+	hh := sha256.Sum256(appendHeader(make([]byte, 0, 512), h, true))
+	b := append([]byte(domainSignature), hh[:]...)
+	return append(b, keysDigest(keys)...)
+}
+
+// keysDigest returns SHA-256("iant/wrapped-keys/v1\x00" ‖ appendKeys(keys)),
+// streaming the keys into the hash rather than copying them.
+func keysDigest(keys []WrappedKey) []byte {
+	d := sha256.New()
+	d.Write([]byte(domainKeyList))
+	d.Write([]byte{byte(len(keys))})
+	var scratch []byte
+	for _, k := range keys {
+		scratch = appendString(scratch[:0], k.Recipient)
+		scratch = appendString(scratch, k.KEMKeyID)
+		scratch = binary.BigEndian.AppendUint16(scratch, uint16(len(k.Enc)))
+		d.Write(scratch)
+		d.Write(k.Enc)
+	}
+	return d.Sum(nil)
+}

@@ -1,0 +1,59 @@
+package seal
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestOpenErrDecrypt reaches the last check of Open, which an outsider
+// cannot: the origin itself signs a header whose AAD-bound fields no longer
+// match the ciphertext.
+func TestOpenErrDecrypt(t *testing.T) {
+	mx, err := GenerateNodeKeys("MX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, err := GenerateNodeKeys("BR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	hdr := Header{ID: "b1", Origin: "MX", Signer: "spiffe://iant.test/state/MX/node/main", CreatedAt: created}
+	s, err := Seal(hdr, []byte("body"), []PublicKeys{br.Public()}, mx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Marking++ // in the AAD, not in the HPKE info
+	s.Signature = ed25519.Sign(mx.sign, signedMessage(&s.Header, s.Keys))
+	lookup := func(string, string) (ed25519.PublicKey, error) { return mx.sign.Public().(ed25519.PublicKey), nil }
+	if _, err := Open(s, "BR", br, lookup, Policy{}, created); !errors.Is(err, ErrDecrypt) {
+		t.Errorf("Open = %v, want ErrDecrypt", err)
+	}
+	s.ID = "b2" // in the HPKE info too
+	s.Signature = ed25519.Sign(mx.sign, signedMessage(&s.Header, s.Keys))
+	if _, err := Open(s, "BR", br, lookup, Policy{}, created); !errors.Is(err, ErrUnwrap) {
+		t.Errorf("Open = %v, want ErrUnwrap", err)
+	}
+}
+
+func TestDecoderLimits(t *testing.T) {
+	d := decoder{b: []byte{0xff, 0xff, 1, 2, 3}}
+	if p := d.blob("x", 2, 10); p != nil || !errors.Is(d.err, ErrMalformed) {
+		t.Errorf("blob over limit = %v, %v, want nil, ErrMalformed", p, d.err)
+	}
+	if v := d.u8("y"); v != 0 {
+		t.Errorf("u8 after error = %d, want 0", v)
+	}
+}
+
+func TestKeysDigestMatchesEncoding(t *testing.T) {
+	keys := []WrappedKey{{"BR", "k1", []byte{1, 2, 3}}, {"US", "k2", []byte{4}}}
+	want := sha256.Sum256(appendKeys([]byte(domainKeyList), keys))
+	if got := keysDigest(keys); !bytes.Equal(got, want[:]) {
+		t.Errorf("keysDigest = %x, want %x", got, want)
+	}
+}

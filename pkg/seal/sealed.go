@@ -1,0 +1,135 @@
+package seal
+
+import "fmt"
+
+// sealedMagic starts every sealed bulletin.
+const sealedMagic = "IANTSEAL"
+
+// WrappedKey is the content key wrapped with HPKE for one recipient.
+type WrappedKey struct {
+	// Recipient is the recipient state, equal to the Header.Recipients
+	// entry at the same index.
+	Recipient string
+	// KEMKeyID is the [KeyID] of the recipient's KEM key used.
+	KEMKeyID string
+	// Enc is HPKE's encapsulated key followed by the sealed content key
+	// (1168 bytes with [SuiteV1]).
+	Enc []byte
+}
+
+// Sealed is a signed, end-to-end encrypted bulletin: a clear header, the
+// body encrypted once, the content key wrapped per recipient, and the
+// origin node's signature over header and wrapped keys.
+type Sealed struct {
+	Header
+	// Ciphertext is the body under the content key (AEAD, tag included).
+	Ciphertext []byte
+	// Keys holds one wrapped key per recipient, in Header.Recipients order.
+	Keys []WrappedKey
+	// Signature is the origin node's signature (see the package doc).
+	Signature []byte
+}
+
+// check validates s's structure: header fields, limits, one wrapped key
+// per recipient in order, a signature present.
+func (s *Sealed) check() error {
+	if err := s.Header.check(); err != nil {
+		return err
+	}
+	switch {
+	case len(s.Ciphertext) == 0 || len(s.Ciphertext) > MaxCiphertext:
+		return fmt.Errorf("%w: ciphertext of %d bytes, want 1 to %d", ErrMalformed, len(s.Ciphertext), MaxCiphertext)
+	case len(s.Keys) != len(s.Recipients):
+		return fmt.Errorf("%w: %d wrapped keys for %d recipients", ErrMalformed, len(s.Keys), len(s.Recipients))
+	case len(s.Signature) == 0 || len(s.Signature) > maxSig:
+		return fmt.Errorf("%w: signature of %d bytes", ErrMalformed, len(s.Signature))
+	}
+	for i, k := range s.Keys {
+		if k.Recipient != s.Recipients[i] {
+			return fmt.Errorf("%w: wrapped key %d is for %q, recipient %d is %q", ErrMalformed, i, k.Recipient, i, s.Recipients[i])
+		}
+		if err := checkString("kem key id", k.KEMKeyID, maxKeyID); err != nil {
+			return err
+		}
+		if len(k.Enc) == 0 || len(k.Enc) > maxEnc {
+			return fmt.Errorf("%w: wrapped key %d of %d bytes", ErrMalformed, i, len(k.Enc))
+		}
+	}
+	return nil
+}
+
+// appendKeys appends the canonical wrapped-key list:
+//
+//	u8 n, n × (str recipient, str kem-key-id, blob16 enc)
+func appendKeys(b []byte, keys []WrappedKey) []byte {
+	b = append(b, byte(len(keys)))
+	for _, k := range keys {
+		b = appendString(b, k.Recipient)
+		b = appendString(b, k.KEMKeyID)
+		b = appendBlob16(b, k.Enc)
+	}
+	return b
+}
+
+// Marshal encodes s in the canonical binary format (see the package doc).
+// It returns an error wrapping [ErrMalformed] or [ErrVersion] if s breaks
+// the format's rules, which [Unmarshal] would refuse.
+func (s *Sealed) Marshal() ([]byte, error) {
+	if err := s.check(); err != nil {
+		return nil, fmt.Errorf("seal: marshal: %w", err)
+	}
+	n := len(sealedMagic) + 512 + len(s.Ciphertext) + len(s.Keys)*1280 + len(s.Signature)
+	b := append(make([]byte, 0, n), sealedMagic...)
+	b = appendHeader(b, &s.Header, true)
+	b = appendBlob32(b, s.Ciphertext)
+	b = appendKeys(b, s.Keys)
+	b = appendBlob16(b, s.Signature)
+	return b, nil
+}
+
+// Unmarshal decodes a sealed bulletin written by [Sealed.Marshal]. It
+// accepts only canonical input: Marshal of the result equals b. It
+// checks structure only; [Open] authenticates. It returns an error
+// wrapping [ErrMalformed] (bad magic, lengths over the limits, trailing
+// bytes, duplicate recipients, keys not matching recipients) or
+// [ErrVersion]. The result does not alias b.
+func Unmarshal(b []byte) (*Sealed, error) {
+	s, err := unmarshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("seal: unmarshal: %w", err)
+	}
+	return s, nil
+}
+
+func unmarshal(b []byte) (*Sealed, error) {
+	d := decoder{b: b}
+	if string(d.take(len(sealedMagic), "magic")) != sealedMagic {
+		return nil, fmt.Errorf("%w: not a sealed bulletin", ErrMalformed)
+	}
+	v := d.u8("version")
+	if d.err == nil && v != Version1 {
+		return nil, fmt.Errorf("%w: sealed format version %d", ErrVersion, v)
+	}
+	s := &Sealed{Header: readHeader(&d, v)}
+	s.Ciphertext = d.blob("ciphertext", 4, MaxCiphertext)
+	n := int(d.u8("wrapped key count"))
+	if n > MaxRecipients {
+		d.fail("%d wrapped keys, want at most %d", n, MaxRecipients)
+	}
+	for i := 0; i < n && d.err == nil; i++ {
+		s.Keys = append(s.Keys, WrappedKey{
+			Recipient: d.str("wrapped key recipient", maxState),
+			KEMKeyID:  d.str("kem key id", maxKeyID),
+			Enc:       d.blob("wrapped key", 2, maxEnc),
+		})
+	}
+	s.Signature = d.blob("signature", 2, maxSig)
+	d.done()
+	if d.err != nil {
+		return nil, d.err
+	}
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}

@@ -1,0 +1,102 @@
+package seal_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/oas-cicte/iant/pkg/seal"
+)
+
+// TestTamper changes one field of a sealed bulletin at a time; each change
+// is refused with its own sentinel.
+func TestTamper(t *testing.T) {
+	n := newNetwork(t, "MX", "BR", "US")
+	orig := n.seal(t, "MX", body, "BR", "US")
+	flip := func(b []byte, i int) { b[i] ^= 0x01 }
+	tests := []struct {
+		name   string
+		mutate func(*seal.Sealed)
+		want   error
+	}{
+		{"id", func(s *seal.Sealed) { s.ID = "01JBULLETIN0002" }, seal.ErrSignature},
+		{"origin", func(s *seal.Sealed) { s.Origin = "BR" }, seal.ErrSigner},
+		{"other recipient", func(s *seal.Sealed) { s.Recipients[0], s.Keys[0].Recipient = "CA", "CA" }, seal.ErrSignature},
+		{"own recipient entry", func(s *seal.Sealed) { s.Recipients[1], s.Keys[1].Recipient = "CA", "CA" }, seal.ErrNotRecipient},
+		{"recipient without its key", func(s *seal.Sealed) { s.Recipients[0] = "CA" }, seal.ErrMalformed},
+		{"recipients reordered", func(s *seal.Sealed) {
+			s.Recipients[0], s.Recipients[1] = s.Recipients[1], s.Recipients[0]
+			s.Keys[0], s.Keys[1] = s.Keys[1], s.Keys[0]
+		}, seal.ErrSignature},
+		{"recipient dropped", func(s *seal.Sealed) { s.Recipients, s.Keys = s.Recipients[1:], s.Keys[1:] }, seal.ErrSignature},
+		{"marking", func(s *seal.Sealed) { s.Marking ^= 1 }, seal.ErrSignature},
+		{"precedence", func(s *seal.Sealed) { s.Precedence ^= 1 }, seal.ErrSignature},
+		{"created", func(s *seal.Sealed) { s.CreatedAt = s.CreatedAt.Add(time.Second) }, seal.ErrSignature},
+		{"expiry extended", func(s *seal.Sealed) { s.ExpiresAt = s.ExpiresAt.Add(time.Hour) }, seal.ErrSignature},
+		{"expiry removed", func(s *seal.Sealed) { s.ExpiresAt = time.Time{} }, seal.ErrSignature},
+		{"ciphertext", func(s *seal.Sealed) { flip(s.Ciphertext, len(s.Ciphertext)/2) }, seal.ErrCiphertextHash},
+		{"ciphertext truncated", func(s *seal.Sealed) { s.Ciphertext = s.Ciphertext[:len(s.Ciphertext)-1] }, seal.ErrCiphertextHash},
+		{"ciphertext hash", func(s *seal.Sealed) { flip(s.CiphertextHash[:], 0) }, seal.ErrSignature},
+		{"own wrapped key", func(s *seal.Sealed) { flip(s.Keys[1].Enc, 5) }, seal.ErrSignature},
+		{"other wrapped key", func(s *seal.Sealed) { flip(s.Keys[0].Enc, 1167) }, seal.ErrSignature},
+		{"own KEM key id", func(s *seal.Sealed) { s.Keys[1].KEMKeyID = "00" + s.Keys[1].KEMKeyID[2:] }, seal.ErrSignature},
+		{"signature", func(s *seal.Sealed) { flip(s.Signature, 10) }, seal.ErrSignature},
+		{"signature truncated", func(s *seal.Sealed) { s.Signature = s.Signature[:63] }, seal.ErrSignature},
+		{"sign key id", func(s *seal.Sealed) { s.SignKeyID = "00" + s.SignKeyID[2:] }, seal.ErrSigner},
+		{"suite", func(s *seal.Sealed) { s.Suite.KDF = "HKDF-SHA384" }, seal.ErrSuite},
+		{"version", func(s *seal.Sealed) { s.Version = 2 }, seal.ErrVersion},
+		{"no signature", func(s *seal.Sealed) { s.Signature = nil }, seal.ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := clone(t, orig)
+			tt.mutate(s)
+			if _, err := n.open(s, "US"); !errors.Is(err, tt.want) {
+				t.Errorf("Open = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	if _, err := n.open(orig, "US"); err != nil {
+		t.Fatalf("Open(original) = %v after tampering with copies", err)
+	}
+}
+
+// TestEveryByteFlipRejected flips one bit of each byte of a marshaled
+// bulletin in turn: none of the results opens.
+func TestEveryByteFlipRejected(t *testing.T) {
+	n := newNetwork(t, "MX", "BR")
+	b, err := n.seal(t, "MX", body, "BR").Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for i := range b {
+		m := append([]byte(nil), b...)
+		m[i] ^= 1 << (i % 8)
+		s, err := seal.Unmarshal(m)
+		if err == nil {
+			_, err = n.open(s, "BR")
+		}
+		if err == nil {
+			t.Fatalf("flipping bit %d of byte %d still opens", i%8, i)
+		}
+		counts[sentinel(err)]++
+	}
+	t.Logf("%d bytes, refusals: %v", len(b), counts)
+}
+
+var sentinels = []error{
+	seal.ErrSuite, seal.ErrVersion, seal.ErrMalformed, seal.ErrTooLarge, seal.ErrKey,
+	seal.ErrSigner, seal.ErrNotRecipient, seal.ErrSignature, seal.ErrExpired,
+	seal.ErrUnknownKey, seal.ErrUnwrap, seal.ErrCiphertextHash, seal.ErrDecrypt,
+}
+
+// sentinel names the sentinel err wraps.
+func sentinel(err error) string {
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	return "other: " + err.Error()
+}
