@@ -1,0 +1,125 @@
+package policy
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	cedar "github.com/cedar-policy/cedar-go"
+
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/identity"
+)
+
+// Engine decides requests against the current network [Set], which
+// [Engine.Reload] swaps atomically. An Engine is safe for concurrent use.
+type Engine struct {
+	set atomic.Pointer[Set]
+}
+
+// NewEngine returns an engine deciding with s. It panics if s is nil.
+func NewEngine(s *Set) *Engine {
+	if s == nil {
+		panic("policy: NewEngine with a nil Set")
+	}
+	e := &Engine{}
+	e.set.Store(s)
+	return e
+}
+
+// Set returns the set the engine decides with now.
+func (e *Engine) Set() *Set { return e.set.Load() }
+
+// Reload loads dir as [Load] does and, if it parses and validates, makes
+// it the engine's set; decisions already running finish with the old set.
+// On error the old set stays in force and the error says why.
+func (e *Engine) Reload(dir string) error {
+	s, err := Load(dir)
+	if err != nil {
+		return fmt.Errorf("%w (the previous set stays in force)", err)
+	}
+	e.set.Store(s)
+	return nil
+}
+
+// Post decides whether p may issue b: b.Origin must already be set. The
+// bulletin's own conditions take part (a bulletin whose conditions refuse
+// its author is refused at post).
+func (e *Engine) Post(p identity.Principal, b *bulletin.Bulletin) Decision {
+	s := e.set.Load()
+	res := bulletinEntity(b, bulletin.Recipients(b.Origin, b.Releasability))
+	return s.decide(actPost, principalEntity(p, PersonAttrs{}), res, emptyContext, b.Conditions)
+}
+
+// Release decides whether b is released to the node of state.
+func (e *Engine) Release(b *bulletin.Bulletin, state string) Decision {
+	s := e.set.Load()
+	res := bulletinEntity(b, bulletin.Recipients(b.Origin, b.Releasability))
+	return s.decide(actRelease, nodeEntity(state, identity.RoleNode), res, emptyContext, b.Conditions)
+}
+
+// Recipients resolves b's releasability with [bulletin.Recipients] and
+// decides [Engine.Release] for each state: allowed lists the states that
+// get a copy (sorted), refused the others with the refusing decision, so
+// no state is dropped silently. refused is nil when every state is allowed.
+func (e *Engine) Recipients(b *bulletin.Bulletin) (allowed []string, refused map[string]Decision) {
+	s := e.set.Load()
+	states := bulletin.Recipients(b.Origin, b.Releasability)
+	res := bulletinEntity(b, states)
+	conds := s.conditions(b.Conditions)
+	for _, st := range states {
+		d := s.decideWith(actRelease, nodeEntity(st, identity.RoleNode), res, emptyContext, conds)
+		if d.Allowed {
+			allowed = append(allowed, st)
+			continue
+		}
+		if refused == nil {
+			refused = make(map[string]Decision)
+		}
+		refused[st] = d
+	}
+	return allowed, refused
+}
+
+// Read decides whether person p, with attrs from the node's attribute
+// table, may read the body of b at a node that holds it.
+func (e *Engine) Read(p identity.Principal, attrs PersonAttrs, b *bulletin.Bulletin) Decision {
+	s := e.set.Load()
+	res := bulletinEntity(b, bulletin.Recipients(b.Origin, b.Releasability))
+	return s.decide(actRead, principalEntity(p, attrs), res, emptyContext, b.Conditions)
+}
+
+// ReadBatch decides [Engine.Read] for each of bs with one set and one
+// principal, as a node filtering a list does; the result is in bs order.
+func (e *Engine) ReadBatch(p identity.Principal, attrs PersonAttrs, bs []*bulletin.Bulletin) []Decision {
+	s := e.set.Load()
+	who := principalEntity(p, attrs)
+	out := make([]Decision, len(bs))
+	for i, b := range bs {
+		res := bulletinEntity(b, bulletin.Recipients(b.Origin, b.Releasability))
+		out[i] = s.decide(actRead, who, res, emptyContext, b.Conditions)
+	}
+	return out
+}
+
+// Forward decides whether p may share b onward with the member state
+// target; originatorConsent says whether the origin state consented.
+func (e *Engine) Forward(p identity.Principal, b *bulletin.Bulletin, target string, originatorConsent bool) Decision {
+	s := e.set.Load()
+	res := bulletinEntity(b, bulletin.Recipients(b.Origin, b.Releasability))
+	return s.decide(actForward, principalEntity(p, PersonAttrs{}), res, forwardContext(target, originatorConsent), b.Conditions)
+}
+
+// decide runs one request with the bulletin's conditions text.
+func (s *Set) decide(a action, principal, res cedar.Entity, ctx cedar.Record, conditions string) Decision {
+	return s.decideWith(a, principal, res, ctx, s.conditions(conditions))
+}
+
+// decideWith runs one request with compiled conditions.
+func (s *Set) decideWith(a action, principal, res cedar.Entity, ctx cedar.Record, c *compiled) Decision {
+	if c.err != nil {
+		return Decision{PolicyIDs: []string{ConditionsInvalid},
+			Reason: "the bulletin's conditions are not valid under the network policy, so it is refused to everyone"}
+	}
+	req := cedar.Request{Principal: principal.UID, Action: actionUIDs[a], Resource: res.UID, Context: ctx}
+	return authorize(s.byAction[a], c.rules, &pair{principal: principal, resource: res}, req)
+}
