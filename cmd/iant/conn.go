@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"os"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
+
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/client"
+	"github.com/oas-cicte/iant/pkg/identity"
+)
+
+// dial opens the connection named by --context or $IANT_CONTEXT.
+func (g *globals) dial(ctx context.Context) (*grpc.ClientConn, identity.Principal, error) {
+	path := g.contextFile
+	if path == "" {
+		path = os.Getenv("IANT_CONTEXT")
+	}
+	if path == "" {
+		return nil, identity.Principal{}, usagef("no context: pass --context FILE or set IANT_CONTEXT (iant demo writes them into DIR/contexts)")
+	}
+	c, err := client.LoadContext(path)
+	if err != nil {
+		return nil, identity.Principal{}, err
+	}
+	return client.Dial(ctx, c)
+}
+
+func (g *globals) checkOutput() error {
+	if g.output != "table" && g.output != "json" {
+		return usagef("unknown output format %q (want table or json)", g.output)
+	}
+	return nil
+}
+
+// detailOf renders the ErrorDetail of a status, naming the field or rule.
+func detailOf(st *status.Status) string {
+	for _, d := range st.Details() {
+		if e, ok := d.(*iantv1.ErrorDetail); ok {
+			switch {
+			case e.GetField() != "":
+				return "field " + e.GetField()
+			case e.GetRule() != "":
+				return "rule " + e.GetRule()
+			}
+		}
+	}
+	return ""
+}
+
+func bulletinClient(conn *grpc.ClientConn) iantv1.BulletinServiceClient {
+	return iantv1.NewBulletinServiceClient(conn)
+}

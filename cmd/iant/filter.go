@@ -1,0 +1,89 @@
+package main
+
+import (
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/region"
+)
+
+// filterFlags are the bulletin filters shared by list and tail.
+type filterFlags struct {
+	origins, regions, categories, precedences, markings []string
+	since, until                                        string
+}
+
+func (f *filterFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringSliceVar(&f.origins, "origin", nil, "origin state codes")
+	fl.StringSliceVar(&f.regions, "region", nil, "origin regions (north-america, central-america, caribbean, south-america)")
+	fl.StringSliceVar(&f.categories, "category", nil, "categories, e.g. cbrn")
+	fl.StringSliceVar(&f.precedences, "precedence", nil, "precedences, e.g. flash,immediate")
+	fl.StringSliceVar(&f.markings, "marking", nil, "markings, e.g. amber,red")
+	fl.StringVar(&f.since, "since", "", "created at or after: RFC 3339 time or a duration ago such as 24h")
+	fl.StringVar(&f.until, "until", "", "created before: RFC 3339 time or a duration ago")
+}
+
+// toProto converts the flags, naming the first bad value.
+func (f *filterFlags) toProto(now time.Time) (*iantv1.BulletinFilter, error) {
+	p := &iantv1.BulletinFilter{}
+	for _, o := range f.origins {
+		p.Origins = append(p.Origins, strings.ToUpper(strings.TrimSpace(o)))
+	}
+	for _, s := range f.regions {
+		r, err := region.Parse(s)
+		if err != nil {
+			return nil, usagef("--region: %v", err)
+		}
+		p.Regions = append(p.Regions, iantv1.Region(r))
+	}
+	for _, s := range f.categories {
+		c, err := bulletin.ParseCategory(s)
+		if err != nil {
+			return nil, usagef("--category: %v", err)
+		}
+		p.Categories = append(p.Categories, iantv1.Category(c))
+	}
+	for _, s := range f.precedences {
+		c, err := bulletin.ParsePrecedence(s)
+		if err != nil {
+			return nil, usagef("--precedence: %v", err)
+		}
+		p.Precedences = append(p.Precedences, iantv1.Precedence(c))
+	}
+	for _, s := range f.markings {
+		c, err := bulletin.ParseMarking(s)
+		if err != nil {
+			return nil, usagef("--marking: %v", err)
+		}
+		p.Markings = append(p.Markings, iantv1.Marking(c))
+	}
+	var err error
+	if p.Since, err = pastTime("--since", f.since, now); err != nil {
+		return nil, err
+	}
+	if p.Until, err = pastTime("--until", f.until, now); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// pastTime reads an RFC 3339 time or a duration before now.
+func pastTime(flag, s string, now time.Time) (*timestamppb.Timestamp, error) {
+	if s == "" {
+		return nil, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return timestamppb.New(t), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return nil, usagef("%s %q: want an RFC 3339 time or a duration such as 24h", flag, s)
+	}
+	return timestamppb.New(now.Add(-d)), nil
+}

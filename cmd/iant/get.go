@@ -1,0 +1,34 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+)
+
+func newGetCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "get ID",
+		Short:   "Show one bulletin held by your node",
+		Example: "  iant get 01JD7Q8X2M4T3V9K6R5N0B1C2D",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := g.checkOutput(); err != nil {
+				return err
+			}
+			conn, _, err := g.dial(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			resp, err := bulletinClient(conn).GetBulletin(cmd.Context(), &iantv1.GetBulletinRequest{Id: args[0]})
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return printJSON(cmd.OutOrStdout(), resp.GetBulletin())
+			}
+			return printDetail(cmd.OutOrStdout(), resp.GetBulletin())
+		},
+	}
+}

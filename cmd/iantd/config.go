@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/node"
+)
+
+// config is the node's YAML configuration file.
+type config struct {
+	TrustDomain     string           `yaml:"trust_domain"`
+	Listen          string           `yaml:"listen"`
+	DataDir         string           `yaml:"data_dir"`
+	SVID            svidConfig       `yaml:"svid"`
+	Backbone        backboneConfig   `yaml:"backbone"`
+	ProvisionStates []string         `yaml:"provision_states"`
+	Directory       []directoryEntry `yaml:"directory"`
+	Log             logConfig        `yaml:"log"`
+}
+
+// svidConfig names the SVID source: files, or the SPIFFE Workload API.
+type svidConfig struct {
+	Cert        string `yaml:"cert"`
+	Key         string `yaml:"key"`
+	Bundle      string `yaml:"bundle"`
+	WorkloadAPI string `yaml:"workload_api"` // e.g. unix:///run/spire/agent.sock
+}
+
+type backboneConfig struct {
+	URLs     []string        `yaml:"urls"`
+	Embedded *embeddedConfig `yaml:"embedded"`
+}
+
+// embeddedConfig runs the NATS JetStream server inside this process.
+type embeddedConfig struct {
+	Host     string   `yaml:"host"`
+	Port     int      `yaml:"port"`
+	StoreDir string   `yaml:"store_dir"`
+	Nodes    []string `yaml:"nodes"` // SPIFFE IDs of every node allowed to connect
+}
+
+type directoryEntry struct {
+	ID      string `yaml:"id"`
+	Address string `yaml:"address"`
+}
+
+type logConfig struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+func loadConfig(path string) (config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return config{}, fmt.Errorf("config: %w", err)
+	}
+	var c config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	base := filepath.Dir(path)
+	for _, p := range []*string{&c.DataDir, &c.SVID.Cert, &c.SVID.Key, &c.SVID.Bundle} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(base, *p)
+		}
+	}
+	if c.Backbone.Embedded != nil && c.Backbone.Embedded.StoreDir != "" && !filepath.IsAbs(c.Backbone.Embedded.StoreDir) {
+		c.Backbone.Embedded.StoreDir = filepath.Join(base, c.Backbone.Embedded.StoreDir)
+	}
+	if err := c.validate(); err != nil {
+		return config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+func (c config) validate() error {
+	switch {
+	case c.TrustDomain == "":
+		return errors.New("trust_domain is required")
+	case c.DataDir == "":
+		return errors.New("data_dir is required")
+	case c.SVID.WorkloadAPI == "" && (c.SVID.Cert == "" || c.SVID.Key == "" || c.SVID.Bundle == ""):
+		return errors.New("svid: give cert, key and bundle files, or workload_api")
+	case c.SVID.WorkloadAPI != "" && c.SVID.Cert != "":
+		return errors.New("svid: give either files or workload_api, not both")
+	case len(c.Backbone.URLs) == 0 && c.Backbone.Embedded == nil:
+		return errors.New("backbone: give urls, or embedded")
+	case c.Backbone.Embedded != nil && c.Backbone.Embedded.StoreDir == "":
+		return errors.New("backbone.embedded.store_dir is required")
+	}
+	if _, err := spiffeid.TrustDomainFromString(c.TrustDomain); err != nil {
+		return fmt.Errorf("trust_domain: %w", err)
+	}
+	return nil
+}
+
+// daemon is what iantd runs: optionally the embedded backbone, and a node.
+type daemon struct {
+	node     *node.Node
+	backbone *backbone.Server
+	closers  []func() error
+}
+
+func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
+	td := spiffeid.RequireTrustDomainFromString(c.TrustDomain)
+	d := &daemon{}
+	svid, bundle, closeSrc, err := sources(ctx, c.SVID, td)
+	if err != nil {
+		return nil, err
+	}
+	d.closers = append(d.closers, closeSrc)
+	urls := c.Backbone.URLs
+	if e := c.Backbone.Embedded; e != nil {
+		var ids []spiffeid.ID
+		for _, s := range e.Nodes {
+			id, err := spiffeid.FromString(s)
+			if err != nil {
+				d.close()
+				return nil, fmt.Errorf("config: backbone.embedded.nodes: %q: %w", s, err)
+			}
+			ids = append(ids, id)
+		}
+		d.backbone, err = backbone.StartServer(ctx, backbone.ServerConfig{
+			Host: e.Host, Port: e.Port, StoreDir: e.StoreDir, TrustDomain: td,
+			SVID: svid, Bundle: bundle, Nodes: ids, Logger: log.With("component", "backbone"),
+		})
+		if err != nil {
+			d.close()
+			return nil, err
+		}
+		urls = append([]string{d.backbone.ClientURL()}, urls...)
+	}
+	var dir []node.DirectoryEntry
+	for _, e := range c.Directory {
+		id, err := spiffeid.FromString(e.ID)
+		if err != nil {
+			d.close()
+			return nil, fmt.Errorf("config: directory: %q: %w", e.ID, err)
+		}
+		dir = append(dir, node.DirectoryEntry{ID: id, Address: e.Address})
+	}
+	d.node, err = node.Start(ctx, node.Config{
+		TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
+		BackboneURLs: urls, ProvisionStates: c.ProvisionStates, Directory: dir, Logger: log,
+	})
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// sources opens the SVID source the config names.
+func sources(ctx context.Context, s svidConfig, td spiffeid.TrustDomain) (x509svid.Source, x509bundle.Source, func() error, error) {
+	if s.WorkloadAPI != "" {
+		src, err := identity.WorkloadAPI(ctx, s.WorkloadAPI)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return src, src, src.Close, nil
+	}
+	src, err := identity.LoadFiles(td, s.Cert, s.Key, s.Bundle)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return src, src, func() error { return nil }, nil
+}
+
+func (d *daemon) close() error {
+	var errs []error
+	if d.node != nil {
+		errs = append(errs, d.node.Close())
+	}
+	if d.backbone != nil {
+		errs = append(errs, d.backbone.Close())
+	}
+	for _, c := range d.closers {
+		errs = append(errs, c())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,72 @@
+// Command iantd runs one IANT node — a member state's or the
+// secretariat's — from a YAML configuration file. The secretariat's node
+// can also run the embedded NATS JetStream backbone in the same process.
+//
+//	iantd -config /etc/iant/mx.yaml
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "iantd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := flag.NewFlagSet("iantd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "node configuration file (YAML); see deploy/iantd/")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *configPath == "" {
+		return errors.New("-config is required")
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	logger, err := cfg.Log.logger(stderr)
+	if err != nil {
+		return err
+	}
+	d, err := start(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	logger.Info("signal received, shutting down")
+	return d.close()
+}
+
+func (l logConfig) logger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if l.Level != "" {
+		if err := lvl.UnmarshalText([]byte(l.Level)); err != nil {
+			return nil, fmt.Errorf("config: log.level: %w", err)
+		}
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch l.Format {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("config: log.format %q: want text or json", l.Format)
+}

@@ -1,0 +1,139 @@
+// Package client is how a person reaches their node: a context file naming
+// the node and the person's SVID, and a dialer that opens an mTLS gRPC
+// connection which accepts only that node's SPIFFE ID.
+//
+//	c, err := client.LoadContext("mx-focal-point-focal.yaml")
+//	conn, err := client.Dial(ctx, c)
+//	defer conn.Close()
+//	bulletins := iantv1.NewBulletinServiceClient(conn)
+package client
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"go.yaml.in/yaml/v3"
+	"google.golang.org/grpc"
+
+	"github.com/oas-cicte/iant/pkg/identity"
+)
+
+// Context says which node a person talks to and with which identity.
+// Relative paths are read relative to the context file's directory.
+type Context struct {
+	// Node is the node's gRPC address, host:port.
+	Node string `yaml:"node"`
+	// NodeID is the SPIFFE ID the node must present.
+	NodeID string `yaml:"node_id"`
+	// TrustDomain is the network's SPIFFE trust domain.
+	TrustDomain string `yaml:"trust_domain"`
+	// Cert, Key and Bundle are the person's SVID (PEM certificate, PKCS#8
+	// key) and the trust bundle.
+	Cert   string `yaml:"cert"`
+	Key    string `yaml:"key"`
+	Bundle string `yaml:"bundle"`
+
+	dir string
+}
+
+// LoadContext reads a context file (YAML).
+func LoadContext(path string) (Context, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Context{}, fmt.Errorf("client: read context: %w", err)
+	}
+	var c Context
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return Context{}, fmt.Errorf("client: context %s: %w", path, err)
+	}
+	c.dir = filepath.Dir(path)
+	if err := c.Validate(); err != nil {
+		return Context{}, fmt.Errorf("client: context %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Save writes the context file with mode 0600.
+func (c Context) Save(path string) error {
+	data, err := yaml.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("client: encode context: %w", err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("client: write context: %w", err)
+	}
+	return nil
+}
+
+// Validate names the first missing or malformed field.
+func (c Context) Validate() error {
+	switch {
+	case c.Node == "":
+		return errors.New("node is required")
+	case c.NodeID == "":
+		return errors.New("node_id is required")
+	case c.TrustDomain == "":
+		return errors.New("trust_domain is required")
+	case c.Cert == "" || c.Key == "" || c.Bundle == "":
+		return errors.New("cert, key and bundle are required")
+	}
+	if _, _, err := net.SplitHostPort(c.Node); err != nil {
+		return fmt.Errorf("node %q: %w", c.Node, err)
+	}
+	td, err := spiffeid.TrustDomainFromString(c.TrustDomain)
+	if err != nil {
+		return fmt.Errorf("trust_domain: %w", err)
+	}
+	id, err := spiffeid.FromString(c.NodeID)
+	if err != nil {
+		return fmt.Errorf("node_id: %w", err)
+	}
+	if !id.MemberOf(td) {
+		return fmt.Errorf("node_id %s is not in trust domain %s", id, td)
+	}
+	return nil
+}
+
+func (c Context) path(p string) string {
+	if filepath.IsAbs(p) || c.dir == "" {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+// Dial opens an mTLS gRPC connection to the context's node, presenting the
+// person's SVID and accepting only the node's SPIFFE ID. It also returns
+// the person's own identity.
+func Dial(ctx context.Context, c Context, opts ...grpc.DialOption) (*grpc.ClientConn, identity.Principal, error) {
+	if err := c.Validate(); err != nil {
+		return nil, identity.Principal{}, fmt.Errorf("client: context: %w", err)
+	}
+	td := spiffeid.RequireTrustDomainFromString(c.TrustDomain)
+	src, err := identity.LoadFiles(td, c.path(c.Cert), c.path(c.Key), c.path(c.Bundle))
+	if err != nil {
+		return nil, identity.Principal{}, fmt.Errorf("client: %w", err)
+	}
+	svid, err := src.GetX509SVID()
+	if err != nil {
+		return nil, identity.Principal{}, fmt.Errorf("client: %w", err)
+	}
+	me, err := identity.Parse(td, svid.ID)
+	if err != nil {
+		return nil, identity.Principal{}, fmt.Errorf("client: own certificate: %w", err)
+	}
+	nodeID := spiffeid.RequireFromString(c.NodeID)
+	opts = append([]grpc.DialOption{grpc.WithTransportCredentials(identity.ClientCredentials(src, src, nodeID))}, opts...)
+	conn, err := grpc.NewClient("passthrough:///"+c.Node, opts...)
+	if err != nil {
+		return nil, identity.Principal{}, fmt.Errorf("client: dial %s: %w", c.Node, err)
+	}
+	return conn, me, nil
+}

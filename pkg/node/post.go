@@ -1,0 +1,136 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+
+	"github.com/oklog/ulid/v2"
+	"google.golang.org/protobuf/proto"
+
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/problem"
+	"github.com/oas-cicte/iant/pkg/store"
+)
+
+// post issues a bulletin drafted by a focal point: it completes the
+// node-set fields, publishes one copy per recipient state (each publish
+// acknowledgement is a commit point on the backbone) and stores it as sent.
+// The author is answered only after every recipient's copy is committed.
+func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, error) {
+	if n.self.Role != identity.RoleNode {
+		return store.Record{}, problem.Denied("post.node", "bulletins are posted at a member state's node")
+	}
+	author, err := requireRole(ctx, "post.role", "post bulletins (only focal points post)", identity.RoleFocalPoint)
+	if err != nil {
+		return store.Record{}, err
+	}
+	b, err := bulletinFromProto(draft)
+	if err != nil {
+		return store.Record{}, err
+	}
+	if err := checkNodeSetFields(&b, n.self.State); err != nil {
+		return store.Record{}, err
+	}
+	if err := b.ValidateDraft(); err != nil {
+		return store.Record{}, err
+	}
+	now := n.now().UTC()
+	if !b.ExpiresAt.IsZero() && !b.ExpiresAt.After(now) {
+		return store.Record{}, problem.Invalid("expire_time", "expire time %s is in the past", b.ExpiresAt.Format("2006-01-02T15:04:05Z07:00"))
+	}
+	b.ID = ulid.MustNew(ulid.Timestamp(now), rand.Reader).String()
+	b.Origin = n.self.State
+	b.Author = author.ID(n.cfg.TrustDomain).String()
+	b.CreatedAt = now
+	b.Recipients = bulletin.Recipients(b.Origin, b.Releasability)
+	if err := b.Validate(); err != nil {
+		return store.Record{}, err
+	}
+	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(bulletinToProto(&b))
+	if err != nil {
+		return store.Record{}, problem.Internal(fmt.Errorf("encode bulletin: %w", err))
+	}
+	for _, r := range b.Recipients {
+		if _, err := n.bb.PublishInbox(ctx, r, b.Origin, b.ID, data); err != nil {
+			n.log.Warn("release failed", "bulletin_id", b.ID, "recipient", r, "err", err)
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return store.Record{}, err
+			}
+			return store.Record{}, problem.Unavailable(err, "backbone unavailable: bulletin not released to %s; post again later", r)
+		}
+	}
+	rec, _, err := n.store.Put(ctx, b, store.Sent, now)
+	if err != nil {
+		return store.Record{}, problem.Internal(fmt.Errorf("store sent bulletin %s: %w", b.ID, err))
+	}
+	n.hub.notify()
+	n.log.Info("bulletin posted", "bulletin_id", b.ID, "precedence", b.Precedence.String(),
+		"marking", b.Marking.String(), "recipients", len(b.Recipients))
+	return rec, nil
+}
+
+// checkNodeSetFields refuses drafts that try to set what only the node sets.
+func checkNodeSetFields(b *bulletin.Bulletin, state string) error {
+	switch {
+	case b.ID != "":
+		return problem.Invalid("id", "id is set by the node; leave it empty")
+	case b.Origin != "" && b.Origin != state:
+		return problem.Denied("post.own_origin", "a focal point of %s may post only as %s, not as %q", state, state, b.Origin)
+	case b.Author != "":
+		return problem.Invalid("author", "author is taken from your certificate; leave it empty")
+	case !b.CreatedAt.IsZero():
+		return problem.Invalid("create_time", "create time is set by the node; leave it empty")
+	case len(b.Recipients) > 0:
+		return problem.Invalid("recipients", "recipients are resolved by the node from releasability; leave them empty")
+	case b.Revoked:
+		return problem.Invalid("revoked", "a new bulletin cannot be revoked")
+	}
+	return nil
+}
+
+// receive handles one copy from this node's inbox: it decodes, checks that
+// the copy is addressed to this state by the origin it names, and stores it.
+// Bad copies are rejected for good (never shown, never redelivered).
+func (n *Node) receive(ctx context.Context, m backbone.Msg) error {
+	var p iantv1.Bulletin
+	if err := proto.Unmarshal(m.Data, &p); err != nil {
+		return n.reject(m, "decode", err)
+	}
+	b, err := bulletinFromProto(&p)
+	if err != nil {
+		return n.reject(m, "decode", err)
+	}
+	if err := b.Validate(); err != nil {
+		return n.reject(m, "validate", err)
+	}
+	switch {
+	case m.Recipient != n.self.State:
+		return n.reject(m, "recipient", fmt.Errorf("copy addressed to %s", m.Recipient))
+	case b.ID != m.ID || b.Origin != m.Origin:
+		return n.reject(m, "subject", fmt.Errorf("subject names %s/%s, bulletin says %s/%s", m.Origin, m.ID, b.Origin, b.ID))
+	case !b.ReleasedTo(n.self.State):
+		return n.reject(m, "releasability", errors.New("bulletin not released to this state"))
+	}
+	_, inserted, err := n.store.Put(ctx, b, store.Received, n.now().UTC())
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return n.reject(m, "replay", err)
+	case err != nil:
+		return fmt.Errorf("store received bulletin %s: %w", b.ID, err)
+	}
+	if inserted {
+		n.hub.notify()
+		n.log.Info("bulletin received", "bulletin_id", b.ID, "origin", b.Origin)
+	}
+	return nil
+}
+
+func (n *Node) reject(m backbone.Msg, rule string, err error) error {
+	n.log.Warn("rejected inbox message", "subject", m.Subject, "origin", m.Origin, "bulletin_id", m.ID, "rule", "receive."+rule, "err", err)
+	return fmt.Errorf("%w: %s: %v", backbone.ErrReject, rule, err)
+}

@@ -1,0 +1,343 @@
+// Package testenv builds a whole IANT network in one process from a
+// declarative setup: a development PKI, the embedded backbone, the
+// secretariat node and one node per state, all on loopback. `iant demo`
+// and the end-to-end tests run the same code.
+//
+//	nw, err := testenv.Start(ctx, testenv.Options{Dir: dir, States: []string{"AR", "MX", "US"}})
+//	defer nw.Close()
+//	conn, me, err := client.Dial(ctx, nw.Context(testenv.FocalPoint("MX")))
+//
+// # Concurrency
+//
+// A Network's methods may be called from several goroutines; StopNode and
+// StartNode of one state must not race each other.
+package testenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/client"
+	"github.com/oas-cicte/iant/pkg/devpki"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/node"
+	"github.com/oas-cicte/iant/pkg/region"
+)
+
+// Options describe the network. Zero values mean the documented default.
+type Options struct {
+	// Dir holds the PKI (Dir/pki), the data (Dir/data) and the context
+	// files (Dir/contexts). Required. An existing Dir is reused: its PKI
+	// and data are kept.
+	Dir string
+	// TrustDomain defaults to "iant.test".
+	TrustDomain string
+	// States defaults to AR, BR, CA, JM, MX and US (every region).
+	States []string
+	// BasePort, when non-zero, fixes the ports: the backbone listens on
+	// BasePort, the secretariat node on BasePort+1 and the states' nodes on
+	// the ports after it, in the order of States. Zero picks free ports.
+	BasePort int
+	// Logger receives every component's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// DefaultStates is the demo's default network: two states of South
+// America and one of each other region, plus the United States.
+var DefaultStates = []string{"AR", "BR", "CA", "JM", "MX", "US"}
+
+// Network is a running network.
+type Network struct {
+	opts        Options
+	TD          spiffeid.TrustDomain
+	PKI         *devpki.Layout
+	Backbone    *backbone.Server
+	Secretariat *node.Node
+
+	mu    sync.Mutex
+	nodes map[string]*node.Node
+	addrs map[string]string
+}
+
+// FocalPoint, Analyst and Auditor name the demo people of the development
+// PKI.
+func FocalPoint(cc string) identity.Principal {
+	return identity.Principal{State: cc, Role: identity.RoleFocalPoint, Name: devpki.FocalPointName}
+}
+
+// Analyst names the development PKI's analyst of state cc.
+func Analyst(cc string) identity.Principal {
+	return identity.Principal{State: cc, Role: identity.RoleAnalyst, Name: devpki.AnalystName}
+}
+
+// Auditor names the development PKI's secretariat auditor.
+func Auditor() identity.Principal {
+	return identity.Principal{Role: identity.RoleAuditor, Name: devpki.AuditorName}
+}
+
+// NodePrincipal names the node of state cc ("" for the secretariat).
+func NodePrincipal(cc string) identity.Principal {
+	if cc == "" {
+		return identity.Principal{Role: identity.RoleSecretariatNode, Name: devpki.NodeName}
+	}
+	return identity.Principal{State: cc, Role: identity.RoleNode, Name: devpki.NodeName}
+}
+
+// Start builds the PKI if needed and starts the backbone and every node.
+func Start(ctx context.Context, opts Options) (*Network, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("testenv: Dir is required")
+	}
+	if opts.TrustDomain == "" {
+		opts.TrustDomain = "iant.test"
+	}
+	if len(opts.States) == 0 {
+		opts.States = DefaultStates
+	}
+	for _, s := range opts.States {
+		if !region.IsMember(s) {
+			return nil, fmt.Errorf("testenv: unknown state code %q", s)
+		}
+	}
+	td, err := spiffeid.TrustDomainFromString(opts.TrustDomain)
+	if err != nil {
+		return nil, fmt.Errorf("testenv: trust domain: %w", err)
+	}
+	nw := &Network{opts: opts, TD: td, nodes: map[string]*node.Node{}, addrs: map[string]string{}}
+	if nw.PKI, err = loadOrInitPKI(ctx, opts); err != nil {
+		return nil, err
+	}
+	if err := nw.start(ctx); err != nil {
+		nw.Close()
+		return nil, err
+	}
+	return nw, nil
+}
+
+func loadOrInitPKI(ctx context.Context, opts Options) (*devpki.Layout, error) {
+	dir := filepath.Join(opts.Dir, "pki")
+	if _, err := os.Stat(filepath.Join(dir, "pki.json")); err == nil {
+		l, err := devpki.Load(dir)
+		if err != nil {
+			return nil, fmt.Errorf("testenv: %w", err)
+		}
+		for _, s := range opts.States {
+			if _, ok := l.Find(NodePrincipal(s)); !ok {
+				return nil, fmt.Errorf("testenv: the PKI in %s has no node for %s; remove the directory or choose its states", dir, s)
+			}
+		}
+		return l, nil
+	}
+	l, err := devpki.Init(ctx, devpki.Options{Dir: dir, TrustDomain: opts.TrustDomain, States: opts.States})
+	if err != nil {
+		return nil, fmt.Errorf("testenv: %w", err)
+	}
+	return l, nil
+}
+
+func (nw *Network) port(i int) string {
+	if nw.opts.BasePort == 0 {
+		return "127.0.0.1:0"
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(nw.opts.BasePort+i))
+}
+
+func (nw *Network) source(p identity.Principal) (*identity.FileSource, error) {
+	e, ok := nw.PKI.Find(p)
+	if !ok {
+		return nil, fmt.Errorf("testenv: no SVID for %s in the PKI", p)
+	}
+	src, err := identity.LoadFiles(nw.TD, e.CertFile, e.KeyFile, nw.PKI.BundleFile)
+	if err != nil {
+		return nil, fmt.Errorf("testenv: %w", err)
+	}
+	return src, nil
+}
+
+func (nw *Network) start(ctx context.Context) error {
+	sec, err := nw.source(NodePrincipal(""))
+	if err != nil {
+		return err
+	}
+	ids := []spiffeid.ID{NodePrincipal("").ID(nw.TD)}
+	for _, s := range nw.opts.States {
+		ids = append(ids, NodePrincipal(s).ID(nw.TD))
+	}
+	port := 0
+	if nw.opts.BasePort != 0 {
+		port = nw.opts.BasePort
+	} else {
+		port = -1
+	}
+	nw.Backbone, err = backbone.StartServer(ctx, backbone.ServerConfig{
+		Port: port, StoreDir: filepath.Join(nw.opts.Dir, "data", "backbone"), TrustDomain: nw.TD,
+		SVID: sec, Bundle: sec, Nodes: ids, Logger: nw.logger("backbone"),
+	})
+	if err != nil {
+		return fmt.Errorf("testenv: %w", err)
+	}
+	nw.Secretariat, err = node.Start(ctx, node.Config{
+		TrustDomain: nw.TD, SVID: sec, Bundle: sec, ListenAddr: nw.port(1),
+		DataDir: filepath.Join(nw.opts.Dir, "data", "secretariat"), BackboneURLs: []string{nw.Backbone.ClientURL()},
+		ProvisionStates: nw.opts.States, Logger: nw.logger("secretariat"),
+	})
+	if err != nil {
+		return fmt.Errorf("testenv: secretariat: %w", err)
+	}
+	for i, s := range nw.opts.States {
+		nw.addrs[s] = nw.port(2 + i)
+		if err := nw.StartNode(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nw.writeContexts()
+}
+
+func (nw *Network) logger(component string) *slog.Logger {
+	if nw.opts.Logger == nil {
+		return nil
+	}
+	return nw.opts.Logger.With("component", component)
+}
+
+// directory lists every node of the network for the directory call.
+func (nw *Network) directory() []node.DirectoryEntry {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	out := []node.DirectoryEntry{{ID: NodePrincipal("").ID(nw.TD), Address: nw.Secretariat.Addr()}}
+	for _, s := range nw.opts.States {
+		out = append(out, node.DirectoryEntry{ID: NodePrincipal(s).ID(nw.TD), Address: nw.addrs[s]})
+	}
+	return out
+}
+
+// StartNode (re)starts the node of state cc on its previous address, with
+// its previous data.
+func (nw *Network) StartNode(ctx context.Context, cc string) error {
+	if !slices.Contains(nw.opts.States, cc) {
+		return fmt.Errorf("testenv: %s is not in this network", cc)
+	}
+	src, err := nw.source(NodePrincipal(cc))
+	if err != nil {
+		return err
+	}
+	n, err := node.Start(ctx, node.Config{
+		TrustDomain: nw.TD, SVID: src, Bundle: src, ListenAddr: nw.addrs[cc],
+		DataDir: filepath.Join(nw.opts.Dir, "data", strings.ToLower(cc)), BackboneURLs: []string{nw.Backbone.ClientURL()},
+		Directory: nw.directory(), Logger: nw.logger(strings.ToLower(cc)),
+	})
+	if err != nil {
+		return fmt.Errorf("testenv: node %s: %w", cc, err)
+	}
+	nw.mu.Lock()
+	nw.nodes[cc] = n
+	nw.addrs[cc] = n.Addr()
+	nw.mu.Unlock()
+	return nil
+}
+
+// StopNode stops the node of state cc; its data stays.
+func (nw *Network) StopNode(cc string) error {
+	nw.mu.Lock()
+	n := nw.nodes[cc]
+	delete(nw.nodes, cc)
+	nw.mu.Unlock()
+	if n == nil {
+		return fmt.Errorf("testenv: node %s is not running", cc)
+	}
+	return n.Close()
+}
+
+// Node returns the running node of state cc, or nil.
+func (nw *Network) Node(cc string) *node.Node {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	return nw.nodes[cc]
+}
+
+// States lists the network's states.
+func (nw *Network) States() []string { return slices.Clone(nw.opts.States) }
+
+// Context returns the client context of person p at their own node (the
+// secretariat node for secretariat people).
+func (nw *Network) Context(p identity.Principal) (client.Context, error) {
+	e, ok := nw.PKI.Find(p)
+	if !ok {
+		return client.Context{}, fmt.Errorf("testenv: no SVID for %s", p)
+	}
+	nodeP := NodePrincipal(p.State)
+	addr := ""
+	if p.Role.IsSecretariat() {
+		addr = nw.Secretariat.Addr()
+	} else {
+		nw.mu.Lock()
+		addr = nw.addrs[p.State]
+		nw.mu.Unlock()
+	}
+	return client.Context{
+		Node: addr, NodeID: nodeP.ID(nw.TD).String(), TrustDomain: nw.TD.Name(),
+		Cert: e.CertFile, Key: e.KeyFile, Bundle: nw.PKI.BundleFile,
+	}, nil
+}
+
+// ContextFiles lists the context files written, one per person.
+func (nw *Network) ContextFiles() ([]string, error) {
+	return filepath.Glob(filepath.Join(nw.opts.Dir, "contexts", "*.yaml"))
+}
+
+// writeContexts writes a context file for every person of the PKI into
+// Dir/contexts, named <cc>-<role>-<name>.yaml or
+// secretariat-<role>-<name>.yaml.
+func (nw *Network) writeContexts() error {
+	dir := filepath.Join(nw.opts.Dir, "contexts")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("testenv: %w", err)
+	}
+	for _, e := range nw.PKI.Entries {
+		if !e.Principal.Role.IsPerson() {
+			continue
+		}
+		if !e.Principal.Role.IsSecretariat() && !slices.Contains(nw.opts.States, e.Principal.State) {
+			continue
+		}
+		c, err := nw.Context(e.Principal)
+		if err != nil {
+			return err
+		}
+		if err := c.Save(filepath.Join(dir, e.Stem+".yaml")); err != nil {
+			return fmt.Errorf("testenv: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close stops every node, then the backbone.
+func (nw *Network) Close() error {
+	var errs []error
+	nw.mu.Lock()
+	nodes := nw.nodes
+	nw.nodes = map[string]*node.Node{}
+	nw.mu.Unlock()
+	for _, n := range nodes {
+		errs = append(errs, n.Close())
+	}
+	if nw.Secretariat != nil {
+		errs = append(errs, nw.Secretariat.Close())
+	}
+	if nw.Backbone != nil {
+		errs = append(errs, nw.Backbone.Close())
+	}
+	return errors.Join(errs...)
+}
