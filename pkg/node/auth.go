@@ -93,5 +93,13 @@ func requireRole(ctx context.Context, rule, action string, roles ...identity.Rol
 			return p, nil
 		}
 	}
-	return p, problem.Denied(rule, "a %s may not %s", p.Role, action)
+	return p, problem.Denied(rule, "%s may not %s", withArticle(p.Role.String()), action)
+}
+
+// withArticle prefixes a noun with "a" or "an".
+func withArticle(noun string) string {
+	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
 }

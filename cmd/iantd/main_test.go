@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/client"
+	"github.com/oas-cicte/iant/pkg/devpki"
+)
+
+func TestDeployConfigsLoad(t *testing.T) {
+	files, err := filepath.Glob("../../deploy/iantd/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no deploy configs: %v", err)
+	}
+	for _, f := range files {
+		if _, err := loadConfig(f); err != nil {
+			t.Errorf("loadConfig(%s) = %v", f, err)
+		}
+	}
+}
+
+func TestBadConfigsNameTheProblem(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"unknown field", "trust_domain: t\nlisten_addr: x\n", "field listen_addr not found"},
+		{"no trust domain", "data_dir: d\n", "trust_domain is required"},
+		{"no svid", "trust_domain: iant.test\ndata_dir: d\nbackbone: {urls: [tls://x:1]}\n", "svid: give cert, key and bundle"},
+		{"both svid sources", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c, workload_api: unix:///x}\nbackbone: {urls: [tls://x:1]}\n", "not both"},
+		{"no backbone", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\n", "backbone: give urls, or embedded"},
+		{"bad trust domain", "trust_domain: Bad Domain\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\n", "trust_domain:"},
+		{"not yaml", "{{{", "config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := loadConfig(path)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("loadConfig = %v, want error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestDaemonsFormANetwork runs three iantd daemons in-process (the
+// secretariat with the embedded backbone, MX and US) from config files and
+// sends a bulletin from MX to US.
+func TestDaemonsFormANetwork(t *testing.T) {
+	dir := t.TempDir()
+	pki, err := devpki.Init(t.Context(), devpki.Options{Dir: filepath.Join(dir, "pki"), TrustDomain: "iant.test", States: []string{"MX", "US"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svid := func(stem string) string {
+		return fmt.Sprintf("svid: {cert: %s, key: %s, bundle: %s}\n",
+			filepath.Join(pki.Dir, "svid", stem+".pem"), filepath.Join(pki.Dir, "svid", stem+".key"), pki.BundleFile)
+	}
+	write := func(name, body string) config {
+		path := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := loadConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sec := write("secretariat", "trust_domain: iant.test\ndata_dir: sec\nlisten: 127.0.0.1:0\n"+svid("secretariat-node-node")+
+		"backbone:\n  embedded:\n    port: -1\n    store_dir: bb\n    nodes: [spiffe://iant.test/secretariat/node/node, spiffe://iant.test/state/MX/node/node, spiffe://iant.test/state/US/node/node]\n"+
+		"provision_states: [MX, US]\n")
+	secD, err := start(t.Context(), sec, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer secD.close()
+	url := secD.backbone.ClientURL()
+	nodes := map[string]*daemon{}
+	for _, cc := range []string{"mx", "us"} {
+		c := write(cc, "trust_domain: iant.test\ndata_dir: "+cc+"\nlisten: 127.0.0.1:0\n"+svid(cc+"-node-node")+"backbone: {urls: ["+url+"]}\n")
+		d, err := start(t.Context(), c, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.close()
+		nodes[cc] = d
+	}
+	dialAs := func(cc, stem string) iantv1.BulletinServiceClient {
+		conn, _, err := client.Dial(t.Context(), client.Context{
+			Node: nodes[cc].node.Addr(), NodeID: "spiffe://iant.test/state/" + strings.ToUpper(cc) + "/node/node", TrustDomain: "iant.test",
+			Cert: filepath.Join(pki.Dir, "svid", stem+".pem"), Key: filepath.Join(pki.Dir, "svid", stem+".key"), Bundle: pki.BundleFile,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return iantv1.NewBulletinServiceClient(conn)
+	}
+	resp, err := dialAs("mx", "mx-focal-point-focal").PostBulletin(t.Context(), &iantv1.PostBulletinRequest{Bulletin: &iantv1.Bulletin{
+		Title: "daemon test", Body: "body", Precedence: iantv1.Precedence_PRECEDENCE_ROUTINE, Category: iantv1.Category_CATEGORY_OTHER,
+		Marking: iantv1.Marking_MARKING_GREEN, Language: iantv1.Language_LANGUAGE_ES, Releasability: &iantv1.Releasability{States: []string{"US"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	us := dialAs("us", "us-analyst-analyst")
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	for {
+		_, err := us.GetBulletin(ctx, &iantv1.GetBulletinRequest{Id: resp.GetBulletin().GetBulletin().GetId()})
+		if err == nil {
+			break
+		}
+		if status.Code(err) != codes.NotFound {
+			t.Fatalf("GetBulletin at US = %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
