@@ -36,7 +36,7 @@ func TestCLIPostGetListTailAck(t *testing.T) {
 	out, errLine := iant(t, t.Context(), "--context", fpMX, "post", "-o", "json",
 		"--title", "Suspected MANPADS shipment", "--body", "Container MSCU1234567 flagged.",
 		"--release", "us,caribbean", "--precedence", "FLASH", "--category", "arms-trafficking",
-		"--marking", "amber+strict", "--grading", "b2", "--caveat", "law-enforcement-only")
+		"--marking", "amber+strict", "--grading", "b2", "--caveat", "no-onward-sharing")
 	if errLine != "" {
 		t.Fatalf("post: %s", errLine)
 	}

@@ -22,7 +22,9 @@ import (
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/deploy/policies"
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/policy"
 	"github.com/oas-cicte/iant/pkg/region"
 	"github.com/oas-cicte/iant/pkg/store"
 )
@@ -50,6 +52,13 @@ type Config struct {
 	ProvisionStates []string
 	// Directory lists the network's nodes for the directory call.
 	Directory []DirectoryEntry
+	// Policy is the network policy engine deciding post, release, read and
+	// forward; nil runs the reviewed default set embedded from
+	// deploy/policies.
+	Policy *policy.Engine
+	// People holds attributes of this state's people that the policy reads
+	// (e.g. law enforcement), keyed by SPIFFE ID; absent people have none.
+	People map[string]policy.PersonAttrs
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -96,6 +105,7 @@ type Node struct {
 	grpc   *grpc.Server
 	health *health.Server
 	hub    *hub
+	policy *policy.Engine
 
 	// closing is closed by Close so that open subscriptions end and the
 	// gRPC server can stop gracefully.
@@ -131,6 +141,13 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.log = n.log.With("node", self.String())
 	if n.now == nil {
 		n.now = time.Now
+	}
+	if n.policy = cfg.Policy; n.policy == nil {
+		set, err := policy.Parse(policies.Network, policies.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("node: embedded policy set: %w", err)
+		}
+		n.policy = policy.NewEngine(set)
 	}
 	if err := n.open(ctx); err != nil {
 		n.release()

@@ -43,6 +43,9 @@ func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, 
 	if !b.ExpiresAt.IsZero() && !b.ExpiresAt.After(now) {
 		return store.Record{}, problem.Invalid("expire_time", "expire time %s is in the past", b.ExpiresAt.Format("2006-01-02T15:04:05Z07:00"))
 	}
+	if err := n.policy.CheckConditions(b.Conditions); err != nil {
+		return store.Record{}, err
+	}
 	b.ID = ulid.MustNew(ulid.Timestamp(now), rand.Reader).String()
 	b.Origin = n.self.State
 	b.Author = author.ID(n.cfg.TrustDomain).String()
@@ -51,6 +54,14 @@ func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, 
 	if err := b.Validate(); err != nil {
 		return store.Record{}, err
 	}
+	if err := n.policy.Post(author, &b).Err(); err != nil {
+		return store.Record{}, n.refused("post", author, b.ID, err)
+	}
+	allowed, refused := n.policy.Recipients(&b)
+	for state, d := range refused {
+		n.log.Info("release refused by policy", "bulletin_id", b.ID, "recipient", state, "rule", d.Rule())
+	}
+	b.Recipients = allowed
 	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(bulletinToProto(&b))
 	if err != nil {
 		return store.Record{}, problem.Internal(fmt.Errorf("encode bulletin: %w", err))
@@ -111,10 +122,18 @@ func (n *Node) receive(ctx context.Context, m backbone.Msg) error {
 	switch {
 	case m.Recipient != n.self.State:
 		return n.reject(m, "recipient", fmt.Errorf("copy addressed to %s", m.Recipient))
-	case b.ID != m.ID || b.Origin != m.Origin:
-		return n.reject(m, "subject", fmt.Errorf("subject names %s/%s, bulletin says %s/%s", m.Origin, m.ID, b.Origin, b.ID))
+	case b.ID != m.ID:
+		return n.reject(m, "subject", fmt.Errorf("subject names %s, bulletin says %s", m.ID, b.ID))
+	case m.Origin != b.Origin:
+		if err := n.checkForwarded(&b, m.Origin); err != nil {
+			return n.reject(m, "forward", err)
+		}
 	case !b.ReleasedTo(n.self.State):
 		return n.reject(m, "releasability", errors.New("bulletin not released to this state"))
+	default:
+		if err := n.policy.Release(&b, n.self.State).Err(); err != nil {
+			return n.reject(m, "release", err)
+		}
 	}
 	_, inserted, err := n.store.Put(ctx, b, store.Received, n.now().UTC())
 	switch {

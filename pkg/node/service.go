@@ -36,18 +36,23 @@ func (s *bulletinService) PostBulletin(ctx context.Context, req *iantv1.PostBull
 }
 
 func (s *bulletinService) GetBulletin(ctx context.Context, req *iantv1.GetBulletinRequest) (*iantv1.GetBulletinResponse, error) {
-	if _, err := s.n.requireReader(ctx, "read bulletins"); err != nil {
+	p, err := s.n.requireReader(ctx, "read bulletins")
+	if err != nil {
 		return nil, err
 	}
 	rec, err := s.n.lookup(ctx, req.GetId())
 	if err != nil {
 		return nil, err
 	}
+	if err := s.n.canRead(p, &rec.Bulletin); err != nil {
+		return nil, err
+	}
 	return &iantv1.GetBulletinResponse{Bulletin: recordToProto(rec)}, nil
 }
 
 func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBulletinsRequest) (*iantv1.ListBulletinsResponse, error) {
-	if _, err := s.n.requireReader(ctx, "list bulletins"); err != nil {
+	p, err := s.n.requireReader(ctx, "list bulletins")
+	if err != nil {
 		return nil, err
 	}
 	f, err := filterFromProto(req.GetFilter())
@@ -75,7 +80,9 @@ func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBul
 	}
 	resp := &iantv1.ListBulletinsResponse{}
 	for _, r := range recs {
-		resp.Bulletins = append(resp.Bulletins, recordToProto(r))
+		if s.n.canRead(p, &r.Bulletin) == nil {
+			resp.Bulletins = append(resp.Bulletins, recordToProto(r))
+		}
 	}
 	if len(recs) == f.Limit {
 		resp.NextPageToken = strconv.FormatUint(recs[len(recs)-1].Cursor, 10)
@@ -88,7 +95,8 @@ func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBul
 // goes away or the node stops.
 func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.BulletinService_SubscribeServer) error {
 	ctx := stream.Context()
-	if _, err := s.n.requireReader(ctx, "subscribe to bulletins"); err != nil {
+	p, err := s.n.requireReader(ctx, "subscribe to bulletins")
+	if err != nil {
 		return err
 	}
 	f, err := filterFromProto(req.GetFilter())
@@ -113,10 +121,13 @@ func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.
 			return problem.Internal(err)
 		}
 		for _, r := range recs {
+			f.AfterCursor = r.Cursor
+			if s.n.canRead(p, &r.Bulletin) != nil {
+				continue // refused and logged by canRead; never delivered
+			}
 			if err := stream.Send(&iantv1.SubscribeResponse{Bulletin: recordToProto(r)}); err != nil {
 				return err
 			}
-			f.AfterCursor = r.Cursor
 		}
 		if len(recs) == subscribeBatch {
 			continue

@@ -526,6 +526,236 @@ func (x *AcknowledgeBulletinResponse) GetBulletin() *StoredBulletin {
 	return nil
 }
 
+// ForwardBulletinRequest names the bulletin and the state to share it with.
+type ForwardBulletinRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Bulletin id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// ISO code of the member state to forward to.
+	TargetState   string `protobuf:"bytes,2,opt,name=target_state,json=targetState,proto3" json:"target_state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForwardBulletinRequest) Reset() {
+	*x = ForwardBulletinRequest{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForwardBulletinRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForwardBulletinRequest) ProtoMessage() {}
+
+func (x *ForwardBulletinRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForwardBulletinRequest.ProtoReflect.Descriptor instead.
+func (*ForwardBulletinRequest) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ForwardBulletinRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ForwardBulletinRequest) GetTargetState() string {
+	if x != nil {
+		return x.TargetState
+	}
+	return ""
+}
+
+// ForwardBulletinResponse confirms the forward.
+type ForwardBulletinResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bulletin as this node holds it.
+	Bulletin *StoredBulletin `protobuf:"bytes,1,opt,name=bulletin,proto3" json:"bulletin,omitempty"`
+	// The state it was forwarded to.
+	TargetState   string `protobuf:"bytes,2,opt,name=target_state,json=targetState,proto3" json:"target_state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForwardBulletinResponse) Reset() {
+	*x = ForwardBulletinResponse{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForwardBulletinResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForwardBulletinResponse) ProtoMessage() {}
+
+func (x *ForwardBulletinResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForwardBulletinResponse.ProtoReflect.Descriptor instead.
+func (*ForwardBulletinResponse) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ForwardBulletinResponse) GetBulletin() *StoredBulletin {
+	if x != nil {
+		return x.Bulletin
+	}
+	return nil
+}
+
+func (x *ForwardBulletinResponse) GetTargetState() string {
+	if x != nil {
+		return x.TargetState
+	}
+	return ""
+}
+
+// ExplainReadRequest names the bulletin and the person.
+type ExplainReadRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Bulletin id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// SPIFFE ID of the person of this state to explain for; empty means the
+	// caller.
+	SpiffeId      string `protobuf:"bytes,2,opt,name=spiffe_id,json=spiffeId,proto3" json:"spiffe_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainReadRequest) Reset() {
+	*x = ExplainReadRequest{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainReadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainReadRequest) ProtoMessage() {}
+
+func (x *ExplainReadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainReadRequest.ProtoReflect.Descriptor instead.
+func (*ExplainReadRequest) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ExplainReadRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ExplainReadRequest) GetSpiffeId() string {
+	if x != nil {
+		return x.SpiffeId
+	}
+	return ""
+}
+
+// ExplainReadResponse is the decision and its explanation.
+type ExplainReadResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether the person may read the bulletin.
+	Allowed bool `protobuf:"varint,1,opt,name=allowed,proto3" json:"allowed,omitempty"`
+	// Ids of the policies that decided.
+	PolicyIds []string `protobuf:"bytes,2,rep,name=policy_ids,json=policyIds,proto3" json:"policy_ids,omitempty"`
+	// Human-readable explanation, one step a line.
+	Explanation   string `protobuf:"bytes,3,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainReadResponse) Reset() {
+	*x = ExplainReadResponse{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainReadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainReadResponse) ProtoMessage() {}
+
+func (x *ExplainReadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainReadResponse.ProtoReflect.Descriptor instead.
+func (*ExplainReadResponse) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ExplainReadResponse) GetAllowed() bool {
+	if x != nil {
+		return x.Allowed
+	}
+	return false
+}
+
+func (x *ExplainReadResponse) GetPolicyIds() []string {
+	if x != nil {
+		return x.PolicyIds
+	}
+	return nil
+}
+
+func (x *ExplainReadResponse) GetExplanation() string {
+	if x != nil {
+		return x.Explanation
+	}
+	return ""
+}
+
 var File_iant_v1_bulletin_service_proto protoreflect.FileDescriptor
 
 const file_iant_v1_bulletin_service_proto_rawDesc = "" +
@@ -557,13 +787,29 @@ const file_iant_v1_bulletin_service_proto_rawDesc = "" +
 	"\x1aAcknowledgeBulletinRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"R\n" +
 	"\x1bAcknowledgeBulletinResponse\x123\n" +
-	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin2\xa0\x03\n" +
+	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\"K\n" +
+	"\x16ForwardBulletinRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
+	"\ftarget_state\x18\x02 \x01(\tR\vtargetState\"q\n" +
+	"\x17ForwardBulletinResponse\x123\n" +
+	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\x12!\n" +
+	"\ftarget_state\x18\x02 \x01(\tR\vtargetState\"A\n" +
+	"\x12ExplainReadRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
+	"\tspiffe_id\x18\x02 \x01(\tR\bspiffeId\"p\n" +
+	"\x13ExplainReadResponse\x12\x18\n" +
+	"\aallowed\x18\x01 \x01(\bR\aallowed\x12\x1d\n" +
+	"\n" +
+	"policy_ids\x18\x02 \x03(\tR\tpolicyIds\x12 \n" +
+	"\vexplanation\x18\x03 \x01(\tR\vexplanation2\xc0\x04\n" +
 	"\x0fBulletinService\x12K\n" +
 	"\fPostBulletin\x12\x1c.iant.v1.PostBulletinRequest\x1a\x1d.iant.v1.PostBulletinResponse\x12H\n" +
 	"\vGetBulletin\x12\x1b.iant.v1.GetBulletinRequest\x1a\x1c.iant.v1.GetBulletinResponse\x12N\n" +
 	"\rListBulletins\x12\x1d.iant.v1.ListBulletinsRequest\x1a\x1e.iant.v1.ListBulletinsResponse\x12D\n" +
 	"\tSubscribe\x12\x19.iant.v1.SubscribeRequest\x1a\x1a.iant.v1.SubscribeResponse0\x01\x12`\n" +
-	"\x13AcknowledgeBulletin\x12#.iant.v1.AcknowledgeBulletinRequest\x1a$.iant.v1.AcknowledgeBulletinResponseB.Z,github.com/oas-cicte/iant/api/iant/v1;iantv1b\x06proto3"
+	"\x13AcknowledgeBulletin\x12#.iant.v1.AcknowledgeBulletinRequest\x1a$.iant.v1.AcknowledgeBulletinResponse\x12T\n" +
+	"\x0fForwardBulletin\x12\x1f.iant.v1.ForwardBulletinRequest\x1a .iant.v1.ForwardBulletinResponse\x12H\n" +
+	"\vExplainRead\x12\x1b.iant.v1.ExplainReadRequest\x1a\x1c.iant.v1.ExplainReadResponseB.Z,github.com/oas-cicte/iant/api/iant/v1;iantv1b\x06proto3"
 
 var (
 	file_iant_v1_bulletin_service_proto_rawDescOnce sync.Once
@@ -577,7 +823,7 @@ func file_iant_v1_bulletin_service_proto_rawDescGZIP() []byte {
 	return file_iant_v1_bulletin_service_proto_rawDescData
 }
 
-var file_iant_v1_bulletin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_iant_v1_bulletin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_iant_v1_bulletin_service_proto_goTypes = []any{
 	(*PostBulletinRequest)(nil),         // 0: iant.v1.PostBulletinRequest
 	(*PostBulletinResponse)(nil),        // 1: iant.v1.PostBulletinResponse
@@ -589,34 +835,43 @@ var file_iant_v1_bulletin_service_proto_goTypes = []any{
 	(*SubscribeResponse)(nil),           // 7: iant.v1.SubscribeResponse
 	(*AcknowledgeBulletinRequest)(nil),  // 8: iant.v1.AcknowledgeBulletinRequest
 	(*AcknowledgeBulletinResponse)(nil), // 9: iant.v1.AcknowledgeBulletinResponse
-	(*Bulletin)(nil),                    // 10: iant.v1.Bulletin
-	(*StoredBulletin)(nil),              // 11: iant.v1.StoredBulletin
-	(*BulletinFilter)(nil),              // 12: iant.v1.BulletinFilter
+	(*ForwardBulletinRequest)(nil),      // 10: iant.v1.ForwardBulletinRequest
+	(*ForwardBulletinResponse)(nil),     // 11: iant.v1.ForwardBulletinResponse
+	(*ExplainReadRequest)(nil),          // 12: iant.v1.ExplainReadRequest
+	(*ExplainReadResponse)(nil),         // 13: iant.v1.ExplainReadResponse
+	(*Bulletin)(nil),                    // 14: iant.v1.Bulletin
+	(*StoredBulletin)(nil),              // 15: iant.v1.StoredBulletin
+	(*BulletinFilter)(nil),              // 16: iant.v1.BulletinFilter
 }
 var file_iant_v1_bulletin_service_proto_depIdxs = []int32{
-	10, // 0: iant.v1.PostBulletinRequest.bulletin:type_name -> iant.v1.Bulletin
-	11, // 1: iant.v1.PostBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	11, // 2: iant.v1.GetBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	12, // 3: iant.v1.ListBulletinsRequest.filter:type_name -> iant.v1.BulletinFilter
-	11, // 4: iant.v1.ListBulletinsResponse.bulletins:type_name -> iant.v1.StoredBulletin
-	12, // 5: iant.v1.SubscribeRequest.filter:type_name -> iant.v1.BulletinFilter
-	11, // 6: iant.v1.SubscribeResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	11, // 7: iant.v1.AcknowledgeBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	0,  // 8: iant.v1.BulletinService.PostBulletin:input_type -> iant.v1.PostBulletinRequest
-	2,  // 9: iant.v1.BulletinService.GetBulletin:input_type -> iant.v1.GetBulletinRequest
-	4,  // 10: iant.v1.BulletinService.ListBulletins:input_type -> iant.v1.ListBulletinsRequest
-	6,  // 11: iant.v1.BulletinService.Subscribe:input_type -> iant.v1.SubscribeRequest
-	8,  // 12: iant.v1.BulletinService.AcknowledgeBulletin:input_type -> iant.v1.AcknowledgeBulletinRequest
-	1,  // 13: iant.v1.BulletinService.PostBulletin:output_type -> iant.v1.PostBulletinResponse
-	3,  // 14: iant.v1.BulletinService.GetBulletin:output_type -> iant.v1.GetBulletinResponse
-	5,  // 15: iant.v1.BulletinService.ListBulletins:output_type -> iant.v1.ListBulletinsResponse
-	7,  // 16: iant.v1.BulletinService.Subscribe:output_type -> iant.v1.SubscribeResponse
-	9,  // 17: iant.v1.BulletinService.AcknowledgeBulletin:output_type -> iant.v1.AcknowledgeBulletinResponse
-	13, // [13:18] is the sub-list for method output_type
-	8,  // [8:13] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	14, // 0: iant.v1.PostBulletinRequest.bulletin:type_name -> iant.v1.Bulletin
+	15, // 1: iant.v1.PostBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	15, // 2: iant.v1.GetBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	16, // 3: iant.v1.ListBulletinsRequest.filter:type_name -> iant.v1.BulletinFilter
+	15, // 4: iant.v1.ListBulletinsResponse.bulletins:type_name -> iant.v1.StoredBulletin
+	16, // 5: iant.v1.SubscribeRequest.filter:type_name -> iant.v1.BulletinFilter
+	15, // 6: iant.v1.SubscribeResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	15, // 7: iant.v1.AcknowledgeBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	15, // 8: iant.v1.ForwardBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	0,  // 9: iant.v1.BulletinService.PostBulletin:input_type -> iant.v1.PostBulletinRequest
+	2,  // 10: iant.v1.BulletinService.GetBulletin:input_type -> iant.v1.GetBulletinRequest
+	4,  // 11: iant.v1.BulletinService.ListBulletins:input_type -> iant.v1.ListBulletinsRequest
+	6,  // 12: iant.v1.BulletinService.Subscribe:input_type -> iant.v1.SubscribeRequest
+	8,  // 13: iant.v1.BulletinService.AcknowledgeBulletin:input_type -> iant.v1.AcknowledgeBulletinRequest
+	10, // 14: iant.v1.BulletinService.ForwardBulletin:input_type -> iant.v1.ForwardBulletinRequest
+	12, // 15: iant.v1.BulletinService.ExplainRead:input_type -> iant.v1.ExplainReadRequest
+	1,  // 16: iant.v1.BulletinService.PostBulletin:output_type -> iant.v1.PostBulletinResponse
+	3,  // 17: iant.v1.BulletinService.GetBulletin:output_type -> iant.v1.GetBulletinResponse
+	5,  // 18: iant.v1.BulletinService.ListBulletins:output_type -> iant.v1.ListBulletinsResponse
+	7,  // 19: iant.v1.BulletinService.Subscribe:output_type -> iant.v1.SubscribeResponse
+	9,  // 20: iant.v1.BulletinService.AcknowledgeBulletin:output_type -> iant.v1.AcknowledgeBulletinResponse
+	11, // 21: iant.v1.BulletinService.ForwardBulletin:output_type -> iant.v1.ForwardBulletinResponse
+	13, // 22: iant.v1.BulletinService.ExplainRead:output_type -> iant.v1.ExplainReadResponse
+	16, // [16:23] is the sub-list for method output_type
+	9,  // [9:16] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_iant_v1_bulletin_service_proto_init() }
@@ -631,7 +886,7 @@ func file_iant_v1_bulletin_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_iant_v1_bulletin_service_proto_rawDesc), len(file_iant_v1_bulletin_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,8 @@ const (
 	BulletinService_ListBulletins_FullMethodName       = "/iant.v1.BulletinService/ListBulletins"
 	BulletinService_Subscribe_FullMethodName           = "/iant.v1.BulletinService/Subscribe"
 	BulletinService_AcknowledgeBulletin_FullMethodName = "/iant.v1.BulletinService/AcknowledgeBulletin"
+	BulletinService_ForwardBulletin_FullMethodName     = "/iant.v1.BulletinService/ForwardBulletin"
+	BulletinService_ExplainRead_FullMethodName         = "/iant.v1.BulletinService/ExplainRead"
 )
 
 // BulletinServiceClient is the client API for BulletinService service.
@@ -47,6 +49,14 @@ type BulletinServiceClient interface {
 	// AcknowledgeBulletin records that the caller's state acknowledged a
 	// received bulletin (focal points).
 	AcknowledgeBulletin(ctx context.Context, in *AcknowledgeBulletinRequest, opts ...grpc.CallOption) (*AcknowledgeBulletinResponse, error)
+	// ForwardBulletin shares a received bulletin onward with another member
+	// state (focal points), where its marking and caveats permit; the forward
+	// is recorded.
+	ForwardBulletin(ctx context.Context, in *ForwardBulletinRequest, opts ...grpc.CallOption) (*ForwardBulletinResponse, error)
+	// ExplainRead tells why a person of this state can or cannot read a
+	// bulletin: every policy that decided (focal points, or a person asking
+	// about themselves).
+	ExplainRead(ctx context.Context, in *ExplainReadRequest, opts ...grpc.CallOption) (*ExplainReadResponse, error)
 }
 
 type bulletinServiceClient struct {
@@ -116,6 +126,26 @@ func (c *bulletinServiceClient) AcknowledgeBulletin(ctx context.Context, in *Ack
 	return out, nil
 }
 
+func (c *bulletinServiceClient) ForwardBulletin(ctx context.Context, in *ForwardBulletinRequest, opts ...grpc.CallOption) (*ForwardBulletinResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ForwardBulletinResponse)
+	err := c.cc.Invoke(ctx, BulletinService_ForwardBulletin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *bulletinServiceClient) ExplainRead(ctx context.Context, in *ExplainReadRequest, opts ...grpc.CallOption) (*ExplainReadResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExplainReadResponse)
+	err := c.cc.Invoke(ctx, BulletinService_ExplainRead_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BulletinServiceServer is the server API for BulletinService service.
 // All implementations must embed UnimplementedBulletinServiceServer
 // for forward compatibility.
@@ -137,6 +167,14 @@ type BulletinServiceServer interface {
 	// AcknowledgeBulletin records that the caller's state acknowledged a
 	// received bulletin (focal points).
 	AcknowledgeBulletin(context.Context, *AcknowledgeBulletinRequest) (*AcknowledgeBulletinResponse, error)
+	// ForwardBulletin shares a received bulletin onward with another member
+	// state (focal points), where its marking and caveats permit; the forward
+	// is recorded.
+	ForwardBulletin(context.Context, *ForwardBulletinRequest) (*ForwardBulletinResponse, error)
+	// ExplainRead tells why a person of this state can or cannot read a
+	// bulletin: every policy that decided (focal points, or a person asking
+	// about themselves).
+	ExplainRead(context.Context, *ExplainReadRequest) (*ExplainReadResponse, error)
 	mustEmbedUnimplementedBulletinServiceServer()
 }
 
@@ -161,6 +199,12 @@ func (UnimplementedBulletinServiceServer) Subscribe(*SubscribeRequest, grpc.Serv
 }
 func (UnimplementedBulletinServiceServer) AcknowledgeBulletin(context.Context, *AcknowledgeBulletinRequest) (*AcknowledgeBulletinResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method AcknowledgeBulletin not implemented")
+}
+func (UnimplementedBulletinServiceServer) ForwardBulletin(context.Context, *ForwardBulletinRequest) (*ForwardBulletinResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ForwardBulletin not implemented")
+}
+func (UnimplementedBulletinServiceServer) ExplainRead(context.Context, *ExplainReadRequest) (*ExplainReadResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ExplainRead not implemented")
 }
 func (UnimplementedBulletinServiceServer) mustEmbedUnimplementedBulletinServiceServer() {}
 func (UnimplementedBulletinServiceServer) testEmbeddedByValue()                         {}
@@ -266,6 +310,42 @@ func _BulletinService_AcknowledgeBulletin_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _BulletinService_ForwardBulletin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ForwardBulletinRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BulletinServiceServer).ForwardBulletin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BulletinService_ForwardBulletin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BulletinServiceServer).ForwardBulletin(ctx, req.(*ForwardBulletinRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BulletinService_ExplainRead_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExplainReadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BulletinServiceServer).ExplainRead(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BulletinService_ExplainRead_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BulletinServiceServer).ExplainRead(ctx, req.(*ExplainReadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // BulletinService_ServiceDesc is the grpc.ServiceDesc for BulletinService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -288,6 +368,14 @@ var BulletinService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AcknowledgeBulletin",
 			Handler:    _BulletinService_AcknowledgeBulletin_Handler,
+		},
+		{
+			MethodName: "ForwardBulletin",
+			Handler:    _BulletinService_ForwardBulletin_Handler,
+		},
+		{
+			MethodName: "ExplainRead",
+			Handler:    _BulletinService_ExplainRead_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
