@@ -30,13 +30,17 @@ type Bulletin struct {
 	Marking       Marking       `json:"marking"`
 	Releasability Releasability `json:"releasability"`
 	Caveats       []Caveat      `json:"caveats,omitempty"`
-	Title         string        `json:"title"`
-	Body          string        `json:"body"`
-	Indicators    []Indicator   `json:"indicators,omitempty"`
-	Revises       string        `json:"revises,omitempty"`
-	Supersedes    string        `json:"supersedes,omitempty"`
-	Revoked       bool          `json:"revoked,omitempty"`
-	Recipients    []string      `json:"recipients,omitempty"` // resolved by the origin node
+	// Conditions are optional extra policy conditions scoped to this
+	// bulletin, in the policy language; they may only narrow what the
+	// network policy permits.
+	Conditions string      `json:"conditions,omitempty"`
+	Title      string      `json:"title"`
+	Body       string      `json:"body"`
+	Indicators []Indicator `json:"indicators,omitempty"`
+	Revises    string      `json:"revises,omitempty"`
+	Supersedes string      `json:"supersedes,omitempty"`
+	Revoked    bool        `json:"revoked,omitempty"`
+	Recipients []string    `json:"recipients,omitempty"` // resolved by the origin node
 }
 
 // Releasability is the audience a bulletin is released to: listed states,

@@ -3,6 +3,7 @@ package bulletin
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -19,6 +20,7 @@ const (
 	MaxIndicatorBytes  = 1024
 	MaxAttributes      = 32
 	MaxCaveats         = 8
+	MaxConditionsBytes = 4 << 10
 	MaxExpiry          = 5 * 365 * 24 * time.Hour
 	maxStatesPerListed = 64
 )
@@ -28,13 +30,13 @@ const (
 // naming the offending field.
 func (b *Bulletin) ValidateDraft() error {
 	switch {
-	case b.Title == "":
+	case strings.TrimSpace(b.Title) == "":
 		return problem.Invalid("title", "title is required")
 	case len(b.Title) > MaxTitleBytes:
 		return problem.Invalid("title", "title is %d bytes, the limit is %d", len(b.Title), MaxTitleBytes)
 	case !utf8.ValidString(b.Title):
 		return problem.Invalid("title", "title is not valid UTF-8")
-	case b.Body == "":
+	case strings.TrimSpace(b.Body) == "":
 		return problem.Invalid("body", "body is required")
 	case len(b.Body) > MaxBodyBytes:
 		return problem.Invalid("body", "body is %d bytes, the limit is %d", len(b.Body), MaxBodyBytes)
@@ -50,6 +52,10 @@ func (b *Bulletin) ValidateDraft() error {
 		return problem.Invalid("language", "language is required (es, en, pt or fr)")
 	case !b.Grading.Valid():
 		return problem.Invalid("source_grading", "source grading must be reliability A-F and credibility 1-6 together")
+	case len(b.Conditions) > MaxConditionsBytes:
+		return problem.Invalid("conditions", "conditions are %d bytes, the limit is %d", len(b.Conditions), MaxConditionsBytes)
+	case !utf8.ValidString(b.Conditions):
+		return problem.Invalid("conditions", "conditions are not valid UTF-8")
 	}
 	if err := b.Releasability.Validate(); err != nil {
 		return err
@@ -138,10 +144,14 @@ func validateIndicators(is []Indicator) error {
 			return problem.Invalid(field+".type", "indicator type is required or unknown")
 		case in.Value == "":
 			return problem.Invalid(field+".value", "indicator value is required")
-		case len(in.Value) > MaxIndicatorBytes || len(in.Description) > MaxIndicatorBytes:
-			return problem.Invalid(field, "indicator is larger than %d bytes", MaxIndicatorBytes)
-		case !utf8.ValidString(in.Value) || !utf8.ValidString(in.Description):
-			return problem.Invalid(field, "indicator is not valid UTF-8")
+		case len(in.Value) > MaxIndicatorBytes:
+			return problem.Invalid(field+".value", "indicator value is %d bytes, the limit is %d", len(in.Value), MaxIndicatorBytes)
+		case !utf8.ValidString(in.Value):
+			return problem.Invalid(field+".value", "indicator value is not valid UTF-8")
+		case len(in.Description) > MaxIndicatorBytes:
+			return problem.Invalid(field+".description", "indicator description is %d bytes, the limit is %d", len(in.Description), MaxIndicatorBytes)
+		case !utf8.ValidString(in.Description):
+			return problem.Invalid(field+".description", "indicator description is not valid UTF-8")
 		case len(in.Attributes) > MaxAttributes:
 			return problem.Invalid(field+".attributes", "too many attributes (%d)", len(in.Attributes))
 		}

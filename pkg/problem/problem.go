@@ -20,13 +20,13 @@ type Kind int
 
 // Kinds of problems.
 const (
-	KindInternal    Kind = iota // a broken invariant; details only in logs
-	KindInvalid                 // bad input: Field names what was wrong
-	KindPermission              // refused: Rule names the rule that refused
-	KindNotFound                // no such thing (or not visible to the caller)
-	KindConflict                // clashes with what exists
-	KindUnavailable             // a dependency (the backbone) is down; retry later
-	KindUnauthenticated         // no or unusable identity
+	KindInternal        Kind = iota // a broken invariant; details only in logs
+	KindInvalid                     // bad input: Field names what was wrong
+	KindPermission                  // refused: Rule names the rule that refused
+	KindNotFound                    // no such thing (or not visible to the caller)
+	KindConflict                    // clashes with what exists
+	KindUnavailable                 // a dependency (the backbone) is down; retry later
+	KindUnauthenticated             // no or unusable identity
 )
 
 var kindNames = [...]string{"internal", "invalid", "permission", "not_found", "conflict", "unavailable", "unauthenticated"}
