@@ -1,0 +1,147 @@
+// Package backbonetest runs a real embedded backbone server in the test
+// process (JetStream on a t.TempDir store, a random port, real mTLS with
+// SVIDs from [identitytest.CA]) and connects node clients to it.
+//
+//	ca := identitytest.NewCA(t, "iant.test")
+//	srv := backbonetest.StartServer(t, ca, backbonetest.Secretariat, backbonetest.Node("MX"), backbonetest.Node("CA"))
+//	backbonetest.Provision(t, ca, srv, "MX", "CA")
+//	mx := backbonetest.Connect(t, ca, srv, backbonetest.Node("MX"))
+//
+// Everything is stopped by t.Cleanup.
+package backbonetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+
+	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/identity/identitytest"
+)
+
+// Timeout bounds each helper's work (start, connect, provision).
+const Timeout = 10 * time.Second
+
+// Secretariat is the secretariat node principal the helpers use.
+var Secretariat = identity.Principal{Role: identity.RoleSecretariatNode, Name: "secretariat"}
+
+// ServerPrincipal is the identity of the test server's own SVID. It is not
+// a configured node, so it cannot connect as a client.
+var ServerPrincipal = identity.Principal{Role: identity.RoleSecretariatNode, Name: "backbone"}
+
+// Node returns the node principal of state, named "node".
+func Node(state string) identity.Principal {
+	return identity.Principal{State: state, Role: identity.RoleNode, Name: "node"}
+}
+
+// Config returns a server config with a random port, a fresh t.TempDir
+// store and the given nodes as the only allowed clients.
+func Config(tb testing.TB, ca *identitytest.CA, nodes ...identity.Principal) backbone.ServerConfig {
+	tb.Helper()
+	ids := make([]spiffeid.ID, len(nodes))
+	for i, p := range nodes {
+		ids[i] = p.ID(ca.TD)
+	}
+	return backbone.ServerConfig{
+		Port:        -1,
+		StoreDir:    tb.TempDir(),
+		TrustDomain: ca.TD,
+		SVID:        ca.SVID(tb, ServerPrincipal),
+		Bundle:      ca.Bundle(),
+		Nodes:       ids,
+	}
+}
+
+// StartServer starts a server allowing nodes, waits until it is ready and
+// registers its shutdown with tb.Cleanup.
+func StartServer(tb testing.TB, ca *identitytest.CA, nodes ...identity.Principal) *backbone.Server {
+	tb.Helper()
+	return StartServerConfig(tb, Config(tb, ca, nodes...))
+}
+
+// StartServerConfig starts a server from cfg (see [Config]) and registers
+// its shutdown with tb.Cleanup. Starting twice from one config restarts
+// the backbone on the same store.
+func StartServerConfig(tb testing.TB, cfg backbone.ServerConfig) *backbone.Server {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	srv, err := backbone.StartServer(ctx, cfg)
+	if err != nil {
+		tb.Fatalf("backbone.StartServer: %v", err)
+	}
+	tb.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
+
+// ClientConfig returns the client config of principal p on srv, with an
+// SVID minted by ca and a short retry delay.
+func ClientConfig(tb testing.TB, ca *identitytest.CA, srv *backbone.Server, p identity.Principal) backbone.ClientConfig {
+	tb.Helper()
+	return backbone.ClientConfig{
+		URLs:        []string{srv.ClientURL()},
+		TrustDomain: ca.TD,
+		SVID:        ca.SVID(tb, p),
+		Bundle:      ca.Bundle(),
+		RetryDelay:  50 * time.Millisecond,
+	}
+}
+
+// Connect connects principal p to srv and registers Close with tb.Cleanup.
+func Connect(tb testing.TB, ca *identitytest.CA, srv *backbone.Server, p identity.Principal) *backbone.Client {
+	tb.Helper()
+	return ConnectConfig(tb, ClientConfig(tb, ca, srv, p))
+}
+
+// ConnectConfig connects with cfg and registers Close with tb.Cleanup.
+func ConnectConfig(tb testing.TB, cfg backbone.ClientConfig) *backbone.Client {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	c, err := backbone.Connect(ctx, cfg)
+	if err != nil {
+		tb.Fatalf("backbone.Connect: %v", err)
+	}
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// Provision connects as [Secretariat] (which srv must allow), provisions
+// the inbox stream and the consumers of states, and returns the client.
+func Provision(tb testing.TB, ca *identitytest.CA, srv *backbone.Server, states ...string) *backbone.Client {
+	tb.Helper()
+	sec := Connect(tb, ca, srv, Secretariat)
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	if err := sec.Provision(ctx, states); err != nil {
+		tb.Fatalf("Provision(%v): %v", states, err)
+	}
+	return sec
+}
+
+// DialNATS opens a plain nats.go connection to srv presenting svid, for
+// tests that probe the server's checks below the [backbone.Client] API. The
+// reply prefix is the one of state (see [backbone.ReplyPrefix]). A
+// successful connection is closed by tb.Cleanup.
+func DialNATS(tb testing.TB, ca *identitytest.CA, srv *backbone.Server, svid *x509svid.SVID, state string, opts ...nats.Option) (*nats.Conn, error) {
+	tb.Helper()
+	conf := tlsconfig.MTLSClientConfig(svid, ca.Bundle(), tlsconfig.AuthorizeMemberOf(ca.TD))
+	all := append([]nats.Option{
+		nats.Secure(conf),
+		nats.Timeout(Timeout),
+		nats.CustomInboxPrefix(backbone.ReplyPrefix(state)),
+		nats.NoReconnect(),
+	}, opts...)
+	nc, err := nats.Connect(srv.ClientURL(), all...)
+	if err != nil {
+		return nil, err
+	}
+	tb.Cleanup(nc.Close)
+	return nc, nil
+}

@@ -1,0 +1,335 @@
+package backbone
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/region"
+)
+
+// Client defaults.
+const (
+	// DefaultRetryDelay is the first redelivery delay after a [Handler]
+	// error; see [ClientConfig.RetryDelay].
+	DefaultRetryDelay = time.Second
+	// maxRetryDelay caps the doubling redelivery delay.
+	maxRetryDelay = time.Minute
+	// defaultTimeout bounds a request whose ctx has no deadline.
+	defaultTimeout = 5 * time.Second
+	// publishAttemptTimeout bounds one attempt of a publish; a synced
+	// publish normally takes milliseconds.
+	publishAttemptTimeout = 2 * time.Second
+	// closeTimeout bounds the drain in [Client.Close].
+	closeTimeout = 10 * time.Second
+)
+
+// ClientConfig configures a backbone connection of one node.
+type ClientConfig struct {
+	// URLs are the backbone servers, e.g. "tls://127.0.0.1:4222". Required.
+	URLs []string
+	// TrustDomain is the SPIFFE trust domain of the node and the servers.
+	// Required.
+	TrustDomain spiffeid.TrustDomain
+	// SVID is the node's X.509 SVID source; its SPIFFE ID is the node's
+	// identity on the backbone. Required.
+	SVID x509svid.Source
+	// Bundle is the source of trust bundles the server's SVID is verified
+	// against. Required.
+	Bundle x509bundle.Source
+	// Name is the connection name shown by the server; "" means the
+	// principal, e.g. "MX/node/main".
+	Name string
+	// Logger receives connection events; nil discards them.
+	Logger *slog.Logger
+	// Replicas is the replica count [Client.Provision] gives the stream and
+	// consumers: 0 means 1 (the embedded server); use 3 on a cluster.
+	Replicas int
+	// RetryDelay is the redelivery delay after a [Handler] fails with a
+	// transient error, doubled on each further delivery up to one minute;
+	// 0 means [DefaultRetryDelay].
+	RetryDelay time.Duration
+}
+
+// validate reports the first bad field of c.
+func (c ClientConfig) validate() error {
+	switch {
+	case len(c.URLs) == 0:
+		return fmt.Errorf("%w: URLs is empty", ErrInvalidConfig)
+	case c.TrustDomain.IsZero():
+		return fmt.Errorf("%w: TrustDomain is required", ErrInvalidConfig)
+	case c.SVID == nil:
+		return fmt.Errorf("%w: SVID is required", ErrInvalidConfig)
+	case c.Bundle == nil:
+		return fmt.Errorf("%w: Bundle is required", ErrInvalidConfig)
+	case c.Replicas < 0 || c.Replicas > 5:
+		return fmt.Errorf("%w: Replicas %d out of range (0 to 5)", ErrInvalidConfig, c.Replicas)
+	case c.RetryDelay < 0:
+		return fmt.Errorf("%w: RetryDelay %s is negative", ErrInvalidConfig, c.RetryDelay)
+	}
+	return nil
+}
+
+// Client is one node's connection to the backbone.
+type Client struct {
+	self       identity.Principal
+	log        *slog.Logger
+	nc         *nats.Conn
+	js         jetstream.JetStream
+	replicas   int
+	retryDelay time.Duration
+
+	// life ends when Close starts; it stops running ConsumeInbox calls.
+	life     context.Context
+	endLife  context.CancelFunc
+	closedCh chan struct{} // closed by nats when the connection is closed
+
+	mu        sync.Mutex
+	closing   bool
+	consumers sync.WaitGroup // running ConsumeInbox calls
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Connect connects to the backbone as the node named by cfg.SVID. The SVID's
+// SPIFFE ID must be a state node or a secretariat node ([ErrNotNode]); the
+// server then grants only that node's permissions. Connect fails if no
+// server can be reached before ctx ends; once connected, the client
+// reconnects on its own. Errors wrap [ErrInvalidConfig] or [ErrNotNode], or
+// nats' errors (nats.ErrAuthorization when the server knows no such node).
+func Connect(ctx context.Context, cfg ClientConfig) (*Client, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	self, err := nodePrincipal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		self: self, log: cfg.Logger, replicas: max(cfg.Replicas, 1), retryDelay: cfg.RetryDelay,
+		closedCh: make(chan struct{}),
+	}
+	if c.log == nil {
+		c.log = discard
+	}
+	if c.retryDelay == 0 {
+		c.retryDelay = DefaultRetryDelay
+	}
+	c.nc, err = nats.Connect(strings.Join(cfg.URLs, ","), c.natsOptions(ctx, cfg)...)
+	if err != nil {
+		return nil, fmt.Errorf("backbone: connect as %s: %w", self, err)
+	}
+	if err := ctx.Err(); err != nil {
+		c.nc.Close()
+		return nil, fmt.Errorf("backbone: connect as %s: %w", self, err)
+	}
+	c.js, err = jetstream.New(c.nc, jetstream.WithDefaultTimeout(defaultTimeout))
+	if err != nil {
+		c.nc.Close()
+		return nil, fmt.Errorf("backbone: jetstream: %w", err)
+	}
+	c.life, c.endLife = context.WithCancel(context.Background())
+	c.log.Info("backbone connected", "url", c.nc.ConnectedUrlRedacted())
+	return c, nil
+}
+
+// nodePrincipal reads the node's identity from its SVID.
+func nodePrincipal(cfg ClientConfig) (identity.Principal, error) {
+	svid, err := cfg.SVID.GetX509SVID()
+	if err != nil {
+		return identity.Principal{}, fmt.Errorf("backbone: get svid: %w", err)
+	}
+	self, err := identity.Parse(cfg.TrustDomain, svid.ID)
+	if err != nil {
+		return identity.Principal{}, fmt.Errorf("%w: %w", ErrNotNode, err)
+	}
+	if self.Role != identity.RoleNode && self.Role != identity.RoleSecretariatNode {
+		return identity.Principal{}, fmt.Errorf("%w: %s is a %s", ErrNotNode, self, self.Role)
+	}
+	return self, nil
+}
+
+// natsOptions returns the connection options: mTLS with the node's SVID,
+// the principal's own reply prefix, endless reconnects and logging.
+func (c *Client) natsOptions(ctx context.Context, cfg ClientConfig) []nats.Option {
+	name := cfg.Name
+	if name == "" {
+		name = c.self.String()
+	}
+	timeout := defaultTimeout
+	if d, ok := ctx.Deadline(); ok {
+		timeout = max(min(time.Until(d), timeout), time.Millisecond)
+	}
+	tlsConf := tlsconfig.MTLSClientConfig(cfg.SVID, cfg.Bundle, authorizeServer(cfg.TrustDomain))
+	return []nats.Option{
+		nats.Name(name),
+		nats.Secure(tlsConf),
+		nats.Timeout(timeout),
+		nats.CustomInboxPrefix(ReplyPrefix(c.self.State)),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.ClosedHandler(func(*nats.Conn) { close(c.closedCh) }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				c.log.Warn("backbone disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			c.log.Info("backbone reconnected", "url", nc.ConnectedUrlRedacted())
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			c.log.Warn("backbone error", "err", err)
+		}),
+	}
+}
+
+// authorizeServer accepts a server SVID of the trust domain that is not a
+// member state's: an embedded server runs with the secretariat's SVID, a
+// cluster with IDs of its own, but a state node must never be able to pose
+// as the backbone to the other states.
+func authorizeServer(td spiffeid.TrustDomain) tlsconfig.Authorizer {
+	member := tlsconfig.AuthorizeMemberOf(td)
+	return func(id spiffeid.ID, chains [][]*x509.Certificate) error {
+		if err := member(id, chains); err != nil {
+			return err
+		}
+		if strings.HasPrefix(id.Path(), "/state/") {
+			return fmt.Errorf("backbone: server SVID %q belongs to a member state", id)
+		}
+		return nil
+	}
+}
+
+// Principal returns the node's identity, read from its SVID at Connect.
+func (c *Client) Principal() identity.Principal { return c.self }
+
+// PubAck is the server's acknowledgement of a stored copy: the commit point.
+type PubAck struct {
+	// Stream is the stream that stored the copy, [InboxStream].
+	Stream string
+	// Seq is the copy's stream sequence; for a duplicate, the original's.
+	Seq uint64
+	// Duplicate reports that a copy with the same recipient and id was
+	// already stored within the duplicate window; nothing new was stored.
+	Duplicate bool
+}
+
+// PublishInbox stores the copy of bulletin id from origin in recipient's
+// inbox and returns once the server has synced it. The Nats-Msg-Id is
+// recipient+"/"+id, so publishing again (a retry) stores nothing new and
+// reports Duplicate. A state node may publish only as its own origin and
+// the secretariat not at all ([ErrForbidden]). Errors wrap
+// [ErrInvalidSubject], [ErrTooLarge], [ErrForbidden], [ErrNotProvisioned],
+// [ErrClosed] or the context's error. When ctx has no deadline a default
+// timeout of 5 s applies.
+func (c *Client) PublishInbox(ctx context.Context, recipient, origin, id string, data []byte) (PubAck, error) {
+	if err := c.checkPublish(recipient, origin, id, data); err != nil {
+		return PubAck{}, err
+	}
+	if c.isClosing() {
+		return PubAck{}, ErrClosed
+	}
+	subj := InboxSubject(recipient, origin, id)
+	ack, err := c.publish(ctx, subj, data, jetstream.WithMsgID(msgID(recipient, id)), jetstream.WithExpectStream(InboxStream))
+	switch {
+	case errors.Is(err, jetstream.ErrNoStreamResponse):
+		return PubAck{}, fmt.Errorf("%w: publish %s", ErrNotProvisioned, subj)
+	case errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrConnectionDraining):
+		return PubAck{}, fmt.Errorf("%w: publish %s", ErrClosed, subj)
+	case err != nil:
+		return PubAck{}, fmt.Errorf("backbone: publish %s: %w", subj, err)
+	}
+	c.log.Debug("copy published", "recipient", recipient, "bulletin_id", id, "seq", ack.Sequence, "duplicate", ack.Duplicate)
+	return PubAck{Stream: ack.Stream, Seq: ack.Sequence, Duplicate: ack.Duplicate}, nil
+}
+
+// publish sends one message and waits for its PubAck, sending it again
+// when an attempt gets no answer in time (a request written just before a
+// disconnect is lost, not resent by nats.go). Resending is safe because
+// the message carries a Nats-Msg-Id.
+func (c *Client) publish(ctx context.Context, subj string, data []byte, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
+		defer cancel()
+	}
+	wait := newBackoff()
+	for {
+		actx, cancel := context.WithTimeout(ctx, publishAttemptTimeout)
+		ack, err := c.js.Publish(actx, subj, data, opts...)
+		timedOut := actx.Err() != nil
+		cancel()
+		if err == nil || !timedOut || ctx.Err() != nil {
+			return ack, err
+		}
+		c.log.Debug("publish not acknowledged in time, resending", "subject", subj)
+		if !wait.sleep(ctx) {
+			return nil, err
+		}
+	}
+}
+
+// checkPublish validates PublishInbox's arguments before anything is sent.
+func (c *Client) checkPublish(recipient, origin, id string, data []byte) error {
+	switch {
+	case c.self.Role != identity.RoleNode:
+		return fmt.Errorf("%w: %s has no origin to publish as", ErrForbidden, c.self)
+	case origin != c.self.State:
+		return fmt.Errorf("%w: %s may not publish as origin %q", ErrForbidden, c.self, origin)
+	case !region.IsMember(recipient):
+		return fmt.Errorf("%w: recipient %q is not a member state", ErrInvalidSubject, recipient)
+	case len(data) > MaxDataSize:
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), MaxDataSize)
+	}
+	if err := checkToken(id); err != nil {
+		return fmt.Errorf("%w: bulletin id: %v", ErrInvalidSubject, err)
+	}
+	return nil
+}
+
+// isClosing reports whether Close has started.
+func (c *Client) isClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing
+}
+
+// Close stops running [Client.ConsumeInbox] calls and waits for them, then
+// drains the connection (pending acks and publishes are flushed) and waits
+// until it is closed. It is idempotent; later calls return the first
+// result.
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closing = true
+		c.mu.Unlock()
+		c.endLife()
+		c.consumers.Wait()
+		if err := c.nc.Drain(); err != nil {
+			c.nc.Close()
+		}
+		select {
+		case <-c.closedCh:
+		case <-time.After(closeTimeout):
+			c.nc.Close()
+			<-c.closedCh
+			c.closeErr = errors.New("backbone: close: drain timed out")
+		}
+		c.log.Info("backbone connection closed")
+	})
+	return c.closeErr
+}

@@ -1,0 +1,309 @@
+package backbone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/oas-cicte/iant/pkg/identity"
+)
+
+// Consumer loop timings.
+const (
+	// pollInterval bounds one pull request; the server sends heartbeats
+	// meanwhile, so a lost pull request is noticed within two of them.
+	pollInterval = 30 * time.Second
+	heartbeat    = 5 * time.Second
+	// firstBackoff and maxBackoff bound the wait between attempts to find
+	// the consumer (not provisioned yet, server unreachable).
+	firstBackoff = 50 * time.Millisecond
+	maxBackoff   = 2 * time.Second
+	// ackTimeout bounds one attempt to have an ack confirmed (attempts are
+	// repeated, and a repeated ack is confirmed too), and drainTimeout the
+	// wait for copies already on their way when a pull stops.
+	ackTimeout   = 2 * time.Second
+	drainTimeout = 2 * time.Second
+)
+
+// Handler processes one copy from the node's inbox. Returning nil acks the
+// copy (and waits until the server confirmed the ack); an error wrapping
+// [ErrReject] terminates it, so it is never redelivered; any other error
+// has it redelivered after a delay ([ClientConfig.RetryDelay]). The ctx
+// ends when ConsumeInbox's ctx ends or the client closes.
+type Handler func(ctx context.Context, m Msg) error
+
+// Msg is one copy delivered from the node's inbox.
+type Msg struct {
+	// Subject is the full subject, [InboxSubject](Recipient, Origin, ID).
+	Subject string
+	// Recipient is the state whose inbox this is (the node's own state).
+	Recipient string
+	// Origin is the state that published the copy; the server allows each
+	// state node to publish only as its own origin.
+	Origin string
+	// ID is the bulletin id.
+	ID string
+	// Data is the copy's payload.
+	Data []byte
+	// StreamSeq is the copy's sequence in [InboxStream].
+	StreamSeq uint64
+	// NumDelivered counts deliveries of this copy, 1 the first time.
+	NumDelivered uint64
+	// Published is when the server stored the copy.
+	Published time.Time
+}
+
+// ConsumeInbox delivers the copies in this state node's inbox to h, one at a
+// time and in stream order, until ctx ends (it then returns nil) or the
+// client closes ([ErrClosed]). It reads only the node's own durable consumer
+// created by [Client.Provision], so after a restart it resumes after the
+// last acked copy. If the consumer does not exist yet, or the server is
+// unreachable, it waits and retries with backoff. Only state nodes have an
+// inbox ([ErrForbidden]). Several calls on one client (or several nodes of
+// one state) share the consumer; order then holds across them only in
+// that one copy is in flight at a time.
+func (c *Client) ConsumeInbox(ctx context.Context, h Handler) error {
+	if h == nil {
+		panic("backbone: ConsumeInbox with nil handler")
+	}
+	if c.self.Role != identity.RoleNode {
+		return fmt.Errorf("%w: %s has no inbox", ErrForbidden, c.self)
+	}
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.consumers.Add(1)
+	c.mu.Unlock()
+	defer c.consumers.Done()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(c.life, cancel)()
+	c.consume(ctx, h)
+	if c.life.Err() != nil || c.nc.IsClosed() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// consume attaches to the node's consumer and pulls from it, again and
+// again with backoff, until ctx ends or the connection is closed for good.
+func (c *Client) consume(ctx context.Context, h Handler) {
+	name := InboxConsumer(c.self.State)
+	wait := newBackoff()
+	for {
+		cons, err := c.js.Consumer(ctx, InboxStream, name)
+		if err == nil {
+			wait.reset()
+			c.log.Info("inbox consumer attached", "consumer", name)
+			err = c.pull(ctx, cons, h)
+		}
+		switch {
+		case ctx.Err() != nil, c.nc.IsClosed():
+			return
+		case errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrConsumerNotFound):
+			c.log.Debug("inbox not provisioned yet, waiting", "consumer", name)
+		case wait.first():
+			c.log.Warn("inbox consumer interrupted, retrying", "consumer", name, "err", err)
+		default:
+			c.log.Debug("inbox consumer still unavailable, retrying", "consumer", name, "err", err)
+		}
+		if !wait.sleep(ctx) {
+			return
+		}
+	}
+}
+
+// pull hands the consumer's copies to h one at a time until ctx ends or the
+// iterator fails. At most one copy is requested ahead (and the consumer
+// allows only one unacknowledged), and a copy received but not handled is
+// handed back at once rather than left to time out.
+func (c *Client) pull(ctx context.Context, cons jetstream.Consumer, h Handler) error {
+	it, err := cons.Messages(
+		jetstream.PullMaxMessages(1),
+		jetstream.PullExpiry(pollInterval),
+		jetstream.PullHeartbeat(heartbeat),
+	)
+	if err != nil {
+		return err
+	}
+	for {
+		jm, err := it.Next(jetstream.NextContext(ctx))
+		if err == nil && ctx.Err() != nil {
+			c.handBack(jm)
+			err = ctx.Err()
+		}
+		if err != nil {
+			c.drain(it)
+			return err
+		}
+		if err := c.handle(ctx, jm, h); err != nil {
+			c.drain(it)
+			return err
+		}
+	}
+}
+
+// drain stops the iterator so that copies already on their way are still
+// received (the subscription is drained, not dropped) and hands them back.
+// Dropping one would hold the inbox back for [AckWait].
+func (c *Client) drain(it jetstream.MessagesContext) {
+	if !c.nc.IsConnected() {
+		it.Stop() // nothing more can arrive, nor be handed back
+		return
+	}
+	it.Drain()
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	for {
+		jm, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			it.Stop()
+			return
+		}
+		c.handBack(jm)
+	}
+}
+
+// handBack naks a copy without delay, for the next session to take.
+func (c *Client) handBack(jm jetstream.Msg) {
+	if err := jm.Nak(); err != nil {
+		c.log.Warn("inbox message not handed back; redelivered after ack wait", "subject", jm.Subject(), "err", err)
+	}
+}
+
+// handle runs h on one copy and settles it: ack, term or nak with delay.
+// It returns an error only when the copy could not be settled.
+func (c *Client) handle(ctx context.Context, jm jetstream.Msg, h Handler) error {
+	m, err := c.toMsg(jm)
+	if err != nil {
+		c.log.Warn("malformed inbox message terminated", "subject", jm.Subject(), "err", err)
+		return jm.Term()
+	}
+	log := c.log.With("subject", m.Subject, "seq", m.StreamSeq, "delivered", m.NumDelivered)
+	stopKeepAlive := keepAlive(jm)
+	herr := h(ctx, m)
+	stopKeepAlive()
+
+	switch {
+	case herr == nil:
+		if err := c.ack(ctx, jm); err != nil {
+			return fmt.Errorf("ack %s: %w", m.Subject, err)
+		}
+		log.Debug("inbox message acked")
+	case errors.Is(herr, ErrReject):
+		log.Warn("inbox message rejected", "err", herr)
+		if err := jm.TermWithReason(herr.Error()); err != nil {
+			return fmt.Errorf("term %s: %w", m.Subject, err)
+		}
+	case ctx.Err() != nil:
+		c.handBack(jm) // stopping: the next session takes it at once
+	default:
+		delay := c.redeliveryDelay(m.NumDelivered)
+		log.Warn("inbox message failed, will be redelivered", "err", herr, "delay", delay)
+		if err := jm.NakWithDelay(delay); err != nil {
+			return fmt.Errorf("nak %s: %w", m.Subject, err)
+		}
+	}
+	return nil
+}
+
+// ack acknowledges a handled copy and waits for the server to confirm,
+// retrying while ctx lasts: an ack lost to a server restart would hold the
+// inbox back for [AckWait]. The first attempt runs even if ctx has just
+// ended, so a copy handled right before a stop is not delivered again.
+func (c *Client) ack(ctx context.Context, jm jetstream.Msg) error {
+	wait := newBackoff()
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
+	for {
+		err := jm.DoubleAck(actx)
+		cancel()
+		if err == nil || errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+			return nil
+		}
+		c.log.Debug("ack not confirmed, retrying", "subject", jm.Subject(), "err", err)
+		if !wait.sleep(ctx) {
+			return err
+		}
+		actx, cancel = context.WithTimeout(ctx, ackTimeout)
+	}
+}
+
+// toMsg reads the subject and JetStream metadata of a delivered copy and
+// checks it is addressed to this node's state.
+func (c *Client) toMsg(jm jetstream.Msg) (Msg, error) {
+	md, err := jm.Metadata()
+	if err != nil {
+		return Msg{}, err
+	}
+	recipient, origin, id, err := ParseInboxSubject(jm.Subject())
+	if err != nil {
+		return Msg{}, err
+	}
+	if recipient != c.self.State {
+		return Msg{}, fmt.Errorf("copy for %s in the inbox of %s", recipient, c.self.State)
+	}
+	return Msg{
+		Subject: jm.Subject(), Recipient: recipient, Origin: origin, ID: id, Data: jm.Data(),
+		StreamSeq: md.Sequence.Stream, NumDelivered: md.NumDelivered, Published: md.Timestamp,
+	}, nil
+}
+
+// redeliveryDelay doubles the retry delay with each delivery, up to a minute.
+func (c *Client) redeliveryDelay(delivered uint64) time.Duration {
+	d := c.retryDelay
+	for i := uint64(1); i < delivered && d < maxRetryDelay; i++ {
+		d *= 2
+	}
+	return min(d, maxRetryDelay)
+}
+
+// keepAlive tells the server the copy is still being worked on every third
+// of AckWait, so a slow handler does not see it redelivered. The returned
+// func stops it and waits.
+func keepAlive(jm jetstream.Msg) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(AckWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = jm.InProgress() // best effort: a miss means a redelivery
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// backoff doubles a wait from firstBackoff up to maxBackoff.
+type backoff struct{ next time.Duration }
+
+func newBackoff() *backoff { return &backoff{next: firstBackoff} }
+
+func (b *backoff) reset() { b.next = firstBackoff }
+
+// first reports whether no wait has happened since the last reset.
+func (b *backoff) first() bool { return b.next == firstBackoff }
+
+// sleep waits for the next delay; it returns false if ctx ended first.
+func (b *backoff) sleep(ctx context.Context) bool {
+	t := time.NewTimer(b.next)
+	defer t.Stop()
+	b.next = min(2*b.next, maxBackoff)
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,52 @@
+// Package backbone carries released bulletin copies between IANT nodes over
+// NATS JetStream (DESIGN.md, "Backbone: NATS JetStream").
+//
+// Every copy is published to its recipient state's subject,
+// "iant.inbox.<recipient>.<origin>.<id>" ([InboxSubject]), on the file-backed
+// stream [InboxStream], with a Nats-Msg-Id of recipient+"/"+id so a retried
+// publish is stored once. The secretariat provisions the stream and one
+// durable pull consumer per state ([InboxConsumer]); each state node reads
+// only its own consumer, so a node that was down catches up where it left
+// off. Subjects, streams and consumers are named only in subjects.go.
+//
+// Identity is the node's X.509 SVID: the server requires mTLS with a SVID of
+// the trust domain and maps the certificate's SPIFFE ID to a NATS user of
+// the same name (verify_and_map). A state node of CC may publish copies only
+// as origin CC, and may only look up, pull from and ack its own consumer;
+// it cannot create, change, delete or purge streams or consumers.
+//
+// Walk-through:
+//
+//	srv, err := backbone.StartServer(ctx, backbone.ServerConfig{
+//		StoreDir: dir, TrustDomain: td, SVID: svid, Bundle: bundle,
+//		Nodes: []spiffeid.ID{secretariatID, mxID, caID},
+//	})
+//	defer srv.Close()
+//
+//	sec, err := backbone.Connect(ctx, backbone.ClientConfig{URLs: []string{srv.ClientURL()}, ...})
+//	err = sec.Provision(ctx, region.Codes())        // secretariat only
+//
+//	mx, err := backbone.Connect(ctx, ...)            // with MX's node SVID
+//	ack, err := mx.PublishInbox(ctx, "CA", "MX", id, sealed)
+//
+//	ca, err := backbone.Connect(ctx, ...)            // with CA's node SVID
+//	err = ca.ConsumeInbox(ctx, func(ctx context.Context, m backbone.Msg) error {
+//		return store(m)                              // nil acks, ErrReject terminates
+//	})
+//
+// # Durability
+//
+// The embedded server syncs every write before acknowledging it
+// (sync_interval: always), so a [PubAck] is a commit point. The stream
+// denies message deletion and purge.
+//
+// # Concurrency
+//
+// A [Client] is safe for concurrent use. [Client.ConsumeInbox] calls its
+// [Handler] on the calling goroutine, one copy at a time, in stream order:
+// the consumer allows a single unacknowledged copy, so a copy that fails
+// transiently is redelivered before any later one. A copy that was in
+// flight when a node stopped abruptly is redelivered after [AckWait].
+// [Client.Close] stops running ConsumeInbox calls and waits for them before
+// it drains the connection. [Server] methods are safe for concurrent use.
+package backbone

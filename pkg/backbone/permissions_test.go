@@ -1,0 +1,276 @@
+package backbone_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/backbone/backbonetest"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/identity/identitytest"
+)
+
+// probe is a plain nats.go connection of one principal that records the
+// server's asynchronous errors (permission violations).
+type probe struct {
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	errs chan error
+}
+
+func dialProbe(t *testing.T, e *env, p identity.Principal) *probe {
+	t.Helper()
+	errs := make(chan error, 64)
+	nc, err := backbonetest.DialNATS(t, e.ca, e.srv, e.ca.SVID(t, p), p.State,
+		nats.PermissionErrOnSubscribe(true),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			select {
+			case errs <- err:
+			default:
+			}
+		}))
+	if err != nil {
+		t.Fatalf("DialNATS(%s) = %v", p, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &probe{nc: nc, js: js, errs: errs}
+}
+
+// denied runs op and requires that the server reports a permissions
+// violation for subject and that op fails. op is cancelled as soon as the
+// violation arrives, so nothing waits for a timeout.
+func (p *probe) denied(t *testing.T, subject string, op func(ctx context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- op(ctx) }()
+	want := fmt.Sprintf("%q", subject)
+	for seen := false; !seen; {
+		select {
+		case err := <-p.errs:
+			seen = errors.Is(err, nats.ErrPermissionViolation) && strings.Contains(err.Error(), want)
+		case <-ctx.Done():
+			t.Fatalf("no permissions violation for %s within %s", want, wait)
+		}
+	}
+	cancel()
+	if err := <-errc; err == nil {
+		t.Errorf("operation on %s succeeded despite the violation", subject)
+	}
+}
+
+func request(p *probe, subject, body string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := p.nc.RequestWithContext(ctx, subject, []byte(body))
+		return err
+	}
+}
+
+func subscribe(p *probe, subject string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		sub, err := p.nc.SubscribeSync(subject)
+		if err != nil {
+			return err
+		}
+		defer sub.Unsubscribe()
+		_, err = sub.NextMsgWithContext(ctx)
+		return err
+	}
+}
+
+func TestStateNodePermissions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "MX", "CA", "BR")
+	mx := dialProbe(t, e, backbonetest.Node("MX"))
+	publish(t, e.connect(t, "BR"), "CA", "waiting", nil) // a copy MX must not be able to take
+
+	tests := []struct {
+		name    string
+		subject string
+		op      func(context.Context) error
+	}{
+		{"pull CA's consumer", "$JS.API.CONSUMER.MSG.NEXT.IANT_INBOX.inbox-CA", func(ctx context.Context) error {
+			inbox := mx.nc.NewInbox()
+			sub, err := mx.nc.SubscribeSync(inbox)
+			if err != nil {
+				return err
+			}
+			defer sub.Unsubscribe()
+			req := `{"batch":1,"expires":5000000000}`
+			if err := mx.nc.PublishRequest("$JS.API.CONSUMER.MSG.NEXT.IANT_INBOX.inbox-CA", inbox, []byte(req)); err != nil {
+				return err
+			}
+			_, err = sub.NextMsgWithContext(ctx)
+			return err
+		}},
+		{"look up CA's consumer", "$JS.API.CONSUMER.INFO.IANT_INBOX.inbox-CA", func(ctx context.Context) error {
+			_, err := mx.js.Consumer(ctx, backbone.InboxStream, "inbox-CA")
+			return err
+		}},
+		{"ack on CA's consumer", "$JS.ACK.IANT_INBOX.inbox-CA.1.1.1.0.0", request(mx, "$JS.ACK.IANT_INBOX.inbox-CA.1.1.1.0.0", "+ACK")},
+		{"publish as origin CA", "iant.inbox.BR.CA.x", func(ctx context.Context) error {
+			_, err := mx.js.Publish(ctx, "iant.inbox.BR.CA.x", nil)
+			return err
+		}},
+		{"publish with extra tokens", "iant.inbox.BR.MX.x.y", func(ctx context.Context) error {
+			_, err := mx.js.Publish(ctx, "iant.inbox.BR.MX.x.y", nil)
+			return err
+		}},
+		{"delete stream", "$JS.API.STREAM.DELETE.IANT_INBOX", func(ctx context.Context) error {
+			return mx.js.DeleteStream(ctx, backbone.InboxStream)
+		}},
+		{"purge stream", "$JS.API.STREAM.PURGE.IANT_INBOX", request(mx, "$JS.API.STREAM.PURGE.IANT_INBOX", "{}")},
+		{"delete message", "$JS.API.STREAM.MSG.DELETE.IANT_INBOX", request(mx, "$JS.API.STREAM.MSG.DELETE.IANT_INBOX", `{"seq":1}`)},
+		{"update stream", "$JS.API.STREAM.UPDATE.IANT_INBOX", func(ctx context.Context) error {
+			_, err := mx.js.UpdateStream(ctx, jetstream.StreamConfig{Name: backbone.InboxStream, Subjects: []string{"iant.inbox.>"}})
+			return err
+		}},
+		{"create stream", "$JS.API.STREAM.CREATE.STEAL", func(ctx context.Context) error {
+			_, err := mx.js.CreateStream(ctx, jetstream.StreamConfig{Name: "STEAL", Subjects: []string{"steal.>"}})
+			return err
+		}},
+		{"create consumer", "$JS.API.CONSUMER.CREATE.IANT_INBOX.steal.iant.inbox.>", func(ctx context.Context) error {
+			_, err := mx.js.CreateOrUpdateConsumer(ctx, backbone.InboxStream, jetstream.ConsumerConfig{Durable: "steal", FilterSubject: "iant.inbox.>"})
+			return err
+		}},
+		{"widen own consumer", "$JS.API.CONSUMER.CREATE.IANT_INBOX.inbox-MX.iant.inbox.>", func(ctx context.Context) error {
+			_, err := mx.js.CreateOrUpdateConsumer(ctx, backbone.InboxStream, jetstream.ConsumerConfig{Durable: "inbox-MX", FilterSubject: "iant.inbox.>"})
+			return err
+		}},
+		{"delete own consumer", "$JS.API.CONSUMER.DELETE.IANT_INBOX.inbox-MX", func(ctx context.Context) error {
+			return mx.js.DeleteConsumer(ctx, backbone.InboxStream, "inbox-MX")
+		}},
+		{"subscribe to all inboxes", "iant.inbox.>", subscribe(mx, "iant.inbox.>")},
+		{"subscribe to CA's replies", "_INBOX_CA.>", subscribe(mx, "_INBOX_CA.>")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { mx.denied(t, tt.subject, tt.op) })
+	}
+
+	// The copy waiting for CA was not taken: CA gets it on first delivery.
+	in := make(chan backbone.Msg, 4)
+	consume(t, e.connect(t, "CA"), collect(in))
+	if m := expectNext(t, in, "waiting")[0]; m.NumDelivered != 1 {
+		t.Errorf("NumDelivered = %d, want 1", m.NumDelivered)
+	}
+}
+
+func TestSecretariatPermissions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "MX", "CA")
+	sec := dialProbe(t, e, backbonetest.Secretariat)
+	sec.denied(t, "$JS.API.STREAM.DELETE.IANT_INBOX", func(ctx context.Context) error {
+		return sec.js.DeleteStream(ctx, backbone.InboxStream)
+	})
+	sec.denied(t, "$JS.API.STREAM.PURGE.IANT_INBOX", request(sec, "$JS.API.STREAM.PURGE.IANT_INBOX", "{}"))
+	sec.denied(t, "$JS.API.CONSUMER.MSG.NEXT.IANT_INBOX.inbox-CA",
+		request(sec, "$JS.API.CONSUMER.MSG.NEXT.IANT_INBOX.inbox-CA", `{"batch":1,"expires":5000000000}`))
+	sec.denied(t, "iant.inbox.CA.MX.x", request(sec, "iant.inbox.CA.MX.x", ""))
+}
+
+func TestInboxConfig(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "MX", "CA")
+	backbonetest.Provision(t, e.ca, e.srv, "MX", "CA") // idempotent
+	sec := dialProbe(t, e, backbonetest.Secretariat)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	s, err := sec.js.Stream(ctx, backbone.InboxStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := s.CachedInfo().Config
+	if sc.Storage != jetstream.FileStorage || sc.Replicas != 1 || sc.Duplicates != 24*time.Hour ||
+		!sc.DenyDelete || !sc.DenyPurge || sc.AllowRollup || sc.MaxMsgSize != 1<<20 ||
+		len(sc.Subjects) != 1 || sc.Subjects[0] != "iant.inbox.>" {
+		t.Errorf("stream config = %+v", sc)
+	}
+	cc := consumerInfo(t, e, "CA").Config
+	if cc.Durable != "inbox-CA" || cc.AckPolicy != jetstream.AckExplicitPolicy || cc.FilterSubject != "iant.inbox.CA.>" ||
+		cc.DeliverPolicy != jetstream.DeliverAllPolicy || cc.AckWait != 30*time.Second || cc.MaxAckPending != 1 {
+		t.Errorf("consumer config = %+v", cc)
+	}
+}
+
+// consumerInfo reads state's consumer info with the secretariat's rights.
+func consumerInfo(t *testing.T, e *env, state string) *jetstream.ConsumerInfo {
+	t.Helper()
+	sec := dialProbe(t, e, backbonetest.Secretariat)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	c, err := sec.js.Consumer(ctx, backbone.InboxStream, backbone.InboxConsumer(state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+func TestConnectRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "MX")
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+
+	// A node the server was not configured with maps to no user.
+	_, err := backbone.Connect(ctx, backbonetest.ClientConfig(t, e.ca, e.srv, backbonetest.Node("AR")))
+	if !errors.Is(err, nats.ErrAuthorization) {
+		t.Errorf("Connect(unlisted node) = %v, want authorization violation", err)
+	}
+	// A person's SVID is refused by the client, and by the server.
+	analyst := identity.Principal{State: "MX", Role: identity.RoleAnalyst, Name: "ana"}
+	if _, err := backbone.Connect(ctx, backbonetest.ClientConfig(t, e.ca, e.srv, analyst)); !errors.Is(err, backbone.ErrNotNode) {
+		t.Errorf("Connect(analyst) = %v, want ErrNotNode", err)
+	}
+	for _, p := range []identity.Principal{analyst, backbonetest.ServerPrincipal} {
+		if _, err := backbonetest.DialNATS(t, e.ca, e.srv, e.ca.SVID(t, p), p.State); !errors.Is(err, nats.ErrAuthorization) {
+			t.Errorf("DialNATS(%s) = %v, want authorization violation", p, err)
+		}
+	}
+	// A certificate for a listed node from another CA, or from another
+	// trust domain, fails the TLS handshake.
+	rogue := identitytest.NewCA(t, "iant.test").SVID(t, backbonetest.Node("MX"))
+	foreign := identitytest.NewCA(t, "other.test").SVID(t, backbonetest.Node("MX"))
+	if _, err := backbonetest.DialNATS(t, e.ca, e.srv, rogue, "MX"); err == nil || errors.Is(err, nats.ErrAuthorization) {
+		t.Errorf("DialNATS(other CA) = %v, want a TLS handshake failure", err)
+	} else {
+		t.Logf("other CA: %v", err)
+	}
+	if _, err := backbonetest.DialNATS(t, e.ca, e.srv, foreign, "MX"); err == nil || errors.Is(err, nats.ErrAuthorization) {
+		t.Errorf("DialNATS(other trust domain) = %v, want a TLS handshake failure", err)
+	} else {
+		t.Logf("other trust domain: %v", err)
+	}
+}
+
+func TestServerImpersonation(t *testing.T) {
+	t.Parallel()
+	ca := identitytest.NewCA(t, "iant.test")
+	cfg := backbonetest.Config(t, ca, backbonetest.Secretariat, backbonetest.Node("CA"))
+	cfg.SVID = ca.SVID(t, backbonetest.Node("MX")) // a state node posing as the backbone
+	srv := backbonetest.StartServerConfig(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	c, err := backbone.Connect(ctx, backbonetest.ClientConfig(t, ca, srv, backbonetest.Node("CA")))
+	if err == nil {
+		c.Close()
+		t.Fatal("Connect to a server with a member state's SVID succeeded")
+	}
+	if !strings.Contains(err.Error(), "belongs to a member state") {
+		t.Errorf("Connect() = %v, want the server refused for its state SVID", err)
+	}
+}

@@ -1,0 +1,117 @@
+package backbone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/region"
+)
+
+// Limits of the inbox stream and its consumers.
+const (
+	// MaxMsgSize is the largest copy the inbox stream stores, headers
+	// included: 1 MiB, the NATS default max_payload. Sealed bulletins for
+	// all 35 states fit (about 40 KB of wrapped keys); attachments belong
+	// in an object store.
+	MaxMsgSize = 1 << 20
+	// MaxDataSize is the largest payload [Client.PublishInbox] takes:
+	// [MaxMsgSize] less room for the headers it adds.
+	MaxDataSize = MaxMsgSize - 1024
+	// DuplicateWindow is how long the stream remembers a Nats-Msg-Id: far
+	// longer than any publish retry, so a retried copy is stored once.
+	DuplicateWindow = 24 * time.Hour
+	// AckWait is how long a delivered copy may stay unacknowledged before
+	// the server redelivers it (ConsumeInbox extends it while a handler
+	// runs).
+	AckWait = 30 * time.Second
+	// maxAckPending is 1 so that a state's copies reach its handler in
+	// stream order even across redeliveries: a copy that was nak'ed (or
+	// lost in flight) holds back the next until it is acked or termed.
+	maxAckPending = 1
+	// maxWaiting bounds the pull requests a consumer queues.
+	maxWaiting = 16
+)
+
+// inboxStreamConfig is the inbox stream: file storage, kept forever,
+// de-duplicated over a day, and evidence: no message delete, no purge, no
+// rollup. DiscardNew refuses new copies rather than dropping old ones if a
+// limit is ever reached.
+func inboxStreamConfig(replicas int) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        InboxStream,
+		Description: "IANT: one copy of each bulletin per recipient state",
+		Subjects:    []string{inboxSubjects},
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardNew,
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+		MaxMsgSize:  MaxMsgSize,
+		Duplicates:  DuplicateWindow,
+		DenyDelete:  true,
+		DenyPurge:   true,
+		AllowRollup: false,
+	}
+}
+
+// inboxConsumerConfig is state's durable pull consumer: every copy
+// addressed to the state, from the start, acked one by one.
+func inboxConsumerConfig(state string, replicas int) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       InboxConsumer(state),
+		Description:   "IANT: inbox of " + state,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       AckWait,
+		MaxDeliver:    -1, // transient failures retry forever; rejects are termed
+		FilterSubject: inboxFilter(state),
+		ReplayPolicy:  jetstream.ReplayInstantPolicy,
+		MaxAckPending: maxAckPending,
+		MaxWaiting:    maxWaiting,
+		Replicas:      replicas,
+	}
+}
+
+// Provision creates or updates the inbox stream and one durable pull
+// consumer per state in states (member state codes, e.g. region.Codes()).
+// It is idempotent and only the secretariat may call it ([ErrForbidden]).
+// Consumers of states not listed are left alone. Errors wrap
+// [ErrForbidden], [ErrInvalidSubject] (a code that is not a member state),
+// [ErrClosed] or the server's answer.
+func (c *Client) Provision(ctx context.Context, states []string) error {
+	if c.self.Role != identity.RoleSecretariatNode {
+		return fmt.Errorf("%w: %s may not provision the backbone", ErrForbidden, c.self)
+	}
+	for _, s := range states {
+		if !region.IsMember(s) {
+			return fmt.Errorf("%w: %q is not a member state", ErrInvalidSubject, s)
+		}
+	}
+	if c.isClosing() {
+		return ErrClosed
+	}
+	if _, err := c.js.CreateOrUpdateStream(ctx, inboxStreamConfig(c.replicas)); err != nil {
+		return c.provisionErr("stream "+InboxStream, err)
+	}
+	states = slices.Compact(slices.Sorted(slices.Values(states)))
+	for _, s := range states {
+		if _, err := c.js.CreateOrUpdateConsumer(ctx, InboxStream, inboxConsumerConfig(s, c.replicas)); err != nil {
+			return c.provisionErr("consumer "+InboxConsumer(s), err)
+		}
+	}
+	c.log.Info("backbone provisioned", "stream", InboxStream, "states", len(states))
+	return nil
+}
+
+func (c *Client) provisionErr(what string, err error) error {
+	if errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrConnectionDraining) {
+		return fmt.Errorf("%w: provision %s", ErrClosed, what)
+	}
+	return fmt.Errorf("backbone: provision %s: %w", what, err)
+}

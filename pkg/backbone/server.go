@@ -1,0 +1,262 @@
+package backbone
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+
+	"github.com/oas-cicte/iant/pkg/identity"
+)
+
+// Defaults of [ServerConfig].
+const (
+	DefaultHost = "127.0.0.1"
+	DefaultPort = 4222
+)
+
+// defaultStartTimeout bounds [StartServer] when ctx has no deadline.
+const defaultStartTimeout = 10 * time.Second
+
+// ServerConfig configures an embedded backbone server: one nats-server with
+// JetStream, TLS on the client port and one NATS user per node.
+type ServerConfig struct {
+	// Host is the address the client port listens on; "" means
+	// [DefaultHost], loopback only.
+	Host string
+	// Port is the client port; 0 means [DefaultPort], -1 a random free port
+	// (see [Server.ClientURL]).
+	Port int
+	// StoreDir is the JetStream file store directory. Required.
+	StoreDir string
+	// TrustDomain is the SPIFFE trust domain of every node. Required.
+	TrustDomain spiffeid.TrustDomain
+	// SVID is the server's own X.509 SVID source. Required.
+	SVID x509svid.Source
+	// Bundle is the source of trust bundles that client SVIDs are verified
+	// against. Required.
+	Bundle x509bundle.Source
+	// Nodes are the SPIFFE IDs of every node allowed to connect: state
+	// nodes (spiffe://<td>/state/<CC>/node/<name>) and secretariat nodes
+	// (spiffe://<td>/secretariat/node/<name>). Any other member of the
+	// trust domain completes the TLS handshake but is refused with an
+	// authorization violation. At least one is required.
+	Nodes []spiffeid.ID
+	// Logger receives the server's log; nil discards it.
+	Logger *slog.Logger
+}
+
+// Validate reports the first bad field of c, wrapping [ErrInvalidConfig].
+func (c ServerConfig) Validate() error {
+	switch {
+	case c.StoreDir == "":
+		return fmt.Errorf("%w: StoreDir is required", ErrInvalidConfig)
+	case c.TrustDomain.IsZero():
+		return fmt.Errorf("%w: TrustDomain is required", ErrInvalidConfig)
+	case c.SVID == nil:
+		return fmt.Errorf("%w: SVID is required", ErrInvalidConfig)
+	case c.Bundle == nil:
+		return fmt.Errorf("%w: Bundle is required", ErrInvalidConfig)
+	case c.Port < -1 || c.Port > 65535:
+		return fmt.Errorf("%w: Port %d out of range (-1 to 65535)", ErrInvalidConfig, c.Port)
+	case len(c.Nodes) == 0:
+		return fmt.Errorf("%w: Nodes is empty: no node could connect", ErrInvalidConfig)
+	}
+	_, err := c.principals()
+	return err
+}
+
+// principals parses Nodes, refusing duplicates and non-node identities.
+func (c ServerConfig) principals() (map[string]identity.Principal, error) {
+	ps := make(map[string]identity.Principal, len(c.Nodes))
+	for _, id := range c.Nodes {
+		p, err := identity.Parse(c.TrustDomain, id)
+		if err != nil {
+			return nil, fmt.Errorf("%w: Nodes: %w", ErrInvalidConfig, err)
+		}
+		if p.Role != identity.RoleNode && p.Role != identity.RoleSecretariatNode {
+			return nil, fmt.Errorf("%w: Nodes: %q is a %s, not a node", ErrInvalidConfig, id, p.Role)
+		}
+		if _, dup := ps[id.String()]; dup {
+			return nil, fmt.Errorf("%w: Nodes: %q listed twice", ErrInvalidConfig, id)
+		}
+		ps[id.String()] = p
+	}
+	return ps, nil
+}
+
+// Server is a running embedded backbone server.
+type Server struct {
+	ns  *server.Server
+	log *slog.Logger
+
+	closeOnce sync.Once
+}
+
+// StartServer validates cfg, starts the server and blocks until it accepts
+// connections with JetStream enabled, ctx ends or start-up fails. Errors
+// wrap [ErrInvalidConfig] for a bad cfg.
+func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = discard
+	}
+	opts, err := cfg.options()
+	if err != nil {
+		return nil, err
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("backbone: new server: %w", err)
+	}
+	sl := &serverLogger{log: log}
+	ns.SetLoggerV2(sl, log.Enabled(ctx, slog.LevelDebug), false, false)
+	ns.Start() // returns once the accept loop runs in the background
+	s := &Server{ns: ns, log: log}
+	if err := s.waitReady(ctx, sl); err != nil {
+		s.shutdown()
+		return nil, fmt.Errorf("backbone: start server: %w", err)
+	}
+	log.Info("backbone server ready", "url", s.ClientURL(), "nodes", len(cfg.Nodes))
+	return s, nil
+}
+
+// waitReady polls until the server listens with JetStream on, a fatal
+// error is logged, or ctx (or the default timeout) ends.
+func (s *Server) waitReady(ctx context.Context, sl *serverLogger) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultStartTimeout)
+		defer cancel()
+	}
+	for {
+		if err := sl.fatalErr(); err != nil {
+			return err
+		}
+		if s.ns.ReadyForConnections(25 * time.Millisecond) {
+			if !s.ns.JetStreamEnabled() {
+				return errors.New("jetstream not enabled")
+			}
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("not ready: %w", err)
+		}
+	}
+}
+
+// options builds the nats-server options: users and permissions as config
+// text, then TLS, JetStream and the listener set in Go.
+func (c ServerConfig) options() (*server.Options, error) {
+	text, err := c.authConfig()
+	if err != nil {
+		return nil, err
+	}
+	opts := &server.Options{}
+	if err := opts.ProcessConfigString(text); err != nil {
+		return nil, fmt.Errorf("backbone: users config: %w", err)
+	}
+	opts.ServerName = "iant-backbone"
+	opts.Host, opts.Port = c.Host, c.Port
+	if opts.Host == "" {
+		opts.Host = DefaultHost
+	}
+	if opts.Port == 0 {
+		opts.Port = DefaultPort
+	}
+	opts.NoSigs = true // the embedding process owns its signals
+	opts.MaxPayload = MaxMsgSize
+	opts.DisableJetStreamBanner = true
+
+	// Clients must present an SVID of the trust domain (checked in the
+	// handshake by go-spiffe), and the URI SAN of that SVID names the NATS
+	// user (TLSMap); a member of the trust domain that is not a node maps to
+	// no user and gets an authorization violation.
+	opts.TLSConfig = tlsconfig.MTLSServerConfig(c.SVID, c.Bundle, tlsconfig.AuthorizeMemberOf(c.TrustDomain))
+	opts.TLSMap = true
+
+	opts.JetStream = true
+	opts.StoreDir = c.StoreDir
+	// sync_interval: always. A publish acknowledgement is our commit point,
+	// so the server must have fsynced the message before it acks. The
+	// default syncs about every two minutes, and the 2025 Jepsen analysis
+	// of NATS 2.12.1 lost acknowledged writes that way (facts.md §3).
+	opts.SyncAlways = true
+	return opts, nil
+}
+
+// authConfig renders the node users and their permissions as nats-server
+// config text (JSON is valid config syntax and quotes every SPIFFE ID and
+// "$JS..." subject safely). Users are named by the full SPIFFE URI of their
+// certificate, the only name verify_and_map can match safely: never by
+// subject DN, which SPIRE gives every SVID alike.
+func (c ServerConfig) authConfig() (string, error) {
+	ps, err := c.principals()
+	if err != nil {
+		return "", err
+	}
+	type perm struct {
+		Allow []string `json:"allow"`
+	}
+	type perms struct {
+		Publish   perm `json:"publish"`
+		Subscribe perm `json:"subscribe"`
+	}
+	type user struct {
+		User        string `json:"user"`
+		Permissions perms  `json:"permissions"`
+	}
+	users := make([]user, 0, len(ps))
+	for _, id := range c.Nodes {
+		p := permissionsFor(ps[id.String()])
+		users = append(users, user{User: id.String(), Permissions: perms{
+			Publish: perm{p.Publish}, Subscribe: perm{p.Subscribe},
+		}})
+	}
+	conf := map[string]any{
+		"accounts": map[string]any{
+			account: map[string]any{"jetstream": "enabled", "users": users},
+		},
+	}
+	// No HTML escaping: the config parser knows no \u escapes, and ">"
+	// must stay itself.
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(conf); err != nil {
+		return "", fmt.Errorf("backbone: users config: %w", err)
+	}
+	return b.String(), nil
+}
+
+// ClientURL returns the URL clients connect to, e.g. "tls://127.0.0.1:4222",
+// with the real port when the config asked for a random one.
+func (s *Server) ClientURL() string { return s.ns.ClientURL() }
+
+// Close shuts the server down and waits until it has stopped. It is
+// idempotent and always returns nil.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.shutdown()
+		s.log.Info("backbone server stopped")
+	})
+	return nil
+}
+
+func (s *Server) shutdown() {
+	s.ns.Shutdown()
+	s.ns.WaitForShutdown()
+}

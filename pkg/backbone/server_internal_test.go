@@ -1,0 +1,76 @@
+package backbone
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/identity/identitytest"
+)
+
+// TestServerOptions checks the options handed to nats-server: the user
+// table survives the config parser unchanged ("$JS..." is no variable,
+// ">" no escape), and durability and TLS mapping are on.
+func TestServerOptions(t *testing.T) {
+	ca := identitytest.NewCA(t, "iant.test")
+	nodes := []identity.Principal{
+		{Role: identity.RoleSecretariatNode, Name: "sec"},
+		{State: "MX", Role: identity.RoleNode, Name: "a"},
+		{State: "CA", Role: identity.RoleNode, Name: "b"},
+	}
+	cfg := ServerConfig{
+		StoreDir: t.TempDir(), TrustDomain: ca.TD, Port: -1,
+		SVID: ca.SVID(t, nodes[0]), Bundle: ca.Bundle(),
+	}
+	want := map[string]permissions{}
+	for _, p := range nodes {
+		id := p.ID(ca.TD)
+		cfg.Nodes = append(cfg.Nodes, id)
+		want[id.String()] = permissionsFor(p)
+	}
+	opts, err := cfg.options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !opts.SyncAlways || !opts.JetStream || !opts.TLSMap || opts.TLSConfig == nil || !opts.NoSigs || opts.Host != DefaultHost {
+		t.Errorf("options: SyncAlways %v, JetStream %v, TLSMap %v, TLS %v, NoSigs %v, Host %q",
+			opts.SyncAlways, opts.JetStream, opts.TLSMap, opts.TLSConfig != nil, opts.NoSigs, opts.Host)
+	}
+	got := map[string]permissions{}
+	for _, u := range opts.Users {
+		if u.Account == nil || u.Account.Name != account || u.Password != "" {
+			t.Errorf("user %q: account %v, password set %v; want account %s, no password", u.Username, u.Account, u.Password != "", account)
+		}
+		got[u.Username] = permissions{Publish: u.Permissions.Publish.Allow, Subscribe: u.Permissions.Subscribe.Allow}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("users (-want +got):\n%s", diff)
+	}
+
+	s, err := StartServer(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if jc := s.ns.JetStreamConfig(); jc == nil || !jc.SyncAlways || jc.StoreDir == "" {
+		t.Errorf("running JetStream config = %+v, want SyncAlways", jc)
+	}
+}
+
+func TestPermissionsFor(t *testing.T) {
+	got := permissionsFor(identity.Principal{State: "MX", Role: identity.RoleNode, Name: "a"})
+	want := permissions{
+		Publish: []string{
+			"iant.inbox.*.MX.*",
+			"$JS.API.CONSUMER.INFO.IANT_INBOX.inbox-MX",
+			"$JS.API.CONSUMER.MSG.NEXT.IANT_INBOX.inbox-MX",
+			"$JS.ACK.IANT_INBOX.inbox-MX.>",
+		},
+		Subscribe: []string{"_INBOX_MX.>"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("permissionsFor(MX node) (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,141 @@
+package backbone
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/oas-cicte/iant/pkg/identity"
+)
+
+// This file is the only place where NATS subjects, streams, consumers and
+// accounts are named (STYLE.md §2). Permissions are built here too, so that
+// a new subject and the right to use it are added side by side.
+
+// InboxStream is the JetStream stream holding every released copy of a
+// bulletin, on subjects [InboxSubject].
+const InboxStream = "IANT_INBOX"
+
+// Subject layout of the inbox stream. Room is left beside it for receipts
+// ("iant.receipt.<origin>.<recipient>...") and the directory KV bucket.
+const (
+	inboxRoot     = "iant.inbox"     // iant.inbox.<recipient>.<origin>.<id>
+	inboxSubjects = inboxRoot + ".>" // the stream's subject filter
+
+	secretariatScope = "SECRETARIAT" // stands for the secretariat where a state code would go
+	replyRoot        = "_INBOX_"     // per-principal custom inbox prefix root
+
+	account = "IANT" // the one NATS account every node user lives in
+
+	jsAPI = "$JS.API."
+	jsAck = "$JS.ACK."
+)
+
+// InboxSubject returns the subject of the copy of bulletin id released by
+// state origin to state recipient: "iant.inbox.<recipient>.<origin>.<id>".
+// It does not validate its arguments; [Client.PublishInbox] does.
+func InboxSubject(recipient, origin, id string) string {
+	return inboxRoot + "." + recipient + "." + origin + "." + id
+}
+
+// ParseInboxSubject splits an inbox subject made by [InboxSubject]. It
+// returns an error wrapping [ErrInvalidSubject] if subj is not of the form
+// "iant.inbox.<recipient>.<origin>.<id>" with three valid tokens.
+func ParseInboxSubject(subj string) (recipient, origin, id string, err error) {
+	rest, ok := strings.CutPrefix(subj, inboxRoot+".")
+	if !ok {
+		return "", "", "", fmt.Errorf("%w: %q is not an inbox subject", ErrInvalidSubject, subj)
+	}
+	toks := strings.Split(rest, ".")
+	if len(toks) != 3 {
+		return "", "", "", fmt.Errorf("%w: %q has %d tokens after %q, want 3", ErrInvalidSubject, subj, len(toks), inboxRoot)
+	}
+	for _, t := range toks {
+		if err := checkToken(t); err != nil {
+			return "", "", "", fmt.Errorf("%w: %q: %v", ErrInvalidSubject, subj, err)
+		}
+	}
+	return toks[0], toks[1], toks[2], nil
+}
+
+// checkToken accepts 1 to 128 characters of A-Z, a-z, 0-9, '-' and '_':
+// enough for state codes and ULIDs, and never a NATS wildcard, separator,
+// whitespace or '$'.
+func checkToken(t string) error {
+	if t == "" || len(t) > 128 {
+		return fmt.Errorf("token %q must be 1 to 128 characters", t)
+	}
+	for _, c := range t {
+		ok := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+		if !ok {
+			return fmt.Errorf("token %q may hold only A-Z, a-z, 0-9, '-' and '_'", t)
+		}
+	}
+	return nil
+}
+
+// inboxFilter is the filter subject of state's inbox consumer.
+func inboxFilter(state string) string { return inboxRoot + "." + state + ".>" }
+
+// msgID is the Nats-Msg-Id of a copy: one per (recipient, bulletin), so a
+// retried publish within the stream's duplicate window is stored once.
+func msgID(recipient, id string) string { return recipient + "/" + id }
+
+// InboxConsumer returns the durable name of state's inbox consumer on
+// [InboxStream], e.g. "inbox-MX".
+func InboxConsumer(state string) string { return "inbox-" + state }
+
+// ReplyPrefix returns the custom inbox prefix of a state's connections,
+// e.g. "_INBOX_MX"; for the secretariat (state "") it is
+// "_INBOX_SECRETARIAT". Each principal may subscribe only below its own
+// prefix, so no node can read the replies (pulled messages, acks, API
+// answers) of another.
+func ReplyPrefix(state string) string {
+	if state == "" {
+		return replyRoot + secretariatScope
+	}
+	return replyRoot + state
+}
+
+// permissions are the NATS subject permissions of one user.
+type permissions struct {
+	Publish   []string
+	Subscribe []string
+}
+
+// permissionsFor returns what node principal p may do on the backbone. It
+// panics if p is not a node: the server config is validated first.
+//
+// A state node may publish copies only as its own origin and use only its
+// own pre-created consumer: info, pull and ack. It holds no stream or
+// consumer admin rights, because a node that could create a consumer could
+// choose any filter and read every state's traffic (DESIGN.md, "Who may do
+// what on the backbone"). The secretariat may create and update the inbox
+// stream and its consumers, and read their info; it may not delete or purge
+// the stream, nor pull from any consumer.
+func permissionsFor(p identity.Principal) permissions {
+	switch p.Role {
+	case identity.RoleNode:
+		cons := InboxStream + "." + InboxConsumer(p.State)
+		return permissions{
+			Publish: []string{
+				inboxRoot + ".*." + p.State + ".*", // exactly recipient.origin.id
+				jsAPI + "CONSUMER.INFO." + cons,
+				jsAPI + "CONSUMER.MSG.NEXT." + cons,
+				jsAck + cons + ".>",
+			},
+			Subscribe: []string{ReplyPrefix(p.State) + ".>"},
+		}
+	case identity.RoleSecretariatNode:
+		return permissions{
+			Publish: []string{
+				jsAPI + "STREAM.CREATE." + InboxStream,
+				jsAPI + "STREAM.UPDATE." + InboxStream,
+				jsAPI + "STREAM.INFO." + InboxStream,
+				jsAPI + "CONSUMER.CREATE." + InboxStream + ".>",
+				jsAPI + "CONSUMER.INFO." + InboxStream + ".*",
+			},
+			Subscribe: []string{ReplyPrefix("") + ".>"},
+		}
+	}
+	panic(fmt.Sprintf("backbone: no permissions for %v", p))
+}
