@@ -66,6 +66,7 @@ func bulletinFromProto(p *iantv1.Bulletin) (bulletin.Bulletin, error) {
 		Supersedes: p.GetSupersedes(),
 		Revoked:    p.GetRevoked(),
 		Recipients: p.GetRecipients(),
+		Conditions: p.GetConditions(),
 		Releasability: bulletin.Releasability{
 			States: p.GetReleasability().GetStates(),
 			All:    p.GetReleasability().GetAll(),
@@ -106,6 +107,7 @@ func bulletinToProto(b *bulletin.Bulletin) *iantv1.Bulletin {
 		Supersedes: b.Supersedes,
 		Revoked:    b.Revoked,
 		Recipients: b.Recipients,
+		Conditions: b.Conditions,
 		Releasability: &iantv1.Releasability{
 			States: b.Releasability.States,
 			All:    b.Releasability.All,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -33,8 +34,16 @@ func (n *Node) attrs(p identity.Principal) policy.PersonAttrs {
 	return n.cfg.People[p.ID(n.cfg.TrustDomain).String()]
 }
 
-// canRead applies the read decision point for person p.
+// canRead applies the read decision point for person p. A received
+// bulletin not released to this state was stored only after a forward the
+// policy allowed (see checkForwarded), so this state counts among its
+// holders for the decision.
 func (n *Node) canRead(p identity.Principal, b *bulletin.Bulletin) error {
+	if !b.ReleasedTo(n.self.State) {
+		held := *b
+		held.Recipients = append(slices.Clone(b.Recipients), n.self.State)
+		b = &held
+	}
 	if err := n.policy.Read(p, n.attrs(p), b).Err(); err != nil {
 		return n.refused("read", p, b.ID, err)
 	}

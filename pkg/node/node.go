@@ -21,8 +21,8 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
-	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/deploy/policies"
+	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/policy"
 	"github.com/oas-cicte/iant/pkg/region"

@@ -84,7 +84,7 @@ func (e *Engine) Recipients(b *bulletin.Bulletin) (allowed []string, refused map
 // table, may read the body of b at a node that holds it.
 func (e *Engine) Read(p identity.Principal, attrs PersonAttrs, b *bulletin.Bulletin) Decision {
 	s := e.set.Load()
-	res := bulletinEntity(b, bulletin.Recipients(b.Origin, b.Releasability))
+	res := bulletinEntity(b, holders(b))
 	return s.decide(actRead, principalEntity(p, attrs), res, emptyContext, b.Conditions)
 }
 
@@ -95,7 +95,7 @@ func (e *Engine) ReadBatch(p identity.Principal, attrs PersonAttrs, bs []*bullet
 	who := principalEntity(p, attrs)
 	out := make([]Decision, len(bs))
 	for i, b := range bs {
-		res := bulletinEntity(b, bulletin.Recipients(b.Origin, b.Releasability))
+		res := bulletinEntity(b, holders(b))
 		out[i] = s.decide(actRead, who, res, emptyContext, b.Conditions)
 	}
 	return out
@@ -105,7 +105,7 @@ func (e *Engine) ReadBatch(p identity.Principal, attrs PersonAttrs, bs []*bullet
 // target; originatorConsent says whether the origin state consented.
 func (e *Engine) Forward(p identity.Principal, b *bulletin.Bulletin, target string, originatorConsent bool) Decision {
 	s := e.set.Load()
-	res := bulletinEntity(b, bulletin.Recipients(b.Origin, b.Releasability))
+	res := bulletinEntity(b, holders(b))
 	return s.decide(actForward, principalEntity(p, PersonAttrs{}), res, forwardContext(target, originatorConsent), b.Conditions)
 }
 
@@ -122,4 +122,15 @@ func (s *Set) decideWith(a action, principal, res cedar.Entity, ctx cedar.Record
 	}
 	req := cedar.Request{Principal: principal.UID, Action: actionUIDs[a], Resource: res.UID, Context: ctx}
 	return authorize(s.byAction[a], c.rules, &pair{principal: principal, resource: res}, req)
+}
+
+// holders are the states holding b, without its origin: the recipients the
+// origin node resolved and released to (b.Recipients), which a receiving
+// node may extend by its own state after an allowed forward. A draft
+// without recipients falls back to its resolved releasability.
+func holders(b *bulletin.Bulletin) []string {
+	if len(b.Recipients) > 0 {
+		return b.Recipients
+	}
+	return bulletin.Recipients(b.Origin, b.Releasability)
 }

@@ -89,7 +89,7 @@ func (x Explanation) String() string {
 // why, not on the hot path.
 func (e *Engine) ExplainRead(p identity.Principal, attrs PersonAttrs, b *bulletin.Bulletin) Explanation {
 	s := e.set.Load()
-	res := bulletinEntity(b, bulletin.Recipients(b.Origin, b.Releasability))
+	res := bulletinEntity(b, holders(b))
 	return s.explain(actRead, principalEntity(p, attrs), res, emptyContext, b.Conditions)
 }
 
