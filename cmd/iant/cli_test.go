@@ -79,6 +79,14 @@ func TestCLIPostGetListTailAck(t *testing.T) {
 	if errLine != "" || !strings.Contains(out, "acknowledged "+id) {
 		t.Errorf("ack = %q, %q", out, errLine)
 	}
+	_, errLine = iant(t, t.Context(), "--context", fpUS, "forward", id, "--to", "ca")
+	if !strings.Contains(errLine, "PermissionDenied:") || !strings.Contains(errLine, "(rule forward-") {
+		t.Errorf("forward of AMBER+STRICT = %q, want PermissionDenied naming a forward policy", errLine)
+	}
+	out, errLine = iant(t, t.Context(), "--context", fpUS, "policy", "explain", "--as", "spiffe://iant.test/state/US/analyst/analyst", id)
+	if errLine != "" || !strings.HasPrefix(out, "may read: decided by read-analyst") {
+		t.Errorf("policy explain = %q, %q", out, errLine)
+	}
 	out, errLine = iant(t, t.Context(), "--context", anUS, "states")
 	if errLine != "" || !strings.Contains(out, "Jamaica") || !strings.Contains(out, "caribbean") {
 		t.Errorf("states = %q, %q", out, errLine)

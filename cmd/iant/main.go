@@ -52,9 +52,12 @@ func newRootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&g.contextFile, "context", "", "context file naming your node and your SVID (default $IANT_CONTEXT)")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+	policyCmd := newPolicyCmd()
+	policyCmd.AddCommand(newPolicyExplainCmd(g))
 	root.AddCommand(
 		newCertsCmd(),
-		newPolicyCmd(),
+		policyCmd,
+		newForwardCmd(g),
 		newDemoCmd(),
 		newPostCmd(g),
 		newGetCmd(g),

@@ -14,9 +14,11 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/oas-cicte/iant/deploy/policies"
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/node"
+	"github.com/oas-cicte/iant/pkg/policy"
 )
 
 // config is the node's YAML configuration file.
@@ -28,7 +30,18 @@ type config struct {
 	Backbone        backboneConfig   `yaml:"backbone"`
 	ProvisionStates []string         `yaml:"provision_states"`
 	Directory       []directoryEntry `yaml:"directory"`
-	Log             logConfig        `yaml:"log"`
+	// PolicyDir holds network.cedar and network.cedarschema; empty runs
+	// the default set built into the binary. Reloaded on SIGHUP.
+	PolicyDir string `yaml:"policy_dir"`
+	// People lists policy attributes of this state's people by SPIFFE ID.
+	People []personConfig `yaml:"people"`
+	Log    logConfig      `yaml:"log"`
+}
+
+// personConfig is one person's policy attributes.
+type personConfig struct {
+	ID             string `yaml:"id"`
+	LawEnforcement bool   `yaml:"law_enforcement"`
 }
 
 // svidConfig names the SVID source: files, or the SPIFFE Workload API.
@@ -74,7 +87,7 @@ func loadConfig(path string) (config, error) {
 		return config{}, fmt.Errorf("config %s: %w", path, err)
 	}
 	base := filepath.Dir(path)
-	for _, p := range []*string{&c.DataDir, &c.SVID.Cert, &c.SVID.Key, &c.SVID.Bundle} {
+	for _, p := range []*string{&c.DataDir, &c.SVID.Cert, &c.SVID.Key, &c.SVID.Bundle, &c.PolicyDir} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
 		}
@@ -111,6 +124,7 @@ func (c config) validate() error {
 
 // daemon is what iantd runs: optionally the embedded backbone, and a node.
 type daemon struct {
+	policy   *policy.Engine
 	node     *node.Node
 	backbone *backbone.Server
 	closers  []func() error
@@ -145,6 +159,18 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 		}
 		urls = append([]string{d.backbone.ClientURL()}, urls...)
 	}
+	if d.policy, err = loadPolicy(c.PolicyDir); err != nil {
+		d.close()
+		return nil, err
+	}
+	people := map[string]policy.PersonAttrs{}
+	for _, p := range c.People {
+		if _, err := identity.ParseString(td, p.ID); err != nil {
+			d.close()
+			return nil, fmt.Errorf("config: people: %w", err)
+		}
+		people[p.ID] = policy.PersonAttrs{LawEnforcement: p.LawEnforcement}
+	}
 	var dir []node.DirectoryEntry
 	for _, e := range c.Directory {
 		id, err := spiffeid.FromString(e.ID)
@@ -157,12 +183,44 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 	d.node, err = node.Start(ctx, node.Config{
 		TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
 		BackboneURLs: urls, ProvisionStates: c.ProvisionStates, Directory: dir, Logger: log,
+		Policy: d.policy, People: people,
 	})
 	if err != nil {
 		d.close()
 		return nil, err
 	}
 	return d, nil
+}
+
+// loadPolicy loads the network policy set from dir, or the built-in
+// default when dir is empty. A set that does not parse or validate stops
+// the node from starting.
+func loadPolicy(dir string) (*policy.Engine, error) {
+	var set *policy.Set
+	var err error
+	if dir == "" {
+		set, err = policy.Parse(policies.Network, policies.Schema)
+	} else {
+		set, err = policy.Load(dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: policy_dir: %w", err)
+	}
+	return policy.NewEngine(set), nil
+}
+
+// reloadPolicy reloads the policy set from policyDir (on SIGHUP); a set
+// that fails keeps the old one, and the log says why.
+func (d *daemon) reloadPolicy(policyDir string, log *slog.Logger) {
+	if policyDir == "" {
+		log.Warn("policy reload: no policy_dir configured; the built-in set stays in force")
+		return
+	}
+	if err := d.policy.Reload(policyDir); err != nil {
+		log.Error("policy reload failed; the previous set stays in force", "err", err)
+		return
+	}
+	log.Info("policy reloaded", "dir", policyDir, "policies", d.policy.Set().Len())
 }
 
 // sources opens the SVID source the config names.

@@ -49,9 +49,18 @@ func run(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	<-ctx.Done()
-	logger.Info("signal received, shutting down")
-	return d.close()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			d.reloadPolicy(cfg.PolicyDir, logger)
+		case <-ctx.Done():
+			logger.Info("signal received, shutting down")
+			return d.close()
+		}
+	}
 }
 
 func (l logConfig) logger(w io.Writer) (*slog.Logger, error) {

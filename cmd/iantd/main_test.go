@@ -131,3 +131,34 @@ func TestDaemonsFormANetwork(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestBrokenPolicyStopsStartAndKeepsOldOnReload(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"network.cedar", "network.cedarschema"} {
+		data, err := os.ReadFile(filepath.Join("../../deploy/policies", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eng, err := loadPolicy(dir)
+	if err != nil {
+		t.Fatalf("loadPolicy(good) = %v", err)
+	}
+	before := eng.Set().Len()
+
+	broken := filepath.Join(dir, "network.cedar")
+	if err := os.WriteFile(broken, []byte("@id(\"x\")\npermit (principal, action, resource) when { principal.nosuch };\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadPolicy(dir); err == nil || !strings.Contains(err.Error(), "policy_dir") {
+		t.Errorf("loadPolicy(broken) = %v, want an error naming policy_dir", err)
+	}
+	d := &daemon{policy: eng}
+	d.reloadPolicy(dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if got := d.policy.Set().Len(); got != before {
+		t.Errorf("after a broken reload the set has %d policies, want the old %d", got, before)
+	}
+}

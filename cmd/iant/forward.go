@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+)
+
+func newForwardCmd(g *globals) *cobra.Command {
+	var target string
+	cmd := &cobra.Command{
+		Use:   "forward ID --to CC",
+		Short: "Share a received bulletin onward with another state (focal points), where its marking allows",
+		Long: `Share a bulletin your state holds with another member state. The network
+policy decides: CLEAR and GREEN bulletins may be shared; AMBER, AMBER+STRICT,
+RED and bulletins with the no-onward-sharing or originator-consent-required
+caveats may not. A refusal names the policy that decided it.`,
+		Example: "  iant forward 01K… --to CO",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := g.checkOutput(); err != nil {
+				return err
+			}
+			if target == "" {
+				return usagef("--to is required: the state code to forward to")
+			}
+			conn, _, err := g.dial(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			resp, err := bulletinClient(conn).ForwardBulletin(cmd.Context(), &iantv1.ForwardBulletinRequest{
+				Id: args[0], TargetState: strings.ToUpper(strings.TrimSpace(target)),
+			})
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return printJSON(cmd.OutOrStdout(), resp)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "forwarded %s to %s\n", resp.GetBulletin().GetBulletin().GetId(), resp.GetTargetState())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&target, "to", "", "state code to forward to")
+	return cmd
+}
+
+func newPolicyExplainCmd(g *globals) *cobra.Command {
+	var as string
+	cmd := &cobra.Command{
+		Use:   "explain ID",
+		Short: "Explain why a person can or cannot read a bulletin (asks your node)",
+		Long: `Ask your node why a person of your state can or cannot read a bulletin:
+every policy of the network set, and whether it matched. Without --as it
+explains for you; focal points may ask about another person of their state.`,
+		Example: "  iant policy explain --as spiffe://iant.test/state/US/analyst/analyst 01K…",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := g.checkOutput(); err != nil {
+				return err
+			}
+			conn, _, err := g.dial(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			resp, err := bulletinClient(conn).ExplainRead(cmd.Context(), &iantv1.ExplainReadRequest{Id: args[0], SpiffeId: as})
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return printJSON(cmd.OutOrStdout(), resp)
+			}
+			verdict := "may NOT read"
+			if resp.GetAllowed() {
+				verdict = "may read"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: decided by %s\n%s", verdict, strings.Join(resp.GetPolicyIds(), ", "), resp.GetExplanation())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&as, "as", "", "SPIFFE ID of the person to explain for (default: you)")
+	return cmd
+}
