@@ -67,6 +67,10 @@ func TestPermissionsFor(t *testing.T) {
 			"$JS.API.CONSUMER.INFO.IANT_INBOX.inbox-MX",
 			"$JS.API.CONSUMER.MSG.NEXT.IANT_INBOX.inbox-MX",
 			"$JS.ACK.IANT_INBOX.inbox-MX.>",
+			"iant.directory.MX",
+			"$JS.API.STREAM.INFO.IANT_DIRECTORY",
+			"$JS.API.DIRECT.GET.IANT_DIRECTORY.>",
+			"$JS.API.DIRECT.GET.IANT_DIRECTORY",
 		},
 		Subscribe: []string{"_INBOX_MX.>"},
 	}

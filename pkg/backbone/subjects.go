@@ -117,12 +117,12 @@ func permissionsFor(p identity.Principal) permissions {
 	case identity.RoleNode:
 		cons := InboxStream + "." + InboxConsumer(p.State)
 		return permissions{
-			Publish: []string{
+			Publish: append([]string{
 				inboxRoot + ".*." + p.State + ".*", // exactly recipient.origin.id
 				jsAPI + "CONSUMER.INFO." + cons,
 				jsAPI + "CONSUMER.MSG.NEXT." + cons,
 				jsAck + cons + ".>",
-			},
+			}, directoryPermissions(p.State)...),
 			Subscribe: []string{ReplyPrefix(p.State) + ".>"},
 		}
 	case identity.RoleSecretariatNode:
@@ -133,6 +133,11 @@ func permissionsFor(p identity.Principal) permissions {
 				jsAPI + "STREAM.INFO." + InboxStream,
 				jsAPI + "CONSUMER.CREATE." + InboxStream + ".>",
 				jsAPI + "CONSUMER.INFO." + InboxStream + ".*",
+				jsAPI + "STREAM.CREATE." + DirectoryStream,
+				jsAPI + "STREAM.UPDATE." + DirectoryStream,
+				jsAPI + "STREAM.INFO." + DirectoryStream,
+				jsAPI + "DIRECT.GET." + DirectoryStream + ".>",
+				jsAPI + "DIRECT.GET." + DirectoryStream,
 			},
 			Subscribe: []string{ReplyPrefix("") + ".>"},
 		}
