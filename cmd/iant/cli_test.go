@@ -35,7 +35,7 @@ func TestCLIPostGetListTailAck(t *testing.T) {
 
 	out, errLine := iant(t, t.Context(), "--context", fpMX, "post", "-o", "json",
 		"--title", "Suspected MANPADS shipment", "--body", "Container MSCU1234567 flagged.",
-		"--release", "us,caribbean", "--precedence", "FLASH", "--category", "arms-trafficking",
+		"--release", "us,jm", "--precedence", "FLASH", "--category", "arms-trafficking",
 		"--marking", "amber+strict", "--grading", "b2", "--caveat", "no-onward-sharing")
 	if errLine != "" {
 		t.Fatalf("post: %s", errLine)
@@ -112,6 +112,7 @@ func TestCLIErrorsAreOneLineNamingTheProblem(t *testing.T) {
 		{"unknown precedence", []string{"--context", fpCA, "post", "--title", "t", "--body", "b", "--release", "US", "--precedence", "urgent"}, `unknown precedence "urgent"`},
 		{"unknown state", []string{"--context", fpCA, "post", "--title", "t", "--body", "b", "--release", "FR"}, `InvalidArgument: unknown state code "FR"`},
 		{"unknown region", []string{"--context", fpCA, "post", "--title", "t", "--body", "b", "--release", "europe"}, `"europe" is neither`},
+		{"state without a node", []string{"--context", fpCA, "post", "--title", "t", "--body", "b", "--release", "caribbean"}, "Unavailable: bulletin not sealed: no node of AG,BB,BS,CU,DM,DO,GD,HT,JM,KN,LC,TT,VC has published its keys"},
 		{"missing title", []string{"--context", fpCA, "post", "--body", "b", "--release", "US"}, "InvalidArgument: title is required (field title)"},
 		{"unknown bulletin", []string{"--context", anCA, "get", "01J00000000000000000000000"}, "NotFound:"},
 		{"bad output", []string{"--context", anCA, "list", "-o", "xml"}, `unknown output format "xml"`},

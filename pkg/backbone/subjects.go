@@ -131,6 +131,7 @@ func permissionsFor(p identity.Principal) permissions {
 				jsAPI + "STREAM.CREATE." + InboxStream,
 				jsAPI + "STREAM.UPDATE." + InboxStream,
 				jsAPI + "STREAM.INFO." + InboxStream,
+				jsAPI + "STREAM.MSG.GET." + InboxStream, // audit reads sealed copies (headers)
 				jsAPI + "CONSUMER.CREATE." + InboxStream + ".>",
 				jsAPI + "CONSUMER.INFO." + InboxStream + ".*",
 				jsAPI + "STREAM.CREATE." + DirectoryStream,

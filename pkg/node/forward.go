@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 
-	"google.golang.org/protobuf/proto"
-
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/identity"
@@ -95,9 +93,9 @@ func (n *Node) forward(ctx context.Context, id, target string) (store.Record, er
 	if err := n.policy.Forward(p, b, target, false).Err(); err != nil {
 		return store.Record{}, n.refused("forward", p, b.ID, err)
 	}
-	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(bulletinToProto(b))
+	data, err := n.sealFor(ctx, b, []string{target})
 	if err != nil {
-		return store.Record{}, problem.Internal(err)
+		return store.Record{}, err
 	}
 	if _, err := n.bb.PublishInbox(ctx, target, n.self.State, b.ID, data); err != nil {
 		return store.Record{}, problem.Unavailable(err, "backbone unavailable: bulletin not forwarded to %s; try again later", target)

@@ -59,6 +59,9 @@ type Config struct {
 	// People holds attributes of this state's people that the policy reads
 	// (e.g. law enforcement), keyed by SPIFFE ID; absent people have none.
 	People map[string]policy.PersonAttrs
+	// KeyRotation is how often a state node rotates its HPKE key; zero
+	// never rotates on a schedule (see [Node.RotateKeys]).
+	KeyRotation time.Duration
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -106,6 +109,8 @@ type Node struct {
 	health *health.Server
 	hub    *hub
 	policy *policy.Engine
+	keys   *keyring // sealing keys; state nodes only
+	dir    entries  // verified directory entries of other states
 
 	// closing is closed by Close so that open subscriptions end and the
 	// gRPC server can stop gracefully.
@@ -176,6 +181,14 @@ func (n *Node) open(ctx context.Context) error {
 		return fmt.Errorf("node: connect backbone: %w", err)
 	}
 	n.bb = bb
+	if n.self.Role == identity.RoleNode {
+		if n.keys, err = loadKeys(n.cfg.DataDir, n.self.State); err != nil {
+			return fmt.Errorf("node: %w", err)
+		}
+		if err := n.publishEntry(ctx); err != nil {
+			return fmt.Errorf("node: publish directory entry: %w", err)
+		}
+	}
 	if n.self.Role == identity.RoleSecretariatNode {
 		states := n.cfg.ProvisionStates
 		if len(states) == 0 {
@@ -227,6 +240,29 @@ func (n *Node) serve() {
 				n.log.Error("inbox consumer stopped", "err", err)
 			}
 		}()
+		if n.cfg.KeyRotation > 0 {
+			n.wg.Add(1)
+			go func() {
+				defer n.wg.Done()
+				n.rotateEvery(ctx, n.cfg.KeyRotation)
+			}()
+		}
+	}
+}
+
+// rotateEvery rotates the node's KEM key every d until ctx ends.
+func (n *Node) rotateEvery(ctx context.Context, d time.Duration) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := n.RotateKeys(ctx); err != nil {
+				n.log.Error("scheduled key rotation failed", "err", err)
+			}
+		}
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/oklog/ulid/v2"
-	"google.golang.org/protobuf/proto"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/backbone"
@@ -62,9 +61,12 @@ func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, 
 		n.log.Info("release refused by policy", "bulletin_id", b.ID, "recipient", state, "rule", d.Rule())
 	}
 	b.Recipients = allowed
-	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(bulletinToProto(&b))
-	if err != nil {
-		return store.Record{}, problem.Internal(fmt.Errorf("encode bulletin: %w", err))
+	var data []byte
+	if len(b.Recipients) > 0 {
+		if data, err = n.sealFor(ctx, &b, b.Recipients); err != nil {
+			n.log.Warn("seal failed", "bulletin_id", b.ID, "err", err)
+			return store.Record{}, err
+		}
 	}
 	for _, r := range b.Recipients {
 		if _, err := n.bb.PublishInbox(ctx, r, b.Origin, b.ID, data); err != nil {
@@ -108,13 +110,12 @@ func checkNodeSetFields(b *bulletin.Bulletin, state string) error {
 // the copy is addressed to this state by the origin it names, and stores it.
 // Bad copies are rejected for good (never shown, never redelivered).
 func (n *Node) receive(ctx context.Context, m backbone.Msg) error {
-	var p iantv1.Bulletin
-	if err := proto.Unmarshal(m.Data, &p); err != nil {
-		return n.reject(m, "decode", err)
-	}
-	b, err := bulletinFromProto(&p)
+	b, signer, err := n.openCopy(ctx, m.Data)
 	if err != nil {
-		return n.reject(m, "decode", err)
+		return n.reject(m, "open", err)
+	}
+	if signer != m.Origin {
+		return n.reject(m, "signer", fmt.Errorf("copy published by %s but sealed by %s", m.Origin, signer))
 	}
 	if err := b.Validate(); err != nil {
 		return n.reject(m, "validate", err)

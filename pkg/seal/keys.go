@@ -191,3 +191,16 @@ func ParsePrivate(b []byte) (*NodeKeys, error) {
 	}
 	return newNodeKeys(state, kem, ed25519.NewKeyFromSeed(signSeed)), nil
 }
+
+// RotateKEM returns new keys for the same node with a fresh KEM key and the
+// same signing key. Nodes rotate the KEM key (what confidentiality rests
+// on) on a schedule and keep the old one in their [Ring] while bulletins
+// sealed to it may still be in flight; the origin signing key stays, so
+// signatures made before the rotation still verify against the directory.
+func (k *NodeKeys) RotateKEM() (*NodeKeys, error) {
+	kem, err := kems[nodeKEM].GenerateKey()
+	if err != nil {
+		return nil, fmt.Errorf("seal: generate KEM key: %w", err)
+	}
+	return newNodeKeys(k.state, kem, k.sign), nil
+}

@@ -91,3 +91,24 @@ func TestPrivateKeysRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+func TestRotateKEMKeepsSigningKey(t *testing.T) {
+	k, err := seal.GenerateNodeKeys("MX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := k.RotateKEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, cur := k.Public(), r.Public()
+	if old.KEMKeyID == cur.KEMKeyID {
+		t.Error("RotateKEM kept the KEM key")
+	}
+	if old.SignKeyID != cur.SignKeyID || r.State() != "MX" {
+		t.Errorf("RotateKEM changed the signing key or state: %s/%s -> %s/%s", old.SignKeyID, k.State(), cur.SignKeyID, r.State())
+	}
+	if _, ok := (seal.Ring{r, k}).KEMPrivate(old.KEMKeyID); !ok {
+		t.Error("ring of new and old keys lost the old KEM key")
+	}
+}
