@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
@@ -35,7 +36,10 @@ type config struct {
 	PolicyDir string `yaml:"policy_dir"`
 	// People lists policy attributes of this state's people by SPIFFE ID.
 	People []personConfig `yaml:"people"`
-	Log    logConfig      `yaml:"log"`
+	// KeyRotation rotates the node's HPKE key on this schedule (e.g.
+	// "720h"); empty never rotates on a schedule. SIGUSR1 rotates now.
+	KeyRotation string    `yaml:"key_rotation"`
+	Log         logConfig `yaml:"log"`
 }
 
 // personConfig is one person's policy attributes.
@@ -119,7 +123,22 @@ func (c config) validate() error {
 	if _, err := spiffeid.TrustDomainFromString(c.TrustDomain); err != nil {
 		return fmt.Errorf("trust_domain: %w", err)
 	}
+	if _, err := c.keyRotation(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// keyRotation parses key_rotation; empty means none.
+func (c config) keyRotation() (time.Duration, error) {
+	if c.KeyRotation == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(c.KeyRotation)
+	if err != nil || d < time.Minute {
+		return 0, fmt.Errorf("key_rotation %q: want a duration of at least 1m, e.g. 720h", c.KeyRotation)
+	}
+	return d, nil
 }
 
 // daemon is what iantd runs: optionally the embedded backbone, and a node.
@@ -180,10 +199,11 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 		}
 		dir = append(dir, node.DirectoryEntry{ID: id, Address: e.Address})
 	}
+	rotation, _ := c.keyRotation() // checked by validate
 	d.node, err = node.Start(ctx, node.Config{
 		TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
 		BackboneURLs: urls, ProvisionStates: c.ProvisionStates, Directory: dir, Logger: log,
-		Policy: d.policy, People: people,
+		Policy: d.policy, People: people, KeyRotation: rotation,
 	})
 	if err != nil {
 		d.close()

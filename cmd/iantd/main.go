@@ -50,11 +50,17 @@ func run(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+	signal.Notify(hup, syscall.SIGHUP, syscall.SIGUSR1)
 	defer signal.Stop(hup)
 	for {
 		select {
-		case <-hup:
+		case sig := <-hup:
+			if sig == syscall.SIGUSR1 {
+				if err := d.node.RotateKeys(ctx); err != nil {
+					logger.Error("key rotation failed", "err", err)
+				}
+				continue
+			}
 			d.reloadPolicy(cfg.PolicyDir, logger)
 		case <-ctx.Done():
 			logger.Info("signal received, shutting down")

@@ -40,6 +40,7 @@ func TestBadConfigsNameTheProblem(t *testing.T) {
 		{"no backbone", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\n", "backbone: give urls, or embedded"},
 		{"bad trust domain", "trust_domain: Bad Domain\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\n", "trust_domain:"},
 		{"not yaml", "{{{", "config"},
+		{"bad key rotation", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\nkey_rotation: often\n", `key_rotation "often"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
