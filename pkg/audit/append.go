@@ -1,0 +1,199 @@
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/transparency-dev/merkle/compact"
+
+	"github.com/oas-cicte/iant/pkg/problem"
+)
+
+// Append adds e to the log and returns its leaf index. It validates e
+// (a *problem.Error wrapping [ErrInvalidEvent] names the bad field), writes
+// the canonical encoding as the next leaf, the tree nodes that leaf
+// completes, and the report indexes, in one transaction that has reached
+// the disk when Append returns.
+//
+// Append is idempotent by event key — kind, bulletin, state and actor — so
+// a receipt the backbone delivers twice is logged once: when an event with
+// the same key is already logged, Append returns that entry's index and
+// changes nothing, whatever the other fields of e say (the first report
+// wins). After Close it returns [ErrClosed].
+func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
+	idx, err := l.append(ctx, &e)
+	if err != nil {
+		return 0, fmt.Errorf("audit: append %s event for bulletin %s: %w", e.Kind, e.BulletinID, err)
+	}
+	return idx, nil
+}
+
+func (l *Log) append(ctx context.Context, e *Event) (uint64, error) {
+	if err := e.Validate(); err != nil {
+		return 0, err
+	}
+	data, err := marshal(e)
+	if err != nil {
+		return 0, err
+	}
+	leave, err := l.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer leave()
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	w, err := l.beginWrite(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer rollback(w.tx)
+	idx, added, err := w.add(ctx, e, data)
+	if err != nil || !added {
+		return idx, err
+	}
+	return idx, l.commit(w)
+}
+
+// AppendAll appends events in order, in one transaction, and returns
+// their indexes: one disk sync for the lot, for a node catching up on a
+// backlog of receipts. It is Append for each event, all or nothing: if
+// any event is invalid, nothing is appended and the *problem.Error names
+// the field, its message the event's position. Duplicates, of logged
+// events or within events, get the index of the first.
+func (l *Log) AppendAll(ctx context.Context, events []Event) ([]uint64, error) {
+	out, err := l.appendAll(ctx, events)
+	if err != nil {
+		return nil, fmt.Errorf("audit: append %d events: %w", len(events), err)
+	}
+	return out, nil
+}
+
+func (l *Log) appendAll(ctx context.Context, events []Event) ([]uint64, error) {
+	data := make([][]byte, len(events))
+	for i := range events {
+		if err := events[i].Validate(); err != nil {
+			var p *problem.Error
+			if errors.As(err, &p) {
+				p.Msg = fmt.Sprintf("event %d: %s", i, p.Msg)
+			}
+			return nil, err
+		}
+		var err error
+		if data[i], err = marshal(&events[i]); err != nil {
+			return nil, err
+		}
+	}
+	leave, err := l.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	w, err := l.beginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rollback(w.tx)
+	out := make([]uint64, len(events))
+	for i := range events {
+		if out[i], _, err = w.add(ctx, &events[i], data[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, l.commit(w)
+}
+
+// write is one write transaction and the tree as it will be once the
+// transaction commits. The committed range l.rng stays untouched until
+// then, so a failed transaction leaves the in-memory tree as it was.
+type write struct {
+	tx  *sql.Tx
+	rng *compact.Range
+}
+
+// beginWrite starts a write transaction. Callers hold writeMu.
+func (l *Log) beginWrite(ctx context.Context) (*write, error) {
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	size, err := storedSize(ctx, tx)
+	if err != nil {
+		rollback(tx)
+		return nil, err
+	}
+	if size != l.rng.End() {
+		rollback(tx)
+		return nil, fmt.Errorf("%w: database has %d entries, this log %d", ErrOtherWriter, size, l.rng.End())
+	}
+	hashes := make([][]byte, 0, len(l.rng.Hashes()))
+	for _, h := range l.rng.Hashes() {
+		hashes = append(hashes, append([]byte(nil), h...))
+	}
+	rng, err := rangeFactory.NewRange(0, l.rng.End(), hashes)
+	if err != nil {
+		rollback(tx)
+		return nil, err
+	}
+	return &write{tx: tx, rng: rng}, nil
+}
+
+// commit commits w and installs its tree. Callers hold writeMu.
+func (l *Log) commit(w *write) error {
+	if err := w.tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return l.install(w.rng)
+}
+
+// add appends the validated event e, encoded as data, unless its key is
+// logged already; it reports the leaf index and whether it was added.
+func (w *write) add(ctx context.Context, e *Event, data []byte) (uint64, bool, error) {
+	key := e.key()
+	var existing int64
+	err := w.tx.QueryRowContext(ctx, `SELECT idx FROM event_keys WHERE event_key = ?`, key).Scan(&existing)
+	switch {
+	case err == nil:
+		return uint64(existing), false, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return 0, false, fmt.Errorf("look up event key: %w", err)
+	}
+	idx := w.rng.End()
+	if _, err := w.tx.ExecContext(ctx, `INSERT INTO leaves (idx, data) VALUES (?, ?)`, int64(idx), data); err != nil {
+		return 0, false, fmt.Errorf("insert leaf: %w", err)
+	}
+	if _, err := w.tx.ExecContext(ctx, `INSERT INTO event_keys (event_key, idx) VALUES (?, ?)`, key, int64(idx)); err != nil {
+		return 0, false, fmt.Errorf("insert event key: %w", err)
+	}
+	if err := w.appendLeaf(ctx, data); err != nil {
+		return 0, false, err
+	}
+	if err := index(ctx, w.tx, e); err != nil {
+		return 0, false, err
+	}
+	return idx, true, nil
+}
+
+// appendLeaf extends the tree by the leaf data and stores every node the
+// leaf completes: its own hash and each perfect subtree it closes.
+func (w *write) appendLeaf(ctx context.Context, data []byte) error {
+	var visitErr error
+	visit := func(id compact.NodeID, hash []byte) {
+		if visitErr != nil {
+			return
+		}
+		_, visitErr = w.tx.ExecContext(ctx, `INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)`,
+			int64(id.Level), int64(id.Index), hash)
+	}
+	if err := w.rng.Append(hasher.HashLeaf(data), visit); err != nil {
+		return fmt.Errorf("extend tree: %w", err)
+	}
+	if visitErr != nil {
+		return fmt.Errorf("insert tree node: %w", visitErr)
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+// Package audit is the secretariat's delivery audit (DESIGN.md, "Delivery
+// audit"): an append-only, verifiable log of every post, release, receipt,
+// refusal and escalation, the signed checkpoints and proofs that let member
+// states check it offline, and the delivery reports computed from it.
+//
+// # The log
+//
+// Each [Event] is one leaf of an RFC 6962 Merkle tree (SHA-256,
+// transparency-dev/merkle). Its leaf bytes are the event's canonical JSON
+// encoding ([MarshalEvent]); any byte form other than that one is refused
+// by [UnmarshalEvent], so an entry has exactly one hash.
+//
+//	signer, _ := note.NewSigner(skey) // from note.GenerateKey(rand.Reader, origin)
+//	lg, err := audit.OpenLog(ctx, filepath.Join(dir, "audit.db"), signer, "iant.example/audit")
+//	defer lg.Close()
+//
+//	i, err := lg.Append(ctx, audit.Event{Kind: audit.EventDelivered, BulletinID: id,
+//		Origin: "MX", State: "BR", Actor: "spiffe://iant.example/state/BR/node/br1", At: t})
+//	// the same receipt again: the same index, nothing appended
+//
+//	signed, err := lg.Checkpoint(ctx)              // C2SP tlog-checkpoint, signed note
+//	p, err := lg.InclusionProof(ctx, i, lg.Size())
+//	c, err := lg.ConsistencyProof(ctx, oldSize, lg.Size())
+//	e, raw, err := lg.Entry(ctx, i)
+//
+// Appends are idempotent by event key (kind, bulletin, state, actor): the
+// backbone may deliver a receipt twice and the log counts it once.
+//
+// # Verifying, offline
+//
+// What the CLI's "iant audit verify" and a member state's node run, with
+// only the log's public key:
+//
+//	cp, err := audit.VerifyCheckpoint(signed, origin, verifier)
+//	err = audit.VerifyInclusion(cp, i, raw, p)      // this entry is in that tree
+//	err = audit.VerifyConsistency(saved, cp, c)     // the tree only grew since saved
+//	err = audit.VerifyLog(ctx, dump, cp, saved...)  // a full dump: *LogError names the first bad index
+//
+//	w, err := audit.OpenWitness(path, origin, verifier) // remembers the last checkpoint
+//	_, err = w.Update(ctx, signed, lg.ConsistencyProof) // *ForkError on a split view or rewrite
+//
+// A root hash only tells whether everything below it is intact, so
+// [VerifyLog] pins a changed entry between the last kept checkpoint that
+// still matches and the first that does not; the more checkpoints an
+// auditor keeps, the more exactly it names the index.
+//
+// # Reports
+//
+//	r, err := lg.Report(ctx, id)                          // per recipient: delivered, read, acked, latencies
+//	late, err := lg.Overdue(ctx, now, audit.Deadlines{})  // default FLASH 15m, IMMEDIATE 1h, PRIORITY 24h
+//	esc, err := lg.Escalations(ctx, now, audit.Deadlines{}) // appends "escalated" once per bulletin and state
+//	st, err := lg.Stats(ctx, from, to)                    // per state: counts, p50 and p95 latencies
+//
+// Reports read two index tables (bulletins, recipients) that Append keeps
+// up to date in the same transaction as the leaf, never a scan of the log.
+//
+// # Storage, and why
+//
+// The log is one SQLite file (pure-Go modernc.org/sqlite, WAL,
+// synchronous=FULL: an Append that returned is on disk). It holds the
+// leaves, the event keys, and every tree node that roots a perfect subtree
+// (level 0 being the leaf hashes), as the compact range's visitor reports
+// them; the open tree is a compact range in memory, rebuilt from those
+// nodes at open. A proof reads O(log n) stored nodes.
+//
+// The issue allowed a JetStream stream that denies delete and purge
+// instead. SQLite was chosen because the log must answer indexed questions
+// (reports, proofs by node, idempotence by key) that a stream cannot, and
+// a second store would have to be kept in step with the first; the
+// receipts stream on the backbone remains the durable input and a second
+// copy of the evidence.
+//
+// "Only grows" is enforced twice. SQL triggers abort every UPDATE and
+// DELETE of leaves, event keys, tree nodes and the log's origin, and any
+// insert of a leaf at other than the next index. They guard against
+// mistakes — a wrong statement in a later change, a careless manual
+// repair — not against someone who controls the file: such a person can
+// drop the triggers or edit the pages. Against that, the defence is
+// cryptographic: checkpoints that states keep and witness, which no
+// rewritten or truncated log can match. Event keys have their own table,
+// because INSERT OR REPLACE on a UNIQUE column of the leaves would remove a
+// leaf without firing a DELETE trigger. The report tables are derived and
+// updated in place.
+//
+// # Concurrency
+//
+// A *Log is safe for concurrent use. Appends (Append, Escalations) are
+// serialized inside the Log and commit in index order; readers (proofs,
+// entries, reports, checkpoints) run in parallel with each other and with
+// an append and see only committed entries. Size, Root and Checkpoint read
+// one committed head: a proof for any size up to Size is always available.
+// One Log must be the only writer of its file; Append reports
+// [ErrOtherWriter] if the file grew under it. Close waits for calls in
+// progress. A *Witness is safe for concurrent use; Update calls are
+// serialized, so a proof is always checked against the checkpoint it was
+// fetched for.
+package audit

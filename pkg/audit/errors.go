@@ -1,0 +1,85 @@
+package audit
+
+import (
+	"errors"
+
+	"github.com/oas-cicte/iant/pkg/problem"
+)
+
+// Sentinel errors, matched with errors.Is. Those a person may see (invalid
+// events, unknown bulletins, a closed log) are returned inside a
+// *problem.Error carrying the kind; the verification errors are for the
+// auditor's tools and stand alone.
+var (
+	// ErrInvalidEvent means an event failed validation or its encoding is
+	// not canonical (problem kind Invalid, Field names the bad field).
+	ErrInvalidEvent = errors.New("invalid audit event")
+
+	// ErrNotFound means no such bulletin or log entry (problem kind NotFound).
+	ErrNotFound = errors.New("not found")
+
+	// ErrRange means a leaf index or tree size outside the log (problem
+	// kind Invalid).
+	ErrRange = errors.New("index or tree size out of range")
+
+	// ErrClosed means the Log has been closed (problem kind Unavailable).
+	ErrClosed = errors.New("audit log is closed")
+
+	// ErrOtherWriter means the database grew under this Log: another
+	// process appended to the same file, which is not supported.
+	ErrOtherWriter = errors.New("audit log was appended to by another writer")
+
+	// ErrMalformedCheckpoint means a signed checkpoint could not be parsed
+	// as a C2SP tlog-checkpoint note.
+	ErrMalformedCheckpoint = errors.New("malformed checkpoint")
+
+	// ErrSignature means a checkpoint carries no valid signature by the
+	// expected key.
+	ErrSignature = errors.New("checkpoint not signed by the log's key")
+
+	// ErrOrigin means a checkpoint names another log than the one expected.
+	ErrOrigin = errors.New("checkpoint of another log")
+
+	// ErrProof means an inclusion proof does not lead to the checkpoint's
+	// root.
+	ErrProof = errors.New("inclusion proof does not verify")
+
+	// ErrInconsistent means two checkpoints cannot both describe one
+	// append-only log: a consistency proof failed, or two checkpoints of the
+	// same size have different roots. A [Witness] wraps it in a [*ForkError].
+	ErrInconsistent = errors.New("checkpoints are not consistent")
+
+	// ErrStale means a [Witness] was offered a checkpoint smaller than the
+	// last one it saw. Nothing is recorded; it is not evidence of a fork.
+	ErrStale = errors.New("checkpoint is older than the last one seen")
+
+	// ErrTruncated, ErrMismatch, ErrMalformedEntry and ErrDuplicateEntry
+	// are the reasons [VerifyLog] gives in a [*LogError].
+	ErrTruncated      = errors.New("log dump is shorter than a trusted checkpoint")
+	ErrMismatch       = errors.New("log dump does not hash to a trusted checkpoint")
+	ErrMalformedEntry = errors.New("log entry is not a canonical event")
+	ErrDuplicateEntry = errors.New("log entry repeats an earlier event")
+)
+
+// invalid reports a bad event field.
+func invalid(field, format string, args ...any) error {
+	p := problem.Invalid(field, format, args...)
+	p.Err = ErrInvalidEvent
+	return p
+}
+
+func outOfRange(field, format string, args ...any) error {
+	p := problem.Invalid(field, format, args...)
+	p.Err = ErrRange
+	return p
+}
+
+func notFound(format string, args ...any) error {
+	p := problem.NotFound(format, args...)
+	p.Err = ErrNotFound
+	return p
+}
+
+func closedErr() error {
+	return problem.Unavailable(ErrClosed, "audit log is closed")
+}

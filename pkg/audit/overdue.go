@@ -1,0 +1,195 @@
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/oas-cicte/iant/pkg/bulletin"
+)
+
+// NoDeadline, as a [Deadlines] field, says a precedence has no
+// acknowledgement deadline.
+const NoDeadline time.Duration = -1
+
+// Default acknowledgement deadlines, counted from posting.
+const (
+	DefaultFlashDeadline     = 15 * time.Minute
+	DefaultImmediateDeadline = time.Hour
+	DefaultPriorityDeadline  = 24 * time.Hour
+)
+
+// Deadlines are the acknowledgement deadlines by precedence, counted from
+// the bulletin's posted event (or, while that is not logged, from its
+// earliest event). A zero field means the default — FLASH 15m, IMMEDIATE
+// 1h, PRIORITY 24h, ROUTINE none — and a negative one ([NoDeadline])
+// means none. The zero value is the defaults.
+type Deadlines struct {
+	Flash, Immediate, Priority, Routine time.Duration
+}
+
+// For returns the deadline of precedence p and whether it has one. A
+// bulletin whose precedence is unknown has none.
+func (d Deadlines) For(p bulletin.Precedence) (time.Duration, bool) {
+	var v, def time.Duration
+	switch p {
+	case bulletin.Flash:
+		v, def = d.Flash, DefaultFlashDeadline
+	case bulletin.Immediate:
+		v, def = d.Immediate, DefaultImmediateDeadline
+	case bulletin.Priority:
+		v, def = d.Priority, DefaultPriorityDeadline
+	case bulletin.Routine:
+		v, def = d.Routine, NoDeadline
+	default:
+		return 0, false
+	}
+	if v == 0 {
+		v = def
+	}
+	return v, v > 0
+}
+
+// OverdueItem is one recipient state that has not acknowledged a bulletin
+// by its deadline.
+type OverdueItem struct {
+	BulletinID string
+	Origin     string
+	State      string
+	Precedence bulletin.Precedence
+	// ClockAt is when the deadline started: the posting time if logged.
+	ClockAt time.Time
+	DueAt   time.Time
+	// DeliveredAt is zero if the state's node never reported delivery.
+	DeliveredAt time.Time
+	// EscalatedAt is zero until [Log.Escalations] escalated the pair.
+	EscalatedAt time.Time
+}
+
+// Overdue returns every (bulletin, recipient state) pair without an
+// acknowledgement whose deadline under d has passed at now, most overdue
+// first (then by bulletin and state). After Close it returns [ErrClosed].
+func (l *Log) Overdue(ctx context.Context, now time.Time, d Deadlines) ([]OverdueItem, error) {
+	leave, err := l.enter()
+	if err != nil {
+		return nil, fmt.Errorf("audit: overdue: %w", err)
+	}
+	defer leave()
+	items, err := overdue(ctx, l.db, now, d, false)
+	if err != nil {
+		return nil, fmt.Errorf("audit: overdue: %w", err)
+	}
+	return items, nil
+}
+
+// overdue queries the overdue pairs, per precedence through the index on
+// (precedence, clock_at), and only the unacknowledged recipients.
+func overdue(ctx context.Context, q querier, now time.Time, d Deadlines, unescalatedOnly bool) ([]OverdueItem, error) {
+	const query = `SELECT b.bulletin_id, b.origin, b.clock_at, r.state, r.delivered_at, r.escalated_at
+		FROM bulletins b JOIN recipients r ON r.bulletin_id = b.bulletin_id
+		WHERE b.precedence = ? AND b.clock_at <= ? AND r.acked_at IS NULL`
+	var out []OverdueItem
+	for _, p := range bulletin.Precedences() {
+		deadline, ok := d.For(p)
+		if !ok {
+			continue
+		}
+		rows, err := q.QueryContext(ctx, query, int64(p), now.Add(-deadline).UnixNano())
+		if err != nil {
+			return nil, fmt.Errorf("query %s bulletins: %w", p, err)
+		}
+		out, err = scanOverdue(rows, out, p, deadline, unescalatedOnly)
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(out, func(a, b OverdueItem) int {
+		if c := a.DueAt.Compare(b.DueAt); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.BulletinID, b.BulletinID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.State, b.State)
+	})
+	return out, nil
+}
+
+func scanOverdue(rows *sql.Rows, out []OverdueItem, p bulletin.Precedence, deadline time.Duration, unescalatedOnly bool) ([]OverdueItem, error) {
+	defer rows.Close()
+	for rows.Next() {
+		it := OverdueItem{Precedence: p}
+		var clock int64
+		var delivered, escalated sql.NullInt64
+		if err := rows.Scan(&it.BulletinID, &it.Origin, &clock, &it.State, &delivered, &escalated); err != nil {
+			return nil, fmt.Errorf("read overdue row: %w", err)
+		}
+		if unescalatedOnly && escalated.Valid {
+			continue
+		}
+		it.ClockAt = time.Unix(0, clock).UTC()
+		it.DueAt = it.ClockAt.Add(deadline)
+		it.DeliveredAt, it.EscalatedAt = fromNanos(delivered), fromNanos(escalated)
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read overdue rows: %w", err)
+	}
+	return out, nil
+}
+
+// Escalations appends an escalated event, dated now, for every overdue
+// pair (see [Log.Overdue]) not escalated before, and returns the events it
+// appended, in Overdue's order. Each (bulletin, state) pair is escalated
+// exactly once: later calls, and calls after a restart, skip it, because
+// the escalation is itself a logged event. The events have no Actor (the
+// log itself) and say the due time in Detail. All are appended in one
+// transaction. After Close it returns [ErrClosed].
+func (l *Log) Escalations(ctx context.Context, now time.Time, d Deadlines) ([]Event, error) {
+	events, err := l.escalations(ctx, now, d)
+	if err != nil {
+		return nil, fmt.Errorf("audit: escalations: %w", err)
+	}
+	return events, nil
+}
+
+func (l *Log) escalations(ctx context.Context, now time.Time, d Deadlines) ([]Event, error) {
+	leave, err := l.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	w, err := l.beginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rollback(w.tx)
+	items, err := overdue(ctx, w.tx, now, d, true)
+	if err != nil || len(items) == 0 {
+		return nil, err
+	}
+	events := make([]Event, 0, len(items))
+	for _, it := range items {
+		e := Event{Kind: EventEscalated, BulletinID: it.BulletinID, Origin: it.Origin, State: it.State,
+			Precedence: it.Precedence, At: now.UTC(),
+			Detail: "acknowledgement was due " + it.DueAt.Format(time.RFC3339Nano)}
+		if err := e.Validate(); err != nil {
+			return nil, err
+		}
+		data, err := marshal(&e)
+		if err != nil {
+			return nil, err
+		}
+		if _, added, err := w.add(ctx, &e, data); err != nil {
+			return nil, err
+		} else if added {
+			events = append(events, e)
+		}
+	}
+	return events, l.commit(w)
+}

@@ -1,0 +1,159 @@
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// migrations[i] moves the schema from version i to i+1. Shipped entries are
+// never edited: a change of schema is a new entry.
+//
+// Tables fall in two groups. The evidence — log_meta, leaves, event_keys,
+// nodes — is written once and guarded by triggers that abort any UPDATE or
+// DELETE, and an INSERT into leaves that does not take the next index.
+// The report indexes — bulletins, recipients — are derived from the
+// evidence on each append and updated in place; they could be rebuilt from
+// the leaves.
+//
+// Event keys live in their own table, not as a UNIQUE column of leaves:
+// SQLite's INSERT OR REPLACE removes a row that clashes on a UNIQUE column
+// without firing DELETE triggers (unless recursive_triggers is on), so a
+// unique key on leaves would let a careless statement drop a leaf.
+var migrations = []string{
+	// 1: the log, its tree, and the report indexes.
+	`
+CREATE TABLE log_meta (
+	id     INTEGER PRIMARY KEY CHECK (id = 1),
+	origin TEXT    NOT NULL
+) STRICT;
+CREATE TABLE leaves (
+	idx  INTEGER PRIMARY KEY CHECK (idx >= 0), -- leaf index, 0-based, no gaps
+	data BLOB    NOT NULL                      -- canonical event encoding
+) STRICT;
+CREATE TABLE event_keys (
+	event_key TEXT    PRIMARY KEY,              -- kind, bulletin, state, actor
+	idx       INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+-- Every node of the Merkle tree that is the root of a perfect subtree:
+-- level 0 holds the leaf hashes. Proofs are built from these alone.
+CREATE TABLE nodes (
+	level INTEGER NOT NULL,
+	idx   INTEGER NOT NULL,
+	hash  BLOB    NOT NULL CHECK (length(hash) = 32),
+	PRIMARY KEY (level, idx)
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER leaves_in_order BEFORE INSERT ON leaves
+WHEN NEW.idx IS NOT (SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves)
+BEGIN SELECT RAISE(ABORT, 'audit log leaves are appended in index order'); END;
+CREATE TRIGGER leaves_no_update BEFORE UPDATE ON leaves
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: leaves cannot be updated'); END;
+CREATE TRIGGER leaves_no_delete BEFORE DELETE ON leaves
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: leaves cannot be deleted'); END;
+CREATE TRIGGER event_keys_no_update BEFORE UPDATE ON event_keys
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: event keys cannot be updated'); END;
+CREATE TRIGGER event_keys_no_delete BEFORE DELETE ON event_keys
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: event keys cannot be deleted'); END;
+CREATE TRIGGER nodes_no_update BEFORE UPDATE ON nodes
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: tree nodes cannot be updated'); END;
+CREATE TRIGGER nodes_no_delete BEFORE DELETE ON nodes
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: tree nodes cannot be deleted'); END;
+CREATE TRIGGER log_meta_no_update BEFORE UPDATE ON log_meta
+BEGIN SELECT RAISE(ABORT, 'audit log origin cannot change'); END;
+CREATE TRIGGER log_meta_no_delete BEFORE DELETE ON log_meta
+BEGIN SELECT RAISE(ABORT, 'audit log origin cannot change'); END;
+
+-- Report indexes. Times are Unix nanoseconds, UTC.
+CREATE TABLE bulletins (
+	bulletin_id TEXT    PRIMARY KEY,
+	origin      TEXT    NOT NULL,
+	precedence  INTEGER NOT NULL DEFAULT 0,
+	posted_at   INTEGER,          -- the earliest posted event's time, once logged
+	first_at    INTEGER NOT NULL, -- the earliest time of any event of the bulletin
+	-- The acknowledgement deadline runs from clock_at.
+	clock_at    INTEGER NOT NULL GENERATED ALWAYS AS (COALESCE(posted_at, first_at)) STORED
+) STRICT, WITHOUT ROWID;
+CREATE INDEX bulletins_deadline ON bulletins (precedence, clock_at);
+CREATE INDEX bulletins_clock    ON bulletins (clock_at);
+CREATE TABLE recipients (
+	bulletin_id  TEXT NOT NULL,
+	state        TEXT NOT NULL,
+	released_at  INTEGER,
+	delivered_at INTEGER,
+	read_at      INTEGER,
+	read_by      TEXT,
+	acked_at     INTEGER,
+	acked_by     TEXT,
+	escalated_at INTEGER,
+	PRIMARY KEY (bulletin_id, state)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX recipients_unacked ON recipients (bulletin_id) WHERE acked_at IS NULL;
+`,
+}
+
+// migrate brings the database to the newest schema version, recorded in the
+// one-row table schema_version, and records the log's origin on first use.
+// It refuses a database written by a newer binary or for another origin.
+func migrate(ctx context.Context, db *sql.DB, origin string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin migration: %w", err)
+	}
+	defer rollback(tx)
+	const create = `CREATE TABLE IF NOT EXISTS schema_version (
+		id INTEGER PRIMARY KEY CHECK (id = 1),
+		version INTEGER NOT NULL
+	) STRICT`
+	if _, err := tx.ExecContext(ctx, create); err != nil {
+		return fmt.Errorf("create schema_version: %w", err)
+	}
+	var v int
+	err = tx.QueryRowContext(ctx, `SELECT version FROM schema_version WHERE id = 1`).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this program's %d", v, len(migrations))
+	}
+	for ; v < len(migrations); v++ {
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+		}
+	}
+	const set = `INSERT INTO schema_version (id, version) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET version = excluded.version WHERE version <> excluded.version`
+	if _, err := tx.ExecContext(ctx, set, v); err != nil {
+		return fmt.Errorf("record schema version %d: %w", v, err)
+	}
+	if err := checkOrigin(ctx, tx, origin); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit migration: %w", err)
+	}
+	return nil
+}
+
+// checkOrigin records origin in a new database and refuses an existing
+// database of another log.
+func checkOrigin(ctx context.Context, tx *sql.Tx, origin string) error {
+	var stored string
+	err := tx.QueryRowContext(ctx, `SELECT origin FROM log_meta WHERE id = 1`).Scan(&stored)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `INSERT INTO log_meta (id, origin) VALUES (1, ?)`, origin); err != nil {
+			return fmt.Errorf("record origin: %w", err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("read origin: %w", err)
+	case stored != origin:
+		return fmt.Errorf("database holds the log %q, not %q", stored, origin)
+	}
+	return nil
+}
+
+// rollback ends tx if it was not committed; after Commit it is a no-op.
+func rollback(tx *sql.Tx) { _ = tx.Rollback() }
