@@ -112,6 +112,7 @@ func (l *Log) appendAll(ctx context.Context, events []Event) ([]uint64, error) {
 // then, so a failed transaction leaves the in-memory tree as it was.
 type write struct {
 	tx  *sql.Tx
+	q   cachedQuerier // runs statements inside tx
 	rng *compact.Range
 }
 
@@ -121,7 +122,8 @@ func (l *Log) beginWrite(ctx context.Context) (*write, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	size, err := storedSize(ctx, tx)
+	q := cachedQuerier{c: l.stmts, tx: tx}
+	size, err := storedSize(ctx, q)
 	if err != nil {
 		rollback(tx)
 		return nil, err
@@ -139,7 +141,7 @@ func (l *Log) beginWrite(ctx context.Context) (*write, error) {
 		rollback(tx)
 		return nil, err
 	}
-	return &write{tx: tx, rng: rng}, nil
+	return &write{tx: tx, q: q, rng: rng}, nil
 }
 
 // commit commits w and installs its tree. Callers hold writeMu.
@@ -155,7 +157,7 @@ func (l *Log) commit(w *write) error {
 func (w *write) add(ctx context.Context, e *Event, data []byte) (uint64, bool, error) {
 	key := e.key()
 	var existing int64
-	err := w.tx.QueryRowContext(ctx, `SELECT idx FROM event_keys WHERE event_key = ?`, key).Scan(&existing)
+	err := w.q.QueryRowContext(ctx, `SELECT idx FROM event_keys WHERE event_key = ?`, key).Scan(&existing)
 	switch {
 	case err == nil:
 		return uint64(existing), false, nil
@@ -163,16 +165,16 @@ func (w *write) add(ctx context.Context, e *Event, data []byte) (uint64, bool, e
 		return 0, false, fmt.Errorf("look up event key: %w", err)
 	}
 	idx := w.rng.End()
-	if _, err := w.tx.ExecContext(ctx, `INSERT INTO leaves (idx, data) VALUES (?, ?)`, int64(idx), data); err != nil {
+	if _, err := w.q.ExecContext(ctx, `INSERT INTO leaves (idx, data) VALUES (?, ?)`, int64(idx), data); err != nil {
 		return 0, false, fmt.Errorf("insert leaf: %w", err)
 	}
-	if _, err := w.tx.ExecContext(ctx, `INSERT INTO event_keys (event_key, idx) VALUES (?, ?)`, key, int64(idx)); err != nil {
+	if _, err := w.q.ExecContext(ctx, `INSERT INTO event_keys (event_key, idx) VALUES (?, ?)`, key, int64(idx)); err != nil {
 		return 0, false, fmt.Errorf("insert event key: %w", err)
 	}
 	if err := w.appendLeaf(ctx, data); err != nil {
 		return 0, false, err
 	}
-	if err := index(ctx, w.tx, e); err != nil {
+	if err := index(ctx, w.q, e); err != nil {
 		return 0, false, err
 	}
 	return idx, true, nil
@@ -186,7 +188,7 @@ func (w *write) appendLeaf(ctx context.Context, data []byte) error {
 		if visitErr != nil {
 			return
 		}
-		_, visitErr = w.tx.ExecContext(ctx, `INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)`,
+		_, visitErr = w.q.ExecContext(ctx, `INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)`,
 			int64(id.Level), int64(id.Index), hash)
 	}
 	if err := w.rng.Append(hasher.HashLeaf(data), visit); err != nil {

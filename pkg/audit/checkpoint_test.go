@@ -42,7 +42,7 @@ func TestVerifyCheckpointRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, otherKey := testKey(t, testOrigin, 2)   // same name, other key
+	_, otherKey := testKey(t, testOrigin, 2)    // same name, other key
 	_, otherName := testKey(t, "other.test", 1) // other name
 	tests := []struct {
 		name   string

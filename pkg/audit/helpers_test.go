@@ -58,7 +58,7 @@ func openLog(tb testing.TB) (*audit.Log, string, note.Verifier) {
 	return lg, path, v
 }
 
-func node(state string) string   { return fmt.Sprintf("%s/state/%s/node/n1", td, state) }
+func node(state string) string { return fmt.Sprintf("%s/state/%s/node/n1", td, state) }
 func person(state, role, name string) string {
 	return fmt.Sprintf("%s/state/%s/%s/%s", td, state, role, name)
 }

@@ -55,7 +55,7 @@ ON CONFLICT (bulletin_id, state) DO UPDATE SET
 }()
 
 // index records e in the report tables.
-func index(ctx context.Context, tx *sql.Tx, e *Event) error {
+func index(ctx context.Context, tx querier, e *Event) error {
 	at := e.At.UnixNano()
 	var posted sql.NullInt64
 	if e.Kind == EventPosted {

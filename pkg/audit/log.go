@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -16,20 +14,8 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/oas-cicte/iant/pkg/sqlitedb"
 )
-
-// dsnOptions apply to every connection. _txlock=immediate makes each write
-// transaction take SQLite's write lock at BEGIN; recursive_triggers makes
-// the rows that INSERT OR REPLACE removes fire the append-only triggers.
-const dsnOptions = "?_pragma=busy_timeout(5000)" +
-	"&_pragma=journal_mode(WAL)" +
-	"&_pragma=synchronous(FULL)" +
-	"&_pragma=recursive_triggers(1)" +
-	"&_txlock=immediate"
-
-// maxConns bounds the pool: one writer at a time plus parallel readers.
-const maxConns = 8
 
 // hasher is the RFC 6962 tree hasher (SHA-256) of every log.
 var hasher = rfc6962.DefaultHasher
@@ -40,6 +26,7 @@ var rangeFactory = &compact.RangeFactory{Hash: hasher.HashChildren}
 // Log is the secretariat's append-only audit log. Create it with [OpenLog].
 type Log struct {
 	db     *sql.DB
+	stmts  *stmtCache
 	signer note.Signer
 	origin string
 	now    func() time.Time
@@ -91,20 +78,13 @@ func openLog(ctx context.Context, path string, signer note.Signer, origin string
 	case !validOrigin(origin):
 		return nil, fmt.Errorf("origin %q must be non-empty printable UTF-8 without spaces", origin)
 	}
-	abs, err := filepath.Abs(path)
+	db, err := sqlitedb.Open(ctx, path, migrations, func(ctx context.Context, tx *sql.Tx) error {
+		return checkOrigin(ctx, tx, origin)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-		return nil, err
-	}
-	db, err := sql.Open("sqlite", abs+dsnOptions)
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(maxConns)
-	db.SetMaxIdleConns(maxConns)
-	l := &Log{db: db, signer: signer, origin: origin, now: o.now}
+	l := &Log{db: db, stmts: newStmtCache(db), signer: signer, origin: origin, now: o.now}
 	if err := l.load(ctx); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -127,9 +107,6 @@ func validOrigin(s string) bool {
 // load migrates the schema and rebuilds the compact range of the stored
 // tree from its perfect-subtree roots.
 func (l *Log) load(ctx context.Context) error {
-	if err := migrate(ctx, l.db, l.origin); err != nil {
-		return err
-	}
 	size, err := storedSize(ctx, l.db)
 	if err != nil {
 		return err
@@ -178,7 +155,10 @@ func storedSize(ctx context.Context, q querier) (uint64, error) {
 	return uint64(n), nil
 }
 
-// querier is what *sql.DB, *sql.Conn and *sql.Tx share.
+// pool returns a querier on the connection pool with cached statements.
+func (l *Log) pool() cachedQuerier { return cachedQuerier{c: l.stmts} }
+
+// querier is what *sql.DB, *sql.Tx and cachedQuerier share.
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -195,8 +175,9 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.closed = true
+	stmtErr := l.stmts.close()
 	_, optErr := l.db.Exec("PRAGMA optimize")
-	if err := errors.Join(optErr, l.db.Close()); err != nil {
+	if err := errors.Join(stmtErr, optErr, l.db.Close()); err != nil {
 		return fmt.Errorf("audit: close: %w", err)
 	}
 	return nil
@@ -257,7 +238,7 @@ func (l *Log) entry(ctx context.Context, index uint64) (Event, []byte, error) {
 		return Event{}, nil, notFound("log entry %d does not exist", index)
 	}
 	var raw []byte
-	if err := l.db.QueryRowContext(ctx, `SELECT data FROM leaves WHERE idx = ?`, int64(index)).Scan(&raw); err != nil {
+	if err := l.pool().QueryRowContext(ctx, `SELECT data FROM leaves WHERE idx = ?`, int64(index)).Scan(&raw); err != nil {
 		return Event{}, nil, fmt.Errorf("read leaf: %w", err)
 	}
 	e, err := unmarshal(raw)
@@ -294,7 +275,7 @@ func (l *Log) entries(ctx context.Context, start, end uint64) ([][]byte, error) 
 	case end-start > MaxEntries:
 		return nil, outOfRange("end", "at most %d entries at a time", MaxEntries)
 	}
-	rows, err := l.db.QueryContext(ctx, `SELECT data FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, int64(start), int64(end))
+	rows, err := l.pool().QueryContext(ctx, `SELECT data FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, int64(start), int64(end))
 	if err != nil {
 		return nil, fmt.Errorf("read leaves: %w", err)
 	}

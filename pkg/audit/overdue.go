@@ -78,7 +78,7 @@ func (l *Log) Overdue(ctx context.Context, now time.Time, d Deadlines) ([]Overdu
 		return nil, fmt.Errorf("audit: overdue: %w", err)
 	}
 	defer leave()
-	items, err := overdue(ctx, l.db, now, d, false)
+	items, err := overdue(ctx, l.pool(), now, d, false)
 	if err != nil {
 		return nil, fmt.Errorf("audit: overdue: %w", err)
 	}
@@ -169,7 +169,7 @@ func (l *Log) escalations(ctx context.Context, now time.Time, d Deadlines) ([]Ev
 		return nil, err
 	}
 	defer rollback(w.tx)
-	items, err := overdue(ctx, w.tx, now, d, true)
+	items, err := overdue(ctx, w.q, now, d, true)
 	if err != nil || len(items) == 0 {
 		return nil, err
 	}

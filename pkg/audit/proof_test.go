@@ -43,6 +43,7 @@ func TestRootsMatchRFC6962(t *testing.T) {
 }
 
 func TestInclusionProofs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	lg, _, _ := openLog(t)
 	raws := fill(t, lg, 70)
@@ -89,6 +90,7 @@ func TestInclusionProofRefusesOutOfRange(t *testing.T) {
 }
 
 func TestConsistencyProofs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	lg, _, _ := openLog(t)
 	fill(t, lg, 70)

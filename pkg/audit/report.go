@@ -63,7 +63,7 @@ func (l *Log) report(ctx context.Context, id string) (BulletinReport, error) {
 	defer rollback(tx)
 	r := BulletinReport{ID: id}
 	var posted sql.NullInt64
-	err = tx.QueryRowContext(ctx, `SELECT origin, precedence, posted_at FROM bulletins WHERE bulletin_id = ?`, id).
+	err = cachedQuerier{c: l.stmts, tx: tx}.QueryRowContext(ctx, `SELECT origin, precedence, posted_at FROM bulletins WHERE bulletin_id = ?`, id).
 		Scan(&r.Origin, &r.Precedence, &posted)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -72,11 +72,11 @@ func (l *Log) report(ctx context.Context, id string) (BulletinReport, error) {
 		return BulletinReport{}, fmt.Errorf("read bulletin: %w", err)
 	}
 	r.PostedAt = fromNanos(posted)
-	r.Recipients, err = recipientStatuses(ctx, tx, id, r.PostedAt)
+	r.Recipients, err = recipientStatuses(ctx, cachedQuerier{c: l.stmts, tx: tx}, id, r.PostedAt)
 	return r, err
 }
 
-func recipientStatuses(ctx context.Context, tx *sql.Tx, id string, posted time.Time) ([]RecipientStatus, error) {
+func recipientStatuses(ctx context.Context, tx querier, id string, posted time.Time) ([]RecipientStatus, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT state, released_at, delivered_at, read_at, read_by, acked_at, acked_by, escalated_at
 		FROM recipients WHERE bulletin_id = ? ORDER BY state`, id)
 	if err != nil {

@@ -93,49 +93,6 @@ CREATE INDEX recipients_unacked ON recipients (bulletin_id) WHERE acked_at IS NU
 `,
 }
 
-// migrate brings the database to the newest schema version, recorded in the
-// one-row table schema_version, and records the log's origin on first use.
-// It refuses a database written by a newer binary or for another origin.
-func migrate(ctx context.Context, db *sql.DB, origin string) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin migration: %w", err)
-	}
-	defer rollback(tx)
-	const create = `CREATE TABLE IF NOT EXISTS schema_version (
-		id INTEGER PRIMARY KEY CHECK (id = 1),
-		version INTEGER NOT NULL
-	) STRICT`
-	if _, err := tx.ExecContext(ctx, create); err != nil {
-		return fmt.Errorf("create schema_version: %w", err)
-	}
-	var v int
-	err = tx.QueryRowContext(ctx, `SELECT version FROM schema_version WHERE id = 1`).Scan(&v)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if v > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this program's %d", v, len(migrations))
-	}
-	for ; v < len(migrations); v++ {
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
-			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
-		}
-	}
-	const set = `INSERT INTO schema_version (id, version) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET version = excluded.version WHERE version <> excluded.version`
-	if _, err := tx.ExecContext(ctx, set, v); err != nil {
-		return fmt.Errorf("record schema version %d: %w", v, err)
-	}
-	if err := checkOrigin(ctx, tx, origin); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit migration: %w", err)
-	}
-	return nil
-}
-
 // checkOrigin records origin in a new database and refuses an existing
 // database of another log.
 func checkOrigin(ctx context.Context, tx *sql.Tx, origin string) error {

@@ -37,7 +37,7 @@ func (l *Log) Stats(ctx context.Context, from, to time.Time) ([]StateStats, erro
 		return nil, fmt.Errorf("audit: stats: %w", err)
 	}
 	defer leave()
-	out, err := stats(ctx, l.db, from, to)
+	out, err := stats(ctx, l.pool(), from, to)
 	if err != nil {
 		return nil, fmt.Errorf("audit: stats: %w", err)
 	}

@@ -121,7 +121,7 @@ func (l *Log) consistencyProof(ctx context.Context, size1, size2 uint64) ([][]by
 
 // rehash reads the nodes a proof needs and folds them into the proof.
 func (l *Log) rehash(ctx context.Context, nodes proof.Nodes) ([][]byte, error) {
-	hashes, err := nodeHashes(ctx, l.db, nodes.IDs)
+	hashes, err := nodeHashes(ctx, l.pool(), nodes.IDs)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func (l *Log) rootAt(ctx context.Context, size uint64) ([]byte, error) {
 	if have := l.Size(); size > have {
 		return nil, outOfRange("size", "tree size %d is beyond the log's %d", size, have)
 	}
-	hashes, err := nodeHashes(ctx, l.db, compact.RangeNodes(0, size, nil))
+	hashes, err := nodeHashes(ctx, l.pool(), compact.RangeNodes(0, size, nil))
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,5 @@
 package store
 
-import (
-	"context"
-	"database/sql"
-	"errors"
-	"fmt"
-)
-
 // migrations[i] moves the schema from version i to i+1. Shipped entries are
 // never edited: a change of schema is a new entry.
 var migrations = []string{
@@ -42,47 +35,4 @@ CREATE VIRTUAL TABLE bulletins_fts USING fts5(
 	tokenize = 'unicode61 remove_diacritics 2'
 );
 `,
-}
-
-// migrate brings the database to the newest schema version, recorded in the
-// one-row table schema_version. It refuses a database written by a newer
-// binary.
-func migrate(ctx context.Context, db *sql.DB) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin migration: %w", err)
-	}
-	defer rollback(tx)
-	const create = `CREATE TABLE IF NOT EXISTS schema_version (
-		id INTEGER PRIMARY KEY CHECK (id = 1),
-		version INTEGER NOT NULL
-	) STRICT`
-	if _, err := tx.ExecContext(ctx, create); err != nil {
-		return fmt.Errorf("create schema_version: %w", err)
-	}
-	var v int
-	err = tx.QueryRowContext(ctx, `SELECT version FROM schema_version WHERE id = 1`).Scan(&v)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	switch {
-	case v > len(migrations):
-		return fmt.Errorf("database schema version %d is newer than this program's %d", v, len(migrations))
-	case v == len(migrations):
-		return nil
-	}
-	for ; v < len(migrations); v++ {
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
-			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
-		}
-	}
-	const set = `INSERT INTO schema_version (id, version) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET version = excluded.version`
-	if _, err := tx.ExecContext(ctx, set, v); err != nil {
-		return fmt.Errorf("record schema version %d: %w", v, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit migration: %w", err)
-	}
-	return nil
 }

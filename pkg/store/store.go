@@ -5,25 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/oas-cicte/iant/pkg/sqlitedb"
 )
-
-// dsnOptions apply to every connection. busy_timeout is applied first by
-// the driver; _txlock=immediate makes each write transaction take SQLite's
-// write lock at BEGIN, so it waits there instead of failing on upgrade.
-const dsnOptions = "?_pragma=busy_timeout(5000)" +
-	"&_pragma=journal_mode(WAL)" +
-	"&_pragma=synchronous(FULL)" +
-	"&_pragma=foreign_keys(1)" +
-	"&_txlock=immediate"
-
-// maxConns bounds the pool: one writer at a time plus parallel readers.
-const maxConns = 8
 
 // Store is a node's bulletin database. Create it with [Open].
 type Store struct {
@@ -51,28 +36,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 func open(ctx context.Context, path string) (*Store, error) {
-	switch {
-	case path == "":
-		return nil, errors.New("path is empty")
-	case strings.ContainsRune(path, '?'):
-		// The driver reads everything after '?' as options.
-		return nil, errors.New("path contains '?'")
-	}
-	abs, err := filepath.Abs(path)
+	db, err := sqlitedb.Open(ctx, path, migrations, nil)
 	if err != nil {
 		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-		return nil, err
-	}
-	db, err := sql.Open("sqlite", abs+dsnOptions)
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(maxConns)
-	db.SetMaxIdleConns(maxConns)
-	if err := migrate(ctx, db); err != nil {
-		return nil, errors.Join(err, db.Close())
 	}
 	return &Store{db: db}, nil
 }

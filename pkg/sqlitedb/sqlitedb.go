@@ -1,0 +1,109 @@
+// Package sqlitedb opens IANT's embedded SQLite databases (the node store,
+// the audit log, the receipt outbox) the one way they are opened: the
+// pure-Go modernc driver, WAL, fsync on every commit, a busy timeout,
+// immediate write transactions, and numbered schema migrations recorded in
+// a one-row schema_version table.
+//
+//	db, err := sqlitedb.Open(ctx, path, migrations, nil)
+//
+// A database written by a newer binary (a higher schema version) is
+// refused. The returned *sql.DB is safe for concurrent use.
+package sqlitedb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// dsnOptions apply to every connection. busy_timeout comes first so the
+// others wait for a lock rather than fail; synchronous(FULL) fsyncs every
+// commit; _txlock=immediate takes the write lock when a transaction
+// starts, so two writers never deadlock upgrading read locks.
+const dsnOptions = "?_pragma=busy_timeout(5000)" +
+	"&_pragma=journal_mode(WAL)" +
+	"&_pragma=synchronous(FULL)" +
+	"&_pragma=foreign_keys(1)" +
+	"&_txlock=immediate"
+
+// maxConns bounds the pool: one writer at a time plus parallel readers.
+const maxConns = 8
+
+// Open opens (creating it and its directory, 0700) the database file at
+// path and migrates it to len(migrations), running migrations[v] for each
+// version v it lacks, all in one transaction. after, if not nil, runs in
+// that transaction once the schema is current (e.g. to record or check
+// metadata). Errors name the failing step.
+func Open(ctx context.Context, path string, migrations []string, after func(context.Context, *sql.Tx) error) (*sql.DB, error) {
+	switch {
+	case path == "":
+		return nil, errors.New("path is empty")
+	case strings.ContainsRune(path, '?'):
+		return nil, errors.New("path contains '?'") // the driver reads options after '?'
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", abs+dsnOptions)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	if err := migrate(ctx, db, migrations, after); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return db, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB, migrations []string, after func(context.Context, *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin migration: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	const create = `CREATE TABLE IF NOT EXISTS schema_version (
+		id INTEGER PRIMARY KEY CHECK (id = 1),
+		version INTEGER NOT NULL
+	) STRICT`
+	if _, err := tx.ExecContext(ctx, create); err != nil {
+		return fmt.Errorf("create schema_version: %w", err)
+	}
+	var v int
+	err = tx.QueryRowContext(ctx, `SELECT version FROM schema_version WHERE id = 1`).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this program's %d", v, len(migrations))
+	}
+	for ; v < len(migrations); v++ {
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+		}
+	}
+	const set = `INSERT INTO schema_version (id, version) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET version = excluded.version WHERE version <> excluded.version`
+	if _, err := tx.ExecContext(ctx, set, v); err != nil {
+		return fmt.Errorf("record schema version %d: %w", v, err)
+	}
+	if after != nil {
+		if err := after(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit migration: %w", err)
+	}
+	return nil
+}
