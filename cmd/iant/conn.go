@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 
+	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 
@@ -52,4 +53,18 @@ func detailOf(st *status.Status) string {
 
 func bulletinClient(conn *grpc.ClientConn) iantv1.BulletinServiceClient {
 	return iantv1.NewBulletinServiceClient(conn)
+}
+
+// withConn checks the output format, dials the caller's node and runs fn
+// with the connection, which it closes afterwards.
+func (g *globals) withConn(cmd *cobra.Command, fn func(ctx context.Context, conn *grpc.ClientConn) error) error {
+	if err := g.checkOutput(); err != nil {
+		return err
+	}
+	conn, _, err := g.dial(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return fn(cmd.Context(), conn)
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 )
@@ -21,28 +23,22 @@ caveats may not. A refusal names the policy that decided it.`,
 		Example: "  iant forward 01K… --to CO",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
 			if target == "" {
 				return usagef("--to is required: the state code to forward to")
 			}
-			conn, _, err := g.dial(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
-			resp, err := bulletinClient(conn).ForwardBulletin(cmd.Context(), &iantv1.ForwardBulletinRequest{
-				Id: args[0], TargetState: strings.ToUpper(strings.TrimSpace(target)),
+			return g.withConn(cmd, func(ctx context.Context, conn *grpc.ClientConn) error {
+				resp, err := bulletinClient(conn).ForwardBulletin(ctx, &iantv1.ForwardBulletinRequest{
+					Id: args[0], TargetState: strings.ToUpper(strings.TrimSpace(target)),
+				})
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), resp)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "forwarded %s to %s\n", resp.GetBulletin().GetBulletin().GetId(), resp.GetTargetState())
+				return nil
 			})
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), resp)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "forwarded %s to %s\n", resp.GetBulletin().GetBulletin().GetId(), resp.GetTargetState())
-			return nil
 		},
 	}
 	cmd.Flags().StringVar(&target, "to", "", "state code to forward to")
@@ -60,27 +56,21 @@ explains for you; focal points may ask about another person of their state.`,
 		Example: "  iant policy explain --as spiffe://iant.test/state/US/analyst/analyst 01K…",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
-			conn, _, err := g.dial(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
-			resp, err := bulletinClient(conn).ExplainRead(cmd.Context(), &iantv1.ExplainReadRequest{Id: args[0], SpiffeId: as})
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), resp)
-			}
-			verdict := "may NOT read"
-			if resp.GetAllowed() {
-				verdict = "may read"
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: decided by %s\n%s", verdict, strings.Join(resp.GetPolicyIds(), ", "), resp.GetExplanation())
-			return nil
+			return g.withConn(cmd, func(ctx context.Context, conn *grpc.ClientConn) error {
+				resp, err := bulletinClient(conn).ExplainRead(ctx, &iantv1.ExplainReadRequest{Id: args[0], SpiffeId: as})
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), resp)
+				}
+				verdict := "may NOT read"
+				if resp.GetAllowed() {
+					verdict = "may read"
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: decided by %s\n%s", verdict, strings.Join(resp.GetPolicyIds(), ", "), resp.GetExplanation())
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&as, "as", "", "SPIFFE ID of the person to explain for (default: you)")

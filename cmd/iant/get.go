@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 )
@@ -13,22 +15,16 @@ func newGetCmd(g *globals) *cobra.Command {
 		Example: "  iant get 01JD7Q8X2M4T3V9K6R5N0B1C2D",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
-			conn, _, err := g.dial(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
-			resp, err := bulletinClient(conn).GetBulletin(cmd.Context(), &iantv1.GetBulletinRequest{Id: args[0]})
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), resp.GetBulletin())
-			}
-			return printDetail(cmd.OutOrStdout(), resp.GetBulletin())
+			return g.withConn(cmd, func(ctx context.Context, conn *grpc.ClientConn) error {
+				resp, err := bulletinClient(conn).GetBulletin(ctx, &iantv1.GetBulletinRequest{Id: args[0]})
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), resp.GetBulletin())
+				}
+				return printDetail(cmd.OutOrStdout(), resp.GetBulletin())
+			})
 		},
 	}
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/region"
@@ -17,45 +19,39 @@ func newStatesCmd(g *globals) *cobra.Command {
 		Short: "List member states, regions and the network's nodes (the directory)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
-			conn, _, err := g.dial(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
-			resp, err := iantv1.NewDirectoryServiceClient(conn).GetDirectory(cmd.Context(), &iantv1.GetDirectoryRequest{})
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), resp)
-			}
-			nodes := map[string]*iantv1.NodeInfo{}
-			for _, n := range resp.GetNodes() {
-				if n.GetState() != "" {
-					nodes[n.GetState()] = n
+			return g.withConn(cmd, func(ctx context.Context, conn *grpc.ClientConn) error {
+				resp, err := iantv1.NewDirectoryServiceClient(conn).GetDirectory(ctx, &iantv1.GetDirectoryRequest{})
+				if err != nil {
+					return err
 				}
-			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "CODE\tSTATE\tREGION\tNODE")
-			for _, s := range resp.GetStates() {
-				addr := "-"
-				if n := nodes[s.GetCode()]; n != nil {
-					addr = n.GetAddress()
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), resp)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.GetCode(), s.GetName(), region.Region(s.GetRegion()).String(), addr)
-			}
-			if err := w.Flush(); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "\nregion table %s; regions:", resp.GetRegionTableVersion())
-			for _, r := range resp.GetRegions() {
-				fmt.Fprintf(cmd.OutOrStdout(), " %s (%s)", region.Region(r.GetRegion()), strings.Join(r.GetStates(), ","))
-			}
-			fmt.Fprintln(cmd.OutOrStdout())
-			return nil
+				nodes := map[string]*iantv1.NodeInfo{}
+				for _, n := range resp.GetNodes() {
+					if n.GetState() != "" {
+						nodes[n.GetState()] = n
+					}
+				}
+				w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "CODE\tSTATE\tREGION\tNODE")
+				for _, s := range resp.GetStates() {
+					addr := "-"
+					if n := nodes[s.GetCode()]; n != nil {
+						addr = n.GetAddress()
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.GetCode(), s.GetName(), region.Region(s.GetRegion()).String(), addr)
+				}
+				if err := w.Flush(); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "\nregion table %s; regions:", resp.GetRegionTableVersion())
+				for _, r := range resp.GetRegions() {
+					fmt.Fprintf(cmd.OutOrStdout(), " %s (%s)", region.Region(r.GetRegion()), strings.Join(r.GetStates(), ","))
+				}
+				fmt.Fprintln(cmd.OutOrStdout())
+				return nil
+			})
 		},
 	}
 }
