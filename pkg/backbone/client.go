@@ -207,8 +207,11 @@ func authorizeServer(td spiffeid.TrustDomain) tlsconfig.Authorizer {
 		if err := member(id, chains); err != nil {
 			return err
 		}
-		if strings.HasPrefix(id.Path(), "/state/") {
-			return fmt.Errorf("backbone: server SVID %q belongs to a member state", id)
+		// Only the secretariat's side runs the backbone: a member state's
+		// node or any person presenting a server certificate is refused.
+		p, err := identity.Parse(td, id)
+		if err != nil || p.Role != identity.RoleSecretariatNode {
+			return fmt.Errorf("backbone: server SVID %q is not a secretariat node", id)
 		}
 		return nil
 	}

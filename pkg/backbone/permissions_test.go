@@ -270,7 +270,15 @@ func TestServerImpersonation(t *testing.T) {
 		c.Close()
 		t.Fatal("Connect to a server with a member state's SVID succeeded")
 	}
-	if !strings.Contains(err.Error(), "belongs to a member state") {
+	if !strings.Contains(err.Error(), "is not a secretariat node") {
 		t.Errorf("Connect() = %v, want the server refused for its state SVID", err)
+	}
+	// Nor may a secretariat person pose as the backbone.
+	cfg2 := backbonetest.Config(t, ca, backbonetest.Secretariat, backbonetest.Node("CA"))
+	cfg2.SVID = ca.SVID(t, identity.Principal{Role: identity.RoleAuditor, Name: "eve"})
+	srv2 := backbonetest.StartServerConfig(t, cfg2)
+	if c, err := backbone.Connect(ctx, backbonetest.ClientConfig(t, ca, srv2, backbonetest.Node("CA"))); err == nil {
+		c.Close()
+		t.Fatal("Connect to a server with an auditor's SVID succeeded")
 	}
 }
