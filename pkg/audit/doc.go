@@ -77,10 +77,11 @@
 // repair — not against someone who controls the file: such a person can
 // drop the triggers or edit the pages. Against that, the defence is
 // cryptographic: checkpoints that states keep and witness, which no
-// rewritten or truncated log can match. Event keys have their own table,
-// because INSERT OR REPLACE on a UNIQUE column of the leaves would remove a
-// leaf without firing a DELETE trigger. The report tables are derived and
-// updated in place.
+// rewritten or truncated log can match. INSERT OR REPLACE is refused too:
+// SQLite resolves its conflict by deleting the old row without firing
+// DELETE triggers, so each evidence table also has a BEFORE INSERT trigger
+// that aborts on a clash. The report tables are derived and updated in
+// place.
 //
 // # Concurrency
 //

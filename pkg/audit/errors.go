@@ -25,6 +25,10 @@ var (
 	// ErrClosed means the Log has been closed (problem kind Unavailable).
 	ErrClosed = errors.New("audit log is closed")
 
+	// ErrInvalidOption means an [Option] passed to [OpenLog] cannot be
+	// applied.
+	ErrInvalidOption = errors.New("invalid option")
+
 	// ErrOtherWriter means the database grew under this Log: another
 	// process appended to the same file, which is not supported.
 	ErrOtherWriter = errors.New("audit log was appended to by another writer")

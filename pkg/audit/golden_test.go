@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/bulletin"
 )
@@ -48,7 +50,11 @@ func TestGoldenV1(t *testing.T) {
 	if len(lines) != len(events) {
 		t.Fatalf("events.jsonl has %d lines, want %d", len(lines), len(events))
 	}
-	lg, _, v := openLog(t)
+	v, err := note.NewVerifier(strings.TrimSpace(string(readGolden(t, "log.vkey"))))
+	if err != nil {
+		t.Fatalf("log.vkey: %v", err)
+	}
+	lg, _, _ := openLog(t)
 	for i, line := range lines {
 		e, err := audit.UnmarshalEvent([]byte(line))
 		if err != nil {
@@ -95,7 +101,9 @@ func writeGoldenV1(t *testing.T, events []audit.Event) {
 	if err := os.MkdirAll(goldenDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for name, b := range map[string][]byte{"events.jsonl": lines.Bytes(), "checkpoint.txt": signed} {
+	_, vkey := testKeyText(t, testOrigin, 1)
+	files := map[string][]byte{"events.jsonl": lines.Bytes(), "checkpoint.txt": signed, "log.vkey": []byte(vkey + "\n")}
+	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(goldenDir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}

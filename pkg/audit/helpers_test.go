@@ -26,10 +26,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // checkpoints are reproducible. seed 1 is the log's key.
 func testKey(tb testing.TB, name string, seed byte) (note.Signer, note.Verifier) {
 	tb.Helper()
-	skey, vkey, err := note.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{seed}, 32)), name)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	skey, vkey := testKeyText(tb, name, seed)
 	s, err := note.NewSigner(skey)
 	if err != nil {
 		tb.Fatal(err)
@@ -39,6 +36,16 @@ func testKey(tb testing.TB, name string, seed byte) (note.Signer, note.Verifier)
 		tb.Fatal(err)
 	}
 	return s, v
+}
+
+// testKeyText returns the note signer and verifier keys of testKey.
+func testKeyText(tb testing.TB, name string, seed byte) (skey, vkey string) {
+	tb.Helper()
+	skey, vkey, err := note.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{seed}, 32)), name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return skey, vkey
 }
 
 // fixedClock returns a clock stuck at t0.

@@ -104,8 +104,8 @@ func validOrigin(s string) bool {
 	return true
 }
 
-// load migrates the schema and rebuilds the compact range of the stored
-// tree from its perfect-subtree roots.
+// load rebuilds the compact range of the stored tree from its
+// perfect-subtree roots.
 func (l *Log) load(ctx context.Context) error {
 	size, err := storedSize(ctx, l.db)
 	if err != nil {

@@ -5,9 +5,6 @@ import (
 	"time"
 )
 
-// ErrInvalidOption means an [Option] passed to [OpenLog] cannot be applied.
-var ErrInvalidOption = errors.New("invalid option")
-
 // Option adjusts an optional setting of [OpenLog].
 type Option interface {
 	apply(*options) error

@@ -12,15 +12,18 @@ import (
 //
 // Tables fall in two groups. The evidence — log_meta, leaves, event_keys,
 // nodes — is written once and guarded by triggers that abort any UPDATE or
-// DELETE, and an INSERT into leaves that does not take the next index.
+// DELETE, an INSERT into leaves that does not take the next index, and an
+// INSERT into the others that clashes with a row already there.
 // The report indexes — bulletins, recipients — are derived from the
 // evidence on each append and updated in place; they could be rebuilt from
 // the leaves.
 //
-// Event keys live in their own table, not as a UNIQUE column of leaves:
-// SQLite's INSERT OR REPLACE removes a row that clashes on a UNIQUE column
-// without firing DELETE triggers (unless recursive_triggers is on), so a
-// unique key on leaves would let a careless statement drop a leaf.
+// The INSERT guards are the trap: SQLite's INSERT OR REPLACE removes the
+// row it clashes with without firing DELETE triggers (unless the
+// connection turned recursive_triggers on, which sqlitedb does not and a
+// sqlite3 shell does not), so only a BEFORE INSERT trigger, which runs
+// before the conflict is resolved, stops it. For the same reason event
+// keys live in their own table rather than as a UNIQUE column of leaves.
 var migrations = []string{
 	// 1: the log, its tree, and the report indexes.
 	`
@@ -52,14 +55,23 @@ CREATE TRIGGER leaves_no_update BEFORE UPDATE ON leaves
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only: leaves cannot be updated'); END;
 CREATE TRIGGER leaves_no_delete BEFORE DELETE ON leaves
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only: leaves cannot be deleted'); END;
+CREATE TRIGGER event_keys_no_replace BEFORE INSERT ON event_keys
+WHEN EXISTS (SELECT 1 FROM event_keys WHERE event_key = NEW.event_key)
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: event keys cannot be replaced'); END;
 CREATE TRIGGER event_keys_no_update BEFORE UPDATE ON event_keys
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only: event keys cannot be updated'); END;
 CREATE TRIGGER event_keys_no_delete BEFORE DELETE ON event_keys
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only: event keys cannot be deleted'); END;
+CREATE TRIGGER nodes_no_replace BEFORE INSERT ON nodes
+WHEN EXISTS (SELECT 1 FROM nodes WHERE level = NEW.level AND idx = NEW.idx)
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: tree nodes cannot be replaced'); END;
 CREATE TRIGGER nodes_no_update BEFORE UPDATE ON nodes
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only: tree nodes cannot be updated'); END;
 CREATE TRIGGER nodes_no_delete BEFORE DELETE ON nodes
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only: tree nodes cannot be deleted'); END;
+CREATE TRIGGER log_meta_no_replace BEFORE INSERT ON log_meta
+WHEN EXISTS (SELECT 1 FROM log_meta)
+BEGIN SELECT RAISE(ABORT, 'audit log origin cannot change'); END;
 CREATE TRIGGER log_meta_no_update BEFORE UPDATE ON log_meta
 BEGIN SELECT RAISE(ABORT, 'audit log origin cannot change'); END;
 CREATE TRIGGER log_meta_no_delete BEFORE DELETE ON log_meta

@@ -64,6 +64,7 @@ func (q cachedQuerier) stmt(ctx context.Context, query string) (*sql.Stmt, error
 	return q.tx.StmtContext(ctx, s), nil
 }
 
+// QueryRowContext runs a cached statement that returns at most one row.
 func (q cachedQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	s, err := q.stmt(ctx, query)
 	if err != nil {
@@ -77,6 +78,7 @@ func (q cachedQuerier) QueryRowContext(ctx context.Context, query string, args .
 	return s.QueryRowContext(ctx, args...)
 }
 
+// QueryContext runs a cached statement that returns rows.
 func (q cachedQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	s, err := q.stmt(ctx, query)
 	if err != nil {
@@ -85,6 +87,7 @@ func (q cachedQuerier) QueryContext(ctx context.Context, query string, args ...a
 	return s.QueryContext(ctx, args...)
 }
 
+// ExecContext runs a cached statement that returns no rows.
 func (q cachedQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	s, err := q.stmt(ctx, query)
 	if err != nil {

@@ -31,12 +31,17 @@ func TestStorageOnlyGrows(t *testing.T) {
 		`DELETE FROM leaves`,
 		`INSERT INTO leaves (idx, data) VALUES (9, X'00')`, // a gap
 		`INSERT OR REPLACE INTO leaves (idx, data) VALUES (2, X'00')`,
+		`INSERT OR REPLACE INTO leaves (idx, data) SELECT MAX(idx), X'00' FROM leaves`,
 		`UPDATE nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 0`,
+		`INSERT OR REPLACE INTO nodes (level, idx, hash) VALUES (0, 0, zeroblob(32))`,
+		`REPLACE INTO nodes (level, idx, hash) VALUES (1, 0, zeroblob(32))`,
 		`DELETE FROM nodes`,
 		`UPDATE event_keys SET idx = 0`,
 		`DELETE FROM event_keys`,
+		`INSERT OR REPLACE INTO event_keys (event_key, idx) SELECT event_key, 0 FROM event_keys LIMIT 1`,
 		`UPDATE log_meta SET origin = 'other.test/log'`,
 		`DELETE FROM log_meta`,
+		`INSERT OR REPLACE INTO log_meta (id, origin) VALUES (1, 'other.test/log')`,
 	}
 	for _, stmt := range refused {
 		_, err := db.ExecContext(ctx, stmt)

@@ -60,7 +60,9 @@ func verifyConsistency(older, newer Checkpoint, p [][]byte) error {
 // and the evidence (Err) points at or before Through. When Index equals
 // Through the bad entry is pinned exactly.
 type LogError struct {
-	Index   uint64
+	// Index is the first entry not proven good.
+	Index uint64
+	// Through is the last entry the first bad one can be; >= Index.
 	Through uint64
 	// Err is ErrMismatch, ErrTruncated, ErrMalformedEntry or ErrDuplicateEntry.
 	Err error

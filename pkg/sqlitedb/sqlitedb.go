@@ -30,6 +30,7 @@ const dsnOptions = "?_pragma=busy_timeout(5000)" +
 	"&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(FULL)" +
 	"&_pragma=foreign_keys(1)" +
+	"&_pragma=recursive_triggers(1)" + // REPLACE fires DELETE triggers, so guards hold
 	"&_txlock=immediate"
 
 // maxConns bounds the pool: one writer at a time plus parallel readers.
