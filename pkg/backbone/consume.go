@@ -36,7 +36,8 @@ const (
 // ends when ConsumeInbox's ctx ends or the client closes.
 type Handler func(ctx context.Context, m Msg) error
 
-// Msg is one copy delivered from the node's inbox.
+// Msg is one copy delivered from the node's inbox (or, from
+// [Client.ConsumeEvents], one receipt: see there).
 type Msg struct {
 	// Subject is the full subject, [InboxSubject](Recipient, Origin, ID).
 	Subject string
@@ -73,6 +74,12 @@ func (c *Client) ConsumeInbox(ctx context.Context, h Handler) error {
 	if c.self.Role != identity.RoleNode {
 		return fmt.Errorf("%w: %s has no inbox", ErrForbidden, c.self)
 	}
+	return c.run(ctx, source{stream: InboxStream, consumer: InboxConsumer(c.self.State), toMsg: c.toMsg}, h)
+}
+
+// run registers a consumer loop with the client and pulls src until ctx
+// ends (nil) or the client closes ([ErrClosed]).
+func (c *Client) run(ctx context.Context, src source, h Handler) error {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
@@ -85,7 +92,7 @@ func (c *Client) ConsumeInbox(ctx context.Context, h Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(c.life, cancel)()
-	c.consume(ctx, h)
+	c.consume(ctx, src, h)
 	if c.life.Err() != nil || c.nc.IsClosed() {
 		return ErrClosed
 	}
@@ -94,15 +101,15 @@ func (c *Client) ConsumeInbox(ctx context.Context, h Handler) error {
 
 // consume attaches to the node's consumer and pulls from it, again and
 // again with backoff, until ctx ends or the connection is closed for good.
-func (c *Client) consume(ctx context.Context, h Handler) {
-	name := InboxConsumer(c.self.State)
+func (c *Client) consume(ctx context.Context, src source, h Handler) {
+	name := src.consumer
 	wait := newBackoff()
 	for {
-		cons, err := c.js.Consumer(ctx, InboxStream, name)
+		cons, err := c.js.Consumer(ctx, src.stream, name)
 		if err == nil {
 			wait.reset()
 			c.log.Info("inbox consumer attached", "consumer", name)
-			err = c.pull(ctx, cons, h)
+			err = c.pull(ctx, src, cons, h)
 		}
 		switch {
 		case ctx.Err() != nil, c.nc.IsClosed():
@@ -124,7 +131,7 @@ func (c *Client) consume(ctx context.Context, h Handler) {
 // iterator fails. At most one copy is requested ahead (and the consumer
 // allows only one unacknowledged), and a copy received but not handled is
 // handed back at once rather than left to time out.
-func (c *Client) pull(ctx context.Context, cons jetstream.Consumer, h Handler) error {
+func (c *Client) pull(ctx context.Context, src source, cons jetstream.Consumer, h Handler) error {
 	it, err := cons.Messages(
 		jetstream.PullMaxMessages(1),
 		jetstream.PullExpiry(pollInterval),
@@ -143,7 +150,7 @@ func (c *Client) pull(ctx context.Context, cons jetstream.Consumer, h Handler) e
 			c.drain(it)
 			return err
 		}
-		if err := c.handle(ctx, jm, h); err != nil {
+		if err := c.handle(ctx, src, jm, h); err != nil {
 			c.drain(it)
 			return err
 		}
@@ -180,8 +187,8 @@ func (c *Client) handBack(jm jetstream.Msg) {
 
 // handle runs h on one copy and settles it: ack, term or nak with delay.
 // It returns an error only when the copy could not be settled.
-func (c *Client) handle(ctx context.Context, jm jetstream.Msg, h Handler) error {
-	m, err := c.toMsg(jm)
+func (c *Client) handle(ctx context.Context, src source, jm jetstream.Msg, h Handler) error {
+	m, err := src.toMsg(jm)
 	if err != nil {
 		c.log.Warn("malformed inbox message terminated", "subject", jm.Subject(), "err", err)
 		return jm.Term()

@@ -102,6 +102,9 @@ func (c *Client) Provision(ctx context.Context, states []string) error {
 	if _, err := c.js.CreateOrUpdateStream(ctx, directoryStreamConfig(c.replicas)); err != nil {
 		return c.provisionErr("stream "+DirectoryStream, err)
 	}
+	if err := c.provisionEvents(ctx); err != nil {
+		return err
+	}
 	states = slices.Compact(slices.Sorted(slices.Values(states)))
 	for _, s := range states {
 		if _, err := c.js.CreateOrUpdateConsumer(ctx, InboxStream, inboxConsumerConfig(s, c.replicas)); err != nil {

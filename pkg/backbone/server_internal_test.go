@@ -71,6 +71,10 @@ func TestPermissionsFor(t *testing.T) {
 			"$JS.API.STREAM.INFO.IANT_DIRECTORY",
 			"$JS.API.DIRECT.GET.IANT_DIRECTORY.>",
 			"$JS.API.DIRECT.GET.IANT_DIRECTORY",
+			"iant.event.MX.*",
+			"$JS.API.STREAM.INFO.IANT_CHECKPOINTS",
+			"$JS.API.DIRECT.GET.IANT_CHECKPOINTS.>",
+			"$JS.API.DIRECT.GET.IANT_CHECKPOINTS",
 		},
 		Subscribe: []string{"_INBOX_MX.>"},
 	}

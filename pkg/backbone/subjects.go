@@ -122,12 +122,12 @@ func permissionsFor(p identity.Principal) permissions {
 				jsAPI + "CONSUMER.INFO." + cons,
 				jsAPI + "CONSUMER.MSG.NEXT." + cons,
 				jsAck + cons + ".>",
-			}, directoryPermissions(p.State)...),
+			}, append(directoryPermissions(p.State), eventPermissions(p.State)...)...),
 			Subscribe: []string{ReplyPrefix(p.State) + ".>"},
 		}
 	case identity.RoleSecretariatNode:
 		return permissions{
-			Publish: []string{
+			Publish: append([]string{
 				jsAPI + "STREAM.CREATE." + InboxStream,
 				jsAPI + "STREAM.UPDATE." + InboxStream,
 				jsAPI + "STREAM.INFO." + InboxStream,
@@ -139,7 +139,7 @@ func permissionsFor(p identity.Principal) permissions {
 				jsAPI + "STREAM.INFO." + DirectoryStream,
 				jsAPI + "DIRECT.GET." + DirectoryStream + ".>",
 				jsAPI + "DIRECT.GET." + DirectoryStream,
-			},
+			}, secretariatEventPermissions()...),
 			Subscribe: []string{ReplyPrefix("") + ".>"},
 		}
 	}
