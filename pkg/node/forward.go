@@ -24,6 +24,7 @@ func (n *Node) refused(action string, p identity.Principal, bulletinID string, e
 		rule = pe.Rule
 	}
 	n.log.Warn("refused", "action", action, "peer", p.String(), "bulletin_id", bulletinID, "rule", rule)
+	n.emitRefused(action, p, bulletinID, err)
 	return err
 }
 

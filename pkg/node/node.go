@@ -62,6 +62,9 @@ type Config struct {
 	// KeyRotation is how often a state node rotates its HPKE key; zero
 	// never rotates on a schedule (see [Node.RotateKeys]).
 	KeyRotation time.Duration
+	// Audit configures the delivery audit: checkpoint and escalation
+	// cadence, acknowledgement deadlines, the audit log's key.
+	Audit AuditConfig
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -93,7 +96,7 @@ func (c Config) Validate() error {
 			return fmt.Errorf("node: config: ProvisionStates: unknown state code %q", s)
 		}
 	}
-	return nil
+	return c.Audit.validate()
 }
 
 // Node is a running IANT node.
@@ -111,6 +114,7 @@ type Node struct {
 	policy *policy.Engine
 	keys   *keyring // sealing keys; state nodes only
 	dir    entries  // verified directory entries of other states
+	audit  auditState
 
 	// closing is closed by Close so that open subscriptions end and the
 	// gRPC server can stop gracefully.
@@ -181,6 +185,9 @@ func (n *Node) open(ctx context.Context) error {
 		return fmt.Errorf("node: connect backbone: %w", err)
 	}
 	n.bb = bb
+	if err := n.openAudit(ctx); err != nil {
+		return err
+	}
 	if n.self.Role == identity.RoleNode {
 		if n.keys, err = loadKeys(n.cfg.DataDir, n.self.State); err != nil {
 			return fmt.Errorf("node: %w", err)
@@ -219,12 +226,14 @@ func (n *Node) serve() {
 	)
 	iantv1.RegisterBulletinServiceServer(n.grpc, &bulletinService{n: n})
 	iantv1.RegisterDirectoryServiceServer(n.grpc, &directoryService{n: n})
+	n.registerAudit()
 	n.health = health.NewServer()
 	healthpb.RegisterHealthServer(n.grpc, n.health)
 	reflection.Register(n.grpc)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
+	n.runAudit(ctx)
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
@@ -311,5 +320,6 @@ func (n *Node) release() error {
 	if n.store != nil {
 		errs = append(errs, n.store.Close())
 	}
+	errs = append(errs, n.closeAudit())
 	return errors.Join(errs...)
 }

@@ -82,6 +82,7 @@ func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, 
 		return store.Record{}, problem.Internal(fmt.Errorf("store sent bulletin %s: %w", b.ID, err))
 	}
 	n.hub.notify()
+	n.emitPosted(&b)
 	n.log.Info("bulletin posted", "bulletin_id", b.ID, "precedence", b.Precedence.String(),
 		"marking", b.Marking.String(), "recipients", len(b.Recipients))
 	return rec, nil
@@ -143,6 +144,7 @@ func (n *Node) receive(ctx context.Context, m backbone.Msg) error {
 	case err != nil:
 		return fmt.Errorf("store received bulletin %s: %w", b.ID, err)
 	}
+	n.emitDelivered(&b)
 	if inserted {
 		n.hub.notify()
 		n.log.Info("bulletin received", "bulletin_id", b.ID, "origin", b.Origin)
@@ -152,5 +154,6 @@ func (n *Node) receive(ctx context.Context, m backbone.Msg) error {
 
 func (n *Node) reject(m backbone.Msg, rule string, err error) error {
 	n.log.Warn("rejected inbox message", "subject", m.Subject, "origin", m.Origin, "bulletin_id", m.ID, "rule", "receive."+rule, "err", err)
+	n.emitRejected(m, rule)
 	return fmt.Errorf("%w: %s: %v", backbone.ErrReject, rule, err)
 }

@@ -47,6 +47,7 @@ func (s *bulletinService) GetBulletin(ctx context.Context, req *iantv1.GetBullet
 	if err := s.n.canRead(p, &rec.Bulletin); err != nil {
 		return nil, err
 	}
+	s.n.emitRead(p, &rec)
 	return &iantv1.GetBulletinResponse{Bulletin: recordToProto(rec)}, nil
 }
 
@@ -128,6 +129,7 @@ func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.
 			if err := stream.Send(&iantv1.SubscribeResponse{Bulletin: recordToProto(r)}); err != nil {
 				return err
 			}
+			s.n.emitRead(p, &r)
 		}
 		if len(recs) == subscribeBatch {
 			continue
@@ -161,6 +163,7 @@ func (s *bulletinService) AcknowledgeBulletin(ctx context.Context, req *iantv1.A
 	if err != nil {
 		return nil, problem.Internal(err)
 	}
+	s.n.emitAcknowledged(&rec)
 	if first {
 		s.n.log.Info("bulletin acknowledged", "bulletin_id", rec.Bulletin.ID, "origin", rec.Bulletin.Origin, "peer", p.String())
 	}

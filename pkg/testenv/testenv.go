@@ -52,6 +52,10 @@ type Options struct {
 	BasePort int
 	// Logger receives every component's logs; nil discards them.
 	Logger *slog.Logger
+	// Audit configures the delivery audit of every node (e.g. short
+	// deadlines and intervals in tests); state nodes get the secretariat's
+	// verifier key when VerifierKey is empty.
+	Audit node.AuditConfig
 }
 
 // DefaultStates is the demo's default network: two states of South
@@ -188,11 +192,7 @@ func (nw *Network) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("testenv: %w", err)
 	}
-	nw.Secretariat, err = node.Start(ctx, node.Config{
-		TrustDomain: nw.TD, SVID: sec, Bundle: sec, ListenAddr: nw.port(1),
-		DataDir: filepath.Join(nw.opts.Dir, "data", "secretariat"), BackboneURLs: []string{nw.Backbone.ClientURL()},
-		ProvisionStates: nw.opts.States, Logger: nw.logger("secretariat"),
-	})
+	nw.Secretariat, err = node.Start(ctx, nw.secretariatConfig(sec, nw.port(1)))
 	if err != nil {
 		return fmt.Errorf("testenv: secretariat: %w", err)
 	}
@@ -236,7 +236,7 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 	n, err := node.Start(ctx, node.Config{
 		TrustDomain: nw.TD, SVID: src, Bundle: src, ListenAddr: nw.addrs[cc],
 		DataDir: filepath.Join(nw.opts.Dir, "data", strings.ToLower(cc)), BackboneURLs: []string{nw.Backbone.ClientURL()},
-		Directory: nw.directory(), Logger: nw.logger(strings.ToLower(cc)),
+		Directory: nw.directory(), Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
 	})
 	if err != nil {
 		return fmt.Errorf("testenv: node %s: %w", cc, err)
@@ -245,6 +245,43 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 	nw.nodes[cc] = n
 	nw.addrs[cc] = n.Addr()
 	nw.mu.Unlock()
+	return nil
+}
+
+func (nw *Network) secretariatConfig(svid *identity.FileSource, addr string) node.Config {
+	return node.Config{
+		TrustDomain: nw.TD, SVID: svid, Bundle: svid, ListenAddr: addr,
+		DataDir: filepath.Join(nw.opts.Dir, "data", "secretariat"), BackboneURLs: []string{nw.Backbone.ClientURL()},
+		ProvisionStates: nw.opts.States, Logger: nw.logger("secretariat"), Audit: nw.opts.Audit,
+	}
+}
+
+// stateAudit is the audit configuration of a state node.
+func (nw *Network) stateAudit() node.AuditConfig {
+	a := nw.opts.Audit
+	if a.VerifierKey == "" {
+		a.VerifierKey = nw.Secretariat.AuditVerifierKey()
+	}
+	return a
+}
+
+// StopSecretariat stops the secretariat node; its data stays, and
+// nw.Secretariat keeps answering Addr until StartSecretariat replaces it.
+func (nw *Network) StopSecretariat() error { return nw.Secretariat.Close() }
+
+// StartSecretariat restarts the secretariat node stopped by StopSecretariat
+// on its previous address, with its previous data. It must not race other
+// uses of nw.Secretariat.
+func (nw *Network) StartSecretariat(ctx context.Context) error {
+	sec, err := nw.source(NodePrincipal(""))
+	if err != nil {
+		return err
+	}
+	n, err := node.Start(ctx, nw.secretariatConfig(sec, nw.Secretariat.Addr()))
+	if err != nil {
+		return fmt.Errorf("testenv: secretariat: %w", err)
+	}
+	nw.Secretariat = n
 	return nil
 }
 

@@ -1,0 +1,291 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/oas-cicte/iant/pkg/audit"
+	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/region"
+)
+
+// loadLogKey reads the audit log's note signing key from dir, or generates
+// it on first use (0600) and writes the verifier key beside it (0644). It
+// returns the signer and the verifier key.
+func loadLogKey(dir, origin string) (note.Signer, string, error) {
+	path := filepath.Join(dir, auditKeyFile)
+	skey, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		s, v, err := note.GenerateKey(rand.Reader, origin)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := writeFileAtomic(path, []byte(s+"\n"), 0o600); err != nil {
+			return nil, "", err
+		}
+		skey = []byte(s)
+		if err := writeFileAtomic(filepath.Join(dir, auditVKeyFile), []byte(v+"\n"), 0o644); err != nil {
+			return nil, "", err
+		}
+	} else if err != nil {
+		return nil, "", err
+	}
+	signer, err := note.NewSigner(strings.TrimSpace(string(skey)))
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	if signer.Name() != origin {
+		return nil, "", fmt.Errorf("%s signs for %q, not %q", path, signer.Name(), origin)
+	}
+	vkey, err := os.ReadFile(filepath.Join(dir, auditVKeyFile))
+	if err != nil {
+		return nil, "", err
+	}
+	v, err := note.NewVerifier(strings.TrimSpace(string(vkey)))
+	if err != nil || v.KeyHash() != signer.KeyHash() || v.Name() != origin {
+		return nil, "", fmt.Errorf("%s does not match %s", auditVKeyFile, auditKeyFile)
+	}
+	return signer, strings.TrimSpace(string(vkey)), nil
+}
+
+// writeFileAtomic writes data to path through a temporary file and a
+// rename, so a crash leaves the old file or the new one.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, mode); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// consumeReceipts appends every verified receipt on the backbone to the
+// log until ctx ends.
+func (n *Node) consumeReceipts(ctx context.Context) {
+	if err := n.bb.ConsumeEvents(ctx, n.handleReceipt); err != nil && ctx.Err() == nil {
+		n.log.Error("receipt consumer stopped", "err", err)
+	}
+}
+
+// handleReceipt verifies one receipt and appends its event. A receipt
+// that fails verification is terminated on the backbone, and the refusal
+// itself is logged (when the receipt names a bulletin). A transient
+// failure of the log has the receipt redelivered.
+func (n *Node) handleReceipt(ctx context.Context, m backbone.Msg) error {
+	e, err := verifyReceipt(m.Data, n.cfg.Bundle, n.cfg.TrustDomain, m.Origin)
+	var re *receiptError
+	if errors.As(err, &re) {
+		n.log.Warn("receipt refused", "subject", m.Subject, "peer", m.Origin, "rule", re.Rule, "err", re.Err)
+		if err := n.logForgery(ctx, m.Origin, re); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: %s", backbone.ErrReject, re.Rule)
+	}
+	if _, err := n.audit.log.Append(ctx, e); err != nil {
+		if errors.Is(err, audit.ErrInvalidEvent) {
+			return fmt.Errorf("%w: %v", backbone.ErrReject, err)
+		}
+		return err
+	}
+	n.log.Debug("receipt logged", "kind", string(e.Kind), "bulletin_id", e.BulletinID, "state", e.State)
+	return nil
+}
+
+// logForgery appends the refusal of a receipt that named a bulletin. The
+// refused actor is the verified signer, or, when the chain did not
+// verify, the node of the scope the receipt was published under.
+func (n *Node) logForgery(ctx context.Context, scope string, re *receiptError) error {
+	if re.Event.BulletinID == "" {
+		return nil
+	}
+	actor := re.Signer.String()
+	if re.Signer.IsZero() {
+		actor = "spiffe://" + n.cfg.TrustDomain.Name() + "/secretariat/node"
+		if scope != "" {
+			actor = "spiffe://" + n.cfg.TrustDomain.Name() + "/state/" + scope + "/node"
+		}
+	}
+	state := ""
+	if region.IsMember(scope) {
+		state = scope
+	}
+	e := audit.Event{Kind: audit.EventRefused, BulletinID: re.Event.BulletinID, Origin: re.Event.Origin,
+		State: state, Actor: actor, Rule: re.Rule, Detail: "refused " + string(re.Event.Kind) + " receipt",
+		At: n.now().UTC()}
+	if _, err := n.audit.log.Append(ctx, e); err != nil && !errors.Is(err, audit.ErrInvalidEvent) {
+		return err
+	}
+	return nil
+}
+
+// checkpointMsg is what the secretariat publishes on the checkpoint
+// stream: a signed checkpoint, the log's verifier key, and the proof that
+// the log of the previously published checkpoint is a prefix of this one,
+// so a state node can check every step without asking the secretariat.
+type checkpointMsg struct {
+	Checkpoint  []byte   `json:"checkpoint"`
+	VerifierKey string   `json:"verifier_key"`
+	PrevSize    uint64   `json:"prev_size"`
+	Proof       [][]byte `json:"proof"`
+}
+
+// publishCheckpoints publishes a checkpoint at start, every checkpoint
+// interval and when asked (GetCheckpoint), each time the log has grown.
+func (n *Node) publishCheckpoints(ctx context.Context) {
+	last, err := n.lastPublished(ctx)
+	for err != nil {
+		n.log.Warn("last published checkpoint not read, retrying", "err", err)
+		if !sleepCtx(ctx, n.cfg.Audit.checkpointInterval()) {
+			return
+		}
+		last, err = n.lastPublished(ctx)
+	}
+	t := time.NewTicker(n.cfg.Audit.checkpointInterval())
+	defer t.Stop()
+	for {
+		if size, err := n.publishCheckpoint(ctx, last); err != nil {
+			n.log.Warn("checkpoint not published", "err", err)
+		} else {
+			last = size
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-n.audit.kick:
+		}
+	}
+}
+
+// lastPublished returns the size of the last checkpoint published, 0 if
+// none.
+func (n *Node) lastPublished(ctx context.Context) (uint64, error) {
+	_, data, err := n.bb.LatestCheckpoint(ctx)
+	if errors.Is(err, backbone.ErrNoCheckpoint) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	m, cp, err := parseCheckpointMsg(data, nil)
+	if err != nil {
+		return 0, err
+	}
+	if m.VerifierKey != n.audit.vkey {
+		return 0, errors.New("the last published checkpoint is signed by another key than this log's")
+	}
+	return cp.Size, nil
+}
+
+// publishCheckpoint publishes the current checkpoint if the log grew past
+// last, with the consistency proof from last, and returns the size
+// published (last if nothing was).
+func (n *Node) publishCheckpoint(ctx context.Context, last uint64) (uint64, error) {
+	lg := n.audit.log
+	switch size := lg.Size(); {
+	case size == last:
+		return last, nil
+	case size < last:
+		return last, fmt.Errorf("the audit log holds %d entries, fewer than the %d of the last published checkpoint", size, last)
+	}
+	signed, err := lg.Checkpoint(ctx)
+	if err != nil {
+		return last, err
+	}
+	cp, err := audit.VerifyCheckpoint(signed, lg.Origin(), n.audit.verifier)
+	if err != nil {
+		return last, err
+	}
+	proof, err := lg.ConsistencyProof(ctx, last, cp.Size)
+	if err != nil {
+		return last, err
+	}
+	data, err := json.Marshal(checkpointMsg{Checkpoint: signed, VerifierKey: n.audit.vkey, PrevSize: last, Proof: proof})
+	if err != nil {
+		return last, err
+	}
+	if _, err := n.bb.PublishCheckpoint(ctx, data); err != nil {
+		return last, err
+	}
+	n.log.Debug("checkpoint published", "size", cp.Size)
+	return cp.Size, nil
+}
+
+// parseCheckpointMsg decodes a published checkpoint message and, when v
+// is not nil, verifies its checkpoint with v; with v nil it verifies with
+// the key the message carries.
+func parseCheckpointMsg(data []byte, v note.Verifier) (checkpointMsg, audit.Checkpoint, error) {
+	var m checkpointMsg
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, audit.Checkpoint{}, fmt.Errorf("checkpoint message: %w", err)
+	}
+	if v == nil {
+		var err error
+		if v, err = note.NewVerifier(m.VerifierKey); err != nil {
+			return m, audit.Checkpoint{}, fmt.Errorf("checkpoint message: verifier key: %w", err)
+		}
+	}
+	cp, err := audit.VerifyCheckpoint(m.Checkpoint, v.Name(), v)
+	if err != nil {
+		return m, audit.Checkpoint{}, err
+	}
+	if m.PrevSize > cp.Size {
+		return m, audit.Checkpoint{}, fmt.Errorf("checkpoint message: previous size %d above size %d", m.PrevSize, cp.Size)
+	}
+	return m, cp, nil
+}
+
+// escalateOverdue escalates acknowledgements past their deadline every
+// escalation interval, logging each and telling the watchers.
+func (n *Node) escalateOverdue(ctx context.Context) {
+	t := time.NewTicker(n.cfg.Audit.escalationInterval())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := n.escalate(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("escalation pass failed", "err", err)
+		}
+	}
+}
+
+// escalate runs one escalation pass.
+func (n *Node) escalate(ctx context.Context) error {
+	now := n.now()
+	late, err := n.audit.log.Overdue(ctx, now, n.cfg.Audit.Deadlines)
+	if err != nil || len(late) == 0 {
+		return err
+	}
+	byKey := map[[2]string]audit.OverdueItem{}
+	for _, it := range late {
+		byKey[[2]string{it.BulletinID, it.State}] = it
+	}
+	events, err := n.audit.log.Escalations(ctx, now, n.cfg.Audit.Deadlines)
+	if err != nil {
+		return err
+	}
+	items := make([]audit.OverdueItem, 0, len(events))
+	for _, e := range events {
+		it, ok := byKey[[2]string{e.BulletinID, e.State}]
+		if !ok {
+			it = audit.OverdueItem{BulletinID: e.BulletinID, Origin: e.Origin, State: e.State, Precedence: e.Precedence}
+		}
+		it.EscalatedAt = e.At
+		items = append(items, it)
+		n.log.Warn("acknowledgement overdue: escalated", "bulletin_id", e.BulletinID, "origin", e.Origin,
+			"recipient", e.State, "precedence", e.Precedence.String(), "due", it.DueAt)
+	}
+	n.audit.escalate.publish(items)
+	return nil
+}

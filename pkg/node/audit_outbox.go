@@ -1,0 +1,201 @@
+package node
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/oas-cicte/iant/pkg/sqlitedb"
+)
+
+// Receipt publisher timings.
+const (
+	outboxBatch      = 64
+	firstPublishWait = 100 * time.Millisecond
+	maxPublishWait   = 10 * time.Second
+	// outboxPoll is how often an idle publisher looks at the outbox even
+	// when nothing woke it (a receipt queued just as it went to sleep).
+	outboxPoll = 30 * time.Second
+	// emitTimeout bounds the work a user's call spends queuing a receipt.
+	emitTimeout = 5 * time.Second
+)
+
+// outboxMigrations is the outbox schema. A row is kept after its receipt
+// was published (receipt NULL, sent_at set): the id then remembers that
+// the event was reported, so it is reported once ("read" once per person,
+// "delivered" once per bulletin), across restarts.
+var outboxMigrations = []string{`
+CREATE TABLE receipts (
+	id        TEXT    PRIMARY KEY, -- event id: hex SHA-256 of the event key
+	receipt   BLOB,                -- the signed receipt; NULL once published
+	queued_at INTEGER NOT NULL,    -- Unix nanoseconds
+	sent_at   INTEGER              -- Unix nanoseconds; NULL while pending
+) STRICT, WITHOUT ROWID;
+CREATE INDEX receipts_pending ON receipts (queued_at) WHERE sent_at IS NULL;
+`}
+
+// outbox is a state node's queue of signed receipts waiting for the
+// backbone, in its own SQLite file: a receipt queued survives a restart of
+// the node and any outage of the backbone or the secretariat.
+type outbox struct {
+	db   *sql.DB
+	wake chan struct{} // has a token when something was queued
+}
+
+func openOutbox(ctx context.Context, path string) (*outbox, error) {
+	db, err := sqlitedb.Open(ctx, path, outboxMigrations, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &outbox{db: db, wake: make(chan struct{}, 1)}, nil
+}
+
+func (o *outbox) close() error { return o.db.Close() }
+
+// has reports whether the event id was queued before.
+func (o *outbox) has(ctx context.Context, id string) (bool, error) {
+	var one int
+	err := o.db.QueryRowContext(ctx, `SELECT 1 FROM receipts WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// add queues a receipt unless its id was queued before; it reports whether
+// it did, and wakes the publisher.
+func (o *outbox) add(ctx context.Context, id string, receipt []byte, now time.Time) (bool, error) {
+	res, err := o.db.ExecContext(ctx, `INSERT INTO receipts (id, receipt, queued_at) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`, id, receipt, now.UnixNano())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return false, err
+	}
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+	return true, nil
+}
+
+// queued is one receipt waiting to be published.
+type queued struct {
+	id      string
+	receipt []byte
+}
+
+// pending returns up to limit receipts not yet published, oldest first.
+func (o *outbox) pending(ctx context.Context, limit int) ([]queued, error) {
+	rows, err := o.db.QueryContext(ctx, `SELECT id, receipt FROM receipts
+		WHERE sent_at IS NULL ORDER BY queued_at, id LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []queued
+	for rows.Next() {
+		var q queued
+		if err := rows.Scan(&q.id, &q.receipt); err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+// sent records that the receipt id was published, dropping its bytes.
+func (o *outbox) sent(ctx context.Context, id string, now time.Time) error {
+	_, err := o.db.ExecContext(ctx, `UPDATE receipts SET receipt = NULL, sent_at = ? WHERE id = ?`, now.UnixNano(), id)
+	return err
+}
+
+// countPending returns how many receipts wait to be published.
+func (o *outbox) countPending(ctx context.Context) (int, error) {
+	var n int
+	err := o.db.QueryRowContext(ctx, `SELECT count(*) FROM receipts WHERE sent_at IS NULL`).Scan(&n)
+	return n, err
+}
+
+// publishFunc publishes one receipt under its event id.
+type publishFunc func(ctx context.Context, id string, receipt []byte) error
+
+// drain publishes the outbox's receipts with publish until ctx ends,
+// oldest first, retrying a failed publish with a doubling wait (100ms to
+// 10s). A receipt is marked published only after publish returned nil, so
+// one lost in flight is sent again; the backbone's de-duplication by event
+// id and the log's idempotent append make that harmless.
+func (o *outbox) drain(ctx context.Context, publish publishFunc, now func() time.Time, log *slog.Logger) {
+	wait := firstPublishWait
+	failing := false
+	for ctx.Err() == nil {
+		batch, err := o.pending(ctx, outboxBatch)
+		if err == nil {
+			err = o.publishAll(ctx, batch, publish, now)
+		}
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			if !failing {
+				log.Warn("receipts not published, retrying", "err", err)
+			}
+			failing = true
+			if !sleepCtx(ctx, wait) {
+				return
+			}
+			wait = min(2*wait, maxPublishWait)
+			continue
+		}
+		if failing {
+			log.Info("receipts published again after a failure")
+		}
+		failing, wait = false, firstPublishWait
+		if len(batch) == outboxBatch {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-o.wake:
+		case <-time.After(outboxPoll):
+		}
+	}
+}
+
+func (o *outbox) publishAll(ctx context.Context, batch []queued, publish publishFunc, now func() time.Time) error {
+	for _, q := range batch {
+		if err := publish(ctx, q.id, q.receipt); err != nil {
+			return fmt.Errorf("publish receipt %s: %w", q.id, err)
+		}
+		if err := o.sent(ctx, q.id, now()); err != nil {
+			return fmt.Errorf("mark receipt %s published: %w", q.id, err)
+		}
+	}
+	return nil
+}
+
+// sleepCtx waits d; it returns false if ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// publishReceipts drains the outbox onto the backbone until ctx ends.
+func (n *Node) publishReceipts(ctx context.Context) {
+	n.audit.outbox.drain(ctx, func(ctx context.Context, id string, receipt []byte) error {
+		_, err := n.bb.PublishEvent(ctx, id, receipt)
+		return err
+	}, n.now, n.log)
+}
