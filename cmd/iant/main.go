@@ -65,6 +65,7 @@ func newRootCmd() *cobra.Command {
 		newTailCmd(g),
 		newAckCmd(g),
 		newStatesCmd(g),
+		newAuditCmd(g),
 	)
 	return root
 }

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/client"
+	"github.com/oas-cicte/iant/pkg/identity"
+)
+
+const auditLong = `The secretariat's delivery audit: for each bulletin, which states received,
+read and acknowledged it and when; overdue acknowledgements; statistics; and
+the signed checkpoints and proofs that show the audit log was never
+rewritten.
+
+Secretariat auditors may run every audit command. A state's focal point may
+run "audit report" for bulletins its own state posted. The commands talk to
+the secretariat node: with a context naming your own state's node, iant
+finds the secretariat node in your node's directory and connects to it with
+the same certificate.`
+
+func newAuditCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Delivery reports, overdue acknowledgements and audit log proofs (secretariat)",
+		Long:  auditLong,
+	}
+	cmd.AddCommand(
+		newAuditReportCmd(g),
+		newAuditOverdueCmd(g),
+		newAuditStatsCmd(g),
+		newAuditEscalationsCmd(g),
+		newAuditCheckpointCmd(g),
+		newAuditVerifyCmd(g),
+	)
+	return cmd
+}
+
+// withAudit runs fn with an AuditService client of the secretariat node.
+func (g *globals) withAudit(cmd *cobra.Command, fn func(ctx context.Context, a iantv1.AuditServiceClient) error) error {
+	if err := g.checkOutput(); err != nil {
+		return err
+	}
+	conn, err := g.dialSecretariat(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return fn(cmd.Context(), iantv1.NewAuditServiceClient(conn))
+}
+
+// dialSecretariat connects to the secretariat node: the context's node if
+// it is the secretariat's, else the secretariat node that the context's
+// node lists in its directory.
+func (g *globals) dialSecretariat(ctx context.Context) (*grpc.ClientConn, error) {
+	path := g.contextFile
+	if path == "" {
+		path = os.Getenv("IANT_CONTEXT")
+	}
+	if path == "" {
+		return nil, usagef("no context: pass --context FILE or set IANT_CONTEXT (iant demo writes them into DIR/contexts)")
+	}
+	c, err := client.LoadContext(path)
+	if err != nil {
+		return nil, err
+	}
+	conn, _, err := client.Dial(ctx, c)
+	if err != nil || isSecretariatNode(c) {
+		return conn, err
+	}
+	dir, err := iantv1.NewDirectoryServiceClient(conn).GetDirectory(ctx, &iantv1.GetDirectoryRequest{})
+	conn.Close()
+	if err != nil {
+		return nil, fmt.Errorf("find the secretariat node: %w", err)
+	}
+	for _, n := range dir.GetNodes() {
+		if n.GetRole() == iantv1.Role(identity.RoleSecretariatNode) && n.GetAddress() != "" {
+			c.Node, c.NodeID = n.GetAddress(), n.GetSpiffeId()
+			conn, _, err := client.Dial(ctx, c)
+			return conn, err
+		}
+	}
+	return nil, fmt.Errorf("your node's directory lists no secretariat node")
+}
+
+// isSecretariatNode reports whether the context names a secretariat node.
+func isSecretariatNode(c client.Context) bool {
+	td, err := spiffeid.TrustDomainFromString(c.TrustDomain)
+	if err != nil {
+		return false
+	}
+	p, err := identity.ParseString(td, c.NodeID)
+	return err == nil && p.Role == identity.RoleSecretariatNode
+}
+
+func newAuditReportCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "report ID",
+		Short: "Show which states received, read and acknowledged a bulletin, and when",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withAudit(cmd, func(ctx context.Context, a iantv1.AuditServiceClient) error {
+				resp, err := a.GetBulletinReport(ctx, &iantv1.GetBulletinReportRequest{Id: args[0]})
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), resp)
+				}
+				return printReport(cmd.OutOrStdout(), resp.GetReport())
+			})
+		},
+	}
+}
+
+func newAuditOverdueCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "overdue",
+		Short: "List acknowledgements past their deadline, most overdue first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.withAudit(cmd, func(ctx context.Context, a iantv1.AuditServiceClient) error {
+				resp, err := a.ListOverdue(ctx, &iantv1.ListOverdueRequest{})
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), resp)
+				}
+				return printOverdue(cmd.OutOrStdout(), resp.GetItems(), time.Now())
+			})
+		},
+	}
+}
+
+func newAuditStatsCmd(g *globals) *cobra.Command {
+	var since time.Duration
+	var from, to string
+	cmd := &cobra.Command{
+		Use:     "stats",
+		Short:   "Per state: bulletins received, median and p95 delivery and acknowledgement times",
+		Example: "  iant audit stats --since 24h\n  iant audit stats --from 2026-03-01T00:00:00Z --to 2026-04-01T00:00:00Z",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req, err := statsRequest(since, from, to, time.Now())
+			if err != nil {
+				return err
+			}
+			return g.withAudit(cmd, func(ctx context.Context, a iantv1.AuditServiceClient) error {
+				resp, err := a.GetStats(ctx, req)
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(cmd.OutOrStdout(), resp)
+				}
+				return printStats(cmd.OutOrStdout(), resp.GetStates())
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&since, "since", 24*time.Hour, "bulletins posted within this long before now")
+	f.StringVar(&from, "from", "", "bulletins posted at or after this time (RFC 3339); overrides --since")
+	f.StringVar(&to, "to", "", "bulletins posted before this time (RFC 3339); default now")
+	return cmd
+}
+
+// statsRequest builds the time range of audit stats from the flags.
+func statsRequest(since time.Duration, from, to string, now time.Time) (*iantv1.GetStatsRequest, error) {
+	if since <= 0 {
+		return nil, usagef("--since must be positive, e.g. 24h")
+	}
+	start, end := now.Add(-since), now
+	if from != "" {
+		t, err := time.Parse(time.RFC3339, from)
+		if err != nil {
+			return nil, usagef("--from %q: want RFC 3339, e.g. 2026-03-01T00:00:00Z", from)
+		}
+		start = t
+	}
+	if to != "" {
+		t, err := time.Parse(time.RFC3339, to)
+		if err != nil {
+			return nil, usagef("--to %q: want RFC 3339, e.g. 2026-04-01T00:00:00Z", to)
+		}
+		end = t
+	}
+	return &iantv1.GetStatsRequest{StartTime: timestamppb.New(start), EndTime: timestamppb.New(end)}, nil
+}
+
+func newAuditEscalationsCmd(g *globals) *cobra.Command {
+	var count int
+	cmd := &cobra.Command{
+		Use:   "escalations",
+		Short: "Follow escalations of overdue acknowledgements live (open ones first)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.withAudit(cmd, func(ctx context.Context, a iantv1.AuditServiceClient) error {
+				stream, err := a.WatchEscalations(ctx, &iantv1.WatchEscalationsRequest{})
+				if err != nil {
+					return err
+				}
+				for n := 0; count == 0 || n < count; n++ {
+					resp, err := stream.Recv()
+					if err != nil {
+						if ctx.Err() != nil {
+							return nil
+						}
+						return err
+					}
+					if g.output == "json" {
+						err = printJSON(cmd.OutOrStdout(), resp.GetItem())
+					} else {
+						err = printEscalation(cmd.OutOrStdout(), resp.GetItem())
+					}
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().IntVar(&count, "count", 0, "exit after this many escalations (0 = run until interrupted)")
+	return cmd
+}
