@@ -40,6 +40,8 @@ type config struct {
 	// "720h"); empty never rotates on a schedule. SIGUSR1 rotates now.
 	KeyRotation string    `yaml:"key_rotation"`
 	Log         logConfig `yaml:"log"`
+	// Audit configures the delivery audit (see auditConfig).
+	Audit auditConfig `yaml:"audit"`
 }
 
 // personConfig is one person's policy attributes.
@@ -91,7 +93,7 @@ func loadConfig(path string) (config, error) {
 		return config{}, fmt.Errorf("config %s: %w", path, err)
 	}
 	base := filepath.Dir(path)
-	for _, p := range []*string{&c.DataDir, &c.SVID.Cert, &c.SVID.Key, &c.SVID.Bundle, &c.PolicyDir} {
+	for _, p := range []*string{&c.DataDir, &c.SVID.Cert, &c.SVID.Key, &c.SVID.Bundle, &c.PolicyDir, &c.Audit.VerifierKeyFile} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
 		}
@@ -126,7 +128,8 @@ func (c config) validate() error {
 	if _, err := c.keyRotation(); err != nil {
 		return err
 	}
-	return nil
+	_, err := c.Audit.durations()
+	return err
 }
 
 // keyRotation parses key_rotation; empty means none.
@@ -200,10 +203,15 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 		dir = append(dir, node.DirectoryEntry{ID: id, Address: e.Address})
 	}
 	rotation, _ := c.keyRotation() // checked by validate
+	auditCfg, err := c.Audit.node()
+	if err != nil {
+		d.close()
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	d.node, err = node.Start(ctx, node.Config{
 		TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
 		BackboneURLs: urls, ProvisionStates: c.ProvisionStates, Directory: dir, Logger: log,
-		Policy: d.policy, People: people, KeyRotation: rotation,
+		Policy: d.policy, People: people, KeyRotation: rotation, Audit: auditCfg,
 	})
 	if err != nil {
 		d.close()

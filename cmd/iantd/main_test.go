@@ -41,6 +41,8 @@ func TestBadConfigsNameTheProblem(t *testing.T) {
 		{"bad trust domain", "trust_domain: Bad Domain\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\n", "trust_domain:"},
 		{"not yaml", "{{{", "config"},
 		{"bad key rotation", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\nkey_rotation: often\n", `key_rotation "often"`},
+		{"bad audit deadline", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {deadlines: {flash: soon}}\n", `audit.deadlines.flash "soon"`},
+		{"unknown audit precedence", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {deadlines: {urgent: 1m}}\n", `unknown precedence "urgent"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
