@@ -19,6 +19,16 @@
 // which states receive a copy; a state's store only ever holds what was
 // released to it or sent by it.
 //
+// Delivery audit (audit*.go): a state node signs a receipt with its SVID
+// for each bulletin posted, released, delivered, read (once per person),
+// acknowledged or refused, queues it in its SQLite outbox and publishes it
+// on the backbone in the background; it also checks each checkpoint the
+// secretariat publishes against the last it accepted ([audit.Witness]).
+// The secretariat node verifies the receipts into its [audit.Log],
+// publishes checkpoints, escalates overdue acknowledgements and serves the
+// AuditService. Recording never fails or blocks a person's call beyond
+// one local write.
+//
 // # Concurrency
 //
 // A Node is safe for concurrent use. Its goroutines (gRPC server, inbox
