@@ -59,6 +59,7 @@ func newRootCmd() *cobra.Command {
 		policyCmd,
 		newForwardCmd(g),
 		newDemoCmd(),
+		newBenchCmd(g),
 		newPostCmd(g),
 		newGetCmd(g),
 		newListCmd(g),

@@ -1,0 +1,177 @@
+package bench_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+
+	"github.com/oas-cicte/iant/pkg/bench"
+)
+
+// TestMain checks that Run stops every goroutine it starts.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// TestRunSmoke runs a tiny bench and checks that its counts add up: every
+// post delivered to every recipient exactly once, on both sides. It
+// asserts no speed.
+func TestRunSmoke(t *testing.T) {
+	var progress bytes.Buffer
+	rep, err := bench.Run(t.Context(), bench.Options{
+		Dir:         t.TempDir(),
+		States:      []string{"MX", "US", "CA", "BR"},
+		Scenarios:   []bench.Scenario{bench.Mixed, bench.Broadcast},
+		Count:       50,
+		Duration:    20 * time.Second,
+		CeilingTime: 200 * time.Millisecond,
+	}, &syncWriter{w: &progress})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := len(rep.Scenarios); got != 2 {
+		t.Fatalf("Run reported %d scenarios, want 2", got)
+	}
+	for _, s := range rep.Scenarios {
+		for _, side := range []struct {
+			name string
+			r    bench.Result
+		}{{"iant", s.IANT}, {"baseline", s.Baseline}} {
+			r := side.r
+			want := int(math.Round(s.FanOut * float64(r.Posted)))
+			if r.Posted != 50 || r.Failed != 0 || r.Expected != want || r.Delivered != r.Expected ||
+				r.Duplicates != 0 || r.Missing != 0 || r.Unexpected != 0 {
+				t.Errorf("%s %s: posted %d failed %d (%s) expected %d delivered %d duplicates %d missing %d unexpected %d; want 50 posted, %d delivered exactly once",
+					s.Scenario, side.name, r.Posted, r.Failed, r.FirstError, r.Expected, r.Delivered, r.Duplicates, r.Missing, r.Unexpected, want)
+			}
+			if r.LastRecipient.N != r.Posted || len(r.LastRecipientSamples) != r.Posted {
+				t.Errorf("%s %s: %d headline samples, want %d", s.Scenario, side.name, r.LastRecipient.N, r.Posted)
+			}
+		}
+		if s.Ceiling.Bulletins == 0 || s.Ceiling.SealedBytes <= s.Ceiling.PlaintextBytes {
+			t.Errorf("%s ceiling = %+v, want bulletins sealed into larger copies", s.Scenario, s.Ceiling)
+		}
+	}
+	if got := rep.Scenarios[1]; got.Scenario != "broadcast" || got.FanOut != 3 {
+		t.Errorf("second scenario %q has fan-out %v, want broadcast to 3", got.Scenario, got.FanOut)
+	}
+
+	data, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back bench.Report
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(rep, &back); diff != "" {
+		t.Errorf("JSON round trip changed the report (-before +after):\n%s", diff)
+	}
+
+	var table bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil || !strings.Contains(table.String(), "== broadcast") {
+		t.Errorf("WriteTable = %v, %q; want a broadcast section", err, table.String())
+	}
+	var svg bytes.Buffer
+	if err := rep.WriteChart(&svg); err != nil {
+		t.Fatal(err)
+	}
+	if err := wellFormed(svg.Bytes()); err != nil || !strings.Contains(svg.String(), "backbone broadcast") {
+		t.Errorf("WriteChart wrote malformed or incomplete SVG: %v", err)
+	}
+	if !strings.Contains(progress.String(), "bench iant broadcast:") {
+		t.Errorf("progress = %q, want a line for the broadcast phase", progress.String())
+	}
+}
+
+func wellFormed(b []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		if _, err := d.Token(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		o    bench.Options
+		want string
+	}{
+		{"one state", bench.Options{States: []string{"MX"}}, "at least two"},
+		{"unknown state", bench.Options{States: []string{"MX", "FR"}}, `"FR" is not an OAS member`},
+		{"negative rate", bench.Options{Rate: -1}, "Rate -1 must not be negative"},
+		{"body too big", bench.Options{BodySize: 1 << 20}, "BodySize"},
+		{"regional without neighbours", bench.Options{States: []string{"MX", "BR"}, Scenarios: []bench.Scenario{bench.Regional}}, "two states of one region"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.o.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate() = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseStates(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"4", []string{"CA", "MX", "BZ", "CR"}},
+		{"9", []string{"CA", "MX", "BZ", "CR", "AG", "BB", "AR", "BO", "US"}},
+		{" mx, us ", []string{"MX", "US"}},
+	}
+	for _, tt := range tests {
+		got, err := bench.ParseStates(tt.in)
+		if err != nil || !cmp.Equal(got, tt.want) {
+			t.Errorf("ParseStates(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	if got, _ := bench.ParseStates("all"); len(got) != 35 {
+		t.Errorf("ParseStates(all) has %d states, want 35", len(got))
+	}
+	for _, bad := range []string{"1", "36", "MX,XX", "MX,MX", "MX"} {
+		if _, err := bench.ParseStates(bad); err == nil {
+			t.Errorf("ParseStates(%q) succeeded, want an error", bad)
+		}
+	}
+}
+
+func TestParseScenarios(t *testing.T) {
+	if got, err := bench.ParseScenarios("all"); err != nil || len(got) != 4 {
+		t.Errorf("ParseScenarios(all) = %v, %v", got, err)
+	}
+	if got, err := bench.ParseScenarios("Broadcast"); err != nil || !cmp.Equal(got, []bench.Scenario{bench.Broadcast}) {
+		t.Errorf("ParseScenarios(Broadcast) = %v, %v", got, err)
+	}
+	if _, err := bench.ParseScenarios("multicast"); err == nil || !strings.Contains(err.Error(), `unknown scenario "multicast"`) {
+		t.Errorf("ParseScenarios(multicast) = %v", err)
+	}
+}
+
+// syncWriter serializes writes from the progress goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

@@ -1,0 +1,227 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/oas-cicte/iant/pkg/testenv"
+)
+
+// Warm-up and settling.
+const (
+	// warmupTimeout bounds the warm-up of each side.
+	warmupTimeout = 2 * time.Minute
+	// settle is the pause before the idle memory is read.
+	settle = time.Second
+)
+
+// Run starts a network of o.States in this process, warms it up, and runs
+// each scenario of o: the seal-and-open ceiling, IANT end to end, then the
+// bare backbone with the same plan. It writes a progress line to progress
+// (nil discards it) about once a second. Every goroutine and the network
+// are stopped before Run returns. If ctx ends, Run returns the report of
+// the scenarios finished so far with ctx's error.
+func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	o = o.withDefaults()
+	if progress == nil {
+		progress = io.Discard
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if o.Dir == "" {
+		tmp, err := os.MkdirTemp("", "iant-bench-*")
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		o.Dir = tmp
+	}
+	r := &runner{o: o, log: log, progress: progress, rep: newReport(o)}
+	return r.run(ctx)
+}
+
+// runner is one Run's state.
+type runner struct {
+	o        Options
+	log      *slog.Logger
+	progress io.Writer
+	rep      *Report
+	tag      string
+	phaseID  int
+
+	nw   *testenv.Network
+	iant *iantDriver
+	base *baseline
+	seal *sealer
+}
+
+func newReport(o Options) *Report {
+	cfg := Config{States: o.States, BodySize: o.BodySize, Count: o.Count, DurationSec: o.Duration.Seconds()}
+	if o.Rate > 0 {
+		cfg.Mode, cfg.Rate = "open-loop", o.Rate
+	} else {
+		cfg.Mode, cfg.Concurrency = "closed-loop", o.Concurrency
+	}
+	return &Report{
+		Version: ReportVersion, Started: time.Now().UTC().Truncate(time.Second),
+		Machine: Machine{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), LoadAverage: loadAverage()},
+		Config:  cfg,
+	}
+}
+
+func (r *runner) run(ctx context.Context) (*Report, error) {
+	defer r.close()
+	if err := r.start(ctx); err != nil {
+		return nil, err
+	}
+	for _, s := range r.o.Scenarios {
+		sr, err := r.scenario(ctx, s)
+		if err != nil {
+			return r.rep, fmt.Errorf("bench: %s: %w", s, err)
+		}
+		r.rep.Scenarios = append(r.rep.Scenarios, sr)
+	}
+	return r.rep, nil
+}
+
+// start brings up the network, the clients, the baseline and the sealer,
+// warms both sides up and reads the idle memory.
+func (r *runner) start(ctx context.Context) error {
+	var tb [4]byte
+	rand.Read(tb[:])
+	r.tag = hex.EncodeToString(tb[:])
+	r.rep.Network.BaseRSS, _ = memory()
+	r.rep.Network.Nodes = len(r.o.States) + 1
+	t0 := time.Now()
+	fmt.Fprintf(r.progress, "bench: starting %d state nodes and the secretariat\n", len(r.o.States))
+	nw, err := testenv.Start(ctx, testenv.Options{Dir: r.o.Dir, States: r.o.States, Logger: r.o.Logger})
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	r.nw = nw
+	if r.iant, err = startIANT(ctx, nw, r.tag, r.o.BodySize, r.log); err != nil {
+		return fmt.Errorf("bench: clients: %w", err)
+	}
+	r.rep.Network.StartSeconds = round3(time.Since(t0).Seconds())
+	if r.seal, err = newSealer(nw.TD, r.o.States, makeBody(r.o.BodySize)); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if err := r.warmup(ctx, "iant", r.iant.register, r.iant.sender); err != nil {
+		return err
+	}
+	r.idleMemory()
+	if r.base, err = startBaseline(ctx, nw, filepath.Join(r.o.Dir, "baseline-"+r.tag), r.tag, r.log); err != nil {
+		return fmt.Errorf("bench: baseline: %w", err)
+	}
+	size := func(m message) int { return r.o.BodySize }
+	return r.warmup(ctx, "baseline", r.base.register, func(id int) sender { return r.base.sender(id, size) })
+}
+
+// idleMemory reads the RSS of the warmed-up, idle network.
+func (r *runner) idleMemory() {
+	runtime.GC()
+	time.Sleep(settle)
+	rss, _ := memory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	n := &r.rep.Network
+	n.IdleRSS, n.IdleRSSPerNode, n.IdleHeap = rss, rss/int64(n.Nodes), int64(ms.HeapInuse)
+}
+
+// warmup sends one broadcast from every state and waits until all are
+// delivered: subscriptions and consumers are then live and directory
+// entries cached, as in a network that has been running.
+func (r *runner) warmup(ctx context.Context, side string, register func(int, *collector), send func(int) sender) error {
+	plan := makePlan(Broadcast, r.o.States, len(r.o.States))
+	o := r.o
+	o.Rate, o.Count, o.Duration, o.DrainTimeout = 0, len(plan), warmupTimeout, warmupTimeout
+	c := newCollector(plan)
+	id := r.nextPhase()
+	register(id, c)
+	p := &phase{label: side + " warm-up", plan: plan, send: send(id), opts: o, progress: r.progress}
+	res := p.run(ctx, c)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if res.Failed > 0 || res.Missing > 0 {
+		return fmt.Errorf("bench: %s warm-up: %d of %d posts failed (%s), %d of %d deliveries missing",
+			side, res.Failed, len(plan), res.FirstError, res.Missing, res.Expected)
+	}
+	return nil
+}
+
+func (r *runner) nextPhase() int {
+	r.phaseID++
+	return r.phaseID
+}
+
+// scenario measures the ceiling, IANT and the baseline for s.
+func (r *runner) scenario(ctx context.Context, s Scenario) (ScenarioReport, error) {
+	plan := makePlan(s, r.o.States, r.o.Count)
+	sr := ScenarioReport{Scenario: s.String(), FanOut: round3(meanFanOut(plan))}
+	sizes, err := r.seal.sizes(plan)
+	if err != nil {
+		return sr, err
+	}
+	fmt.Fprintf(r.progress, "bench %s: seal-and-open ceiling\n", s)
+	if sr.Ceiling, err = r.seal.ceiling(ctx, plan, r.o.CeilingTime); err != nil {
+		return sr, err
+	}
+	id := r.nextPhase()
+	c := newCollector(plan)
+	r.iant.register(id, c)
+	p := &phase{label: "iant " + s.String(), plan: plan, send: r.iant.sender(id), opts: r.o, nodes: r.rep.Network.Nodes, progress: r.progress}
+	sr.IANT = p.run(ctx, c)
+	sr.IANT.PayloadBytes = float64(r.o.BodySize)
+	if err := ctx.Err(); err != nil {
+		return sr, err
+	}
+
+	begun, _, _, _ := c.counts()
+	plan = plan[:begun] // the same number of messages
+	size := func(m message) int { return sizes[len(m.recipients)] }
+	id = r.nextPhase()
+	c = newCollector(plan)
+	r.base.register(id, c)
+	p = &phase{label: "backbone " + s.String(), plan: plan, send: r.base.sender(id, size), opts: r.o, nodes: r.rep.Network.Nodes, progress: r.progress}
+	sr.Baseline = p.run(ctx, c)
+	total := 0
+	for _, m := range plan {
+		total += size(m)
+	}
+	if len(plan) > 0 {
+		sr.Baseline.PayloadBytes = round3(float64(total) / float64(len(plan)))
+	}
+	sr.Ratios = ratios(&sr)
+	sr.LoadAverage = loadAverage()
+	return sr, ctx.Err()
+}
+
+// close stops everything start started, in reverse order.
+func (r *runner) close() {
+	if r.iant != nil {
+		r.iant.close()
+	}
+	if r.base != nil {
+		r.base.close()
+	}
+	if r.nw != nil {
+		if err := r.nw.Close(); err != nil && !errors.Is(err, context.Canceled) {
+			r.log.Warn("bench: network close", "err", err)
+		}
+	}
+}
