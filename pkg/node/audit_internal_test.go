@@ -2,8 +2,10 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -12,8 +14,10 @@ import (
 	"time"
 
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/oas-cicte/iant/pkg/audit"
+	"github.com/oas-cicte/iant/pkg/backbone/backbonetest"
 	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/identity/identitytest"
@@ -199,3 +203,87 @@ func TestOutboxSurvivesFailuresAndPublishesEachOnce(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestWitnessDetectsARewrittenLog publishes checkpoints of an honest log,
+// then one of a log rewritten under the same key, on a real backbone: the
+// state node accepts the honest ones (walking back over several published
+// at once) and reports the rewrite as a fork.
+func TestWitnessDetectsARewrittenLog(t *testing.T) {
+	ca := identitytest.NewCA(t, "iant.test")
+	srv := backbonetest.StartServer(t, ca, backbonetest.Secretariat, backbonetest.Node("MX"))
+	secBB := backbonetest.Provision(t, ca, srv, "MX")
+	mxBB := backbonetest.Connect(t, ca, srv, backbonetest.Node("MX"))
+	skey, vkey, err := note.GenerateKey(rand.Reader, "iant.test/audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretariat := func(name string) *Node {
+		lg, err := audit.OpenLog(t.Context(), filepath.Join(t.TempDir(), name+".db"), signer, "iant.test/audit")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { lg.Close() })
+		n := &Node{self: backbonetest.Secretariat, cfg: Config{TrustDomain: ca.TD}, bb: secBB, log: discardLogger(), now: time.Now}
+		n.audit.log, n.audit.vkey, n.audit.verifier = lg, vkey, verifier
+		return n
+	}
+	appendN := func(n *Node, prefix string, k int) {
+		for i := range k {
+			e := testEvent(audit.EventPosted, "", "spiffe://iant.test/state/MX/focal-point/ana")
+			e.BulletinID = fmt.Sprintf("%s%03d", prefix, i)
+			if _, err := n.audit.log.Append(t.Context(), e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	publish := func(n *Node, last uint64) uint64 {
+		size, err := n.publishCheckpoint(t.Context(), last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return size
+	}
+	mx := &Node{self: backbonetest.Node("MX"), cfg: Config{TrustDomain: ca.TD, DataDir: t.TempDir(), Audit: AuditConfig{VerifierKey: vkey}},
+		bb: mxBB, log: discardLogger(), now: time.Now}
+	witnessed := func() uint64 {
+		cp, ok := mx.AuditCheckpoint()
+		if !ok {
+			t.Fatal("no checkpoint witnessed")
+		}
+		return cp.Size
+	}
+
+	honest := secretariat("honest")
+	appendN(honest, "A", 3)
+	last := publish(honest, 0)
+	if err := mx.checkCheckpoints(t.Context()); err != nil || witnessed() != 3 {
+		t.Fatalf("first check = %v, witnessed %d; want nil, 3", err, witnessed())
+	}
+	appendN(honest, "B", 2)
+	last = publish(honest, last)
+	appendN(honest, "C", 2)
+	last = publish(honest, last)
+	if err := mx.checkCheckpoints(t.Context()); err != nil || witnessed() != 7 {
+		t.Fatalf("check after two checkpoints = %v, witnessed %d; want nil, 7", err, witnessed())
+	}
+
+	rewritten := secretariat("rewritten")
+	appendN(rewritten, "X", 9)
+	publish(rewritten, last)
+	err = mx.checkCheckpoints(t.Context())
+	var fork *audit.ForkError
+	if !errors.As(err, &fork) || fork.Last.Size != 7 || fork.New.Size != 9 {
+		t.Fatalf("check of the rewritten log = %v, want a fork from 7 to 9", err)
+	}
+	if witnessed() != 7 {
+		t.Errorf("witness moved to %d after a fork, want 7", witnessed())
+	}
+}
