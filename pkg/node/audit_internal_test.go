@@ -33,6 +33,7 @@ func testEvent(kind audit.EventKind, state, actor string) audit.Event {
 }
 
 func TestVerifyReceipt(t *testing.T) {
+	t.Parallel()
 	ca := identitytest.NewCA(t, "iant.test")
 	other := identitytest.NewCA(t, "iant.test")
 	node := func(cc string) identity.Principal {
@@ -126,6 +127,7 @@ func TestEventIDIsPerKey(t *testing.T) {
 }
 
 func TestOutboxSurvivesFailuresAndPublishesEachOnce(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), outboxFile)
 	ob, err := openOutbox(t.Context(), path)
 	if err != nil {
@@ -209,6 +211,7 @@ func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Disca
 // state node accepts the honest ones (walking back over several published
 // at once) and reports the rewrite as a fork.
 func TestWitnessDetectsARewrittenLog(t *testing.T) {
+	t.Parallel()
 	ca := identitytest.NewCA(t, "iant.test")
 	srv := backbonetest.StartServer(t, ca, backbonetest.Secretariat, backbonetest.Node("MX"))
 	secBB := backbonetest.Provision(t, ca, srv, "MX")

@@ -128,6 +128,7 @@ func recipient(r *iantv1.BulletinReport, state string) *iantv1.RecipientStatus {
 }
 
 func TestAuditReportPostDeliverReadAck(t *testing.T) {
+	t.Parallel()
 	nw := startAuditNetwork(t, node.AuditConfig{}, "MX", "US", "CA", "JM")
 	id := post(t, dial(t, nw, testenv.FocalPoint("MX")), draft("FTF travel via MEX", "US", "CA", "JM")).GetBulletin().GetId()
 
@@ -212,6 +213,7 @@ func TestAuditReportPostDeliverReadAck(t *testing.T) {
 }
 
 func TestAuditSecretariatDownWhileReceiptsFlow(t *testing.T) {
+	t.Parallel()
 	nw := startAuditNetwork(t, node.AuditConfig{}, "MX", "US", "CA")
 	fp, anUS, anCA := dial(t, nw, testenv.FocalPoint("MX")), dial(t, nw, testenv.Analyst("US")), dial(t, nw, testenv.Analyst("CA"))
 	fpUS := dial(t, nw, testenv.FocalPoint("US"))
@@ -278,6 +280,7 @@ func TestAuditSecretariatDownWhileReceiptsFlow(t *testing.T) {
 }
 
 func TestAuditEscalatesOncePerBulletinAndState(t *testing.T) {
+	t.Parallel()
 	nw := startAuditNetwork(t, node.AuditConfig{
 		Deadlines:          audit.Deadlines{Flash: 200 * time.Millisecond},
 		EscalationInterval: 20 * time.Millisecond,
@@ -365,6 +368,7 @@ func TestAuditEscalatesOncePerBulletinAndState(t *testing.T) {
 }
 
 func TestAuditRefusesForgedReceipts(t *testing.T) {
+	t.Parallel()
 	nw := startAuditNetwork(t, node.AuditConfig{}, "MX", "CA")
 	mx := nodeBackbone(t, nw, "MX")
 	svid := nodeSVID(t, nw, "MX")
@@ -459,6 +463,7 @@ func nodeBackbone(t *testing.T, nw *testenv.Network, cc string) *backbone.Client
 }
 
 func TestAuditStateNodesWitnessCheckpoints(t *testing.T) {
+	t.Parallel()
 	nw := startAuditNetwork(t, node.AuditConfig{CheckpointInterval: 50 * time.Millisecond}, "MX", "US")
 	id := post(t, dial(t, nw, testenv.FocalPoint("MX")), draft("witnessed", "US")).GetBulletin().GetId()
 	auditor := auditClient(t, nw, testenv.Auditor())
