@@ -13,8 +13,8 @@ import (
 	"github.com/oas-cicte/iant/pkg/store"
 )
 
-// emit records an audit event: a state node signs it as a receipt and
-// queues it in its outbox for the backbone; the secretariat node appends
+// emit records an audit event: a state node queues it in its outbox, to
+// be signed and published on the backbone; the secretariat node appends
 // it to its own log. It never fails the caller's call: a failure is
 // logged. An event is reported once per key (kind, bulletin, state,
 // actor), however often emit is called with it.
@@ -35,14 +35,9 @@ func (n *Node) emit(e audit.Event) {
 	if seen, err := n.audit.outbox.has(ctx, id); err == nil && seen {
 		return
 	}
-	svid, err := n.cfg.SVID.GetX509SVID()
+	data, err := audit.MarshalEvent(e)
 	if err != nil {
-		log.Warn("receipt not signed", "err", err)
-		return
-	}
-	data, err := SignReceipt(e, svid)
-	if err != nil {
-		log.Warn("receipt not signed", "err", err)
+		log.Warn("audit event not recorded", "err", err)
 		return
 	}
 	if added, err := n.audit.outbox.add(ctx, id, data, n.now()); err != nil {

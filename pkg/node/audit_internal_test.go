@@ -95,7 +95,7 @@ func TestVerifyReceipt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := verifyReceipt(tt.data, ca.Bundle(), ca.TD, tt.scope)
+			e, err := verifyReceipt(tt.data, ca.Bundle(), ca.TD, tt.scope, time.Now())
 			var re *receiptError
 			switch {
 			case tt.wantRule == "" && err != nil:

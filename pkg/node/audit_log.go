@@ -80,7 +80,7 @@ func (n *Node) consumeReceipts(ctx context.Context) {
 // itself is logged (when the receipt names a bulletin). A transient
 // failure of the log has the receipt redelivered.
 func (n *Node) handleReceipt(ctx context.Context, m backbone.Msg) error {
-	e, err := verifyReceipt(m.Data, n.cfg.Bundle, n.cfg.TrustDomain, m.Origin)
+	e, err := verifyReceipt(m.Data, n.cfg.Bundle, n.cfg.TrustDomain, m.Origin, m.Published)
 	var re *receiptError
 	if errors.As(err, &re) {
 		n.log.Warn("receipt refused", "subject", m.Subject, "peer", m.Origin, "rule", re.Rule, "err", re.Err)

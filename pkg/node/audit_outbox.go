@@ -24,22 +24,23 @@ const (
 )
 
 // outboxMigrations is the outbox schema. A row is kept after its receipt
-// was published (receipt NULL, sent_at set): the id then remembers that
+// was published (event NULL, sent_at set): the id then remembers that
 // the event was reported, so it is reported once ("read" once per person,
 // "delivered" once per bulletin), across restarts.
 var outboxMigrations = []string{`
 CREATE TABLE receipts (
 	id        TEXT    PRIMARY KEY, -- event id: hex SHA-256 of the event key
-	receipt   BLOB,                -- the signed receipt; NULL once published
+	event     BLOB,                -- the event's canonical encoding; NULL once published
 	queued_at INTEGER NOT NULL,    -- Unix nanoseconds
 	sent_at   INTEGER              -- Unix nanoseconds; NULL while pending
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX receipts_pending ON receipts (queued_at) WHERE sent_at IS NULL;
 `}
 
-// outbox is a state node's queue of signed receipts waiting for the
-// backbone, in its own SQLite file: a receipt queued survives a restart of
-// the node and any outage of the backbone or the secretariat.
+// outbox is a state node's queue of audit events waiting for the
+// backbone, in its own SQLite file: an event queued survives a restart of
+// the node and any outage of the backbone or the secretariat. Events are
+// signed as receipts when they are published, with the SVID current then.
 type outbox struct {
 	db   *sql.DB
 	wake chan struct{} // has a token when something was queued
@@ -65,11 +66,11 @@ func (o *outbox) has(ctx context.Context, id string) (bool, error) {
 	return err == nil, err
 }
 
-// add queues a receipt unless its id was queued before; it reports whether
-// it did, and wakes the publisher.
-func (o *outbox) add(ctx context.Context, id string, receipt []byte, now time.Time) (bool, error) {
-	res, err := o.db.ExecContext(ctx, `INSERT INTO receipts (id, receipt, queued_at) VALUES (?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`, id, receipt, now.UnixNano())
+// add queues an encoded event unless its id was queued before; it reports
+// whether it did, and wakes the publisher.
+func (o *outbox) add(ctx context.Context, id string, event []byte, now time.Time) (bool, error) {
+	res, err := o.db.ExecContext(ctx, `INSERT INTO receipts (id, event, queued_at) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`, id, event, now.UnixNano())
 	if err != nil {
 		return false, err
 	}
@@ -84,15 +85,15 @@ func (o *outbox) add(ctx context.Context, id string, receipt []byte, now time.Ti
 	return true, nil
 }
 
-// queued is one receipt waiting to be published.
+// queued is one event waiting to be published.
 type queued struct {
-	id      string
-	receipt []byte
+	id    string
+	event []byte
 }
 
-// pending returns up to limit receipts not yet published, oldest first.
+// pending returns up to limit events not yet published, oldest first.
 func (o *outbox) pending(ctx context.Context, limit int) ([]queued, error) {
-	rows, err := o.db.QueryContext(ctx, `SELECT id, receipt FROM receipts
+	rows, err := o.db.QueryContext(ctx, `SELECT id, event FROM receipts
 		WHERE sent_at IS NULL ORDER BY queued_at, id LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
@@ -101,7 +102,7 @@ func (o *outbox) pending(ctx context.Context, limit int) ([]queued, error) {
 	var out []queued
 	for rows.Next() {
 		var q queued
-		if err := rows.Scan(&q.id, &q.receipt); err != nil {
+		if err := rows.Scan(&q.id, &q.event); err != nil {
 			return nil, err
 		}
 		out = append(out, q)
@@ -109,9 +110,9 @@ func (o *outbox) pending(ctx context.Context, limit int) ([]queued, error) {
 	return out, rows.Err()
 }
 
-// sent records that the receipt id was published, dropping its bytes.
+// sent records that the event id was published, dropping its bytes.
 func (o *outbox) sent(ctx context.Context, id string, now time.Time) error {
-	_, err := o.db.ExecContext(ctx, `UPDATE receipts SET receipt = NULL, sent_at = ? WHERE id = ?`, now.UnixNano(), id)
+	_, err := o.db.ExecContext(ctx, `UPDATE receipts SET event = NULL, sent_at = ? WHERE id = ?`, now.UnixNano(), id)
 	return err
 }
 
@@ -122,8 +123,8 @@ func (o *outbox) countPending(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// publishFunc publishes one receipt under its event id.
-type publishFunc func(ctx context.Context, id string, receipt []byte) error
+// publishFunc signs and publishes one encoded event under its id.
+type publishFunc func(ctx context.Context, id string, event []byte) error
 
 // drain publishes the outbox's receipts with publish until ctx ends,
 // oldest first, retrying a failed publish with a doubling wait (100ms to
@@ -170,7 +171,7 @@ func (o *outbox) drain(ctx context.Context, publish publishFunc, now func() time
 
 func (o *outbox) publishAll(ctx context.Context, batch []queued, publish publishFunc, now func() time.Time) error {
 	for _, q := range batch {
-		if err := publish(ctx, q.id, q.receipt); err != nil {
+		if err := publish(ctx, q.id, q.event); err != nil {
 			return fmt.Errorf("publish receipt %s: %w", q.id, err)
 		}
 		if err := o.sent(ctx, q.id, now()); err != nil {
@@ -192,10 +193,19 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// publishReceipts drains the outbox onto the backbone until ctx ends.
+// publishReceipts drains the outbox onto the backbone until ctx ends,
+// signing each event with the node's current SVID as it publishes it.
 func (n *Node) publishReceipts(ctx context.Context) {
-	n.audit.outbox.drain(ctx, func(ctx context.Context, id string, receipt []byte) error {
-		_, err := n.bb.PublishEvent(ctx, id, receipt)
+	n.audit.outbox.drain(ctx, func(ctx context.Context, id string, event []byte) error {
+		svid, err := n.cfg.SVID.GetX509SVID()
+		if err != nil {
+			return fmt.Errorf("get SVID: %w", err)
+		}
+		data, err := signEncoded(event, svid)
+		if err != nil {
+			return fmt.Errorf("sign receipt: %w", err)
+		}
+		_, err = n.bb.PublishEvent(ctx, id, data)
 		return err
 	}, n.now, n.log)
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
@@ -56,19 +57,28 @@ func EventID(e audit.Event) string {
 // signature over "iant/receipt/v1\x00" ‖ encoding, and the SVID chain.
 // It fails for an invalid event or an SVID without key or certificates.
 func SignReceipt(e audit.Event, svid *x509svid.SVID) ([]byte, error) {
-	switch {
-	case svid == nil || len(svid.Certificates) == 0 || svid.PrivateKey == nil:
-		return nil, errors.New("node: sign receipt: SVID without certificate or key")
-	case len(svid.Certificates) > maxReceiptChain:
-		return nil, fmt.Errorf("node: sign receipt: chain of %d certificates", len(svid.Certificates))
-	}
 	ev, err := audit.MarshalEvent(e)
 	if err != nil {
 		return nil, fmt.Errorf("node: sign receipt: %w", err)
 	}
-	sig, err := signSVID(svid.PrivateKey, append([]byte(receiptDomain), ev...))
+	b, err := signEncoded(ev, svid)
 	if err != nil {
 		return nil, fmt.Errorf("node: sign receipt: %w", err)
+	}
+	return b, nil
+}
+
+// signEncoded signs an event's canonical encoding as a receipt.
+func signEncoded(ev []byte, svid *x509svid.SVID) ([]byte, error) {
+	switch {
+	case svid == nil || len(svid.Certificates) == 0 || svid.PrivateKey == nil:
+		return nil, errors.New("SVID without certificate or key")
+	case len(svid.Certificates) > maxReceiptChain:
+		return nil, fmt.Errorf("chain of %d certificates", len(svid.Certificates))
+	}
+	sig, err := signSVID(svid.PrivateKey, append([]byte(receiptDomain), ev...))
+	if err != nil {
+		return nil, err
 	}
 	r := receipt{Event: ev, Sig: sig}
 	for _, c := range svid.Certificates {
@@ -119,19 +129,21 @@ func (e *receiptError) Error() string { return e.Rule + ": " + e.Err.Error() }
 func (e *receiptError) Unwrap() error { return e.Err }
 
 // verifyReceipt checks a receipt that a node of scope (a state code, "" for
-// the secretariat) published, and returns its event. In order:
+// the secretariat) published at the time published, and returns its
+// event. In order:
 //
 //  1. it parses and holds a canonical event: receipt.malformed
 //  2. it is signed and carries a chain: receipt.unsigned
-//  3. the chain verifies against bundle at the event's time: receipt.chain
+//  3. the chain verifies against bundle at published: receipt.chain
 //  4. the leaf's key signed it: receipt.signature
 //  5. the leaf is the node of scope: receipt.signer
 //  6. that node may report this event: receipt.signer / receipt.actor
 //
-// The chain is checked at the event's time rather than now because
-// receipts may wait in an outbox, or on the backbone, longer than an SVID
-// lives.
-func verifyReceipt(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomain, scope string) (audit.Event, error) {
+// The chain is checked when the backbone stored the receipt (the server's
+// timestamp), not now and not at the event's claimed time: a node signs a
+// receipt as it publishes it, with its current SVID, and the secretariat
+// may read it from the backbone long after that SVID expired.
+func verifyReceipt(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomain, scope string, published time.Time) (audit.Event, error) {
 	var r receipt
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -159,7 +171,7 @@ func verifyReceipt(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomai
 		}
 		certs = append(certs, c)
 	}
-	id, _, err := x509svid.Verify(certs, bundle, x509svid.WithTime(e.At))
+	id, _, err := x509svid.Verify(certs, bundle, x509svid.WithTime(published))
 	if err != nil {
 		return fail("receipt.chain", spiffeid.ID{}, err)
 	}
