@@ -13,37 +13,45 @@ import (
 	"github.com/oas-cicte/iant/pkg/store"
 )
 
-// emit records an audit event: a state node queues it in its outbox, to
-// be signed and published on the backbone; the secretariat node appends
-// it to its own log. It never fails the caller's call: a failure is
-// logged. An event is reported once per key (kind, bulletin, state,
-// actor), however often emit is called with it.
-func (n *Node) emit(e audit.Event) {
+// emit records audit events: a state node queues them in its outbox (one
+// local write for all), to be signed and published on the backbone; the
+// secretariat node appends them to its own log. It never fails the
+// caller's call: a failure is logged. An event is reported once per key
+// (kind, bulletin, state, actor), however often emit is called with it.
+func (n *Node) emit(events ...audit.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), emitTimeout)
 	defer cancel()
-	log := n.log.With("kind", string(e.Kind), "bulletin_id", e.BulletinID)
 	if n.audit.log != nil {
-		if _, err := n.audit.log.Append(ctx, e); err != nil {
-			log.Warn("audit event not logged", "err", err)
+		for _, e := range events {
+			if _, err := n.audit.log.Append(ctx, e); err != nil {
+				n.log.Warn("audit event not logged", "kind", string(e.Kind), "bulletin_id", e.BulletinID, "err", err)
+			}
 		}
 		return
 	}
 	if n.audit.outbox == nil {
 		return
 	}
-	id := EventID(e)
-	if seen, err := n.audit.outbox.has(ctx, id); err == nil && seen {
+	var todo []queued
+	for _, e := range events {
+		id := EventID(e)
+		if seen, err := n.audit.outbox.has(ctx, id); err == nil && seen {
+			continue
+		}
+		data, err := audit.MarshalEvent(e)
+		if err != nil {
+			n.log.Warn("audit event not recorded", "kind", string(e.Kind), "bulletin_id", e.BulletinID, "err", err)
+			continue
+		}
+		todo = append(todo, queued{id: id, event: data})
+	}
+	if len(todo) == 0 {
 		return
 	}
-	data, err := audit.MarshalEvent(e)
-	if err != nil {
-		log.Warn("audit event not recorded", "err", err)
-		return
-	}
-	if added, err := n.audit.outbox.add(ctx, id, data, n.now()); err != nil {
-		log.Warn("receipt not queued", "err", err)
-	} else if added {
-		log.Debug("receipt queued", "state", e.State, "actor", e.Actor)
+	if added, err := n.audit.outbox.add(ctx, todo, n.now()); err != nil {
+		n.log.Warn("receipts not queued", "bulletin_id", events[0].BulletinID, "err", err)
+	} else if added > 0 {
+		n.log.Debug("receipts queued", "kind", string(events[0].Kind), "bulletin_id", events[0].BulletinID, "count", added)
 	}
 }
 
@@ -56,12 +64,13 @@ func (n *Node) nodeID() string { return n.self.ID(n.cfg.TrustDomain).String() }
 // author is answered only after every copy is committed, so a recipient
 // may store its copy before the post call returns.
 func (n *Node) emitPosted(b *bulletin.Bulletin) {
-	n.emit(audit.Event{Kind: audit.EventPosted, BulletinID: b.ID, Origin: b.Origin, Actor: b.Author,
-		Precedence: b.Precedence, At: b.CreatedAt})
+	events := []audit.Event{{Kind: audit.EventPosted, BulletinID: b.ID, Origin: b.Origin, Actor: b.Author,
+		Precedence: b.Precedence, At: b.CreatedAt}}
 	for _, r := range b.Recipients {
-		n.emit(audit.Event{Kind: audit.EventReleased, BulletinID: b.ID, Origin: b.Origin, State: r,
+		events = append(events, audit.Event{Kind: audit.EventReleased, BulletinID: b.ID, Origin: b.Origin, State: r,
 			Actor: n.nodeID(), Precedence: b.Precedence, At: b.CreatedAt})
 	}
+	n.emit(events...)
 }
 
 // emitDelivered reports that this node stored its copy of b.

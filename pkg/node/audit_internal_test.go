@@ -134,13 +134,11 @@ func TestOutboxSurvivesFailuresAndPublishesEachOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now
-	for _, id := range []string{"a", "b", "c"} {
-		if added, err := ob.add(t.Context(), id, []byte("receipt "+id), now()); err != nil || !added {
-			t.Fatalf("add(%s) = %v, %v", id, added, err)
-		}
+	if added, err := ob.add(t.Context(), []queued{{"a", []byte("receipt a")}, {"b", []byte("receipt b")}}, now()); err != nil || added != 2 {
+		t.Fatalf("add(a, b) = %v, %v; want 2 added", added, err)
 	}
-	if added, err := ob.add(t.Context(), "a", []byte("again"), now()); err != nil || added {
-		t.Errorf("add(a) again = %v, %v; want not added", added, err)
+	if added, err := ob.add(t.Context(), []queued{{"a", []byte("again")}, {"c", []byte("receipt c")}}, now()); err != nil || added != 1 {
+		t.Errorf("add(a again, c) = %v, %v; want 1 added", added, err)
 	}
 	// Reopening keeps what was queued.
 	if err := ob.close(); err != nil {

@@ -66,23 +66,39 @@ func (o *outbox) has(ctx context.Context, id string) (bool, error) {
 	return err == nil, err
 }
 
-// add queues an encoded event unless its id was queued before; it reports
-// whether it did, and wakes the publisher.
-func (o *outbox) add(ctx context.Context, id string, event []byte, now time.Time) (bool, error) {
-	res, err := o.db.ExecContext(ctx, `INSERT INTO receipts (id, event, queued_at) VALUES (?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`, id, event, now.UnixNano())
+// add queues encoded events, in one transaction, except those whose id
+// was queued before; it returns how many it queued and wakes the
+// publisher.
+func (o *outbox) add(ctx context.Context, items []queued, now time.Time) (int, error) {
+	tx, err := o.db.BeginTx(ctx, nil)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	n, err := res.RowsAffected()
-	if err != nil || n == 0 {
-		return false, err
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	added := 0
+	for _, q := range items {
+		res, err := tx.ExecContext(ctx, `INSERT INTO receipts (id, event, queued_at) VALUES (?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`, q.id, q.event, now.UnixNano())
+		if err != nil {
+			return 0, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		added += int(n)
+	}
+	if added == 0 {
+		return 0, nil
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
 	}
 	select {
 	case o.wake <- struct{}{}:
 	default:
 	}
-	return true, nil
+	return added, nil
 }
 
 // queued is one event waiting to be published.
