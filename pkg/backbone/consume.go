@@ -15,9 +15,12 @@ import (
 // Consumer loop timings.
 const (
 	// pollInterval bounds one pull request; the server sends heartbeats
-	// meanwhile, so a lost pull request is noticed within two of them.
+	// meanwhile, so a lost pull request is noticed within two of them and
+	// asked for again; after maxLostPulls in a row the consumer is looked
+	// up afresh.
 	pollInterval = 30 * time.Second
-	heartbeat    = 5 * time.Second
+	heartbeat    = time.Second
+	maxLostPulls = 3
 	// firstBackoff and maxBackoff bound the wait between attempts to find
 	// the consumer (not provisioned yet, server unreachable).
 	firstBackoff = 50 * time.Millisecond
@@ -128,9 +131,14 @@ func (c *Client) consume(ctx context.Context, src source, h Handler) {
 }
 
 // pull hands the consumer's copies to h one at a time until ctx ends or the
-// iterator fails. At most one copy is requested ahead (and the consumer
-// allows only one unacknowledged), and a copy received but not handled is
-// handed back at once rather than left to time out.
+// iterator fails. A copy received but not handled is handed back at once
+// rather than left to time out.
+//
+// Under heavy load the nats.go v1.55 iterator was seen, rarely, to stop
+// asking for copies after one (no pull request outstanding: it may skip a
+// request while it believes the previous one is still being sent). Missing
+// heartbeats reveal that within two heartbeats, and the iterator asks
+// again; so heartbeats are short.
 func (c *Client) pull(ctx context.Context, src source, cons jetstream.Consumer, h Handler) error {
 	it, err := cons.Messages(
 		jetstream.PullMaxMessages(1),
@@ -140,22 +148,41 @@ func (c *Client) pull(ctx context.Context, src source, cons jetstream.Consumer, 
 	if err != nil {
 		return err
 	}
+	lost := 0
 	for {
 		jm, err := it.Next(jetstream.NextContext(ctx))
-		if err == nil && ctx.Err() != nil {
+		if errors.Is(err, jetstream.ErrNoHeartbeat) && ctx.Err() == nil && lost < maxLostPulls {
+			// The pull request is gone (a lost connection, or a request the
+			// client failed to send): the iterator asks again.
+			lost++
+			c.log.Info("pull request lost, asking again", "consumer", src.consumer)
+			continue
+		}
+		if err == nil {
+			lost = 0
+		}
+		switch {
+		case err == nil && ctx.Err() != nil:
+			err = errHandBack
+		case err == nil:
+			err = c.handle(ctx, src, jm, h)
+		}
+		if err == nil {
+			continue
+		}
+		// Stop the pull request before handing a copy back, or the server
+		// would redeliver it to this very request.
+		c.drain(it)
+		if errors.Is(err, errHandBack) {
 			c.handBack(jm)
-			err = ctx.Err()
+			return ctx.Err()
 		}
-		if err != nil {
-			c.drain(it)
-			return err
-		}
-		if err := c.handle(ctx, src, jm, h); err != nil {
-			c.drain(it)
-			return err
-		}
+		return err
 	}
 }
+
+// errHandBack tells pull that handle was stopped with the copy unsettled.
+var errHandBack = errors.New("stopping: hand the copy back")
 
 // drain stops the iterator so that copies already on their way are still
 // received (the subscription is drained, not dropped) and hands them back.
@@ -186,7 +213,8 @@ func (c *Client) handBack(jm jetstream.Msg) {
 }
 
 // handle runs h on one copy and settles it: ack, term or nak with delay.
-// It returns an error only when the copy could not be settled.
+// It returns errHandBack if h failed because ctx ended, and another error
+// only when the copy could not be settled.
 func (c *Client) handle(ctx context.Context, src source, jm jetstream.Msg, h Handler) error {
 	m, err := src.toMsg(jm)
 	if err != nil {
@@ -210,7 +238,7 @@ func (c *Client) handle(ctx context.Context, src source, jm jetstream.Msg, h Han
 			return fmt.Errorf("term %s: %w", m.Subject, err)
 		}
 	case ctx.Err() != nil:
-		c.handBack(jm) // stopping: the next session takes it at once
+		return errHandBack // stopping: the next session takes it at once
 	default:
 		delay := c.redeliveryDelay(m.NumDelivered)
 		log.Warn("inbox message failed, will be redelivered", "err", herr, "delay", delay)

@@ -37,16 +37,19 @@
 // # Durability
 //
 // The embedded server syncs every write before acknowledging it
-// (sync_interval: always), so a [PubAck] is a commit point. The stream
-// denies message deletion and purge.
+// (sync_interval: always), so a [PubAck] is a commit point; a publish that
+// got no answer is sent again under the same Nats-Msg-Id. The stream denies
+// message deletion and purge. A handled copy is acked with confirmation,
+// retried across reconnects.
 //
 // # Concurrency
 //
 // A [Client] is safe for concurrent use. [Client.ConsumeInbox] calls its
 // [Handler] on the calling goroutine, one copy at a time, in stream order:
 // the consumer allows a single unacknowledged copy, so a copy that fails
-// transiently is redelivered before any later one. A copy that was in
-// flight when a node stopped abruptly is redelivered after [AckWait].
+// transiently is redelivered before any later one. When ConsumeInbox stops,
+// a copy received but not handled is handed back at once; one lost with a
+// crashed node is redelivered after [AckWait], and the inbox waits for it.
 // [Client.Close] stops running ConsumeInbox calls and waits for them before
 // it drains the connection. [Server] methods are safe for concurrent use.
 package backbone

@@ -11,7 +11,10 @@
 package backbonetest
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,8 +43,40 @@ func Node(state string) identity.Principal {
 	return identity.Principal{State: state, Role: identity.RoleNode, Name: "node"}
 }
 
+// Logger returns a debug logger that keeps what it logs in memory and
+// writes it to the test log only if tb has failed by cleanup time, so a
+// flaky failure comes with its story and a passing test stays quiet.
+func Logger(tb testing.TB) *slog.Logger {
+	tb.Helper()
+	buf := &lockedBuffer{}
+	tb.Cleanup(func() {
+		if tb.Failed() {
+			tb.Logf("backbone log:\n%s", buf.String())
+		}
+	})
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // Config returns a server config with a random port, a fresh t.TempDir
-// store and the given nodes as the only allowed clients.
+// store, the given nodes as the only allowed clients and a [Logger].
 func Config(tb testing.TB, ca *identitytest.CA, nodes ...identity.Principal) backbone.ServerConfig {
 	tb.Helper()
 	ids := make([]spiffeid.ID, len(nodes))
@@ -55,6 +90,7 @@ func Config(tb testing.TB, ca *identitytest.CA, nodes ...identity.Principal) bac
 		SVID:        ca.SVID(tb, ServerPrincipal),
 		Bundle:      ca.Bundle(),
 		Nodes:       ids,
+		Logger:      Logger(tb).With("component", "server"),
 	}
 }
 
@@ -81,7 +117,7 @@ func StartServerConfig(tb testing.TB, cfg backbone.ServerConfig) *backbone.Serve
 }
 
 // ClientConfig returns the client config of principal p on srv, with an
-// SVID minted by ca and a short retry delay.
+// SVID minted by ca, a short retry delay and a [Logger].
 func ClientConfig(tb testing.TB, ca *identitytest.CA, srv *backbone.Server, p identity.Principal) backbone.ClientConfig {
 	tb.Helper()
 	return backbone.ClientConfig{
@@ -90,6 +126,7 @@ func ClientConfig(tb testing.TB, ca *identitytest.CA, srv *backbone.Server, p id
 		SVID:        ca.SVID(tb, p),
 		Bundle:      ca.Bundle(),
 		RetryDelay:  50 * time.Millisecond,
+		Logger:      Logger(tb).With("peer", p.String()),
 	}
 }
 
