@@ -49,6 +49,7 @@ type collector struct {
 	firstErr   string
 	first      time.Time
 	last       time.Time // latest answer or delivery
+	lastAny    time.Time // latest call of end or arrive, counted or not
 }
 
 func newCollector(plan []message) *collector {
@@ -83,6 +84,7 @@ func (c *collector) end(seq int, err error, at time.Time) {
 	defer c.signal()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.lastAny = time.Now()
 	t := &c.msgs[seq]
 	t.took = at.Sub(t.start)
 	c.ended++
@@ -110,6 +112,7 @@ func (c *collector) arrive(seq int, state string, stored, pushed time.Time) {
 	defer c.signal()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.lastAny = time.Now()
 	if seq < 0 || seq >= len(c.msgs) {
 		c.unexpected++
 		return
@@ -153,6 +156,25 @@ func (c *collector) wait(ctx context.Context, timeout time.Duration) {
 		case <-t.C:
 			return
 		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// quiet returns once nothing has happened for period (no answer, no
+// delivery, counted or not), or after limit, or when ctx ends. An
+// overloaded network goes on delivering after a phase's drain timeout;
+// the next phase must not start while it does.
+func (c *collector) quiet(ctx context.Context, period, limit time.Duration) {
+	end := time.Now().Add(limit)
+	for {
+		c.mu.Lock()
+		idle := time.Since(c.lastAny)
+		c.mu.Unlock()
+		if idle >= period || !time.Now().Before(end) {
+			return
+		}
+		if !sleepUntil(ctx, time.Now().Add(min(period-idle, time.Until(end)))) {
 			return
 		}
 	}

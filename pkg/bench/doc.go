@@ -32,9 +32,11 @@
 // starts when it was due, so a stall is not hidden) or, with Rate 0,
 // closed loop with Options.Concurrency posters. A phase ends at
 // Options.Count bulletins or Options.Duration, whichever comes first, and
-// then waits (up to Options.DrainTimeout) for every delivery. Each
-// delivery is counted once per recipient: duplicates and missing copies
-// are reported, never hidden.
+// then waits (up to Options.DrainTimeout) for every delivery. Before each
+// phase Run waits (up to a minute) until the process is nearly idle, so
+// that work a phase leaves behind, such as the delivery audit catching up,
+// is not charged to the next. Each delivery is counted once per
+// recipient: duplicates and missing copies are reported, never hidden.
 //
 // Everything runs in one process, so CPU time (getrusage) and memory
 // (VmRSS, VmHWM) are the process's, bench clients included; per-node

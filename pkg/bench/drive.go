@@ -19,6 +19,9 @@ const (
 	maxInFlight = 1024
 	// progressEvery is how often the progress line is written.
 	progressEvery = time.Second
+	// quietPeriod is how long a phase must see no delivery at all before
+	// the next phase starts.
+	quietPeriod = 2 * time.Second
 )
 
 // sender sends planned bulletin m and returns when its author has the
@@ -59,6 +62,9 @@ func (p *phase) run(ctx context.Context, c *collector) Result {
 	r.PeakRSS = peak
 	if p.nodes > 0 {
 		r.PeakRSSPerNode = peak / int64(p.nodes)
+	}
+	if r.Missing > 0 || r.Failed > 0 || r.Unexpected > 0 {
+		c.quiet(ctx, quietPeriod, p.opts.DrainTimeout)
 	}
 	return r
 }

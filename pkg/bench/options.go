@@ -95,7 +95,9 @@ type Options struct {
 	Duration time.Duration
 	// DrainTimeout bounds the wait for outstanding deliveries after the
 	// last post of a phase; default [DefaultDrainTimeout]. Deliveries
-	// still outstanding then are reported missing.
+	// still outstanding then are reported missing; if any are, or posts
+	// failed, the next phase waits (again up to DrainTimeout) until
+	// deliveries stop, so that an overloaded phase does not spill into it.
 	DrainTimeout time.Duration
 	// CeilingTime is how long the seal-and-open ceiling of each scenario
 	// is measured; default [DefaultCeilingTime].

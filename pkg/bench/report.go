@@ -61,6 +61,11 @@ type Network struct {
 	IdleRSSPerNode int64 `json:"idle_rss_per_node_bytes"`
 	// IdleHeap is the Go heap in use at that point.
 	IdleHeap int64 `json:"idle_heap_bytes"`
+	// IdleCPU is the CPU the idle network uses, in CPU seconds per second,
+	// and IdleDiskWrites the bytes per second it writes to storage
+	// (timers, audit checkpoints and the like).
+	IdleCPU        float64 `json:"idle_cpu"`
+	IdleDiskWrites int64   `json:"idle_disk_write_bytes_per_second"`
 }
 
 // ScenarioReport holds the figures of one scenario: IANT end to end, the

@@ -20,8 +20,15 @@ import (
 const (
 	// warmupTimeout bounds the warm-up of each side.
 	warmupTimeout = 2 * time.Minute
-	// settle is the pause before the idle memory is read.
-	settle = time.Second
+	// settle is how long the idle network is watched before its memory is
+	// read.
+	settle = 3 * time.Second
+	// calmCPU is the process CPU use (CPU seconds per second) below which
+	// the network counts as idle, calmWindow how long it is measured at a
+	// time, and calmLimit how long calm waits at most.
+	calmCPU    = 0.15
+	calmWindow = time.Second
+	calmLimit  = time.Minute
 )
 
 // Run starts a network of o.States in this process, warms it up, and runs
@@ -123,6 +130,7 @@ func (r *runner) start(ctx context.Context) error {
 	if err := r.warmup(ctx, "iant", r.iant.register, r.iant.sender); err != nil {
 		return err
 	}
+	r.calm(ctx)
 	r.idleMemory()
 	if r.base, err = startBaseline(ctx, nw, filepath.Join(r.o.Dir, "baseline-"+r.tag), r.tag, r.log); err != nil {
 		return fmt.Errorf("bench: baseline: %w", err)
@@ -131,10 +139,32 @@ func (r *runner) start(ctx context.Context) error {
 	return r.warmup(ctx, "baseline", r.base.register, func(id int) sender { return r.base.sender(id, size) })
 }
 
-// idleMemory reads the RSS of the warmed-up, idle network.
+// calm waits until the process uses less than calmCPU over a calmWindow
+// (at most calmLimit): work a phase left behind, such as the delivery
+// audit catching up, must not be charged to the next phase.
+func (r *runner) calm(ctx context.Context) {
+	end := time.Now().Add(calmLimit)
+	for time.Now().Before(end) {
+		cpu0, t0 := cpuTime(), time.Now()
+		if !sleepUntil(ctx, t0.Add(calmWindow)) {
+			return
+		}
+		if (cpuTime()-cpu0).Seconds()/time.Since(t0).Seconds() < calmCPU {
+			return
+		}
+	}
+	fmt.Fprintf(r.progress, "bench: the process still uses more than %.0f%% of a CPU after %s; going on\n", calmCPU*100, calmLimit)
+}
+
+// idleMemory reads the RSS of the warmed-up, idle network, and the CPU
+// and storage writes it uses meanwhile.
 func (r *runner) idleMemory() {
 	runtime.GC()
+	cpu0, disk0, t0 := cpuTime(), diskWrites(), time.Now()
 	time.Sleep(settle)
+	el := time.Since(t0).Seconds()
+	r.rep.Network.IdleCPU = round3((cpuTime() - cpu0).Seconds() / el)
+	r.rep.Network.IdleDiskWrites = int64(float64(diskWrites()-disk0) / el)
 	rss, _ := memory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -177,6 +207,7 @@ func (r *runner) scenario(ctx context.Context, s Scenario) (ScenarioReport, erro
 	if err != nil {
 		return sr, err
 	}
+	r.calm(ctx)
 	fmt.Fprintf(r.progress, "bench %s: seal-and-open ceiling\n", s)
 	if sr.Ceiling, err = r.seal.ceiling(ctx, plan, r.o.CeilingTime); err != nil {
 		return sr, err
@@ -192,23 +223,30 @@ func (r *runner) scenario(ctx context.Context, s Scenario) (ScenarioReport, erro
 	}
 
 	begun, _, _, _ := c.counts()
-	plan = plan[:begun] // the same number of messages
+	sr.Baseline = r.baseline(ctx, s, plan[:begun], sizes) // the same number of messages
+	sr.Ratios = ratios(&sr)
+	sr.LoadAverage = loadAverage()
+	return sr, ctx.Err()
+}
+
+// baseline sends plan through the bare backbone, each message the sealed
+// size of its fan-out.
+func (r *runner) baseline(ctx context.Context, s Scenario, plan []message, sizes map[int]int) Result {
 	size := func(m message) int { return sizes[len(m.recipients)] }
-	id = r.nextPhase()
-	c = newCollector(plan)
+	r.calm(ctx)
+	id := r.nextPhase()
+	c := newCollector(plan)
 	r.base.register(id, c)
-	p = &phase{label: "backbone " + s.String(), plan: plan, send: r.base.sender(id, size), opts: r.o, nodes: r.rep.Network.Nodes, progress: r.progress}
-	sr.Baseline = p.run(ctx, c)
+	p := &phase{label: "backbone " + s.String(), plan: plan, send: r.base.sender(id, size), opts: r.o, nodes: r.rep.Network.Nodes, progress: r.progress}
+	res := p.run(ctx, c)
 	total := 0
 	for _, m := range plan {
 		total += size(m)
 	}
 	if len(plan) > 0 {
-		sr.Baseline.PayloadBytes = round3(float64(total) / float64(len(plan)))
+		res.PayloadBytes = round3(float64(total) / float64(len(plan)))
 	}
-	sr.Ratios = ratios(&sr)
-	sr.LoadAverage = loadAverage()
-	return sr, ctx.Err()
+	return res
 }
 
 // close stops everything start started, in reverse order.
