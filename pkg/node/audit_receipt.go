@@ -2,11 +2,6 @@ package node
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -76,7 +71,7 @@ func signEncoded(ev []byte, svid *x509svid.SVID) ([]byte, error) {
 	case len(svid.Certificates) > maxReceiptChain:
 		return nil, fmt.Errorf("chain of %d certificates", len(svid.Certificates))
 	}
-	sig, err := signSVID(svid.PrivateKey, append([]byte(receiptDomain), ev...))
+	sig, err := identity.SignWithSVIDKey(svid.PrivateKey, append([]byte(receiptDomain), ev...))
 	if err != nil {
 		return nil, err
 	}
@@ -85,34 +80,6 @@ func signEncoded(ev []byte, svid *x509svid.SVID) ([]byte, error) {
 		r.Chain = append(r.Chain, c.Raw)
 	}
 	return json.Marshal(r)
-}
-
-// signSVID signs msg with an SVID key, choosing the scheme by key type.
-func signSVID(key crypto.Signer, msg []byte) ([]byte, error) {
-	digest := sha256.Sum256(msg)
-	switch key.Public().(type) {
-	case *ecdsa.PublicKey:
-		return key.Sign(rand.Reader, digest[:], crypto.SHA256)
-	case *rsa.PublicKey:
-		return key.Sign(rand.Reader, digest[:], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256})
-	case ed25519.PublicKey:
-		return key.Sign(rand.Reader, msg, crypto.Hash(0))
-	}
-	return nil, fmt.Errorf("unsupported SVID key type %T", key.Public())
-}
-
-// verifySVID checks sig over msg with a certificate's public key.
-func verifySVID(pub any, msg, sig []byte) bool {
-	digest := sha256.Sum256(msg)
-	switch pub := pub.(type) {
-	case *ecdsa.PublicKey:
-		return ecdsa.VerifyASN1(pub, digest[:], sig)
-	case *rsa.PublicKey:
-		return rsa.VerifyPSS(pub, crypto.SHA256, digest[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
-	case ed25519.PublicKey:
-		return ed25519.Verify(pub, msg, sig)
-	}
-	return false
 }
 
 // receiptError says why a receipt was refused: Rule is the refusal's rule
@@ -175,7 +142,7 @@ func verifyReceipt(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomai
 	if err != nil {
 		return fail("receipt.chain", spiffeid.ID{}, err)
 	}
-	if !verifySVID(certs[0].PublicKey, append([]byte(receiptDomain), r.Event...), r.Sig) {
+	if !identity.VerifySVIDSignature(certs[0].PublicKey, append([]byte(receiptDomain), r.Event...), r.Sig) {
 		return fail("receipt.signature", spiffeid.ID{}, errors.New("signature does not verify"))
 	}
 	if rule, err := checkReporter(td, id, scope, &e); err != nil {

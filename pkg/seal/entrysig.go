@@ -1,12 +1,6 @@
 package seal
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"fmt"
 	"time"
@@ -59,9 +53,9 @@ func signEntry(e DirectoryEntry, svid *x509svid.SVID) ([]byte, error) {
 		return nil, err
 	}
 	entry := appendEntry(nil, &e)
-	sig, err := signWith(svid.PrivateKey, entrySignedMessage(entry))
+	sig, err := identity.SignWithSVIDKey(svid.PrivateKey, entrySignedMessage(entry))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", ErrKey, err)
 	}
 	b := append([]byte(entryMagic), 1)
 	b = appendBlob32(b, entry)
@@ -76,34 +70,6 @@ func signEntry(e DirectoryEntry, svid *x509svid.SVID) ([]byte, error) {
 // entrySignedMessage is what an SVID signs for an entry.
 func entrySignedMessage(entry []byte) []byte {
 	return append([]byte(domainEntry), entry...)
-}
-
-// signWith signs msg with key, choosing the scheme by key type.
-func signWith(key crypto.Signer, msg []byte) ([]byte, error) {
-	digest := sha256.Sum256(msg)
-	switch key.Public().(type) {
-	case *ecdsa.PublicKey:
-		return key.Sign(rand.Reader, digest[:], crypto.SHA256)
-	case *rsa.PublicKey:
-		return key.Sign(rand.Reader, digest[:], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256})
-	case ed25519.PublicKey:
-		return key.Sign(rand.Reader, msg, crypto.Hash(0))
-	}
-	return nil, fmt.Errorf("%w: unsupported SVID key type %T", ErrKey, key.Public())
-}
-
-// verifyWith checks sig over msg with the leaf's public key.
-func verifyWith(pub any, msg, sig []byte) bool {
-	digest := sha256.Sum256(msg)
-	switch pub := pub.(type) {
-	case *ecdsa.PublicKey:
-		return ecdsa.VerifyASN1(pub, digest[:], sig)
-	case *rsa.PublicKey:
-		return rsa.VerifyPSS(pub, crypto.SHA256, digest[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
-	case ed25519.PublicKey:
-		return ed25519.Verify(pub, msg, sig)
-	}
-	return false
 }
 
 // VerifyEntry checks a signed directory entry and returns it. In order:
@@ -145,7 +111,7 @@ func verifyEntry(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomain,
 	if err != nil {
 		return DirectoryEntry{}, fmt.Errorf("%w: %v", ErrEntryChain, err)
 	}
-	if !verifyWith(certs[0].PublicKey, entrySignedMessage(entry), sig) {
+	if !identity.VerifySVIDSignature(certs[0].PublicKey, entrySignedMessage(entry), sig) {
 		return DirectoryEntry{}, ErrEntrySignature
 	}
 	if id.String() != e.NodeID {
