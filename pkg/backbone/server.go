@@ -2,10 +2,12 @@ package backbone
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -21,9 +23,16 @@ import (
 
 // Defaults of [ServerConfig].
 const (
-	DefaultHost = "127.0.0.1"
-	DefaultPort = 4222
+	DefaultHost      = "127.0.0.1"
+	DefaultPort      = 4222
+	DefaultRoutePort = 6222
+	DefaultLeafPort  = 7422
 )
+
+// HubDomain is the JetStream domain of the backbone's servers. A node
+// behind a leaf node reaches the backbone's JetStream as this domain, since
+// its leaf runs a JetStream of its own.
+const HubDomain = "hub"
 
 // defaultStartTimeout bounds [StartServer] when ctx has no deadline.
 const defaultStartTimeout = 10 * time.Second
@@ -52,8 +61,47 @@ type ServerConfig struct {
 	// trust domain completes the TLS handshake but is refused with an
 	// authorization violation. At least one is required.
 	Nodes []spiffeid.ID
+	// Name is the server's name, unique within a cluster; "" means
+	// "iant-backbone".
+	Name string
+	// Cluster makes the server one member of a JetStream cluster; nil runs
+	// it alone.
+	Cluster *ClusterConfig
+	// LeafNodes opens a port that state leaf nodes connect to; nil opens
+	// none.
+	LeafNodes *ListenConfig
 	// Logger receives the server's log; nil discards it.
 	Logger *slog.Logger
+}
+
+// ClusterConfig makes a server one member of a JetStream cluster (the
+// "hub"): three servers, each listing the others' route URLs, with R3
+// streams (see [ClientConfig.Replicas]).
+type ClusterConfig struct {
+	// Name is the cluster's name, the same on every member. Required.
+	Name string
+	// Host and Port are where the route listener binds; "" means
+	// [DefaultHost], Port 0 means [DefaultRoutePort], -1 a random port.
+	Host string
+	Port int
+	// Routes are the route URLs of the members, e.g.
+	// "nats-route://10.0.0.2:6222"; listing the server's own URL is fine.
+	Routes []string
+	// Peers are the SPIFFE IDs of every cluster member. A route is
+	// accepted or dialled only when the other end's SVID is one of them
+	// (checked in the TLS handshake). Each must be a secretariat node ID,
+	// since nodes trust only the secretariat's side to run the backbone.
+	// Required.
+	Peers []spiffeid.ID
+}
+
+// ListenConfig is a listener address.
+type ListenConfig struct {
+	// Host is the bind address; "" means [DefaultHost].
+	Host string
+	// Port is the port; 0 means the listener's default port, -1 a random
+	// one.
+	Port int
 }
 
 // Validate reports the first bad field of c, wrapping [ErrInvalidConfig].
@@ -72,8 +120,59 @@ func (c ServerConfig) Validate() error {
 	case len(c.Nodes) == 0:
 		return fmt.Errorf("%w: Nodes is empty: no node could connect", ErrInvalidConfig)
 	}
-	_, err := c.principals()
-	return err
+	if _, err := c.principals(); err != nil {
+		return err
+	}
+	if err := c.validateCluster(); err != nil {
+		return err
+	}
+	if l := c.LeafNodes; l != nil && (l.Port < -1 || l.Port > 65535) {
+		return fmt.Errorf("%w: LeafNodes.Port %d out of range (-1 to 65535)", ErrInvalidConfig, l.Port)
+	}
+	return nil
+}
+
+// validateCluster checks the Cluster section, if any.
+func (c ServerConfig) validateCluster() error {
+	cl := c.Cluster
+	if cl == nil {
+		return nil
+	}
+	if err := checkToken(cl.Name); err != nil {
+		return fmt.Errorf("%w: Cluster.Name: %v", ErrInvalidConfig, err)
+	}
+	if cl.Port < -1 || cl.Port > 65535 {
+		return fmt.Errorf("%w: Cluster.Port %d out of range (-1 to 65535)", ErrInvalidConfig, cl.Port)
+	}
+	if len(cl.Peers) == 0 {
+		return fmt.Errorf("%w: Cluster.Peers is empty: no route could be authorized", ErrInvalidConfig)
+	}
+	for _, id := range cl.Peers {
+		p, err := identity.Parse(c.TrustDomain, id)
+		if err != nil {
+			return fmt.Errorf("%w: Cluster.Peers: %w", ErrInvalidConfig, err)
+		}
+		if p.Role != identity.RoleSecretariatNode {
+			return fmt.Errorf("%w: Cluster.Peers: %q is a %s, not a secretariat node", ErrInvalidConfig, id, p.Role)
+		}
+	}
+	if _, err := routeURLs(cl.Routes); err != nil {
+		return err
+	}
+	return nil
+}
+
+// routeURLs parses the cluster's route URLs.
+func routeURLs(routes []string) ([]*url.URL, error) {
+	us := make([]*url.URL, 0, len(routes))
+	for _, r := range routes {
+		u, err := url.Parse(r)
+		if err != nil || u.Host == "" || u.Port() == "" {
+			return nil, fmt.Errorf("%w: Cluster.Routes: %q is not a URL like nats-route://host:6222", ErrInvalidConfig, r)
+		}
+		us = append(us, u)
+	}
+	return us, nil
 }
 
 // principals parses Nodes, refusing duplicates and non-node identities.
@@ -97,8 +196,9 @@ func (c ServerConfig) principals() (map[string]identity.Principal, error) {
 
 // Server is a running embedded backbone server.
 type Server struct {
-	ns  *server.Server
-	log *slog.Logger
+	ns   *server.Server
+	opts *server.Options
+	log  *slog.Logger
 
 	closeOnce sync.Once
 }
@@ -125,7 +225,7 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	sl := &serverLogger{log: log}
 	ns.SetLoggerV2(sl, log.Enabled(ctx, slog.LevelDebug), false, false)
 	ns.Start() // returns once the accept loop runs in the background
-	s := &Server{ns: ns, log: log}
+	s := &Server{ns: ns, opts: opts, log: log}
 	if err := s.waitReady(ctx, sl); err != nil {
 		s.shutdown()
 		return nil, fmt.Errorf("backbone: start server: %w", err)
@@ -169,7 +269,10 @@ func (c ServerConfig) options() (*server.Options, error) {
 	if err := opts.ProcessConfigString(text); err != nil {
 		return nil, fmt.Errorf("backbone: users config: %w", err)
 	}
-	opts.ServerName = "iant-backbone"
+	opts.ServerName = c.Name
+	if opts.ServerName == "" {
+		opts.ServerName = "iant-backbone"
+	}
 	opts.Host, opts.Port = c.Host, c.Port
 	if opts.Host == "" {
 		opts.Host = DefaultHost
@@ -195,7 +298,64 @@ func (c ServerConfig) options() (*server.Options, error) {
 	// default syncs about every two minutes, and the 2025 Jepsen analysis
 	// of NATS 2.12.1 lost acknowledged writes that way (facts.md §3).
 	opts.SyncAlways = true
+	opts.JetStreamDomain = HubDomain
+	if err := c.clusterOptions(opts); err != nil {
+		return nil, err
+	}
+	if l := c.LeafNodes; l != nil {
+		opts.LeafNode.Host, opts.LeafNode.Port = l.Host, l.Port
+		if opts.LeafNode.Host == "" {
+			opts.LeafNode.Host = DefaultHost
+		}
+		if opts.LeafNode.Port == 0 {
+			opts.LeafNode.Port = DefaultLeafPort
+		}
+		// A leaf node connects with its state node's SVID, which maps to
+		// that node's user (the leafnodes block has no users of its own,
+		// so the account's users apply): its permissions are read from the
+		// leaf's side, publish being what it may send into the backbone
+		// and subscribe what the backbone forwards to it (facts.md §1.3).
+		opts.LeafNode.TLSConfig = tlsconfig.MTLSServerConfig(c.SVID, c.Bundle, tlsconfig.AuthorizeMemberOf(c.TrustDomain))
+		opts.LeafNode.TLSMap = true
+	}
 	return opts, nil
+}
+
+// clusterOptions sets the route listener and routes of a cluster member.
+// Routes use one TLS config that both accepts and dials, so it carries
+// both certificate callbacks, and the peer is checked against
+// Cluster.Peers in the handshake by go-spiffe: a server with a valid SVID
+// that is not a listed peer gets no route.
+func (c ServerConfig) clusterOptions(opts *server.Options) error {
+	cl := c.Cluster
+	if cl == nil {
+		return nil
+	}
+	routes, err := routeURLs(cl.Routes)
+	if err != nil {
+		return err
+	}
+	opts.Cluster.Name = cl.Name
+	opts.Cluster.Host, opts.Cluster.Port = cl.Host, cl.Port
+	if opts.Cluster.Host == "" {
+		opts.Cluster.Host = DefaultHost
+	}
+	if opts.Cluster.Port == 0 {
+		opts.Cluster.Port = DefaultRoutePort
+	}
+	opts.Cluster.TLSConfig = &tls.Config{
+		MinVersion:           tls.VersionTLS12,
+		ClientAuth:           tls.RequireAnyClientCert,
+		GetCertificate:       tlsconfig.GetCertificate(c.SVID),
+		GetClientCertificate: tlsconfig.GetClientCertificate(c.SVID),
+		// The standard verification is replaced by the SPIFFE one below,
+		// which checks the chain against the bundle and the peer's ID.
+		InsecureSkipVerify:    true,
+		VerifyPeerCertificate: tlsconfig.VerifyPeerCertificate(c.Bundle, tlsconfig.AuthorizeOneOf(cl.Peers...)),
+	}
+	opts.Cluster.TLSTimeout = 2
+	opts.Routes = routes
+	return nil
 }
 
 // authConfig renders the node users and their permissions as nats-server
@@ -241,6 +401,36 @@ func (c ServerConfig) authConfig() (string, error) {
 	}
 	return b.String(), nil
 }
+
+// RouteURL returns the URL other cluster members route to, e.g.
+// "nats-route://127.0.0.1:6222", or "" when the server is not clustered.
+func (s *Server) RouteURL() string {
+	addr := s.ns.ClusterAddr()
+	if addr == nil {
+		return ""
+	}
+	return "nats-route://" + addr.String()
+}
+
+// LeafURL returns the URL leaf nodes connect to, e.g.
+// "tls://127.0.0.1:7422", or "" when the server has no leaf node port.
+func (s *Server) LeafURL() string {
+	// The server writes the real port back into its options once the
+	// listener is up (before it is ready for connections).
+	if s.opts.LeafNode.Port == 0 {
+		return ""
+	}
+	return fmt.Sprintf("tls://%s:%d", s.opts.LeafNode.Host, s.opts.LeafNode.Port)
+}
+
+// NumRoutes returns the number of cluster members this server has a route
+// to.
+func (s *Server) NumRoutes() int { return s.ns.NumRoutes() }
+
+// JetStreamReady reports whether the server's JetStream is current: alone
+// always once started; in a cluster, once a meta leader is known and this
+// server has caught up with it.
+func (s *Server) JetStreamReady() bool { return s.ns.JetStreamIsCurrent() }
 
 // ClientURL returns the URL clients connect to, e.g. "tls://127.0.0.1:4222",
 // with the real port when the config asked for a random one.

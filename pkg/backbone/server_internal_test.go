@@ -75,6 +75,16 @@ func TestPermissionsFor(t *testing.T) {
 			"$JS.API.STREAM.INFO.IANT_CHECKPOINTS",
 			"$JS.API.DIRECT.GET.IANT_CHECKPOINTS.>",
 			"$JS.API.DIRECT.GET.IANT_CHECKPOINTS",
+			// The same API calls addressed to the hub's domain, for a node
+			// behind a leaf node.
+			"$JS.hub.API.CONSUMER.INFO.IANT_INBOX.inbox-MX",
+			"$JS.hub.API.CONSUMER.MSG.NEXT.IANT_INBOX.inbox-MX",
+			"$JS.hub.API.STREAM.INFO.IANT_DIRECTORY",
+			"$JS.hub.API.DIRECT.GET.IANT_DIRECTORY.>",
+			"$JS.hub.API.DIRECT.GET.IANT_DIRECTORY",
+			"$JS.hub.API.STREAM.INFO.IANT_CHECKPOINTS",
+			"$JS.hub.API.DIRECT.GET.IANT_CHECKPOINTS.>",
+			"$JS.hub.API.DIRECT.GET.IANT_CHECKPOINTS",
 		},
 		Subscribe: []string{"_INBOX_MX.>"},
 	}

@@ -38,6 +38,26 @@ func TestServerConfigValidate(t *testing.T) {
 		{"other trust domain", func(c *backbone.ServerConfig) {
 			c.Nodes = append(c.Nodes, spiffeid.RequireFromString("spiffe://other.test/state/MX/node/x"))
 		}, "Nodes"},
+		{"cluster without name", func(c *backbone.ServerConfig) {
+			c.Cluster = &backbone.ClusterConfig{Peers: []spiffeid.ID{backbonetest.HubPeer(1).ID(ca.TD)}}
+		}, "Cluster.Name"},
+		{"cluster name with dot", func(c *backbone.ServerConfig) {
+			c.Cluster = &backbone.ClusterConfig{Name: "a.b", Peers: []spiffeid.ID{backbonetest.HubPeer(1).ID(ca.TD)}}
+		}, "Cluster.Name"},
+		{"cluster without peers", func(c *backbone.ServerConfig) {
+			c.Cluster = &backbone.ClusterConfig{Name: "iant"}
+		}, "Cluster.Peers"},
+		{"cluster peer is a state node", func(c *backbone.ServerConfig) {
+			c.Cluster = &backbone.ClusterConfig{Name: "iant", Peers: []spiffeid.ID{backbonetest.Node("MX").ID(ca.TD)}}
+		}, "Cluster.Peers"},
+		{"cluster route without port", func(c *backbone.ServerConfig) {
+			c.Cluster = &backbone.ClusterConfig{Name: "iant", Routes: []string{"nats-route://hub-1"},
+				Peers: []spiffeid.ID{backbonetest.HubPeer(1).ID(ca.TD)}}
+		}, "Cluster.Routes"},
+		{"cluster bad port", func(c *backbone.ServerConfig) {
+			c.Cluster = &backbone.ClusterConfig{Name: "iant", Port: -2, Peers: []spiffeid.ID{backbonetest.HubPeer(1).ID(ca.TD)}}
+		}, "Cluster.Port"},
+		{"leaf bad port", func(c *backbone.ServerConfig) { c.LeafNodes = &backbone.ListenConfig{Port: 65536} }, "LeafNodes.Port"},
 		{"outside scheme", func(c *backbone.ServerConfig) {
 			c.Nodes = append(c.Nodes, spiffeid.RequireFromString("spiffe://iant.test/workload/x"))
 		}, "Nodes"},

@@ -2,6 +2,7 @@ package backbone
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/oas-cicte/iant/pkg/identity"
@@ -26,8 +27,9 @@ const (
 
 	account = "IANT" // the one NATS account every node user lives in
 
-	jsAPI = "$JS.API."
-	jsAck = "$JS.ACK."
+	jsAPI       = "$JS.API."
+	jsDomainAPI = "$JS." + HubDomain + ".API."
+	jsAck       = "$JS.ACK."
 )
 
 // InboxSubject returns the subject of the copy of bulletin id released by
@@ -113,6 +115,27 @@ type permissions struct {
 // stream and its consumers, and read their info; it may not delete or purge
 // the stream, nor pull from any consumer.
 func permissionsFor(p identity.Principal) permissions {
+	perms := basePermissions(p)
+	perms.Publish = withHubDomain(perms.Publish)
+	return perms
+}
+
+// withHubDomain adds, for every JetStream API subject, its twin under the
+// hub's domain ("$JS.hub.API..."): a node behind a leaf node, which runs a
+// JetStream of its own, must address the backbone's JetStream by domain.
+func withHubDomain(subjects []string) []string {
+	out := slices.Clone(subjects)
+	for _, s := range subjects {
+		if rest, ok := strings.CutPrefix(s, jsAPI); ok {
+			out = append(out, jsDomainAPI+rest)
+		}
+	}
+	return out
+}
+
+// basePermissions are p's permissions with the JetStream API named
+// without domain.
+func basePermissions(p identity.Principal) permissions {
 	switch p.Role {
 	case identity.RoleNode:
 		cons := InboxStream + "." + InboxConsumer(p.State)

@@ -13,7 +13,9 @@ package backbonetest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -181,4 +183,107 @@ func DialNATS(tb testing.TB, ca *identitytest.CA, srv *backbone.Server, svid *x5
 	}
 	tb.Cleanup(nc.Close)
 	return nc, nil
+}
+
+// HubPeer returns the SPIFFE principal of cluster member i (from 1), a
+// secretariat node named "hub-<i>".
+func HubPeer(i int) identity.Principal {
+	return identity.Principal{Role: identity.RoleSecretariatNode, Name: fmt.Sprintf("hub-%d", i)}
+}
+
+// ClusterConfigs returns the configs of an n-server cluster named "iant"
+// on loopback ports picked now (client, route and leaf node ports, so a
+// server restarted from its config comes back at the same URLs), each
+// with its own store and SVID ([HubPeer]), every server listing all
+// routes, allowing nodes. Start them with [StartCluster].
+func ClusterConfigs(tb testing.TB, ca *identitytest.CA, n int, nodes ...identity.Principal) []backbone.ServerConfig {
+	tb.Helper()
+	peers := make([]spiffeid.ID, n)
+	routes := make([]string, n)
+	ports := FreePorts(tb, 3*n)
+	for i := range peers {
+		peers[i] = HubPeer(i + 1).ID(ca.TD)
+		routes[i] = fmt.Sprintf("nats-route://127.0.0.1:%d", ports[3*i+1])
+	}
+	cfgs := make([]backbone.ServerConfig, n)
+	for i := range cfgs {
+		cfg := Config(tb, ca, nodes...)
+		cfg.Name = HubPeer(i + 1).Name
+		cfg.Port = ports[3*i]
+		cfg.SVID = ca.SVID(tb, HubPeer(i+1))
+		cfg.Cluster = &backbone.ClusterConfig{Name: "iant", Port: ports[3*i+1], Routes: routes, Peers: peers}
+		cfg.LeafNodes = &backbone.ListenConfig{Port: ports[3*i+2]}
+		cfg.Logger = Logger(tb).With("component", cfg.Name)
+		cfgs[i] = cfg
+	}
+	return cfgs
+}
+
+// FreePorts returns n distinct loopback TCP ports that were free a moment
+// ago (the operating system does not hand a just-closed port out again at
+// once).
+func FreePorts(tb testing.TB, n int) []int {
+	tb.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatalf("free port: %v", err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	return ports
+}
+
+// StartCluster starts the servers of cfgs (see [ClusterConfigs]) at once
+// and waits until every server's JetStream is current. Each is shut down
+// by tb.Cleanup.
+func StartCluster(tb testing.TB, cfgs []backbone.ServerConfig) []*backbone.Server {
+	tb.Helper()
+	srvs := make([]*backbone.Server, len(cfgs))
+	errs := make([]error, len(cfgs))
+	var wg sync.WaitGroup
+	for i := range cfgs {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+			defer cancel()
+			srvs[i], errs[i] = backbone.StartServer(ctx, cfgs[i])
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if srvs[i] != nil {
+			tb.Cleanup(func() { _ = srvs[i].Close() })
+		}
+		if err != nil {
+			tb.Fatalf("backbone.StartServer(%s): %v", cfgs[i].Name, err)
+		}
+	}
+	WaitJetStream(tb, srvs...)
+	return srvs
+}
+
+// ClusterURLs returns the client URLs of srvs, for [backbone.ClientConfig].
+func ClusterURLs(srvs ...*backbone.Server) []string {
+	urls := make([]string, len(srvs))
+	for i, s := range srvs {
+		urls[i] = s.ClientURL()
+	}
+	return urls
+}
+
+// WaitJetStream waits until every server's JetStream is current (a meta
+// leader is known and the server has caught up), or fails tb.
+func WaitJetStream(tb testing.TB, srvs ...*backbone.Server) {
+	tb.Helper()
+	deadline := time.Now().Add(3 * Timeout)
+	for _, s := range srvs {
+		for !s.JetStreamReady() {
+			if time.Now().After(deadline) {
+				tb.Fatalf("backbone cluster: JetStream not current after %s", 3*Timeout)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 }
