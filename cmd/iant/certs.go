@@ -11,7 +11,8 @@ import (
 
 const certsInitLong = `Make a development PKI in DIR: a self-signed CA for the trust domain
 (DIR/bundle.pem, key in DIR/ca/) and an X.509 SVID with its PKCS#8 key for
-the secretariat node and auditor and, per state, the node, a focal point and
+the secretariat node and auditor, the backbone cluster servers
+(secretariat/node/hub-1..N) and, per state, the node, a focal point and
 an analyst (DIR/svid/<cc>-<role>-<name>.pem and .key), plus a manifest,
 DIR/pki.json. Keys are written with mode 0600 and are for development only:
 never commit them. An existing PKI is kept unless --force is given.`
@@ -52,6 +53,7 @@ func newCertsInitCmd() *cobra.Command {
 	f.StringVar(&opts.Dir, "dir", "certs", "directory to write the PKI into")
 	f.StringVar(&opts.TrustDomain, "trust-domain", "iant.test", "SPIFFE trust domain of the CA and every SVID")
 	f.StringVar(&states, "states", "AR,BR,CA,JM,MX,US", "comma-separated upper-case ISO codes of the member states to make SVIDs for")
+	f.IntVar(&opts.Hubs, "hubs", 3, "backbone cluster servers to make SVIDs for (secretariat/node/hub-1..N, see deploy/nats)")
 	f.BoolVar(&opts.Force, "force", false, "replace an existing PKI in --dir (a new CA: every old SVID stops working)")
 	return cmd
 }

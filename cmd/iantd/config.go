@@ -10,9 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
-	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oas-cicte/iant/deploy/policies"
@@ -24,13 +22,13 @@ import (
 
 // config is the node's YAML configuration file.
 type config struct {
-	TrustDomain     string           `yaml:"trust_domain"`
-	Listen          string           `yaml:"listen"`
-	DataDir         string           `yaml:"data_dir"`
-	SVID            svidConfig       `yaml:"svid"`
-	Backbone        backboneConfig   `yaml:"backbone"`
-	ProvisionStates []string         `yaml:"provision_states"`
-	Directory       []directoryEntry `yaml:"directory"`
+	TrustDomain     string                `yaml:"trust_domain"`
+	Listen          string                `yaml:"listen"`
+	DataDir         string                `yaml:"data_dir"`
+	SVID            identity.SourceConfig `yaml:"svid"`
+	Backbone        backboneConfig        `yaml:"backbone"`
+	ProvisionStates []string              `yaml:"provision_states"`
+	Directory       []directoryEntry      `yaml:"directory"`
 	// PolicyDir holds network.cedar and network.cedarschema; empty runs
 	// the default set built into the binary. Reloaded on SIGHUP.
 	PolicyDir string `yaml:"policy_dir"`
@@ -50,16 +48,12 @@ type personConfig struct {
 	LawEnforcement bool   `yaml:"law_enforcement"`
 }
 
-// svidConfig names the SVID source: files, or the SPIFFE Workload API.
-type svidConfig struct {
-	Cert        string `yaml:"cert"`
-	Key         string `yaml:"key"`
-	Bundle      string `yaml:"bundle"`
-	WorkloadAPI string `yaml:"workload_api"` // e.g. unix:///run/spire/agent.sock
-}
-
 type backboneConfig struct {
-	URLs     []string        `yaml:"urls"`
+	URLs []string `yaml:"urls"`
+	// Replicas is how many cluster servers keep each stream the
+	// secretariat provisions: 3 on the three-server cluster of
+	// deploy/nats; 0 or 1 on one server.
+	Replicas int             `yaml:"replicas"`
 	Embedded *embeddedConfig `yaml:"embedded"`
 }
 
@@ -93,7 +87,8 @@ func loadConfig(path string) (config, error) {
 		return config{}, fmt.Errorf("config %s: %w", path, err)
 	}
 	base := filepath.Dir(path)
-	for _, p := range []*string{&c.DataDir, &c.SVID.Cert, &c.SVID.Key, &c.SVID.Bundle, &c.PolicyDir, &c.Audit.VerifierKeyFile} {
+	c.SVID.Resolve(base)
+	for _, p := range []*string{&c.DataDir, &c.PolicyDir, &c.Audit.VerifierKeyFile} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
 		}
@@ -113,17 +108,20 @@ func (c config) validate() error {
 		return errors.New("trust_domain is required")
 	case c.DataDir == "":
 		return errors.New("data_dir is required")
-	case c.SVID.WorkloadAPI == "" && (c.SVID.Cert == "" || c.SVID.Key == "" || c.SVID.Bundle == ""):
-		return errors.New("svid: give cert, key and bundle files, or workload_api")
-	case c.SVID.WorkloadAPI != "" && c.SVID.Cert != "":
-		return errors.New("svid: give either files or workload_api, not both")
 	case len(c.Backbone.URLs) == 0 && c.Backbone.Embedded == nil:
 		return errors.New("backbone: give urls, or embedded")
 	case c.Backbone.Embedded != nil && c.Backbone.Embedded.StoreDir == "":
 		return errors.New("backbone.embedded.store_dir is required")
+	case c.Backbone.Replicas < 0 || c.Backbone.Replicas > 5:
+		return fmt.Errorf("backbone.replicas %d: want 1 to 5 (3 on a three-server cluster)", c.Backbone.Replicas)
+	case c.Backbone.Embedded != nil && c.Backbone.Replicas > 1:
+		return fmt.Errorf("backbone.replicas %d: the embedded backbone is one server, so at most 1", c.Backbone.Replicas)
 	}
 	if _, err := spiffeid.TrustDomainFromString(c.TrustDomain); err != nil {
 		return fmt.Errorf("trust_domain: %w", err)
+	}
+	if err := c.SVID.Validate(); err != nil {
+		return err
 	}
 	if _, err := c.keyRotation(); err != nil {
 		return err
@@ -155,7 +153,7 @@ type daemon struct {
 func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 	td := spiffeid.RequireTrustDomainFromString(c.TrustDomain)
 	d := &daemon{}
-	svid, bundle, closeSrc, err := sources(ctx, c.SVID, td)
+	svid, bundle, closeSrc, err := c.SVID.Open(ctx, td)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +208,7 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 	}
 	d.node, err = node.Start(ctx, node.Config{
 		TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
-		BackboneURLs: urls, ProvisionStates: c.ProvisionStates, Directory: dir, Logger: log,
+		BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, ProvisionStates: c.ProvisionStates, Directory: dir, Logger: log,
 		Policy: d.policy, People: people, KeyRotation: rotation, Audit: auditCfg,
 	})
 	if err != nil {
@@ -249,22 +247,6 @@ func (d *daemon) reloadPolicy(policyDir string, log *slog.Logger) {
 		return
 	}
 	log.Info("policy reloaded", "dir", policyDir, "policies", d.policy.Set().Len())
-}
-
-// sources opens the SVID source the config names.
-func sources(ctx context.Context, s svidConfig, td spiffeid.TrustDomain) (x509svid.Source, x509bundle.Source, func() error, error) {
-	if s.WorkloadAPI != "" {
-		src, err := identity.WorkloadAPI(ctx, s.WorkloadAPI)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return src, src, src.Close, nil
-	}
-	src, err := identity.LoadFiles(td, s.Cert, s.Key, s.Bundle)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return src, src, func() error { return nil }, nil
 }
 
 func (d *daemon) close() error {

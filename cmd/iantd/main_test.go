@@ -40,6 +40,8 @@ func TestBadConfigsNameTheProblem(t *testing.T) {
 		{"no backbone", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\n", "backbone: give urls, or embedded"},
 		{"bad trust domain", "trust_domain: Bad Domain\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\n", "trust_domain:"},
 		{"not yaml", "{{{", "config"},
+		{"negative replicas", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1], replicas: -1}\n", "backbone.replicas -1"},
+		{"replicas on embedded", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {embedded: {store_dir: s}, replicas: 3}\n", "at most 1"},
 		{"bad key rotation", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\nkey_rotation: often\n", `key_rotation "often"`},
 		{"bad audit deadline", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {deadlines: {flash: soon}}\n", `audit.deadlines.flash "soon"`},
 		{"unknown audit precedence", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {deadlines: {urgent: 1m}}\n", `unknown precedence "urgent"`},

@@ -47,6 +47,10 @@ type Options struct {
 	// States are the upper-case ISO codes of the member states to make SVIDs
 	// for; empty means the secretariat only.
 	States []string
+	// Hubs is how many backbone cluster servers to make SVIDs for
+	// (secretariat nodes named [HubName](1..Hubs)); 0 makes none, since the
+	// embedded backbone runs with the secretariat node's SVID.
+	Hubs int
 	// Force replaces an existing PKI in Dir instead of refusing.
 	Force bool
 	// Now is the clock; nil means time.Now.
@@ -82,7 +86,7 @@ func Init(ctx context.Context, opts Options) (*Layout, error) {
 	}
 	w := &writer{dir: dir, td: td, created: now().UTC().Truncate(time.Second)}
 	w.notAfter = w.created.Add(validity)
-	l, err := w.write(ctx, states)
+	l, err := w.write(ctx, states, opts.Hubs)
 	if err != nil {
 		// Leave no half-made PKI that would block the next run.
 		return nil, errors.Join(fmt.Errorf("devpki: %w", err), removePKI(dir))
@@ -102,6 +106,8 @@ func (o Options) validate() (spiffeid.TrustDomain, []string, error) {
 		return td, nil, fmt.Errorf("trust domain %q: %w", o.TrustDomain, err)
 	case o.Validity < 0:
 		return td, nil, fmt.Errorf("validity %v is negative", o.Validity)
+	case o.Hubs < 0 || o.Hubs > 9:
+		return td, nil, fmt.Errorf("hubs %d: want 0 to 9 backbone servers", o.Hubs)
 	}
 	states := append([]string{}, o.States...)
 	slices.Sort(states)
@@ -154,11 +160,20 @@ func removePKI(dir string) error {
 	return nil
 }
 
-// principals lists the principals of a PKI for states, secretariat first.
-func principals(states []string) []identity.Principal {
+// HubName returns the name of backbone cluster server i (from 1) in the
+// secretariat's SPIFFE IDs: "hub-<i>", as in
+// spiffe://iant.test/secretariat/node/hub-1.
+func HubName(i int) string { return fmt.Sprintf("hub-%d", i) }
+
+// principals lists the principals of a PKI for states and hubs backbone
+// servers, secretariat first.
+func principals(states []string, hubs int) []identity.Principal {
 	ps := []identity.Principal{
 		{Role: identity.RoleSecretariatNode, Name: NodeName},
 		{Role: identity.RoleAuditor, Name: AuditorName},
+	}
+	for i := 1; i <= hubs; i++ {
+		ps = append(ps, identity.Principal{Role: identity.RoleSecretariatNode, Name: HubName(i)})
 	}
 	for _, cc := range states {
 		ps = append(ps,

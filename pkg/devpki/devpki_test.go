@@ -187,6 +187,26 @@ func TestInitStems(t *testing.T) {
 	}
 }
 
+func TestInitHubs(t *testing.T) {
+	l, err := devpki.Init(context.Background(), devpki.Options{Dir: t.TempDir(), TrustDomain: "iant.test", Hubs: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		p := identity.Principal{Role: identity.RoleSecretariatNode, Name: devpki.HubName(i)}
+		e, ok := l.Find(p)
+		if !ok {
+			t.Fatalf("no SVID for %v", p)
+		}
+		if want := fmt.Sprintf("spiffe://iant.test/secretariat/node/hub-%d", i); e.ID.String() != want || e.Stem != fmt.Sprintf("secretariat-node-hub-%d", i) {
+			t.Errorf("hub %d: id %s stem %s, want %s", i, e.ID, e.Stem, want)
+		}
+	}
+	if _, ok := l.Find(identity.Principal{Role: identity.RoleSecretariatNode, Name: devpki.HubName(4)}); ok {
+		t.Error("found hub-4 in a PKI of 3 hubs")
+	}
+}
+
 func TestInitRefusesOverwrite(t *testing.T) {
 	dir := t.TempDir()
 	l := initPKI(t, dir, states...)
@@ -264,6 +284,8 @@ func TestInitBadOptions(t *testing.T) {
 		{"duplicate state", devpki.Options{TrustDomain: "iant.test", States: []string{"MX", "MX"}}, `"MX" is listed twice`},
 		{"bad trust domain", devpki.Options{TrustDomain: "IANT Test"}, `trust domain "IANT Test"`},
 		{"no trust domain", devpki.Options{}, "no trust domain"},
+		{"negative hubs", devpki.Options{TrustDomain: "iant.test", Hubs: -1}, "hubs -1"},
+		{"too many hubs", devpki.Options{TrustDomain: "iant.test", Hubs: 10}, "hubs 10"},
 		{"negative validity", devpki.Options{TrustDomain: "iant.test", Validity: -time.Hour}, "validity"},
 	}
 	for _, tt := range tests {

@@ -39,7 +39,7 @@ type writer struct {
 
 // write makes the CA, one SVID per principal, and last the manifest, so an
 // interrupted run leaves no manifest that [Load] would trust.
-func (w *writer) write(ctx context.Context, states []string) (*Layout, error) {
+func (w *writer) write(ctx context.Context, states []string, hubs int) (*Layout, error) {
 	if err := w.writeCA(); err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (w *writer) write(ctx context.Context, states []string) (*Layout, error) {
 		States:      states,
 		NotAfter:    w.notAfter,
 	}
-	for _, p := range principals(states) {
+	for _, p := range principals(states, hubs) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

@@ -47,6 +47,10 @@ type Config struct {
 	// BackboneURLs are the NATS URLs of the backbone (tls://host:port).
 	// Required.
 	BackboneURLs []string
+	// BackboneReplicas is how many servers keep each stream and consumer
+	// the secretariat node provisions: 0 means 1 (one embedded server);
+	// 3 on a three-server cluster.
+	BackboneReplicas int
 	// ProvisionStates lists the states whose inboxes the secretariat node
 	// provisions; default every member state. Ignored by state nodes.
 	ProvisionStates []string
@@ -180,6 +184,7 @@ func (n *Node) open(ctx context.Context) error {
 	bb, err := backbone.Connect(ctx, backbone.ClientConfig{
 		URLs: n.cfg.BackboneURLs, TrustDomain: n.cfg.TrustDomain,
 		SVID: n.cfg.SVID, Bundle: n.cfg.Bundle, Name: n.self.String(), Logger: n.log,
+		Replicas: n.cfg.BackboneReplicas,
 	})
 	if err != nil {
 		return fmt.Errorf("node: connect backbone: %w", err)
