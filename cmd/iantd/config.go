@@ -16,6 +16,7 @@ import (
 	"github.com/oas-cicte/iant/deploy/policies"
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/logconfig"
 	"github.com/oas-cicte/iant/pkg/node"
 	"github.com/oas-cicte/iant/pkg/policy"
 )
@@ -36,8 +37,8 @@ type config struct {
 	People []personConfig `yaml:"people"`
 	// KeyRotation rotates the node's HPKE key on this schedule (e.g.
 	// "720h"); empty never rotates on a schedule. SIGUSR1 rotates now.
-	KeyRotation string    `yaml:"key_rotation"`
-	Log         logConfig `yaml:"log"`
+	KeyRotation string           `yaml:"key_rotation"`
+	Log         logconfig.Config `yaml:"log"`
 	// Audit configures the delivery audit (see auditConfig).
 	Audit auditConfig `yaml:"audit"`
 }
@@ -68,11 +69,6 @@ type embeddedConfig struct {
 type directoryEntry struct {
 	ID      string `yaml:"id"`
 	Address string `yaml:"address"`
-}
-
-type logConfig struct {
-	Level  string `yaml:"level"`
-	Format string `yaml:"format"`
 }
 
 func loadConfig(path string) (config, error) {

@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -41,7 +40,7 @@ func run(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logger, err := cfg.Log.logger(stderr)
+	logger, err := cfg.Log.Logger(stderr)
 	if err != nil {
 		return err
 	}
@@ -67,21 +66,4 @@ func run(ctx context.Context, args []string, _, stderr io.Writer) error {
 			return d.close()
 		}
 	}
-}
-
-func (l logConfig) logger(w io.Writer) (*slog.Logger, error) {
-	var lvl slog.Level
-	if l.Level != "" {
-		if err := lvl.UnmarshalText([]byte(l.Level)); err != nil {
-			return nil, fmt.Errorf("config: log.level: %w", err)
-		}
-	}
-	opts := &slog.HandlerOptions{Level: lvl}
-	switch l.Format {
-	case "", "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("config: log.format %q: want text or json", l.Format)
 }

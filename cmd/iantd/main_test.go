@@ -24,6 +24,11 @@ func TestDeployConfigsLoad(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no deploy configs: %v", err)
 	}
+	cluster, err := filepath.Glob("../../deploy/nats/nodes/*.yaml")
+	if err != nil || len(cluster) == 0 {
+		t.Fatalf("no cluster node configs: %v", err)
+	}
+	files = append(files, cluster...)
 	for _, f := range files {
 		if _, err := loadConfig(f); err != nil {
 			t.Errorf("loadConfig(%s) = %v", f, err)

@@ -35,6 +35,10 @@ const (
 	// stream order even across redeliveries: a copy that was nak'ed (or
 	// lost in flight) holds back the next until it is acked or termed.
 	maxAckPending = 1
+	// provisionTimeout bounds [Client.Provision] when its ctx has no
+	// deadline, and provisionAttemptTimeout each of its attempts.
+	provisionTimeout        = 2 * time.Minute
+	provisionAttemptTimeout = 10 * time.Second
 	// maxWaiting bounds the pull requests a consumer queues.
 	maxWaiting = 16
 )
@@ -96,6 +100,31 @@ func (c *Client) Provision(ctx context.Context, states []string) error {
 	if c.isClosing() {
 		return ErrClosed
 	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, provisionTimeout)
+		defer cancel()
+	}
+	// A cluster that has just started answers only once it has elected a
+	// meta leader, and a request sent before that may get no answer at
+	// all: each attempt is bounded, and a failed one is tried again.
+	wait := newBackoff()
+	for {
+		actx, cancel := context.WithTimeout(ctx, provisionAttemptTimeout)
+		err := c.provisionOnce(actx, states)
+		cancel()
+		if err == nil || errors.Is(err, ErrClosed) || errors.Is(err, nats.ErrPermissionViolation) || ctx.Err() != nil {
+			return err
+		}
+		c.log.Warn("provisioning the backbone failed, trying again", "err", err)
+		if !wait.sleep(ctx) {
+			return err
+		}
+	}
+}
+
+// provisionOnce makes one attempt at [Client.Provision].
+func (c *Client) provisionOnce(ctx context.Context, states []string) error {
 	if _, err := c.js.CreateOrUpdateStream(ctx, inboxStreamConfig(c.replicas)); err != nil {
 		return c.provisionErr("stream "+InboxStream, err)
 	}

@@ -107,14 +107,22 @@ type ListenConfig struct {
 // Validate reports the first bad field of c, wrapping [ErrInvalidConfig].
 func (c ServerConfig) Validate() error {
 	switch {
-	case c.StoreDir == "":
-		return fmt.Errorf("%w: StoreDir is required", ErrInvalidConfig)
-	case c.TrustDomain.IsZero():
-		return fmt.Errorf("%w: TrustDomain is required", ErrInvalidConfig)
 	case c.SVID == nil:
 		return fmt.Errorf("%w: SVID is required", ErrInvalidConfig)
 	case c.Bundle == nil:
 		return fmt.Errorf("%w: Bundle is required", ErrInvalidConfig)
+	}
+	return c.ValidateSettings()
+}
+
+// ValidateSettings is [ServerConfig.Validate] without the SVID sources: for
+// a configuration file checked before its sources are opened.
+func (c ServerConfig) ValidateSettings() error {
+	switch {
+	case c.StoreDir == "":
+		return fmt.Errorf("%w: StoreDir is required", ErrInvalidConfig)
+	case c.TrustDomain.IsZero():
+		return fmt.Errorf("%w: TrustDomain is required", ErrInvalidConfig)
 	case c.Port < -1 || c.Port > 65535:
 		return fmt.Errorf("%w: Port %d out of range (-1 to 65535)", ErrInvalidConfig, c.Port)
 	case len(c.Nodes) == 0:

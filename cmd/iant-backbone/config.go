@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/logconfig"
+)
+
+// config is one backbone server's YAML configuration file.
+type config struct {
+	TrustDomain string                `yaml:"trust_domain"`
+	Name        string                `yaml:"name"`
+	SVID        identity.SourceConfig `yaml:"svid"`
+	// Listen is the client port nodes connect to (TLS), host:port.
+	Listen   string         `yaml:"listen"`
+	StoreDir string         `yaml:"store_dir"`
+	Cluster  *clusterConfig `yaml:"cluster"`
+	// LeafNodes is the port state leaf nodes connect to (TLS).
+	LeafNodes *listenConfig `yaml:"leafnodes"`
+	// Nodes are the SPIFFE IDs of the nodes allowed to connect.
+	Nodes []string         `yaml:"nodes"`
+	Log   logconfig.Config `yaml:"log"`
+}
+
+type clusterConfig struct {
+	Name   string   `yaml:"name"`
+	Listen string   `yaml:"listen"`
+	Routes []string `yaml:"routes"`
+	Peers  []string `yaml:"peers"`
+}
+
+type listenConfig struct {
+	Listen string `yaml:"listen"`
+}
+
+// loadConfig reads and checks the file at path; relative paths in it are
+// relative to the file.
+func loadConfig(path string) (config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return config{}, fmt.Errorf("config: %w", err)
+	}
+	var c config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	base := filepath.Dir(path)
+	c.SVID.Resolve(base)
+	if c.StoreDir != "" && !filepath.IsAbs(c.StoreDir) {
+		c.StoreDir = filepath.Join(base, c.StoreDir)
+	}
+	if _, err := c.serverConfig(); err != nil {
+		return config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// serverConfig translates c into the backbone's server config (without
+// the SVID sources) and checks it.
+func (c config) serverConfig() (backbone.ServerConfig, error) {
+	var sc backbone.ServerConfig
+	if c.TrustDomain == "" {
+		return sc, errors.New("trust_domain is required")
+	}
+	td, err := spiffeid.TrustDomainFromString(c.TrustDomain)
+	if err != nil {
+		return sc, fmt.Errorf("trust_domain: %w", err)
+	}
+	if c.StoreDir == "" {
+		return sc, errors.New("store_dir is required")
+	}
+	if err := c.SVID.Validate(); err != nil {
+		return sc, err
+	}
+	sc = backbone.ServerConfig{Name: c.Name, StoreDir: c.StoreDir, TrustDomain: td}
+	if sc.Host, sc.Port, err = hostPort("listen", c.Listen); err != nil {
+		return sc, err
+	}
+	if sc.Nodes, err = ids("nodes", c.Nodes); err != nil {
+		return sc, err
+	}
+	if cl := c.Cluster; cl != nil {
+		sc.Cluster = &backbone.ClusterConfig{Name: cl.Name, Routes: cl.Routes}
+		if sc.Cluster.Host, sc.Cluster.Port, err = hostPort("cluster.listen", cl.Listen); err != nil {
+			return sc, err
+		}
+		if sc.Cluster.Peers, err = ids("cluster.peers", cl.Peers); err != nil {
+			return sc, err
+		}
+		if c.Name == "" {
+			return sc, errors.New("name is required in a cluster (unique per server, e.g. hub-1)")
+		}
+	}
+	if l := c.LeafNodes; l != nil {
+		sc.LeafNodes = &backbone.ListenConfig{}
+		if sc.LeafNodes.Host, sc.LeafNodes.Port, err = hostPort("leafnodes.listen", l.Listen); err != nil {
+			return sc, err
+		}
+	}
+	// The SVID sources are opened only at start.
+	if err := sc.ValidateSettings(); err != nil {
+		return sc, err
+	}
+	return sc, nil
+}
+
+// hostPort splits "host:port"; "" means the default (0).
+func hostPort(field, s string) (string, int, error) {
+	if s == "" {
+		return "", 0, nil
+	}
+	host, portText, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s %q: want host:port, e.g. 127.0.0.1:4222", field, s)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port < 1 || port > 65535 {
+		return "", 0, fmt.Errorf("%s %q: port must be 1 to 65535", field, s)
+	}
+	return host, port, nil
+}
+
+// ids parses a list of SPIFFE IDs.
+func ids(field string, ss []string) ([]spiffeid.ID, error) {
+	out := make([]spiffeid.ID, 0, len(ss))
+	for _, s := range ss {
+		id, err := spiffeid.FromString(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q: %w", field, s, err)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// start opens the SVID sources and starts the server. The returned
+// function closes the sources after the server.
+func start(ctx context.Context, c config, log *slog.Logger) (*backbone.Server, func() error, error) {
+	sc, err := c.serverConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	td := sc.TrustDomain
+	svid, bundle, closeSrc, err := c.SVID.Open(ctx, td)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc.SVID, sc.Bundle, sc.Logger = svid, bundle, log
+	srv, err := backbone.StartServer(ctx, sc)
+	if err != nil {
+		return nil, nil, errors.Join(err, closeSrc())
+	}
+	return srv, closeSrc, nil
+}
