@@ -33,6 +33,9 @@ const (
 	// publishAttemptTimeout bounds one attempt of a publish; a synced
 	// publish normally takes milliseconds.
 	publishAttemptTimeout = 2 * time.Second
+	// ReconnectGrace is how long a publish waits for a lost connection to
+	// come back before it fails with [ErrUnavailable].
+	ReconnectGrace = 2 * time.Second
 	// closeTimeout bounds the drain in [Client.Close].
 	closeTimeout = 10 * time.Second
 )
@@ -272,6 +275,9 @@ func (c *Client) publish(ctx context.Context, subj string, data []byte, opts ...
 	}
 	wait := newBackoff()
 	for {
+		if err := c.awaitConnected(ctx); err != nil {
+			return nil, err
+		}
 		actx, cancel := context.WithTimeout(ctx, publishAttemptTimeout)
 		ack, err := c.js.Publish(actx, subj, data, opts...)
 		timedOut := actx.Err() != nil
@@ -282,6 +288,36 @@ func (c *Client) publish(ctx context.Context, subj string, data []byte, opts ...
 		c.log.Debug("publish not acknowledged in time, resending", "subject", subj)
 		if !wait.sleep(ctx) {
 			return nil, err
+		}
+	}
+}
+
+// awaitConnected returns at once when the client is connected, and
+// otherwise waits up to [ReconnectGrace] for it to reconnect (a failover to
+// another cluster server takes well under that): a publish while no server
+// can be reached fails fast with [ErrUnavailable] instead of waiting for
+// its deadline.
+func (c *Client) awaitConnected(ctx context.Context) error {
+	if c.nc.IsConnected() {
+		return nil
+	}
+	grace := time.NewTimer(ReconnectGrace)
+	defer grace.Stop()
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-grace.C:
+			return fmt.Errorf("%w: not connected to any backbone server for %s", ErrUnavailable, ReconnectGrace)
+		case <-tick.C:
+			if c.nc.IsConnected() {
+				return nil
+			}
+			if c.nc.IsClosed() {
+				return ErrClosed
+			}
 		}
 	}
 }

@@ -23,6 +23,12 @@ var (
 	// the server's permissions would refuse too.
 	ErrForbidden = errors.New("backbone: not allowed for this principal")
 
+	// ErrUnavailable is returned by publishing methods when no backbone
+	// server has been reachable for [ReconnectGrace]. An earlier attempt of
+	// the same publish may have been stored; publishing again is safe, as
+	// the copy's Nats-Msg-Id de-duplicates it.
+	ErrUnavailable = errors.New("backbone: unavailable")
+
 	// ErrNotNode is returned by [Connect] when the SVID is not that of a
 	// state node or a secretariat node.
 	ErrNotNode = errors.New("backbone: identity is not a node")

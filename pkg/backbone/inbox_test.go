@@ -15,6 +15,7 @@ import (
 
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/backbone/backbonetest"
+	"github.com/oas-cicte/iant/pkg/identity/identitytest"
 )
 
 func TestDeliverToRecipientOnly(t *testing.T) {
@@ -304,4 +305,46 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 	publish(t, mx, "CA", "after", nil)
 	expectNext(t, in, "after")
 	t.Logf("delivered %v after restart", time.Since(start))
+}
+
+// TestBackboneDownFailsFast stops the only server: a publish answers
+// ErrUnavailable, long before its deadline, and once the server is back
+// the same client publishes again without being reconnected by hand.
+func TestBackboneDownFailsFast(t *testing.T) {
+	t.Parallel()
+	ca := identitytest.NewCA(t, "iant.test")
+	cfg := backbonetest.Config(t, ca, backbonetest.Secretariat, backbonetest.Node("MX"), backbonetest.Node("CA"))
+	cfg.Port = backbonetest.FreePorts(t, 1)[0] // the same URL after a restart
+	srv := backbonetest.StartServerConfig(t, cfg)
+	backbonetest.Provision(t, ca, srv, "MX", "CA")
+	mx := backbonetest.Connect(t, ca, srv, backbonetest.Node("MX"))
+	publish(t, mx, "CA", "before", nil)
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := mx.PublishInbox(ctx, "CA", "MX", "during", nil)
+	if !errors.Is(err, backbone.ErrUnavailable) {
+		t.Fatalf("PublishInbox with the backbone down = %v, want ErrUnavailable", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("PublishInbox with the backbone down waited for its deadline")
+	}
+
+	backbonetest.StartServerConfig(t, cfg)
+	deadline := time.Now().Add(wait)
+	for {
+		_, err := mx.PublishInbox(context.Background(), "CA", "MX", "after", nil)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, backbone.ErrUnavailable) || time.Now().After(deadline) {
+			t.Fatalf("PublishInbox after the backbone came back = %v", err)
+		}
+	}
+	in := make(chan backbone.Msg, 8)
+	consume(t, backbonetest.Connect(t, ca, srv, backbonetest.Node("CA")), collect(in))
+	expectNext(t, in, "before", "after")
 }
