@@ -1,6 +1,7 @@
 package backbone
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -33,6 +34,12 @@ const (
 	// publishAttemptTimeout bounds one attempt of a publish; a synced
 	// publish normally takes milliseconds.
 	publishAttemptTimeout = 2 * time.Second
+	// ElectionGrace is how long a publish keeps trying while no server
+	// answers for the stream: a cluster elects a new stream leader within
+	// seconds of losing one.
+	ElectionGrace = 10 * time.Second
+	// publishTimeout bounds a publish whose ctx has no deadline.
+	publishTimeout = 15 * time.Second
 	// ReconnectGrace is how long a publish waits for a lost connection to
 	// come back before it fails with [ErrUnavailable].
 	ReconnectGrace = 2 * time.Second
@@ -265,15 +272,20 @@ func (c *Client) PublishInbox(ctx context.Context, recipient, origin, id string,
 
 // publish sends one message and waits for its PubAck, sending it again
 // when an attempt gets no answer in time (a request written just before a
-// disconnect is lost, not resent by nats.go). Resending is safe because
-// the message carries a Nats-Msg-Id.
+// disconnect is lost, not resent by nats.go) or finds no server for the
+// stream (in a cluster, while the stream elects a new leader after a
+// server died) for up to [ElectionGrace]. Resending is safe because the
+// message carries a Nats-Msg-Id. Without a ctx deadline, [publishTimeout]
+// applies.
 func (c *Client) publish(ctx context.Context, subj string, data []byte, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
+		ctx, cancel = context.WithTimeout(ctx, publishTimeout)
 		defer cancel()
 	}
+	start := time.Now()
 	wait := newBackoff()
+	var noStream error // the last "no server for the stream" answer
 	for {
 		if err := c.awaitConnected(ctx); err != nil {
 			return nil, err
@@ -282,12 +294,21 @@ func (c *Client) publish(ctx context.Context, subj string, data []byte, opts ...
 		ack, err := c.js.Publish(actx, subj, data, opts...)
 		timedOut := actx.Err() != nil
 		cancel()
-		if err == nil || !timedOut || ctx.Err() != nil {
-			return ack, err
+		if errors.Is(err, jetstream.ErrNoStreamResponse) {
+			noStream = err
 		}
-		c.log.Debug("publish not acknowledged in time, resending", "subject", subj)
-		if !wait.sleep(ctx) {
+		electing := noStream != nil && time.Since(start) < ElectionGrace
+		switch {
+		case err == nil:
+			return ack, nil
+		case ctx.Err() != nil && noStream != nil:
+			return nil, noStream
+		case !(timedOut || electing) || ctx.Err() != nil:
 			return nil, err
+		}
+		c.log.Debug("publish not acknowledged, resending", "subject", subj, "err", err)
+		if !wait.sleep(ctx) {
+			return nil, cmp.Or(noStream, err)
 		}
 	}
 }

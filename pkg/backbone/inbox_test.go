@@ -165,7 +165,9 @@ func TestConsumeBeforeProvision(t *testing.T) {
 	in := make(chan backbone.Msg, 8)
 	consume(t, ca, collect(in))
 
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	// A stream may be electing a leader, so the publish keeps trying for
+	// a while before it concludes there is none.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if _, err := mx.PublishInbox(ctx, "CA", "MX", "early", nil); !errors.Is(err, backbone.ErrNotProvisioned) {
 		t.Fatalf("PublishInbox before Provision = %v, want ErrNotProvisioned", err)
