@@ -39,17 +39,26 @@ IANT/backbone ratios. A scenario stops at --count bulletins or after
 --rate R posts open loop at R bulletins/s (for latency); --rate 0 posts
 closed loop with --concurrency posters (for the ceiling).
 
+--nats URL,... runs the nodes on an external backbone instead, such as the
+three-server cluster of deploy/local-cluster.sh (start it with
+--backbone-only and --states all); --pki names the PKI it trusts. The
+baseline then still runs on an embedded server of its own, so the ratios
+include the cluster's replication.
+
 Examples:
   iant bench --scenario all --rate 20 --duration 15s
   iant bench --rate 0 --concurrency 4 --cpuprofile /tmp/bench.prof
-  iant bench --states MX,US,CA,BR --scenario broadcast -o json --out results/`
+  iant bench --states MX,US,CA,BR --scenario broadcast -o json --out results/
+  deploy/local-cluster.sh up --backbone-only --states all --dir /tmp/cluster
+  iant bench --nats tls://127.0.0.1:14000,tls://127.0.0.1:14001,tls://127.0.0.1:14002 --pki /tmp/cluster/pki`
 
 // benchFlags are the flags of iant bench.
 type benchFlags struct {
-	states, scenario, out, cpuprofile, dir, logLevel string
-	bodySize, concurrency, count                     int
-	rate                                             float64
-	duration                                         time.Duration
+	states, scenario, out, cpuprofile, dir, logLevel, pki string
+	nats                                                  []string
+	bodySize, concurrency, count, replicas                int
+	rate                                                  float64
+	duration                                              time.Duration
 }
 
 func newBenchCmd(g *globals) *cobra.Command {
@@ -81,6 +90,9 @@ func newBenchCmd(g *globals) *cobra.Command {
 	fl.StringVar(&f.out, "out", "", "directory to write bench.json and bench-latency.svg into")
 	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	fl.StringVar(&f.dir, "dir", "", "directory for the network's PKI and data (default a temporary one, removed after)")
+	fl.StringSliceVar(&f.nats, "nats", nil, "client URLs of an external backbone, e.g. the cluster of deploy/local-cluster.sh (default: the embedded server)")
+	fl.StringVar(&f.pki, "pki", "", "with --nats: the development PKI the backbone trusts (e.g. DIR/pki of deploy/local-cluster.sh)")
+	fl.IntVar(&f.replicas, "replicas", 0, "with --nats: stream replicas the secretariat provisions (default 3)")
 	fl.StringVar(&f.logLevel, "log-level", "error", "log level of the nodes: debug, info, warn or error")
 	return cmd
 }
@@ -118,6 +130,12 @@ func (f benchFlags) options(stderr io.Writer) (bench.Options, error) {
 		States: states, Scenarios: scenarios, BodySize: f.bodySize, Rate: f.rate,
 		Concurrency: f.concurrency, Count: f.count, Duration: f.duration,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})),
+	}
+	o.NATS, o.Replicas = f.nats, f.replicas
+	if f.pki != "" {
+		if o.PKIDir, err = filepath.Abs(f.pki); err != nil {
+			return bench.Options{}, err
+		}
 	}
 	if f.dir != "" {
 		abs, err := filepath.Abs(f.dir)

@@ -7,15 +7,22 @@ import (
 	"errors"
 	"io"
 	"math"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"go.uber.org/goleak"
 
+	"github.com/oas-cicte/iant/pkg/backbone/backbonetest"
 	"github.com/oas-cicte/iant/pkg/bench"
+	"github.com/oas-cicte/iant/pkg/devpki"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/identity/identitytest"
+	"github.com/oas-cicte/iant/pkg/testenv"
 )
 
 // TestMain checks that Run stops every goroutine it starts.
@@ -94,6 +101,53 @@ func TestRunSmoke(t *testing.T) {
 	}
 }
 
+// TestRunOnCluster runs a tiny bench whose nodes use an external backbone:
+// a three-server cluster with R3 streams, trusting the PKI the bench is
+// pointed at. Every post is delivered to every recipient exactly once.
+func TestRunOnCluster(t *testing.T) {
+	states := []string{"MX", "US", "CA"}
+	pki, err := devpki.Init(t.Context(), devpki.Options{Dir: filepath.Join(t.TempDir(), "pki"), TrustDomain: "iant.test", States: states, Hubs: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := []spiffeid.ID{testenv.NodePrincipal("").ID(pki.TrustDomain)}
+	for _, s := range states {
+		nodes = append(nodes, testenv.NodePrincipal(s).ID(pki.TrustDomain))
+	}
+	ca := identitytest.NewCA(t, "iant.test") // only for the cluster's ports and stores
+	cfgs := backbonetest.ClusterConfigs(t, ca, 3)
+	for i := range cfgs {
+		e, ok := pki.Find(identity.Principal{Role: identity.RoleSecretariatNode, Name: devpki.HubName(i + 1)})
+		if !ok {
+			t.Fatalf("no SVID for hub %d", i+1)
+		}
+		src, err := identity.LoadFiles(pki.TrustDomain, e.CertFile, e.KeyFile, pki.BundleFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfgs[i].SVID, cfgs[i].Bundle, cfgs[i].Nodes = src, src, nodes
+	}
+	srvs := backbonetest.StartCluster(t, cfgs)
+
+	rep, err := bench.Run(t.Context(), bench.Options{
+		Dir: t.TempDir(), States: states, Scenarios: []bench.Scenario{bench.Broadcast},
+		Count: 30, Duration: 20 * time.Second, CeilingTime: 100 * time.Millisecond,
+		NATS: backbonetest.ClusterURLs(srvs...), PKIDir: pki.Dir,
+	}, io.Discard)
+	if err != nil {
+		t.Fatalf("Run on the cluster: %v", err)
+	}
+	if !strings.Contains(rep.Network.Backbone, "external") || !strings.Contains(rep.Network.Backbone, "R3") {
+		t.Errorf("report backbone = %q, want the external cluster with R3 streams", rep.Network.Backbone)
+	}
+	// A broadcast reaches every state but the author's: two of three.
+	r := rep.Scenarios[0].IANT
+	if r.Posted != 30 || r.Failed != 0 || r.Expected != 60 || r.Delivered != 60 || r.Duplicates != 0 || r.Missing != 0 {
+		t.Errorf("on the cluster: posted %d failed %d (%s) expected %d delivered %d duplicates %d missing %d; want 30 posted, 60 delivered exactly once",
+			r.Posted, r.Failed, r.FirstError, r.Expected, r.Delivered, r.Duplicates, r.Missing)
+	}
+}
+
 func wellFormed(b []byte) error {
 	d := xml.NewDecoder(bytes.NewReader(b))
 	for {
@@ -116,6 +170,10 @@ func TestValidate(t *testing.T) {
 		{"unknown state", bench.Options{States: []string{"MX", "FR"}}, `"FR" is not an OAS member`},
 		{"negative rate", bench.Options{Rate: -1}, "Rate -1 must not be negative"},
 		{"body too big", bench.Options{BodySize: 1 << 20}, "BodySize"},
+		{"nats without pki", bench.Options{NATS: []string{"tls://127.0.0.1:4222"}}, "PKIDir"},
+		{"nats not a URL", bench.Options{NATS: []string{"127.0.0.1:4222"}, PKIDir: "pki"}, `"127.0.0.1:4222" is not a URL`},
+		{"pki without nats", bench.Options{PKIDir: "pki"}, "only to an external backbone"},
+		{"bad replicas", bench.Options{NATS: []string{"tls://h:1"}, PKIDir: "pki", Replicas: 7}, "Replicas 7"},
 		{"regional without neighbours", bench.Options{States: []string{"MX", "BR"}, Scenarios: []bench.Scenario{bench.Regional}}, "two states of one region"},
 	}
 	for _, tt := range tests {

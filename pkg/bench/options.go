@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,6 +103,19 @@ type Options struct {
 	// CeilingTime is how long the seal-and-open ceiling of each scenario
 	// is measured; default [DefaultCeilingTime].
 	CeilingTime time.Duration
+	// NATS, when set, are the client URLs of an external backbone (e.g.
+	// the three-server cluster of deploy/nats) that the nodes use instead
+	// of the embedded server. Its users must include the secretariat node
+	// and the node of every state in States, with certificates of the PKI
+	// in PKIDir. The baseline still runs on an embedded server of its own:
+	// the backbone grants the nodes no subjects to benchmark with.
+	NATS []string
+	// PKIDir is the development PKI the external backbone trusts; required
+	// with NATS.
+	PKIDir string
+	// Replicas is the replica count of the streams the secretariat
+	// provisions on the external backbone; 0 means 3 with NATS.
+	Replicas int
 	// Logger receives the network's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -113,6 +127,9 @@ func (o Options) withDefaults() Options {
 	}
 	if len(o.Scenarios) == 0 {
 		o.Scenarios = []Scenario{Mixed}
+	}
+	if len(o.NATS) > 0 && o.Replicas == 0 {
+		o.Replicas = 3
 	}
 	if o.BodySize == 0 {
 		o.BodySize = DefaultBodySize
@@ -155,6 +172,18 @@ func (o Options) Validate() error {
 		return fmt.Errorf("bench: DrainTimeout %s must not be negative", o.DrainTimeout)
 	case o.CeilingTime < 0:
 		return fmt.Errorf("bench: CeilingTime %s must not be negative", o.CeilingTime)
+	case len(o.NATS) > 0 && o.PKIDir == "":
+		return errors.New("bench: PKIDir: an external backbone (NATS) needs the PKI it trusts")
+	case len(o.NATS) == 0 && (o.PKIDir != "" || o.Replicas != 0):
+		return errors.New("bench: PKIDir and Replicas apply only to an external backbone (NATS)")
+	case o.Replicas < 0 || o.Replicas > 5:
+		return fmt.Errorf("bench: Replicas %d out of range (1 to 5)", o.Replicas)
+	}
+	for _, raw := range o.NATS {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "tls" && u.Scheme != "nats") || u.Port() == "" {
+			return fmt.Errorf("bench: NATS: %q is not a URL like tls://127.0.0.1:4222", raw)
+		}
 	}
 	seen := map[string]bool{}
 	for _, s := range o.States {

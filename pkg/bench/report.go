@@ -51,7 +51,11 @@ type Config struct {
 // by Nodes, not a measurement of one node alone.
 type Network struct {
 	// Nodes counts the state nodes plus the secretariat node.
-	Nodes        int     `json:"nodes"`
+	Nodes int `json:"nodes"`
+	// Backbone says which backbone the nodes used: the embedded server or
+	// an external cluster's URLs (the baseline always runs on an embedded
+	// server).
+	Backbone     string  `json:"backbone"`
 	StartSeconds float64 `json:"start_seconds"`
 	// BaseRSS is the process RSS before the network started.
 	BaseRSS int64 `json:"base_rss_bytes"`

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/oas-cicte/iant/pkg/testenv"
@@ -115,7 +116,14 @@ func (r *runner) start(ctx context.Context) error {
 	r.rep.Network.Nodes = len(r.o.States) + 1
 	t0 := time.Now()
 	fmt.Fprintf(r.progress, "bench: starting %d state nodes and the secretariat\n", len(r.o.States))
-	nw, err := testenv.Start(ctx, testenv.Options{Dir: r.o.Dir, States: r.o.States, Logger: r.o.Logger})
+	r.rep.Network.Backbone = "embedded server (in this process)"
+	if len(r.o.NATS) > 0 {
+		r.rep.Network.Backbone = fmt.Sprintf("external %s, R%d streams", strings.Join(r.o.NATS, ","), r.o.Replicas)
+	}
+	nw, err := testenv.Start(ctx, testenv.Options{
+		Dir: r.o.Dir, States: r.o.States, Logger: r.o.Logger,
+		BackboneURLs: r.o.NATS, BackboneReplicas: r.o.Replicas, PKIDir: r.o.PKIDir,
+	})
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}

@@ -20,6 +20,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	ew.printf("network: up in %.1f s; idle RSS %s = %s per node (process RSS / %d nodes); Go heap in use %s\n",
 		n.StartSeconds, mib(n.IdleRSS), mib(n.IdleRSSPerNode), n.Nodes, mib(n.IdleHeap))
 	ew.printf("idle network: %.1f%% of a CPU, %s/s written to storage\n", n.IdleCPU*100, kib(n.IdleDiskWrites))
+	ew.printf("backbone: %s; baseline: an embedded server with the same TLS\n", n.Backbone)
 	for _, s := range r.Scenarios {
 		ew.printf("\n")
 		writeScenario(ew, &s, n.Nodes, c.Mode == "closed-loop")

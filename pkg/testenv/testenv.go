@@ -52,6 +52,18 @@ type Options struct {
 	BasePort int
 	// Logger receives every component's logs; nil discards them.
 	Logger *slog.Logger
+	// BackboneURLs, when set, name an external backbone (e.g. the cluster
+	// of deploy/nats) instead of the embedded server: its users must be
+	// the nodes of States and the secretariat, with certificates of the
+	// PKI in PKIDir.
+	BackboneURLs []string
+	// BackboneReplicas is the replica count the secretariat provisions
+	// with: 0 means 1; use 3 on a three-server cluster.
+	BackboneReplicas int
+	// PKIDir, when set, is an existing development PKI (made by "iant certs
+	// init") to use instead of Dir/pki: the one an external backbone
+	// trusts.
+	PKIDir string
 	// Audit configures the delivery audit of every node (e.g. short
 	// deadlines and intervals in tests); state nodes get the secretariat's
 	// verifier key when VerifierKey is empty.
@@ -67,7 +79,7 @@ type Network struct {
 	opts        Options
 	TD          spiffeid.TrustDomain
 	PKI         *devpki.Layout
-	Backbone    *backbone.Server
+	Backbone    *backbone.Server // the embedded server; nil on an external backbone
 	Secretariat *node.Node
 
 	mu    sync.Mutex
@@ -132,7 +144,10 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 
 func loadOrInitPKI(ctx context.Context, opts Options) (*devpki.Layout, error) {
 	dir := filepath.Join(opts.Dir, "pki")
-	if _, err := os.Stat(filepath.Join(dir, "pki.json")); err == nil {
+	if opts.PKIDir != "" {
+		dir = opts.PKIDir
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pki.json")); err == nil || opts.PKIDir != "" {
 		l, err := devpki.Load(dir)
 		if err != nil {
 			return nil, fmt.Errorf("testenv: %w", err)
@@ -179,18 +194,20 @@ func (nw *Network) start(ctx context.Context) error {
 	for _, s := range nw.opts.States {
 		ids = append(ids, NodePrincipal(s).ID(nw.TD))
 	}
-	port := 0
-	if nw.opts.BasePort != 0 {
-		port = nw.opts.BasePort
-	} else {
-		port = -1
-	}
-	nw.Backbone, err = backbone.StartServer(ctx, backbone.ServerConfig{
-		Port: port, StoreDir: filepath.Join(nw.opts.Dir, "data", "backbone"), TrustDomain: nw.TD,
-		SVID: sec, Bundle: sec, Nodes: ids, Logger: nw.logger("backbone"),
-	})
-	if err != nil {
-		return fmt.Errorf("testenv: %w", err)
+	if len(nw.opts.BackboneURLs) == 0 {
+		port := 0
+		if nw.opts.BasePort != 0 {
+			port = nw.opts.BasePort
+		} else {
+			port = -1
+		}
+		nw.Backbone, err = backbone.StartServer(ctx, backbone.ServerConfig{
+			Port: port, StoreDir: filepath.Join(nw.opts.Dir, "data", "backbone"), TrustDomain: nw.TD,
+			SVID: sec, Bundle: sec, Nodes: ids, Logger: nw.logger("backbone"),
+		})
+		if err != nil {
+			return fmt.Errorf("testenv: %w", err)
+		}
 	}
 	nw.Secretariat, err = node.Start(ctx, nw.secretariatConfig(sec, nw.port(1)))
 	if err != nil {
@@ -235,7 +252,7 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 	}
 	n, err := node.Start(ctx, node.Config{
 		TrustDomain: nw.TD, SVID: src, Bundle: src, ListenAddr: nw.addrs[cc],
-		DataDir: filepath.Join(nw.opts.Dir, "data", strings.ToLower(cc)), BackboneURLs: []string{nw.Backbone.ClientURL()},
+		DataDir: filepath.Join(nw.opts.Dir, "data", strings.ToLower(cc)), BackboneURLs: nw.BackboneURLs(),
 		Directory: nw.directory(), Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
 	})
 	if err != nil {
@@ -251,8 +268,8 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 func (nw *Network) secretariatConfig(svid *identity.FileSource, addr string) node.Config {
 	return node.Config{
 		TrustDomain: nw.TD, SVID: svid, Bundle: svid, ListenAddr: addr,
-		DataDir: filepath.Join(nw.opts.Dir, "data", "secretariat"), BackboneURLs: []string{nw.Backbone.ClientURL()},
-		ProvisionStates: nw.opts.States, Logger: nw.logger("secretariat"), Audit: nw.opts.Audit,
+		DataDir: filepath.Join(nw.opts.Dir, "data", "secretariat"), BackboneURLs: nw.BackboneURLs(),
+		BackboneReplicas: nw.opts.BackboneReplicas, ProvisionStates: nw.opts.States, Logger: nw.logger("secretariat"), Audit: nw.opts.Audit,
 	}
 }
 
@@ -263,6 +280,15 @@ func (nw *Network) stateAudit() node.AuditConfig {
 		a.VerifierKey = nw.Secretariat.AuditVerifierKey()
 	}
 	return a
+}
+
+// BackboneURLs returns the URLs the nodes connect to: the external
+// backbone's, or the embedded server's.
+func (nw *Network) BackboneURLs() []string {
+	if len(nw.opts.BackboneURLs) > 0 {
+		return nw.opts.BackboneURLs
+	}
+	return []string{nw.Backbone.ClientURL()}
 }
 
 // StopSecretariat stops the secretariat node; its data stays, and
