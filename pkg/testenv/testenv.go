@@ -34,6 +34,7 @@ import (
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/node"
 	"github.com/oas-cicte/iant/pkg/region"
+	"github.com/oas-cicte/iant/pkg/testenv/linkcut"
 )
 
 // Options describe the network. Zero values mean the documented default.
@@ -56,6 +57,11 @@ type Options struct {
 	// deadlines and intervals in tests); state nodes get the secretariat's
 	// verifier key when VerifierKey is empty.
 	Audit node.AuditConfig
+	// LeafStates lists states (of States) whose nodes run behind their
+	// own leaf node (store and forward). Each leaf's link to the
+	// backbone's leaf node port passes a proxy that [Network.CutLink] and
+	// [Network.RestoreLink] cut and restore, standing for the network.
+	LeafStates []string
 }
 
 // DefaultStates is the demo's default network: two states of South
@@ -73,6 +79,7 @@ type Network struct {
 	mu    sync.Mutex
 	nodes map[string]*node.Node
 	addrs map[string]string
+	links map[string]*linkcut.Proxy // leaf states' links to the backbone
 }
 
 // FocalPoint, Analyst and Auditor name the demo people of the development
@@ -115,11 +122,16 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 			return nil, fmt.Errorf("testenv: unknown state code %q", s)
 		}
 	}
+	for _, s := range opts.LeafStates {
+		if !slices.Contains(opts.States, s) {
+			return nil, fmt.Errorf("testenv: LeafStates: %q is not one of the network's states", s)
+		}
+	}
 	td, err := spiffeid.TrustDomainFromString(opts.TrustDomain)
 	if err != nil {
 		return nil, fmt.Errorf("testenv: trust domain: %w", err)
 	}
-	nw := &Network{opts: opts, TD: td, nodes: map[string]*node.Node{}, addrs: map[string]string{}}
+	nw := &Network{opts: opts, TD: td, nodes: map[string]*node.Node{}, addrs: map[string]string{}, links: map[string]*linkcut.Proxy{}}
 	if nw.PKI, err = loadOrInitPKI(ctx, opts); err != nil {
 		return nil, err
 	}
@@ -185,9 +197,13 @@ func (nw *Network) start(ctx context.Context) error {
 	} else {
 		port = -1
 	}
+	var leafPort *backbone.ListenConfig
+	if len(nw.opts.LeafStates) > 0 {
+		leafPort = &backbone.ListenConfig{Port: -1}
+	}
 	nw.Backbone, err = backbone.StartServer(ctx, backbone.ServerConfig{
 		Port: port, StoreDir: filepath.Join(nw.opts.Dir, "data", "backbone"), TrustDomain: nw.TD,
-		SVID: sec, Bundle: sec, Nodes: ids, Logger: nw.logger("backbone"),
+		SVID: sec, Bundle: sec, Nodes: ids, LeafNodes: leafPort, Logger: nw.logger("backbone"),
 	})
 	if err != nil {
 		return fmt.Errorf("testenv: %w", err)
@@ -233,11 +249,20 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 	if err != nil {
 		return err
 	}
-	n, err := node.Start(ctx, node.Config{
+	cfg := node.Config{
 		TrustDomain: nw.TD, SVID: src, Bundle: src, ListenAddr: nw.addrs[cc],
 		DataDir: filepath.Join(nw.opts.Dir, "data", strings.ToLower(cc)), BackboneURLs: []string{nw.Backbone.ClientURL()},
 		Directory: nw.directory(), Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
-	})
+	}
+	if slices.Contains(nw.opts.LeafStates, cc) {
+		link, err := nw.link(cc)
+		if err != nil {
+			return err
+		}
+		cfg.BackboneURLs = nil
+		cfg.Leaf = &backbone.LeafConfig{HubURLs: []string{link.URL()}}
+	}
+	n, err := node.Start(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("testenv: node %s: %w", cc, err)
 	}
@@ -372,6 +397,9 @@ func (nw *Network) Close() error {
 	}
 	if nw.Secretariat != nil {
 		errs = append(errs, nw.Secretariat.Close())
+	}
+	for _, l := range nw.links {
+		errs = append(errs, l.Close())
 	}
 	if nw.Backbone != nil {
 		errs = append(errs, nw.Backbone.Close())
