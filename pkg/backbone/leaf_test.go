@@ -36,7 +36,8 @@ func newLeafEnv(t *testing.T, states ...string) *leafEnv {
 		nodes = append(nodes, backbonetest.Node(s))
 	}
 	cfg := backbonetest.Config(t, ca, nodes...)
-	cfg.LeafNodes = &backbone.ListenConfig{Port: -1}
+	// Leaf nodes must come through the proxy only, which the test cuts.
+	cfg.LeafNodes = &backbone.ListenConfig{Port: -1, NoAdvertise: true}
 	e := &leafEnv{ca: ca, srv: backbonetest.StartServerConfig(t, cfg)}
 	backbonetest.Provision(t, ca, e.srv, states...)
 	e.link = backbonetest.LinkProxy(t, e.srv.LeafURL())
@@ -109,6 +110,9 @@ func TestLeafQueuesWhileCutAndForwardsInOrderOnce(t *testing.T) {
 	}
 	if n := pending(t, e.mx); n != 20 {
 		t.Fatalf("outbox holds %d copies during the cut, want 20", n)
+	}
+	if e.mx.LeafConnected() {
+		t.Fatal("MX's leaf node linked again during the cut: it went around the proxy")
 	}
 
 	e.link.Restore()
@@ -267,7 +271,12 @@ func TestLeafLinkCarriesOnlyTheNodesPermissions(t *testing.T) {
 // restores them: CA, connected to the cluster, receives every copy in
 // order, once.
 func TestLeafLinksToACluster(t *testing.T) {
-	c := startCluster(t, "MX", "CA")
+	ca := identitytest.NewCA(t, "iant.test")
+	cfgs := backbonetest.ClusterConfigs(t, ca, 3, backbonetest.Secretariat, backbonetest.Node("MX"), backbonetest.Node("CA"))
+	for _, cfg := range cfgs {
+		cfg.LeafNodes.NoAdvertise = true // leaf nodes come through the proxies only
+	}
+	c := &cluster{ca: ca, cfgs: cfgs, srvs: backbonetest.StartCluster(t, cfgs)}
 	sec := c.connect(t, backbonetest.Secretariat)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*wait)
 	defer cancel()
@@ -283,9 +292,9 @@ func TestLeafLinksToACluster(t *testing.T) {
 	}
 	mx := backbonetest.ConnectConfig(t, backbonetest.LeafClientConfig(t, c.ca, backbonetest.Node("MX"), urls...))
 	waitFor(t, "MX's leaf node linked", mx.LeafConnected)
-	ca := c.connect(t, backbonetest.Node("CA"))
+	caNode := c.connect(t, backbonetest.Node("CA"))
 	got := make(chan backbone.Msg, 100)
-	consume(t, ca, collect(got))
+	consume(t, caNode, collect(got))
 
 	var acked []string
 	for i := range 20 {

@@ -84,6 +84,9 @@ func TestLeafStatePostsThroughACutLink(t *testing.T) {
 	if err != nil || pending != 6 {
 		t.Fatalf("MX outbox during the cut = %d, %v, want 6 copies waiting", pending, err)
 	}
+	if nw.Node("MX").LeafLinked() {
+		t.Fatal("MX's leaf node linked again during the cut: it went around the proxy")
+	}
 
 	if err := nw.RestoreLink(t.Context(), "MX"); err != nil {
 		t.Fatal(err)

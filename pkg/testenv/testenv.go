@@ -199,7 +199,8 @@ func (nw *Network) start(ctx context.Context) error {
 	}
 	var leafPort *backbone.ListenConfig
 	if len(nw.opts.LeafStates) > 0 {
-		leafPort = &backbone.ListenConfig{Port: -1}
+		// Leaf nodes come only through their links, which tests cut.
+		leafPort = &backbone.ListenConfig{Port: -1, NoAdvertise: true}
 	}
 	nw.Backbone, err = backbone.StartServer(ctx, backbone.ServerConfig{
 		Port: port, StoreDir: filepath.Join(nw.opts.Dir, "data", "backbone"), TrustDomain: nw.TD,
