@@ -5,7 +5,7 @@
 # each with its own SVID from a development PKI. The fault tests in
 # tests/faults drive this script, so it cannot rot.
 #
-#   deploy/local-cluster.sh up     [--dir DIR] [--states MX,US,CA] [--base-port 14000]
+#   deploy/local-cluster.sh up     [--dir DIR] [--states MX,US,CA|all] [--base-port 14000] [--backbone-only]
 #   deploy/local-cluster.sh start  NAME [--dir DIR]   # start one process again
 #   deploy/local-cluster.sh stop   NAME [--dir DIR]   # SIGTERM, wait for exit
 #   deploy/local-cluster.sh kill   NAME [--dir DIR]   # SIGKILL (a crash)
@@ -20,6 +20,10 @@
 # B..B+2, routes B+10..B+12, leaf nodes B+20..B+22, the secretariat node
 # B+30 and the state nodes B+31 onwards.
 #
+# --backbone-only starts just the three backbone servers, with users for
+# the nodes of --states: for `iant bench --nats ... --pki DIR/pki`, which
+# runs the nodes itself.
+#
 # Binaries come from $IANT_BIN (a directory holding iant, iantd and
 # iant-backbone) or are built into DIR/bin with `go build`.
 set -euo pipefail
@@ -33,11 +37,13 @@ case $cmd in start|stop|kill) name=${1:?"$cmd needs a NAME (hub-1, secretariat, 
 dir=./iant-cluster
 states=MX,US,CA
 base=14000
+backbone_only=false
 while [ $# -gt 0 ]; do
   case $1 in
     --dir) dir=$2; shift 2 ;;
     --states) states=$2; shift 2 ;;
     --base-port) base=$2; shift 2 ;;
+    --backbone-only) backbone_only=true; shift ;;
     *) echo "local-cluster: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -65,6 +71,8 @@ write_configs() {
   if [ ! -f "$pki/pki.json" ]; then
     "$(bin iant)" certs init --dir "$pki" --trust-domain $td --states "$states" --hubs 3 >/dev/null
   fi
+  # The PKI's states are the network's ("all" becomes the 35 codes).
+  states=$(sed -n '/"states": \[/,/\]/p' "$pki/pki.json" | grep -o '"[A-Z][A-Z]"' | tr -d '"' | paste -sd, -)
   mkdir -p "$dir/etc" "$dir/var" "$dir/log" "$dir/run" "$dir/contexts"
   local ccs nodes="spiffe://$td/secretariat/node/node"
   IFS=, read -ra ccs <<<"$states"
@@ -211,6 +219,10 @@ case $cmd in
     echo "$states $base" >"$dir/states"
     for i in 1 2 3; do start_one "hub-$i"; done
     for i in 1 2 3; do wait_port $((base+i-1)) "hub-$i"; done
+    if $backbone_only; then
+      echo "IANT backbone up in $dir: tls://127.0.0.1:$base,tls://127.0.0.1:$((base+1)),tls://127.0.0.1:$((base+2)) (PKI $dir/pki)"
+      exit 0
+    fi
     # The secretariat provisions the R3 streams and consumers (waiting for
     # the cluster's meta leader); state nodes start once it listens.
     start_one secretariat

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oas-cicte/iant/pkg/devpki"
+	"github.com/oas-cicte/iant/pkg/region"
 )
 
 const certsInitLong = `Make a development PKI in DIR: a self-signed CA for the trust domain
@@ -37,6 +38,9 @@ func newCertsInitCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.States = splitStates(states)
+			if states == "all" {
+				opts.States = region.Codes()
+			}
 			l, err := devpki.Init(cmd.Context(), opts)
 			if err != nil {
 				return err
@@ -52,7 +56,7 @@ func newCertsInitCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&opts.Dir, "dir", "certs", "directory to write the PKI into")
 	f.StringVar(&opts.TrustDomain, "trust-domain", "iant.test", "SPIFFE trust domain of the CA and every SVID")
-	f.StringVar(&states, "states", "AR,BR,CA,JM,MX,US", "comma-separated upper-case ISO codes of the member states to make SVIDs for")
+	f.StringVar(&states, "states", "AR,BR,CA,JM,MX,US", "comma-separated upper-case ISO codes of the member states to make SVIDs for, or all")
 	f.IntVar(&opts.Hubs, "hubs", 3, "backbone cluster servers to make SVIDs for (secretariat/node/hub-1..N, see deploy/nats)")
 	f.BoolVar(&opts.Force, "force", false, "replace an existing PKI in --dir (a new CA: every old SVID stops working)")
 	return cmd

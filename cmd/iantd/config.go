@@ -56,6 +56,17 @@ type backboneConfig struct {
 	// deploy/nats; 0 or 1 on one server.
 	Replicas int             `yaml:"replicas"`
 	Embedded *embeddedConfig `yaml:"embedded"`
+	// Leaf runs a state node behind its own leaf node (store and
+	// forward); it replaces urls.
+	Leaf *leafConfig `yaml:"leaf"`
+}
+
+// leafConfig runs a NATS leaf node inside this state node's process,
+// linked to the backbone's leaf node port: posting still succeeds while
+// the link is cut, and the copies are forwarded in order when it returns.
+type leafConfig struct {
+	HubURLs  []string `yaml:"hub_urls"`  // the backbone's leaf node URLs, e.g. tls://hub-1:7422
+	StoreDir string   `yaml:"store_dir"` // the leaf's JetStream store; default <data_dir>/leaf
 }
 
 // embeddedConfig runs the NATS JetStream server inside this process.
@@ -64,6 +75,9 @@ type embeddedConfig struct {
 	Port     int      `yaml:"port"`
 	StoreDir string   `yaml:"store_dir"`
 	Nodes    []string `yaml:"nodes"` // SPIFFE IDs of every node allowed to connect
+	// LeafPort opens a leaf node port for states whose nodes run behind
+	// leaf nodes (backbone.leaf); 0 opens none, -1 a random port.
+	LeafPort int `yaml:"leaf_port"`
 }
 
 type directoryEntry struct {
@@ -92,6 +106,9 @@ func loadConfig(path string) (config, error) {
 	if c.Backbone.Embedded != nil && c.Backbone.Embedded.StoreDir != "" && !filepath.IsAbs(c.Backbone.Embedded.StoreDir) {
 		c.Backbone.Embedded.StoreDir = filepath.Join(base, c.Backbone.Embedded.StoreDir)
 	}
+	if l := c.Backbone.Leaf; l != nil && l.StoreDir != "" && !filepath.IsAbs(l.StoreDir) {
+		l.StoreDir = filepath.Join(base, l.StoreDir)
+	}
 	if err := c.validate(); err != nil {
 		return config{}, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -104,14 +121,17 @@ func (c config) validate() error {
 		return errors.New("trust_domain is required")
 	case c.DataDir == "":
 		return errors.New("data_dir is required")
-	case len(c.Backbone.URLs) == 0 && c.Backbone.Embedded == nil:
-		return errors.New("backbone: give urls, or embedded")
+	case len(c.Backbone.URLs) == 0 && c.Backbone.Embedded == nil && c.Backbone.Leaf == nil:
+		return errors.New("backbone: give urls, or embedded, or leaf")
 	case c.Backbone.Embedded != nil && c.Backbone.Embedded.StoreDir == "":
 		return errors.New("backbone.embedded.store_dir is required")
 	case c.Backbone.Replicas < 0 || c.Backbone.Replicas > 5:
 		return fmt.Errorf("backbone.replicas %d: want 1 to 5 (3 on a three-server cluster)", c.Backbone.Replicas)
 	case c.Backbone.Embedded != nil && c.Backbone.Replicas > 1:
 		return fmt.Errorf("backbone.replicas %d: the embedded backbone is one server, so at most 1", c.Backbone.Replicas)
+	}
+	if err := c.Backbone.validateLeaf(); err != nil {
+		return err
 	}
 	if _, err := spiffeid.TrustDomainFromString(c.TrustDomain); err != nil {
 		return fmt.Errorf("trust_domain: %w", err)
@@ -165,9 +185,13 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 			}
 			ids = append(ids, id)
 		}
+		var leafPort *backbone.ListenConfig
+		if e.LeafPort != 0 {
+			leafPort = &backbone.ListenConfig{Host: e.Host, Port: e.LeafPort}
+		}
 		d.backbone, err = backbone.StartServer(ctx, backbone.ServerConfig{
 			Host: e.Host, Port: e.Port, StoreDir: e.StoreDir, TrustDomain: td,
-			SVID: svid, Bundle: bundle, Nodes: ids, Logger: log.With("component", "backbone"),
+			SVID: svid, Bundle: bundle, Nodes: ids, LeafNodes: leafPort, Logger: log.With("component", "backbone"),
 		})
 		if err != nil {
 			d.close()
@@ -204,7 +228,7 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 	}
 	d.node, err = node.Start(ctx, node.Config{
 		TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
-		BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, ProvisionStates: c.ProvisionStates, Directory: dir, Logger: log,
+		BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, Leaf: c.Backbone.leaf(), ProvisionStates: c.ProvisionStates, Directory: dir, Logger: log,
 		Policy: d.policy, People: people, KeyRotation: rotation, Audit: auditCfg,
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
@@ -49,7 +50,8 @@ const (
 
 // ClientConfig configures a backbone connection of one node.
 type ClientConfig struct {
-	// URLs are the backbone servers, e.g. "tls://127.0.0.1:4222". Required.
+	// URLs are the backbone servers, e.g. "tls://127.0.0.1:4222". Required,
+	// unless Leaf is set: then it must be empty.
 	URLs []string
 	// TrustDomain is the SPIFFE trust domain of the node and the servers.
 	// Required.
@@ -72,13 +74,18 @@ type ClientConfig struct {
 	// transient error, doubled on each further delivery up to one minute;
 	// 0 means [DefaultRetryDelay].
 	RetryDelay time.Duration
+	// Leaf, for a state node, runs it behind a leaf node embedded in this
+	// process (store and forward; see [LeafConfig]); nil connects to URLs.
+	Leaf *LeafConfig
 }
 
 // validate reports the first bad field of c.
 func (c ClientConfig) validate() error {
 	switch {
-	case len(c.URLs) == 0:
+	case len(c.URLs) == 0 && c.Leaf == nil:
 		return fmt.Errorf("%w: URLs is empty", ErrInvalidConfig)
+	case len(c.URLs) > 0 && c.Leaf != nil:
+		return fmt.Errorf("%w: URLs and Leaf both set: a node behind a leaf node reaches the backbone only through it", ErrInvalidConfig)
 	case c.TrustDomain.IsZero():
 		return fmt.Errorf("%w: TrustDomain is required", ErrInvalidConfig)
 	case c.SVID == nil:
@@ -89,6 +96,9 @@ func (c ClientConfig) validate() error {
 		return fmt.Errorf("%w: Replicas %d out of range (0 to 5)", ErrInvalidConfig, c.Replicas)
 	case c.RetryDelay < 0:
 		return fmt.Errorf("%w: RetryDelay %s is negative", ErrInvalidConfig, c.RetryDelay)
+	}
+	if c.Leaf != nil {
+		return c.Leaf.validate()
 	}
 	return nil
 }
@@ -102,6 +112,14 @@ type Client struct {
 	replicas   int
 	retryDelay time.Duration
 
+	// Behind a leaf node only: the leaf server, its own JetStream (js then
+	// addresses the backbone's as HubDomain) and the directory entries
+	// kept there.
+	leaf   *server.Server
+	local  jetstream.JetStream
+	keptMu sync.Mutex
+	kept   map[string][]byte
+
 	// life ends when Close starts; it stops running ConsumeInbox calls.
 	life     context.Context
 	endLife  context.CancelFunc
@@ -110,6 +128,7 @@ type Client struct {
 	mu        sync.Mutex
 	closing   bool
 	consumers sync.WaitGroup // running ConsumeInbox calls
+	forwarder sync.WaitGroup // the leaf's outbox forwarder
 
 	closeOnce sync.Once
 	closeErr  error
@@ -121,6 +140,11 @@ type Client struct {
 // server can be reached before ctx ends; once connected, the client
 // reconnects on its own. Errors wrap [ErrInvalidConfig] or [ErrNotNode], or
 // nats' errors (nats.ErrAuthorization when the server knows no such node).
+//
+// With cfg.Leaf set, Connect starts the node's leaf node and connects to
+// it in-process, then waits a few seconds at most for the leaf's link to
+// the backbone: a node may start while the link is cut, and its copies are
+// queued until the link returns.
 func Connect(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -129,9 +153,12 @@ func Connect(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Leaf != nil && self.Role != identity.RoleNode {
+		return nil, fmt.Errorf("%w: Leaf: only a state node runs behind a leaf node, not %s", ErrInvalidConfig, self)
+	}
 	c := &Client{
 		self: self, log: cfg.Logger, replicas: max(cfg.Replicas, 1), retryDelay: cfg.RetryDelay,
-		closedCh: make(chan struct{}),
+		closedCh: make(chan struct{}), kept: map[string][]byte{},
 	}
 	if c.log == nil {
 		c.log = discard
@@ -139,22 +166,68 @@ func Connect(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	if c.retryDelay == 0 {
 		c.retryDelay = DefaultRetryDelay
 	}
-	c.nc, err = nats.Connect(strings.Join(cfg.URLs, ","), c.natsOptions(ctx, cfg)...)
-	if err != nil {
-		return nil, fmt.Errorf("backbone: connect as %s: %w", self, err)
+	c.life, c.endLife = context.WithCancel(context.Background())
+	if err := c.connect(ctx, cfg); err != nil {
+		c.endLife()
+		if c.nc != nil {
+			c.nc.Close()
+		}
+		if c.leaf != nil {
+			c.leaf.Shutdown()
+			c.leaf.WaitForShutdown()
+		}
+		return nil, err
+	}
+	if c.leaf == nil {
+		c.log.Info("backbone connected", "url", c.nc.ConnectedUrlRedacted())
+		return c, nil
+	}
+	c.forwarder.Go(c.forward)
+	if c.waitHubLink(ctx) {
+		c.log.Info("backbone connected through the leaf node", "domain", LeafDomain(self))
+	} else {
+		c.log.Warn("backbone not reachable from the leaf node yet; copies are queued until it is", "domain", LeafDomain(self))
+	}
+	return c, nil
+}
+
+// connect opens the connection (and, behind a leaf node, starts the leaf
+// and provisions its own JetStream) and the JetStream contexts.
+func (c *Client) connect(ctx context.Context, cfg ClientConfig) error {
+	var err error
+	url := strings.Join(cfg.URLs, ",")
+	opts := c.natsOptions(ctx, cfg)
+	if cfg.Leaf != nil {
+		if c.leaf, err = startLeaf(ctx, cfg, c.self, c.log); err != nil {
+			return err
+		}
+		url = ""
+		opts = append(opts, nats.InProcessServer(c.leaf))
+	} else {
+		opts = append(opts, nats.Secure(tlsconfig.MTLSClientConfig(cfg.SVID, cfg.Bundle, authorizeServer(cfg.TrustDomain))))
+	}
+	if c.nc, err = nats.Connect(url, opts...); err != nil {
+		return fmt.Errorf("backbone: connect as %s: %w", c.self, err)
 	}
 	if err := ctx.Err(); err != nil {
-		c.nc.Close()
-		return nil, fmt.Errorf("backbone: connect as %s: %w", self, err)
+		return fmt.Errorf("backbone: connect as %s: %w", c.self, err)
 	}
-	c.js, err = jetstream.New(c.nc, jetstream.WithDefaultTimeout(defaultTimeout))
-	if err != nil {
-		c.nc.Close()
-		return nil, fmt.Errorf("backbone: jetstream: %w", err)
+	if c.leaf == nil {
+		c.js, err = jetstream.New(c.nc, jetstream.WithDefaultTimeout(defaultTimeout))
+		if err != nil {
+			return fmt.Errorf("backbone: jetstream: %w", err)
+		}
+		return nil
 	}
-	c.life, c.endLife = context.WithCancel(context.Background())
-	c.log.Info("backbone connected", "url", c.nc.ConnectedUrlRedacted())
-	return c, nil
+	// The leaf's own JetStream answers "$JS.API..." (the link denies that
+	// prefix both ways); the backbone's is reached by domain.
+	if c.local, err = jetstream.New(c.nc, jetstream.WithDefaultTimeout(defaultTimeout)); err != nil {
+		return fmt.Errorf("backbone: leaf jetstream: %w", err)
+	}
+	if c.js, err = jetstream.NewWithDomain(c.nc, HubDomain, jetstream.WithDefaultTimeout(defaultTimeout)); err != nil {
+		return fmt.Errorf("backbone: jetstream: %w", err)
+	}
+	return c.provisionLeaf(ctx)
 }
 
 // nodePrincipal reads the node's identity from its SVID.
@@ -173,8 +246,8 @@ func nodePrincipal(cfg ClientConfig) (identity.Principal, error) {
 	return self, nil
 }
 
-// natsOptions returns the connection options: mTLS with the node's SVID,
-// the principal's own reply prefix, endless reconnects and logging.
+// natsOptions returns the connection options but the transport: the
+// principal's own reply prefix, endless reconnects and logging.
 func (c *Client) natsOptions(ctx context.Context, cfg ClientConfig) []nats.Option {
 	name := cfg.Name
 	if name == "" {
@@ -184,10 +257,8 @@ func (c *Client) natsOptions(ctx context.Context, cfg ClientConfig) []nats.Optio
 	if d, ok := ctx.Deadline(); ok {
 		timeout = max(min(time.Until(d), timeout), time.Millisecond)
 	}
-	tlsConf := tlsconfig.MTLSClientConfig(cfg.SVID, cfg.Bundle, authorizeServer(cfg.TrustDomain))
 	return []nats.Option{
 		nats.Name(name),
-		nats.Secure(tlsConf),
 		nats.Timeout(timeout),
 		nats.CustomInboxPrefix(ReplyPrefix(c.self.State)),
 		nats.MaxReconnects(-1),
@@ -242,7 +313,9 @@ type PubAck struct {
 }
 
 // PublishInbox stores the copy of bulletin id from origin in recipient's
-// inbox and returns once the server has synced it. The Nats-Msg-Id is
+// inbox and returns once the server has synced it; behind a leaf node, once
+// the leaf has synced it in its [OutboxStream], from which it is forwarded
+// (the PubAck then names that stream). The Nats-Msg-Id is
 // recipient+"/"+id, so publishing again (a retry) stores nothing new and
 // reports Duplicate. A state node may publish only as its own origin and
 // the secretariat not at all ([ErrForbidden]). Errors wrap
@@ -255,6 +328,9 @@ func (c *Client) PublishInbox(ctx context.Context, recipient, origin, id string,
 	}
 	if c.isClosing() {
 		return PubAck{}, ErrClosed
+	}
+	if c.leaf != nil {
+		return c.queueCopy(ctx, recipient, origin, id, data)
 	}
 	subj := InboxSubject(recipient, origin, id)
 	ack, err := c.publish(ctx, subj, data, jetstream.WithMsgID(msgID(recipient, id)), jetstream.WithExpectStream(InboxStream))
@@ -278,6 +354,11 @@ func (c *Client) PublishInbox(ctx context.Context, recipient, origin, id string,
 // message carries a Nats-Msg-Id. Without a ctx deadline, [publishTimeout]
 // applies.
 func (c *Client) publish(ctx context.Context, subj string, data []byte, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	return c.publishTo(ctx, c.js, subj, data, opts...)
+}
+
+// publishTo is publish through js.
+func (c *Client) publishTo(ctx context.Context, js jetstream.JetStream, subj string, data []byte, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, publishTimeout)
@@ -291,7 +372,7 @@ func (c *Client) publish(ctx context.Context, subj string, data []byte, opts ...
 			return nil, err
 		}
 		actx, cancel := context.WithTimeout(ctx, publishAttemptTimeout)
-		ack, err := c.js.Publish(actx, subj, data, opts...)
+		ack, err := js.Publish(actx, subj, data, opts...)
 		timedOut := actx.Err() != nil
 		cancel()
 		if errors.Is(err, jetstream.ErrNoStreamResponse) {
@@ -368,9 +449,10 @@ func (c *Client) isClosing() bool {
 	return c.closing
 }
 
-// Close stops running [Client.ConsumeInbox] calls and waits for them, then
-// drains the connection (pending acks and publishes are flushed) and waits
-// until it is closed. It is idempotent; later calls return the first
+// Close stops running [Client.ConsumeInbox] calls and waits for them (and
+// the leaf's forwarder), then drains the connection (pending acks and
+// publishes are flushed) and waits until it is closed; behind a leaf node,
+// it then stops the leaf, whose outbox keeps what was not forwarded. It is idempotent; later calls return the first
 // result.
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
@@ -379,6 +461,7 @@ func (c *Client) Close() error {
 		c.mu.Unlock()
 		c.endLife()
 		c.consumers.Wait()
+		c.forwarder.Wait()
 		if err := c.nc.Drain(); err != nil {
 			c.nc.Close()
 		}
@@ -388,6 +471,10 @@ func (c *Client) Close() error {
 			c.nc.Close()
 			<-c.closedCh
 			c.closeErr = errors.New("backbone: close: drain timed out")
+		}
+		if c.leaf != nil {
+			c.leaf.Shutdown()
+			c.leaf.WaitForShutdown()
 		}
 		c.log.Info("backbone connection closed")
 	})

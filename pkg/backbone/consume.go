@@ -222,7 +222,7 @@ func (c *Client) handle(ctx context.Context, src source, jm jetstream.Msg, h Han
 		return jm.Term()
 	}
 	log := c.log.With("subject", m.Subject, "seq", m.StreamSeq, "delivered", m.NumDelivered)
-	stopKeepAlive := keepAlive(jm)
+	stopKeepAlive := keepAlive(jm, AckWait/3)
 	herr := h(ctx, m)
 	stopKeepAlive()
 
@@ -299,14 +299,14 @@ func (c *Client) redeliveryDelay(delivered uint64) time.Duration {
 	return min(d, maxRetryDelay)
 }
 
-// keepAlive tells the server the copy is still being worked on every third
-// of AckWait, so a slow handler does not see it redelivered. The returned
-// func stops it and waits.
-func keepAlive(jm jetstream.Msg) (stop func()) {
+// keepAlive tells the server the copy is still being worked on at every
+// interval (a third of the consumer's ack wait), so a slow handler does not
+// see it redelivered. The returned func stops it and waits.
+func keepAlive(jm jetstream.Msg, every time.Duration) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(AckWait / 3)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {

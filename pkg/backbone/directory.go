@@ -79,6 +79,12 @@ func (c *Client) PublishDirectoryEntry(ctx context.Context, data []byte) error {
 // DirectoryEntry returns the latest signed directory entry of state, as
 // published; the caller verifies it. It returns [ErrNoEntry] when there is
 // none.
+//
+// Behind a leaf node, each entry read is also kept at the leaf; while the
+// backbone cannot be reached (the link is cut), DirectoryEntry returns the
+// entry kept for state, if any, so the node can still seal for states
+// whose keys it knows. The caller's verification (signature, validity
+// period) then decides whether that entry is still good.
 func (c *Client) DirectoryEntry(ctx context.Context, state string) ([]byte, error) {
 	if !region.IsMember(state) {
 		return nil, fmt.Errorf("%w: %q is not a member state", ErrInvalidSubject, state)
@@ -91,6 +97,31 @@ func (c *Client) DirectoryEntry(ctx context.Context, state string) ([]byte, erro
 		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
 		defer cancel()
 	}
+	if c.leaf == nil {
+		return c.hubDirectoryEntry(ctx, state)
+	}
+	var data []byte
+	err := fmt.Errorf("backbone: directory entry of %s: link to the backbone is down", state)
+	if c.LeafConnected() {
+		data, err = c.hubDirectoryEntry(ctx, state)
+	}
+	switch {
+	case err == nil:
+		c.keepEntry(ctx, state, data)
+		return data, nil
+	case errors.Is(err, ErrNoEntry), ctx.Err() != nil:
+		return nil, err
+	}
+	kept, kerr := c.keptEntry(ctx, state)
+	if kerr != nil {
+		return nil, err
+	}
+	c.log.Debug("backbone unreachable; using the directory entry kept at the leaf", "state", state, "err", err)
+	return kept, nil
+}
+
+// hubDirectoryEntry reads state's latest entry from the backbone.
+func (c *Client) hubDirectoryEntry(ctx context.Context, state string) ([]byte, error) {
 	st, err := c.js.Stream(ctx, DirectoryStream)
 	if err != nil {
 		return nil, fmt.Errorf("backbone: directory: %w", err)

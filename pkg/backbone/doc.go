@@ -42,6 +42,22 @@
 // message deletion and purge. A handled copy is acked with confirmation,
 // retried across reconnects.
 //
+// # Leaf nodes
+//
+// A state node may run behind a NATS leaf node embedded in its own process
+// ([ClientConfig.Leaf], [LeafConfig]): the leaf has a JetStream of its own
+// in domain [LeafDomain] and one link to the backbone's leaf node port,
+// made with the node's SVID, over which the backbone applies exactly the
+// node's permissions (publish is what the leaf may send in, subscribe what
+// the backbone sends out). [Client.PublishInbox] then commits a copy in the
+// leaf's [OutboxStream] and returns; a forwarder publishes the queued
+// copies to [InboxStream] one at a time, in order, under the same
+// Nats-Msg-Id, and acks each locally only after the backbone's PubAck, so a
+// cut link delays copies but neither loses nor duplicates them. The inbox,
+// directory, receipts and checkpoints are reached through the link, the
+// backbone's JetStream by [HubDomain]; directory entries read are kept at
+// the leaf ([KeptDirectoryStream]) and used while the link is cut.
+//
 // # Concurrency
 //
 // A [Client] is safe for concurrent use. [Client.ConsumeInbox] calls its

@@ -102,6 +102,11 @@ type ListenConfig struct {
 	// Port is the port; 0 means the listener's default port, -1 a random
 	// one.
 	Port int
+	// NoAdvertise, on a leaf node listener, keeps the server from telling
+	// leaf nodes the leaf node URLs of the backbone's servers, which they
+	// would otherwise also dial when their own URLs fail: set it when leaf
+	// nodes must come only the way they were configured (a proxy, a NAT).
+	NoAdvertise bool
 }
 
 // Validate reports the first bad field of c, wrapping [ErrInvalidConfig].
@@ -325,6 +330,7 @@ func (c ServerConfig) options() (*server.Options, error) {
 		// and subscribe what the backbone forwards to it (facts.md §1.3).
 		opts.LeafNode.TLSConfig = tlsconfig.MTLSServerConfig(c.SVID, c.Bundle, tlsconfig.AuthorizeMemberOf(c.TrustDomain))
 		opts.LeafNode.TLSMap = true
+		opts.LeafNode.NoAdvertise = l.NoAdvertise
 	}
 	return opts, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/identity/identitytest"
+	"github.com/oas-cicte/iant/pkg/region"
 )
 
 // TestServerOptions checks the options handed to nats-server: the user
@@ -61,9 +62,12 @@ func TestServerOptions(t *testing.T) {
 
 func TestPermissionsFor(t *testing.T) {
 	got := permissionsFor(identity.Principal{State: "MX", Role: identity.RoleNode, Name: "a"})
+	var inbox []string
+	for _, r := range region.Codes() {
+		inbox = append(inbox, "iant.inbox."+r+".MX.*")
+	}
 	want := permissions{
-		Publish: []string{
-			"iant.inbox.*.MX.*",
+		Publish: append(inbox,
 			"$JS.API.CONSUMER.INFO.IANT_INBOX.inbox-MX",
 			"$JS.API.CONSUMER.MSG.NEXT.IANT_INBOX.inbox-MX",
 			"$JS.ACK.IANT_INBOX.inbox-MX.>",
@@ -85,7 +89,7 @@ func TestPermissionsFor(t *testing.T) {
 			"$JS.hub.API.STREAM.INFO.IANT_CHECKPOINTS",
 			"$JS.hub.API.DIRECT.GET.IANT_CHECKPOINTS.>",
 			"$JS.hub.API.DIRECT.GET.IANT_CHECKPOINTS",
-		},
+		),
 		Subscribe: []string{"_INBOX_MX.>"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/region"
 )
 
 // This file is the only place where NATS subjects, streams, consumers and
@@ -75,6 +76,57 @@ func checkToken(t string) error {
 	return nil
 }
 
+// OutboxStream is the stream, in the JetStream of a node's own leaf node
+// (see [LeafConfig]), that holds the copies posted at the node's state
+// until they are forwarded to [InboxStream], on subjects
+// "iant.outbox.<recipient>.<origin>.<id>". It never exists on the
+// backbone itself.
+const OutboxStream = "IANT_OUTBOX"
+
+// KeptDirectoryStream is the stream, in a leaf node's own JetStream, that
+// keeps the last directory entry the node read from the backbone for each
+// state, so that sealing can go on while the link to the backbone is cut.
+const KeptDirectoryStream = "IANT_DIRECTORY_KEPT"
+
+// Subjects and consumer of a leaf node's own JetStream.
+const (
+	outboxRoot      = "iant.outbox"         // iant.outbox.<recipient>.<origin>.<id>
+	keptRoot        = "iant.kept.directory" // iant.kept.directory.<state>
+	forwardConsumer = "forward"             // the forwarder's durable consumer on OutboxStream
+	leafDomainRoot  = "leaf"                // leaf-<state>-<node name>
+)
+
+// outboxSubject is the subject of a queued copy in [OutboxStream]; its
+// tokens are those of [InboxSubject].
+func outboxSubject(recipient, origin, id string) string {
+	return outboxRoot + "." + recipient + "." + origin + "." + id
+}
+
+// inboxSubjectOf turns a queued copy's subject into the inbox subject it
+// is forwarded to: "iant.outbox.X" becomes "iant.inbox.X".
+func inboxSubjectOf(outboxSubj string) (string, error) {
+	rest, ok := strings.CutPrefix(outboxSubj, outboxRoot+".")
+	if !ok {
+		return "", fmt.Errorf("%w: %q is not an outbox subject", ErrInvalidSubject, outboxSubj)
+	}
+	subj := inboxRoot + "." + rest
+	if _, _, _, err := ParseInboxSubject(subj); err != nil {
+		return "", err
+	}
+	return subj, nil
+}
+
+// keptSubject is the subject of state's kept directory entry.
+func keptSubject(state string) string { return keptRoot + "." + state }
+
+// LeafDomain returns the JetStream domain of the leaf node embedded by
+// node p, e.g. "leaf-MX-node": distinct from [HubDomain] and from every
+// other node's, as JetStream domains must differ across a leaf link. A
+// '.' of the node name, which cannot appear in a domain, becomes '_'.
+func LeafDomain(p identity.Principal) string {
+	return leafDomainRoot + "-" + p.State + "-" + strings.ReplaceAll(p.Name, ".", "_")
+}
+
 // inboxFilter is the filter subject of state's inbox consumer.
 func inboxFilter(state string) string { return inboxRoot + "." + state + ".>" }
 
@@ -133,6 +185,25 @@ func withHubDomain(subjects []string) []string {
 	return out
 }
 
+// originPermissions let a state node publish copies as origin state to
+// every member state: "iant.inbox.<recipient>.<state>.*", one subject per
+// recipient.
+//
+// One subject per recipient rather than "iant.inbox.*.<state>.*": across
+// a leaf node link the backbone offers the leaf its subscription
+// "iant.inbox.>" (the inbox stream's) only if a publish permission lies
+// under it, and nats-server v2.15.2 does not find one below a '*' token
+// (server/sublist.go getAllNodes does not descend under '*'), so a leaf
+// would never see the inbox stream and no forwarded copy would arrive.
+func originPermissions(state string) []string {
+	codes := region.Codes()
+	out := make([]string, len(codes))
+	for i, r := range codes {
+		out[i] = inboxRoot + "." + r + "." + state + ".*"
+	}
+	return out
+}
+
 // basePermissions are p's permissions with the JetStream API named
 // without domain.
 func basePermissions(p identity.Principal) permissions {
@@ -140,12 +211,11 @@ func basePermissions(p identity.Principal) permissions {
 	case identity.RoleNode:
 		cons := InboxStream + "." + InboxConsumer(p.State)
 		return permissions{
-			Publish: append([]string{
-				inboxRoot + ".*." + p.State + ".*", // exactly recipient.origin.id
+			Publish: append(append(originPermissions(p.State), []string{
 				jsAPI + "CONSUMER.INFO." + cons,
 				jsAPI + "CONSUMER.MSG.NEXT." + cons,
 				jsAck + cons + ".>",
-			}, append(directoryPermissions(p.State), eventPermissions(p.State)...)...),
+			}...), append(directoryPermissions(p.State), eventPermissions(p.State)...)...),
 			Subscribe: []string{ReplyPrefix(p.State) + ".>"},
 		}
 	case identity.RoleSecretariatNode:

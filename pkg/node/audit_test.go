@@ -149,6 +149,9 @@ func TestAuditReportPostDeliverReadAck(t *testing.T) {
 		us, ca, jm := recipient(r, "US"), recipient(r, "CA"), recipient(r, "JM")
 		return r.GetPostTime() != nil && us != nil && ca != nil && jm != nil &&
 			us.GetDeliverTime() != nil && ca.GetDeliverTime() != nil && jm.GetDeliverTime() != nil &&
+			// The origin's release receipts travel apart from the
+			// recipients' and may be ingested after them.
+			us.GetReleaseTime() != nil && ca.GetReleaseTime() != nil && jm.GetReleaseTime() != nil &&
 			us.GetReadTime() != nil && ca.GetReadTime() != nil && us.GetAcknowledgeTime() != nil
 	})
 	if r.GetOrigin() != "MX" || r.GetPrecedence() != iantv1.Precedence_PRECEDENCE_FLASH || len(r.GetRecipients()) != 3 {

@@ -45,12 +45,18 @@ type Config struct {
 	// DataDir holds the node's SQLite database. Required.
 	DataDir string
 	// BackboneURLs are the NATS URLs of the backbone (tls://host:port).
-	// Required.
+	// Required, unless Leaf is set: then it must be empty.
 	BackboneURLs []string
 	// BackboneReplicas is how many servers keep each stream and consumer
 	// the secretariat node provisions: 0 means 1 (one embedded server);
 	// 3 on a three-server cluster.
 	BackboneReplicas int
+	// Leaf, for a state node, runs it behind a NATS leaf node embedded in
+	// the node's process (store and forward, see [backbone.LeafConfig]):
+	// posting succeeds while the link to the backbone is cut, and the
+	// copies are forwarded, in order, when it returns. Leaf.StoreDir
+	// defaults to DataDir/leaf. Nil connects to BackboneURLs.
+	Leaf *backbone.LeafConfig
 	// ProvisionStates lists the states whose inboxes the secretariat node
 	// provisions; default every member state. Ignored by state nodes.
 	ProvisionStates []string
@@ -92,8 +98,11 @@ func (c Config) Validate() error {
 		return errors.New("node: config: Bundle is required")
 	case c.DataDir == "":
 		return errors.New("node: config: DataDir is required")
-	case len(c.BackboneURLs) == 0:
+	case len(c.BackboneURLs) == 0 && c.Leaf == nil:
 		return errors.New("node: config: BackboneURLs is required")
+	}
+	if err := c.validateLeaf(); err != nil {
+		return err
 	}
 	for _, s := range c.ProvisionStates {
 		if !region.IsMember(s) {
@@ -118,7 +127,10 @@ type Node struct {
 	policy *policy.Engine
 	keys   *keyring // sealing keys; state nodes only
 	dir    entries  // verified directory entries of other states
-	audit  auditState
+	// entryDeferred: the directory entry could not be published at start
+	// (behind a leaf node whose link was cut); it is published later.
+	entryDeferred bool
+	audit         auditState
 
 	// closing is closed by Close so that open subscriptions end and the
 	// gRPC server can stop gracefully.
@@ -181,11 +193,7 @@ func (n *Node) open(ctx context.Context) error {
 		return fmt.Errorf("node: %w", err)
 	}
 	n.store = st
-	bb, err := backbone.Connect(ctx, backbone.ClientConfig{
-		URLs: n.cfg.BackboneURLs, TrustDomain: n.cfg.TrustDomain,
-		SVID: n.cfg.SVID, Bundle: n.cfg.Bundle, Name: n.self.String(), Logger: n.log,
-		Replicas: n.cfg.BackboneReplicas,
-	})
+	bb, err := backbone.Connect(ctx, n.backboneConfig())
 	if err != nil {
 		return fmt.Errorf("node: connect backbone: %w", err)
 	}
@@ -197,7 +205,7 @@ func (n *Node) open(ctx context.Context) error {
 		if n.keys, err = loadKeys(n.cfg.DataDir, n.self.State); err != nil {
 			return fmt.Errorf("node: %w", err)
 		}
-		if err := n.publishEntry(ctx); err != nil {
+		if err := n.publishEntry(ctx); err != nil && !n.deferEntry(err) {
 			return fmt.Errorf("node: publish directory entry: %w", err)
 		}
 	}
@@ -254,6 +262,7 @@ func (n *Node) serve() {
 				n.log.Error("inbox consumer stopped", "err", err)
 			}
 		}()
+		n.publishDeferredEntry(ctx)
 		if n.cfg.KeyRotation > 0 {
 			n.wg.Add(1)
 			go func() {

@@ -34,6 +34,7 @@ import (
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/node"
 	"github.com/oas-cicte/iant/pkg/region"
+	"github.com/oas-cicte/iant/pkg/testenv/linkcut"
 )
 
 // Options describe the network. Zero values mean the documented default.
@@ -68,6 +69,11 @@ type Options struct {
 	// deadlines and intervals in tests); state nodes get the secretariat's
 	// verifier key when VerifierKey is empty.
 	Audit node.AuditConfig
+	// LeafStates lists states (of States) whose nodes run behind their
+	// own leaf node (store and forward). Each leaf's link to the
+	// backbone's leaf node port passes a proxy that [Network.CutLink] and
+	// [Network.RestoreLink] cut and restore, standing for the network.
+	LeafStates []string
 }
 
 // DefaultStates is the demo's default network: two states of South
@@ -85,6 +91,7 @@ type Network struct {
 	mu    sync.Mutex
 	nodes map[string]*node.Node
 	addrs map[string]string
+	links map[string]*linkcut.Proxy // leaf states' links to the backbone
 }
 
 // FocalPoint, Analyst and Auditor name the demo people of the development
@@ -127,11 +134,16 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 			return nil, fmt.Errorf("testenv: unknown state code %q", s)
 		}
 	}
+	for _, s := range opts.LeafStates {
+		if !slices.Contains(opts.States, s) {
+			return nil, fmt.Errorf("testenv: LeafStates: %q is not one of the network's states", s)
+		}
+	}
 	td, err := spiffeid.TrustDomainFromString(opts.TrustDomain)
 	if err != nil {
 		return nil, fmt.Errorf("testenv: trust domain: %w", err)
 	}
-	nw := &Network{opts: opts, TD: td, nodes: map[string]*node.Node{}, addrs: map[string]string{}}
+	nw := &Network{opts: opts, TD: td, nodes: map[string]*node.Node{}, addrs: map[string]string{}, links: map[string]*linkcut.Proxy{}}
 	if nw.PKI, err = loadOrInitPKI(ctx, opts); err != nil {
 		return nil, err
 	}
@@ -201,9 +213,14 @@ func (nw *Network) start(ctx context.Context) error {
 		} else {
 			port = -1
 		}
+		var leafPort *backbone.ListenConfig
+		if len(nw.opts.LeafStates) > 0 {
+			// Leaf nodes come only through their links, which tests cut.
+			leafPort = &backbone.ListenConfig{Port: -1, NoAdvertise: true}
+		}
 		nw.Backbone, err = backbone.StartServer(ctx, backbone.ServerConfig{
 			Port: port, StoreDir: filepath.Join(nw.opts.Dir, "data", "backbone"), TrustDomain: nw.TD,
-			SVID: sec, Bundle: sec, Nodes: ids, Logger: nw.logger("backbone"),
+			SVID: sec, Bundle: sec, Nodes: ids, LeafNodes: leafPort, Logger: nw.logger("backbone"),
 		})
 		if err != nil {
 			return fmt.Errorf("testenv: %w", err)
@@ -250,11 +267,20 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 	if err != nil {
 		return err
 	}
-	n, err := node.Start(ctx, node.Config{
+	cfg := node.Config{
 		TrustDomain: nw.TD, SVID: src, Bundle: src, ListenAddr: nw.addrs[cc],
 		DataDir: filepath.Join(nw.opts.Dir, "data", strings.ToLower(cc)), BackboneURLs: nw.BackboneURLs(),
 		Directory: nw.directory(), Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
-	})
+	}
+	if slices.Contains(nw.opts.LeafStates, cc) {
+		link, err := nw.link(cc)
+		if err != nil {
+			return err
+		}
+		cfg.BackboneURLs = nil
+		cfg.Leaf = &backbone.LeafConfig{HubURLs: []string{link.URL()}}
+	}
+	n, err := node.Start(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("testenv: node %s: %w", cc, err)
 	}
@@ -398,6 +424,9 @@ func (nw *Network) Close() error {
 	}
 	if nw.Secretariat != nil {
 		errs = append(errs, nw.Secretariat.Close())
+	}
+	for _, l := range nw.links {
+		errs = append(errs, l.Close())
 	}
 	if nw.Backbone != nil {
 		errs = append(errs, nw.Backbone.Close())

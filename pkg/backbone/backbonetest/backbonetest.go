@@ -28,6 +28,7 @@ import (
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/identity/identitytest"
+	"github.com/oas-cicte/iant/pkg/testenv/linkcut"
 )
 
 // Timeout bounds each helper's work (start, connect, provision).
@@ -130,6 +131,35 @@ func ClientConfig(tb testing.TB, ca *identitytest.CA, srv *backbone.Server, p id
 		RetryDelay:  50 * time.Millisecond,
 		Logger:      Logger(tb).With("peer", p.String()),
 	}
+}
+
+// LeafClientConfig returns the client config of state node p running
+// behind its own leaf node, linked to the backbone's leaf node URLs
+// hubLeafURLs (see [backbone.Server.LeafURL], or a [linkcut.Proxy] in
+// front of it), with the leaf's store in a fresh tb.TempDir.
+func LeafClientConfig(tb testing.TB, ca *identitytest.CA, p identity.Principal, hubLeafURLs ...string) backbone.ClientConfig {
+	tb.Helper()
+	return backbone.ClientConfig{
+		TrustDomain: ca.TD,
+		SVID:        ca.SVID(tb, p),
+		Bundle:      ca.Bundle(),
+		RetryDelay:  50 * time.Millisecond,
+		Logger:      Logger(tb).With("peer", p.String()),
+		Leaf:        &backbone.LeafConfig{HubURLs: hubLeafURLs, StoreDir: tb.TempDir()},
+	}
+}
+
+// LinkProxy starts a [linkcut.Proxy] to target (e.g. a server's
+// [backbone.Server.LeafURL]) that the test can cut and restore, closed by
+// tb.Cleanup.
+func LinkProxy(tb testing.TB, target string) *linkcut.Proxy {
+	tb.Helper()
+	p, err := linkcut.New(target)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = p.Close() })
+	return p
 }
 
 // Connect connects principal p to srv and registers Close with tb.Cleanup.
