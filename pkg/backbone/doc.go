@@ -7,7 +7,10 @@
 // publish is stored once. The secretariat provisions the stream and one
 // durable pull consumer per state ([InboxConsumer]); each state node reads
 // only its own consumer, so a node that was down catches up where it left
-// off. Subjects, streams and consumers are named only in subjects.go.
+// off. A node that lost its database reads its inbox again, up to its
+// inbox consumer's ack floor ([Client.InboxAckFloor]), through a second
+// pre-created consumer of its own ([Client.ReplayInbox]). Subjects,
+// streams and consumers are named only in subjects.go.
 //
 // Identity is the node's X.509 SVID: the server requires mTLS with a SVID of
 // the trust domain and maps the certificate's SPIFFE ID to a NATS user of

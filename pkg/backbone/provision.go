@@ -82,8 +82,9 @@ func inboxConsumerConfig(state string, replicas int) jetstream.ConsumerConfig {
 	}
 }
 
-// Provision creates or updates the inbox stream and one durable pull
-// consumer per state in states (member state codes, e.g. region.Codes()).
+// Provision creates or updates the inbox stream and, for each state in
+// states (member state codes, e.g. region.Codes()), two durable pull
+// consumers: its inbox consumer and its replay consumer ([ReplayConsumer]).
 // It is idempotent and only the secretariat may call it ([ErrForbidden]).
 // Consumers of states not listed are left alone. Errors wrap
 // [ErrForbidden], [ErrInvalidSubject] (a code that is not a member state),
@@ -138,6 +139,9 @@ func (c *Client) provisionOnce(ctx context.Context, states []string) error {
 	for _, s := range states {
 		if _, err := c.js.CreateOrUpdateConsumer(ctx, InboxStream, inboxConsumerConfig(s, c.replicas)); err != nil {
 			return c.provisionErr("consumer "+InboxConsumer(s), err)
+		}
+		if _, err := c.js.CreateOrUpdateConsumer(ctx, InboxStream, replayConsumerConfig(s, c.replicas)); err != nil {
+			return c.provisionErr("consumer "+ReplayConsumer(s), err)
 		}
 	}
 	c.log.Info("backbone provisioned", "stream", InboxStream, "states", len(states))

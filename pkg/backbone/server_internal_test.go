@@ -79,6 +79,11 @@ func TestPermissionsFor(t *testing.T) {
 			"$JS.API.STREAM.INFO.IANT_CHECKPOINTS",
 			"$JS.API.DIRECT.GET.IANT_CHECKPOINTS.>",
 			"$JS.API.DIRECT.GET.IANT_CHECKPOINTS",
+			// Its replay consumer, created by the secretariat.
+			"$JS.API.CONSUMER.INFO.IANT_INBOX.replay-MX",
+			"$JS.API.CONSUMER.RESET.IANT_INBOX.replay-MX",
+			"$JS.API.CONSUMER.MSG.NEXT.IANT_INBOX.replay-MX",
+			"$JS.ACK.IANT_INBOX.replay-MX.>",
 			// The same API calls addressed to the hub's domain, for a node
 			// behind a leaf node.
 			"$JS.hub.API.CONSUMER.INFO.IANT_INBOX.inbox-MX",
@@ -89,6 +94,9 @@ func TestPermissionsFor(t *testing.T) {
 			"$JS.hub.API.STREAM.INFO.IANT_CHECKPOINTS",
 			"$JS.hub.API.DIRECT.GET.IANT_CHECKPOINTS.>",
 			"$JS.hub.API.DIRECT.GET.IANT_CHECKPOINTS",
+			"$JS.hub.API.CONSUMER.INFO.IANT_INBOX.replay-MX",
+			"$JS.hub.API.CONSUMER.RESET.IANT_INBOX.replay-MX",
+			"$JS.hub.API.CONSUMER.MSG.NEXT.IANT_INBOX.replay-MX",
 		),
 		Subscribe: []string{"_INBOX_MX.>"},
 	}

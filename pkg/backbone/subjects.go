@@ -138,6 +138,11 @@ func msgID(recipient, id string) string { return recipient + "/" + id }
 // [InboxStream], e.g. "inbox-MX".
 func InboxConsumer(state string) string { return "inbox-" + state }
 
+// ReplayConsumer returns the name of state's replay consumer on
+// [InboxStream], e.g. "replay-MX": the same copies as its inbox consumer,
+// read again by a node that lost its database ([Client.ReplayInbox]).
+func ReplayConsumer(state string) string { return "replay-" + state }
+
 // ReplyPrefix returns the custom inbox prefix of a state's connections,
 // e.g. "_INBOX_MX"; for the secretariat (state "") it is
 // "_INBOX_SECRETARIAT". Each principal may subscribe only below its own
@@ -168,6 +173,9 @@ type permissions struct {
 // the stream, nor pull from any consumer.
 func permissionsFor(p identity.Principal) permissions {
 	perms := basePermissions(p)
+	if p.Role == identity.RoleNode {
+		perms.Publish = append(perms.Publish, replayPermissions(p.State)...)
+	}
 	perms.Publish = withHubDomain(perms.Publish)
 	return perms
 }
@@ -237,4 +245,25 @@ func basePermissions(p identity.Principal) permissions {
 		}
 	}
 	panic(fmt.Sprintf("backbone: no permissions for %v", p))
+}
+
+// replayPermissions let a state node replay its own inbox through its
+// replay consumer, which the secretariat provisions: look it up, reset it
+// to the start, pull and ack. Creating even that one consumer is not
+// granted. nats-server checks a create sent to
+// "$JS.API.CONSUMER.CREATE.<stream>.<consumer>.<filter>" against the
+// configured filter, so the filter could be pinned by permission; but the
+// rest of the config would be the node's to choose, e.g. a push
+// consumer's deliver subject, which the server publishes to on the
+// consumer's behalf, outside the node's own publish permissions.
+// Resetting moves only the delivery position of a consumer whose config
+// the secretariat chose ("$JS.API.CONSUMER.RESET", nats-server 2.14+).
+func replayPermissions(state string) []string {
+	cons := InboxStream + "." + ReplayConsumer(state)
+	return []string{
+		jsAPI + "CONSUMER.INFO." + cons,
+		jsAPI + "CONSUMER.RESET." + cons,
+		jsAPI + "CONSUMER.MSG.NEXT." + cons,
+		jsAck + cons + ".>",
+	}
 }

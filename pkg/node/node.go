@@ -188,7 +188,11 @@ func (n *Node) open(ctx context.Context) error {
 	if err := os.MkdirAll(n.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("node: data dir: %w", err)
 	}
-	st, err := store.Open(ctx, filepath.Join(n.cfg.DataDir, "node.db"))
+	dbPath := filepath.Join(n.cfg.DataDir, "node.db")
+	if err := n.markRebuild(dbPath); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, dbPath)
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
@@ -258,6 +262,7 @@ func (n *Node) serve() {
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
+			n.rebuild(ctx) // a new store first takes back what was received
 			if err := n.bb.ConsumeInbox(ctx, n.receive); err != nil {
 				n.log.Error("inbox consumer stopped", "err", err)
 			}

@@ -111,36 +111,42 @@ func checkNodeSetFields(b *bulletin.Bulletin, state string) error {
 // the copy is addressed to this state by the origin it names, and stores it.
 // Bad copies are rejected for good (never shown, never redelivered).
 func (n *Node) receive(ctx context.Context, m backbone.Msg) error {
+	return n.receiveWith(ctx, m, n.reject)
+}
+
+// receiveWith is receive with the treatment of bad copies given: reject
+// (audited) for the inbox, or a quieter one for a rebuild (rebuild.go).
+func (n *Node) receiveWith(ctx context.Context, m backbone.Msg, reject func(m backbone.Msg, rule string, err error) error) error {
 	b, signer, err := n.openCopy(ctx, m.Data)
 	if err != nil {
-		return n.reject(m, "open", err)
+		return reject(m, "open", err)
 	}
 	if signer != m.Origin {
-		return n.reject(m, "signer", fmt.Errorf("copy published by %s but sealed by %s", m.Origin, signer))
+		return reject(m, "signer", fmt.Errorf("copy published by %s but sealed by %s", m.Origin, signer))
 	}
 	if err := b.Validate(); err != nil {
-		return n.reject(m, "validate", err)
+		return reject(m, "validate", err)
 	}
 	switch {
 	case m.Recipient != n.self.State:
-		return n.reject(m, "recipient", fmt.Errorf("copy addressed to %s", m.Recipient))
+		return reject(m, "recipient", fmt.Errorf("copy addressed to %s", m.Recipient))
 	case b.ID != m.ID:
-		return n.reject(m, "subject", fmt.Errorf("subject names %s, bulletin says %s", m.ID, b.ID))
+		return reject(m, "subject", fmt.Errorf("subject names %s, bulletin says %s", m.ID, b.ID))
 	case m.Origin != b.Origin:
 		if err := n.checkForwarded(&b, m.Origin); err != nil {
-			return n.reject(m, "forward", err)
+			return reject(m, "forward", err)
 		}
 	case !b.ReleasedTo(n.self.State):
-		return n.reject(m, "releasability", errors.New("bulletin not released to this state"))
+		return reject(m, "releasability", errors.New("bulletin not released to this state"))
 	default:
 		if err := n.policy.Release(&b, n.self.State).Err(); err != nil {
-			return n.reject(m, "release", err)
+			return reject(m, "release", err)
 		}
 	}
 	_, inserted, err := n.store.Put(ctx, b, store.Received, n.now().UTC())
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return n.reject(m, "replay", err)
+		return reject(m, "replay", err)
 	case err != nil:
 		return fmt.Errorf("store received bulletin %s: %w", b.ID, err)
 	}
