@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 	"google.golang.org/protobuf/proto"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
@@ -127,7 +128,7 @@ func (n *Node) publishEntry(ctx context.Context) error {
 	n.keys.seq = max(n.keys.seq+1, uint64(now.UnixNano()))
 	seq := n.keys.seq
 	n.keys.mu.Unlock()
-	entry := n.keys.current().Entry(svid.ID.String(), now.Add(-time.Minute), now.Add(entryLifetime), seq)
+	entry := n.keys.current().Entry(svid.ID.String(), entryNotBefore(now, svid), now.Add(entryLifetime), seq)
 	data, err := seal.SignEntry(entry, svid)
 	if err != nil {
 		return err
@@ -137,6 +138,22 @@ func (n *Node) publishEntry(ctx context.Context) error {
 	}
 	n.log.Info("directory entry published", "kem_key", entry.KEMKeyID, "sign_key", entry.SignKeyID)
 	return nil
+}
+
+// entryNotBefore is the NotBefore of an entry signed at now: a minute back,
+// for verifiers whose clocks run behind, but never before the signing
+// chain is valid. Verifiers check the chain at NotBefore (seal.VerifyEntry),
+// and a fresh SVID is younger than a minute: SPIRE backdates an SVID only
+// 10 s, so an entry signed right after a start or a rotation would be
+// refused by every other node.
+func entryNotBefore(now time.Time, svid *x509svid.SVID) time.Time {
+	nb := now.Add(-time.Minute)
+	for _, c := range svid.Certificates {
+		if c.NotBefore.After(nb) {
+			nb = c.NotBefore
+		}
+	}
+	return nb
 }
 
 // RotateKeys makes a new KEM key current, keeps the previous generations
