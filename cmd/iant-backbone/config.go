@@ -1,22 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/logconfig"
+	"github.com/oas-cicte/iant/pkg/yamlfile"
 )
 
 // config is one backbone server's YAML configuration file.
@@ -49,15 +47,9 @@ type listenConfig struct {
 // loadConfig reads and checks the file at path; relative paths in it are
 // relative to the file.
 func loadConfig(path string) (config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return config{}, fmt.Errorf("config: %w", err)
-	}
 	var c config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return config{}, fmt.Errorf("config %s: %w", path, err)
+	if err := yamlfile.Decode(path, &c); err != nil {
+		return config{}, fmt.Errorf("config: %w", err)
 	}
 	base := filepath.Dir(path)
 	c.SVID.Resolve(base)

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/oas-cicte/iant/deploy/policies"
 	"github.com/oas-cicte/iant/pkg/backbone"
@@ -19,6 +16,7 @@ import (
 	"github.com/oas-cicte/iant/pkg/logconfig"
 	"github.com/oas-cicte/iant/pkg/node"
 	"github.com/oas-cicte/iant/pkg/policy"
+	"github.com/oas-cicte/iant/pkg/yamlfile"
 )
 
 // config is the node's YAML configuration file.
@@ -86,15 +84,9 @@ type directoryEntry struct {
 }
 
 func loadConfig(path string) (config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return config{}, fmt.Errorf("config: %w", err)
-	}
 	var c config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return config{}, fmt.Errorf("config %s: %w", path, err)
+	if err := yamlfile.Decode(path, &c); err != nil {
+		return config{}, fmt.Errorf("config: %w", err)
 	}
 	base := filepath.Dir(path)
 	c.SVID.Resolve(base)

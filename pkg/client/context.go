@@ -9,7 +9,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/yamlfile"
 )
 
 // Context says which node a person talks to and with which identity.
@@ -44,15 +44,9 @@ type Context struct {
 
 // LoadContext reads a context file (YAML).
 func LoadContext(path string) (Context, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Context{}, fmt.Errorf("client: read context: %w", err)
-	}
 	var c Context
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return Context{}, fmt.Errorf("client: context %s: %w", path, err)
+	if err := yamlfile.Decode(path, &c); err != nil {
+		return Context{}, fmt.Errorf("client: context: %w", err)
 	}
 	c.dir = filepath.Dir(path)
 	if err := c.Validate(); err != nil {

@@ -3,6 +3,8 @@ package faults_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -139,4 +141,35 @@ func TestBackboneDown(t *testing.T) {
 	t.Logf("posting recovered %s after the servers were started", time.Since(recovered).Round(time.Millisecond))
 	acked = append(acked, after)
 	check(t, c, acked, subs)
+}
+
+// TestDatabaseDeleted stops a recipient's node, deletes its SQLite
+// database and starts it again: it rebuilds from its inbox stream, and
+// bulletins posted while it was down and after it came back arrive too,
+// all exactly once.
+func TestDatabaseDeleted(t *testing.T) {
+	c := up(t, "MX", "US")
+	mx := c.as("mx-focal-point-focal")
+	acked := flow(t, mx, []string{"US"}, map[int]func(){
+		posts / 2: func() {
+			c.script("stop", "us")
+			files, _ := filepath.Glob(filepath.Join(c.dir, "var", "us", "node.db*"))
+			if len(files) == 0 {
+				t.Fatalf("no node.db in %s", filepath.Join(c.dir, "var", "us"))
+			}
+			for _, f := range files {
+				if err := os.Remove(f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Logf("deleted %d database files of US", len(files))
+		},
+		posts/2 + 5: func() { c.start("us") },
+	})
+	if len(acked) != posts {
+		t.Errorf("%d of %d posts acknowledged; a recipient being down must not refuse posts", len(acked), posts)
+	}
+	// Subscribe after the rebuild started: from the start of the new
+	// database, every bulletin once.
+	check(t, c, acked, map[string]*subscriber{"us": subscribe(t, c, "us-analyst-analyst")})
 }
