@@ -89,9 +89,32 @@ func subscribe(p *probe, subject string) func(context.Context) error {
 	}
 }
 
+// TestStateNodePermissions connects with MX's node certificate and tries
+// what only others may do, on one embedded server and on a server of an R3
+// cluster (the same mapping and permissions): every attempt fails at the
+// NATS server.
 func TestStateNodePermissions(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, "MX", "CA", "BR")
+	t.Run("embedded", func(t *testing.T) { stateNodePermissions(t, newEnv(t, "MX", "CA", "BR")) })
+	t.Run("cluster", func(t *testing.T) { stateNodePermissions(t, newClusterEnv(t, "MX", "CA", "BR")) })
+}
+
+// newClusterEnv is newEnv on a three-server cluster with R3 streams; e.srv
+// is the second server, which clients and probes connect to.
+func newClusterEnv(t *testing.T, states ...string) *env {
+	t.Helper()
+	c := startCluster(t, states...)
+	e := &env{ca: c.ca, cfg: c.cfgs[1], srv: c.srvs[1]}
+	e.sec = c.connect(t, backbonetest.Secretariat)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*wait)
+	defer cancel()
+	if err := e.sec.Provision(ctx, states); err != nil {
+		t.Fatalf("Provision R3: %v", err)
+	}
+	return e
+}
+
+func stateNodePermissions(t *testing.T, e *env) {
 	mx := dialProbe(t, e, backbonetest.Node("MX"))
 	publish(t, e.connect(t, "BR"), "CA", "waiting", nil) // a copy MX must not be able to take
 
@@ -114,6 +137,10 @@ func TestStateNodePermissions(t *testing.T) {
 			_, err = sub.NextMsgWithContext(ctx)
 			return err
 		}},
+		{"pull CA's consumer by hub domain", "$JS.hub.API.CONSUMER.MSG.NEXT.IANT_INBOX.inbox-CA",
+			request(mx, "$JS.hub.API.CONSUMER.MSG.NEXT.IANT_INBOX.inbox-CA", `{"batch":1,"expires":5000000000}`)},
+		{"create consumer by hub domain", "$JS.hub.API.CONSUMER.CREATE.IANT_INBOX.steal",
+			request(mx, "$JS.hub.API.CONSUMER.CREATE.IANT_INBOX.steal", `{"stream_name":"IANT_INBOX","config":{"durable_name":"steal"}}`)},
 		{"look up CA's consumer", "$JS.API.CONSUMER.INFO.IANT_INBOX.inbox-CA", func(ctx context.Context) error {
 			_, err := mx.js.Consumer(ctx, backbone.InboxStream, "inbox-CA")
 			return err
