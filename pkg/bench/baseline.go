@@ -150,20 +150,23 @@ func (b *baseline) handle(_ context.Context, m backbone.Msg) error {
 	return nil
 }
 
-// sender publishes one copy of m per recipient, one after the other and
-// each waiting for its acknowledgement, as a node releases a bulletin.
-// size gives the payload size of m.
+// sender publishes one copy of m per recipient, all at once, each
+// waiting for its acknowledgement, as a node releases a bulletin. size
+// gives the payload size of m.
 func (b *baseline) sender(id int, size func(message) int) sender {
 	return func(ctx context.Context, m message) error {
 		data := b.payload(size(m))
 		msgID := fmt.Sprintf("%s-%d-%d", b.tag, id, m.seq)
 		c := b.clients[m.origin]
-		for _, r := range m.recipients {
-			if _, err := c.PublishInbox(ctx, r, m.origin, msgID, data); err != nil {
-				return err
-			}
+		errs := make([]error, len(m.recipients))
+		var wg sync.WaitGroup
+		for i, r := range m.recipients {
+			wg.Go(func() {
+				_, errs[i] = c.PublishInbox(ctx, r, m.origin, msgID, data)
+			})
 		}
-		return nil
+		wg.Wait()
+		return errors.Join(errs...)
 	}
 }
 

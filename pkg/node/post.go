@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/oklog/ulid/v2"
 
@@ -68,14 +69,8 @@ func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, 
 			return store.Record{}, err
 		}
 	}
-	for _, r := range b.Recipients {
-		if _, err := n.bb.PublishInbox(ctx, r, b.Origin, b.ID, data); err != nil {
-			n.log.Warn("release failed", "bulletin_id", b.ID, "recipient", r, "err", err)
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				return store.Record{}, err
-			}
-			return store.Record{}, problem.Unavailable(err, "backbone unavailable: bulletin not released to %s; post again later", r)
-		}
+	if err := n.releaseCopies(ctx, &b, data); err != nil {
+		return store.Record{}, err
 	}
 	rec, _, err := n.store.Put(ctx, b, store.Sent, now)
 	if err != nil {
@@ -87,6 +82,42 @@ func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, 
 		"marking", b.Marking.String(), "recipients", len(b.Recipients))
 	return rec, nil
 }
+
+// releaseCopies publishes b's sealed copy to every recipient's inbox and
+// returns once each publish is acknowledged, that is synced by the
+// backbone. The copies go out concurrently (at most maxInflightCopies at a
+// time), so a broadcast waits for about one round trip, not one per
+// state; the first failure is returned after every publish has ended.
+func (n *Node) releaseCopies(ctx context.Context, b *bulletin.Bulletin, data []byte) error {
+	errs := make([]error, len(b.Recipients))
+	sem := make(chan struct{}, maxInflightCopies)
+	var wg sync.WaitGroup
+	for i, r := range b.Recipients {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if _, err := n.bb.PublishInbox(ctx, r, b.Origin, b.ID, data); err != nil {
+				n.log.Warn("release failed", "bulletin_id", b.ID, "recipient", r, "err", err)
+				errs[i] = err
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+			return err
+		default:
+			return problem.Unavailable(err, "backbone unavailable: bulletin not released to %s; post again later", b.Recipients[i])
+		}
+	}
+	return nil
+}
+
+// maxInflightCopies bounds the copies of one bulletin being published at
+// once.
+const maxInflightCopies = 64
 
 // checkNodeSetFields refuses drafts that try to set what only the node sets.
 func checkNodeSetFields(b *bulletin.Bulletin, state string) error {
