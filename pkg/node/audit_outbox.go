@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/oas-cicte/iant/pkg/sqlitedb"
@@ -126,10 +127,20 @@ func (o *outbox) pending(ctx context.Context, limit int) ([]queued, error) {
 	return out, rows.Err()
 }
 
-// sent records that the event id was published, dropping its bytes.
-func (o *outbox) sent(ctx context.Context, id string, now time.Time) error {
-	_, err := o.db.ExecContext(ctx, `UPDATE receipts SET event = NULL, sent_at = ? WHERE id = ?`, now.UnixNano(), id)
-	return err
+// sent records that the events ids were published, dropping their bytes,
+// in one transaction (one disk sync for the lot).
+func (o *outbox) sent(ctx context.Context, ids []string, now time.Time) error {
+	tx, err := o.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `UPDATE receipts SET event = NULL, sent_at = ? WHERE id = ?`, now.UnixNano(), id); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // countPending returns how many receipts wait to be published.
@@ -185,16 +196,34 @@ func (o *outbox) drain(ctx context.Context, publish publishFunc, now func() time
 	}
 }
 
+// publishAll publishes a batch of receipts concurrently (each publish
+// waits for its synced acknowledgement, so in flight together they share
+// the round trips) and then marks those published in one transaction. A
+// receipt whose publish failed stays pending and is sent again; so may one
+// published but not yet marked, which the backbone de-duplicates.
 func (o *outbox) publishAll(ctx context.Context, batch []queued, publish publishFunc, now func() time.Time) error {
-	for _, q := range batch {
-		if err := publish(ctx, q.id, q.event); err != nil {
-			return fmt.Errorf("publish receipt %s: %w", q.id, err)
-		}
-		if err := o.sent(ctx, q.id, now()); err != nil {
-			return fmt.Errorf("mark receipt %s published: %w", q.id, err)
+	errs := make([]error, len(batch))
+	var wg sync.WaitGroup
+	for i, q := range batch {
+		wg.Go(func() {
+			if err := publish(ctx, q.id, q.event); err != nil {
+				errs[i] = fmt.Errorf("publish receipt %s: %w", q.id, err)
+			}
+		})
+	}
+	wg.Wait()
+	done := make([]string, 0, len(batch))
+	for i, q := range batch {
+		if errs[i] == nil {
+			done = append(done, q.id)
 		}
 	}
-	return nil
+	if len(done) > 0 {
+		if err := o.sent(ctx, done, now()); err != nil {
+			return fmt.Errorf("mark %d receipts published: %w", len(done), err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // sleepCtx waits d; it returns false if ctx ended first.
