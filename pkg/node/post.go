@@ -14,6 +14,7 @@ import (
 	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/problem"
+	"github.com/oas-cicte/iant/pkg/seal"
 	"github.com/oas-cicte/iant/pkg/store"
 )
 
@@ -62,15 +63,15 @@ func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, 
 		n.log.Info("release refused by policy", "bulletin_id", b.ID, "recipient", state, "rule", d.Rule())
 	}
 	b.Recipients = allowed
-	var data []byte
 	if len(b.Recipients) > 0 {
-		if data, err = n.sealFor(ctx, &b, b.Recipients); err != nil {
+		sealed, err := n.sealFor(ctx, &b, b.Recipients)
+		if err != nil {
 			n.log.Warn("seal failed", "bulletin_id", b.ID, "err", err)
 			return store.Record{}, err
 		}
-	}
-	if err := n.releaseCopies(ctx, &b, data); err != nil {
-		return store.Record{}, err
+		if err := n.releaseCopies(ctx, &b, sealed); err != nil {
+			return store.Record{}, err
+		}
 	}
 	rec, _, err := n.store.Put(ctx, b, store.Sent, now)
 	if err != nil {
@@ -83,12 +84,20 @@ func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, 
 	return rec, nil
 }
 
-// releaseCopies publishes b's sealed copy to every recipient's inbox and
-// returns once each publish is acknowledged, that is synced by the
+// releaseCopies publishes each recipient's copy of sealed b to its inbox
+// and returns once each publish is acknowledged, that is synced by the
 // backbone. The copies go out concurrently (at most maxInflightCopies at a
 // time), so a broadcast waits for about one round trip, not one per
 // state; the first failure is returned after every publish has ended.
-func (n *Node) releaseCopies(ctx context.Context, b *bulletin.Bulletin, data []byte) error {
+func (n *Node) releaseCopies(ctx context.Context, b *bulletin.Bulletin, sealed *seal.Sealed) error {
+	copies := make([][]byte, len(b.Recipients))
+	for i, r := range b.Recipients {
+		data, err := copyFor(sealed, r)
+		if err != nil {
+			return problem.Internal(fmt.Errorf("copy of bulletin %s for %s: %w", b.ID, r, err))
+		}
+		copies[i] = data
+	}
 	errs := make([]error, len(b.Recipients))
 	sem := make(chan struct{}, maxInflightCopies)
 	var wg sync.WaitGroup
@@ -96,7 +105,7 @@ func (n *Node) releaseCopies(ctx context.Context, b *bulletin.Bulletin, data []b
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if _, err := n.bb.PublishInbox(ctx, r, b.Origin, b.ID, data); err != nil {
+			if _, err := n.bb.PublishInbox(ctx, r, b.Origin, b.ID, copies[i]); err != nil {
 				n.log.Warn("release failed", "bulletin_id", b.ID, "recipient", r, "err", err)
 				errs[i] = err
 			}

@@ -236,8 +236,9 @@ func (n *Node) entriesOf(ctx context.Context, states []string) []entryResult {
 const maxEntryFetches = 16
 
 // sealFor seals b for recipients under the node's own signature; header
-// origin is this node's state (for a forward, the forwarding state).
-func (n *Node) sealFor(ctx context.Context, b *bulletin.Bulletin, recipients []string) ([]byte, error) {
+// origin is this node's state (for a forward, the forwarding state). Each
+// recipient is sent its own copy ([copyFor]).
+func (n *Node) sealFor(ctx context.Context, b *bulletin.Bulletin, recipients []string) (*seal.Sealed, error) {
 	pt, err := proto.MarshalOptions{Deterministic: true}.Marshal(bulletinToProto(b))
 	if err != nil {
 		return nil, fmt.Errorf("encode bulletin: %w", err)
@@ -263,15 +264,21 @@ func (n *Node) sealFor(ctx context.Context, b *bulletin.Bulletin, recipients []s
 	if err != nil {
 		return nil, err
 	}
-	s, err := seal.Seal(seal.Header{
+	return seal.Seal(seal.Header{
 		ID: b.ID, Origin: n.self.State, Signer: svid.ID.String(),
 		Precedence: int32(b.Precedence), Marking: int32(b.Marking), Recipients: recipients,
 		CreatedAt: b.CreatedAt, ExpiresAt: b.ExpiresAt,
 	}, pt, keys, n.keys.current())
+}
+
+// copyFor encodes recipient's copy of s: its own wrapped key and the
+// hashes of the others', all covered by the signature.
+func copyFor(s *seal.Sealed, recipient string) ([]byte, error) {
+	c, err := s.For(recipient)
 	if err != nil {
 		return nil, err
 	}
-	return s.Marshal()
+	return c.Marshal()
 }
 
 // openCopy verifies and opens a sealed copy from the inbox. It returns the
