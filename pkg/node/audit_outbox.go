@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/oas-cicte/iant/pkg/sqlitedb"
@@ -196,34 +195,31 @@ func (o *outbox) drain(ctx context.Context, publish publishFunc, now func() time
 	}
 }
 
-// publishAll publishes a batch of receipts concurrently (each publish
-// waits for its synced acknowledgement, so in flight together they share
-// the round trips) and then marks those published in one transaction. A
-// receipt whose publish failed stays pending and is sent again; so may one
-// published but not yet marked, which the backbone de-duplicates.
+// publishAll publishes a batch of receipts one after the other, each
+// waiting for its synced acknowledgement, and then marks those published
+// in one transaction (one disk sync for the batch). A receipt whose
+// publish failed stays pending and is sent again; so may one published
+// but not yet marked, which the backbone de-duplicates.
+//
+// Publishing a node's receipts concurrently was tried and made things
+// worse: with every node doing it, thousands of publishes queue at the
+// server, which syncs them one by one, and they time out.
 func (o *outbox) publishAll(ctx context.Context, batch []queued, publish publishFunc, now func() time.Time) error {
-	errs := make([]error, len(batch))
-	var wg sync.WaitGroup
-	for i, q := range batch {
-		wg.Go(func() {
-			if err := publish(ctx, q.id, q.event); err != nil {
-				errs[i] = fmt.Errorf("publish receipt %s: %w", q.id, err)
-			}
-		})
-	}
-	wg.Wait()
 	done := make([]string, 0, len(batch))
-	for i, q := range batch {
-		if errs[i] == nil {
-			done = append(done, q.id)
+	var perr error
+	for _, q := range batch {
+		if err := publish(ctx, q.id, q.event); err != nil {
+			perr = fmt.Errorf("publish receipt %s: %w", q.id, err)
+			break
 		}
+		done = append(done, q.id)
 	}
 	if len(done) > 0 {
 		if err := o.sent(ctx, done, now()); err != nil {
-			return fmt.Errorf("mark %d receipts published: %w", len(done), err)
+			return errors.Join(perr, fmt.Errorf("mark %d receipts published: %w", len(done), err))
 		}
 	}
-	return errors.Join(errs...)
+	return perr
 }
 
 // sleepCtx waits d; it returns false if ctx ended first.
