@@ -83,6 +83,14 @@ func (c *Client) ConsumeInbox(ctx context.Context, h Handler) error {
 // run registers a consumer loop with the client and pulls src until ctx
 // ends (nil) or the client closes ([ErrClosed]).
 func (c *Client) run(ctx context.Context, src source, h Handler) error {
+	return c.loop(ctx, src, func(ctx context.Context, cons jetstream.Consumer) error {
+		return c.pull(ctx, src, cons, h)
+	})
+}
+
+// loop registers a consumer loop with the client and runs pull on src's
+// consumer until ctx ends (nil) or the client closes ([ErrClosed]).
+func (c *Client) loop(ctx context.Context, src source, pull func(context.Context, jetstream.Consumer) error) error {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
@@ -95,7 +103,7 @@ func (c *Client) run(ctx context.Context, src source, h Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(c.life, cancel)()
-	c.consume(ctx, src, h)
+	c.consume(ctx, src, pull)
 	if c.life.Err() != nil || c.nc.IsClosed() {
 		return ErrClosed
 	}
@@ -104,7 +112,7 @@ func (c *Client) run(ctx context.Context, src source, h Handler) error {
 
 // consume attaches to the node's consumer and pulls from it, again and
 // again with backoff, until ctx ends or the connection is closed for good.
-func (c *Client) consume(ctx context.Context, src source, h Handler) {
+func (c *Client) consume(ctx context.Context, src source, pull func(context.Context, jetstream.Consumer) error) {
 	name := src.consumer
 	wait := newBackoff()
 	for {
@@ -112,7 +120,7 @@ func (c *Client) consume(ctx context.Context, src source, h Handler) {
 		if err == nil {
 			wait.reset()
 			c.log.Info("inbox consumer attached", "consumer", name)
-			err = c.pull(ctx, src, cons, h)
+			err = pull(ctx, cons)
 		}
 		switch {
 		case ctx.Err() != nil, c.nc.IsClosed():

@@ -66,7 +66,9 @@ func eventStreamConfig(replicas int) jetstream.StreamConfig {
 }
 
 // eventConsumerConfig is the secretariat's durable pull consumer of every
-// receipt, from the start, acked one by one.
+// receipt, from the start, acked one by one. Up to [MaxEventBatch]
+// receipts are out at once, so that the secretariat can log them in
+// batches; the audit log does not depend on their order.
 func eventConsumerConfig(replicas int) jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:       EventConsumer,
@@ -77,7 +79,7 @@ func eventConsumerConfig(replicas int) jetstream.ConsumerConfig {
 		MaxDeliver:    -1,
 		FilterSubject: eventRoot + ".>",
 		ReplayPolicy:  jetstream.ReplayInstantPolicy,
-		MaxAckPending: maxAckPending,
+		MaxAckPending: MaxEventBatch,
 		MaxWaiting:    maxWaiting,
 		Replicas:      replicas,
 	}
@@ -160,6 +162,25 @@ func publishErr(subj string, err error) error {
 		return fmt.Errorf("%w: publish %s", ErrClosed, subj)
 	}
 	return fmt.Errorf("backbone: publish %s: %w", subj, err)
+}
+
+// MaxEventBatch is the most receipts [Client.ConsumeEventBatches] hands
+// over at once, and how many the event consumer lets out unacknowledged.
+const MaxEventBatch = 256
+
+// ConsumeEventBatches is [Client.ConsumeEvents] for a handler that takes
+// receipts in batches: it hands h the receipts already delivered, in
+// stream order, up to [MaxEventBatch] at a time, and settles each by its
+// result. Receipts of one batch may be redelivered out of order after a
+// failure.
+func (c *Client) ConsumeEventBatches(ctx context.Context, h BatchHandler) error {
+	if h == nil {
+		panic("backbone: ConsumeEventBatches with nil handler")
+	}
+	if c.self.Role != identity.RoleSecretariatNode {
+		return fmt.Errorf("%w: %s may not read the audit events", ErrForbidden, c.self)
+	}
+	return c.runBatch(ctx, source{stream: EventStream, consumer: EventConsumer, toMsg: toEventMsg}, MaxEventBatch, h)
 }
 
 // ConsumeEvents delivers every receipt on [EventStream] to h, one at a

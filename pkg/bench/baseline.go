@@ -16,6 +16,7 @@ import (
 
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/node"
 	"github.com/oas-cicte/iant/pkg/testenv"
 )
 
@@ -150,20 +151,27 @@ func (b *baseline) handle(_ context.Context, m backbone.Msg) error {
 	return nil
 }
 
-// sender publishes one copy of m per recipient, one after the other and
-// each waiting for its acknowledgement, as a node releases a bulletin.
-// size gives the payload size of m.
+// sender publishes one copy of m per recipient, at most
+// [node.MaxInflightCopies] at once, each waiting for its acknowledgement,
+// as a node releases a bulletin. size
+// gives the payload size of m.
 func (b *baseline) sender(id int, size func(message) int) sender {
 	return func(ctx context.Context, m message) error {
 		data := b.payload(size(m))
 		msgID := fmt.Sprintf("%s-%d-%d", b.tag, id, m.seq)
 		c := b.clients[m.origin]
-		for _, r := range m.recipients {
-			if _, err := c.PublishInbox(ctx, r, m.origin, msgID, data); err != nil {
-				return err
-			}
+		errs := make([]error, len(m.recipients))
+		sem := make(chan struct{}, node.MaxInflightCopies)
+		var wg sync.WaitGroup
+		for i, r := range m.recipients {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				_, errs[i] = c.PublishInbox(ctx, r, m.origin, msgID, data)
+			})
 		}
-		return nil
+		wg.Wait()
+		return errors.Join(errs...)
 	}
 }
 

@@ -58,8 +58,9 @@ type cost struct {
 	plain, sealedSz int
 }
 
-// once seals m and marshals it, then unmarshals and opens it at every
-// recipient.
+// once seals m and marshals each recipient's copy, as a node does, then
+// unmarshals and opens each copy at its recipient. The sealed size is
+// that of one copy.
 func (s *sealer) once(m message) (cost, error) {
 	now := time.Now()
 	t0 := now
@@ -80,9 +81,15 @@ func (s *sealer) once(m message) (cost, error) {
 	if err != nil {
 		return cost{}, err
 	}
-	data, err := sealed.Marshal()
-	if err != nil {
-		return cost{}, err
+	copies := make([][]byte, len(m.recipients))
+	for i, r := range m.recipients {
+		c, err := sealed.For(r)
+		if err != nil {
+			return cost{}, err
+		}
+		if copies[i], err = c.Marshal(); err != nil {
+			return cost{}, err
+		}
 	}
 	t1 := time.Now()
 	lookup := func(origin, keyID string) (ed25519.PublicKey, error) {
@@ -91,8 +98,8 @@ func (s *sealer) once(m message) (cost, error) {
 		}
 		return nil, fmt.Errorf("unknown signing key %s of %s", keyID, origin)
 	}
-	for _, r := range m.recipients {
-		got, err := seal.Unmarshal(data)
+	for i, r := range m.recipients {
+		got, err := seal.Unmarshal(copies[i])
 		if err != nil {
 			return cost{}, err
 		}
@@ -100,11 +107,11 @@ func (s *sealer) once(m message) (cost, error) {
 			return cost{}, err
 		}
 	}
-	return cost{seal: t1.Sub(t0), open: time.Since(t1), plain: len(pt), sealedSz: len(data)}, nil
+	return cost{seal: t1.Sub(t0), open: time.Since(t1), plain: len(pt), sealedSz: len(copies[0])}, nil
 }
 
 // sizes seals the first bulletin of each fan-out in plan and returns the
-// sealed size by fan-out.
+// size of one recipient's copy by fan-out.
 func (s *sealer) sizes(plan []message) (map[int]int, error) {
 	out := map[int]int{}
 	for _, m := range plan {

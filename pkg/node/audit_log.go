@@ -68,35 +68,54 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 }
 
 // consumeReceipts appends every verified receipt on the backbone to the
-// log until ctx ends.
+// log until ctx ends, a batch of receipts at a time.
 func (n *Node) consumeReceipts(ctx context.Context) {
-	if err := n.bb.ConsumeEvents(ctx, n.handleReceipt); err != nil && ctx.Err() == nil {
+	if err := n.bb.ConsumeEventBatches(ctx, n.handleReceipts); err != nil && ctx.Err() == nil {
 		n.log.Error("receipt consumer stopped", "err", err)
 	}
 }
 
-// handleReceipt verifies one receipt and appends its event. A receipt
-// that fails verification is terminated on the backbone, and the refusal
-// itself is logged (when the receipt names a bulletin). A transient
-// failure of the log has the receipt redelivered.
-func (n *Node) handleReceipt(ctx context.Context, m backbone.Msg) error {
-	e, err := verifyReceipt(m.Data, n.cfg.Bundle, n.cfg.TrustDomain, m.Origin, m.Published)
-	var re *receiptError
-	if errors.As(err, &re) {
-		n.log.Warn("receipt refused", "subject", m.Subject, "peer", m.Origin, "rule", re.Rule, "err", re.Err)
-		if err := n.logForgery(ctx, m.Origin, re); err != nil {
-			return err
+// handleReceipts verifies a batch of receipts and appends the events of
+// those that verify in one transaction (one disk sync for the batch). A
+// receipt that fails verification is terminated on the backbone, and the
+// refusal itself is logged (when the receipt names a bulletin); so is one
+// whose event is invalid. A transient failure of the log has every
+// receipt of the append redelivered.
+func (n *Node) handleReceipts(ctx context.Context, ms []backbone.Msg) []error {
+	results := make([]error, len(ms))
+	var events []audit.Event
+	var at []int // index in ms of each event
+	for i, m := range ms {
+		e, err := verifyReceipt(m.Data, n.cfg.Bundle, n.cfg.TrustDomain, m.Origin, m.Published)
+		var re *receiptError
+		switch {
+		case errors.As(err, &re):
+			n.log.Warn("receipt refused", "subject", m.Subject, "peer", m.Origin, "rule", re.Rule, "err", re.Err)
+			results[i] = fmt.Errorf("%w: %s", backbone.ErrReject, re.Rule)
+			if err := n.logForgery(ctx, m.Origin, re); err != nil {
+				results[i] = err
+			}
+		case err != nil:
+			results[i] = err
+		default:
+			if err := e.Validate(); err != nil {
+				results[i] = fmt.Errorf("%w: %v", backbone.ErrReject, err)
+				continue
+			}
+			events, at = append(events, e), append(at, i)
 		}
-		return fmt.Errorf("%w: %s", backbone.ErrReject, re.Rule)
 	}
-	if _, err := n.audit.log.Append(ctx, e); err != nil {
-		if errors.Is(err, audit.ErrInvalidEvent) {
-			return fmt.Errorf("%w: %v", backbone.ErrReject, err)
+	if len(events) == 0 {
+		return results
+	}
+	if _, err := n.audit.log.AppendAll(ctx, events); err != nil {
+		for _, i := range at {
+			results[i] = err
 		}
-		return err
+		return results
 	}
-	n.log.Debug("receipt logged", "kind", string(e.Kind), "bulletin_id", e.BulletinID, "state", e.State)
-	return nil
+	n.log.Debug("receipts logged", "count", len(events))
+	return results
 }
 
 // logForgery appends the refusal of a receipt that named a bulletin. The

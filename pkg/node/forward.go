@@ -94,9 +94,13 @@ func (n *Node) forward(ctx context.Context, id, target string) (store.Record, er
 	if err := n.policy.Forward(p, b, target, false).Err(); err != nil {
 		return store.Record{}, n.refused("forward", p, b.ID, err)
 	}
-	data, err := n.sealFor(ctx, b, []string{target})
+	sealed, err := n.sealFor(ctx, b, []string{target})
 	if err != nil {
 		return store.Record{}, err
+	}
+	data, err := copyFor(sealed, target)
+	if err != nil {
+		return store.Record{}, problem.Internal(fmt.Errorf("copy of bulletin %s for %s: %w", b.ID, target, err))
 	}
 	if _, err := n.bb.PublishInbox(ctx, target, n.self.State, b.ID, data); err != nil {
 		return store.Record{}, problem.Unavailable(err, "backbone unavailable: bulletin not forwarded to %s; try again later", target)

@@ -224,17 +224,47 @@ func (n *Node) entryOf(ctx context.Context, state, wantSignKey string) (seal.Dir
 	return e, nil
 }
 
+// entryResult is a directory entry looked up, or why not.
+type entryResult struct {
+	entry seal.DirectoryEntry
+	err   error
+}
+
+// entriesOf returns the verified directory entries of states, in order,
+// as entryOf does; the entries not cached are fetched and verified
+// concurrently (at most maxEntryFetches at a time), so a broadcast after
+// the cache expired waits about one fetch, not one per state.
+func (n *Node) entriesOf(ctx context.Context, states []string) []entryResult {
+	out := make([]entryResult, len(states))
+	sem := make(chan struct{}, maxEntryFetches)
+	var wg sync.WaitGroup
+	for i, s := range states {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			out[i].entry, out[i].err = n.entryOf(ctx, s, "")
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// maxEntryFetches bounds the directory entries fetched at once.
+const maxEntryFetches = 16
+
 // sealFor seals b for recipients under the node's own signature; header
-// origin is this node's state (for a forward, the forwarding state).
-func (n *Node) sealFor(ctx context.Context, b *bulletin.Bulletin, recipients []string) ([]byte, error) {
+// origin is this node's state (for a forward, the forwarding state). Each
+// recipient is sent its own copy ([copyFor]).
+func (n *Node) sealFor(ctx context.Context, b *bulletin.Bulletin, recipients []string) (*seal.Sealed, error) {
 	pt, err := proto.MarshalOptions{Deterministic: true}.Marshal(bulletinToProto(b))
 	if err != nil {
 		return nil, fmt.Errorf("encode bulletin: %w", err)
 	}
+	found := n.entriesOf(ctx, recipients)
 	keys := make([]seal.PublicKeys, 0, len(recipients))
 	var missing []string
-	for _, r := range recipients {
-		e, err := n.entryOf(ctx, r, "")
+	for i, r := range recipients {
+		e, err := found[i].entry, found[i].err
 		switch {
 		case errors.Is(err, backbone.ErrNoEntry):
 			missing = append(missing, r)
@@ -251,15 +281,21 @@ func (n *Node) sealFor(ctx context.Context, b *bulletin.Bulletin, recipients []s
 	if err != nil {
 		return nil, err
 	}
-	s, err := seal.Seal(seal.Header{
+	return seal.Seal(seal.Header{
 		ID: b.ID, Origin: n.self.State, Signer: svid.ID.String(),
 		Precedence: int32(b.Precedence), Marking: int32(b.Marking), Recipients: recipients,
 		CreatedAt: b.CreatedAt, ExpiresAt: b.ExpiresAt,
 	}, pt, keys, n.keys.current())
+}
+
+// copyFor encodes recipient's copy of s: its own wrapped key and the
+// hashes of the others', all covered by the signature.
+func copyFor(s *seal.Sealed, recipient string) ([]byte, error) {
+	c, err := s.For(recipient)
 	if err != nil {
 		return nil, err
 	}
-	return s.Marshal()
+	return c.Marshal()
 }
 
 // openCopy verifies and opens a sealed copy from the inbox. It returns the

@@ -77,7 +77,12 @@ func TestGoldenV1(t *testing.T) {
 
 func readGolden(tb testing.TB, name string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(goldenDir, name))
+	return readGoldenIn(tb, goldenDir, name)
+}
+
+func readGoldenIn(tb testing.TB, dir, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
 		tb.Fatalf("%v (run go test -run TestGoldenV1 -update)", err)
 	}
@@ -90,6 +95,7 @@ func writeGoldenV1(t *testing.T) {
 	mx, br := n.add(t, "MX"), n.add(t, "BR")
 	hdr := n.header("MX")
 	hdr.ExpiresAt = time.Time{}
+	hdr.Version = seal.Version1
 	s, err := seal.Seal(hdr, goldenBody, []seal.PublicKeys{br.Public()}, mx)
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +122,82 @@ func writeGoldenV1(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(filepath.Join(goldenDir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Golden files of format version 2: a bulletin sealed for BR and US, and
+// BR's copy of it, which carries only the hash of US's wrapped key.
+const goldenDirV2 = "testdata/v2"
+
+func TestGoldenV2(t *testing.T) {
+	if *update {
+		writeGoldenV2(t)
+	}
+	mx, err := seal.ParsePrivate(readGoldenIn(t, goldenDirV2, "keys-MX.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, err := seal.ParsePrivate(readGoldenIn(t, goldenDirV2, "keys-BR.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(origin, keyID string) (ed25519.PublicKey, error) {
+		if p := mx.Public(); origin == "MX" && keyID == p.SignKeyID {
+			return p.SignPublic, nil
+		}
+		return nil, errors.New("unknown key")
+	}
+	for _, name := range []string{"sealed.bin", "copy-BR.bin"} {
+		b := readGoldenIn(t, goldenDirV2, name)
+		s, err := seal.Unmarshal(b)
+		if err != nil {
+			t.Fatalf("Unmarshal(%s) = %v", name, err)
+		}
+		if s.Version != seal.Version2 {
+			t.Errorf("%s: version %d, want %d", name, s.Version, seal.Version2)
+		}
+		if again, _ := s.Marshal(); !bytes.Equal(again, b) {
+			t.Errorf("Marshal(Unmarshal(%s)) != golden", name)
+		}
+		got, err := seal.Open(s, "BR", br, lookup, seal.Policy{}, s.CreatedAt)
+		if err != nil || !bytes.Equal(got, goldenBody) {
+			t.Errorf("Open(%s) = %q, %v, want %q", name, got, err, goldenBody)
+		}
+	}
+}
+
+func writeGoldenV2(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 2) // stable keys and bulletin across updates
+	n := newNetwork(t)
+	mx, br, us := n.add(t, "MX"), n.add(t, "BR"), n.add(t, "US")
+	hdr := n.header("MX")
+	hdr.ExpiresAt = time.Time{}
+	hdr.Version = seal.Version2
+	s, err := seal.Seal(hdr, goldenBody, []seal.PublicKeys{br.Public(), us.Public()}, mx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.For("BR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]func() ([]byte, error){
+		"keys-MX.bin": mx.MarshalPrivate,
+		"keys-BR.bin": br.MarshalPrivate,
+		"sealed.bin":  s.Marshal,
+		"copy-BR.bin": c.Marshal,
+	}
+	if err := os.MkdirAll(goldenDirV2, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range files {
+		b, err := f()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(goldenDirV2, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,8 +7,16 @@ import (
 	"time"
 )
 
-// Version1 is the only version of the sealed format and header.
-const Version1 = 1
+// Versions of the sealed format and header.
+const (
+	// Version1 signs the wrapped keys as one list, so every recipient's
+	// copy carries every wrapped key (about 1.2 KB each).
+	Version1 = 1
+	// Version2 signs the hash of each wrapped key, so a recipient's copy
+	// ([Sealed.For]) carries its own wrapped key and only the hashes of
+	// the others. [Seal] writes it by default.
+	Version2 = 2
+)
 
 // Domain-separation strings. Each hash, signature and HPKE info starts with
 // one, so a value made for one purpose is never valid for another.
@@ -18,6 +26,7 @@ const (
 	domainWrap      = "iant/wrap/v1\x00"
 	domainSignature = "iant/sealed-signature/v1\x00"
 	domainKeyList   = "iant/wrapped-keys/v1\x00"
+	domainKeyListV2 = "iant/wrapped-keys/v2\x00"
 	domainEntry     = "iant/directory-entry/v1\x00"
 )
 
@@ -54,7 +63,7 @@ type Header struct {
 // check validates h's fields as the format requires; it knows nothing of
 // identities, keys or the region table.
 func (h *Header) check() error {
-	if h.Version != Version1 {
+	if h.Version != Version1 && h.Version != Version2 {
 		return fmt.Errorf("%w: header version %d", ErrVersion, h.Version)
 	}
 	strs := []struct {
@@ -191,14 +200,17 @@ func wrapInfo(h *Header, recipient, kemKeyID string) []byte {
 
 // signedMessage returns what the origin signs:
 //
-//	"iant/sealed-signature/v1\x00" ‖ SHA-256(header) ‖ SHA-256("iant/wrapped-keys/v1\x00" ‖ keys)
+//	"iant/sealed-signature/v1\x00" ‖ SHA-256(header) ‖ keys digest
 //
-// where header is the canonical header with its ciphertext hash and keys
-// the canonical wrapped-key list.
+// where header is the canonical header with its ciphertext hash and the
+// keys digest is [keysDigest] for the header's version.
 func signedMessage(h *Header, keys []WrappedKey) []byte {
 	hh := sha256.Sum256(appendHeader(make([]byte, 0, 512), h, true))
 	b := append([]byte(domainSignature), hh[:]...)
-	return append(b, keysDigest(keys)...)
+	if h.Version == Version1 {
+		return append(b, keysDigest(keys)...)
+	}
+	return append(b, keysDigestV2(keys)...)
 }
 
 // keysDigest returns SHA-256("iant/wrapped-keys/v1\x00" ‖ appendKeys(keys)),
@@ -214,6 +226,25 @@ func keysDigest(keys []WrappedKey) []byte {
 		scratch = binary.BigEndian.AppendUint16(scratch, uint16(len(k.Enc)))
 		d.Write(scratch)
 		d.Write(k.Enc)
+	}
+	return d.Sum(nil)
+}
+
+// keysDigestV2 returns the keys digest of version 2, which needs only the
+// hash of each wrapped key:
+//
+//	SHA-256("iant/wrapped-keys/v2\x00" ‖ u8 n ‖ n × (str recipient, str kem-key-id, [32] SHA-256(enc)))
+func keysDigestV2(keys []WrappedKey) []byte {
+	d := sha256.New()
+	d.Write([]byte(domainKeyListV2))
+	d.Write([]byte{byte(len(keys))})
+	var scratch []byte
+	for _, k := range keys {
+		scratch = appendString(scratch[:0], k.Recipient)
+		scratch = appendString(scratch, k.KEMKeyID)
+		h := k.encHash()
+		scratch = append(scratch, h[:]...)
+		d.Write(scratch)
 	}
 	return d.Sum(nil)
 }

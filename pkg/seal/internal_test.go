@@ -51,9 +51,21 @@ func TestDecoderLimits(t *testing.T) {
 }
 
 func TestKeysDigestMatchesEncoding(t *testing.T) {
-	keys := []WrappedKey{{"BR", "k1", []byte{1, 2, 3}}, {"US", "k2", []byte{4}}}
-	want := sha256.Sum256(appendKeys([]byte(domainKeyList), keys))
+	keys := []WrappedKey{{Recipient: "BR", KEMKeyID: "k1", Enc: []byte{1, 2, 3}}, {Recipient: "US", KEMKeyID: "k2", Enc: []byte{4}}}
+	want := sha256.Sum256(appendKeys([]byte(domainKeyList), Version1, keys))
 	if got := keysDigest(keys); !bytes.Equal(got, want[:]) {
 		t.Errorf("keysDigest = %x, want %x", got, want)
+	}
+}
+
+func TestKeysDigestV2UsesHashes(t *testing.T) {
+	keys := []WrappedKey{{Recipient: "BR", KEMKeyID: "k1", Enc: []byte{1, 2, 3}}, {Recipient: "US", KEMKeyID: "k2", Enc: []byte{4}}}
+	hashed := []WrappedKey{keys[0], {Recipient: "US", KEMKeyID: "k2", EncHash: sha256.Sum256([]byte{4})}}
+	if got, want := keysDigestV2(hashed), keysDigestV2(keys); !bytes.Equal(got, want) {
+		t.Errorf("keysDigestV2(with hash) = %x, want %x (with key)", got, want)
+	}
+	hashed[1].EncHash[0] ^= 1
+	if got, want := keysDigestV2(hashed), keysDigestV2(keys); bytes.Equal(got, want) {
+		t.Error("keysDigestV2 ignores a changed key hash")
 	}
 }

@@ -29,8 +29,10 @@ type SignerLookup func(origin, signKeyID string) (ed25519.PublicKey, error)
 //  4. verifier knows the signing key: [ErrSigner]; the signature over
 //     header and wrapped keys holds: [ErrSignature]
 //  5. not expired at now: [ErrExpired]
-//  6. ring holds the wrapped key's KEM key: [ErrUnknownKey]; it unwraps
-//     the content key: [ErrUnwrap]
+//  6. the copy carries self's wrapped key, not only its hash (a copy made
+//     by [Sealed.For] for another recipient): [ErrMalformed]; ring holds
+//     the wrapped key's KEM key: [ErrUnknownKey]; it unwraps the content
+//     key: [ErrUnwrap]
 //  7. the ciphertext matches the header's hash: [ErrCiphertextHash]
 //  8. the body decrypts: [ErrDecrypt]
 //
@@ -121,6 +123,9 @@ func verify(s *Sealed, verifier SignerLookup) error {
 // unwrap opens the content key wrapped for recipient index i.
 func unwrap(s *Sealed, i int, ring KeyRing, a algs) ([]byte, error) {
 	wk := s.Keys[i]
+	if len(wk.Enc) == 0 {
+		return nil, fmt.Errorf("%w: the copy carries only the hash of the wrapped key for %s", ErrMalformed, wk.Recipient)
+	}
 	if ring == nil {
 		return nil, fmt.Errorf("%w: no key ring", ErrUnknownKey)
 	}

@@ -73,7 +73,7 @@ func seal(hdr Header, plaintext []byte, recipients []PublicKeys, signer *NodeKey
 // public keys.
 func prepare(hdr Header, plaintext []byte, recipients []PublicKeys, signer *NodeKeys) (Header, algs, []hpke.PublicKey, error) {
 	if hdr.Version == 0 {
-		hdr.Version = Version1
+		hdr.Version = Version2
 	}
 	if hdr.Suite.IsZero() {
 		hdr.Suite = SuiteV1

@@ -22,7 +22,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	s := n.seal(t, "MX", body, "BR", "US")
 
 	want := n.header("MX")
-	want.Version = seal.Version1
+	want.Version = seal.Version2
 	want.Suite = seal.SuiteV1
 	want.SignKeyID = n.dir["MX"].SignKeyID
 	want.Recipients = []string{"BR", "US"}
@@ -131,7 +131,7 @@ func TestSealRefuses(t *testing.T) {
 		{name: "unknown suite", hdr: func(h *seal.Header) {
 			h.Suite = seal.Suite{KEM: "RSA", KDF: "HKDF-SHA256", AEAD: "AES-256-GCM", Sig: "Ed25519"}
 		}, want: seal.ErrSuite},
-		{name: "version 2", hdr: func(h *seal.Header) { h.Version = 2 }, want: seal.ErrVersion},
+		{name: "version 3", hdr: func(h *seal.Header) { h.Version = 3 }, want: seal.ErrVersion},
 		{name: "no id", hdr: func(h *seal.Header) { h.ID = "" }, want: seal.ErrMalformed},
 		{name: "id with newline", hdr: func(h *seal.Header) { h.ID = "a\nb" }, want: seal.ErrMalformed},
 		{name: "no created time", hdr: func(h *seal.Header) { h.CreatedAt = time.Time{} }, want: seal.ErrMalformed},
@@ -299,5 +299,60 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "phishing") || !strings.HasPrefix(err.Error(), "seal: ") || strings.Count(err.Error(), "seal:") > 2 {
 		t.Errorf("error %q leaks or mis-prefixes", err)
+	}
+}
+
+func TestCopyFor(t *testing.T) {
+	n := newNetwork(t, "MX", "BR", "US", "CA")
+	s := n.seal(t, "MX", body, "BR", "US", "CA")
+	full, err := s.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, self := range []string{"BR", "US", "CA"} {
+		c, err := s.For(self)
+		if err != nil {
+			t.Fatalf("For(%s) = %v", self, err)
+		}
+		b, err := c.Marshal()
+		if err != nil {
+			t.Fatalf("Marshal(For(%s)) = %v", self, err)
+		}
+		if len(b) >= len(full)-2*1000 {
+			t.Errorf("copy for %s is %d bytes, the full bulletin %d", self, len(b), len(full))
+		}
+		got, err := seal.Unmarshal(b)
+		if err != nil {
+			t.Fatalf("Unmarshal(For(%s)) = %v", self, err)
+		}
+		if again, _ := got.Marshal(); !bytes.Equal(again, b) {
+			t.Errorf("Marshal(Unmarshal(copy for %s)) differs", self)
+		}
+		pt, err := n.open(got, self)
+		if err != nil || !bytes.Equal(pt, body) {
+			t.Errorf("Open(copy for %s) = %q, %v, want %q", self, pt, err, body)
+		}
+		if _, err := got.For(self); err != nil {
+			t.Errorf("For(%s) of its own copy = %v", self, err)
+		}
+		other := "BR"
+		if self == "BR" {
+			other = "US"
+		}
+		if _, err := got.For(other); !errors.Is(err, seal.ErrNotRecipient) {
+			t.Errorf("For(%s) of the copy for %s = %v, want %v", other, self, err, seal.ErrNotRecipient)
+		}
+	}
+	if _, err := s.For("AR"); !errors.Is(err, seal.ErrNotRecipient) {
+		t.Errorf("For(AR) = %v, want %v", err, seal.ErrNotRecipient)
+	}
+	hdr := n.header("MX")
+	hdr.Version = seal.Version1
+	v1, err := seal.Seal(hdr, body, n.public("BR"), n.keys["MX"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v1.For("BR"); !errors.Is(err, seal.ErrVersion) {
+		t.Errorf("For of a version 1 bulletin = %v, want %v", err, seal.ErrVersion)
 	}
 }

@@ -1,7 +1,10 @@
 package seal_test
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,8 +14,19 @@ import (
 // TestTamper changes one field of a sealed bulletin at a time; each change
 // is refused with its own sentinel.
 func TestTamper(t *testing.T) {
+	for _, v := range []int{seal.Version1, seal.Version2} {
+		t.Run(fmt.Sprintf("version %d", v), func(t *testing.T) { testTamper(t, v) })
+	}
+}
+
+func testTamper(t *testing.T, version int) {
 	n := newNetwork(t, "MX", "BR", "US")
-	orig := n.seal(t, "MX", body, "BR", "US")
+	hdr := n.header("MX")
+	hdr.Version = version
+	orig, err := seal.Seal(hdr, body, n.public("BR", "US"), n.keys["MX"])
+	if err != nil {
+		t.Fatal(err)
+	}
 	flip := func(b []byte, i int) { b[i] ^= 0x01 }
 	tests := []struct {
 		name   string
@@ -44,7 +58,8 @@ func TestTamper(t *testing.T) {
 		{"signature truncated", func(s *seal.Sealed) { s.Signature = s.Signature[:63] }, seal.ErrSignature},
 		{"sign key id", func(s *seal.Sealed) { s.SignKeyID = "00" + s.SignKeyID[2:] }, seal.ErrSigner},
 		{"suite", func(s *seal.Sealed) { s.Suite.KDF = "HKDF-SHA384" }, seal.ErrSuite},
-		{"version", func(s *seal.Sealed) { s.Version = 2 }, seal.ErrVersion},
+		{"version", func(s *seal.Sealed) { s.Version = 3 }, seal.ErrVersion},
+		{"other version", func(s *seal.Sealed) { s.Version = 3 - s.Version }, seal.ErrSignature},
 		{"no signature", func(s *seal.Sealed) { s.Signature = nil }, seal.ErrMalformed},
 	}
 	for _, tt := range tests {
@@ -61,11 +76,60 @@ func TestTamper(t *testing.T) {
 	}
 }
 
+// TestTamperCopy tampers with a recipient's copy ([seal.Sealed.For]): the
+// hashes standing for the other recipients' wrapped keys are signed too.
+func TestTamperCopy(t *testing.T) {
+	n := newNetwork(t, "MX", "BR", "US", "CA")
+	full := n.seal(t, "MX", body, "BR", "US", "CA")
+	orig, err := full.For("US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flip := func(b []byte, i int) { b[i] ^= 0x01 }
+	tests := []struct {
+		name   string
+		mutate func(*seal.Sealed)
+		want   error
+	}{
+		{"other key hash", func(s *seal.Sealed) { flip(s.Keys[0].EncHash[:], 3) }, seal.ErrSignature},
+		{"other key id", func(s *seal.Sealed) { s.Keys[2].KEMKeyID = "00" + s.Keys[2].KEMKeyID[2:] }, seal.ErrSignature},
+		{"own wrapped key", func(s *seal.Sealed) { flip(s.Keys[1].Enc, 5) }, seal.ErrSignature},
+		{"own key replaced by its hash", func(s *seal.Sealed) {
+			s.Keys[1].EncHash = sha256.Sum256(s.Keys[1].Enc)
+			s.Keys[1].Enc = nil
+		}, seal.ErrMalformed},
+		{"other key replaced by a forged one", func(s *seal.Sealed) { s.Keys[0].Enc = bytes.Clone(s.Keys[1].Enc) }, seal.ErrSignature},
+		{"recipient dropped", func(s *seal.Sealed) { s.Recipients, s.Keys = s.Recipients[1:], s.Keys[1:] }, seal.ErrSignature},
+		{"as version 1", func(s *seal.Sealed) { s.Version = seal.Version1 }, seal.ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := clone(t, orig)
+			tt.mutate(s)
+			if _, err := n.open(s, "US"); !errors.Is(err, tt.want) {
+				t.Errorf("Open = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	if _, err := n.open(orig, "US"); err != nil {
+		t.Fatalf("Open(copy) = %v after tampering with clones", err)
+	}
+	for _, other := range []string{"BR", "CA"} {
+		if _, err := n.open(clone(t, orig), other); !errors.Is(err, seal.ErrMalformed) {
+			t.Errorf("Open(copy for US) at %s = %v, want %v", other, err, seal.ErrMalformed)
+		}
+	}
+}
+
 // TestEveryByteFlipRejected flips one bit of each byte of a marshaled
 // bulletin in turn: none of the results opens.
 func TestEveryByteFlipRejected(t *testing.T) {
-	n := newNetwork(t, "MX", "BR")
-	b, err := n.seal(t, "MX", body, "BR").Marshal()
+	n := newNetwork(t, "MX", "BR", "US")
+	c, err := n.seal(t, "MX", body, "US", "BR").For("BR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
