@@ -125,22 +125,27 @@ func (p *phase) post(ctx context.Context, c *collector, i int, start time.Time) 
 }
 
 // startProgress writes a progress line every second until the returned
-// func is called; that func waits for the writer goroutine to end.
+// func is called, and a last one then (so even a phase shorter than a
+// second reports); that func waits for the writer goroutine to end.
 func (p *phase) startProgress(c *collector) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	t0 := time.Now()
+	line := func() {
+		begun, ended, expected, delivered := c.counts()
+		fmt.Fprintf(p.progress, "bench %s: %.0fs, posted %d/%d, answered %d, delivered %d (%d owed to answered posts)\n",
+			p.label, time.Since(t0).Seconds(), begun, len(p.plan), ended, delivered, expected)
+	}
 	wg.Go(func() {
 		t := time.NewTicker(progressEvery)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
+				line()
 				return
 			case <-t.C:
-				begun, ended, expected, delivered := c.counts()
-				fmt.Fprintf(p.progress, "bench %s: %.0fs, posted %d/%d, answered %d, delivered %d (%d owed to answered posts)\n",
-					p.label, time.Since(t0).Seconds(), begun, len(p.plan), ended, delivered, expected)
+				line()
 			}
 		}
 	})

@@ -109,8 +109,16 @@ func (n *Node) handleReceipts(ctx context.Context, ms []backbone.Msg) []error {
 		return results
 	}
 	if _, err := n.audit.log.AppendAll(ctx, events); err != nil {
-		for _, i := range at {
-			results[i] = err
+		// One event the log refuses must not hold back the others of its
+		// batch: append them one by one, each with its own result.
+		n.log.Warn("appending a batch of receipts failed; appending them one by one", "count", len(events), "err", err)
+		for k, e := range events {
+			if _, err := n.audit.log.Append(ctx, e); err != nil {
+				if errors.Is(err, audit.ErrInvalidEvent) {
+					err = fmt.Errorf("%w: %v", backbone.ErrReject, err)
+				}
+				results[at[k]] = err
+			}
 		}
 		return results
 	}

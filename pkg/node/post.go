@@ -161,6 +161,14 @@ func (n *Node) receive(ctx context.Context, m backbone.Msg) error {
 // (audited) for the inbox, or a quieter one for a rebuild (rebuild.go).
 func (n *Node) receiveWith(ctx context.Context, m backbone.Msg, reject func(m backbone.Msg, rule string, err error) error) error {
 	b, signer, err := n.openCopy(ctx, m.Data)
+	if errors.Is(err, seal.ErrVersion) {
+		// A format this node does not know yet (another node runs newer
+		// software): not a bad copy. It stays in the inbox, redelivered
+		// with backoff, and later copies wait behind it, until this node
+		// is upgraded; nothing is lost meanwhile.
+		n.log.Warn("copy sealed in a format this node cannot read yet; upgrade the node", "bulletin_id", m.ID, "origin", m.Origin, "err", err)
+		return fmt.Errorf("open copy %s: %w", m.ID, err)
+	}
 	if err != nil {
 		return reject(m, "open", err)
 	}

@@ -3,6 +3,7 @@ package seal_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/oas-cicte/iant/pkg/seal"
@@ -23,6 +24,24 @@ func FuzzUnmarshal(f *testing.F) {
 	}
 	f.Add(small)
 	f.Add(b[:len(b)/2])
+	// A per-recipient copy (hashes for the others' keys) and the golden
+	// files of both versions.
+	c, err := n.seal(f, "MX", body, "BR", "US").For("US")
+	if err != nil {
+		f.Fatal(err)
+	}
+	cb, err := c.Marshal()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(cb)
+	for _, name := range []string{"testdata/v1/sealed.bin", "testdata/v2/sealed.bin", "testdata/v2/copy-BR.bin"} {
+		g, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(g)
+	}
 	f.Add([]byte("IANTSEAL\x01"))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -47,11 +66,21 @@ func FuzzUnmarshal(f *testing.F) {
 // original bytes; nothing panics.
 func FuzzOpen(f *testing.F) {
 	n := newNetwork(f, "MX", "BR", "US")
-	orig, err := n.seal(f, "MX", body, "BR", "US").Marshal()
+	full := n.seal(f, "MX", body, "BR", "US")
+	orig, err := full.Marshal()
+	if err != nil {
+		f.Fatal(err)
+	}
+	c, err := full.For("US")
+	if err != nil {
+		f.Fatal(err)
+	}
+	copyUS, err := c.Marshal() // the copy US receives: its key, hashes of the others
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Add(orig)
+	f.Add(copyUS)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		s, err := seal.Unmarshal(in)
 		if err != nil {
@@ -59,7 +88,7 @@ func FuzzOpen(f *testing.F) {
 		}
 		pt, err := n.open(s, "US")
 		switch {
-		case err == nil && !bytes.Equal(in, orig):
+		case err == nil && !bytes.Equal(in, orig) && !bytes.Equal(in, copyUS):
 			t.Fatalf("modified bulletin opened: %x", in)
 		case err == nil && !bytes.Equal(pt, body):
 			t.Fatalf("Open = %q, want %q", pt, body)

@@ -122,31 +122,52 @@ func TestTamperCopy(t *testing.T) {
 }
 
 // TestEveryByteFlipRejected flips one bit of each byte of a marshaled
-// bulletin in turn: none of the results opens.
+// bulletin in turn — a version 1 bulletin, a version 2 bulletin with every
+// wrapped key, and a version 2 copy for one recipient: none of the results
+// opens.
 func TestEveryByteFlipRejected(t *testing.T) {
 	n := newNetwork(t, "MX", "BR", "US")
-	c, err := n.seal(t, "MX", body, "US", "BR").For("BR")
+	sealAs := func(v int) *seal.Sealed {
+		h := n.header("MX")
+		h.Version = v
+		s, err := seal.Seal(h, body, n.public("US", "BR"), n.keys["MX"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	copyBR, err := sealAs(seal.Version2).For("BR")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := c.Marshal()
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct {
+		name string
+		s    *seal.Sealed
+	}{{"v1", sealAs(seal.Version1)}, {"v2", sealAs(seal.Version2)}, {"v2 copy", copyBR}} {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := tt.s.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := n.open(tt.s, "BR"); err != nil {
+				t.Fatalf("Open(untouched) = %v", err)
+			}
+			counts := map[string]int{}
+			for i := range b {
+				m := append([]byte(nil), b...)
+				m[i] ^= 1 << (i % 8)
+				s, err := seal.Unmarshal(m)
+				if err == nil {
+					_, err = n.open(s, "BR")
+				}
+				if err == nil {
+					t.Fatalf("flipping bit %d of byte %d still opens", i%8, i)
+				}
+				counts[sentinel(err)]++
+			}
+			t.Logf("%d bytes, refusals: %v", len(b), counts)
+		})
 	}
-	counts := map[string]int{}
-	for i := range b {
-		m := append([]byte(nil), b...)
-		m[i] ^= 1 << (i % 8)
-		s, err := seal.Unmarshal(m)
-		if err == nil {
-			_, err = n.open(s, "BR")
-		}
-		if err == nil {
-			t.Fatalf("flipping bit %d of byte %d still opens", i%8, i)
-		}
-		counts[sentinel(err)]++
-	}
-	t.Logf("%d bytes, refusals: %v", len(b), counts)
 }
 
 var sentinels = []error{
