@@ -148,27 +148,12 @@ func (c *Client) consume(ctx context.Context, src source, pull func(context.Cont
 // heartbeats reveal that within two heartbeats, and the iterator asks
 // again; so heartbeats are short.
 func (c *Client) pull(ctx context.Context, src source, cons jetstream.Consumer, h Handler) error {
-	it, err := cons.Messages(
-		jetstream.PullMaxMessages(1),
-		jetstream.PullExpiry(pollInterval),
-		jetstream.PullHeartbeat(heartbeat),
-	)
+	p, err := c.openPull(src, cons, 1)
 	if err != nil {
 		return err
 	}
-	lost := 0
 	for {
-		jm, err := it.Next(jetstream.NextContext(ctx))
-		if errors.Is(err, jetstream.ErrNoHeartbeat) && ctx.Err() == nil && lost < maxLostPulls {
-			// The pull request is gone (a lost connection, or a request the
-			// client failed to send): the iterator asks again.
-			lost++
-			c.log.Info("pull request lost, asking again", "consumer", src.consumer)
-			continue
-		}
-		if err == nil {
-			lost = 0
-		}
+		jm, err := p.next(ctx)
 		switch {
 		case err == nil && ctx.Err() != nil:
 			err = errHandBack
@@ -180,12 +165,52 @@ func (c *Client) pull(ctx context.Context, src source, cons jetstream.Consumer, 
 		}
 		// Stop the pull request before handing a copy back, or the server
 		// would redeliver it to this very request.
-		c.drain(it)
+		c.drain(p.it)
 		if errors.Is(err, errHandBack) {
 			c.handBack(jm)
 			return ctx.Err()
 		}
 		return err
+	}
+}
+
+// puller is a pull iterator over one consumer, asking again when its pull
+// request was lost (see [Client.pull]).
+type puller struct {
+	c    *Client
+	src  source
+	it   jetstream.MessagesContext
+	lost int // pull requests lost in a row
+}
+
+// openPull starts pulling up to max messages at a time from cons.
+func (c *Client) openPull(src source, cons jetstream.Consumer, max int) (*puller, error) {
+	it, err := cons.Messages(
+		jetstream.PullMaxMessages(max),
+		jetstream.PullExpiry(pollInterval),
+		jetstream.PullHeartbeat(heartbeat),
+	)
+	if err != nil {
+		return nil, err
+	}
+	return &puller{c: c, src: src, it: it}, nil
+}
+
+// next returns the next message, asking again (up to maxLostPulls times in
+// a row) when missing heartbeats show the pull request is gone: a lost
+// connection, or a request the client failed to send.
+func (p *puller) next(ctx context.Context) (jetstream.Msg, error) {
+	for {
+		jm, err := p.it.Next(jetstream.NextContext(ctx))
+		if errors.Is(err, jetstream.ErrNoHeartbeat) && ctx.Err() == nil && p.lost < maxLostPulls {
+			p.lost++
+			p.c.log.Info("pull request lost, asking again", "consumer", p.src.consumer)
+			continue
+		}
+		if err == nil {
+			p.lost = 0
+		}
+		return jm, err
 	}
 }
 

@@ -37,22 +37,13 @@ func (c *Client) runBatch(ctx context.Context, src source, max int, h BatchHandl
 // gathers those that follow within [gatherWait] up to max, hands them to
 // h and settles each before pulling again.
 func (c *Client) pullBatch(ctx context.Context, src source, cons jetstream.Consumer, max int, h BatchHandler) error {
-	it, err := cons.Messages(
-		jetstream.PullMaxMessages(max),
-		jetstream.PullExpiry(pollInterval),
-		jetstream.PullHeartbeat(heartbeat),
-	)
+	p, err := c.openPull(src, cons, max)
 	if err != nil {
 		return err
 	}
-	lost := 0
+	it := p.it
 	for {
-		jm, err := it.Next(jetstream.NextContext(ctx))
-		if errors.Is(err, jetstream.ErrNoHeartbeat) && ctx.Err() == nil && lost < maxLostPulls {
-			lost++
-			c.log.Info("pull request lost, asking again", "consumer", src.consumer)
-			continue
-		}
+		jm, err := p.next(ctx)
 		if err != nil {
 			c.drain(it)
 			if ctx.Err() != nil {
@@ -60,7 +51,6 @@ func (c *Client) pullBatch(ctx context.Context, src source, cons jetstream.Consu
 			}
 			return err
 		}
-		lost = 0
 		batch := []jetstream.Msg{jm}
 		for len(batch) < max {
 			more, err := it.Next(jetstream.NextMaxWait(gatherWait))
