@@ -82,9 +82,17 @@ func TestClusterSurvivesServerLoss(t *testing.T) {
 	if len(acked) < total*9/10 {
 		t.Fatalf("only %d of %d publishes acknowledged with two of three servers up", len(acked), total)
 	}
+	// A copy in flight to the recipient when its consumer's leader died is
+	// redelivered only after AckWait (its ack may have been lost): the
+	// inbox waits for it, so the first delivery may take that long.
 	seen := map[string]int{}
 	for _, want := range acked {
-		m := next(t, got)
+		var m backbone.Msg
+		select {
+		case m = <-got:
+		case <-time.After(backbone.AckWait + wait):
+			t.Fatalf("no copy delivered within %s (AckWait + %s); delivered so far %d of %d", backbone.AckWait+wait, wait, len(seen), len(acked))
+		}
 		seen[m.ID]++
 		if m.ID != want {
 			t.Fatalf("delivered %q, want %q next (in publish order)", m.ID, want)

@@ -227,7 +227,7 @@ func TestInboxConfig(t *testing.T) {
 	}
 	cc := consumerInfo(t, e, "CA").Config
 	if cc.Durable != "inbox-CA" || cc.AckPolicy != jetstream.AckExplicitPolicy || cc.FilterSubject != "iant.inbox.CA.>" ||
-		cc.DeliverPolicy != jetstream.DeliverAllPolicy || cc.AckWait != 30*time.Second || cc.MaxAckPending != 1 {
+		cc.DeliverPolicy != jetstream.DeliverAllPolicy || cc.AckWait != backbone.AckWait || cc.MaxAckPending != 1 {
 		t.Errorf("consumer config = %+v", cc)
 	}
 }

@@ -30,7 +30,7 @@ const (
 	// AckWait is how long a delivered copy may stay unacknowledged before
 	// the server redelivers it (ConsumeInbox extends it while a handler
 	// runs).
-	AckWait = 30 * time.Second
+	AckWait = 10 * time.Second
 	// maxAckPending is 1 so that a state's copies reach its handler in
 	// stream order even across redeliveries: a copy that was nak'ed (or
 	// lost in flight) holds back the next until it is acked or termed.
