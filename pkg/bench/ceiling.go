@@ -81,12 +81,12 @@ func (s *sealer) once(m message) (cost, error) {
 	if err != nil {
 		return cost{}, err
 	}
-	copies := make([][]byte, len(m.recipients))
-	for i, r := range m.recipients {
-		c, err := sealed.For(r)
-		if err != nil {
-			return cost{}, err
-		}
+	cs, err := sealed.Copies()
+	if err != nil {
+		return cost{}, err
+	}
+	copies := make([][]byte, len(cs))
+	for i, c := range cs {
 		if copies[i], err = c.Marshal(); err != nil {
 			return cost{}, err
 		}

@@ -98,11 +98,11 @@ func (n *Node) forward(ctx context.Context, id, target string) (store.Record, er
 	if err != nil {
 		return store.Record{}, err
 	}
-	data, err := copyFor(sealed, target)
+	copies, err := marshalCopies(sealed) // one: the target's
 	if err != nil {
 		return store.Record{}, problem.Internal(fmt.Errorf("copy of bulletin %s for %s: %w", b.ID, target, err))
 	}
-	if _, err := n.bb.PublishInbox(ctx, target, n.self.State, b.ID, data); err != nil {
+	if _, err := n.bb.PublishInbox(ctx, target, n.self.State, b.ID, copies[0]); err != nil {
 		return store.Record{}, problem.Unavailable(err, "backbone unavailable: bulletin not forwarded to %s; try again later", target)
 	}
 	n.log.Info("bulletin forwarded", "bulletin_id", b.ID, "origin", b.Origin, "recipient", target, "peer", p.String())

@@ -90,13 +90,9 @@ func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, 
 // time), so a broadcast waits for about one round trip, not one per
 // state; the first failure is returned after every publish has ended.
 func (n *Node) releaseCopies(ctx context.Context, b *bulletin.Bulletin, sealed *seal.Sealed) error {
-	copies := make([][]byte, len(b.Recipients))
-	for i, r := range b.Recipients {
-		data, err := copyFor(sealed, r)
-		if err != nil {
-			return problem.Internal(fmt.Errorf("copy of bulletin %s for %s: %w", b.ID, r, err))
-		}
-		copies[i] = data
+	copies, err := marshalCopies(sealed)
+	if err != nil {
+		return problem.Internal(fmt.Errorf("copies of bulletin %s: %w", b.ID, err))
 	}
 	errs := make([]error, len(b.Recipients))
 	sem := make(chan struct{}, MaxInflightCopies)

@@ -254,7 +254,7 @@ const maxEntryFetches = 16
 
 // sealFor seals b for recipients under the node's own signature; header
 // origin is this node's state (for a forward, the forwarding state). Each
-// recipient is sent its own copy ([copyFor]).
+// recipient is sent its own copy ([marshalCopies]).
 func (n *Node) sealFor(ctx context.Context, b *bulletin.Bulletin, recipients []string) (*seal.Sealed, error) {
 	pt, err := proto.MarshalOptions{Deterministic: true}.Marshal(bulletinToProto(b))
 	if err != nil {
@@ -288,14 +288,21 @@ func (n *Node) sealFor(ctx context.Context, b *bulletin.Bulletin, recipients []s
 	}, pt, keys, n.keys.current())
 }
 
-// copyFor encodes recipient's copy of s: its own wrapped key and the
-// hashes of the others', all covered by the signature.
-func copyFor(s *seal.Sealed, recipient string) ([]byte, error) {
-	c, err := s.For(recipient)
+// marshalCopies encodes the copy of s for each of its recipients, in the
+// order of s.Recipients: its own wrapped key and the hashes of the
+// others', all covered by the signature.
+func marshalCopies(s *seal.Sealed) ([][]byte, error) {
+	cs, err := s.Copies()
 	if err != nil {
 		return nil, err
 	}
-	return c.Marshal()
+	out := make([][]byte, len(cs))
+	for i, c := range cs {
+		if out[i], err = c.Marshal(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // openCopy verifies and opens a sealed copy from the inbox. It returns the

@@ -356,3 +356,40 @@ func TestCopyFor(t *testing.T) {
 		t.Errorf("For of a version 1 bulletin = %v, want %v", err, seal.ErrVersion)
 	}
 }
+
+// TestCopies checks that Copies makes, for each recipient in order, the
+// very copy For makes, and refuses what For refuses.
+func TestCopies(t *testing.T) {
+	n := newNetwork(t, "MX", "BR", "US", "CA")
+	s := n.seal(t, "MX", body, "BR", "US", "CA")
+	cs, err := s.Copies()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != len(s.Recipients) {
+		t.Fatalf("Copies made %d copies for %d recipients", len(cs), len(s.Recipients))
+	}
+	for i, r := range s.Recipients {
+		want, err := s.For(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wb, _ := want.Marshal()
+		gb, err := cs[i].Marshal()
+		if err != nil || !bytes.Equal(gb, wb) {
+			t.Errorf("Copies()[%d] (for %s) differs from For(%s): %v", i, r, r, err)
+		}
+	}
+	if _, err := cs[0].Copies(); !errors.Is(err, seal.ErrNotRecipient) {
+		t.Errorf("Copies of a copy = %v, want %v", err, seal.ErrNotRecipient)
+	}
+	hdr := n.header("MX")
+	hdr.Version = seal.Version1
+	v1, err := seal.Seal(hdr, body, n.public("BR"), n.keys["MX"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v1.Copies(); !errors.Is(err, seal.ErrVersion) {
+		t.Errorf("Copies of a version 1 bulletin = %v, want %v", err, seal.ErrVersion)
+	}
+}

@@ -133,6 +133,41 @@ func (s *Sealed) For(recipient string) (*Sealed, error) {
 	if i < 0 || i >= len(s.Keys) || len(s.Keys[i].Enc) == 0 {
 		return nil, fmt.Errorf("seal: copy for %s: %w", recipient, ErrNotRecipient)
 	}
+	return s.copyFor(i, s.keyHashes()), nil
+}
+
+// Copies returns the copy of s for each of its recipients, in the order
+// of s.Recipients, as [Sealed.For] would, hashing each wrapped key once.
+func (s *Sealed) Copies() ([]*Sealed, error) {
+	if s.Version != Version2 {
+		return nil, fmt.Errorf("seal: copies: %w: version %d copies carry every wrapped key", ErrVersion, s.Version)
+	}
+	if len(s.Keys) != len(s.Recipients) {
+		return nil, fmt.Errorf("seal: copies: %w: %d keys for %d recipients", ErrMalformed, len(s.Keys), len(s.Recipients))
+	}
+	hashes := s.keyHashes()
+	out := make([]*Sealed, len(s.Recipients))
+	for i, r := range s.Recipients {
+		if len(s.Keys[i].Enc) == 0 {
+			return nil, fmt.Errorf("seal: copy for %s: %w", r, ErrNotRecipient)
+		}
+		out[i] = s.copyFor(i, hashes)
+	}
+	return out, nil
+}
+
+// keyHashes returns the hash of each wrapped key of s.
+func (s *Sealed) keyHashes() [][32]byte {
+	hs := make([][32]byte, len(s.Keys))
+	for j := range s.Keys {
+		hs[j] = s.Keys[j].encHash()
+	}
+	return hs
+}
+
+// copyFor is the copy of s for the recipient of key i: that key, and the
+// others' hashes (hashes[j] of key j).
+func (s *Sealed) copyFor(i int, hashes [][32]byte) *Sealed {
 	c := *s
 	c.Recipients = slices.Clone(s.Recipients)
 	c.Keys = make([]WrappedKey, len(s.Keys))
@@ -141,11 +176,11 @@ func (s *Sealed) For(recipient string) (*Sealed, error) {
 			c.Keys[j] = WrappedKey{Recipient: k.Recipient, KEMKeyID: k.KEMKeyID, Enc: slices.Clone(k.Enc)}
 			continue
 		}
-		c.Keys[j] = WrappedKey{Recipient: k.Recipient, KEMKeyID: k.KEMKeyID, EncHash: k.encHash()}
+		c.Keys[j] = WrappedKey{Recipient: k.Recipient, KEMKeyID: k.KEMKeyID, EncHash: hashes[j]}
 	}
 	c.Ciphertext = slices.Clone(s.Ciphertext)
 	c.Signature = slices.Clone(s.Signature)
-	return &c, nil
+	return &c
 }
 
 // Marshal encodes s in the canonical binary format (see the package doc).
