@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -91,18 +92,11 @@ func (c *Client) run(ctx context.Context, src source, h Handler) error {
 // loop registers a consumer loop with the client and runs pull on src's
 // consumer until ctx ends (nil) or the client closes ([ErrClosed]).
 func (c *Client) loop(ctx context.Context, src source, pull func(context.Context, jetstream.Consumer) error) error {
-	c.mu.Lock()
-	if c.closing {
-		c.mu.Unlock()
-		return ErrClosed
+	ctx, leave, err := c.enterLoop(ctx)
+	if err != nil {
+		return err
 	}
-	c.consumers.Add(1)
-	c.mu.Unlock()
-	defer c.consumers.Done()
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer context.AfterFunc(c.life, cancel)()
+	defer leave()
 	c.consume(ctx, src, pull)
 	if c.life.Err() != nil || c.nc.IsClosed() {
 		return ErrClosed
@@ -255,7 +249,7 @@ func (c *Client) handle(ctx context.Context, src source, jm jetstream.Msg, h Han
 		return jm.Term()
 	}
 	log := c.log.With("subject", m.Subject, "seq", m.StreamSeq, "delivered", m.NumDelivered)
-	stopKeepAlive := keepAlive(jm, AckWait/3)
+	stopKeepAlive := keepAlive(AckWait/3, jm)
 	herr := h(ctx, m)
 	stopKeepAlive()
 
@@ -265,19 +259,29 @@ func (c *Client) handle(ctx context.Context, src source, jm jetstream.Msg, h Han
 			return fmt.Errorf("ack %s: %w", m.Subject, err)
 		}
 		log.Debug("inbox message acked")
-	case errors.Is(herr, ErrReject):
-		log.Warn("inbox message rejected", "err", herr)
+	case ctx.Err() != nil && !errors.Is(herr, ErrReject):
+		return errHandBack // stopping: the next session takes it at once
+	default:
+		return c.refuseOrRetry(jm, m, herr, log)
+	}
+	return nil
+}
+
+// refuseOrRetry settles a message whose handler failed with herr: a
+// rejection terminates it for good, any other error has it redelivered
+// after a delay that grows with its deliveries.
+func (c *Client) refuseOrRetry(jm jetstream.Msg, m Msg, herr error, log *slog.Logger) error {
+	if errors.Is(herr, ErrReject) {
+		log.Warn("message rejected", "err", herr)
 		if err := jm.TermWithReason(herr.Error()); err != nil {
 			return fmt.Errorf("term %s: %w", m.Subject, err)
 		}
-	case ctx.Err() != nil:
-		return errHandBack // stopping: the next session takes it at once
-	default:
-		delay := c.redeliveryDelay(m.NumDelivered)
-		log.Warn("inbox message failed, will be redelivered", "err", herr, "delay", delay)
-		if err := jm.NakWithDelay(delay); err != nil {
-			return fmt.Errorf("nak %s: %w", m.Subject, err)
-		}
+		return nil
+	}
+	delay := c.redeliveryDelay(m.NumDelivered)
+	log.Warn("message failed, will be redelivered", "err", herr, "delay", delay)
+	if err := jm.NakWithDelay(delay); err != nil {
+		return fmt.Errorf("nak %s: %w", m.Subject, err)
 	}
 	return nil
 }
@@ -332,10 +336,10 @@ func (c *Client) redeliveryDelay(delivered uint64) time.Duration {
 	return min(d, maxRetryDelay)
 }
 
-// keepAlive tells the server the copy is still being worked on at every
-// interval (a third of the consumer's ack wait), so a slow handler does not
-// see it redelivered. The returned func stops it and waits.
-func keepAlive(jm jetstream.Msg, every time.Duration) (stop func()) {
+// keepAlive tells the server every interval that jms are still being
+// worked on, so they are not redelivered while a handler runs; the
+// returned func stops it and waits.
+func keepAlive(every time.Duration, jms ...jetstream.Msg) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -346,7 +350,9 @@ func keepAlive(jm jetstream.Msg, every time.Duration) (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				_ = jm.InProgress() // best effort: a miss means a redelivery
+				for _, jm := range jms {
+					_ = jm.InProgress() // best effort: a miss means a redelivery
+				}
 			}
 		}
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -94,7 +93,7 @@ func (c *Client) handleBatch(ctx context.Context, src source, batch []jetstream.
 	if len(msgs) == 0 {
 		return nil
 	}
-	stop := keepAliveAll(kept)
+	stop := keepAlive(AckWait/3, kept...)
 	results := h(ctx, msgs)
 	stop()
 	if len(results) != len(msgs) {
@@ -134,40 +133,10 @@ func (c *Client) settle(ctx context.Context, jm jetstream.Msg, m Msg, herr error
 		if err := jm.Ack(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 			return fmt.Errorf("ack %s: %w", m.Subject, err)
 		}
-	case errors.Is(herr, ErrReject):
-		log.Warn("message rejected", "err", herr)
-		if err := jm.TermWithReason(herr.Error()); err != nil {
-			return fmt.Errorf("term %s: %w", m.Subject, err)
-		}
-	case ctx.Err() != nil:
+	case ctx.Err() != nil && !errors.Is(herr, ErrReject):
 		c.handBack(jm)
 	default:
-		delay := c.redeliveryDelay(m.NumDelivered)
-		log.Warn("message failed, will be redelivered", "err", herr, "delay", delay)
-		if err := jm.NakWithDelay(delay); err != nil {
-			return fmt.Errorf("nak %s: %w", m.Subject, err)
-		}
+		return c.refuseOrRetry(jm, m, herr, log)
 	}
 	return nil
-}
-
-// keepAliveAll is [keepAlive] for every message of a batch.
-func keepAliveAll(jms []jetstream.Msg) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(AckWait / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				for _, jm := range jms {
-					_ = jm.InProgress() // best effort: a miss means a redelivery
-				}
-			}
-		}
-	})
-	return func() { close(done); wg.Wait() }
 }

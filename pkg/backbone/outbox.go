@@ -159,7 +159,7 @@ func (c *Client) forwardNext(ctx context.Context, cons jetstream.Consumer) error
 		return jm.Term()
 	}
 	log := c.log.With("subject", subj)
-	stopKeepAlive := keepAlive(jm, forwardAckWait/3)
+	stopKeepAlive := keepAlive(forwardAckWait/3, jm)
 	err = c.sendUntilAcked(ctx, subj, jm)
 	stopKeepAlive()
 	if err != nil {

@@ -54,12 +54,9 @@ func (c *Client) InboxAckFloor(ctx context.Context) (uint64, error) {
 	if c.isClosing() {
 		return 0, ErrClosed
 	}
-	cons, err := c.js.Consumer(ctx, InboxStream, InboxConsumer(c.self.State))
-	switch {
-	case errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrConsumerNotFound):
-		return 0, fmt.Errorf("%w: inbox consumer of %s", ErrNotProvisioned, c.self.State)
-	case err != nil:
-		return 0, fmt.Errorf("backbone: inbox ack floor: %w", err)
+	cons, err := c.consumerOf(ctx, InboxConsumer(c.self.State))
+	if err != nil {
+		return 0, fmt.Errorf("inbox ack floor: %w", err)
 	}
 	return cons.CachedInfo().AckFloor.Stream, nil
 }
@@ -94,14 +91,11 @@ func (c *Client) ReplayInbox(ctx context.Context, upTo uint64, h Handler) (int, 
 	if upTo == 0 {
 		return 0, nil
 	}
-	leave, err := c.enterLoop()
+	ctx, leave, err := c.enterLoop(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer leave()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer context.AfterFunc(c.life, cancel)()
 
 	name := ReplayConsumer(c.self.State)
 	cons, err := c.rewind(ctx, name)
@@ -119,16 +113,33 @@ func (c *Client) ReplayInbox(ctx context.Context, upTo uint64, h Handler) (int, 
 	return handed, nil
 }
 
-// enterLoop registers a long call with the client, as run does, so that
-// Close waits for it; it fails with [ErrClosed] once Close has started.
-func (c *Client) enterLoop() (leave func(), err error) {
+// enterLoop registers a long call (a consumer loop, a replay) with the
+// client, so that Close stops it and waits for it: the returned ctx also
+// ends when Close starts, and leave must be called when the call returns.
+// It fails with [ErrClosed] once Close has started.
+func (c *Client) enterLoop(ctx context.Context) (_ context.Context, leave func(), err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
 	c.consumers.Add(1)
-	return c.consumers.Done, nil
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(c.life, cancel)
+	return ctx, func() { stop(); cancel(); c.consumers.Done() }, nil
+}
+
+// consumerOf looks up a consumer of the inbox stream; a missing stream or
+// consumer is [ErrNotProvisioned].
+func (c *Client) consumerOf(ctx context.Context, name string) (jetstream.Consumer, error) {
+	cons, err := c.js.Consumer(ctx, InboxStream, name)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrConsumerNotFound):
+		return nil, fmt.Errorf("%w: consumer %s", ErrNotProvisioned, name)
+	case err != nil:
+		return nil, fmt.Errorf("backbone: look up consumer %s: %w", name, err)
+	}
+	return cons, nil
 }
 
 // rewind resets the replay consumer to the first sequence of the stream:
@@ -137,12 +148,9 @@ func (c *Client) enterLoop() (leave func(), err error) {
 func (c *Client) rewind(ctx context.Context, name string) (jetstream.Consumer, error) {
 	// Looked up first: the reset subject is served by the consumer
 	// itself, so a missing consumer would leave the reset unanswered.
-	cons, err := c.js.Consumer(ctx, InboxStream, name)
-	switch {
-	case errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrConsumerNotFound):
-		return nil, fmt.Errorf("%w: replay consumer %s", ErrNotProvisioned, name)
-	case err != nil:
-		return nil, fmt.Errorf("backbone: replay inbox: look up %s: %w", name, err)
+	cons, err := c.consumerOf(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("replay inbox: %w", err)
 	}
 	if _, err := c.js.ResetConsumerToSequence(ctx, InboxStream, name, 1); err != nil {
 		return nil, fmt.Errorf("backbone: replay inbox: reset %s: %w", name, err)
