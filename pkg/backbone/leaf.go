@@ -62,15 +62,7 @@ func (l *LeafConfig) validate() error {
 
 // hubURLs parses HubURLs.
 func (l *LeafConfig) hubURLs() ([]*url.URL, error) {
-	us := make([]*url.URL, 0, len(l.HubURLs))
-	for _, s := range l.HubURLs {
-		u, err := url.Parse(s)
-		if err != nil || u.Host == "" || u.Port() == "" || (u.Scheme != "tls" && u.Scheme != "nats-leaf") {
-			return nil, fmt.Errorf("%w: Leaf.HubURLs: %q is not a URL like tls://host:7422", ErrInvalidConfig, s)
-		}
-		us = append(us, u)
-	}
-	return us, nil
+	return parseURLs("Leaf.HubURLs", "tls://host:7422", l.HubURLs, []string{"tls", "nats-leaf"})
 }
 
 // startLeaf starts the node's leaf server and waits until it is ready.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -177,11 +178,18 @@ func (c ServerConfig) validateCluster() error {
 
 // routeURLs parses the cluster's route URLs.
 func routeURLs(routes []string) ([]*url.URL, error) {
-	us := make([]*url.URL, 0, len(routes))
-	for _, r := range routes {
+	return parseURLs("Cluster.Routes", "nats-route://host:6222", routes, nil)
+}
+
+// parseURLs parses server URLs, each with a host and a port and, when
+// schemes is not nil, one of those schemes; an error wraps
+// [ErrInvalidConfig] and names field and the example.
+func parseURLs(field, example string, raw, schemes []string) ([]*url.URL, error) {
+	us := make([]*url.URL, 0, len(raw))
+	for _, r := range raw {
 		u, err := url.Parse(r)
-		if err != nil || u.Host == "" || u.Port() == "" {
-			return nil, fmt.Errorf("%w: Cluster.Routes: %q is not a URL like nats-route://host:6222", ErrInvalidConfig, r)
+		if err != nil || u.Host == "" || u.Port() == "" || (schemes != nil && !slices.Contains(schemes, u.Scheme)) {
+			return nil, fmt.Errorf("%w: %s: %q is not a URL like %s", ErrInvalidConfig, field, r, example)
 		}
 		us = append(us, u)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/oklog/ulid/v2"
 
@@ -95,19 +94,13 @@ func (n *Node) releaseCopies(ctx context.Context, b *bulletin.Bulletin, sealed *
 		return problem.Internal(fmt.Errorf("copies of bulletin %s: %w", b.ID, err))
 	}
 	errs := make([]error, len(b.Recipients))
-	sem := make(chan struct{}, MaxInflightCopies)
-	var wg sync.WaitGroup
-	for i, r := range b.Recipients {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if _, err := n.bb.PublishInbox(ctx, r, b.Origin, b.ID, copies[i]); err != nil {
-				n.log.Warn("release failed", "bulletin_id", b.ID, "recipient", r, "err", err)
-				errs[i] = err
-			}
-		})
-	}
-	wg.Wait()
+	forEachLimit(len(b.Recipients), MaxInflightCopies, func(i int) {
+		r := b.Recipients[i]
+		if _, err := n.bb.PublishInbox(ctx, r, b.Origin, b.ID, copies[i]); err != nil {
+			n.log.Warn("release failed", "bulletin_id", b.ID, "recipient", r, "err", err)
+			errs[i] = err
+		}
+	})
 	for i, err := range errs {
 		switch {
 		case err == nil:

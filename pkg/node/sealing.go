@@ -236,21 +236,29 @@ type entryResult struct {
 // the cache expired waits about one fetch, not one per state.
 func (n *Node) entriesOf(ctx context.Context, states []string) []entryResult {
 	out := make([]entryResult, len(states))
-	sem := make(chan struct{}, maxEntryFetches)
-	var wg sync.WaitGroup
-	for i, s := range states {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			out[i].entry, out[i].err = n.entryOf(ctx, s, "")
-		})
-	}
-	wg.Wait()
+	forEachLimit(len(states), maxEntryFetches, func(i int) {
+		out[i].entry, out[i].err = n.entryOf(ctx, states[i], "")
+	})
 	return out
 }
 
 // maxEntryFetches bounds the directory entries fetched at once.
 const maxEntryFetches = 16
+
+// forEachLimit calls f(0) to f(n-1), at most limit at a time, and returns
+// once every call has.
+func forEachLimit(n, limit int, f func(i int)) {
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			f(i)
+		})
+	}
+	wg.Wait()
+}
 
 // sealFor seals b for recipients under the node's own signature; header
 // origin is this node's state (for a forward, the forwarding state). Each
