@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/url"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
 )
@@ -26,8 +25,7 @@ func (b backboneConfig) validateLeaf() error {
 		return errors.New("backbone.leaf.hub_urls is required: the backbone's leaf node URLs, e.g. tls://hub-1:7422")
 	}
 	for _, s := range l.HubURLs {
-		u, err := url.Parse(s)
-		if err != nil || u.Host == "" || u.Port() == "" || (u.Scheme != "tls" && u.Scheme != "nats-leaf") {
+		if !backbone.IsLeafURL(s) {
 			return fmt.Errorf("backbone.leaf.hub_urls: %q is not a URL like tls://hub-1:7422", s)
 		}
 	}

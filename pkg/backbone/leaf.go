@@ -62,7 +62,17 @@ func (l *LeafConfig) validate() error {
 
 // hubURLs parses HubURLs.
 func (l *LeafConfig) hubURLs() ([]*url.URL, error) {
-	return parseURLs("Leaf.HubURLs", "tls://host:7422", l.HubURLs, []string{"tls", "nats-leaf"})
+	return parseURLs("Leaf.HubURLs", "tls://host:7422", l.HubURLs, leafSchemes)
+}
+
+// leafSchemes are the URL schemes of a backbone's leaf node port.
+var leafSchemes = []string{"tls", "nats-leaf"}
+
+// IsLeafURL reports whether s can be one of [LeafConfig.HubURLs]: a tls://
+// or nats-leaf:// URL with a host and a port.
+func IsLeafURL(s string) bool {
+	_, err := parseURLs("", "", []string{s}, leafSchemes)
+	return err == nil
 }
 
 // startLeaf starts the node's leaf server and waits until it is ready.

@@ -93,10 +93,8 @@ func (n *Node) rebuild(ctx context.Context) {
 			return
 		}
 		n.log.Warn("store rebuild failed, trying again", "err", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
+		if !sleepCtx(ctx, wait) {
 			return
-		case <-time.After(wait):
 		}
 		wait = min(2*wait, rebuildMaxRetry)
 	}
