@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/oas-cicte/iant/pkg/audit"
-	"github.com/oas-cicte/iant/pkg/node"
+	"github.com/oas-cicte/iant/pkg/secretariat"
+	"github.com/oas-cicte/iant/pkg/statenode"
 )
 
 // auditConfig is the "audit:" section: the delivery audit's cadence and
@@ -17,7 +18,7 @@ import (
 //	  checkpoint_interval: 1m    # publish (secretariat) / check (state) checkpoints
 //	  escalation_interval: 10s   # secretariat: look for overdue acknowledgements
 //	  deadlines: {flash: 15m, immediate: 1h, priority: 24h, routine: none}
-//	  verifier_key_file: audit.vkey  # state node; empty trusts the first key seen
+//	  verifier_key_file: audit.vkey  # state node: the secretariat log's key; without it checkpoints are not checked
 type auditConfig struct {
 	CheckpointInterval string            `yaml:"checkpoint_interval"`
 	EscalationInterval string            `yaml:"escalation_interval"`
@@ -25,10 +26,11 @@ type auditConfig struct {
 	VerifierKeyFile    string            `yaml:"verifier_key_file"`
 }
 
-// node converts the section to the node's configuration, reading the
+// state converts the section to a state node's configuration, reading the
 // verifier key file; errors name the bad key.
-func (a auditConfig) node() (node.AuditConfig, error) {
-	out, err := a.durations()
+func (a auditConfig) state() (statenode.AuditConfig, error) {
+	d, err := a.durations()
+	out := statenode.AuditConfig{CheckpointInterval: d.CheckpointInterval}
 	if err != nil || a.VerifierKeyFile == "" {
 		return out, err
 	}
@@ -40,9 +42,10 @@ func (a auditConfig) node() (node.AuditConfig, error) {
 	return out, nil
 }
 
-// durations parses the intervals and deadlines.
-func (a auditConfig) durations() (node.AuditConfig, error) {
-	var out node.AuditConfig
+// durations parses the intervals and deadlines: the secretariat's audit
+// configuration.
+func (a auditConfig) durations() (secretariat.AuditConfig, error) {
+	var out secretariat.AuditConfig
 	var err error
 	if out.CheckpointInterval, err = positive("audit.checkpoint_interval", a.CheckpointInterval); err != nil {
 		return out, err

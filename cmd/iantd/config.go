@@ -14,8 +14,10 @@ import (
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/logconfig"
-	"github.com/oas-cicte/iant/pkg/node"
+	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/policy"
+	"github.com/oas-cicte/iant/pkg/secretariat"
+	"github.com/oas-cicte/iant/pkg/statenode"
 	"github.com/oas-cicte/iant/pkg/yamlfile"
 )
 
@@ -150,10 +152,13 @@ func (c config) keyRotation() (time.Duration, error) {
 	return d, nil
 }
 
-// daemon is what iantd runs: optionally the embedded backbone, and a node.
+// daemon is what iantd runs: optionally the embedded backbone, and a
+// node: a member state's (state) or the secretariat's (sec), as the SVID
+// says.
 type daemon struct {
 	policy   *policy.Engine
-	node     *node.Node
+	state    *statenode.Node
+	sec      *secretariat.Node
 	backbone *backbone.Server
 	closers  []func() error
 }
@@ -203,31 +208,59 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 		}
 		people[p.ID] = policy.PersonAttrs{LawEnforcement: p.LawEnforcement}
 	}
-	var dir []node.DirectoryEntry
+	var dir []nodeserver.DirectoryEntry
 	for _, e := range c.Directory {
 		id, err := spiffeid.FromString(e.ID)
 		if err != nil {
 			d.close()
 			return nil, fmt.Errorf("config: directory: %q: %w", e.ID, err)
 		}
-		dir = append(dir, node.DirectoryEntry{ID: id, Address: e.Address})
+		dir = append(dir, nodeserver.DirectoryEntry{ID: id, Address: e.Address})
 	}
-	rotation, _ := c.keyRotation() // checked by validate
-	auditCfg, err := c.Audit.node()
+	self, err := identity.SelfFrom(svid, td)
 	if err != nil {
 		d.close()
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, err
 	}
-	d.node, err = node.Start(ctx, node.Config{
-		TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
-		BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, Leaf: c.Backbone.leaf(), ProvisionStates: c.ProvisionStates, Directory: dir, Logger: log,
-		Policy: d.policy, People: people, KeyRotation: rotation, Audit: auditCfg,
-	})
+	if self.Role == identity.RoleSecretariatNode {
+		err = d.startSecretariat(ctx, c, secretariat.Config{
+			TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
+			BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, ProvisionStates: c.ProvisionStates,
+			Directory: dir, Logger: log,
+		})
+	} else {
+		err = d.startState(ctx, c, statenode.Config{
+			TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
+			BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, Leaf: c.Backbone.leaf(), Directory: dir,
+			Logger: log, Policy: d.policy, People: people,
+		})
+	}
 	if err != nil {
 		d.close()
 		return nil, err
 	}
 	return d, nil
+}
+
+// startState starts a member state's node from cfg completed by c.
+func (d *daemon) startState(ctx context.Context, c config, cfg statenode.Config) error {
+	cfg.KeyRotation, _ = c.keyRotation() // checked by validate
+	var err error
+	if cfg.Audit, err = c.Audit.state(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	d.state, err = statenode.Start(ctx, cfg)
+	return err
+}
+
+// startSecretariat starts the secretariat's node from cfg completed by c.
+func (d *daemon) startSecretariat(ctx context.Context, c config, cfg secretariat.Config) error {
+	var err error
+	if cfg.Audit, err = c.Audit.durations(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	d.sec, err = secretariat.Start(ctx, cfg)
+	return err
 }
 
 // loadPolicy loads the network policy set from dir, or the built-in
@@ -263,8 +296,11 @@ func (d *daemon) reloadPolicy(policyDir string, log *slog.Logger) {
 
 func (d *daemon) close() error {
 	var errs []error
-	if d.node != nil {
-		errs = append(errs, d.node.Close())
+	if d.state != nil {
+		errs = append(errs, d.state.Close())
+	}
+	if d.sec != nil {
+		errs = append(errs, d.sec.Close())
 	}
 	if d.backbone != nil {
 		errs = append(errs, d.backbone.Close())

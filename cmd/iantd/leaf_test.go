@@ -97,7 +97,7 @@ func TestLeafDaemonPostsThroughTheBackbone(t *testing.T) {
 		"provision_states: [MX, US]\n")
 	us := run("us", svid("us-node-node")+"backbone: {urls: ["+sec.backbone.ClientURL()+"]}\n")
 	mx := run("mx", svid("mx-node-node")+"backbone: {leaf: {hub_urls: ["+sec.backbone.LeafURL()+"]}}\n")
-	if !mx.node.LeafLinked() {
+	if !mx.state.LeafLinked() {
 		t.Fatal("MX's leaf node is not linked to the backbone after start")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "mx", "leaf")); err != nil {
@@ -106,7 +106,7 @@ func TestLeafDaemonPostsThroughTheBackbone(t *testing.T) {
 
 	dialAs := func(d *daemon, cc, stem string) iantv1.BulletinServiceClient {
 		conn, _, err := client.Dial(t.Context(), client.Context{
-			Node: d.node.Addr(), NodeID: "spiffe://iant.test/state/" + cc + "/node/node", TrustDomain: "iant.test",
+			Node: d.state.Addr(), NodeID: "spiffe://iant.test/state/" + cc + "/node/node", TrustDomain: "iant.test",
 			Cert: filepath.Join(pki.Dir, "svid", stem+".pem"), Key: filepath.Join(pki.Dir, "svid", stem+".key"), Bundle: pki.BundleFile,
 		})
 		if err != nil {

@@ -55,7 +55,11 @@ func run(ctx context.Context, args []string, _, stderr io.Writer) error {
 		select {
 		case sig := <-hup:
 			if sig == syscall.SIGUSR1 {
-				if err := d.node.RotateKeys(ctx); err != nil {
+				if d.state == nil {
+					logger.Warn("key rotation asked of the secretariat's node, which holds no sealing keys")
+					continue
+				}
+				if err := d.state.RotateKeys(ctx); err != nil {
 					logger.Error("key rotation failed", "err", err)
 				}
 				continue

@@ -111,7 +111,7 @@ func TestDaemonsFormANetwork(t *testing.T) {
 	}
 	dialAs := func(cc, stem string) iantv1.BulletinServiceClient {
 		conn, _, err := client.Dial(t.Context(), client.Context{
-			Node: nodes[cc].node.Addr(), NodeID: "spiffe://iant.test/state/" + strings.ToUpper(cc) + "/node/node", TrustDomain: "iant.test",
+			Node: nodes[cc].state.Addr(), NodeID: "spiffe://iant.test/state/" + strings.ToUpper(cc) + "/node/node", TrustDomain: "iant.test",
 			Cert: filepath.Join(pki.Dir, "svid", stem+".pem"), Key: filepath.Join(pki.Dir, "svid", stem+".key"), Bundle: pki.BundleFile,
 		})
 		if err != nil {

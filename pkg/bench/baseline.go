@@ -16,7 +16,7 @@ import (
 
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/identity"
-	"github.com/oas-cicte/iant/pkg/node"
+	"github.com/oas-cicte/iant/pkg/statenode"
 	"github.com/oas-cicte/iant/pkg/testenv"
 )
 
@@ -152,7 +152,7 @@ func (b *baseline) handle(_ context.Context, m backbone.Msg) error {
 }
 
 // sender publishes one copy of m per recipient, at most
-// [node.MaxInflightCopies] at once, each waiting for its acknowledgement,
+// [statenode.MaxInflightCopies] at once, each waiting for its acknowledgement,
 // as a node releases a bulletin. size
 // gives the payload size of m.
 func (b *baseline) sender(id int, size func(message) int) sender {
@@ -161,7 +161,7 @@ func (b *baseline) sender(id int, size func(message) int) sender {
 		msgID := fmt.Sprintf("%s-%d-%d", b.tag, id, m.seq)
 		c := b.clients[m.origin]
 		errs := make([]error, len(m.recipients))
-		sem := make(chan struct{}, node.MaxInflightCopies)
+		sem := make(chan struct{}, statenode.MaxInflightCopies)
 		var wg sync.WaitGroup
 		for i, r := range m.recipients {
 			sem <- struct{}{}

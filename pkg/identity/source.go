@@ -183,3 +183,17 @@ func WorkloadAPI(ctx context.Context, addr string) (*workloadapi.X509Source, err
 	}
 	return src, nil
 }
+
+// SelfFrom returns the principal of the SVID src currently holds: a
+// process's own identity, parsed against trust domain td.
+func SelfFrom(src x509svid.Source, td spiffeid.TrustDomain) (Principal, error) {
+	svid, err := src.GetX509SVID()
+	if err != nil {
+		return Principal{}, fmt.Errorf("identity: own SVID: %w", err)
+	}
+	p, err := Parse(td, svid.ID)
+	if err != nil {
+		return Principal{}, fmt.Errorf("identity: own SVID: %w", err)
+	}
+	return p, nil
+}

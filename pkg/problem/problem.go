@@ -6,7 +6,8 @@
 //	return problem.Denied("role.post", "analysts may not post bulletins")
 //	var p *problem.Error; errors.As(err, &p) // p.Kind, p.Field, p.Rule
 //
-// Exactly one function in pkg/node maps a Kind to a gRPC status code.
+// Exactly one function, in pkg/nodeserver, maps a Kind to a gRPC status
+// code.
 package problem
 
 import (

@@ -32,8 +32,10 @@ import (
 	"github.com/oas-cicte/iant/pkg/client"
 	"github.com/oas-cicte/iant/pkg/devpki"
 	"github.com/oas-cicte/iant/pkg/identity"
-	"github.com/oas-cicte/iant/pkg/node"
+	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/region"
+	"github.com/oas-cicte/iant/pkg/secretariat"
+	"github.com/oas-cicte/iant/pkg/statenode"
 	"github.com/oas-cicte/iant/pkg/testenv/linkcut"
 )
 
@@ -65,10 +67,10 @@ type Options struct {
 	// init") to use instead of Dir/pki: the one an external backbone
 	// trusts.
 	PKIDir string
-	// Audit configures the delivery audit of every node (e.g. short
-	// deadlines and intervals in tests); state nodes get the secretariat's
-	// verifier key when VerifierKey is empty.
-	Audit node.AuditConfig
+	// Audit configures the delivery audit (e.g. short deadlines and
+	// intervals in tests); state nodes check checkpoints at the same
+	// interval, with the secretariat's verifier key.
+	Audit secretariat.AuditConfig
 	// LeafStates lists states (of States) whose nodes run behind their
 	// own leaf node (store and forward). Each leaf's link to the
 	// backbone's leaf node port passes a proxy that [Network.CutLink] and
@@ -86,10 +88,10 @@ type Network struct {
 	TD          spiffeid.TrustDomain
 	PKI         *devpki.Layout
 	Backbone    *backbone.Server // the embedded server; nil on an external backbone
-	Secretariat *node.Node
+	Secretariat *secretariat.Node
 
 	mu    sync.Mutex
-	nodes map[string]*node.Node
+	nodes map[string]*statenode.Node
 	addrs map[string]string
 	links map[string]*linkcut.Proxy // leaf states' links to the backbone
 }
@@ -143,7 +145,7 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("testenv: trust domain: %w", err)
 	}
-	nw := &Network{opts: opts, TD: td, nodes: map[string]*node.Node{}, addrs: map[string]string{}, links: map[string]*linkcut.Proxy{}}
+	nw := &Network{opts: opts, TD: td, nodes: map[string]*statenode.Node{}, addrs: map[string]string{}, links: map[string]*linkcut.Proxy{}}
 	if nw.PKI, err = loadOrInitPKI(ctx, opts); err != nil {
 		return nil, err
 	}
@@ -226,7 +228,7 @@ func (nw *Network) start(ctx context.Context) error {
 			return fmt.Errorf("testenv: %w", err)
 		}
 	}
-	nw.Secretariat, err = node.Start(ctx, nw.secretariatConfig(sec, nw.port(1)))
+	nw.Secretariat, err = secretariat.Start(ctx, nw.secretariatConfig(sec, nw.port(1)))
 	if err != nil {
 		return fmt.Errorf("testenv: secretariat: %w", err)
 	}
@@ -247,12 +249,12 @@ func (nw *Network) logger(component string) *slog.Logger {
 }
 
 // directory lists every node of the network for the directory call.
-func (nw *Network) directory() []node.DirectoryEntry {
+func (nw *Network) directory() []nodeserver.DirectoryEntry {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
-	out := []node.DirectoryEntry{{ID: NodePrincipal("").ID(nw.TD), Address: nw.Secretariat.Addr()}}
+	out := []nodeserver.DirectoryEntry{{ID: NodePrincipal("").ID(nw.TD), Address: nw.Secretariat.Addr()}}
 	for _, s := range nw.opts.States {
-		out = append(out, node.DirectoryEntry{ID: NodePrincipal(s).ID(nw.TD), Address: nw.addrs[s]})
+		out = append(out, nodeserver.DirectoryEntry{ID: NodePrincipal(s).ID(nw.TD), Address: nw.addrs[s]})
 	}
 	return out
 }
@@ -267,7 +269,7 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 	if err != nil {
 		return err
 	}
-	cfg := node.Config{
+	cfg := statenode.Config{
 		TrustDomain: nw.TD, SVID: src, Bundle: src, ListenAddr: nw.addrs[cc],
 		DataDir: filepath.Join(nw.opts.Dir, "data", strings.ToLower(cc)), BackboneURLs: nw.BackboneURLs(),
 		Directory: nw.directory(), Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
@@ -280,7 +282,7 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 		cfg.BackboneURLs = nil
 		cfg.Leaf = &backbone.LeafConfig{HubURLs: []string{link.URL()}}
 	}
-	n, err := node.Start(ctx, cfg)
+	n, err := statenode.Start(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("testenv: node %s: %w", cc, err)
 	}
@@ -291,8 +293,8 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 	return nil
 }
 
-func (nw *Network) secretariatConfig(svid *identity.FileSource, addr string) node.Config {
-	return node.Config{
+func (nw *Network) secretariatConfig(svid *identity.FileSource, addr string) secretariat.Config {
+	return secretariat.Config{
 		TrustDomain: nw.TD, SVID: svid, Bundle: svid, ListenAddr: addr,
 		DataDir: filepath.Join(nw.opts.Dir, "data", "secretariat"), BackboneURLs: nw.BackboneURLs(),
 		BackboneReplicas: nw.opts.BackboneReplicas, ProvisionStates: nw.opts.States, Logger: nw.logger("secretariat"), Audit: nw.opts.Audit,
@@ -300,12 +302,11 @@ func (nw *Network) secretariatConfig(svid *identity.FileSource, addr string) nod
 }
 
 // stateAudit is the audit configuration of a state node.
-func (nw *Network) stateAudit() node.AuditConfig {
-	a := nw.opts.Audit
-	if a.VerifierKey == "" {
-		a.VerifierKey = nw.Secretariat.AuditVerifierKey()
+func (nw *Network) stateAudit() statenode.AuditConfig {
+	return statenode.AuditConfig{
+		CheckpointInterval: nw.opts.Audit.CheckpointInterval,
+		VerifierKey:        nw.Secretariat.AuditVerifierKey(),
 	}
-	return a
 }
 
 // BackboneURLs returns the URLs the nodes connect to: the external
@@ -329,7 +330,7 @@ func (nw *Network) StartSecretariat(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := node.Start(ctx, nw.secretariatConfig(sec, nw.Secretariat.Addr()))
+	n, err := secretariat.Start(ctx, nw.secretariatConfig(sec, nw.Secretariat.Addr()))
 	if err != nil {
 		return fmt.Errorf("testenv: secretariat: %w", err)
 	}
@@ -350,7 +351,7 @@ func (nw *Network) StopNode(cc string) error {
 }
 
 // Node returns the running node of state cc, or nil.
-func (nw *Network) Node(cc string) *node.Node {
+func (nw *Network) Node(cc string) *statenode.Node {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
 	return nw.nodes[cc]
@@ -417,7 +418,7 @@ func (nw *Network) Close() error {
 	var errs []error
 	nw.mu.Lock()
 	nodes := nw.nodes
-	nw.nodes = map[string]*node.Node{}
+	nw.nodes = map[string]*statenode.Node{}
 	nw.mu.Unlock()
 	for _, n := range nodes {
 		errs = append(errs, n.Close())

@@ -1,0 +1,117 @@
+package audit
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/identity/identitytest"
+)
+
+func testEvent(kind EventKind, state, actor string) Event {
+	e := Event{Kind: kind, BulletinID: "01JNQ8Y4Z5W6X7V8T9S0R1Q2P3", Origin: "MX", State: state, Actor: actor,
+		Precedence: bulletin.Flash, At: time.Now().UTC()}
+	if kind == EventRefused {
+		e.Rule = "read-red-focal-points-only"
+	}
+	return e
+}
+
+func TestVerifyReceipt(t *testing.T) {
+	t.Parallel()
+	ca := identitytest.NewCA(t, "iant.test")
+	other := identitytest.NewCA(t, "iant.test")
+	node := func(cc string) identity.Principal {
+		return identity.Principal{State: cc, Role: identity.RoleNode, Name: "main"}
+	}
+	mx, ca1 := ca.SVID(t, node("MX")), ca.SVID(t, node("CA"))
+	mxID, caID := mx.ID.String(), ca1.ID.String()
+	const (
+		fpMX = "spiffe://iant.test/state/MX/focal-point/ana"
+		anCA = "spiffe://iant.test/state/CA/analyst/bo"
+		anMX = "spiffe://iant.test/state/MX/analyst/cy"
+	)
+	sign := func(e Event, by *x509svid.SVID) []byte {
+		t.Helper()
+		b, err := SignReceipt(e, by)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	unsigned := func(e Event) []byte {
+		ev, _ := MarshalEvent(e)
+		b, _ := json.Marshal(receipt{Event: ev})
+		return b
+	}
+	tampered := func(e Event, by *x509svid.SVID) []byte {
+		var r receipt
+		if err := json.Unmarshal(sign(e, by), &r); err != nil {
+			t.Fatal(err)
+		}
+		e.Detail = "changed"
+		r.Event, _ = MarshalEvent(e)
+		b, _ := json.Marshal(r)
+		return b
+	}
+	tests := []struct {
+		name     string
+		data     []byte
+		scope    string
+		wantRule string
+	}{
+		{"posted by the origin", sign(testEvent(EventPosted, "", fpMX), mx), "MX", ""},
+		{"released by the origin", sign(testEvent(EventReleased, "CA", mxID), mx), "MX", ""},
+		{"delivered at CA", sign(testEvent(EventDelivered, "CA", caID), ca1), "CA", ""},
+		{"read at CA", sign(testEvent(EventRead, "CA", anCA), ca1), "CA", ""},
+		{"refused at CA", sign(testEvent(EventRefused, "CA", anCA), ca1), "CA", ""},
+		{"delivery claimed for another state", sign(testEvent(EventDelivered, "CA", mxID), mx), "MX", "receipt.signer"},
+		{"published under another scope", sign(testEvent(EventDelivered, "CA", caID), ca1), "MX", "receipt.signer"},
+		{"posting claimed by a recipient", sign(testEvent(EventPosted, "", fpMX), ca1), "CA", "receipt.signer"},
+		{"escalated by a node", sign(testEvent(EventEscalated, "CA", caID), ca1), "CA", "receipt.signer"},
+		{"read by another state's person", sign(testEvent(EventRead, "CA", anMX), ca1), "CA", "receipt.actor"},
+		{"acknowledged by an analyst", sign(testEvent(EventAcknowledged, "CA", anCA), ca1), "CA", "receipt.actor"},
+		{"delivered for another node", sign(testEvent(EventDelivered, "CA", mxID), ca1), "CA", "receipt.actor"},
+		{"unsigned", unsigned(testEvent(EventDelivered, "CA", caID)), "CA", "receipt.unsigned"},
+		{"tampered", tampered(testEvent(EventDelivered, "CA", caID), ca1), "CA", "receipt.signature"},
+		{"other CA", sign(testEvent(EventDelivered, "CA", caID), other.SVID(t, node("CA"))), "CA", "receipt.chain"},
+		{"not json", []byte("{"), "CA", "receipt.malformed"},
+		{"unknown field", []byte(`{"event":"","x":1}`), "CA", "receipt.malformed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := VerifyReceipt(tt.data, ca.Bundle(), ca.TD, tt.scope, time.Now())
+			var re *ReceiptError
+			switch {
+			case tt.wantRule == "" && err != nil:
+				t.Errorf("VerifyReceipt() = %v, want nil", err)
+			case tt.wantRule == "" && e.Kind == "":
+				t.Errorf("VerifyReceipt() returned no event")
+			case tt.wantRule != "" && (!errors.As(err, &re) || re.Rule != tt.wantRule):
+				t.Errorf("VerifyReceipt() = %v, want rule %s", err, tt.wantRule)
+			case tt.wantRule != "" && tt.wantRule != "receipt.malformed" && re.Event.BulletinID == "":
+				t.Errorf("refusal %s does not carry the claimed event", re.Rule)
+			}
+		})
+	}
+}
+
+func TestEventIDIsPerKey(t *testing.T) {
+	a := testEvent(EventRead, "CA", "spiffe://iant.test/state/CA/analyst/bo")
+	b := a
+	b.At = a.At.Add(time.Hour)
+	b.Detail = "again"
+	c := a
+	c.Actor = "spiffe://iant.test/state/CA/analyst/other"
+	if EventID(a) != EventID(b) {
+		t.Error("EventID differs for two reports of the same event")
+	}
+	if EventID(a) == EventID(c) {
+		t.Error("EventID equal for reads by two people")
+	}
+}

@@ -1,0 +1,97 @@
+package nodeserver
+
+import (
+	"context"
+	"strings"
+
+	"google.golang.org/grpc"
+
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/problem"
+)
+
+// Admission decides whether caller may call method at this node at all,
+// before any handler runs. It returns "" to admit, or the id of the rule
+// that refuses (e.g. "caller.own_state") and a public message.
+type Admission func(caller identity.Principal, method string) (rule, msg string)
+
+type callerKey struct{}
+
+// Caller returns the authenticated caller of a call the Server admitted:
+// the principal of the SPIFFE ID of the peer's verified certificate. It is
+// the zero Principal outside such a call.
+func Caller(ctx context.Context) identity.Principal {
+	p, _ := ctx.Value(callerKey{}).(identity.Principal)
+	return p
+}
+
+// openMethod reports whether any member of the trust domain may call
+// method: health checks and server reflection carry no bulletin data.
+func openMethod(method string) bool {
+	return strings.HasPrefix(method, "/grpc.health.v1.") || strings.HasPrefix(method, "/grpc.reflection.")
+}
+
+// authenticate reads the caller's SPIFFE ID from the TLS connection (never
+// from the request) and asks the node's admission rule.
+func (s *Server) authenticate(ctx context.Context, method string) (context.Context, error) {
+	p, err := identity.PeerFromContext(ctx, s.cfg.TrustDomain)
+	if err != nil {
+		s.log.Warn("refused call", "method", method, "kind", "unauthenticated", "err", err)
+		return nil, problem.Unauthenticated("no valid IANT identity on the connection")
+	}
+	if !openMethod(method) {
+		if !p.Role.IsPerson() {
+			s.log.Warn("refused call", "method", method, "peer", p.String(), "rule", "caller.person")
+			return nil, problem.Denied("caller.person", "%s is not a person; nodes do not call nodes", p)
+		}
+		if rule, msg := s.cfg.Admit(p, method); rule != "" {
+			s.log.Warn("refused call", "method", method, "peer", p.String(), "rule", rule)
+			return nil, problem.Denied(rule, "%s", msg)
+		}
+	}
+	return context.WithValue(ctx, callerKey{}, p), nil
+}
+
+func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	ctx, err := s.authenticate(ctx, info.FullMethod)
+	if err != nil {
+		return nil, ToStatus(s.log, info.FullMethod, err)
+	}
+	resp, err := h(ctx, req)
+	return resp, ToStatus(s.log, info.FullMethod, err)
+}
+
+type authStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s authStream) Context() context.Context { return s.ctx }
+
+func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	ctx, err := s.authenticate(ss.Context(), info.FullMethod)
+	if err != nil {
+		return ToStatus(s.log, info.FullMethod, err)
+	}
+	return ToStatus(s.log, info.FullMethod, h(srv, authStream{ServerStream: ss, ctx: ctx}))
+}
+
+// RequireRole returns the caller if its role is one of roles, and refuses
+// it otherwise with rule: "<a role> may not <action>".
+func RequireRole(ctx context.Context, rule, action string, roles ...identity.Role) (identity.Principal, error) {
+	p := Caller(ctx)
+	for _, r := range roles {
+		if p.Role == r {
+			return p, nil
+		}
+	}
+	return p, problem.Denied(rule, "%s may not %s", withArticle(p.Role.String()), action)
+}
+
+// withArticle prefixes a noun with "a" or "an".
+func withArticle(noun string) string {
+	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
+}

@@ -1,0 +1,24 @@
+// Package nodeserver is the gRPC server scaffold every IANT node runs, a
+// member state's node ([statenode]) and the secretariat's ([secretariat])
+// alike: mTLS with the node's SVID, the caller's identity read from the
+// connection, an admission rule per node kind, the one mapping of
+// [problem] kinds to gRPC status codes, health, reflection and the
+// DirectoryService.
+//
+//	s, err := nodeserver.Listen(nodeserver.Config{SVID: svid, Bundle: b, TrustDomain: td, Admit: admit})
+//	iantv1.RegisterBulletinServiceServer(s.GRPC(), svc)
+//	s.Serve()          // in the background; Stop ends it
+//	p := nodeserver.Caller(ctx)   // in a handler: the authenticated person
+//
+// Authorization never reads a field of the request: [Caller] is the
+// principal of the peer's verified SPIFFE ID, and the node's [Admission]
+// decides who may call it at all before any handler runs.
+//
+// [statenode]: github.com/oas-cicte/iant/pkg/statenode
+// [secretariat]: github.com/oas-cicte/iant/pkg/secretariat
+//
+// # Concurrency
+//
+// A Server is safe for concurrent use; Serve runs the gRPC server on a
+// goroutine the Server owns, and Stop waits for it.
+package nodeserver

@@ -1,0 +1,186 @@
+package secretariat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/oas-cicte/iant/pkg/audit"
+)
+
+// Delivery audit defaults.
+const (
+	// DefaultCheckpointInterval is how often the secretariat node publishes
+	// a checkpoint of its audit log (when the log grew).
+	DefaultCheckpointInterval = time.Minute
+	// DefaultEscalationInterval is how often the secretariat node looks
+	// for acknowledgements past their deadline.
+	DefaultEscalationInterval = 10 * time.Second
+)
+
+// auditDBFile is the audit log's database in the node's DataDir.
+const auditDBFile = "audit.db"
+
+// AuditConfig configures the delivery audit (DESIGN.md, "Delivery audit").
+// Zero values mean the documented defaults.
+type AuditConfig struct {
+	// CheckpointInterval is how often the node publishes a signed
+	// checkpoint of its audit log on the backbone (only when the log
+	// grew). Default [DefaultCheckpointInterval].
+	CheckpointInterval time.Duration
+	// EscalationInterval is how often the node escalates acknowledgements
+	// past their deadline. Default [DefaultEscalationInterval].
+	EscalationInterval time.Duration
+	// Deadlines are the acknowledgement deadlines by precedence, counted
+	// from posting; the zero value is FLASH 15m, IMMEDIATE 1h, PRIORITY
+	// 24h, ROUTINE none (see [audit.Deadlines]).
+	Deadlines audit.Deadlines
+}
+
+// validate names the first bad field.
+func (c AuditConfig) validate() error {
+	switch {
+	case c.CheckpointInterval < 0:
+		return errors.New("secretariat: config: Audit.CheckpointInterval is negative")
+	case c.EscalationInterval < 0:
+		return errors.New("secretariat: config: Audit.EscalationInterval is negative")
+	}
+	return nil
+}
+
+func (c AuditConfig) checkpointInterval() time.Duration {
+	if c.CheckpointInterval == 0 {
+		return DefaultCheckpointInterval
+	}
+	return c.CheckpointInterval
+}
+
+func (c AuditConfig) escalationInterval() time.Duration {
+	if c.EscalationInterval == 0 {
+		return DefaultEscalationInterval
+	}
+	return c.EscalationInterval
+}
+
+// auditState is the secretariat's audit log and what serves it.
+type auditState struct {
+	log      *audit.Log
+	vkey     string
+	verifier note.Verifier
+	kick     chan struct{} // asks the checkpoint publisher to publish now
+	escalate escalationHub
+}
+
+// logOrigin names the secretariat's audit log in its checkpoints.
+func logOrigin(n *Node) string { return n.cfg.TrustDomain.Name() + "/audit" }
+
+// openAudit opens the audit log and its key.
+func (n *Node) openAudit(ctx context.Context) error {
+	signer, vkey, err := audit.LoadLogKey(n.cfg.DataDir, logOrigin(n))
+	if err != nil {
+		return fmt.Errorf("secretariat: audit log key: %w", err)
+	}
+	if n.audit.verifier, err = note.NewVerifier(vkey); err != nil {
+		return fmt.Errorf("secretariat: audit log key: %w", err)
+	}
+	lg, err := audit.OpenLog(ctx, filepath.Join(n.cfg.DataDir, auditDBFile), signer, logOrigin(n),
+		audit.WithClock(n.now))
+	if err != nil {
+		return fmt.Errorf("secretariat: %w", err)
+	}
+	n.audit.log, n.audit.vkey, n.audit.kick = lg, vkey, make(chan struct{}, 1)
+	n.log.Info("audit log open", "origin", lg.Origin(), "size", lg.Size())
+	return nil
+}
+
+// runAudit starts the receipt consumer, checkpoint publisher and
+// escalations on n.wg.
+func (n *Node) runAudit(ctx context.Context) {
+	for _, fn := range []func(context.Context){n.consumeReceipts, n.publishCheckpoints, n.escalateOverdue} {
+		n.wg.Go(func() { fn(ctx) })
+	}
+}
+
+// closeAudit closes what openAudit opened; the goroutines have stopped.
+func (n *Node) closeAudit() error {
+	n.audit.escalate.closeAll()
+	if n.audit.log != nil {
+		return n.audit.log.Close()
+	}
+	return nil
+}
+
+// AuditVerifierKey returns the note verifier key of the audit log: the
+// key every state node must be configured with.
+func (n *Node) AuditVerifierKey() string { return n.audit.vkey }
+
+// escalationHub fans escalations out to WatchEscalations streams.
+type escalationHub struct {
+	mu     sync.Mutex
+	subs   map[chan audit.OverdueItem]struct{}
+	closed bool
+}
+
+// escalationBuffer is how many escalations a slow watcher may lag behind
+// before its stream is ended.
+const escalationBuffer = 256
+
+// subscribe returns a channel of new escalations, closed when the watcher
+// fell behind or the node stops, and a func to unsubscribe.
+func (h *escalationHub) subscribe() (<-chan audit.OverdueItem, func()) {
+	ch := make(chan audit.OverdueItem, escalationBuffer)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		close(ch)
+		return ch, func() {}
+	}
+	if h.subs == nil {
+		h.subs = map[chan audit.OverdueItem]struct{}{}
+	}
+	h.subs[ch] = struct{}{}
+	return ch, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if _, ok := h.subs[ch]; ok {
+			delete(h.subs, ch)
+			close(ch)
+		}
+	}
+}
+
+// publish hands items to every watcher without blocking; a watcher whose
+// buffer is full is dropped (its channel closed).
+func (h *escalationHub) publish(items []audit.OverdueItem) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		for _, it := range items {
+			select {
+			case ch <- it:
+			default:
+				delete(h.subs, ch)
+				close(ch)
+			}
+			if _, ok := h.subs[ch]; !ok {
+				break
+			}
+		}
+	}
+}
+
+// closeAll ends every watcher.
+func (h *escalationHub) closeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for ch := range h.subs {
+		close(ch)
+	}
+	h.subs = nil
+}

@@ -1,0 +1,23 @@
+// Package secretariat is the secretariat's IANT node: it provisions the
+// backbone (the streams and one durable consumer per member state), keeps
+// the delivery audit log, and serves the AuditService and the directory to
+// the secretariat's auditors, on the [nodeserver] scaffold.
+//
+//	n, err := secretariat.Start(ctx, secretariat.Config{...})
+//	defer n.Close()
+//	vkey := n.AuditVerifierKey() // every state node is configured with it
+//
+// The node verifies each receipt a state node publishes — signed by that
+// node's SVID, about something that state may speak for
+// ([audit.VerifyReceipt]) — and appends it to its [audit.Log], publishes
+// signed checkpoints with consistency proofs on the backbone, and
+// escalates acknowledgements past their deadline. Only secretariat people
+// may call it, except a state's focal point asking for the delivery
+// report of a bulletin its own state originated.
+//
+// # Concurrency
+//
+// A Node is safe for concurrent use. Its goroutines (gRPC server, receipt
+// consumer, checkpoint publisher, escalations) are owned by the Node and
+// stopped by Close, which waits for them.
+package secretariat

@@ -1,0 +1,197 @@
+package statenode
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/oas-cicte/iant/pkg/audit"
+	"github.com/oas-cicte/iant/pkg/backbone/backbonetest"
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/identity/identitytest"
+)
+
+func testEvent(kind audit.EventKind, state, actor string) audit.Event {
+	return audit.Event{Kind: kind, BulletinID: "01JNQ8Y4Z5W6X7V8T9S0R1Q2P3", Origin: "MX", State: state, Actor: actor,
+		Precedence: bulletin.Flash, At: time.Now().UTC()}
+}
+
+func TestOutboxSurvivesFailuresAndPublishesEachOnce(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), outboxFile)
+	ob, err := openOutbox(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now
+	if added, err := ob.add(t.Context(), []queued{{"a", []byte("receipt a")}, {"b", []byte("receipt b")}}, now()); err != nil || added != 2 {
+		t.Fatalf("add(a, b) = %v, %v; want 2 added", added, err)
+	}
+	if added, err := ob.add(t.Context(), []queued{{"a", []byte("again")}, {"c", []byte("receipt c")}}, now()); err != nil || added != 1 {
+		t.Errorf("add(a again, c) = %v, %v; want 1 added", added, err)
+	}
+	// Reopening keeps what was queued.
+	if err := ob.close(); err != nil {
+		t.Fatal(err)
+	}
+	if ob, err = openOutbox(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	defer ob.close()
+
+	var mu sync.Mutex
+	calls, published := 0, map[string]int{}
+	done := make(chan struct{})
+	publish := func(_ context.Context, id string, r []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls <= 3 { // the backbone is down for a while
+			return errors.New("backbone unavailable")
+		}
+		if string(r) != "receipt "+id {
+			t.Errorf("published %s with %q", id, r)
+		}
+		published[id]++
+		if len(published) == 3 {
+			close(done)
+		}
+		return nil
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Go(func() { ob.drain(ctx, publish, now, discardLogger()) })
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("outbox not drained within 20s")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := ob.countPending(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d receipts still pending", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	wg.Wait()
+	for id, n := range published {
+		if n != 1 {
+			t.Errorf("receipt %s published %d times, want 1", id, n)
+		}
+	}
+	if seen, err := ob.has(t.Context(), "b"); err != nil || !seen {
+		t.Errorf("has(b) after publishing = %v, %v; want true", seen, err)
+	}
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestWitnessDetectsARewrittenLog publishes checkpoints of an honest log,
+// then one of a log rewritten under the same key, on a real backbone: the
+// state node accepts the honest ones (walking back over several published
+// at once) and reports the rewrite as a fork.
+func TestWitnessDetectsARewrittenLog(t *testing.T) {
+	t.Parallel()
+	ca := identitytest.NewCA(t, "iant.test")
+	srv := backbonetest.StartServer(t, ca, backbonetest.Secretariat, backbonetest.Node("MX"))
+	secBB := backbonetest.Provision(t, ca, srv, "MX")
+	mxBB := backbonetest.Connect(t, ca, srv, backbonetest.Node("MX"))
+	skey, vkey, err := note.GenerateKey(rand.Reader, "iant.test/audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretariat := func(name string) *audit.Log {
+		lg, err := audit.OpenLog(t.Context(), filepath.Join(t.TempDir(), name+".db"), signer, "iant.test/audit")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { lg.Close() })
+		return lg
+	}
+	appendN := func(lg *audit.Log, prefix string, k int) {
+		for i := range k {
+			e := testEvent(audit.EventPosted, "", "spiffe://iant.test/state/MX/focal-point/ana")
+			e.BulletinID = fmt.Sprintf("%s%03d", prefix, i)
+			if _, err := lg.Append(t.Context(), e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// publish does what the secretariat does: its checkpoint with the
+	// consistency proof from the last published size.
+	publish := func(lg *audit.Log, last uint64) uint64 {
+		signed, err := lg.Checkpoint(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := lg.Size()
+		proof, err := lg.ConsistencyProof(t.Context(), last, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := audit.PublishedCheckpoint{Checkpoint: signed, VerifierKey: vkey, PrevSize: last, Proof: proof}.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := secBB.PublishCheckpoint(t.Context(), data); err != nil {
+			t.Fatal(err)
+		}
+		return size
+	}
+	mx := &Node{self: backbonetest.Node("MX"), cfg: Config{TrustDomain: ca.TD, DataDir: t.TempDir(), Audit: AuditConfig{VerifierKey: vkey}},
+		bb: mxBB, log: discardLogger(), now: time.Now}
+	witnessed := func() uint64 {
+		cp, ok := mx.AuditCheckpoint()
+		if !ok {
+			t.Fatal("no checkpoint witnessed")
+		}
+		return cp.Size
+	}
+
+	honest := secretariat("honest")
+	appendN(honest, "A", 3)
+	last := publish(honest, 0)
+	if err := mx.checkCheckpoints(t.Context()); err != nil || witnessed() != 3 {
+		t.Fatalf("first check = %v, witnessed %d; want nil, 3", err, witnessed())
+	}
+	appendN(honest, "B", 2)
+	last = publish(honest, last)
+	appendN(honest, "C", 2)
+	last = publish(honest, last)
+	if err := mx.checkCheckpoints(t.Context()); err != nil || witnessed() != 7 {
+		t.Fatalf("check after two checkpoints = %v, witnessed %d; want nil, 7", err, witnessed())
+	}
+
+	rewritten := secretariat("rewritten")
+	appendN(rewritten, "X", 9)
+	publish(rewritten, last)
+	err = mx.checkCheckpoints(t.Context())
+	var fork *audit.ForkError
+	if !errors.As(err, &fork) || fork.Last.Size != 7 || fork.New.Size != 9 {
+		t.Fatalf("check of the rewritten log = %v, want a fork from 7 to 9", err)
+	}
+	if witnessed() != 7 {
+		t.Errorf("witness moved to %d after a fork, want 7", witnessed())
+	}
+}

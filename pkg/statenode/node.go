@@ -1,0 +1,277 @@
+package statenode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/deploy/policies"
+	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/nodeserver"
+	"github.com/oas-cicte/iant/pkg/policy"
+	"github.com/oas-cicte/iant/pkg/store"
+)
+
+// Config is everything a member state's node needs. Zero values mean the
+// documented default.
+type Config struct {
+	// TrustDomain is the SPIFFE trust domain of the network. Required.
+	TrustDomain spiffeid.TrustDomain
+	// SVID is the node's own identity (file or Workload API source): its
+	// SPIFFE ID must be state/<CC>/node/<name>, and decides whose node
+	// this is. Required.
+	SVID x509svid.Source
+	// Bundle holds the trust anchors of the trust domain. Required.
+	Bundle x509bundle.Source
+	// ListenAddr is the gRPC listen address; default "127.0.0.1:0" (a free
+	// loopback port, see [Node.Addr]).
+	ListenAddr string
+	// DataDir holds the node's SQLite database. Required.
+	DataDir string
+	// BackboneURLs are the NATS URLs of the backbone (tls://host:port).
+	// Required, unless Leaf is set: then it must be empty.
+	BackboneURLs []string
+	// BackboneReplicas is how many servers keep the streams of the node's
+	// leaf node: 0 means 1.
+	BackboneReplicas int
+	// Leaf runs the node behind a NATS leaf node embedded in its process
+	// (store and forward, see [backbone.LeafConfig]): posting succeeds
+	// while the link to the backbone is cut, and the copies are forwarded,
+	// in order, when it returns. Leaf.StoreDir defaults to DataDir/leaf.
+	// Nil connects to BackboneURLs.
+	Leaf *backbone.LeafConfig
+	// Directory lists the network's nodes for the directory call.
+	Directory []nodeserver.DirectoryEntry
+	// Policy is the network policy engine deciding post, release, read and
+	// forward; nil runs the reviewed default set embedded from
+	// deploy/policies.
+	Policy *policy.Engine
+	// People holds attributes of this state's people that the policy reads
+	// (e.g. law enforcement), keyed by SPIFFE ID; absent people have none.
+	People map[string]policy.PersonAttrs
+	// KeyRotation is how often the node rotates its HPKE key; zero never
+	// rotates on a schedule (see [Node.RotateKeys]).
+	KeyRotation time.Duration
+	// Audit configures the node's part in the delivery audit.
+	Audit AuditConfig
+	// Logger receives the node's logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Validate names the first missing or bad field.
+func (c Config) Validate() error {
+	switch {
+	case c.TrustDomain.IsZero():
+		return errors.New("statenode: config: TrustDomain is required")
+	case c.SVID == nil:
+		return errors.New("statenode: config: SVID is required")
+	case c.Bundle == nil:
+		return errors.New("statenode: config: Bundle is required")
+	case c.DataDir == "":
+		return errors.New("statenode: config: DataDir is required")
+	case len(c.BackboneURLs) == 0 && c.Leaf == nil:
+		return errors.New("statenode: config: BackboneURLs is required")
+	}
+	if err := c.validateLeaf(); err != nil {
+		return err
+	}
+	return c.Audit.validate()
+}
+
+// Node is a running member state's node.
+type Node struct {
+	cfg    Config
+	self   identity.Principal
+	log    *slog.Logger
+	now    func() time.Time
+	store  *store.Store
+	bb     *backbone.Client
+	srv    *nodeserver.Server
+	hub    *hub
+	policy *policy.Engine
+	keys   *keyring // sealing keys
+	dir    entries  // verified directory entries of other states
+	// entryDeferred: the directory entry could not be published at start
+	// (behind a leaf node whose link was cut); it is published later.
+	entryDeferred bool
+	audit         auditState
+
+	// closing is closed by Close so that open subscriptions end and the
+	// gRPC server can stop gracefully.
+	closing   chan struct{}
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start opens the store, connects to the backbone, publishes the node's
+// directory entry, listens and serves until Close. It returns once the
+// node serves.
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	self, err := identity.SelfFrom(cfg.SVID, cfg.TrustDomain)
+	if err != nil {
+		return nil, fmt.Errorf("statenode: %w", err)
+	}
+	if self.Role != identity.RoleNode {
+		return nil, fmt.Errorf("statenode: own identity %s is a %s, not a member state's node", self, self.Role)
+	}
+	n := &Node{cfg: cfg, self: self, log: cfg.Logger, now: cfg.Now, hub: newHub(), closing: make(chan struct{})}
+	if n.log == nil {
+		n.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	n.log = n.log.With("node", self.String())
+	if n.now == nil {
+		n.now = time.Now
+	}
+	if n.policy = cfg.Policy; n.policy == nil {
+		set, err := policy.Parse(policies.Network, policies.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("statenode: embedded policy set: %w", err)
+		}
+		n.policy = policy.NewEngine(set)
+	}
+	if err := n.open(ctx); err != nil {
+		n.release()
+		return nil, err
+	}
+	n.serve()
+	n.log.Info("node serving", "addr", n.srv.Addr())
+	return n, nil
+}
+
+// open acquires the node's resources in order; release frees them.
+func (n *Node) open(ctx context.Context) error {
+	if err := os.MkdirAll(n.cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("statenode: data dir: %w", err)
+	}
+	dbPath := filepath.Join(n.cfg.DataDir, "node.db")
+	if err := n.markRebuild(dbPath); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, dbPath)
+	if err != nil {
+		return fmt.Errorf("statenode: %w", err)
+	}
+	n.store = st
+	if n.bb, err = backbone.Connect(ctx, n.backboneConfig()); err != nil {
+		return fmt.Errorf("statenode: connect backbone: %w", err)
+	}
+	if err := n.openAudit(ctx); err != nil {
+		return err
+	}
+	if n.keys, err = loadKeys(n.cfg.DataDir, n.self.State); err != nil {
+		return fmt.Errorf("statenode: %w", err)
+	}
+	if err := n.publishEntry(ctx); err != nil && !n.deferEntry(err) {
+		return fmt.Errorf("statenode: publish directory entry: %w", err)
+	}
+	n.srv, err = nodeserver.Listen(nodeserver.Config{
+		TrustDomain: n.cfg.TrustDomain, SVID: n.cfg.SVID, Bundle: n.cfg.Bundle,
+		ListenAddr: n.cfg.ListenAddr, Admit: n.admit, Logger: n.log,
+	})
+	if err != nil {
+		return fmt.Errorf("statenode: %w", err)
+	}
+	return nil
+}
+
+// admit lets only people of the node's own state call it.
+func (n *Node) admit(p identity.Principal, _ string) (rule, msg string) {
+	if p.State != n.self.State {
+		return "caller.own_state", fmt.Sprintf("%s may not call the node of %s", p, n.self.State)
+	}
+	return "", ""
+}
+
+func (n *Node) serve() {
+	iantv1.RegisterBulletinServiceServer(n.srv.GRPC(), &bulletinService{n: n})
+	n.srv.RegisterDirectory(func() []nodeserver.DirectoryEntry { return n.cfg.Directory })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	n.runAudit(ctx)
+	n.srv.Serve()
+	n.wg.Go(func() {
+		n.rebuild(ctx) // a new store first takes back what was received
+		if err := n.bb.ConsumeInbox(ctx, n.receive); err != nil {
+			n.log.Error("inbox consumer stopped", "err", err)
+		}
+	})
+	n.publishDeferredEntry(ctx)
+	if n.cfg.KeyRotation > 0 {
+		n.wg.Go(func() { n.rotateEvery(ctx, n.cfg.KeyRotation) })
+	}
+}
+
+// rotateEvery rotates the node's KEM key every d until ctx ends.
+func (n *Node) rotateEvery(ctx context.Context, d time.Duration) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := n.RotateKeys(ctx); err != nil {
+				n.log.Error("scheduled key rotation failed", "err", err)
+			}
+		}
+	}
+}
+
+// Addr returns the address the node serves on.
+func (n *Node) Addr() string { return n.srv.Addr() }
+
+// Principal returns the node's own identity.
+func (n *Node) Principal() identity.Principal { return n.self }
+
+// Close stops serving, ends open subscriptions, stops the inbox consumer
+// and closes the backbone connection and the store. It is idempotent.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		n.log.Info("node stopping")
+		close(n.closing)
+		if n.srv != nil {
+			n.srv.Stop()
+		}
+		if n.cancel != nil {
+			n.cancel()
+		}
+		n.wg.Wait()
+		n.closeErr = n.release()
+	})
+	return n.closeErr
+}
+
+func (n *Node) release() error {
+	var errs []error
+	if n.srv != nil {
+		n.srv.Stop()
+	}
+	if n.bb != nil {
+		errs = append(errs, n.bb.Close())
+	}
+	if n.store != nil {
+		errs = append(errs, n.store.Close())
+	}
+	errs = append(errs, n.closeAudit())
+	return errors.Join(errs...)
+}

@@ -1,0 +1,140 @@
+package statenode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/oas-cicte/iant/pkg/backbone"
+)
+
+// Rebuilding a lost database from the inbox stream (DESIGN.md, "Node
+// storage": losing the database loses nothing the backbone still holds).
+//
+// A state node's inbox consumer remembers, on the backbone, how far the
+// node got: its ack floor. A node whose database is gone would otherwise
+// resume after that floor, and every bulletin received before would be
+// lost to its people. So when the database is new, the node first replays
+// its inbox up to that floor through the usual receive path (open, verify,
+// policy re-check, store) and only then resumes consuming its inbox.
+//
+// The store is known to be new when node.db did not exist as the node
+// started: a marker file is written before the store creates it, and
+// removed once the replay is done, so a replay cut short by a crash or a
+// stop is taken up at the next start (receiving is idempotent: storing a
+// bulletin again changes nothing).
+//
+// Side effects. Each replayed bulletin is reported "delivered" again, as
+// a first reception would be, and that is safe: the event's id is the hash
+// of its key (kind, bulletin, state, node), so the outbox drops it if it
+// still knows it (outbox.db is a separate file), the backbone de-duplicates
+// the receipt by that id, and the secretariat's log appends an event key
+// once (audit.Log.Append is idempotent by key, the first report wins). The
+// audit thus shows one delivery; and if the outbox was lost too, the
+// report restores a receipt that might never have been sent. Rejections
+// are not reported again, only logged and counted: a copy accepted before
+// may fail now for reasons of time alone (the bulletin expired, the origin
+// rotated its signing key since), and a refusal in the audit log for a
+// bulletin that was delivered would be false evidence.
+
+// rebuildMarker names the file, in the data dir, that says the store must
+// be rebuilt from the inbox.
+const rebuildMarker = "rebuild.pending"
+
+// rebuildRetry bounds the wait between attempts of a failed rebuild.
+const (
+	rebuildFirstRetry = 250 * time.Millisecond
+	rebuildMaxRetry   = 30 * time.Second
+)
+
+// markRebuild writes the rebuild marker when a state node's database at
+// dbPath does not exist yet: call it before the store is opened.
+func (n *Node) markRebuild(dbPath string) error {
+	_, err := os.Stat(dbPath)
+	switch {
+	case err == nil:
+		return nil
+	case !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("statenode: stat database: %w", err)
+	}
+	if err := os.WriteFile(n.markerPath(), nil, 0o600); err != nil {
+		return fmt.Errorf("statenode: mark database for rebuild: %w", err)
+	}
+	return nil
+}
+
+func (n *Node) markerPath() string { return filepath.Join(n.cfg.DataDir, rebuildMarker) }
+
+// rebuild replays the inbox into a new store, if the marker says so,
+// trying again with backoff until it succeeds or ctx ends; the marker then
+// stays for the next start.
+func (n *Node) rebuild(ctx context.Context) {
+	if _, err := os.Stat(n.markerPath()); err != nil {
+		return
+	}
+	wait := rebuildFirstRetry
+	for {
+		err := n.rebuildOnce(ctx)
+		if err == nil {
+			if err := os.Remove(n.markerPath()); err != nil {
+				n.log.Error("rebuild marker not removed; the next start replays again", "err", err)
+			}
+			return
+		}
+		if ctx.Err() != nil {
+			n.log.Warn("store rebuild interrupted; the next start takes it up", "err", err)
+			return
+		}
+		n.log.Warn("store rebuild failed, trying again", "err", err, "retry_in", wait)
+		if !sleepCtx(ctx, wait) {
+			return
+		}
+		wait = min(2*wait, rebuildMaxRetry)
+	}
+}
+
+// rebuildOnce reads how far the inbox consumer got and replays the inbox
+// up to there.
+func (n *Node) rebuildOnce(ctx context.Context) error {
+	floor, err := n.bb.InboxAckFloor(ctx)
+	switch {
+	case errors.Is(err, backbone.ErrNotProvisioned):
+		floor = 0 // no consumer yet: nothing was received
+	case err != nil:
+		return err
+	}
+	if floor == 0 {
+		n.log.Info("new store: nothing received before, nothing to rebuild")
+		return nil
+	}
+	n.log.Info("new store: rebuilding from the inbox", "up_to_seq", floor)
+	start := time.Now()
+	var restored, skipped int
+	handed, err := n.bb.ReplayInbox(ctx, floor, func(ctx context.Context, m backbone.Msg) error {
+		err := n.receiveWith(ctx, m, n.skipReplayed)
+		switch {
+		case err == nil:
+			restored++
+		case errors.Is(err, backbone.ErrReject):
+			skipped++
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	n.log.Info("store rebuilt from the inbox", "copies", handed, "restored", restored, "skipped", skipped,
+		"up_to_seq", floor, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// skipReplayed is the rebuild's treatment of a copy that does not pass
+// the receive checks now: logged, not audited (see the top of this file).
+func (n *Node) skipReplayed(m backbone.Msg, rule string, err error) error {
+	n.log.Warn("replayed copy not restored", "subject", m.Subject, "origin", m.Origin, "bulletin_id", m.ID,
+		"rule", "receive."+rule, "err", err)
+	return fmt.Errorf("%w: %s: %v", backbone.ErrReject, rule, err)
+}

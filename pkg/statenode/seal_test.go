@@ -1,0 +1,168 @@
+package statenode_test
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/oas-cicte/iant/pkg/testenv/nettest"
+
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+
+	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/seal"
+	"github.com/oas-cicte/iant/pkg/testenv"
+)
+
+// nodeRing reads a state node's key generations from its data directory.
+func nodeRing(t *testing.T, dir, cc string) seal.Ring {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "data", cc, "node.keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ring seal.Ring
+	for len(data) > 4 {
+		n := binary.BigEndian.Uint32(data)
+		k, err := seal.ParsePrivate(data[4 : 4+n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ring = append(ring, k)
+		data = data[4+n:]
+	}
+	return ring
+}
+
+func TestBackboneSeesOnlyTheSealedHeader(t *testing.T) {
+	dir := t.TempDir()
+	nw, err := testenv.Start(t.Context(), testenv.Options{Dir: dir, States: []string{"AR", "BR", "CA"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nw.Close()
+	b := nettest.Draft("Secret title 7f3a", "BR")
+	b.Body = "Secret body 9c2e about a named person"
+	b.Indicators[0].Value = "INDICATOR-55d1"
+	posted := nettest.Post(t, nettest.Dial(t, nw, testenv.FocalPoint("AR")), b).GetBulletin()
+	nettest.WaitStored(t, nettest.Dial(t, nw, testenv.Analyst("BR")), posted.GetId())
+
+	subject, raw, err := nettest.SecretariatBackbone(t, nw).InboxMessage(t.Context(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != backbone.InboxSubject("BR", "AR", posted.GetId()) {
+		t.Errorf("subject = %s", subject)
+	}
+	for _, secret := range []string{"Secret title 7f3a", "Secret body 9c2e", "INDICATOR-55d1"} {
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Errorf("the backbone's copy contains %q in the clear", secret)
+		}
+	}
+	if !bytes.Contains(raw, []byte(posted.GetId())) {
+		t.Errorf("the backbone's copy lacks the bulletin id in its clear header")
+	}
+	// Nor do the backbone's files on disk.
+	filepath.WalkDir(filepath.Join(dir, "data", "backbone"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, _ := os.ReadFile(path)
+		if bytes.Contains(data, []byte("Secret body 9c2e")) {
+			t.Errorf("backbone file %s holds the body in the clear", path)
+		}
+		return nil
+	})
+
+	// CA's node, handed the raw bytes, cannot open them.
+	s, err := seal.Unmarshal(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noKey := func(string, string) (ed25519.PublicKey, error) { return nil, errors.New("unused") }
+	_, err = seal.Open(s, "CA", nodeRing(t, dir, "ca"), noKey, seal.Policy{TrustDomain: nw.TD}, time.Now())
+	if !errors.Is(err, seal.ErrNotRecipient) {
+		t.Errorf("CA opening BR's copy = %v, want ErrNotRecipient", err)
+	}
+}
+
+func TestKeyRotationDuringTrafficLosesNothing(t *testing.T) {
+	nw := nettest.StartStates(t, "MX", "US")
+	fp := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
+	analyst := nettest.Dial(t, nw, testenv.Analyst("US"))
+	var ids []string
+	for i := range 6 {
+		ids = append(ids, nettest.Post(t, fp, nettest.Draft("rotation "+string(rune('a'+i)), "US")).GetBulletin().GetId())
+		if i == 2 {
+			if err := nw.Node("US").RotateKeys(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, id := range ids {
+		nettest.WaitStored(t, analyst, id)
+	}
+}
+
+func TestReplayedIDWithNewContentIsRejected(t *testing.T) {
+	dir := t.TempDir()
+	nw, err := testenv.Start(t.Context(), testenv.Options{Dir: dir, States: []string{"AR", "BR"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nw.Close()
+	posted := nettest.Post(t, nettest.Dial(t, nw, testenv.FocalPoint("AR")), nettest.Draft("original", "BR")).GetBulletin()
+	analyst := nettest.Dial(t, nw, testenv.Analyst("BR"))
+	nettest.WaitStored(t, analyst, posted.GetId())
+
+	// AR's own node key and backbone identity re-seal the same id with new
+	// content: a valid signature, but not the bulletin BR already holds.
+	_, raw, err := nettest.SecretariatBackbone(t, nw).InboxMessage(t.Context(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := seal.Unmarshal(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	brRing := nodeRing(t, dir, "br")
+	ar := nodeRing(t, dir, "ar")[0]
+	pt := []byte("not the original bulletin")
+	s2, err := seal.Seal(seal.Header{ID: orig.ID, Origin: "AR", Signer: orig.Signer, Precedence: orig.Precedence,
+		Marking: orig.Marking, Recipients: orig.Recipients, CreatedAt: orig.CreatedAt}, pt, []seal.PublicKeys{brRing[0].Public()}, ar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := s2.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := nw.PKI.Find(testenv.NodePrincipal("AR"))
+	src, err := identity.LoadFiles(nw.TD, e.CertFile, e.KeyFile, nw.PKI.BundleFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arBB, err := backbone.Connect(t.Context(), backbone.ClientConfig{URLs: []string{nw.Backbone.ClientURL()}, TrustDomain: nw.TD, SVID: src, Bundle: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer arBB.Close()
+	// The same id again is de-duplicated by the backbone.
+	if ack, err := arBB.PublishInbox(t.Context(), "BR", "AR", orig.ID, data); err != nil || !ack.Duplicate {
+		t.Fatalf("republish with the same id = %+v, %v; want a duplicate", ack, err)
+	}
+	// BR keeps the original: the node's store refuses other content under
+	// a stored id (store.ErrConflict, rejected as receive.replay).
+	marker := nettest.Post(t, nettest.Dial(t, nw, testenv.FocalPoint("AR")), nettest.Draft("marker", "BR")).GetBulletin()
+	nettest.WaitStored(t, analyst, marker.GetId())
+	got, err := analyst.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: posted.GetId()})
+	if err != nil || got.GetBulletin().GetBulletin().GetTitle() != "original" {
+		t.Errorf("BR holds %v, %v; want the original", got, err)
+	}
+}

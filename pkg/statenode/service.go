@@ -1,0 +1,217 @@
+package statenode
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/nodeserver"
+	"github.com/oas-cicte/iant/pkg/problem"
+	"github.com/oas-cicte/iant/pkg/region"
+	"github.com/oas-cicte/iant/pkg/store"
+)
+
+// Page sizes of ListBulletins and the catch-up batches of Subscribe.
+const (
+	defaultPageSize = 50
+	maxPageSize     = 500
+	subscribeBatch  = 100
+)
+
+// readers are the roles that may read bulletins at a state node.
+var readers = []identity.Role{identity.RoleFocalPoint, identity.RoleAnalyst}
+
+type bulletinService struct {
+	iantv1.UnimplementedBulletinServiceServer
+	n *Node
+}
+
+func (s *bulletinService) PostBulletin(ctx context.Context, req *iantv1.PostBulletinRequest) (*iantv1.PostBulletinResponse, error) {
+	rec, err := s.n.post(ctx, req.GetBulletin())
+	if err != nil {
+		return nil, err
+	}
+	return &iantv1.PostBulletinResponse{Bulletin: recordToProto(rec)}, nil
+}
+
+func (s *bulletinService) GetBulletin(ctx context.Context, req *iantv1.GetBulletinRequest) (*iantv1.GetBulletinResponse, error) {
+	p, err := s.n.requireReader(ctx, "read bulletins")
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.n.lookup(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.n.canRead(p, &rec.Bulletin); err != nil {
+		return nil, err
+	}
+	s.n.emitRead(p, &rec)
+	return &iantv1.GetBulletinResponse{Bulletin: recordToProto(rec)}, nil
+}
+
+func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBulletinsRequest) (*iantv1.ListBulletinsResponse, error) {
+	p, err := s.n.requireReader(ctx, "list bulletins")
+	if err != nil {
+		return nil, err
+	}
+	f, err := filterFromProto(req.GetFilter())
+	if err != nil {
+		return nil, err
+	}
+	switch size := req.GetPageSize(); {
+	case size < 0:
+		return nil, problem.Invalid("page_size", "page size must not be negative")
+	case size == 0:
+		f.Limit = defaultPageSize
+	default:
+		f.Limit = min(int(size), maxPageSize)
+	}
+	if tok := req.GetPageToken(); tok != "" {
+		c, err := strconv.ParseUint(tok, 10, 64)
+		if err != nil {
+			return nil, problem.Invalid("page_token", "page token %q is not one this node issued", tok)
+		}
+		f.AfterCursor = c
+	}
+	recs, err := s.n.store.List(ctx, f)
+	if err != nil {
+		return nil, problem.Internal(err)
+	}
+	resp := &iantv1.ListBulletinsResponse{}
+	for _, r := range recs {
+		if s.n.canRead(p, &r.Bulletin) == nil {
+			resp.Bulletins = append(resp.Bulletins, recordToProto(r))
+		}
+	}
+	if len(recs) == f.Limit {
+		resp.NextPageToken = strconv.FormatUint(recs[len(recs)-1].Cursor, 10)
+	}
+	return resp, nil
+}
+
+// Subscribe first sends what is stored after the resume point, then every
+// new matching bulletin as it is stored, in cursor order, until the caller
+// goes away or the node stops.
+func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.BulletinService_SubscribeServer) error {
+	ctx := stream.Context()
+	p, err := s.n.requireReader(ctx, "subscribe to bulletins")
+	if err != nil {
+		return err
+	}
+	f, err := filterFromProto(req.GetFilter())
+	if err != nil {
+		return err
+	}
+	switch {
+	case req.GetFromStart():
+		f.AfterCursor = 0
+	case req.GetAfterCursor() > 0:
+		f.AfterCursor = req.GetAfterCursor()
+	default:
+		if f.AfterCursor, err = s.n.store.LastCursor(ctx); err != nil {
+			return problem.Internal(err)
+		}
+	}
+	f.Limit = subscribeBatch
+	for {
+		changed := s.n.hub.changed()
+		recs, err := s.n.store.List(ctx, f)
+		if err != nil {
+			return problem.Internal(err)
+		}
+		for _, r := range recs {
+			f.AfterCursor = r.Cursor
+			if s.n.canRead(p, &r.Bulletin) != nil {
+				continue // refused and logged by canRead; never delivered
+			}
+			if err := stream.Send(&iantv1.SubscribeResponse{Bulletin: recordToProto(r)}); err != nil {
+				return err
+			}
+			s.n.emitRead(p, &r)
+		}
+		if len(recs) == subscribeBatch {
+			continue
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil
+		case <-s.n.closing:
+			return problem.Unavailable(nil, "node is shutting down; resume after cursor %d", f.AfterCursor)
+		}
+	}
+}
+
+func (s *bulletinService) AcknowledgeBulletin(ctx context.Context, req *iantv1.AcknowledgeBulletinRequest) (*iantv1.AcknowledgeBulletinResponse, error) {
+	p, err := nodeserver.RequireRole(ctx, "ack.role", "acknowledge bulletins (only focal points acknowledge)", identity.RoleFocalPoint)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.n.lookup(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	if rec.Direction != store.Received {
+		return nil, problem.Invalid("id", "bulletin %s was sent by %s; only receiving states acknowledge", rec.Bulletin.ID, rec.Bulletin.Origin)
+	}
+	rec, first, err := s.n.store.Acknowledge(ctx, rec.Bulletin.ID, p.ID(s.n.cfg.TrustDomain).String(), s.n.now().UTC())
+	if err != nil {
+		return nil, problem.Internal(err)
+	}
+	s.n.emitAcknowledged(&rec)
+	if first {
+		s.n.log.Info("bulletin acknowledged", "bulletin_id", rec.Bulletin.ID, "origin", rec.Bulletin.Origin, "peer", p.String())
+	}
+	return &iantv1.AcknowledgeBulletinResponse{Bulletin: recordToProto(rec)}, nil
+}
+
+// requireReader admits focal points and analysts at a state node.
+func (n *Node) requireReader(ctx context.Context, action string) (identity.Principal, error) {
+	return nodeserver.RequireRole(ctx, "read.role", action, readers...)
+}
+
+// lookup finds a bulletin this node holds; an id it does not hold is not
+// found, whether or not it exists elsewhere.
+func (n *Node) lookup(ctx context.Context, id string) (store.Record, error) {
+	if id == "" {
+		return store.Record{}, problem.Invalid("id", "id is required")
+	}
+	if len(id) > 64 {
+		return store.Record{}, problem.Invalid("id", "id is too long")
+	}
+	rec, err := n.store.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Record{}, problem.NotFound("bulletin %s not found at %s's node", id, n.self.State)
+	}
+	if err != nil {
+		return store.Record{}, problem.Internal(err)
+	}
+	return rec, nil
+}
+
+type directoryService struct {
+	iantv1.UnimplementedDirectoryServiceServer
+	n *Node
+}
+
+func (s *directoryService) GetDirectory(ctx context.Context, _ *iantv1.GetDirectoryRequest) (*iantv1.GetDirectoryResponse, error) {
+	resp := &iantv1.GetDirectoryResponse{RegionTableVersion: region.Version}
+	for _, st := range region.States() {
+		resp.States = append(resp.States, &iantv1.State{Code: st.Code, Name: st.Name, Region: iantv1.Region(st.Region)})
+	}
+	for _, r := range region.All() {
+		resp.Regions = append(resp.Regions, &iantv1.RegionInfo{Region: iantv1.Region(r), Name: r.Title(), States: region.StatesOf(r)})
+	}
+	for _, e := range s.n.cfg.Directory {
+		info := &iantv1.NodeInfo{SpiffeId: e.ID.String(), Address: e.Address}
+		if p, err := identity.Parse(s.n.cfg.TrustDomain, e.ID); err == nil {
+			info.State = p.State
+			info.Role = iantv1.Role(p.Role)
+		}
+		resp.Nodes = append(resp.Nodes, info)
+	}
+	return resp, nil
+}

@@ -1,0 +1,58 @@
+package nettest
+
+import (
+	"testing"
+
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+
+	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/testenv"
+)
+
+// NodeSource loads the SVID of state cc's node ("" for the secretariat's)
+// from the network's PKI: what a node holds, and what a compromised node
+// would attack with.
+func NodeSource(t testing.TB, nw *testenv.Network, cc string) *identity.FileSource {
+	t.Helper()
+	e, ok := nw.PKI.Find(testenv.NodePrincipal(cc))
+	if !ok {
+		t.Fatalf("no node SVID of %q", cc)
+	}
+	src, err := identity.LoadFiles(nw.TD, e.CertFile, e.KeyFile, nw.PKI.BundleFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+// NodeSVID is the current SVID of [NodeSource].
+func NodeSVID(t testing.TB, nw *testenv.Network, cc string) *x509svid.SVID {
+	t.Helper()
+	svid, err := NodeSource(t, nw, cc).GetX509SVID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svid
+}
+
+// NodeBackbone connects to the network's embedded backbone as state cc's
+// node ("" for the secretariat's), with the node's own genuine SVID.
+func NodeBackbone(t testing.TB, nw *testenv.Network, cc string) *backbone.Client {
+	t.Helper()
+	src := NodeSource(t, nw, cc)
+	c, err := backbone.Connect(t.Context(), backbone.ClientConfig{
+		URLs: []string{nw.Backbone.ClientURL()}, TrustDomain: nw.TD, SVID: src, Bundle: src, Name: "test-" + cc,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// SecretariatBackbone is NodeBackbone as the secretariat's node.
+func SecretariatBackbone(t testing.TB, nw *testenv.Network) *backbone.Client {
+	t.Helper()
+	return NodeBackbone(t, nw, "")
+}
