@@ -87,7 +87,7 @@ type Node struct {
 	self  identity.Principal
 	log   *slog.Logger
 	now   func() time.Time
-	bb    *backbone.Client
+	bb    *backbone.SecretariatClient
 	srv   *nodeserver.Server
 	audit auditState
 
@@ -136,7 +136,7 @@ func (n *Node) open(ctx context.Context) error {
 		return fmt.Errorf("secretariat: data dir: %w", err)
 	}
 	var err error
-	n.bb, err = backbone.Connect(ctx, backbone.ClientConfig{
+	n.bb, err = backbone.ConnectSecretariat(ctx, backbone.ClientConfig{
 		URLs: n.cfg.BackboneURLs, TrustDomain: n.cfg.TrustDomain, SVID: n.cfg.SVID, Bundle: n.cfg.Bundle,
 		Name: n.self.String(), Logger: n.log, Replicas: n.cfg.BackboneReplicas,
 	})

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/oas-cicte/iant/pkg/audit"
+	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/backbone/backbonetest"
 	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/identity/identitytest"
@@ -112,7 +113,11 @@ func TestWitnessDetectsARewrittenLog(t *testing.T) {
 	ca := identitytest.NewCA(t, "iant.test")
 	srv := backbonetest.StartServer(t, ca, backbonetest.Secretariat, backbonetest.Node("MX"))
 	secBB := backbonetest.Provision(t, ca, srv, "MX")
-	mxBB := backbonetest.Connect(t, ca, srv, backbonetest.Node("MX"))
+	mxBB, err := backbone.ConnectState(t.Context(), backbonetest.ClientConfig(t, ca, srv, backbonetest.Node("MX")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mxBB.Close() })
 	skey, vkey, err := note.GenerateKey(rand.Reader, "iant.test/audit")
 	if err != nil {
 		t.Fatal(err)

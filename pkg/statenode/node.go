@@ -99,7 +99,7 @@ type Node struct {
 	log    *slog.Logger
 	now    func() time.Time
 	store  *store.Store
-	bb     *backbone.Client
+	bb     *backbone.StateClient
 	srv    *nodeserver.Server
 	hub    *hub
 	policy *policy.Engine
@@ -171,7 +171,7 @@ func (n *Node) open(ctx context.Context) error {
 		return fmt.Errorf("statenode: %w", err)
 	}
 	n.store = st
-	if n.bb, err = backbone.Connect(ctx, n.backboneConfig()); err != nil {
+	if n.bb, err = backbone.ConnectState(ctx, n.backboneConfig()); err != nil {
 		return fmt.Errorf("statenode: connect backbone: %w", err)
 	}
 	if err := n.openAudit(ctx); err != nil {

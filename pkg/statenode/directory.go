@@ -1,0 +1,93 @@
+package statenode
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/oas-cicte/iant/pkg/seal"
+)
+
+// entryCacheTTL bounds how long a verified directory entry of another
+// state is used before it is fetched again.
+const entryCacheTTL = 30 * time.Second
+
+// cachedEntry is a verified directory entry and when it was fetched.
+type cachedEntry struct {
+	entry   seal.DirectoryEntry
+	fetched time.Time
+}
+
+// entries caches verified directory entries of other states.
+type entries struct {
+	mu sync.Mutex
+	m  map[string]cachedEntry
+}
+
+// entryOf returns the verified directory entry of state's node, fetching
+// it again when the cached one is stale or does not hold wantSignKey.
+func (n *Node) entryOf(ctx context.Context, state, wantSignKey string) (seal.DirectoryEntry, error) {
+	now := n.now()
+	n.dir.mu.Lock()
+	c, ok := n.dir.m[state]
+	n.dir.mu.Unlock()
+	if ok && now.Sub(c.fetched) < entryCacheTTL && (wantSignKey == "" || c.entry.SignKeyID == wantSignKey) {
+		return c.entry, nil
+	}
+	data, err := n.bb.DirectoryEntry(ctx, state)
+	if err != nil {
+		return seal.DirectoryEntry{}, err
+	}
+	e, err := seal.VerifyEntry(data, n.cfg.Bundle, n.cfg.TrustDomain, now)
+	if err != nil {
+		n.log.Warn("directory entry refused", "state", state, "err", err)
+		return seal.DirectoryEntry{}, err
+	}
+	if e.State != state {
+		return seal.DirectoryEntry{}, fmt.Errorf("directory entry under %s is for %s", state, e.State)
+	}
+	n.dir.mu.Lock()
+	if n.dir.m == nil {
+		n.dir.m = map[string]cachedEntry{}
+	}
+	n.dir.m[state] = cachedEntry{entry: e, fetched: now}
+	n.dir.mu.Unlock()
+	return e, nil
+}
+
+// entryResult is a directory entry looked up, or why not.
+type entryResult struct {
+	entry seal.DirectoryEntry
+	err   error
+}
+
+// entriesOf returns the verified directory entries of states, in order,
+// as entryOf does; the entries not cached are fetched and verified
+// concurrently (at most maxEntryFetches at a time), so a broadcast after
+// the cache expired waits about one fetch, not one per state.
+func (n *Node) entriesOf(ctx context.Context, states []string) []entryResult {
+	out := make([]entryResult, len(states))
+	forEachLimit(len(states), maxEntryFetches, func(i int) {
+		out[i].entry, out[i].err = n.entryOf(ctx, states[i], "")
+	})
+	return out
+}
+
+// maxEntryFetches bounds the directory entries fetched at once.
+const maxEntryFetches = 16
+
+// forEachLimit calls f(0) to f(n-1), at most limit at a time, and returns
+// once every call has.
+func forEachLimit(n, limit int, f func(i int)) {
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			f(i)
+		})
+	}
+	wg.Wait()
+}
