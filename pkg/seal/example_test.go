@@ -1,7 +1,6 @@
 package seal_test
 
 import (
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"time"
@@ -31,11 +30,11 @@ func ExampleSeal() {
 	wire, _ := s.Marshal()
 
 	// At Brazil's node: the signer lookup comes from the verified directory.
-	lookup := func(origin, keyID string) (ed25519.PublicKey, error) {
-		if p := mx.Public(); origin == "MX" && keyID == p.SignKeyID {
-			return p.SignPublic, nil
+	lookup := func(state, keyID string) (seal.SignerKey, error) {
+		if p := mx.Public(); state == "MX" && keyID == p.SignKeyID {
+			return seal.SignerKey{Public: p.SignPublic}, nil
 		}
-		return nil, errors.New("unknown signing key")
+		return seal.SignerKey{}, errors.New("unknown signing key")
 	}
 	got, _ := seal.Unmarshal(wire)
 	fmt.Println(got.Origin, got.Recipients)
