@@ -21,8 +21,8 @@ type network struct {
 	// minVersion is the Policy.MinVersion of open; zero is the default.
 	minVersion int
 	ca         *identitytest.CA
-	keys map[string]*seal.NodeKeys
-	dir  map[string]seal.DirectoryEntry // by state
+	keys       map[string]*seal.NodeKeys
+	dir        map[string]seal.DirectoryEntry // by state
 }
 
 // newNetwork gives each state a node with fresh keys, signs its directory

@@ -29,7 +29,9 @@ func TestOpenErrDecrypt(t *testing.T) {
 	}
 	s.Marking++ // in the AAD, not in the HPKE info
 	s.Signature = ed25519.Sign(mx.sign, signedMessage(&s.Header, s.Keys))
-	lookup := func(string, string) (SignerKey, error) { return SignerKey{Public: mx.sign.Public().(ed25519.PublicKey)}, nil }
+	lookup := func(string, string) (SignerKey, error) {
+		return SignerKey{Public: mx.sign.Public().(ed25519.PublicKey)}, nil
+	}
 	if _, err := Open(s, "BR", br, lookup, Policy{}, created); !errors.Is(err, ErrDecrypt) {
 		t.Errorf("Open = %v, want ErrDecrypt", err)
 	}
