@@ -220,7 +220,9 @@ func TestEntryV2(t *testing.T) {
 	}{
 		{"retired keys in version 1", func(e *seal.DirectoryEntry) { e.Version = seal.Version1 }, seal.ErrMalformed},
 		{"retired key ID not the key's", func(e *seal.DirectoryEntry) { e.RetiredSign[0].KeyID = e.RetiredSign[1].KeyID }, seal.ErrKey},
-		{"retired key repeated", func(e *seal.DirectoryEntry) { e.RetiredSign[1].Public, e.RetiredSign[1].KeyID = e.RetiredSign[0].Public, e.RetiredSign[0].KeyID }, seal.ErrMalformed},
+		{"retired key repeated", func(e *seal.DirectoryEntry) {
+			e.RetiredSign[1].Public, e.RetiredSign[1].KeyID = e.RetiredSign[0].Public, e.RetiredSign[0].KeyID
+		}, seal.ErrMalformed},
 		{"current key among the retired", func(e *seal.DirectoryEntry) {
 			e.RetiredSign[0].Public, e.RetiredSign[0].KeyID = e.SignPublic, e.SignKeyID
 		}, seal.ErrMalformed},
