@@ -2,11 +2,11 @@ package seal
 
 import (
 	"bytes"
-	"encoding/binary"
-	"os"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
+	"os"
 	"testing"
 	"time"
 )
