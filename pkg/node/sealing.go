@@ -2,11 +2,9 @@ package node
 
 import (
 	"context"
-	"crypto/ed25519"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,14 +18,12 @@ import (
 	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/problem"
 	"github.com/oas-cicte/iant/pkg/seal"
+	"github.com/oas-cicte/iant/pkg/seal/keystore"
 )
 
 const (
-	// keysFile holds the node's key generations, newest first (0600).
+	// keysFile is the default key file in DataDir (see Config.KeyFile).
 	keysFile = "node.keys"
-	// keepGenerations is how many KEM key generations a node keeps, so
-	// bulletins sealed to a rotated key while it was current still open.
-	keepGenerations = 3
 	// entryLifetime is how long a published directory entry is valid; the
 	// node re-publishes well before that (at every start and rotation).
 	entryLifetime = 30 * 24 * time.Hour
@@ -36,84 +32,35 @@ const (
 	entryCacheTTL = 30 * time.Second
 )
 
-// keyring is the node's sealing keys: the current generation first.
+// keyring is the node's sealing keys (package keystore) and the sequence
+// of its last published directory entry.
 type keyring struct {
-	mu   sync.RWMutex
-	ring seal.Ring
-	seq  uint64 // sequence of the last published directory entry
+	store *keystore.Store
+	mu    sync.Mutex
+	seq   uint64 // sequence of the last published directory entry
 }
 
-func (k *keyring) current() *seal.NodeKeys {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	return k.ring[0]
-}
+func (k *keyring) current() *seal.NodeKeys { return k.store.Current() }
 
-func (k *keyring) snapshot() seal.Ring {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	return append(seal.Ring(nil), k.ring...)
-}
+func (k *keyring) snapshot() seal.Ring { return k.store.Ring() }
 
-// loadKeys reads the node's key generations, or makes the first one.
-func loadKeys(dir, state string) (*keyring, error) {
-	path := filepath.Join(dir, keysFile)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		k, err := seal.GenerateNodeKeys(state)
-		if err != nil {
-			return nil, err
-		}
-		kr := &keyring{ring: seal.Ring{k}}
-		return kr, kr.save(dir)
+// keyFile is the path of the node's key file.
+func (n *Node) keyFile() string {
+	if n.cfg.KeyFile != "" {
+		return n.cfg.KeyFile
 	}
+	return filepath.Join(n.cfg.DataDir, keysFile)
+}
+
+// loadKeys opens the node's key file, or makes the first keys. Retired KEM
+// keys are kept for ever (zero retention): the inbox stream keeps copies
+// for ever, and a rebuild must open every one of them.
+func loadKeys(path, state string, log *slog.Logger) (*keyring, error) {
+	ks, err := keystore.Open(path, state, keystore.Options{Logger: log})
 	if err != nil {
-		return nil, fmt.Errorf("read keys: %w", err)
+		return nil, err
 	}
-	kr := &keyring{}
-	for len(data) > 0 {
-		if len(data) < 4 {
-			return nil, fmt.Errorf("keys file %s is truncated", path)
-		}
-		n := binary.BigEndian.Uint32(data)
-		if uint64(len(data)-4) < uint64(n) {
-			return nil, fmt.Errorf("keys file %s is truncated", path)
-		}
-		k, err := seal.ParsePrivate(data[4 : 4+n])
-		if err != nil {
-			return nil, fmt.Errorf("keys file %s: %w", path, err)
-		}
-		if k.State() != state {
-			return nil, fmt.Errorf("keys file %s holds keys of %s, not %s", path, k.State(), state)
-		}
-		kr.ring = append(kr.ring, k)
-		data = data[4+n:]
-	}
-	if len(kr.ring) == 0 {
-		return nil, fmt.Errorf("keys file %s is empty", path)
-	}
-	return kr, nil
-}
-
-// save writes the key generations atomically with mode 0600.
-func (k *keyring) save(dir string) error {
-	var out []byte
-	for _, g := range k.snapshot() {
-		b, err := g.MarshalPrivate()
-		if err != nil {
-			return err
-		}
-		out = binary.BigEndian.AppendUint32(out, uint32(len(b)))
-		out = append(out, b...)
-	}
-	tmp := filepath.Join(dir, keysFile+".tmp")
-	if err := os.WriteFile(tmp, out, 0o600); err != nil {
-		return fmt.Errorf("write keys: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, keysFile)); err != nil {
-		return fmt.Errorf("write keys: %w", err)
-	}
-	return nil
+	return &keyring{store: ks}, nil
 }
 
 // publishEntry signs the current public keys with the node's SVID and
@@ -162,17 +109,7 @@ func (n *Node) RotateKeys(ctx context.Context) error {
 	if n.keys == nil {
 		return errors.New("node: only state nodes hold sealing keys")
 	}
-	next, err := n.keys.current().RotateKEM()
-	if err != nil {
-		return fmt.Errorf("node: rotate keys: %w", err)
-	}
-	n.keys.mu.Lock()
-	n.keys.ring = append(seal.Ring{next}, n.keys.ring...)
-	if len(n.keys.ring) > keepGenerations {
-		n.keys.ring = n.keys.ring[:keepGenerations]
-	}
-	n.keys.mu.Unlock()
-	if err := n.keys.save(n.cfg.DataDir); err != nil {
+	if err := n.keys.store.RotateKEM(n.now()); err != nil {
 		return fmt.Errorf("node: rotate keys: %w", err)
 	}
 	if err := n.publishEntry(ctx); err != nil {
@@ -200,7 +137,7 @@ func (n *Node) entryOf(ctx context.Context, state, wantSignKey string) (seal.Dir
 	n.dir.mu.Lock()
 	c, ok := n.dir.m[state]
 	n.dir.mu.Unlock()
-	if ok && now.Sub(c.fetched) < entryCacheTTL && (wantSignKey == "" || c.entry.SignKeyID == wantSignKey) {
+	if ok && now.Sub(c.fetched) < entryCacheTTL && (wantSignKey == "" || hasSignKey(c.entry, wantSignKey)) {
 		return c.entry, nil
 	}
 	data, err := n.bb.DirectoryEntry(ctx, state)
@@ -222,6 +159,13 @@ func (n *Node) entryOf(ctx context.Context, state, wantSignKey string) (seal.Dir
 	n.dir.m[state] = cachedEntry{entry: e, fetched: now}
 	n.dir.mu.Unlock()
 	return e, nil
+}
+
+// hasSignKey reports whether e publishes the signing key keyID, current
+// or retired.
+func hasSignKey(e seal.DirectoryEntry, keyID string) bool {
+	_, ok := e.SignKey(keyID)
+	return ok
 }
 
 // entryResult is a directory entry looked up, or why not.
@@ -321,15 +265,16 @@ func (n *Node) openCopy(ctx context.Context, data []byte) (bulletin.Bulletin, st
 	if err != nil {
 		return bulletin.Bulletin{}, "", err
 	}
-	lookup := func(origin, keyID string) (ed25519.PublicKey, error) {
+	lookup := func(origin, keyID string) (seal.SignerKey, error) {
 		e, err := n.entryOf(ctx, origin, keyID)
 		if err != nil {
-			return nil, err
+			return seal.SignerKey{}, err
 		}
-		if e.SignKeyID != keyID {
-			return nil, fmt.Errorf("signing key %s is not %s's current key", keyID, origin)
+		k, ok := e.SignKey(keyID)
+		if !ok {
+			return seal.SignerKey{}, fmt.Errorf("signing key %s is not published by %s", keyID, origin)
 		}
-		return ed25519.PublicKey(e.SignPublic), nil
+		return k, nil
 	}
 	pt, err := seal.Open(s, n.self.State, n.keys.snapshot(), lookup, seal.Policy{TrustDomain: n.cfg.TrustDomain}, n.now())
 	if err != nil {
@@ -343,24 +288,16 @@ func (n *Node) openCopy(ctx context.Context, data []byte) (bulletin.Bulletin, st
 	if err != nil {
 		return bulletin.Bulletin{}, "", err
 	}
-	switch {
-	case b.ID != s.ID, int32(b.Precedence) != s.Precedence, int32(b.Marking) != s.Marking,
-		!b.CreatedAt.Equal(s.CreatedAt), !b.ExpiresAt.Equal(s.ExpiresAt):
-		return bulletin.Bulletin{}, "", errors.New("sealed header does not match the bulletin inside")
-	case s.Origin == b.Origin && !sameStates(s.Recipients, b.Recipients):
-		return bulletin.Bulletin{}, "", errors.New("sealed recipients do not match the bulletin's")
+	h := s.Header
+	if s.Origin != b.Origin {
+		// A forward as this node still makes it: re-sealed by the
+		// forwarder, naming itself as origin and only the target as
+		// recipient. TODO(lead): replace with seal.Forward/OpenForwarded,
+		// which keep the origin's header and signature.
+		h.Origin, h.Recipients = b.Origin, b.Recipients
+	}
+	if err := h.Bind(&b); err != nil {
+		return bulletin.Bulletin{}, "", err
 	}
 	return b, s.Origin, nil
-}
-
-func sameStates(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
