@@ -69,7 +69,8 @@ var allowed = map[string][]string{
 	"pkg/identity":              {"pkg/region"},
 	"pkg/identity/identitytest": {"pkg/identity"},
 	"pkg/policy":                {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem"},
-	"pkg/seal":                  {"pkg/identity", "pkg/region"},
+	"pkg/seal":                  {"pkg/bulletin", "pkg/identity", "pkg/region"},
+	"pkg/seal/keystore":         {"pkg/seal"},
 	"pkg/sqlitedb":              {},
 	"pkg/store":                 {"pkg/bulletin", "pkg/region", "pkg/problem", "pkg/sqlitedb"},
 	"pkg/audit":                 {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem", "pkg/sqlitedb"},
@@ -110,7 +111,7 @@ func TestImportDirections(t *testing.T) {
 // do not reach for the network stacks directly.
 func TestCryptoAndPolicyStayOffTheWire(t *testing.T) {
 	pkgs := loadPackages(t)
-	for _, dir := range []string{"pkg/seal", "pkg/policy", "pkg/store", "pkg/bulletin", "pkg/audit", "pkg/sqlitedb"} {
+	for _, dir := range []string{"pkg/seal", "pkg/seal/keystore", "pkg/policy", "pkg/store", "pkg/bulletin", "pkg/audit", "pkg/sqlitedb"} {
 		for _, imp := range pkgs[dir].imports {
 			if strings.HasPrefix(imp, "google.golang.org/grpc") || strings.HasPrefix(imp, "github.com/nats-io/") {
 				t.Errorf("%s imports %s", dir, imp)

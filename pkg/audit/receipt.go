@@ -96,6 +96,7 @@ type ReceiptError struct {
 
 // Error returns the rule and the cause, for logs (never shown to a person).
 func (e *ReceiptError) Error() string { return e.Rule + ": " + e.Err.Error() }
+
 // Unwrap returns the cause.
 func (e *ReceiptError) Unwrap() error { return e.Err }
 

@@ -136,4 +136,3 @@ func (w *Witness) check(ctx context.Context, cp Checkpoint, signed []byte, prove
 	}
 	return nil
 }
-

@@ -92,11 +92,11 @@ func (s *sealer) once(m message) (cost, error) {
 		}
 	}
 	t1 := time.Now()
-	lookup := func(origin, keyID string) (ed25519.PublicKey, error) {
+	lookup := func(origin, keyID string) (seal.SignerKey, error) {
 		if p := s.pubs[origin]; p.SignKeyID == keyID {
-			return ed25519.PublicKey(p.SignPublic), nil
+			return seal.SignerKey{Public: ed25519.PublicKey(p.SignPublic)}, nil
 		}
-		return nil, fmt.Errorf("unknown signing key %s of %s", keyID, origin)
+		return seal.SignerKey{}, fmt.Errorf("unknown signing key %s of %s", keyID, origin)
 	}
 	for i, r := range m.recipients {
 		got, err := seal.Unmarshal(copies[i])

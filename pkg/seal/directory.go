@@ -18,9 +18,11 @@ const MaxEntryLifetime = 400 * 24 * time.Hour
 // DirectoryEntry publishes a node's public keys. The node signs it with
 // its SVID ([SignEntry]) and puts it in the directory on the backbone;
 // other nodes accept it only through [VerifyEntry]. Version 1 entries carry
-// MLKEM768-X25519 and Ed25519 keys.
+// MLKEM768-X25519 and Ed25519 keys; version 2 entries also carry the
+// node's retired signing keys, so that a signing-key rotation is announced
+// in the directory and what the old keys signed before it still verifies.
 type DirectoryEntry struct {
-	// Version is the entry format version, [Version1].
+	// Version is the entry format version, [Version1] or [Version2].
 	Version int
 	// NodeID is the SPIFFE ID of the node; it must sign the entry.
 	NodeID string
@@ -32,6 +34,9 @@ type DirectoryEntry struct {
 	// SignKeyID and SignPublic are the node's Ed25519 signing key.
 	SignKeyID  string
 	SignPublic []byte
+	// RetiredSign are the node's retired signing keys, newest first, at
+	// most [MaxRetiredSignKeys] (version 2 only; none in version 1).
+	RetiredSign []RetiredSignKey
 	// NotBefore and NotAfter bound the entry's validity; both required.
 	// NotBefore must fall within the signing SVID's validity.
 	NotBefore, NotAfter time.Time
@@ -39,17 +44,38 @@ type DirectoryEntry struct {
 	Sequence uint64
 }
 
-// Entry returns a version 1 directory entry publishing k's public keys for
-// node nodeID, valid from notBefore to notAfter.
+// Entry returns a directory entry publishing k's public keys for node
+// nodeID, valid from notBefore to notAfter: version 2 with k's retired
+// signing keys if it has any, else version 1 (which nodes that do not
+// know version 2 still read).
 func (k *NodeKeys) Entry(nodeID string, notBefore, notAfter time.Time, seq uint64) DirectoryEntry {
 	p := k.Public()
-	return DirectoryEntry{
+	e := DirectoryEntry{
 		Version: Version1, NodeID: nodeID, State: p.State,
 		KEMKeyID: p.KEMKeyID, KEMPublic: p.KEMPublic,
 		SignKeyID: p.SignKeyID, SignPublic: p.SignPublic,
 		NotBefore: notBefore.Round(0).UTC(), NotAfter: notAfter.Round(0).UTC(),
 		Sequence: seq,
 	}
+	if len(k.retired) > 0 {
+		e.Version, e.RetiredSign = Version2, k.RetiredSignKeys()
+	}
+	return e
+}
+
+// SignKey returns the signing key with ID keyID that e publishes: the
+// current one, or a retired one with its retirement time. It is what a
+// node's [SignerLookup] answers from a verified entry.
+func (e DirectoryEntry) SignKey(keyID string) (SignerKey, bool) {
+	if keyID == e.SignKeyID {
+		return SignerKey{Public: slices.Clone(e.SignPublic)}, true
+	}
+	for _, r := range e.RetiredSign {
+		if r.KeyID == keyID {
+			return SignerKey{Public: slices.Clone(r.Public), RetiredAt: r.RetiredAt}, true
+		}
+	}
+	return SignerKey{}, false
 }
 
 // PublicKeys returns the keys e publishes, ready for [Seal].
@@ -62,8 +88,11 @@ func (e DirectoryEntry) PublicKeys() PublicKeys {
 
 // check validates e's format: fields, lengths, times.
 func (e *DirectoryEntry) check() error {
-	if e.Version != Version1 {
+	if e.Version != Version1 && e.Version != Version2 {
 		return fmt.Errorf("%w: directory entry version %d", ErrVersion, e.Version)
+	}
+	if e.Version == Version1 && len(e.RetiredSign) > 0 {
+		return fmt.Errorf("%w: retired signing keys in a version 1 entry", ErrMalformed)
 	}
 	for _, f := range []struct {
 		field, s string
@@ -83,6 +112,8 @@ func (e *DirectoryEntry) check() error {
 		return fmt.Errorf("%w: KEM public key of %d bytes", ErrMalformed, len(e.KEMPublic))
 	case len(e.SignPublic) == 0 || len(e.SignPublic) > maxPublic:
 		return fmt.Errorf("%w: signing public key of %d bytes", ErrMalformed, len(e.SignPublic))
+	case len(e.RetiredSign) > MaxRetiredSignKeys:
+		return fmt.Errorf("%w: %d retired signing keys, at most %d", ErrMalformed, len(e.RetiredSign), MaxRetiredSignKeys)
 	case e.NotBefore.IsZero() || e.NotAfter.IsZero() || !e.NotAfter.After(e.NotBefore):
 		return fmt.Errorf("%w: validity must have NotBefore before NotAfter", ErrMalformed)
 	case e.NotAfter.Sub(e.NotBefore) > MaxEntryLifetime:
@@ -110,7 +141,7 @@ func (e *DirectoryEntry) checkKeys() error {
 	if _, err := kems[nodeKEM].NewPublicKey(e.KEMPublic); err != nil {
 		return fmt.Errorf("%w: KEM key: %v", ErrKey, err)
 	}
-	return nil
+	return checkRetired(e.RetiredSign, e.SignKeyID)
 }
 
 // appendEntry appends the canonical encoding of a checked entry:
@@ -118,6 +149,7 @@ func (e *DirectoryEntry) checkKeys() error {
 //	u8 version, str node-id, str state, str kem-key-id, blob16 kem-public,
 //	str sign-key-id, blob16 sign-public, i64 not-before, i64 not-after,
 //	u64 sequence
+//	version 2 only: u8 n (0..8), n × (str key-id, blob16 public, i64 retired-at)
 func appendEntry(b []byte, e *DirectoryEntry) []byte {
 	b = append(b, byte(e.Version))
 	b = appendString(b, e.NodeID)
@@ -128,14 +160,18 @@ func appendEntry(b []byte, e *DirectoryEntry) []byte {
 	b = appendBlob16(b, e.SignPublic)
 	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(e.NotBefore)))
 	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(e.NotAfter)))
-	return binary.BigEndian.AppendUint64(b, e.Sequence)
+	b = binary.BigEndian.AppendUint64(b, e.Sequence)
+	if e.Version == Version2 {
+		b = appendRetired(b, e.RetiredSign, true)
+	}
+	return b
 }
 
 // parseEntry decodes and checks canonical entry bytes.
 func parseEntry(b []byte) (DirectoryEntry, error) {
 	d := decoder{b: b}
 	v := d.u8("entry version")
-	if d.err == nil && v != Version1 {
+	if d.err == nil && v != Version1 && v != Version2 {
 		return DirectoryEntry{}, fmt.Errorf("%w: directory entry version %d", ErrVersion, v)
 	}
 	e := DirectoryEntry{Version: int(v)}
@@ -148,6 +184,9 @@ func parseEntry(b []byte) (DirectoryEntry, error) {
 	e.NotBefore = wireTime(int64(d.u64("not before")))
 	e.NotAfter = wireTime(int64(d.u64("not after")))
 	e.Sequence = d.u64("sequence")
+	if v == Version2 {
+		e.RetiredSign = readRetired(&d, true)
+	}
 	d.done()
 	if d.err != nil {
 		return DirectoryEntry{}, d.err

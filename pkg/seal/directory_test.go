@@ -163,3 +163,126 @@ func TestSignEntryRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestEntryV2 publishes retired signing keys: a version 2 entry verifies,
+// its retired keys answer SignKey with their retirement times, and every
+// rule of the list holds.
+func TestEntryV2(t *testing.T) {
+	n := newNetwork(t)
+	k, err := seal.GenerateNodeKeys("MX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := k.Entry(n.nodeID("MX"), created, created.Add(time.Hour), 1); e.Version != seal.Version1 {
+		t.Errorf("Entry without retired keys is version %d, want 1", e.Version)
+	}
+	oldID := k.Public().SignKeyID
+	at := time.Now().Add(-2 * time.Hour)
+	for i := range 2 {
+		if k, err = k.RotateSign(at.Add(time.Duration(i) * time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	e := k.Entry(n.nodeID("MX"), now, now.Add(24*time.Hour), 3)
+	signed, err := seal.SignEntry(e, n.svid(t, "MX"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := seal.VerifyEntry(signed, n.ca.Bundle(), n.ca.TD, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(e, got); diff != "" {
+		t.Errorf("VerifyEntry(v2) differs (-want +got):\n%s", diff)
+	}
+	if sk, ok := got.SignKey(oldID); !ok || !sk.RetiredAt.Equal(at) || !bytes.Equal(sk.Public, got.RetiredSign[1].Public) {
+		t.Errorf("SignKey(oldest) = %+v, %v; want the key retired at %v", sk, ok, at)
+	}
+	if sk, ok := got.SignKey(got.SignKeyID); !ok || !sk.RetiredAt.IsZero() {
+		t.Errorf("SignKey(current) = %+v, %v; want a current key", sk, ok)
+	}
+	if _, ok := got.SignKey("00"); ok {
+		t.Error("SignKey(unknown) found a key")
+	}
+	// The last retirement time ends the entry.
+	if _, err := seal.VerifyEntry(flipAt(signed, 13+len(splitEntry(t, signed))-2), n.ca.Bundle(), n.ca.TD, now); !errors.Is(err, seal.ErrEntrySignature) {
+		t.Errorf("VerifyEntry with a retirement time changed = %v, want %v", err, seal.ErrEntrySignature)
+	}
+	if diff := cmp.Diff(splitEntry(t, signed), entryBytes(&e)); diff != "" {
+		t.Fatalf("entryBytes does not encode as SignEntry does:\n%s", diff)
+	}
+
+	tests := []struct {
+		name   string
+		mutate func(e *seal.DirectoryEntry)
+		want   error
+	}{
+		{"retired keys in version 1", func(e *seal.DirectoryEntry) { e.Version = seal.Version1 }, seal.ErrMalformed},
+		{"retired key ID not the key's", func(e *seal.DirectoryEntry) { e.RetiredSign[0].KeyID = e.RetiredSign[1].KeyID }, seal.ErrKey},
+		{"retired key repeated", func(e *seal.DirectoryEntry) {
+			e.RetiredSign[1].Public, e.RetiredSign[1].KeyID = e.RetiredSign[0].Public, e.RetiredSign[0].KeyID
+		}, seal.ErrMalformed},
+		{"current key among the retired", func(e *seal.DirectoryEntry) {
+			e.RetiredSign[0].Public, e.RetiredSign[0].KeyID = e.SignPublic, e.SignKeyID
+		}, seal.ErrMalformed},
+		{"retired out of order", func(e *seal.DirectoryEntry) { e.RetiredSign[0], e.RetiredSign[1] = e.RetiredSign[1], e.RetiredSign[0] }, seal.ErrMalformed},
+		{"no retirement time", func(e *seal.DirectoryEntry) { e.RetiredSign[1].RetiredAt = time.Time{} }, seal.ErrMalformed},
+		{"too many retired keys", func(e *seal.DirectoryEntry) {
+			for len(e.RetiredSign) <= seal.MaxRetiredSignKeys {
+				e.RetiredSign = append(e.RetiredSign, e.RetiredSign[0])
+			}
+		}, seal.ErrMalformed},
+		{"version 3", func(e *seal.DirectoryEntry) { e.Version = 3 }, seal.ErrVersion},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bad := e
+			bad.RetiredSign = k.RetiredSignKeys()
+			tt.mutate(&bad)
+			if _, err := seal.SignEntry(bad, n.svid(t, "MX")); !errors.Is(err, tt.want) {
+				t.Errorf("SignEntry = %v, want %v", err, tt.want)
+			}
+			// What SignEntry refuses, VerifyEntry refuses when a node signs it anyway.
+			if tt.want == seal.ErrVersion {
+				return
+			}
+			if _, err := seal.VerifyEntry(resign(t, entryBytes(&bad), n.svid(t, "MX")), n.ca.Bundle(), n.ca.TD, now); !errors.Is(err, tt.want) {
+				t.Errorf("VerifyEntry = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// entryBytes encodes e as the package doc's wire format says, without
+// SignEntry's checks: what a node could sign anyway.
+func entryBytes(e *seal.DirectoryEntry) []byte {
+	str := func(b []byte, s []byte) []byte {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
+		return append(b, s...)
+	}
+	b := []byte{byte(e.Version)}
+	b = str(b, []byte(e.NodeID))
+	b = str(b, []byte(e.State))
+	b = str(b, []byte(e.KEMKeyID))
+	b = str(b, e.KEMPublic)
+	b = str(b, []byte(e.SignKeyID))
+	b = str(b, e.SignPublic)
+	b = binary.BigEndian.AppendUint64(b, uint64(e.NotBefore.UnixNano()))
+	b = binary.BigEndian.AppendUint64(b, uint64(e.NotAfter.UnixNano()))
+	b = binary.BigEndian.AppendUint64(b, e.Sequence)
+	if e.Version < seal.Version2 && len(e.RetiredSign) == 0 {
+		return b
+	}
+	b = append(b, byte(len(e.RetiredSign)))
+	for _, r := range e.RetiredSign {
+		b = str(b, []byte(r.KeyID))
+		b = str(b, r.Public)
+		var ns int64
+		if !r.RetiredAt.IsZero() {
+			ns = r.RetiredAt.UnixNano()
+		}
+		b = binary.BigEndian.AppendUint64(b, uint64(ns))
+	}
+	return b
+}

@@ -1,23 +1,29 @@
 // Package seal signs and end-to-end encrypts bulletins between member
-// state nodes, and signs and verifies the directory entries that publish
-// the nodes' keys (see DESIGN.md, "Sealing: signed and end-to-end
-// encrypted"). It is a pure library: no I/O, no clocks (callers pass now).
+// state nodes, lets a state that received a bulletin forward it without
+// being able to speak for its origin, and signs and verifies the
+// directory entries that publish the nodes' keys (see DESIGN.md,
+// "Sealing: signed and end-to-end encrypted" and "Threat model"). It is a
+// pure library: no I/O, no clocks (callers pass now). Key files live in
+// package keystore.
 //
 // A sealed bulletin has a clear [Header] (id, origin, signer, precedence,
-// marking, recipient states, times, ciphertext hash), the body encrypted
-// once under a fresh random content key, that key wrapped with HPKE
-// (RFC 9180, crypto/hpke) for each recipient state's node, and the origin
-// node's Ed25519 signature. The backbone sees only the header.
+// marking, recipient states, times, key commitment, ciphertext hash), the
+// body encrypted once under a fresh random content key, that key wrapped
+// with HPKE (RFC 9180, crypto/hpke) for each recipient state's node, and
+// the origin node's Ed25519 signature. The backbone sees only the header.
 //
 // Walk-through:
 //
-//	keys, err := seal.GenerateNodeKeys("MX")         // once per node; store keys.MarshalPrivate() 0600
+//	keys, err := seal.GenerateNodeKeys("MX")         // once per node (package keystore stores them)
 //	signed, err := seal.SignEntry(keys.Entry(nodeID, nb, na, seq), svid) // publish in the directory
 //	e, err := seal.VerifyEntry(signed, bundle, td, now)  // on every other node
 //	s, err := seal.Seal(hdr, plaintext, []seal.PublicKeys{e.PublicKeys(), ...}, keys)
-//	b, err := s.Marshal()                            // to the backbone
+//	copies, err := s.Copies()                        // one per recipient, to the backbone
 //	s, err = seal.Unmarshal(b)                       // at a recipient; s.Header routes and audits
-//	pt, err := seal.Open(s, "BR", seal.Ring{cur, old}, lookup, seal.Policy{}, now)
+//	pt, err := seal.Open(s, "BR", ring, lookup, seal.Policy{}, now)
+//	err = s.Header.Bind(&bulletinDecodedFromPt)      // header and content agree
+//	f, err := seal.Forward(s, "BR", ring, pePublic, statement, keys) // BR shares its copy with PE
+//	pt, err = seal.OpenForwarded(f, "PE", ring, lookup, seal.Policy{}, now)
 //
 // # Construction
 //
@@ -25,6 +31,7 @@
 // Ed25519) and H = SHA-256:
 //
 //	K      = 32 random bytes, one per bulletin
+//	commit = H("iant/key-commitment/v1\x00" ‖ K)  // Header.KeyCommitment, version 3
 //	aad    = H("iant/content-aad/v1\x00" ‖ header without ciphertext hash)
 //	ct     = AES-256-GCM(K, nonce 0, body, aad)   // K is used once, so a fixed nonce is safe
 //	hash   = H(ct)                                // Header.CiphertextHash
@@ -32,58 +39,143 @@
 //	enc_r  = HPKE.Seal(pk_r, info_r, K)           // single-shot base mode, one per recipient r
 //	sig    = Ed25519(sk_origin, "iant/sealed-signature/v1\x00" ‖ H(header) ‖ keys)
 //	keys   = H("iant/wrapped-keys/v1\x00" ‖ wrapped-key list)                     // version 1
-//	keys   = H("iant/wrapped-keys/v2\x00" ‖ u8 n ‖ n × (str r, str kem-key-id, H(enc_r)))  // version 2
+//	keys   = H("iant/wrapped-keys/v2\x00" ‖ u8 n ‖ n × (str r, str kem-key-id, H(enc_r)))  // versions 2, 3
 //
 // info binds a wrapped key to its bulletin, recipient and suite, and the
-// signature covers every wrapped key (in version 2 through its hash), so
-// no key can be moved or swapped.
-// Key IDs are hex(H("iant/key-id/v1\x00" ‖ alg ‖ "\x00" ‖ public key)[:16]).
-// A directory entry is signed by the node's SVID key over
-// "iant/directory-entry/v1\x00" ‖ entry.
+// signature covers every wrapped key (from version 2 through its hash), so
+// no key can be moved or swapped. H(header) covers the version byte, so
+// the digests of versions 2 and 3 cannot be confused.
+//
+// # Key commitment
+//
+// AES-GCM is not key-committing: an origin can build one ciphertext that
+// authenticates under two keys and decrypts to two different bodies
+// (a key-collision ciphertext, "invisible salamanders"), wrap one key for
+// one recipient and the other for another, and sign once; each recipient
+// then holds a valid signature over different content, and a recipient
+// that forwards would pass on what others never saw. Version 3 puts
+// commit = H("iant/key-commitment/v1\x00" ‖ K) in the signed header and
+// in the AAD; [Open] and [OpenForwarded] recompute it from the unwrapped
+// key and refuse a mismatch ([ErrKeyCommitment]) before decrypting. Two
+// keys with one commitment would be a SHA-256 collision, so the signed
+// header and ciphertext determine the plaintext. The commitment reveals
+// nothing about a uniformly random 256-bit K beyond what SHA-256's
+// preimage resistance allows, and the domain string keeps it distinct
+// from any other hash of K. Versions 1 and 2 have no commitment: their
+// origin can equivocate, so [Policy.MinVersion] refuses them by default
+// ([ErrVersionRefused], a verdict; an unknown version is [ErrVersion],
+// which callers wait out instead) and they open only where a caller
+// explicitly reads archives.
+//
+// # Forwards
+//
+// A state that received a version 3 bulletin forwards it to a state the
+// origin did not release it to with [Forward]. The [Forwarded] bulletin
+// carries the origin's header, ciphertext and signature unchanged, every
+// origin wrapped key reduced to its hash (so the origin's signature still
+// verifies), the same content key wrapped anew for the new recipient,
+// and the forwarder's statement signed by its node key:
+//
+//	info_f = "iant/forward-wrap/v1\x00" ‖ str(S.KEM, S.KDF, S.AEAD, S.Sig, id, origin, forwarder, recipient, kem-key-id)
+//	enc_f  = HPKE.Seal(pk_recipient, info_f, K)
+//	stmt   = str origin, str id, [32] H(origin header), str forwarder, str signer,
+//	         str sign-key-id, str recipient, str kem-key-id, [32] H(enc_f), str reason, i64 at
+//	sig_f  = Ed25519(sk_forwarder, "iant/forward-statement/v1\x00" ‖ stmt)
+//
+// The receiver checks the origin's signature against the origin's
+// directory entry, the statement's signature against the forwarder's,
+// that the forwarder was one of the origin's recipients (it held the
+// bulletin) and not the origin (an origin releases to more states by
+// sealing again), and that the content key matches the origin's
+// commitment, so a forwarder can neither invent nor alter a bulletin nor
+// give the new recipient other content. [OpenForwarded] documents the
+// order. Forwards of forwards are refused: the second forwarder was not
+// one of the origin's recipients ([ErrNotHeld]).
+//
+// # Signing keys
+//
+// A node rotates its signing key with [NodeKeys.RotateSign]; its
+// directory entry (version 2) then publishes the retired keys with their
+// retirement times, at most [MaxRetiredSignKeys]. A [SignerLookup]
+// returns a [SignerKey] with its RetiredAt, and a retired key verifies
+// only a bulletin created (a statement made) before it was retired
+// ([ErrKeyRetired]). Times are the signer's claim: a thief of a key that
+// was retired but not deleted could backdate, and so could a thief of the
+// current key; after a compromise the node drops the key from its entry
+// altogether. Key IDs are hex(H("iant/key-id/v1\x00" ‖ alg ‖ "\x00" ‖
+// public key)[:16]). A directory entry is signed by the node's SVID key
+// over "iant/directory-entry/v1\x00" ‖ entry.
 //
 // # Wire format
 //
 // Big-endian; str and blob16 are a u16 length and bytes, blob32 a u32
-// length and bytes. Strings are 1 to a bounded number of printable ASCII
-// bytes. Version 1:
+// length and bytes; times are i64 Unix nanoseconds, 0 for none. Strings
+// are 1 to a bounded number of printable ASCII bytes without spaces; a
+// forward's reason is 1 to 256 printable ASCII bytes, spaces allowed.
+// Every decoder is canonical: it refuses anything its encoder would not
+// write (trailing bytes, unknown versions, limits exceeded, duplicates),
+// so encode(decode(b)) == b. Unknown suites parse; [Open] refuses them.
+//
+// Sealed bulletin, version 1:
 //
 //	"IANTSEAL" u8(1)
 //	str KEM, KDF, AEAD, Sig, id, origin, signer, sign-key-id
 //	i32 precedence, i32 marking
 //	u8 n (1..64), n × str recipient        (unique)
-//	i64 created, i64 expires               (Unix ns, 0 = none)
+//	i64 created, i64 expires
 //	[32] ciphertext hash
 //	blob32 ciphertext                      (1..1 MiB)
 //	u8 n, n × (str recipient, str kem-key-id, blob16 enc)   (in recipient order)
 //	blob16 signature
 //
-// "header" above is the same bytes from u8(1) to the hash. The encoding is
-// canonical: [Unmarshal] refuses anything [Sealed.Marshal] would not write
-// (trailing bytes, unknown versions, limits exceeded, duplicates), so
-// Marshal(Unmarshal(b)) == b. Unknown suites parse; [Open] refuses them.
-//
-// Version 2 is the same but for the wrapped-key list, where each entry is
-// either the key or its hash:
+// "header" above is the same bytes from u8(version) to the hash. Version 2
+// is the same but for the wrapped-key list, where each entry is either the
+// key or its hash:
 //
 //	u8 n, n × (str recipient, str kem-key-id, u8 1 ‖ blob16 enc  or  u8 0 ‖ [32] H(enc))
 //
+// Version 3 is version 2 with the key commitment after the times:
+//
+//	... i64 created, i64 expires, [32] key commitment, [32] ciphertext hash ...
+//
 // In version 1 every recipient's copy carries all wrapped keys (about 1.2
-// KB each), because the signature covers the whole list. In version 2
+// KB each), because the signature covers the whole list. From version 2
 // [Sealed.For] makes each recipient's copy with its own wrapped key and
 // the hashes of the others (34 bytes plus the names each), and the
 // signature still verifies: a broadcast to 35 states is then about 5 KB a
 // copy instead of 44 KB.
 //
+// Forwarded bulletin, version 1 (about 2 KB beyond the ciphertext):
+//
+//	"IANTFWRD" u8(1)
+//	blob32 origin       (a version 3 sealed bulletin, every wrapped key as its hash)
+//	stmt                (as in "Forwards")
+//	blob16 enc_f, blob16 sig_f
+//
+// Directory entry (what the SVID signs), versions 1 and 2:
+//
+//	u8 version, str node-id, str state, str kem-key-id, blob16 kem-public,
+//	str sign-key-id, blob16 sign-public, i64 not-before, i64 not-after,
+//	u64 sequence
+//	version 2 only: u8 n (0..8), n × (str key-id, blob16 public, i64 retired-at)
+//
+// with retired keys newest first (retirement times strictly decreasing).
+// A signed entry is "IANTDENT" u8(1) blob32(entry) blob16(signature) u8(n)
+// n × blob32(cert DER) ([SignEntry]). The private formats of
+// [NodeKeys.MarshalPrivate] ("IANTNKEY", versions 1 and 2) and
+// [KEMKey.MarshalPrivate] ("IANTKEMK") are documented there.
+//
 // # Errors
 //
 // Every refusal wraps one sentinel of errors.go, whose text is the fixed
 // public message; the wrapped detail is for logs and audit only. [Open]
-// documents the order of its checks.
+// and [OpenForwarded] document the order of their checks.
 //
 // # Concurrency
 //
-// All functions are safe for concurrent use. [NodeKeys], [Ring] and
-// [Policy] are read-only after construction. [Open] and [Sealed.Marshal]
-// only read their *Sealed; do not modify a Sealed while another goroutine
-// uses it. Results never alias their inputs.
+// All functions are safe for concurrent use. [NodeKeys], [KEMKey], [Ring]
+// and [Policy] are read-only after construction. [Open], [OpenForwarded]
+// and the Marshal methods only read their input; do not modify a
+// [Sealed] or [Forwarded] while another goroutine uses it. Results never
+// alias their inputs.
 package seal

@@ -8,8 +8,14 @@ import "errors"
 var (
 	// ErrSuite means the suite is unknown or not allowed by the [Policy].
 	ErrSuite = errors.New("seal: suite not allowed")
-	// ErrVersion means the envelope, header or entry version is not supported.
+	// ErrVersion means the envelope, header or entry version is not known
+	// to this package (the sender may run newer software): not a verdict
+	// on the bulletin.
 	ErrVersion = errors.New("seal: unsupported version")
+	// ErrVersionRefused means a known but weaker format version that the
+	// [Policy] does not accept (see [Policy.MinVersion]), or one that
+	// cannot be forwarded. Unlike [ErrVersion] it is a verdict.
+	ErrVersionRefused = errors.New("seal: format version refused")
 	// ErrMalformed means bytes or fields break the format (lengths, limits,
 	// duplicates, trailing bytes, missing fields).
 	ErrMalformed = errors.New("seal: malformed")
@@ -25,9 +31,12 @@ var (
 	ErrSigner = errors.New("seal: signer not valid for origin")
 	// ErrNotRecipient means the opening state is not among the recipients.
 	ErrNotRecipient = errors.New("seal: not a recipient")
-	// ErrSignature means the origin's signature over header and wrapped keys does
-	// not verify.
+	// ErrSignature means the origin's signature over header and wrapped keys, or
+	// a forwarder's over its statement, does not verify.
 	ErrSignature = errors.New("seal: signature invalid")
+	// ErrKeyRetired means the signing key was retired before the bulletin
+	// was created (or, for a forward, before the statement was made).
+	ErrKeyRetired = errors.New("seal: signing key retired")
 	// ErrExpired means the bulletin's ExpiresAt has passed.
 	ErrExpired = errors.New("seal: bulletin expired")
 	// ErrUnknownKey means the key ring holds no private key with the wrapped
@@ -37,8 +46,31 @@ var (
 	ErrUnwrap = errors.New("seal: cannot unwrap content key")
 	// ErrCiphertextHash means the ciphertext does not match the header's hash.
 	ErrCiphertextHash = errors.New("seal: ciphertext hash mismatch")
+	// ErrKeyCommitment means the unwrapped content key is not the one the
+	// origin's signed header commits to: a recipient was given another key
+	// than the others, by the origin or by a forwarder.
+	ErrKeyCommitment = errors.New("seal: content key does not match its commitment")
 	// ErrDecrypt means the ciphertext does not decrypt under the content key.
 	ErrDecrypt = errors.New("seal: cannot decrypt")
+
+	// ErrBinding means a sealed header does not match the bulletin decoded
+	// from its plaintext ([Header.Bind]).
+	ErrBinding = errors.New("seal: header does not match the bulletin")
+
+	// ErrStatement means a forward statement does not describe the
+	// bulletin it comes with (origin, id, header hash, wrapped key hash,
+	// time).
+	ErrStatement = errors.New("seal: forward statement does not match the bulletin")
+	// ErrOwnForward means the origin state "forwarded" its own bulletin; an
+	// origin releases its bulletin to more states by sealing it again.
+	ErrOwnForward = errors.New("seal: origin cannot forward its own bulletin")
+	// ErrNotHeld means the forwarding state is not a recipient of the
+	// origin's bulletin, so it never held it (this also refuses forwards
+	// of forwards).
+	ErrNotHeld = errors.New("seal: forwarder did not receive the bulletin")
+	// ErrAlreadyRecipient means a forward is addressed to a state the
+	// origin already released the bulletin to.
+	ErrAlreadyRecipient = errors.New("seal: already a recipient of the bulletin")
 
 	// ErrEntryUnsigned means a directory entry carries no signature or chain.
 	ErrEntryUnsigned = errors.New("seal: directory entry not signed")

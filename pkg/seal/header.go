@@ -14,8 +14,15 @@ const (
 	Version1 = 1
 	// Version2 signs the hash of each wrapped key, so a recipient's copy
 	// ([Sealed.For]) carries its own wrapped key and only the hashes of
-	// the others. [Seal] writes it by default.
+	// the others.
 	Version2 = 2
+	// Version3 is version 2 with a key commitment in the signed header
+	// ([Header.KeyCommitment]), so one signed ciphertext opens to one
+	// plaintext only, whichever wrapped key a recipient is given. [Seal]
+	// writes it by default and [Open] requires it unless the [Policy]
+	// says otherwise; only version 3 bulletins can be forwarded
+	// ([Forward]).
+	Version3 = 3
 )
 
 // Domain-separation strings. Each hash, signature and HPKE info starts with
@@ -28,12 +35,15 @@ const (
 	domainKeyList   = "iant/wrapped-keys/v1\x00"
 	domainKeyListV2 = "iant/wrapped-keys/v2\x00"
 	domainEntry     = "iant/directory-entry/v1\x00"
+	domainCommit    = "iant/key-commitment/v1\x00"
+	domainFwdWrap   = "iant/forward-wrap/v1\x00"
+	domainStatement = "iant/forward-statement/v1\x00"
 )
 
 // Header is the clear part of a sealed bulletin: only what routing and
 // audit need, never the title or body.
 type Header struct {
-	// Version is the format version; [Seal] sets 0 to [Version1].
+	// Version is the format version; [Seal] sets 0 to [Version3].
 	Version int
 	// Suite names the algorithms; [Seal] sets the zero Suite to [SuiteV1].
 	Suite Suite
@@ -56,15 +66,37 @@ type Header struct {
 	// ExpiresAt, if not zero, is when [Open] starts refusing it with
 	// [ErrExpired]; it must be after CreatedAt.
 	ExpiresAt time.Time
+	// KeyCommitment is SHA-256("iant/key-commitment/v1\x00" ‖ K) of the
+	// content key K ([Version3] only; zero in earlier versions); [Seal]
+	// sets it.
+	KeyCommitment [32]byte
 	// CiphertextHash is SHA-256 of [Sealed.Ciphertext]; [Seal] sets it.
 	CiphertextHash [32]byte
 }
 
+// Hash returns SHA-256 of h's canonical encoding with its ciphertext
+// hash: the header as the origin signs it, and as a [ForwardStatement]
+// names it.
+func (h *Header) Hash() [32]byte {
+	return sha256.Sum256(appendHeader(make([]byte, 0, 512), h, true))
+}
+
+// knownVersion reports whether v is a sealed format version this package
+// reads.
+func knownVersion(v int) bool { return v >= Version1 && v <= Version3 }
+
+// hashesKeys reports whether version v signs each wrapped key through its
+// hash, so copies may carry hashes for the others' keys.
+func hashesKeys(v int) bool { return v == Version2 || v == Version3 }
+
 // check validates h's fields as the format requires; it knows nothing of
 // identities, keys or the region table.
 func (h *Header) check() error {
-	if h.Version != Version1 && h.Version != Version2 {
+	if !knownVersion(h.Version) {
 		return fmt.Errorf("%w: header version %d", ErrVersion, h.Version)
+	}
+	if h.Version < Version3 && h.KeyCommitment != ([32]byte{}) {
+		return fmt.Errorf("%w: key commitment in a version %d header", ErrMalformed, h.Version)
 	}
 	strs := []struct {
 		field, s string
@@ -131,6 +163,7 @@ func checkTimes(created, expires time.Time) error {
 //	i32 precedence, i32 marking
 //	u8 n, n × str recipient
 //	i64 created, i64 expires      (Unix ns; 0 = zero time)
+//	[32] key commitment           (version 3 only)
 //	[32] ciphertext hash          (only if withHash)
 func appendHeader(b []byte, h *Header, withHash bool) []byte {
 	b = append(b, byte(h.Version))
@@ -145,6 +178,9 @@ func appendHeader(b []byte, h *Header, withHash bool) []byte {
 	}
 	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(h.CreatedAt)))
 	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(h.ExpiresAt)))
+	if h.Version >= Version3 {
+		b = append(b, h.KeyCommitment[:]...)
+	}
 	if withHash {
 		b = append(b, h.CiphertextHash[:]...)
 	}
@@ -173,16 +209,25 @@ func readHeader(d *decoder, version uint8) Header {
 	}
 	h.CreatedAt = wireTime(int64(d.u64("created time")))
 	h.ExpiresAt = wireTime(int64(d.u64("expiry time")))
+	if h.Version >= Version3 {
+		copy(h.KeyCommitment[:], d.take(32, "key commitment"))
+	}
 	copy(h.CiphertextHash[:], d.take(32, "ciphertext hash"))
 	return h
 }
 
 // contentAAD returns the AAD of the body: SHA-256 of the content-AAD
 // domain and the canonical header without its ciphertext hash (which
-// depends on the ciphertext).
+// depends on the ciphertext), with its key commitment in version 3.
 func contentAAD(h *Header) []byte {
 	sum := sha256.Sum256(appendHeader([]byte(domainAAD), h, false))
 	return sum[:]
+}
+
+// keyCommitment returns the commitment to content key K of a version 3
+// header: SHA-256("iant/key-commitment/v1\x00" ‖ K).
+func keyCommitment(key []byte) [32]byte {
+	return sha256.Sum256(append([]byte(domainCommit), key...))
 }
 
 // wrapInfo returns the HPKE info for the content key wrapped for
@@ -203,9 +248,11 @@ func wrapInfo(h *Header, recipient, kemKeyID string) []byte {
 //	"iant/sealed-signature/v1\x00" ‖ SHA-256(header) ‖ keys digest
 //
 // where header is the canonical header with its ciphertext hash and the
-// keys digest is [keysDigest] for the header's version.
+// keys digest is [keysDigest] for version 1, [keysDigestV2] for versions
+// 2 and 3 (the header hash covers the version, so the digests of versions
+// 2 and 3 cannot be confused).
 func signedMessage(h *Header, keys []WrappedKey) []byte {
-	hh := sha256.Sum256(appendHeader(make([]byte, 0, 512), h, true))
+	hh := h.Hash()
 	b := append([]byte(domainSignature), hh[:]...)
 	if h.Version == Version1 {
 		return append(b, keysDigest(keys)...)
@@ -230,8 +277,8 @@ func keysDigest(keys []WrappedKey) []byte {
 	return d.Sum(nil)
 }
 
-// keysDigestV2 returns the keys digest of version 2, which needs only the
-// hash of each wrapped key:
+// keysDigestV2 returns the keys digest of versions 2 and 3, which needs
+// only the hash of each wrapped key:
 //
 //	SHA-256("iant/wrapped-keys/v2\x00" ‖ u8 n ‖ n × (str recipient, str kem-key-id, [32] SHA-256(enc)))
 func keysDigestV2(keys []WrappedKey) []byte {

@@ -1,7 +1,6 @@
 package seal_test
 
 import (
-	"crypto/ed25519"
 	"fmt"
 	"testing"
 	"time"
@@ -19,9 +18,11 @@ var created = time.Date(2026, 11, 2, 15, 4, 5, 0, time.UTC)
 // network is a set of state nodes with keys published in a verified
 // directory, as a node would see it.
 type network struct {
-	ca   *identitytest.CA
-	keys map[string]*seal.NodeKeys
-	dir  map[string]seal.DirectoryEntry // by state
+	// minVersion is the Policy.MinVersion of open; zero is the default.
+	minVersion int
+	ca         *identitytest.CA
+	keys       map[string]*seal.NodeKeys
+	dir        map[string]seal.DirectoryEntry // by state
 }
 
 // newNetwork gives each state a node with fresh keys, signs its directory
@@ -70,12 +71,16 @@ func (n *network) svid(tb testing.TB, state string) *x509svid.SVID {
 }
 
 // lookup is the SignerLookup a node builds from its verified directory.
-func (n *network) lookup(origin, keyID string) (ed25519.PublicKey, error) {
-	e, ok := n.dir[origin]
-	if !ok || e.SignKeyID != keyID {
-		return nil, fmt.Errorf("no key %s for %s", keyID, origin)
+func (n *network) lookup(state, keyID string) (seal.SignerKey, error) {
+	e, ok := n.dir[state]
+	if !ok {
+		return seal.SignerKey{}, fmt.Errorf("no entry for %s", state)
 	}
-	return ed25519.PublicKey(e.SignPublic), nil
+	k, ok := e.SignKey(keyID)
+	if !ok {
+		return seal.SignerKey{}, fmt.Errorf("no key %s for %s", keyID, state)
+	}
+	return k, nil
 }
 
 func (n *network) public(states ...string) []seal.PublicKeys {
@@ -109,7 +114,12 @@ func (n *network) seal(tb testing.TB, origin string, plaintext []byte, to ...str
 }
 
 func (n *network) open(s *seal.Sealed, self string) ([]byte, error) {
-	return seal.Open(s, self, n.keys[self], n.lookup, seal.Policy{TrustDomain: n.ca.TD}, created.Add(time.Hour))
+	return seal.Open(s, self, n.keys[self], n.lookup, n.policy(), created.Add(time.Hour))
+}
+
+// policy is the Policy of open.
+func (n *network) policy() seal.Policy {
+	return seal.Policy{TrustDomain: n.ca.TD, MinVersion: n.minVersion}
 }
 
 // clone deep-copies s through its wire form.

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/oas-cicte/iant/pkg/region"
 )
@@ -16,20 +18,41 @@ const (
 	nodeSign = "Ed25519"
 )
 
+// MaxRetiredSignKeys bounds the retired signing keys a [NodeKeys] keeps
+// and a [DirectoryEntry] publishes. A rotation beyond it drops the oldest,
+// whose signatures then stop verifying: rotate signing keys seldom (a
+// compromise aside), so that the list spans every bulletin still in use.
+const MaxRetiredSignKeys = 8
+
 // NodeKeys are a member state node's long-lived private keys: an HPKE
 // MLKEM768-X25519 key that unwraps content keys and an Ed25519 key that
-// signs sealed bulletins. They are deliberately not the SVID's key: SVIDs
-// rotate hourly, and archived bulletins must stay readable and verifiable.
+// signs sealed bulletins, plus the public halves of the signing keys it
+// retired ([NodeKeys.RotateSign]), which its directory entry keeps
+// publishing. They are deliberately not the SVID's key: SVIDs rotate
+// hourly, and archived bulletins must stay readable and verifiable.
 //
 // NodeKeys are immutable and safe for concurrent use. A *NodeKeys is a
 // [KeyRing] holding its own KEM key.
 type NodeKeys struct {
-	state  string
-	kem    hpke.PrivateKey
-	kemPub []byte
-	kemID  string
-	sign   ed25519.PrivateKey
-	signID string
+	state   string
+	kem     hpke.PrivateKey
+	kemPub  []byte
+	kemID   string
+	sign    ed25519.PrivateKey
+	signID  string
+	retired []RetiredSignKey // newest first, at most MaxRetiredSignKeys
+}
+
+// RetiredSignKey is a signing key its node replaced. The node's directory
+// entry keeps publishing it, so that what it signed before RetiredAt
+// still verifies and nothing it signs for a later time does.
+type RetiredSignKey struct {
+	// KeyID is the [KeyID] of Public.
+	KeyID string
+	// Public is the Ed25519 public key, 32 bytes.
+	Public []byte
+	// RetiredAt is when the key stopped signing.
+	RetiredAt time.Time
 }
 
 // PublicKeys are the public halves of a node's [NodeKeys], as published in
@@ -71,18 +94,19 @@ func GenerateNodeKeys(state string) (*NodeKeys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal: generate signing key: %w", err)
 	}
-	return newNodeKeys(state, kem, sign), nil
+	return newNodeKeys(state, kem, sign, nil), nil
 }
 
-func newNodeKeys(state string, kem hpke.PrivateKey, sign ed25519.PrivateKey) *NodeKeys {
+func newNodeKeys(state string, kem hpke.PrivateKey, sign ed25519.PrivateKey, retired []RetiredSignKey) *NodeKeys {
 	kemPub := kem.PublicKey().Bytes()
 	return &NodeKeys{
-		state:  state,
-		kem:    kem,
-		kemPub: kemPub,
-		kemID:  KeyID(nodeKEM, kemPub),
-		sign:   sign,
-		signID: KeyID(nodeSign, sign.Public().(ed25519.PublicKey)),
+		state:   state,
+		kem:     kem,
+		kemPub:  kemPub,
+		kemID:   KeyID(nodeKEM, kemPub),
+		sign:    sign,
+		signID:  KeyID(nodeSign, sign.Public().(ed25519.PublicKey)),
+		retired: cloneRetired(retired),
 	}
 }
 
@@ -100,6 +124,21 @@ func (k *NodeKeys) Public() PublicKeys {
 	}
 }
 
+// RetiredSignKeys returns the signing keys k's node retired, newest
+// first, with fresh slices.
+func (k *NodeKeys) RetiredSignKeys() []RetiredSignKey { return cloneRetired(k.retired) }
+
+func cloneRetired(rs []RetiredSignKey) []RetiredSignKey {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]RetiredSignKey, len(rs))
+	for i, r := range rs {
+		out[i] = RetiredSignKey{KeyID: r.KeyID, Public: slices.Clone(r.Public), RetiredAt: r.RetiredAt}
+	}
+	return out
+}
+
 // KEMPrivate returns k's KEM private key if keyID is its ID.
 func (k *NodeKeys) KEMPrivate(keyID string) (hpke.PrivateKey, bool) {
 	if k == nil || keyID != k.kemID {
@@ -108,99 +147,44 @@ func (k *NodeKeys) KEMPrivate(keyID string) (hpke.PrivateKey, bool) {
 	return k.kem, true
 }
 
-// KeyRing finds a node's KEM private keys by key ID. A node keeps rotated
-// keys in its ring so bulletins sealed before a rotation still open.
-type KeyRing interface {
-	// KEMPrivate returns the private key with ID keyID, if held.
-	KEMPrivate(keyID string) (hpke.PrivateKey, bool)
-}
-
-// Ring is a [KeyRing] over several generations of a node's keys, e.g.
-// Ring{current, previous}.
-type Ring []*NodeKeys
-
-// KEMPrivate returns the private key with ID keyID from the first
-// NodeKeys in r holding it.
-func (r Ring) KEMPrivate(keyID string) (hpke.PrivateKey, bool) {
-	for _, k := range r {
-		if sk, ok := k.KEMPrivate(keyID); ok {
-			return sk, true
-		}
-	}
-	return nil, false
-}
-
-var (
-	_ KeyRing = (*NodeKeys)(nil)
-	_ KeyRing = Ring(nil)
-)
-
-// privateMagic starts the private key format.
-const privateMagic = "IANTNKEY"
-
-// MarshalPrivate encodes k for storage at the node, which must keep the
-// bytes secret (file mode 0600). Format, version 1:
-//
-//	"IANTNKEY" u8(1) str(state) str("MLKEM768-X25519") blob16(KEM seed)
-//	str("Ed25519") blob16(Ed25519 seed)
-//
-// where str and blob16 are a big-endian u16 length and the bytes.
-func (k *NodeKeys) MarshalPrivate() ([]byte, error) {
-	kemSeed, err := k.kem.Bytes()
-	if err != nil {
-		return nil, fmt.Errorf("seal: marshal KEM key: %w", err)
-	}
-	b := append([]byte(privateMagic), 1)
-	b = appendString(b, k.state)
-	b = appendString(b, nodeKEM)
-	b = appendBlob16(b, kemSeed)
-	b = appendString(b, nodeSign)
-	b = appendBlob16(b, k.sign.Seed())
-	return b, nil
-}
-
-// ParsePrivate decodes keys written by [NodeKeys.MarshalPrivate]. It
-// returns an error wrapping [ErrMalformed], [ErrVersion] or [ErrKey].
-func ParsePrivate(b []byte) (*NodeKeys, error) {
-	d := decoder{b: b}
-	if string(d.take(len(privateMagic), "magic")) != privateMagic {
-		return nil, fmt.Errorf("%w: not IANT node keys", ErrMalformed)
-	}
-	if v := d.u8("version"); d.err == nil && v != 1 {
-		return nil, fmt.Errorf("%w: node keys version %d", ErrVersion, v)
-	}
-	state := d.str("state", maxState)
-	kemAlg := d.str("KEM", maxAlgName)
-	kemSeed := d.blob("KEM key", 2, maxPublic)
-	signAlg := d.str("signature algorithm", maxAlgName)
-	signSeed := d.blob("signing key", 2, maxPublic)
-	d.done()
-	switch {
-	case d.err != nil:
-		return nil, d.err
-	case !region.IsMember(state):
-		return nil, fmt.Errorf("%w: %q is not a member state", ErrMalformed, state)
-	case kemAlg != nodeKEM || signAlg != nodeSign:
-		return nil, fmt.Errorf("%w: unsupported key algorithms %q, %q", ErrKey, kemAlg, signAlg)
-	case len(signSeed) != ed25519.SeedSize:
-		return nil, fmt.Errorf("%w: Ed25519 seed of %d bytes", ErrKey, len(signSeed))
-	}
-	kem, err := kems[nodeKEM].NewPrivateKey(kemSeed)
-	if err != nil {
-		return nil, fmt.Errorf("%w: KEM key: %v", ErrKey, err)
-	}
-	return newNodeKeys(state, kem, ed25519.NewKeyFromSeed(signSeed)), nil
-}
-
 // RotateKEM returns new keys for the same node with a fresh KEM key and the
-// same signing key. Nodes rotate the KEM key (what confidentiality rests
-// on) on a schedule and keep the old one in their [Ring] while bulletins
-// sealed to it may still be in flight; the origin signing key stays, so
-// signatures made before the rotation still verify against the directory.
+// same signing keys. Nodes rotate the KEM key (what confidentiality rests
+// on) on a schedule and keep the old one ([NodeKeys.KEMKey]) in their
+// [Ring] while bulletins sealed to it may still be opened; the signing
+// key stays, so signatures made before the rotation still verify.
 func (k *NodeKeys) RotateKEM() (*NodeKeys, error) {
 	kem, err := kems[nodeKEM].GenerateKey()
 	if err != nil {
 		return nil, fmt.Errorf("seal: generate KEM key: %w", err)
 	}
-	return newNodeKeys(k.state, kem, k.sign), nil
+	return newNodeKeys(k.state, kem, k.sign, k.retired), nil
+}
+
+// RotateSign returns new keys for the same node with a fresh signing key
+// and the same KEM key. The current signing key joins the retired ones,
+// newest first, retired at now; beyond [MaxRetiredSignKeys] the oldest is
+// dropped. Publish the result's [NodeKeys.Entry] before signing with it:
+// receivers then verify old bulletins with the retired key and refuse
+// anything it signs for a time at or after now ([ErrKeyRetired]).
+//
+// It returns an error wrapping [ErrMalformed] if now is zero, not
+// representable, or not after the last retirement.
+func (k *NodeKeys) RotateSign(now time.Time) (*NodeKeys, error) {
+	now = now.Round(0).UTC()
+	switch {
+	case now.IsZero() || checkTime("retirement time", now) != nil:
+		return nil, fmt.Errorf("seal: rotate signing key: %w: retirement time out of range", ErrMalformed)
+	case len(k.retired) > 0 && !now.After(k.retired[0].RetiredAt):
+		return nil, fmt.Errorf("seal: rotate signing key: %w: retirement time not after the last one", ErrMalformed)
+	}
+	_, sign, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		return nil, fmt.Errorf("seal: generate signing key: %w", err)
+	}
+	old := RetiredSignKey{KeyID: k.signID, Public: slices.Clone(k.sign.Public().(ed25519.PublicKey)), RetiredAt: now}
+	retired := append([]RetiredSignKey{old}, k.retired...)
+	if len(retired) > MaxRetiredSignKeys {
+		retired = retired[:MaxRetiredSignKeys]
+	}
+	return newNodeKeys(k.state, k.kem, sign, retired), nil
 }

@@ -26,8 +26,8 @@ var zeroNonce [12]byte
 //
 // From hdr the caller sets ID, Origin (signer's state), Signer (the SPIFFE
 // ID of Origin's node), Precedence, Marking, CreatedAt and optionally
-// ExpiresAt, Version and Suite. Seal sets SignKeyID, CiphertextHash and
-// Recipients (the recipients' states in order; if hdr.Recipients is set it
+// ExpiresAt, Version and Suite. Seal sets SignKeyID, KeyCommitment
+// (version 3), CiphertextHash and Recipients (the recipients' states in order; if hdr.Recipients is set it
 // must already equal them).
 //
 // Seal returns an error wrapping [ErrSuite], [ErrVersion], [ErrMalformed],
@@ -53,6 +53,9 @@ func seal(hdr Header, plaintext []byte, recipients []PublicKeys, signer *NodeKey
 		return nil, err
 	}
 	s := &Sealed{Header: h}
+	if h.Version >= Version3 {
+		s.KeyCommitment = keyCommitment(key)
+	}
 	s.Ciphertext = aead.Seal(nil, zeroNonce[:], plaintext, contentAAD(&s.Header))
 	s.CiphertextHash = sha256.Sum256(s.Ciphertext)
 	s.Keys = make([]WrappedKey, len(recipients))
@@ -73,7 +76,7 @@ func seal(hdr Header, plaintext []byte, recipients []PublicKeys, signer *NodeKey
 // public keys.
 func prepare(hdr Header, plaintext []byte, recipients []PublicKeys, signer *NodeKeys) (Header, algs, []hpke.PublicKey, error) {
 	if hdr.Version == 0 {
-		hdr.Version = Version2
+		hdr.Version = Version3
 	}
 	if hdr.Suite.IsZero() {
 		hdr.Suite = SuiteV1

@@ -2,7 +2,6 @@ package seal_test
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"crypto/hpke"
 	"crypto/sha256"
 	"errors"
@@ -22,8 +21,9 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	s := n.seal(t, "MX", body, "BR", "US")
 
 	want := n.header("MX")
-	want.Version = seal.Version2
+	want.Version = seal.Version3
 	want.Suite = seal.SuiteV1
+	want.KeyCommitment = s.KeyCommitment
 	want.SignKeyID = n.dir["MX"].SignKeyID
 	want.Recipients = []string{"BR", "US"}
 	want.CiphertextHash = sha256.Sum256(s.Ciphertext)
@@ -131,7 +131,8 @@ func TestSealRefuses(t *testing.T) {
 		{name: "unknown suite", hdr: func(h *seal.Header) {
 			h.Suite = seal.Suite{KEM: "RSA", KDF: "HKDF-SHA256", AEAD: "AES-256-GCM", Sig: "Ed25519"}
 		}, want: seal.ErrSuite},
-		{name: "version 3", hdr: func(h *seal.Header) { h.Version = 3 }, want: seal.ErrVersion},
+		{name: "version 4", hdr: func(h *seal.Header) { h.Version = 4 }, want: seal.ErrVersion},
+		{name: "key commitment in version 2", hdr: func(h *seal.Header) { h.Version, h.KeyCommitment[0] = 2, 1 }, want: seal.ErrMalformed},
 		{name: "no id", hdr: func(h *seal.Header) { h.ID = "" }, want: seal.ErrMalformed},
 		{name: "id with newline", hdr: func(h *seal.Header) { h.ID = "a\nb" }, want: seal.ErrMalformed},
 		{name: "no created time", hdr: func(h *seal.Header) { h.CreatedAt = time.Time{} }, want: seal.ErrMalformed},
@@ -271,8 +272,8 @@ func TestSignerLookupErrors(t *testing.T) {
 		want   error
 	}{
 		{"nil lookup", nil, seal.ErrSigner},
-		{"lookup fails", func(string, string) (ed25519.PublicKey, error) { return nil, errors.New("unknown") }, seal.ErrSigner},
-		{"lookup returns no key", func(string, string) (ed25519.PublicKey, error) { return nil, nil }, seal.ErrSigner},
+		{"lookup fails", func(string, string) (seal.SignerKey, error) { return seal.SignerKey{}, errors.New("unknown") }, seal.ErrSigner},
+		{"lookup returns no key", func(string, string) (seal.SignerKey, error) { return seal.SignerKey{}, nil }, seal.ErrSigner},
 		{"another MX key", other.lookupAny, seal.ErrSignature},
 	}
 	for _, tt := range tests {
@@ -285,7 +286,7 @@ func TestSignerLookupErrors(t *testing.T) {
 }
 
 // lookupAny returns the origin's key whatever the key ID.
-func (n *network) lookupAny(origin, _ string) (ed25519.PublicKey, error) {
+func (n *network) lookupAny(origin, _ string) (seal.SignerKey, error) {
 	return n.lookup(origin, n.dir[origin].SignKeyID)
 }
 

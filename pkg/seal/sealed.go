@@ -17,11 +17,12 @@ type WrappedKey struct {
 	// KEMKeyID is the [KeyID] of the recipient's KEM key used.
 	KEMKeyID string
 	// Enc is HPKE's encapsulated key followed by the sealed content key
-	// (1168 bytes with [SuiteV1]). In a [Version2] copy made for another
-	// recipient ([Sealed.For]) it is empty, and EncHash stands for it.
+	// (1168 bytes with [SuiteV1]). In a [Version2] or [Version3] copy made
+	// for another recipient ([Sealed.For]) it is empty, and EncHash stands
+	// for it.
 	Enc []byte
-	// EncHash is SHA-256 of the absent Enc when Enc is empty (version 2
-	// only); it is ignored when Enc is set.
+	// EncHash is SHA-256 of the absent Enc when Enc is empty (versions 2
+	// and 3 only); it is ignored when Enc is set.
 	EncHash [32]byte
 }
 
@@ -76,8 +77,8 @@ func (s *Sealed) check() error {
 
 // appendKeys appends the canonical wrapped-key list of version v:
 //
-//	version 1: u8 n, n × (str recipient, str kem-key-id, blob16 enc)
-//	version 2: u8 n, n × (str recipient, str kem-key-id,
+//	version 1:    u8 n, n × (str recipient, str kem-key-id, blob16 enc)
+//	versions 2, 3: u8 n, n × (str recipient, str kem-key-id,
 //	                      u8 1 ‖ blob16 enc  or  u8 0 ‖ [32] SHA-256(enc))
 func appendKeys(b []byte, v int, keys []WrappedKey) []byte {
 	b = append(b, byte(len(keys)))
@@ -121,12 +122,12 @@ func readKey(d *decoder, v uint8) WrappedKey {
 // For returns recipient's copy of s: the same sealed bulletin with every
 // other recipient's wrapped key replaced by its hash, which the signature
 // covers as well, so the copy verifies and opens at recipient alone and
-// is about 1.2 KB smaller per other recipient. Only [Version2] bulletins
-// have such copies ([ErrVersion]); recipient must be one of them, with its
+// is about 1.2 KB smaller per other recipient. Only [Version2] and
+// [Version3] bulletins have such copies ([ErrVersion]); recipient must be one of them, with its
 // wrapped key present ([ErrNotRecipient]). The copy shares no mutable
 // slices with s.
 func (s *Sealed) For(recipient string) (*Sealed, error) {
-	if s.Version != Version2 {
+	if !hashesKeys(s.Version) {
 		return nil, fmt.Errorf("seal: copy for %s: %w: version %d copies carry every wrapped key", recipient, ErrVersion, s.Version)
 	}
 	i := indexOf(s.Recipients, recipient)
@@ -139,7 +140,7 @@ func (s *Sealed) For(recipient string) (*Sealed, error) {
 // Copies returns the copy of s for each of its recipients, in the order
 // of s.Recipients, as [Sealed.For] would, hashing each wrapped key once.
 func (s *Sealed) Copies() ([]*Sealed, error) {
-	if s.Version != Version2 {
+	if !hashesKeys(s.Version) {
 		return nil, fmt.Errorf("seal: copies: %w: version %d copies carry every wrapped key", ErrVersion, s.Version)
 	}
 	if len(s.Keys) != len(s.Recipients) {
@@ -166,7 +167,8 @@ func (s *Sealed) keyHashes() [][32]byte {
 }
 
 // copyFor is the copy of s for the recipient of key i: that key, and the
-// others' hashes (hashes[j] of key j).
+// others' hashes (hashes[j] of key j). With i = -1 every key is a hash,
+// as in a [Forwarded] bulletin.
 func (s *Sealed) copyFor(i int, hashes [][32]byte) *Sealed {
 	c := *s
 	c.Recipients = slices.Clone(s.Recipients)
@@ -219,7 +221,7 @@ func unmarshal(b []byte) (*Sealed, error) {
 		return nil, fmt.Errorf("%w: not a sealed bulletin", ErrMalformed)
 	}
 	v := d.u8("version")
-	if d.err == nil && v != Version1 && v != Version2 {
+	if d.err == nil && !knownVersion(int(v)) {
 		return nil, fmt.Errorf("%w: sealed format version %d", ErrVersion, v)
 	}
 	s := &Sealed{Header: readHeader(&d, v)}

@@ -31,8 +31,8 @@ func (s Suite) String() string { return s.KEM + "/" + s.KDF + "/" + s.AEAD + "/"
 // IsZero reports whether s names no algorithm at all.
 func (s Suite) IsZero() bool { return s == Suite{} }
 
-// Policy says which suites [Open] accepts and which trust domain signers
-// must belong to.
+// Policy says which suites and format versions [Open] and
+// [OpenForwarded] accept and which trust domain signers must belong to.
 type Policy struct {
 	// Allowed lists the accepted suites. Empty means []Suite{SuiteV1}.
 	Allowed []Suite
@@ -40,6 +40,19 @@ type Policy struct {
 	// belong to. Zero means the signer's own trust domain is used to parse
 	// it; the [SignerLookup] still has to vouch for the key.
 	TrustDomain spiffeid.TrustDomain
+	// MinVersion is the oldest sealed format version accepted. Zero means
+	// [Version3]: earlier versions carry no key commitment, so their
+	// origin can give two recipients different plaintexts under one
+	// signature. Set [Version1] only to read archived bulletins.
+	MinVersion int
+}
+
+// minVersion returns p's oldest accepted version.
+func (p Policy) minVersion() int {
+	if p.MinVersion == 0 {
+		return Version3
+	}
+	return p.MinVersion
 }
 
 // Allows reports whether p accepts suite s. It does not check that this

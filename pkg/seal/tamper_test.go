@@ -14,15 +14,17 @@ import (
 // TestTamper changes one field of a sealed bulletin at a time; each change
 // is refused with its own sentinel.
 func TestTamper(t *testing.T) {
-	for _, v := range []int{seal.Version1, seal.Version2} {
+	for _, v := range []int{seal.Version1, seal.Version2, seal.Version3} {
 		t.Run(fmt.Sprintf("version %d", v), func(t *testing.T) { testTamper(t, v) })
 	}
 }
 
 func testTamper(t *testing.T, version int) {
 	n := newNetwork(t, "MX", "BR", "US")
+	n.minVersion = seal.Version1 // tamper with every version, not only refuse the old ones
 	hdr := n.header("MX")
 	hdr.Version = version
+	other := map[int]int{seal.Version1: seal.Version2, seal.Version2: seal.Version1, seal.Version3: seal.Version2}[version]
 	orig, err := seal.Seal(hdr, body, n.public("BR", "US"), n.keys["MX"])
 	if err != nil {
 		t.Fatal(err)
@@ -58,9 +60,16 @@ func testTamper(t *testing.T, version int) {
 		{"signature truncated", func(s *seal.Sealed) { s.Signature = s.Signature[:63] }, seal.ErrSignature},
 		{"sign key id", func(s *seal.Sealed) { s.SignKeyID = "00" + s.SignKeyID[2:] }, seal.ErrSigner},
 		{"suite", func(s *seal.Sealed) { s.Suite.KDF = "HKDF-SHA384" }, seal.ErrSuite},
-		{"version", func(s *seal.Sealed) { s.Version = 3 }, seal.ErrVersion},
-		{"other version", func(s *seal.Sealed) { s.Version = 3 - s.Version }, seal.ErrSignature},
+		{"version", func(s *seal.Sealed) { s.Version = 4 }, seal.ErrVersion},
+		{"other version", func(s *seal.Sealed) { s.Version, s.KeyCommitment = other, [32]byte{} }, seal.ErrSignature},
 		{"no signature", func(s *seal.Sealed) { s.Signature = nil }, seal.ErrMalformed},
+	}
+	if version == seal.Version3 {
+		tests = append(tests, struct {
+			name   string
+			mutate func(*seal.Sealed)
+			want   error
+		}{"key commitment", func(s *seal.Sealed) { flip(s.KeyCommitment[:], 31) }, seal.ErrSignature})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,11 +131,12 @@ func TestTamperCopy(t *testing.T) {
 }
 
 // TestEveryByteFlipRejected flips one bit of each byte of a marshaled
-// bulletin in turn — a version 1 bulletin, a version 2 bulletin with every
-// wrapped key, and a version 2 copy for one recipient: none of the results
-// opens.
+// bulletin in turn — a version 1 bulletin, version 2 and 3 bulletins with
+// every wrapped key, and version 2 and 3 copies for one recipient: none of
+// the results opens.
 func TestEveryByteFlipRejected(t *testing.T) {
 	n := newNetwork(t, "MX", "BR", "US")
+	n.minVersion = seal.Version1
 	sealAs := func(v int) *seal.Sealed {
 		h := n.header("MX")
 		h.Version = v
@@ -136,14 +146,23 @@ func TestEveryByteFlipRejected(t *testing.T) {
 		}
 		return s
 	}
-	copyBR, err := sealAs(seal.Version2).For("BR")
-	if err != nil {
-		t.Fatal(err)
+	copyFor := func(s *seal.Sealed) *seal.Sealed {
+		c, err := s.For("BR")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
 	}
 	for _, tt := range []struct {
 		name string
 		s    *seal.Sealed
-	}{{"v1", sealAs(seal.Version1)}, {"v2", sealAs(seal.Version2)}, {"v2 copy", copyBR}} {
+	}{
+		{"v1", sealAs(seal.Version1)},
+		{"v2", sealAs(seal.Version2)},
+		{"v2 copy", copyFor(sealAs(seal.Version2))},
+		{"v3", sealAs(seal.Version3)},
+		{"v3 copy", copyFor(sealAs(seal.Version3))},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
 			b, err := tt.s.Marshal()
 			if err != nil {
@@ -171,9 +190,10 @@ func TestEveryByteFlipRejected(t *testing.T) {
 }
 
 var sentinels = []error{
-	seal.ErrSuite, seal.ErrVersion, seal.ErrMalformed, seal.ErrTooLarge, seal.ErrKey,
-	seal.ErrSigner, seal.ErrNotRecipient, seal.ErrSignature, seal.ErrExpired,
-	seal.ErrUnknownKey, seal.ErrUnwrap, seal.ErrCiphertextHash, seal.ErrDecrypt,
+	seal.ErrSuite, seal.ErrVersion, seal.ErrVersionRefused, seal.ErrMalformed, seal.ErrTooLarge, seal.ErrKey,
+	seal.ErrSigner, seal.ErrNotRecipient, seal.ErrSignature, seal.ErrKeyRetired, seal.ErrExpired,
+	seal.ErrUnknownKey, seal.ErrUnwrap, seal.ErrKeyCommitment, seal.ErrCiphertextHash, seal.ErrDecrypt,
+	seal.ErrStatement, seal.ErrOwnForward, seal.ErrNotHeld, seal.ErrAlreadyRecipient,
 }
 
 // sentinel names the sentinel err wraps.

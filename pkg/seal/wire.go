@@ -44,6 +44,21 @@ func checkString(field, s string, max int) error {
 	return nil
 }
 
+// checkText reports whether s is 1 to max bytes of printable ASCII,
+// spaces allowed: free text such as a forward's reason, which still
+// cannot carry control characters into a log.
+func checkText(field, s string, max int) error {
+	if s == "" || len(s) > max {
+		return fmt.Errorf("%w: %s must be 1 to %d bytes", ErrMalformed, field, max)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return fmt.Errorf("%w: %s has a byte outside printable ASCII", ErrMalformed, field)
+		}
+	}
+	return nil
+}
+
 // checkTime reports whether t round-trips through the wire's int64 Unix
 // nanoseconds, where 0 stands for the zero time.
 func checkTime(field string, t time.Time) error {

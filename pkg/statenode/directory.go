@@ -32,7 +32,7 @@ func (n *Node) entryOf(ctx context.Context, state, wantSignKey string) (seal.Dir
 	n.dir.mu.Lock()
 	c, ok := n.dir.m[state]
 	n.dir.mu.Unlock()
-	if ok && now.Sub(c.fetched) < entryCacheTTL && (wantSignKey == "" || c.entry.SignKeyID == wantSignKey) {
+	if ok && now.Sub(c.fetched) < entryCacheTTL && (wantSignKey == "" || hasSignKey(c.entry, wantSignKey)) {
 		return c.entry, nil
 	}
 	data, err := n.bb.DirectoryEntry(ctx, state)
@@ -54,6 +54,13 @@ func (n *Node) entryOf(ctx context.Context, state, wantSignKey string) (seal.Dir
 	n.dir.m[state] = cachedEntry{entry: e, fetched: now}
 	n.dir.mu.Unlock()
 	return e, nil
+}
+
+// hasSignKey reports whether e publishes the signing key keyID, current
+// or retired.
+func hasSignKey(e seal.DirectoryEntry, keyID string) bool {
+	_, ok := e.SignKey(keyID)
+	return ok
 }
 
 // entryResult is a directory entry looked up, or why not.

@@ -2,10 +2,9 @@ package statenode
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"time"
@@ -13,97 +12,46 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/oas-cicte/iant/pkg/seal"
+	"github.com/oas-cicte/iant/pkg/seal/keystore"
 )
 
 const (
-	// keysFile holds the node's key generations, newest first (0600).
+	// keysFile is the default key file in DataDir (see Config.KeyFile).
 	keysFile = "node.keys"
-	// keepGenerations is how many KEM key generations a node keeps, so
-	// bulletins sealed to a rotated key while it was current still open.
-	keepGenerations = 3
 	// entryLifetime is how long a published directory entry is valid; the
 	// node re-publishes well before that (at every start and rotation).
 	entryLifetime = 30 * 24 * time.Hour
 )
 
-// keyring is the node's sealing keys: the current generation first.
+// keyring is the node's sealing keys (package keystore) and the sequence
+// of its last published directory entry.
 type keyring struct {
-	mu   sync.RWMutex
-	ring seal.Ring
-	seq  uint64 // sequence of the last published directory entry
+	store *keystore.Store
+	mu    sync.Mutex
+	seq   uint64 // sequence of the last published directory entry
 }
 
-func (k *keyring) current() *seal.NodeKeys {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	return k.ring[0]
-}
+func (k *keyring) current() *seal.NodeKeys { return k.store.Current() }
 
-func (k *keyring) snapshot() seal.Ring {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	return append(seal.Ring(nil), k.ring...)
-}
+func (k *keyring) snapshot() seal.Ring { return k.store.Ring() }
 
-// loadKeys reads the node's key generations, or makes the first one.
-func loadKeys(dir, state string) (*keyring, error) {
-	path := filepath.Join(dir, keysFile)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		k, err := seal.GenerateNodeKeys(state)
-		if err != nil {
-			return nil, err
-		}
-		kr := &keyring{ring: seal.Ring{k}}
-		return kr, kr.save(dir)
+// keyFile is the path of the node's key file.
+func (n *Node) keyFile() string {
+	if n.cfg.KeyFile != "" {
+		return n.cfg.KeyFile
 	}
+	return filepath.Join(n.cfg.DataDir, keysFile)
+}
+
+// loadKeys opens the node's key file, or makes the first keys. Retired KEM
+// keys are kept for ever (zero retention): the inbox stream keeps copies
+// for ever, and a rebuild must open every one of them.
+func loadKeys(path, state string, log *slog.Logger) (*keyring, error) {
+	ks, err := keystore.Open(path, state, keystore.Options{Logger: log})
 	if err != nil {
-		return nil, fmt.Errorf("read keys: %w", err)
+		return nil, err
 	}
-	kr := &keyring{}
-	for len(data) > 0 {
-		if len(data) < 4 {
-			return nil, fmt.Errorf("keys file %s is truncated", path)
-		}
-		n := binary.BigEndian.Uint32(data)
-		if uint64(len(data)-4) < uint64(n) {
-			return nil, fmt.Errorf("keys file %s is truncated", path)
-		}
-		k, err := seal.ParsePrivate(data[4 : 4+n])
-		if err != nil {
-			return nil, fmt.Errorf("keys file %s: %w", path, err)
-		}
-		if k.State() != state {
-			return nil, fmt.Errorf("keys file %s holds keys of %s, not %s", path, k.State(), state)
-		}
-		kr.ring = append(kr.ring, k)
-		data = data[4+n:]
-	}
-	if len(kr.ring) == 0 {
-		return nil, fmt.Errorf("keys file %s is empty", path)
-	}
-	return kr, nil
-}
-
-// save writes the key generations atomically with mode 0600.
-func (k *keyring) save(dir string) error {
-	var out []byte
-	for _, g := range k.snapshot() {
-		b, err := g.MarshalPrivate()
-		if err != nil {
-			return err
-		}
-		out = binary.BigEndian.AppendUint32(out, uint32(len(b)))
-		out = append(out, b...)
-	}
-	tmp := filepath.Join(dir, keysFile+".tmp")
-	if err := os.WriteFile(tmp, out, 0o600); err != nil {
-		return fmt.Errorf("write keys: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, keysFile)); err != nil {
-		return fmt.Errorf("write keys: %w", err)
-	}
-	return nil
+	return &keyring{store: ks}, nil
 }
 
 // publishEntry signs the current public keys with the node's SVID and
@@ -152,17 +100,7 @@ func (n *Node) RotateKeys(ctx context.Context) error {
 	if n.keys == nil {
 		return errors.New("statenode: only state nodes hold sealing keys")
 	}
-	next, err := n.keys.current().RotateKEM()
-	if err != nil {
-		return fmt.Errorf("statenode: rotate keys: %w", err)
-	}
-	n.keys.mu.Lock()
-	n.keys.ring = append(seal.Ring{next}, n.keys.ring...)
-	if len(n.keys.ring) > keepGenerations {
-		n.keys.ring = n.keys.ring[:keepGenerations]
-	}
-	n.keys.mu.Unlock()
-	if err := n.keys.save(n.cfg.DataDir); err != nil {
+	if err := n.keys.store.RotateKEM(n.now()); err != nil {
 		return fmt.Errorf("statenode: rotate keys: %w", err)
 	}
 	if err := n.publishEntry(ctx); err != nil {

@@ -40,6 +40,10 @@ type Config struct {
 	ListenAddr string
 	// DataDir holds the node's SQLite database. Required.
 	DataDir string
+	// KeyFile is the node's sealing key file (package keystore); default
+	// DataDir/node.keys. Put it outside DataDir to back it up separately:
+	// the database can be rebuilt from the backbone, the keys cannot.
+	KeyFile string
 	// BackboneURLs are the NATS URLs of the backbone (tls://host:port).
 	// Required, unless Leaf is set: then it must be empty.
 	BackboneURLs []string
@@ -177,7 +181,7 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.openAudit(ctx); err != nil {
 		return err
 	}
-	if n.keys, err = loadKeys(n.cfg.DataDir, n.self.State); err != nil {
+	if n.keys, err = loadKeys(n.keyFile(), n.self.State, n.log); err != nil {
 		return fmt.Errorf("statenode: %w", err)
 	}
 	if err := n.publishEntry(ctx); err != nil && !n.deferEntry(err) {

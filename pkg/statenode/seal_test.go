@@ -2,42 +2,31 @@ package statenode_test
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/oas-cicte/iant/pkg/testenv/nettest"
-
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/testenv/nettest"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/seal"
+	"github.com/oas-cicte/iant/pkg/seal/keystore"
 	"github.com/oas-cicte/iant/pkg/testenv"
 )
 
-// nodeRing reads a state node's key generations from its data directory.
-func nodeRing(t *testing.T, dir, cc string) seal.Ring {
+// nodeKeys reads a state node's key file from its data directory.
+func nodeKeys(t *testing.T, dir, cc string) *keystore.Store {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "data", cc, "node.keys"))
+	ks, err := keystore.Open(filepath.Join(dir, "data", cc, "node.keys"), strings.ToUpper(cc), keystore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ring seal.Ring
-	for len(data) > 4 {
-		n := binary.BigEndian.Uint32(data)
-		k, err := seal.ParsePrivate(data[4 : 4+n])
-		if err != nil {
-			t.Fatal(err)
-		}
-		ring = append(ring, k)
-		data = data[4+n:]
-	}
-	return ring
+	return ks
 }
 
 func TestBackboneSeesOnlyTheSealedHeader(t *testing.T) {
@@ -85,8 +74,8 @@ func TestBackboneSeesOnlyTheSealedHeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	noKey := func(string, string) (ed25519.PublicKey, error) { return nil, errors.New("unused") }
-	_, err = seal.Open(s, "CA", nodeRing(t, dir, "ca"), noKey, seal.Policy{TrustDomain: nw.TD}, time.Now())
+	noKey := func(string, string) (seal.SignerKey, error) { return seal.SignerKey{}, errors.New("unused") }
+	_, err = seal.Open(s, "CA", nodeKeys(t, dir, "ca").Ring(), noKey, seal.Policy{TrustDomain: nw.TD}, time.Now())
 	if !errors.Is(err, seal.ErrNotRecipient) {
 		t.Errorf("CA opening BR's copy = %v, want ErrNotRecipient", err)
 	}
@@ -131,11 +120,11 @@ func TestReplayedIDWithNewContentIsRejected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	brRing := nodeRing(t, dir, "br")
-	ar := nodeRing(t, dir, "ar")[0]
+	br := nodeKeys(t, dir, "br").Current()
+	ar := nodeKeys(t, dir, "ar").Current()
 	pt := []byte("not the original bulletin")
 	s2, err := seal.Seal(seal.Header{ID: orig.ID, Origin: "AR", Signer: orig.Signer, Precedence: orig.Precedence,
-		Marking: orig.Marking, Recipients: orig.Recipients, CreatedAt: orig.CreatedAt}, pt, []seal.PublicKeys{brRing[0].Public()}, ar)
+		Marking: orig.Marking, Recipients: orig.Recipients, CreatedAt: orig.CreatedAt}, pt, []seal.PublicKeys{br.Public()}, ar)
 	if err != nil {
 		t.Fatal(err)
 	}
