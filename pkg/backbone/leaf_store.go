@@ -4,51 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
-
-// forwardAckWait is how long the copy being forwarded may go without an
-// ack or a sign of progress before the leaf hands it out again. The
-// forwarder signals progress while it waits for the backbone; a short
-// wait matters after a restart, when the copy a stopped node held is
-// handed out again only once this expires (a nak is not kept across a
-// restart of the leaf).
-const forwardAckWait = 3 * time.Second
-
-// outboxStreamConfig is a leaf node's queue of copies waiting for the
-// backbone: file storage, each copy removed once forwarded (work queue),
-// de-duplicated like the inbox so a retried post is queued once.
-func outboxStreamConfig() jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:        OutboxStream,
-		Description: "IANT: copies posted at this state, waiting to be forwarded to the backbone",
-		Subjects:    []string{outboxRoot + ".>"},
-		Retention:   jetstream.WorkQueuePolicy,
-		Discard:     jetstream.DiscardNew,
-		Storage:     jetstream.FileStorage,
-		Replicas:    1,
-		MaxMsgSize:  MaxMsgSize,
-		Duplicates:  DuplicateWindow,
-	}
-}
-
-// forwardConsumerConfig is the forwarder's consumer: every queued copy,
-// one at a time, in order; a copy is acked only once the backbone stored
-// it.
-func forwardConsumerConfig() jetstream.ConsumerConfig {
-	return jetstream.ConsumerConfig{
-		Durable:       forwardConsumer,
-		Description:   "IANT: forwards queued copies to the backbone",
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       forwardAckWait,
-		MaxDeliver:    -1,
-		MaxAckPending: 1,
-	}
-}
 
 // keptDirectoryStreamConfig keeps the last directory entry read per state.
 func keptDirectoryStreamConfig() jetstream.StreamConfig {
@@ -64,140 +22,80 @@ func keptDirectoryStreamConfig() jetstream.StreamConfig {
 	}
 }
 
-// provisionLeaf creates the streams and the consumer of the leaf's own
-// JetStream; the node is the only user there.
+// provisionLeaf creates the stream of the leaf's own JetStream; the node
+// is the only user there.
 func (c *Client) provisionLeaf(ctx context.Context) error {
-	if _, err := c.local.CreateOrUpdateStream(ctx, outboxStreamConfig()); err != nil {
-		return fmt.Errorf("backbone: leaf stream %s: %w", OutboxStream, err)
-	}
-	if _, err := c.local.CreateOrUpdateConsumer(ctx, OutboxStream, forwardConsumerConfig()); err != nil {
-		return fmt.Errorf("backbone: leaf consumer %s: %w", forwardConsumer, err)
-	}
 	if _, err := c.local.CreateOrUpdateStream(ctx, keptDirectoryStreamConfig()); err != nil {
 		return fmt.Errorf("backbone: leaf stream %s: %w", KeptDirectoryStream, err)
 	}
 	return nil
 }
 
-// queueCopy stores a copy in the leaf's outbox and returns the local
-// acknowledgement, the commit point at the state; the forwarder takes it
-// to the backbone.
-func (c *Client) queueCopy(ctx context.Context, recipient, origin, id string, data []byte) (PubAck, error) {
-	subj := outboxSubject(recipient, origin, id)
-	ack, err := c.publishTo(ctx, c.local, subj, data, jetstream.WithMsgID(msgID(recipient, id)), jetstream.WithExpectStream(OutboxStream))
-	if err != nil {
-		return PubAck{}, publishErr(subj, err)
-	}
-	c.log.Debug("copy queued for the backbone", "recipient", recipient, "bulletin_id", id, "seq", ack.Sequence, "duplicate", ack.Duplicate)
-	return PubAck{Stream: ack.Stream, Seq: ack.Sequence, Duplicate: ack.Duplicate}, nil
+// LegacyCopy is a copy that an earlier version queued in its leaf node's
+// own JetStream, not yet forwarded to the backbone: the tokens of its
+// inbox subject ([InboxSubject]) and the sealed copy.
+type LegacyCopy struct {
+	Recipient, Origin, ID string
+	Data                  []byte
 }
 
-// OutboxPending returns how many copies wait in the leaf's outbox to be
-// forwarded to the backbone (the one being forwarded included); 0 for a
-// client connected to the backbone directly.
-func (c *Client) OutboxPending(ctx context.Context) (uint64, error) {
+// TakeLegacyOutbox hands the copies that an earlier version left queued in
+// this client's leaf node (stream IANT_OUTBOX) to take, in the order they
+// were queued, and once take returned nil removes the stream: copies are
+// now queued in the node's own database and published from there. take
+// must store them durably and be idempotent (a crash before the removal
+// hands them over again). Without a leaf node, or when there is no such
+// stream, it does nothing. It returns how many copies it handed over.
+func (c *Client) TakeLegacyOutbox(ctx context.Context, take func([]LegacyCopy) error) (int, error) {
 	if c.leaf == nil {
 		return 0, nil
 	}
-	if c.isClosing() {
-		return 0, ErrClosed
+	st, err := c.local.Stream(ctx, legacyOutboxStream)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("backbone: old leaf outbox: %w", err)
 	}
-	st, err := c.local.Stream(ctx, OutboxStream)
+	copies, err := c.readLegacyOutbox(ctx, st)
 	if err != nil {
-		return 0, fmt.Errorf("backbone: outbox: %w", err)
+		return 0, fmt.Errorf("backbone: old leaf outbox: %w", err)
 	}
+	if len(copies) > 0 {
+		if err := take(copies); err != nil {
+			return 0, fmt.Errorf("backbone: old leaf outbox: %w", err)
+		}
+	}
+	if err := c.local.DeleteStream(ctx, legacyOutboxStream); err != nil {
+		return 0, fmt.Errorf("backbone: remove old leaf outbox: %w", err)
+	}
+	c.log.Info("copies of the old leaf outbox handed to the node's outbox", "copies", len(copies))
+	return len(copies), nil
+}
+
+// readLegacyOutbox reads every copy still in the old outbox stream.
+func (c *Client) readLegacyOutbox(ctx context.Context, st jetstream.Stream) ([]LegacyCopy, error) {
 	info, err := st.Info(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("backbone: outbox: %w", err)
+		return nil, err
 	}
-	return info.State.Msgs, nil
-}
-
-// forward runs until the client closes: it takes the oldest queued copy,
-// publishes it to the backbone's inbox under the same Nats-Msg-Id and acks
-// it locally only after the backbone acknowledged it. One copy is in
-// flight at a time, so the backbone stores them in the order they were
-// queued. A copy sent again after a crash or a lost acknowledgement is
-// stored once: the backbone de-duplicates within [DuplicateWindow].
-func (c *Client) forward() {
-	ctx := c.life
-	wait := newBackoff()
-	for {
-		cons, err := c.local.Consumer(ctx, OutboxStream, forwardConsumer)
-		for err == nil {
-			wait.reset()
-			err = c.forwardNext(ctx, cons)
+	var out []LegacyCopy
+	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue // forwarded (a work queue removes what was acked)
 		}
-		if ctx.Err() != nil {
-			return
+		if err != nil {
+			return nil, fmt.Errorf("read seq %d: %w", seq, err)
 		}
-		c.log.Warn("outbox forwarder interrupted, retrying", "err", err)
-		if !wait.sleep(ctx) {
-			return
+		r, o, id, err := parseLegacyOutboxSubject(m.Subject)
+		if err != nil {
+			c.log.Error("malformed copy in the old leaf outbox skipped", "subject", m.Subject, "err", err)
+			continue
 		}
+		out = append(out, LegacyCopy{Recipient: r, Origin: o, ID: id, Data: m.Data})
 	}
-}
-
-// forwardNext waits for the next queued copy (up to [pollInterval]) and
-// forwards it. It returns an error only when the outbox itself failed.
-func (c *Client) forwardNext(ctx context.Context, cons jetstream.Consumer) error {
-	pctx, cancel := context.WithTimeout(ctx, pollInterval)
-	jm, err := cons.Next(jetstream.FetchContext(pctx))
-	cancel()
-	switch {
-	case ctx.Err() != nil:
-		return ctx.Err()
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, jetstream.ErrNoMessages), errors.Is(err, nats.ErrTimeout):
-		return nil // nothing queued
-	case err != nil:
-		return err
-	}
-	subj, err := inboxSubjectOf(jm.Subject())
-	if err != nil {
-		// Only queueCopy writes here, so this cannot happen.
-		c.log.Error("malformed outbox copy dropped", "subject", jm.Subject(), "err", err)
-		return jm.Term()
-	}
-	log := c.log.With("subject", subj)
-	stopKeepAlive := keepAlive(forwardAckWait/3, jm)
-	err = c.sendUntilAcked(ctx, subj, jm)
-	stopKeepAlive()
-	if err != nil {
-		// Stopping: hand the copy back for the next run to take at once.
-		_ = jm.Nak()
-		return err
-	}
-	if err := c.ack(ctx, jm); err != nil {
-		return fmt.Errorf("ack forwarded copy: %w", err)
-	}
-	log.Debug("copy forwarded")
-	return nil
-}
-
-// sendUntilAcked publishes a queued copy to the backbone until it is
-// acknowledged or ctx ends, waiting between attempts (up to 2 s) while the
-// link is cut or the backbone does not answer.
-func (c *Client) sendUntilAcked(ctx context.Context, subj string, jm jetstream.Msg) error {
-	id := jm.Headers().Get(jetstream.MsgIDHeader)
-	wait := newBackoff()
-	for {
-		ack, err := c.publishTo(ctx, c.js, subj, jm.Data(), jetstream.WithMsgID(id), jetstream.WithExpectStream(InboxStream))
-		if err == nil {
-			if !wait.first() {
-				c.log.Info("queued copy forwarded after waiting", "subject", subj, "seq", ack.Sequence, "duplicate", ack.Duplicate)
-			}
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if wait.first() {
-			c.log.Warn("queued copy not forwarded yet; retrying until the backbone takes it", "subject", subj, "err", err)
-		}
-		if !wait.sleep(ctx) {
-			return ctx.Err()
-		}
-	}
+	return out, nil
 }
 
 // keepEntry stores the directory entry of state read from the backbone in

@@ -28,14 +28,14 @@ func TestReceiptsAreQueuedOncePerID(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st, _ := openStore(t)
-	if n, err := st.QueueReceipts(ctx, []store.Receipt{{"a", []byte("A")}, {"b", []byte("B")}}, t0); err != nil || n != 2 {
+	if n, err := st.QueueReceipts(ctx, []store.Receipt{{ID: "a", Event: []byte("A")}, {ID: "b", Event: []byte("B")}}, t0); err != nil || n != 2 {
 		t.Fatalf("QueueReceipts(a, b) = %d, %v; want 2", n, err)
 	}
 	if err := st.MarkReceiptsSent(ctx, []string{"a"}, t0); err != nil {
 		t.Fatal(err)
 	}
 	// a was published: it is remembered, not queued again.
-	if n, err := st.QueueReceipts(ctx, []store.Receipt{{"a", []byte("A")}, {"c", []byte("C")}}, t0); err != nil || n != 1 {
+	if n, err := st.QueueReceipts(ctx, []store.Receipt{{ID: "a", Event: []byte("A")}, {ID: "c", Event: []byte("C")}}, t0); err != nil || n != 1 {
 		t.Errorf("QueueReceipts(a again, c) = %d, %v; want 1", n, err)
 	}
 	if diff := cmp.Diff([]string{"b", "c"}, pendingIDs(t, st)); diff != "" {
@@ -51,7 +51,7 @@ func TestPutWithReceiptsStoresBothOrNeither(t *testing.T) {
 	ctx := context.Background()
 	st, _ := openStore(t)
 	b := sample("01JDELIVERED")
-	bad := []store.Receipt{{"delivered", []byte("D")}, {"broken", nil}}
+	bad := []store.Receipt{{ID: "delivered", Event: []byte("D")}, {ID: "broken", Event: nil}}
 	if _, _, err := st.PutWithReceipts(ctx, b, store.Received, t0, bad); err == nil {
 		t.Fatal("PutWithReceipts(a broken receipt) = nil error")
 	}
@@ -61,7 +61,7 @@ func TestPutWithReceiptsStoresBothOrNeither(t *testing.T) {
 	if ok, err := st.HasReceipt(ctx, "delivered"); err != nil || ok {
 		t.Errorf("HasReceipt(delivered) = %v, %v after a failed put; want false", ok, err)
 	}
-	good := []store.Receipt{{"delivered", []byte("D")}}
+	good := []store.Receipt{{ID: "delivered", Event: []byte("D")}}
 	if _, inserted, err := st.PutWithReceipts(ctx, b, store.Received, t0, good); err != nil || !inserted {
 		t.Fatalf("PutWithReceipts = %v, %v; want inserted", inserted, err)
 	}
@@ -77,7 +77,7 @@ func TestImportReceiptsFromTheOldOutbox(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st, _ := openStore(t)
-	if _, err := st.QueueReceipts(ctx, []store.Receipt{{"known", []byte("K")}}, t0); err != nil {
+	if _, err := st.QueueReceipts(ctx, []store.Receipt{{ID: "known", Event: []byte("K")}}, t0); err != nil {
 		t.Fatal(err)
 	}
 	old := filepath.Join(t.TempDir(), "outbox.db")
@@ -107,7 +107,7 @@ func TestImportReceiptsFromTheOldOutbox(t *testing.T) {
 		t.Errorf("HasReceipt(sent) = %v, %v; want true", ok, err)
 	}
 	// The store still works after the old file was detached.
-	if _, err := st.QueueReceipts(ctx, []store.Receipt{{"after", []byte("A")}}, t0); err != nil {
+	if _, err := st.QueueReceipts(ctx, []store.Receipt{{ID: "after", Event: []byte("A")}}, t0); err != nil {
 		t.Error(err)
 	}
 }
