@@ -54,9 +54,9 @@ type copyOutbox struct {
 	wake      chan struct{} // has a token when copies were committed
 	published *hub          // notified after each drain round
 	// publish publishes one copy: the backbone's PublishInbox (a test
-	// may wrap it to inject failures).
-	publish    func(ctx context.Context, c store.Copy) (backbone.PubAck, error)
-	count      atomic.Uint64 // copies published since start
+	// may wrap it to inject failures in front of the backbone).
+	publish    atomic.Pointer[publishCopyFunc]
+	count      atomic.Uint64 // copies acknowledged since start
 	duplicates atomic.Uint64 // of those, acknowledged as duplicates
 	// rounds counts the drain rounds started; ended is the last round
 	// ended, shifted left by one, with its lowest bit set if it failed.
@@ -71,11 +71,16 @@ func (o *copyOutbox) failedSince(r uint64) bool {
 	return e>>1 > r && e&1 == 1
 }
 
+// publishCopyFunc publishes one copy and returns the backbone's
+// acknowledgement.
+type publishCopyFunc func(ctx context.Context, c store.Copy) (backbone.PubAck, error)
+
 func (n *Node) newCopyOutbox() {
-	n.out = copyOutbox{wake: make(chan struct{}, 1), published: newHub()}
-	n.out.publish = func(ctx context.Context, c store.Copy) (backbone.PubAck, error) {
+	n.out.wake, n.out.published = make(chan struct{}, 1), newHub()
+	publish := publishCopyFunc(func(ctx context.Context, c store.Copy) (backbone.PubAck, error) {
 		return n.bb.PublishInbox(ctx, c.Recipient, c.Origin, c.BulletinID, c.Data)
-	}
+	})
+	n.out.publish.Store(&publish)
 }
 
 // drainCopies publishes the outbox's copies until ctx ends.
@@ -164,7 +169,7 @@ func byRecipient(batch []store.Copy) [][]store.Copy {
 func (n *Node) publishCopy(ctx context.Context, c store.Copy) error {
 	ctx, cancel := context.WithTimeout(ctx, copyPublishTimeout)
 	defer cancel()
-	ack, err := n.out.publish(ctx, c)
+	ack, err := (*n.out.publish.Load())(ctx, c)
 	if err != nil {
 		return fmt.Errorf("publish copy of %s for %s: %w", c.BulletinID, c.Recipient, err)
 	}
@@ -255,7 +260,8 @@ type OutboxStats struct {
 	// Pending is how many copies are committed at this node and not yet
 	// acknowledged by the backbone.
 	Pending int
-	// Published is how many copies the node published since it started.
+	// Published is how many copies the backbone acknowledged to this
+	// node since it started, duplicates included.
 	Published uint64
 	// Duplicates is how many of those the backbone acknowledged as
 	// duplicates: copies this node had published before (an
