@@ -234,6 +234,15 @@ func (n *Node) postWait() time.Duration {
 	return n.cfg.PostWait
 }
 
+// outboxFull is the refusal of a post or forward while the outbox holds
+// MaxPendingCopies copies: Unavailable, naming the bound.
+func (n *Node) outboxFull(cause error) error {
+	bound := n.maxPendingCopies()
+	n.log.Warn("refused: the outbox is full", "bound", bound)
+	return problem.Unavailable(cause, "this node's outbox is full: %d copies wait for the backbone, its bound "+
+		"(max_pending_copies); post again once the backbone has taken them", bound)
+}
+
 func (n *Node) maxPendingCopies() int {
 	if n.cfg.MaxPendingCopies == 0 {
 		return DefaultMaxPendingCopies
@@ -288,7 +297,11 @@ func (n *Node) queueCopy(ctx context.Context, c store.Copy) error {
 		return problem.Invalid("bulletin", "the sealed copy for %s is %d bytes, more than the backbone's %d", c.Recipient, len(c.Data), backbone.MaxDataSize)
 	}
 	since := n.out.rounds.Load()
-	if _, err := n.store.QueueCopies(ctx, []store.Copy{c}, n.now(), n.maxPendingCopies()); err != nil {
+	_, err := n.store.QueueCopies(ctx, []store.Copy{c}, n.now(), n.maxPendingCopies())
+	switch {
+	case errors.Is(err, store.ErrOutboxFull):
+		return n.outboxFull(err)
+	case err != nil:
 		return storeProblem(err)
 	}
 	wakeUp(n.out.wake)

@@ -112,10 +112,10 @@ func (n *Node) commitPost(ctx context.Context, b *bulletin.Bulletin, key *store.
 	}
 	rec, existing, err := n.store.CommitPost(ctx, store.Post{Bulletin: *b, At: b.CreatedAt, Copies: copies,
 		Receipts: receipts, Key: key, MaxPending: n.maxPendingCopies()})
+	if errors.Is(err, store.ErrOutboxFull) {
+		return store.Record{}, n.outboxFull(err)
+	}
 	if err != nil {
-		if errors.Is(err, store.ErrOutboxFull) {
-			n.log.Warn("post refused: the outbox is full", "bulletin_id", b.ID, "bound", n.maxPendingCopies())
-		}
 		return store.Record{}, storeProblem(err)
 	}
 	if existing {

@@ -234,7 +234,7 @@ func TestPostRefusedWhenOutboxFull(t *testing.T) {
 		ids = append(ids, resp.GetBulletin().GetBulletin().GetId())
 	}
 	_, err := fp.PostBulletin(t.Context(), &iantv1.PostBulletinRequest{Bulletin: nettest.Draft("one too many", "US")})
-	if st := status.Convert(err); st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "bound is 2 pending copies") {
+	if st := status.Convert(err); st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "2 copies wait for the backbone, its bound (max_pending_copies)") {
 		t.Fatalf("post with a full outbox = %v, want Unavailable naming the bound of 2", err)
 	}
 	if err := nw.StartBackbone(t.Context()); err != nil {

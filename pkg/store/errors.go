@@ -56,7 +56,7 @@ func keyReused(id string) error {
 
 func outboxFull(pending, bound int) error {
 	return &problem.Error{Kind: problem.KindUnavailable,
-		Msg: fmt.Sprintf("node outbox full: %d copies wait for the backbone, the bound is %d pending copies "+
-			"(MaxPendingCopies); post again once the backbone has taken them", pending, bound),
+		Msg: fmt.Sprintf("node outbox full: %d copies wait for the backbone, the bound is %d; "+
+			"post again once the backbone has taken them", pending, bound),
 		Err: ErrOutboxFull}
 }
