@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -243,4 +244,33 @@ func TestPostRefusedWhenOutboxFull(t *testing.T) {
 	waitOutboxEmpty(t, nw, "MX")
 	ids = append(ids, nettest.Post(t, fp, nettest.Draft("after the outage", "US")).GetBulletin().GetId())
 	nettest.HeldOnce(t, nettest.Dial(t, nw, testenv.Analyst("US")), ids...)
+}
+
+// TestPostDuringAnOutageSealsWithTheEntriesVerifiedBefore stops the
+// backbone when MX's cached directory entry of US has grown stale (MX's
+// clock moved past the cache's 30 s): MX cannot read the directory, seals
+// with the entry it verified before, and the post is queued, not refused.
+func TestPostDuringAnOutageSealsWithTheEntriesVerifiedBefore(t *testing.T) {
+	t.Parallel()
+	var skew atomic.Int64
+	nw := nettest.Start(t, testenv.Options{States: []string{"MX", "US"}, NodeConfig: func(cc string, c *statenode.Config) {
+		if cc == "MX" {
+			c.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+		}
+	}})
+	fp := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
+	first := nettest.Post(t, fp, nettest.Draft("before the outage", "US")).GetBulletin().GetId()
+	receivedBeforeOutage(t, nw, first, "US")
+	if err := nw.StopBackbone(); err != nil {
+		t.Fatal(err)
+	}
+	skew.Store(int64(time.Minute))
+	resp := nettest.PostKeyed(t, fp, nettest.Draft("with a stale directory cache", "US"), "")
+	if p := resp.GetPendingRecipients(); len(p) != 1 || p[0] != "US" {
+		t.Errorf("post during the outage: pending %v, want [US]", p)
+	}
+	if err := nw.StartBackbone(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	nettest.HeldOnce(t, nettest.Dial(t, nw, testenv.Analyst("US")), first, resp.GetBulletin().GetBulletin().GetId())
 }
