@@ -38,7 +38,9 @@
 // once the backbone acknowledged it), its receipts (receipts.go: audit
 // events, de-duplicated by event id, kept once published) and the author's
 // idempotency key, in one transaction; [Store.PutWithReceipts] stores a
-// received bulletin with its "delivered" receipt.
+// received bulletin with its "delivered" receipt. Unlike received
+// bulletins, copies and receipts not yet published are not on the
+// backbone: a lost database loses them.
 //
 //	rec, existing, err := st.CommitPost(ctx, store.Post{Bulletin: b, At: now, Copies: cs, Receipts: rs, Key: k, MaxPending: 10000})
 //	cs, err := st.PendingCopies(ctx, 256)        // commit order
