@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"strings"
@@ -9,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
@@ -44,17 +48,29 @@ const postLong = `Post a bulletin as a focal point of your state.
 
 The bulletin is released to the states, regions (north-america,
 central-america, caribbean, south-america) or "all" given by --release; the
-node resolves them to recipient states and answers once every recipient's
-copy is committed on the backbone.
+node resolves them to recipient states, commits the bulletin with one copy
+per recipient, and answers once every copy is on the backbone. If the
+backbone cannot be reached (or is slow) the post still succeeds: the answer
+names the recipients whose copies wait at your node, which delivers them,
+in order, as soon as it can.
+
+Every post carries an idempotency key, a fresh random one unless you give
+--idempotency-key. If a post fails without a clear answer (a timeout, the
+node unavailable), it may have been committed: run the same command again
+with the key iant printed, and the node returns the bulletin it committed,
+with the same id, instead of posting a second one. The retry must carry the
+same bulletin: give --expires as the absolute time iant printed, not a
+duration, which would be counted from the new run.
 
 Examples:
   iant post --title "Suspected FTF travel" --body "..." --release US,CA,caribbean \
       --precedence flash --category foreign-terrorist-fighter --marking amber
-  iant post -f bulletin.yaml -o json`
+  iant post -f bulletin.yaml -o json
+  iant post -f bulletin.yaml --idempotency-key 3f2a...   # retry a post whose answer was lost`
 
 func newPostCmd(g *globals) *cobra.Command {
 	var d draft
-	var file, bodyFile string
+	var file, bodyFile, key string
 	cmd := &cobra.Command{
 		Use:   "post",
 		Short: "Post a bulletin (focal points)",
@@ -76,25 +92,7 @@ func newPostCmd(g *globals) *cobra.Command {
 				}
 				d.Body = string(b)
 			}
-			pb, err := d.toProto(time.Now())
-			if err != nil {
-				return err
-			}
-			conn, _, err := g.dial(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
-			resp, err := bulletinClient(conn).PostBulletin(cmd.Context(), &iantv1.PostBulletinRequest{Bulletin: pb})
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), resp.GetBulletin())
-			}
-			b := resp.GetBulletin().GetBulletin()
-			fmt.Fprintf(cmd.OutOrStdout(), "posted %s to %d states: %s\n", b.GetId(), len(b.GetRecipients()), strings.Join(b.GetRecipients(), ","))
-			return nil
+			return g.post(cmd, d, key)
 		},
 	}
 	f := cmd.Flags()
@@ -110,7 +108,76 @@ func newPostCmd(g *globals) *cobra.Command {
 	f.StringVar(&d.Grading, "grading", "", "Admiralty source grading, e.g. B2")
 	f.StringSliceVar(&d.Caveats, "caveat", nil, "handling caveat: law-enforcement-only, no-onward-sharing, originator-consent-required")
 	f.StringVar(&d.Expires, "expires", "", "expiry: RFC 3339 time or a duration such as 72h")
+	f.StringVar(&key, "idempotency-key", "", "retry the post made with this key (1 to 64 printable ASCII characters; default: a new random key)")
 	return cmd
+}
+
+// post sends draft d with idempotency key (a new one if empty) and prints
+// the answer: the bulletin, and the recipients whose copies still wait at
+// the node. When the post fails without a clear answer, it tells how to
+// retry it safely.
+func (g *globals) post(cmd *cobra.Command, d draft, key string) error {
+	now := time.Now()
+	pb, err := d.toProto(now)
+	if err != nil {
+		return err
+	}
+	if key == "" {
+		key = newIdempotencyKey()
+	}
+	conn, _, err := g.dial(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	resp, err := bulletinClient(conn).PostBulletin(cmd.Context(), &iantv1.PostBulletinRequest{Bulletin: pb, IdempotencyKey: key})
+	if err != nil {
+		if maybeCommitted(err) {
+			fmt.Fprintln(cmd.ErrOrStderr(), retryHint(key, d, pb))
+		}
+		return err
+	}
+	pending := resp.GetPendingRecipients()
+	if g.output == "json" {
+		if len(pending) > 0 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "iant: copies for %s wait at your node for the backbone; they are delivered when it can be reached\n", strings.Join(pending, ","))
+		}
+		return printJSON(cmd.OutOrStdout(), resp.GetBulletin())
+	}
+	b := resp.GetBulletin().GetBulletin()
+	fmt.Fprintf(cmd.OutOrStdout(), "posted %s to %d states: %s\n", b.GetId(), len(b.GetRecipients()), strings.Join(b.GetRecipients(), ","))
+	if len(pending) > 0 {
+		fmt.Fprintf(cmd.OutOrStdout(), "pending: %s (committed at your node, not yet on the backbone; delivered, in order, when it can be reached)\n", strings.Join(pending, ","))
+	}
+	return nil
+}
+
+// newIdempotencyKey returns 128 random bits in hex.
+func newIdempotencyKey() string {
+	b := make([]byte, 16)
+	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
+	return hex.EncodeToString(b)
+}
+
+// maybeCommitted reports a failure after which the node may have
+// committed the post: no clear answer came back.
+func maybeCommitted(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.Unknown, codes.Internal, codes.Aborted:
+		return true
+	}
+	return false
+}
+
+// retryHint tells how to retry a post whose answer was lost.
+func retryHint(key string, d draft, pb *iantv1.Bulletin) string {
+	hint := "iant: the post may have been committed; to retry it without posting twice, run the same command with --idempotency-key " + key
+	if d.Expires != "" && pb.GetExpireTime() != nil {
+		if _, err := time.Parse(time.RFC3339, d.Expires); err != nil {
+			hint += " --expires " + pb.GetExpireTime().AsTime().UTC().Format(time.RFC3339Nano)
+		}
+	}
+	return hint
 }
 
 // mergeDraftFile reads a draft file; flags set on the command line win.

@@ -56,14 +56,18 @@ type backboneConfig struct {
 	// deploy/nats; 0 or 1 on one server.
 	Replicas int             `yaml:"replicas"`
 	Embedded *embeddedConfig `yaml:"embedded"`
-	// Leaf runs a state node behind its own leaf node (store and
-	// forward); it replaces urls.
+	// Leaf runs a state node behind its own leaf node; it replaces urls.
 	Leaf *leafConfig `yaml:"leaf"`
+	// MaxPendingCopies bounds the copies a state node keeps waiting for
+	// the backbone (its outbox); at the bound it refuses posts. 0 means
+	// statenode.DefaultMaxPendingCopies.
+	MaxPendingCopies int `yaml:"max_pending_copies"`
 }
 
 // leafConfig runs a NATS leaf node inside this state node's process,
-// linked to the backbone's leaf node port: posting still succeeds while
-// the link is cut, and the copies are forwarded in order when it returns.
+// linked to the backbone's leaf node port; it keeps the directory entries
+// sealing needs while the link is cut (posting goes on: copies wait in
+// the node's outbox and go out in order when the link returns).
 type leafConfig struct {
 	HubURLs  []string `yaml:"hub_urls"`  // the backbone's leaf node URLs, e.g. tls://hub-1:7422
 	StoreDir string   `yaml:"store_dir"` // the leaf's JetStream store; default <data_dir>/leaf
@@ -123,6 +127,8 @@ func (c config) validate() error {
 		return fmt.Errorf("backbone.replicas %d: want 1 to 5 (3 on a three-server cluster)", c.Backbone.Replicas)
 	case c.Backbone.Embedded != nil && c.Backbone.Replicas > 1:
 		return fmt.Errorf("backbone.replicas %d: the embedded backbone is one server, so at most 1", c.Backbone.Replicas)
+	case c.Backbone.MaxPendingCopies < 0:
+		return fmt.Errorf("backbone.max_pending_copies %d: want 0 (the default, %d) or more", c.Backbone.MaxPendingCopies, statenode.DefaultMaxPendingCopies)
 	}
 	if err := c.Backbone.validateLeaf(); err != nil {
 		return err
@@ -232,7 +238,7 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 		err = d.startState(ctx, c, statenode.Config{
 			TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
 			BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, Leaf: c.Backbone.leaf(), Directory: dir,
-			Logger: log, Policy: d.policy, People: people,
+			Logger: log, Policy: d.policy, People: people, MaxPendingCopies: c.Backbone.MaxPendingCopies,
 		})
 	}
 	if err != nil {

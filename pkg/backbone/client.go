@@ -128,7 +128,6 @@ type Client struct {
 	mu        sync.Mutex
 	closing   bool
 	consumers sync.WaitGroup // running ConsumeInbox calls
-	forwarder sync.WaitGroup // the leaf's outbox forwarder
 
 	closeOnce sync.Once
 	closeErr  error
@@ -143,8 +142,8 @@ type Client struct {
 //
 // With cfg.Leaf set, Connect starts the node's leaf node and connects to
 // it in-process, then waits a few seconds at most for the leaf's link to
-// the backbone: a node may start while the link is cut, and its copies are
-// queued until the link returns.
+// the backbone: a node may start while the link is cut (its copies wait in
+// its own outbox until the link returns).
 func Connect(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -182,11 +181,10 @@ func Connect(ctx context.Context, cfg ClientConfig) (*Client, error) {
 		c.log.Info("backbone connected", "url", c.nc.ConnectedUrlRedacted())
 		return c, nil
 	}
-	c.forwarder.Go(c.forward)
 	if c.waitHubLink(ctx) {
 		c.log.Info("backbone connected through the leaf node", "domain", LeafDomain(self))
 	} else {
-		c.log.Warn("backbone not reachable from the leaf node yet; copies are queued until it is", "domain", LeafDomain(self))
+		c.log.Warn("backbone not reachable from the leaf node yet", "domain", LeafDomain(self))
 	}
 	return c, nil
 }
@@ -307,21 +305,27 @@ type PubAck struct {
 	Stream string
 	// Seq is the copy's stream sequence; for a duplicate, the original's.
 	Seq uint64
-	// Duplicate reports that a copy with the same recipient and id was
-	// already stored within the duplicate window; nothing new was stored.
+	// Duplicate reports that the same copy (same recipient, origin, id and
+	// bytes: the same Nats-Msg-Id, see msgID) was already stored within
+	// [DuplicateWindow]: this node's own earlier publish, whose
+	// acknowledgement was lost or not yet recorded. Nothing new was
+	// stored; Seq is the earlier copy's.
 	Duplicate bool
 }
 
 // PublishInbox stores the copy of bulletin id from origin in recipient's
-// inbox and returns once the server has synced it; behind a leaf node, once
-// the leaf has synced it in its [OutboxStream], from which it is forwarded
-// (the PubAck then names that stream). The Nats-Msg-Id is
-// recipient+"/"+id, so publishing again (a retry) stores nothing new and
-// reports Duplicate. A state node may publish only as its own origin and
-// the secretariat not at all ([ErrForbidden]). Errors wrap
-// [ErrInvalidSubject], [ErrTooLarge], [ErrForbidden], [ErrNotProvisioned],
-// [ErrClosed] or the context's error. When ctx has no deadline a default
-// timeout of 5 s applies.
+// inbox and returns once the server has synced it (behind a leaf node, the
+// backbone's server, through the leaf's link). The Nats-Msg-Id binds
+// recipient, origin, id and the copy's bytes (msgID), so publishing the
+// same copy again (a retry) stores nothing new and reports Duplicate, and
+// no other state can make the backbone drop this copy as a duplicate. A
+// state node may publish only as its own origin and the secretariat not
+// at all ([ErrForbidden]). Behind a leaf node whose link is down it fails
+// at once with [ErrUnavailable]: the caller keeps the copy and publishes it
+// again later. Errors wrap [ErrInvalidSubject], [ErrTooLarge],
+// [ErrForbidden], [ErrNotProvisioned], [ErrUnavailable], [ErrClosed] or
+// the context's error. When ctx has no deadline a default timeout of 5 s
+// applies.
 func (c *Client) PublishInbox(ctx context.Context, recipient, origin, id string, data []byte) (PubAck, error) {
 	if err := c.checkPublish(recipient, origin, id, data); err != nil {
 		return PubAck{}, err
@@ -329,11 +333,11 @@ func (c *Client) PublishInbox(ctx context.Context, recipient, origin, id string,
 	if c.isClosing() {
 		return PubAck{}, ErrClosed
 	}
-	if c.leaf != nil {
-		return c.queueCopy(ctx, recipient, origin, id, data)
-	}
 	subj := InboxSubject(recipient, origin, id)
-	ack, err := c.publish(ctx, subj, data, jetstream.WithMsgID(msgID(recipient, id)), jetstream.WithExpectStream(InboxStream))
+	if c.leaf != nil && !c.LeafConnected() {
+		return PubAck{}, fmt.Errorf("%w: publish %s: the leaf node's link to the backbone is down", ErrUnavailable, subj)
+	}
+	ack, err := c.publish(ctx, subj, data, jetstream.WithMsgID(msgID(recipient, origin, id, data)), jetstream.WithExpectStream(InboxStream))
 	switch {
 	case errors.Is(err, jetstream.ErrNoStreamResponse):
 		return PubAck{}, fmt.Errorf("%w: publish %s", ErrNotProvisioned, subj)
@@ -449,11 +453,10 @@ func (c *Client) isClosing() bool {
 	return c.closing
 }
 
-// Close stops running [Client.ConsumeInbox] calls and waits for them (and
-// the leaf's forwarder), then drains the connection (pending acks and
-// publishes are flushed) and waits until it is closed; behind a leaf node,
-// it then stops the leaf, whose outbox keeps what was not forwarded. It is idempotent; later calls return the first
-// result.
+// Close stops running [Client.ConsumeInbox] calls and waits for them, then
+// drains the connection (pending acks and publishes are flushed) and waits
+// until it is closed; behind a leaf node, it then stops the leaf. It is
+// idempotent; later calls return the first result.
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
 		c.mu.Lock()
@@ -461,7 +464,6 @@ func (c *Client) Close() error {
 		c.mu.Unlock()
 		c.endLife()
 		c.consumers.Wait()
-		c.forwarder.Wait()
 		if err := c.nc.Drain(); err != nil {
 			c.nc.Close()
 		}

@@ -3,8 +3,9 @@
 //
 // Every copy is published to its recipient state's subject,
 // "iant.inbox.<recipient>.<origin>.<id>" ([InboxSubject]), on the file-backed
-// stream [InboxStream], with a Nats-Msg-Id of recipient+"/"+id so a retried
-// publish is stored once. The secretariat provisions the stream and one
+// stream [InboxStream], with a Nats-Msg-Id bound to the recipient, the
+// origin, the id and the copy's bytes, so a retried publish is stored once
+// and no other state can claim the id first. The secretariat provisions the stream and one
 // durable pull consumer per state ([InboxConsumer]); each state node reads
 // only its own consumer, so a node that was down catches up where it left
 // off. A node that lost its database reads its inbox again, up to its
@@ -52,14 +53,12 @@
 // in domain [LeafDomain] and one link to the backbone's leaf node port,
 // made with the node's SVID, over which the backbone applies exactly the
 // node's permissions (publish is what the leaf may send in, subscribe what
-// the backbone sends out). [Client.PublishInbox] then commits a copy in the
-// leaf's [OutboxStream] and returns; a forwarder publishes the queued
-// copies to [InboxStream] one at a time, in order, under the same
-// Nats-Msg-Id, and acks each locally only after the backbone's PubAck, so a
-// cut link delays copies but neither loses nor duplicates them. The inbox,
-// directory, receipts and checkpoints are reached through the link, the
-// backbone's JetStream by [HubDomain]; directory entries read are kept at
-// the leaf ([KeptDirectoryStream]) and used while the link is cut.
+// the backbone sends out). Copies, the inbox, directory, receipts and
+// checkpoints all go through the link, the backbone's JetStream addressed
+// by [HubDomain]; while the link is cut [Client.PublishInbox] fails at once
+// and the node keeps its copies in its own outbox until it returns.
+// Directory entries read are kept at the leaf ([KeptDirectoryStream]) and
+// used while the link is cut.
 //
 // # Concurrency
 //

@@ -21,30 +21,32 @@ const (
 	// its link was lost (nats-server's default too).
 	leafReconnect = time.Second
 	// linkWait bounds how long [Connect] waits for a leaf node's link to
-	// the backbone before it returns anyway: copies are queued meanwhile.
+	// the backbone before it returns anyway.
 	linkWait = 5 * time.Second
 )
 
 // LeafConfig runs a state node behind a NATS leaf node embedded in the
-// node's process (store and forward). The leaf has a JetStream of its own
-// ([LeafDomain]) in StoreDir and one link to the backbone's leaf node
-// port, authenticated with the node's SVID, so the backbone applies the
-// node's own permissions to the link. The node's client connects to the
-// leaf in-process (nothing else can reach it: the leaf listens on no
-// port).
+// node's process. The leaf has a JetStream of its own ([LeafDomain]) in
+// StoreDir and one link to the backbone's leaf node port, authenticated
+// with the node's SVID, so the backbone applies the node's own permissions
+// to the link. The node's client connects to the leaf in-process (nothing
+// else can reach it: the leaf listens on no port).
 //
-// Copies the node publishes are stored in the leaf's [OutboxStream] (the
-// commit point at the state) and forwarded to the backbone in order, each
-// acked locally only after the backbone acknowledged it; while the link is
-// cut, posting still succeeds and the copies wait. Everything else (the
-// inbox, directory entries, receipts, checkpoints) goes to the backbone
-// through the link, addressing its JetStream as [HubDomain].
+// Everything (copies, the inbox, directory entries, receipts, checkpoints)
+// goes to the backbone through the link, addressing its JetStream as
+// [HubDomain]. While the link is cut, [Client.PublishInbox] fails at once
+// with [ErrUnavailable]: the node keeps its copies in its own outbox and
+// publishes them when the link returns, exactly as a node connected
+// directly does while the backbone is down. What the leaf adds is the
+// directory entries kept in its own JetStream ([KeptDirectoryStream]), so
+// that the node can seal while the link is cut.
 type LeafConfig struct {
 	// HubURLs are the backbone servers' leaf node URLs, e.g.
 	// "tls://hub-1.example:7422". Required.
 	HubURLs []string
 	// StoreDir is the leaf's JetStream file store. Required; keep it on
-	// durable storage, as it holds copies not yet forwarded.
+	// durable storage, as it holds the directory entries sealing falls
+	// back on during a cut.
 	StoreDir string
 }
 
@@ -115,8 +117,8 @@ func leafOptions(cfg ClientConfig, self identity.Principal) (*server.Options, er
 		JetStream:              true,
 		JetStreamDomain:        LeafDomain(self),
 		StoreDir:               cfg.Leaf.StoreDir,
-		// A local PubAck is the state's commit point for a queued copy:
-		// sync before acking, as on the backbone (facts.md §3).
+		// The kept directory entries must survive a crash: sync before
+		// acking, as on the backbone (facts.md §3).
 		SyncAlways: true,
 	}
 	opts.LeafNode.ReconnectInterval = leafReconnect

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
@@ -66,92 +67,129 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func pending(t *testing.T, c *backbone.Client) uint64 {
+// publishWhenLinked publishes the copies queued, in order, each until the
+// backbone takes it, as a node's outbox does after a cut: the link may be
+// up before the backbone's interest in the inbox has reached the leaf.
+func publishWhenLinked(t *testing.T, c *backbone.Client, recipient string, ids []string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	n, err := c.OutboxPending(ctx)
-	if err != nil {
-		t.Fatalf("OutboxPending() = %v", err)
+	deadline := time.Now().Add(wait)
+	for _, id := range ids {
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			_, err := c.PublishInbox(ctx, recipient, c.Principal().State, id, []byte(id))
+			cancel()
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("PublishInbox(%s, %s) after the link returned = %v", recipient, id, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
-	return n
 }
 
-// TestLeafQueuesWhileCutAndForwardsInOrderOnce publishes copies at MX,
-// behind a leaf node, while its link to the backbone is cut: each is
-// acknowledged by the leaf, and once the link returns CA receives every
-// copy, in publish order, exactly once.
-func TestLeafQueuesWhileCutAndForwardsInOrderOnce(t *testing.T) {
+// TestLeafPublishFailsFastWhileCut publishes copies at MX, behind a leaf
+// node, through its link; while the link is cut a publish fails at once
+// with ErrUnavailable (the node's outbox keeps the copy), and once it
+// returns the copies published again reach CA in order, exactly once, and
+// a copy published twice is acknowledged as a duplicate of the first.
+func TestLeafPublishFailsFastWhileCut(t *testing.T) {
 	e := newLeafEnv(t, "MX", "CA")
 	ca := backbonetest.Connect(t, e.ca, e.srv, backbonetest.Node("CA"))
 	got := make(chan backbone.Msg, 100)
 	consume(t, ca, collect(got))
 
-	var posted, acked []string
-	publishAll := func(from, to int) {
-		for i := from; i < to; i++ {
-			id := fmt.Sprintf("b%03d", i)
-			posted = append(posted, id)
-			ack := publish(t, e.mx, "CA", id, []byte(id))
-			if ack.Stream != backbone.OutboxStream || ack.Duplicate {
-				t.Fatalf("PublishInbox(%s) = %+v, want a new copy in %s", id, ack, backbone.OutboxStream)
-			}
-			acked = append(acked, id)
-		}
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, fmt.Sprintf("b%03d", i))
 	}
-	publishAll(0, 5)
-	expectNext(t, got, acked...)
-	waitFor(t, "outbox empty", func() bool { return pending(t, e.mx) == 0 })
+	publishWhenLinked(t, e.mx, "CA", ids)
+	expectNext(t, got, ids...)
+	first := publish(t, e.mx, "CA", "b002", []byte("b002"))
+	if first.Stream != backbone.InboxStream || !first.Duplicate {
+		t.Errorf("publishing b002 again = %+v, want a duplicate in %s", first, backbone.InboxStream)
+	}
 
 	e.cut(t)
-	publishAll(5, 25)
-	if ack := publish(t, e.mx, "CA", "b010", []byte("b010")); !ack.Duplicate {
-		t.Errorf("publishing b010 again = %+v, want Duplicate", ack)
-	}
-	if n := pending(t, e.mx); n != 20 {
-		t.Fatalf("outbox holds %d copies during the cut, want 20", n)
+	var queued []string
+	for i := 5; i < 25; i++ {
+		id := fmt.Sprintf("b%03d", i)
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		_, err := e.mx.PublishInbox(ctx, "CA", "MX", id, []byte(id))
+		cancel()
+		if !errors.Is(err, backbone.ErrUnavailable) {
+			t.Fatalf("PublishInbox(%s) during the cut = %v, want ErrUnavailable", id, err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("PublishInbox(%s) during the cut took %s, want a fast failure", id, d)
+		}
+		queued = append(queued, id)
 	}
 	if e.mx.LeafConnected() {
 		t.Fatal("MX's leaf node linked again during the cut: it went around the proxy")
 	}
 
 	e.link.Restore()
-	delivered := expectNext(t, got, acked[5:]...)
+	waitFor(t, "MX's leaf node linked", e.mx.LeafConnected)
+	publishWhenLinked(t, e.mx, "CA", queued)
+	delivered := expectNext(t, got, queued...)
 	// A sentinel published after the others arrives next: nothing was
 	// stored twice in between.
 	publish(t, e.mx, "CA", "sentinel", []byte("end"))
 	expectNext(t, got, "sentinel")
-	waitFor(t, "outbox empty", func() bool { return pending(t, e.mx) == 0 })
-	t.Logf("posted %d (20 during the cut), acked %d, delivered %d, duplicated 0, lost 0",
-		len(posted), len(acked), 5+len(delivered))
+	t.Logf("published %d (20 refused during the cut and published again after), delivered %d, duplicated 0, lost 0",
+		len(ids)+len(queued), len(ids)+len(delivered))
 }
 
-// TestLeafOutboxSurvivesNodeRestart queues copies during a cut, stops the
-// node, restores the link and starts the node again on the same leaf
-// store: the queued copies are forwarded, in order, once.
-func TestLeafOutboxSurvivesNodeRestart(t *testing.T) {
+// TestLeafHandsOverTheOldOutbox leaves copies in the outbox stream an
+// earlier version kept in the leaf's own JetStream: the next client hands
+// them over in queue order (the node stores them in its own outbox) and
+// removes the stream; a failed hand-over keeps them.
+func TestLeafHandsOverTheOldOutbox(t *testing.T) {
 	e := newLeafEnv(t, "MX", "CA")
-	ca := backbonetest.Connect(t, e.ca, e.srv, backbonetest.Node("CA"))
-	got := make(chan backbone.Msg, 100)
-	consume(t, ca, collect(got))
-
-	e.cut(t)
-	var acked []string
-	for i := range 10 {
-		id := fmt.Sprintf("r%03d", i)
-		publish(t, e.mx, "CA", id, []byte(id))
-		acked = append(acked, id)
+	raw, err := backbone.LeafConn(e.mx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := e.mx.Close(); err != nil {
-		t.Fatalf("Close() = %v", err)
+	defer raw.Close()
+	local, err := jetstream.New(raw)
+	if err != nil {
+		t.Fatal(err)
 	}
-	e.link.Restore()
-	e.mx = backbonetest.ConnectConfig(t, e.mxCfg)
-	delivered := expectNext(t, got, acked...)
-	publish(t, e.mx, "CA", "sentinel", []byte("end"))
-	expectNext(t, got, "sentinel")
-	t.Logf("posted %d during the cut, acked %d, node restarted, delivered %d, duplicated 0, lost 0",
-		len(acked), len(acked), len(delivered))
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	// As the earlier version made it.
+	if _, err := local.CreateStream(ctx, jetstream.StreamConfig{Name: "IANT_OUTBOX", Subjects: []string{"iant.outbox.>"},
+		Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	var want []backbone.LegacyCopy
+	for i, r := range []string{"CA", "US", "CA"} {
+		c := backbone.LegacyCopy{Recipient: r, Origin: "MX", ID: fmt.Sprintf("old%d", i), Data: []byte{byte(i)}}
+		if _, err := local.Publish(ctx, "iant.outbox."+r+".MX."+c.ID, c.Data); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, c)
+	}
+	if _, err := e.mx.TakeLegacyOutbox(ctx, func([]backbone.LegacyCopy) error { return errors.New("disk full") }); err == nil {
+		t.Fatal("TakeLegacyOutbox with a failing take = nil error")
+	}
+	var got []backbone.LegacyCopy
+	n, err := e.mx.TakeLegacyOutbox(ctx, func(cs []backbone.LegacyCopy) error { got = cs; return nil })
+	if err != nil || n != 3 {
+		t.Fatalf("TakeLegacyOutbox() = %d, %v; want 3", n, err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("copies handed over (-want +got):\n%s", diff)
+	}
+	if _, err := local.Stream(ctx, "IANT_OUTBOX"); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Errorf("old outbox stream after the hand-over: %v, want it removed", err)
+	}
+	if n, err := e.mx.TakeLegacyOutbox(ctx, func([]backbone.LegacyCopy) error { t.Error("handed over again"); return nil }); err != nil || n != 0 {
+		t.Errorf("TakeLegacyOutbox() again = %d, %v; want 0", n, err)
+	}
 }
 
 // TestLeafKeepsDirectoryEntriesForCuts reads CA's directory entry through
@@ -296,25 +334,32 @@ func TestLeafLinksToACluster(t *testing.T) {
 	got := make(chan backbone.Msg, 100)
 	consume(t, caNode, collect(got))
 
-	var acked []string
+	var before, during []string
 	for i := range 20 {
-		if i == 5 {
-			for _, l := range links {
-				l.Cut()
-			}
-			waitFor(t, "MX's leaf node unlinked", func() bool { return !mx.LeafConnected() })
-		}
-		if i == 15 {
-			for _, l := range links {
-				l.Restore()
-			}
-		}
 		id := fmt.Sprintf("c%03d", i)
-		publish(t, mx, "CA", id, []byte(id))
-		acked = append(acked, id)
+		if i < 5 {
+			before = append(before, id)
+		} else {
+			during = append(during, id)
+		}
 	}
-	delivered := expectNext(t, got, acked...)
+	publishWhenLinked(t, mx, "CA", before)
+	for _, l := range links {
+		l.Cut()
+	}
+	waitFor(t, "MX's leaf node unlinked", func() bool { return !mx.LeafConnected() })
+	ctx, cancel = context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, err := mx.PublishInbox(ctx, "CA", "MX", during[0], []byte(during[0])); !errors.Is(err, backbone.ErrUnavailable) {
+		t.Fatalf("PublishInbox during the cut of all links = %v, want ErrUnavailable", err)
+	}
+	for _, l := range links {
+		l.Restore()
+	}
+	waitFor(t, "MX's leaf node linked", mx.LeafConnected)
+	publishWhenLinked(t, mx, "CA", during)
+	delivered := expectNext(t, got, append(before, during...)...)
 	publish(t, mx, "CA", "sentinel", []byte("end"))
 	expectNext(t, got, "sentinel")
-	t.Logf("posted 20 (10 during the cut of all three links), acked %d, delivered %d, duplicated 0, lost 0", len(acked), len(delivered))
+	t.Logf("published 20 (15 held back by the cut of all three links), delivered %d, duplicated 0, lost 0", len(delivered))
 }

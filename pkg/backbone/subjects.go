@@ -1,6 +1,8 @@
 package backbone
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -76,44 +78,35 @@ func checkToken(t string) error {
 	return nil
 }
 
-// OutboxStream is the stream, in the JetStream of a node's own leaf node
-// (see [LeafConfig]), that holds the copies posted at the node's state
-// until they are forwarded to [InboxStream], on subjects
-// "iant.outbox.<recipient>.<origin>.<id>". It never exists on the
-// backbone itself.
-const OutboxStream = "IANT_OUTBOX"
-
 // KeptDirectoryStream is the stream, in a leaf node's own JetStream, that
 // keeps the last directory entry the node read from the backbone for each
 // state, so that sealing can go on while the link to the backbone is cut.
 const KeptDirectoryStream = "IANT_DIRECTORY_KEPT"
 
-// Subjects and consumer of a leaf node's own JetStream.
+// Subjects of a leaf node's own JetStream.
 const (
-	outboxRoot      = "iant.outbox"         // iant.outbox.<recipient>.<origin>.<id>
-	keptRoot        = "iant.kept.directory" // iant.kept.directory.<state>
-	forwardConsumer = "forward"             // the forwarder's durable consumer on OutboxStream
-	leafDomainRoot  = "leaf"                // leaf-<state>-<node name>
+	keptRoot       = "iant.kept.directory" // iant.kept.directory.<state>
+	leafDomainRoot = "leaf"                // leaf-<state>-<node name>
 )
 
-// outboxSubject is the subject of a queued copy in [OutboxStream]; its
-// tokens are those of [InboxSubject].
-func outboxSubject(recipient, origin, id string) string {
-	return outboxRoot + "." + recipient + "." + origin + "." + id
-}
+// legacyOutboxStream is the stream, in a leaf node's own JetStream, where
+// earlier versions queued copies for the backbone, on subjects
+// "iant.outbox.<recipient>.<origin>.<id>". Copies are now queued in the
+// node's database; what an upgraded leaf still holds there is handed over
+// once ([Client.TakeLegacyOutbox]) and the stream removed.
+const (
+	legacyOutboxStream = "IANT_OUTBOX"
+	legacyOutboxRoot   = "iant.outbox"
+)
 
-// inboxSubjectOf turns a queued copy's subject into the inbox subject it
-// is forwarded to: "iant.outbox.X" becomes "iant.inbox.X".
-func inboxSubjectOf(outboxSubj string) (string, error) {
-	rest, ok := strings.CutPrefix(outboxSubj, outboxRoot+".")
+// parseLegacyOutboxSubject splits a subject of [legacyOutboxStream]; its
+// tokens are those of [InboxSubject].
+func parseLegacyOutboxSubject(subj string) (recipient, origin, id string, err error) {
+	rest, ok := strings.CutPrefix(subj, legacyOutboxRoot+".")
 	if !ok {
-		return "", fmt.Errorf("%w: %q is not an outbox subject", ErrInvalidSubject, outboxSubj)
+		return "", "", "", fmt.Errorf("%w: %q is not an outbox subject", ErrInvalidSubject, subj)
 	}
-	subj := inboxRoot + "." + rest
-	if _, _, _, err := ParseInboxSubject(subj); err != nil {
-		return "", err
-	}
-	return subj, nil
+	return ParseInboxSubject(inboxRoot + "." + rest)
 }
 
 // keptSubject is the subject of state's kept directory entry.
@@ -130,9 +123,27 @@ func LeafDomain(p identity.Principal) string {
 // inboxFilter is the filter subject of state's inbox consumer.
 func inboxFilter(state string) string { return inboxRoot + "." + state + ".>" }
 
-// msgID is the Nats-Msg-Id of a copy: one per (recipient, bulletin), so a
-// retried publish within the stream's duplicate window is stored once.
-func msgID(recipient, id string) string { return recipient + "/" + id }
+// msgID is the Nats-Msg-Id of a copy: "<recipient>/<origin>/<id>/<digest>",
+// where digest is the first 16 bytes of the SHA-256 of the copy, base64url.
+// A publish retried within [DuplicateWindow] carries the same bytes (the
+// node's outbox keeps them), so it is stored once.
+//
+// Why the origin and the digest. The stream de-duplicates by Nats-Msg-Id
+// alone, across all its subjects (nats-server stream.go checkMsgId), and
+// the header is whatever the publisher writes: subject permissions keep a
+// state to its own origin subjects ([originPermissions]) but not to its
+// own ids. With "<recipient>/<id>", any state that learned a bulletin id
+// could publish first, under its own origin, with that header, and the
+// origin's genuine copy would be acknowledged as a duplicate and never
+// stored. The origin names whose copy it is; the digest of bytes that no
+// other state sees before they are stored (the copy carries a fresh
+// content key) makes the id impossible to claim in advance. So a publish
+// acknowledged as a duplicate hit this origin's own earlier publish of
+// these very bytes.
+func msgID(recipient, origin, id string, data []byte) string {
+	sum := sha256.Sum256(data)
+	return recipient + "/" + origin + "/" + id + "/" + base64.RawURLEncoding.EncodeToString(sum[:16])
+}
 
 // InboxConsumer returns the durable name of state's inbox consumer on
 // [InboxStream], e.g. "inbox-MX".

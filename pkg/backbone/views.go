@@ -103,9 +103,9 @@ func (s *StateClient) CheckpointAt(ctx context.Context, seq uint64) ([]byte, err
 // LeafConnected is [Client.LeafConnected].
 func (s *StateClient) LeafConnected() bool { return s.c.LeafConnected() }
 
-// OutboxPending is [Client.OutboxPending].
-func (s *StateClient) OutboxPending(ctx context.Context) (uint64, error) {
-	return s.c.OutboxPending(ctx)
+// TakeLegacyOutbox is [Client.TakeLegacyOutbox].
+func (s *StateClient) TakeLegacyOutbox(ctx context.Context, take func([]LegacyCopy) error) (int, error) {
+	return s.c.TakeLegacyOutbox(ctx, take)
 }
 
 // Close is [Client.Close].

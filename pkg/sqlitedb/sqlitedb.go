@@ -1,5 +1,5 @@
-// Package sqlitedb opens IANT's embedded SQLite databases (the node store,
-// the audit log, the receipt outbox) the one way they are opened: the
+// Package sqlitedb opens IANT's embedded SQLite databases (the node store
+// with its outboxes, the audit log) the one way they are opened: the
 // pure-Go modernc driver, WAL, fsync on every commit, a busy timeout,
 // immediate write transactions, and numbered schema migrations recorded in
 // a one-row schema_version table.

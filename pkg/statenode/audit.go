@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -18,9 +19,11 @@ const DefaultCheckpointInterval = time.Minute
 
 // Files of the delivery audit in a node's DataDir.
 const (
-	outboxFile    = "outbox.db"     // receipts waiting for the backbone
 	auditVKeyFile = "audit.vkey"    // the log's verifier key, pinned
 	witnessFile   = "audit.witness" // the last checkpoint the node accepted
+	// legacyOutboxFile held the receipts waiting for the backbone before
+	// they moved into node.db; openAudit takes them over.
+	legacyOutboxFile = "outbox.db"
 )
 
 // AuditConfig configures a state node's part in the delivery audit
@@ -60,19 +63,30 @@ func (c AuditConfig) checkpointInterval() time.Duration {
 }
 
 // auditState is the node's part in the delivery audit: it queues signed
-// receipts in its outbox and witnesses the log's checkpoints.
+// receipts in the node's database and witnesses the log's checkpoints.
 type auditState struct {
-	outbox  *outbox
+	wake    chan struct{} // has a token when receipts were queued
 	witness witnessState
 }
 
-// openAudit opens the receipt outbox.
+// openAudit takes over the receipts of the separate outbox file earlier
+// versions kept, if there is one, and removes it.
 func (n *Node) openAudit(ctx context.Context) error {
-	ob, err := openOutbox(ctx, filepath.Join(n.cfg.DataDir, outboxFile))
+	n.audit.wake = make(chan struct{}, 1)
+	old := filepath.Join(n.cfg.DataDir, legacyOutboxFile)
+	if _, err := os.Stat(old); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	added, err := n.store.ImportReceipts(ctx, old)
 	if err != nil {
 		return fmt.Errorf("statenode: receipt outbox: %w", err)
 	}
-	n.audit.outbox = ob
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(old + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("statenode: remove the old receipt outbox: %w", err)
+		}
+	}
+	n.log.Info("receipts of the old outbox file moved into the node's database", "added", added)
 	return nil
 }
 
@@ -80,14 +94,6 @@ func (n *Node) openAudit(ctx context.Context) error {
 func (n *Node) runAudit(ctx context.Context) {
 	n.wg.Go(func() { n.publishReceipts(ctx) })
 	n.wg.Go(func() { n.witnessCheckpoints(ctx) })
-}
-
-// closeAudit closes what openAudit opened; the goroutines have stopped.
-func (n *Node) closeAudit() error {
-	if n.audit.outbox != nil {
-		return n.audit.outbox.close()
-	}
-	return nil
 }
 
 // AuditVerifierKey returns the note verifier key with which the node

@@ -3,6 +3,7 @@ package statenode
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/backbone"
@@ -13,62 +14,73 @@ import (
 	"github.com/oas-cicte/iant/pkg/store"
 )
 
-// emit records audit events: a state node queues them in its outbox (one
-// local write for all), to be signed and published on the backbone; the
-// secretariat node appends them to its own log. It never fails the
-// caller's call: a failure is logged. An event is reported once per key
-// (kind, bulletin, state, actor), however often emit is called with it.
+// emit records audit events: a state node queues them in its receipt
+// outbox in the node's database (one local write for all), to be signed
+// and published on the backbone. It never fails the caller's call: a
+// failure is logged. An event is reported once per key (kind, bulletin,
+// state, actor), however often emit is called with it. Events that must
+// commit with what they report (posted, released, delivered) go into that
+// transaction instead ([Node.receiptsOf]).
 func (n *Node) emit(events ...audit.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), emitTimeout)
 	defer cancel()
-	if n.audit.outbox == nil {
+	rs, err := n.receiptsOf(events...)
+	if err != nil {
+		n.log.Warn("audit event not recorded", "kind", string(events[0].Kind), "bulletin_id", events[0].BulletinID, "err", err)
 		return
 	}
-	var todo []queued
-	for _, e := range events {
-		id := audit.EventID(e)
-		if seen, err := n.audit.outbox.has(ctx, id); err == nil && seen {
-			continue
-		}
-		data, err := audit.MarshalEvent(e)
-		if err != nil {
-			n.log.Warn("audit event not recorded", "kind", string(e.Kind), "bulletin_id", e.BulletinID, "err", err)
-			continue
-		}
-		todo = append(todo, queued{id: id, event: data})
-	}
-	if len(todo) == 0 {
-		return
-	}
-	if added, err := n.audit.outbox.add(ctx, todo, n.now()); err != nil {
+	if added, err := n.store.QueueReceipts(ctx, rs, n.now()); err != nil {
 		n.log.Warn("receipts not queued", "bulletin_id", events[0].BulletinID, "err", err)
 	} else if added > 0 {
+		wakeUp(n.audit.wake)
 		n.log.Debug("receipts queued", "kind", string(events[0].Kind), "bulletin_id", events[0].BulletinID, "count", added)
 	}
+}
+
+// receiptsOf encodes events for the receipt outbox, each under its event
+// id.
+func (n *Node) receiptsOf(events ...audit.Event) ([]store.Receipt, error) {
+	out := make([]store.Receipt, 0, len(events))
+	for _, e := range events {
+		data, err := audit.MarshalEvent(e)
+		if err != nil {
+			return nil, fmt.Errorf("%s event of %s: %w", e.Kind, e.BulletinID, err)
+		}
+		out = append(out, store.Receipt{ID: audit.EventID(e), Event: data})
+	}
+	return out, nil
 }
 
 // nodeID is the node's own SPIFFE ID.
 func (n *Node) nodeID() string { return n.self.ID(n.cfg.TrustDomain).String() }
 
-// emitPosted reports that this node posted b: posted, and released to
-// each recipient. Call it once every copy is committed. Both are dated
-// when the bulletin was created: the release was decided then, and the
-// author is answered only after every copy is committed, so a recipient
-// may store its copy before the post call returns.
-func (n *Node) emitPosted(b *bulletin.Bulletin) {
+// postedEvents report that node posted b: posted, and released to each
+// recipient. Both are dated when the bulletin was created: the release
+// was decided then, and they commit with the post.
+func postedEvents(b *bulletin.Bulletin, node string) []audit.Event {
 	events := []audit.Event{{Kind: audit.EventPosted, BulletinID: b.ID, Origin: b.Origin, Actor: b.Author,
 		Precedence: b.Precedence, At: b.CreatedAt}}
 	for _, r := range b.Recipients {
 		events = append(events, audit.Event{Kind: audit.EventReleased, BulletinID: b.ID, Origin: b.Origin, State: r,
-			Actor: n.nodeID(), Precedence: b.Precedence, At: b.CreatedAt})
+			Actor: node, Precedence: b.Precedence, At: b.CreatedAt})
 	}
-	n.emit(events...)
+	return events
 }
 
-// emitDelivered reports that this node stored its copy of b.
-func (n *Node) emitDelivered(b *bulletin.Bulletin) {
-	n.emit(audit.Event{Kind: audit.EventDelivered, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
-		Actor: n.nodeID(), Precedence: b.Precedence, At: n.now().UTC()})
+// storeReceived stores a received bulletin and the receipt that reports
+// it delivered in one transaction: both or neither.
+func (n *Node) storeReceived(ctx context.Context, b bulletin.Bulletin) (store.Record, bool, error) {
+	at := n.now().UTC()
+	rs, err := n.receiptsOf(audit.Event{Kind: audit.EventDelivered, BulletinID: b.ID, Origin: b.Origin,
+		State: n.self.State, Actor: n.nodeID(), Precedence: b.Precedence, At: at})
+	if err != nil {
+		return store.Record{}, false, err
+	}
+	rec, inserted, err := n.store.PutWithReceipts(ctx, b, store.Received, at, rs)
+	if err == nil {
+		wakeUp(n.audit.wake)
+	}
+	return rec, inserted, err
 }
 
 // emitRead reports that person p was shown rec, the first time for each

@@ -19,6 +19,7 @@ import (
 	"github.com/oas-cicte/iant/pkg/backbone/backbonetest"
 	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/identity/identitytest"
+	"github.com/oas-cicte/iant/pkg/store"
 )
 
 func testEvent(kind audit.EventKind, state, actor string) audit.Event {
@@ -26,28 +27,28 @@ func testEvent(kind audit.EventKind, state, actor string) audit.Event {
 		Precedence: bulletin.Flash, At: time.Now().UTC()}
 }
 
-func TestOutboxSurvivesFailuresAndPublishesEachOnce(t *testing.T) {
+func TestReceiptOutboxSurvivesFailuresAndPublishesEachOnce(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), outboxFile)
-	ob, err := openOutbox(t.Context(), path)
+	path := filepath.Join(t.TempDir(), "node.db")
+	st, err := store.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now
-	if added, err := ob.add(t.Context(), []queued{{"a", []byte("receipt a")}, {"b", []byte("receipt b")}}, now()); err != nil || added != 2 {
-		t.Fatalf("add(a, b) = %v, %v; want 2 added", added, err)
+	if added, err := st.QueueReceipts(t.Context(), []store.Receipt{{ID: "a", Event: []byte("receipt a")}, {ID: "b", Event: []byte("receipt b")}}, now()); err != nil || added != 2 {
+		t.Fatalf("QueueReceipts(a, b) = %v, %v; want 2 added", added, err)
 	}
-	if added, err := ob.add(t.Context(), []queued{{"a", []byte("again")}, {"c", []byte("receipt c")}}, now()); err != nil || added != 1 {
-		t.Errorf("add(a again, c) = %v, %v; want 1 added", added, err)
+	if added, err := st.QueueReceipts(t.Context(), []store.Receipt{{ID: "a", Event: []byte("again")}, {ID: "c", Event: []byte("receipt c")}}, now()); err != nil || added != 1 {
+		t.Errorf("QueueReceipts(a again, c) = %v, %v; want 1 added", added, err)
 	}
 	// Reopening keeps what was queued.
-	if err := ob.close(); err != nil {
+	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if ob, err = openOutbox(t.Context(), path); err != nil {
+	if st, err = store.Open(t.Context(), path); err != nil {
 		t.Fatal(err)
 	}
-	defer ob.close()
+	defer st.Close()
 
 	var mu sync.Mutex
 	calls, published := 0, map[string]int{}
@@ -70,7 +71,7 @@ func TestOutboxSurvivesFailuresAndPublishesEachOnce(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
-	wg.Go(func() { ob.drain(ctx, publish, now, discardLogger()) })
+	wg.Go(func() { drainReceipts(ctx, st, make(chan struct{}), publish, now, discardLogger()) })
 	select {
 	case <-done:
 	case <-time.After(20 * time.Second):
@@ -78,7 +79,7 @@ func TestOutboxSurvivesFailuresAndPublishesEachOnce(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		n, err := ob.countPending(t.Context())
+		n, err := st.CountPendingReceipts(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,8 +98,8 @@ func TestOutboxSurvivesFailuresAndPublishesEachOnce(t *testing.T) {
 			t.Errorf("receipt %s published %d times, want 1", id, n)
 		}
 	}
-	if seen, err := ob.has(t.Context(), "b"); err != nil || !seen {
-		t.Errorf("has(b) after publishing = %v, %v; want true", seen, err)
+	if seen, err := st.HasReceipt(t.Context(), "b"); err != nil || !seen {
+		t.Errorf("HasReceipt(b) after publishing = %v, %v; want true", seen, err)
 	}
 }
 

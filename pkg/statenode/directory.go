@@ -2,10 +2,12 @@ package statenode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/seal"
 )
 
@@ -37,6 +39,14 @@ func (n *Node) entryOf(ctx context.Context, state, wantSignKey string) (seal.Dir
 	}
 	data, err := n.bb.DirectoryEntry(ctx, state)
 	if err != nil {
+		// The directory cannot be read (the backbone is down): an entry
+		// verified before and still valid keeps posting (and opening)
+		// going, as a leaf node's kept entries do during a cut.
+		if ok && !errors.Is(err, backbone.ErrNoEntry) && now.Before(c.entry.NotAfter) &&
+			(wantSignKey == "" || c.entry.SignKeyID == wantSignKey) {
+			n.log.Warn("directory unreachable: using the entry verified before", "state", state, "err", err)
+			return c.entry, nil
+		}
 		return seal.DirectoryEntry{}, err
 	}
 	e, err := seal.VerifyEntry(data, n.cfg.Bundle, n.cfg.TrustDomain, now)

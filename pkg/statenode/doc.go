@@ -10,6 +10,18 @@
 // bulletins to open subscriptions. It publishes its keys in the directory
 // on the backbone and opens only copies the directory proves genuine.
 //
+// A post is one durable decision (post.go, outbox.go): the sent bulletin,
+// one sealed copy per recipient and its posted and released receipts
+// commit in one transaction of the node's database before the author is
+// answered, keyed by the author's idempotency key when the request has
+// one (a retry returns the same bulletin). One drainer publishes the
+// copies, each recipient's in commit order, marks each published on its
+// acknowledgement and retries until the backbone takes it, after restarts
+// too; the post waits up to [Config.PostWait] and answers with the
+// recipients whose copies still wait. Copies leave the node this one way,
+// whether it connects directly or through its leaf node. At
+// [Config.MaxPendingCopies] waiting copies, posts are refused.
+//
 //	n, err := statenode.Start(ctx, statenode.Config{...})
 //	defer n.Close()
 //	fmt.Println(n.Addr())
@@ -21,8 +33,9 @@
 //
 // Delivery audit (audit*.go): the node signs a receipt with its SVID for
 // each bulletin posted, released, delivered, read (once per person),
-// acknowledged or refused ([audit.SignReceipt]), queues it in its SQLite
-// outbox and publishes it on the backbone in the background; it also
+// acknowledged or refused ([audit.SignReceipt]), queues it in its
+// database (with the post or the delivery it reports, in the same
+// transaction) and publishes it on the backbone in the background; it also
 // checks each checkpoint the secretariat publishes against the last it
 // accepted ([audit.Witness]). Recording never fails or blocks a person's
 // call beyond one local write.
@@ -30,7 +43,8 @@
 // # Concurrency
 //
 // A Node is safe for concurrent use. Its goroutines (gRPC server, inbox
-// consumer, receipt publisher, witness) are owned by the Node and stopped
-// by Close, which waits for them. Bulletins reach each subscription in
-// store-cursor order.
+// consumer, copy drainer, receipt publisher, witness) are owned by the
+// Node and stopped by Close, which waits for them. Bulletins reach each
+// subscription in store-cursor order, and each recipient's inbox this
+// node's copies in commit order.
 package statenode

@@ -100,8 +100,8 @@ func (n *Node) forward(ctx context.Context, id, target string) (store.Record, er
 	if err != nil {
 		return store.Record{}, problem.Internal(fmt.Errorf("copy of bulletin %s for %s: %w", b.ID, target, err))
 	}
-	if _, err := n.bb.PublishInbox(ctx, target, n.self.State, b.ID, copies[0]); err != nil {
-		return store.Record{}, problem.Unavailable(err, "backbone unavailable: bulletin not forwarded to %s; try again later", target)
+	if err := n.queueCopy(ctx, store.Copy{Recipient: target, Origin: n.self.State, BulletinID: b.ID, Data: copies[0]}); err != nil {
+		return store.Record{}, err
 	}
 	n.log.Info("bulletin forwarded", "bulletin_id", b.ID, "origin", b.Origin, "recipient", target, "peer", p.String())
 	return rec, nil

@@ -3,7 +3,6 @@ package statenode
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"time"
 
@@ -87,14 +86,3 @@ func (n *Node) publishDeferredEntry(ctx context.Context) {
 // LeafLinked reports whether the node runs behind a leaf node whose link
 // to the backbone is up; false for a node connected directly.
 func (n *Node) LeafLinked() bool { return n.bb.LeafConnected() }
-
-// OutboxPending returns how many copies posted at this node wait at its
-// leaf node to be forwarded to the backbone; 0 for a node connected
-// directly.
-func (n *Node) OutboxPending(ctx context.Context) (uint64, error) {
-	p, err := n.bb.OutboxPending(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("statenode: %w", err)
-	}
-	return p, nil
-}

@@ -3,6 +3,7 @@ package statenode_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -55,8 +56,24 @@ func TestLeafStatePostsThroughACutLink(t *testing.T) {
 	fpCA := nettest.Dial(t, nw, testenv.FocalPoint("CA"))
 
 	var toCA, toMX []string
+	// Before the cut every copy is on the backbone when MX answers; during
+	// it, MX's answer names the recipient whose copy waits. (Just after
+	// the link returns either may be true.)
+	cut, restored := false, false
 	postTo := func(fp iantv1.BulletinServiceClient, ids *[]string, title, state string) {
-		*ids = append(*ids, nettest.Post(t, fp, nettest.Draft(title, state)).GetBulletin().GetId())
+		t.Helper()
+		resp, err := fp.PostBulletin(t.Context(), &iantv1.PostBulletinRequest{Bulletin: nettest.Draft(title, state)})
+		if err != nil {
+			t.Fatalf("PostBulletin(%q) = %v", title, err)
+		}
+		var want []string
+		if cut && fp == fpMX {
+			want = []string{state}
+		}
+		if got := resp.GetPendingRecipients(); !restored && !slices.Equal(got, want) {
+			t.Errorf("PostBulletin(%q) pending recipients = %v (link cut %v)", title, got, cut)
+		}
+		*ids = append(*ids, resp.GetBulletin().GetBulletin().GetId())
 	}
 	postTo(fpMX, &toCA, "before the cut", "CA")
 	sameOrder(t, "CA", receivedIDs(t, subCA, 1), toCA)
@@ -66,6 +83,7 @@ func TestLeafStatePostsThroughACutLink(t *testing.T) {
 	if err := nw.CutLink(t.Context(), "MX"); err != nil {
 		t.Fatal(err)
 	}
+	cut = true
 	for i := range 3 {
 		postTo(fpMX, &toCA, fmt.Sprintf("during the cut %d", i), "CA")
 		postTo(fpCA, &toMX, fmt.Sprintf("to MX during the cut %d", i), "MX")
@@ -82,9 +100,9 @@ func TestLeafStatePostsThroughACutLink(t *testing.T) {
 	for i := range 3 {
 		postTo(fpMX, &toCA, fmt.Sprintf("during the cut, after restart %d", i), "CA")
 	}
-	pending, err := nw.Node("MX").OutboxPending(t.Context())
-	if err != nil || pending != 6 {
-		t.Fatalf("MX outbox during the cut = %d, %v, want 6 copies waiting", pending, err)
+	stats, err := nw.Node("MX").Outbox(t.Context())
+	if err != nil || stats.Pending != 6 {
+		t.Fatalf("MX outbox during the cut = %+v, %v, want 6 copies waiting", stats, err)
 	}
 	if nw.Node("MX").LeafLinked() {
 		t.Fatal("MX's leaf node linked again during the cut: it went around the proxy")
@@ -93,6 +111,7 @@ func TestLeafStatePostsThroughACutLink(t *testing.T) {
 	if err := nw.RestoreLink(t.Context(), "MX"); err != nil {
 		t.Fatal(err)
 	}
+	cut, restored = false, true
 	sameOrder(t, "CA", receivedIDs(t, subCA, len(toCA)-1), toCA[1:])
 	subMX := nettest.Subscribe(t, ctx, nettest.Dial(t, nw, testenv.Analyst("MX")), &iantv1.SubscribeRequest{FromStart: true})
 	sameOrder(t, "MX", receivedIDs(t, subMX, len(toMX)), toMX)
@@ -104,12 +123,12 @@ func TestLeafStatePostsThroughACutLink(t *testing.T) {
 	sameOrder(t, "MX", receivedIDs(t, subMX, 1), toMX[len(toMX)-1:])
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		p, err := nw.Node("MX").OutboxPending(t.Context())
-		if err == nil && p == 0 {
+		stats, err := nw.Node("MX").Outbox(t.Context())
+		if err == nil && stats.Pending == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("MX outbox = %d, %v after the link returned, want empty", p, err)
+			t.Fatalf("MX outbox = %+v, %v after the link returned, want empty", stats, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

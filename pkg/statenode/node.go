@@ -51,11 +51,19 @@ type Config struct {
 	// leaf node: 0 means 1.
 	BackboneReplicas int
 	// Leaf runs the node behind a NATS leaf node embedded in its process
-	// (store and forward, see [backbone.LeafConfig]): posting succeeds
-	// while the link to the backbone is cut, and the copies are forwarded,
-	// in order, when it returns. Leaf.StoreDir defaults to DataDir/leaf.
-	// Nil connects to BackboneURLs.
+	// (see [backbone.LeafConfig]), which keeps the directory entries
+	// sealing needs while the link to the backbone is cut; copies wait in
+	// the node's outbox as they do while a direct backbone is down.
+	// Leaf.StoreDir defaults to DataDir/leaf. Nil connects to BackboneURLs.
 	Leaf *backbone.LeafConfig
+	// PostWait bounds how long a post, once committed, waits for its
+	// copies to be published before it answers with those still pending
+	// (the answer is a success either way); default [DefaultPostWait].
+	PostWait time.Duration
+	// MaxPendingCopies bounds the copies waiting in the node's outbox for
+	// the backbone: while that many wait, posts and forwards are refused
+	// (Unavailable) rather than queued. Default [DefaultMaxPendingCopies].
+	MaxPendingCopies int
 	// Directory lists the network's nodes for the directory call.
 	Directory []nodeserver.DirectoryEntry
 	// Policy is the network policy engine deciding post, release, read and
@@ -89,6 +97,10 @@ func (c Config) Validate() error {
 		return errors.New("statenode: config: DataDir is required")
 	case len(c.BackboneURLs) == 0 && c.Leaf == nil:
 		return errors.New("statenode: config: BackboneURLs is required")
+	case c.PostWait < 0:
+		return errors.New("statenode: config: PostWait is negative")
+	case c.MaxPendingCopies < 0:
+		return errors.New("statenode: config: MaxPendingCopies is negative")
 	}
 	if err := c.validateLeaf(); err != nil {
 		return err
@@ -113,6 +125,7 @@ type Node struct {
 	// (behind a leaf node whose link was cut); it is published later.
 	entryDeferred bool
 	audit         auditState
+	out           copyOutbox // sealed copies waiting for the backbone
 
 	// closing is closed by Close so that open subscriptions end and the
 	// gRPC server can stop gracefully.
@@ -142,6 +155,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		n.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	n.log = n.log.With("node", self.String())
+	n.newCopyOutbox()
 	if n.now == nil {
 		n.now = time.Now
 	}
@@ -181,6 +195,9 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.openAudit(ctx); err != nil {
 		return err
 	}
+	if err := n.takeLegacyOutbox(ctx); err != nil {
+		return fmt.Errorf("statenode: %w", err)
+	}
 	if n.keys, err = loadKeys(n.keyFile(), n.self.State, n.log); err != nil {
 		return fmt.Errorf("statenode: %w", err)
 	}
@@ -212,6 +229,7 @@ func (n *Node) serve() {
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	n.runAudit(ctx)
+	n.wg.Go(func() { n.drainCopies(ctx) })
 	n.srv.Serve()
 	n.wg.Go(func() {
 		n.rebuild(ctx) // a new store first takes back what was received
@@ -248,7 +266,9 @@ func (n *Node) Addr() string { return n.srv.Addr() }
 func (n *Node) Principal() identity.Principal { return n.self }
 
 // Close stops serving, ends open subscriptions, stops the inbox consumer
-// and closes the backbone connection and the store. It is idempotent.
+// and the drainers (what they did not publish stays committed in the
+// outboxes, for the next start) and closes the backbone connection and
+// the store. It is idempotent.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.log.Info("node stopping")
@@ -276,6 +296,5 @@ func (n *Node) release() error {
 	if n.store != nil {
 		errs = append(errs, n.store.Close())
 	}
-	errs = append(errs, n.closeAudit())
 	return errors.Join(errs...)
 }

@@ -9,39 +9,74 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/problem"
-	"github.com/oas-cicte/iant/pkg/seal"
 	"github.com/oas-cicte/iant/pkg/store"
 )
 
 // post issues a bulletin drafted by a focal point: it completes the
-// node-set fields, publishes one copy per recipient state (each publish
-// acknowledgement is a commit point on the backbone) and stores it as sent.
-// The author is answered only after every recipient's copy is committed.
-func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, error) {
+// node-set fields, seals one copy per recipient state and commits the
+// sent bulletin, its copies and its posted and released receipts in one
+// transaction of the node's database: from then on the post is decided
+// and nothing of it is lost. The drainer publishes the copies (outbox.go);
+// post waits a short time for it and returns the recipients whose copies
+// still wait. A request whose idempotency key was committed before
+// returns that post's bulletin and commits nothing new.
+func (n *Node) post(ctx context.Context, req *iantv1.PostBulletinRequest) (store.Record, []string, error) {
 	author, err := nodeserver.RequireRole(ctx, "post.role", "post bulletins (only focal points post)", identity.RoleFocalPoint)
 	if err != nil {
-		return store.Record{}, err
+		return store.Record{}, nil, err
 	}
+	key, err := postKey(author.ID(n.cfg.TrustDomain).String(), req)
+	if err != nil {
+		return store.Record{}, nil, err
+	}
+	since := n.out.rounds.Load()
+	if key != nil {
+		rec, found, err := n.store.LookupPost(ctx, *key)
+		switch {
+		case err != nil:
+			return store.Record{}, nil, storeProblem(err)
+		case found:
+			wakeUp(n.out.wake) // a round that tries what still waits
+			n.log.Info("post retried: the bulletin committed before is returned", "bulletin_id", rec.Bulletin.ID, "peer", author.String())
+			return rec, n.awaitCopies(ctx, since, rec.Bulletin.ID, rec.Bulletin.Recipients), nil
+		}
+	}
+	b, err := n.completeDraft(author, req.GetBulletin())
+	if err != nil {
+		return store.Record{}, nil, err
+	}
+	rec, err := n.commitPost(ctx, &b, key)
+	if err != nil {
+		return store.Record{}, nil, err
+	}
+	return rec, n.awaitCopies(ctx, since, rec.Bulletin.ID, rec.Bulletin.Recipients), nil
+}
+
+// completeDraft checks a focal point's draft, sets the node-set fields,
+// asks the policy whether author may post it and to which states it is
+// released, and returns the bulletin to send.
+func (n *Node) completeDraft(author identity.Principal, draft *iantv1.Bulletin) (bulletin.Bulletin, error) {
 	b, err := bulletinFromProto(draft)
 	if err != nil {
-		return store.Record{}, err
+		return bulletin.Bulletin{}, err
 	}
 	if err := checkNodeSetFields(&b, n.self.State); err != nil {
-		return store.Record{}, err
+		return bulletin.Bulletin{}, err
 	}
 	if err := b.ValidateDraft(); err != nil {
-		return store.Record{}, err
+		return bulletin.Bulletin{}, err
 	}
 	now := n.now().UTC()
 	if !b.ExpiresAt.IsZero() && !b.ExpiresAt.After(now) {
-		return store.Record{}, problem.Invalid("expire_time", "expire time %s is in the past", b.ExpiresAt.Format("2006-01-02T15:04:05Z07:00"))
+		return bulletin.Bulletin{}, problem.Invalid("expire_time", "expire time %s is in the past", b.ExpiresAt.Format("2006-01-02T15:04:05Z07:00"))
 	}
 	if err := n.policy.CheckConditions(b.Conditions); err != nil {
-		return store.Record{}, err
+		return bulletin.Bulletin{}, err
 	}
 	b.ID = ulid.MustNew(ulid.Timestamp(now), rand.Reader).String()
 	b.Origin = n.self.State
@@ -49,73 +84,90 @@ func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, 
 	b.CreatedAt = now
 	b.Recipients = bulletin.Recipients(b.Origin, b.Releasability)
 	if err := b.Validate(); err != nil {
-		return store.Record{}, err
+		return bulletin.Bulletin{}, err
 	}
 	if err := n.policy.Post(author, &b).Err(); err != nil {
-		return store.Record{}, n.refused("post", author, b.ID, err)
+		return bulletin.Bulletin{}, n.refused("post", author, b.ID, err)
 	}
 	allowed, refused := n.policy.Recipients(&b)
 	for state, d := range refused {
 		n.log.Info("release refused by policy", "bulletin_id", b.ID, "recipient", state, "rule", d.Rule())
 	}
 	b.Recipients = allowed
-	if len(b.Recipients) > 0 {
-		sealed, err := n.sealFor(ctx, &b, b.Recipients)
-		if err != nil {
-			n.log.Warn("seal failed", "bulletin_id", b.ID, "err", err)
-			return store.Record{}, err
-		}
-		if err := n.releaseCopies(ctx, &b, sealed); err != nil {
-			return store.Record{}, err
-		}
-	}
-	rec, _, err := n.store.Put(ctx, b, store.Sent, now)
+	return b, nil
+}
+
+// commitPost seals b for its recipients and commits it with its copies,
+// receipts and key, then wakes the drainers. When key names a post
+// committed meanwhile (a concurrent retry), that post's record is
+// returned and b is dropped.
+func (n *Node) commitPost(ctx context.Context, b *bulletin.Bulletin, key *store.PostKey) (store.Record, error) {
+	copies, err := n.sealCopies(ctx, b)
 	if err != nil {
-		return store.Record{}, problem.Internal(fmt.Errorf("store sent bulletin %s: %w", b.ID, err))
+		return store.Record{}, err
 	}
+	receipts, err := n.receiptsOf(postedEvents(b, n.nodeID())...)
+	if err != nil {
+		return store.Record{}, problem.Internal(fmt.Errorf("receipts of bulletin %s: %w", b.ID, err))
+	}
+	rec, existing, err := n.store.CommitPost(ctx, store.Post{Bulletin: *b, At: b.CreatedAt, Copies: copies,
+		Receipts: receipts, Key: key, MaxPending: n.maxPendingCopies()})
+	if errors.Is(err, store.ErrOutboxFull) {
+		return store.Record{}, n.outboxFull(err)
+	}
+	if err != nil {
+		return store.Record{}, storeProblem(err)
+	}
+	if existing {
+		n.log.Info("post retried concurrently: the bulletin committed first is returned", "bulletin_id", rec.Bulletin.ID)
+		return rec, nil
+	}
+	wakeUp(n.out.wake)
+	wakeUp(n.audit.wake)
 	n.hub.notify()
-	n.emitPosted(&b)
 	n.log.Info("bulletin posted", "bulletin_id", b.ID, "precedence", b.Precedence.String(),
 		"marking", b.Marking.String(), "recipients", len(b.Recipients))
 	return rec, nil
 }
 
-// releaseCopies publishes each recipient's copy of sealed b to its inbox
-// and returns once each publish is acknowledged, that is synced by the
-// backbone. The copies go out concurrently (at most [MaxInflightCopies] at a
-// time), so a broadcast waits for about one round trip, not one per
-// state; the first failure is returned after every publish has ended.
-func (n *Node) releaseCopies(ctx context.Context, b *bulletin.Bulletin, sealed *seal.Sealed) error {
-	copies, err := marshalCopies(sealed)
+// sealCopies seals b once and returns the copy of each recipient, in the
+// order of b.Recipients; none when it has no recipient. A copy the
+// backbone would refuse as too large is refused here, before anything is
+// committed.
+func (n *Node) sealCopies(ctx context.Context, b *bulletin.Bulletin) ([]store.Copy, error) {
+	if len(b.Recipients) == 0 {
+		return nil, nil
+	}
+	sealed, err := n.sealFor(ctx, b, b.Recipients)
 	if err != nil {
-		return problem.Internal(fmt.Errorf("copies of bulletin %s: %w", b.ID, err))
+		n.log.Warn("seal failed", "bulletin_id", b.ID, "err", err)
+		return nil, err
 	}
-	errs := make([]error, len(b.Recipients))
-	forEachLimit(len(b.Recipients), MaxInflightCopies, func(i int) {
-		r := b.Recipients[i]
-		if _, err := n.bb.PublishInbox(ctx, r, b.Origin, b.ID, copies[i]); err != nil {
-			n.log.Warn("release failed", "bulletin_id", b.ID, "recipient", r, "err", err)
-			errs[i] = err
-		}
-	})
-	for i, err := range errs {
-		switch {
-		case err == nil:
-		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-			return err
-		default:
-			return problem.Unavailable(err, "backbone unavailable: bulletin not released to %s; post again later", b.Recipients[i])
-		}
+	data, err := marshalCopies(sealed)
+	if err != nil {
+		return nil, problem.Internal(fmt.Errorf("copies of bulletin %s: %w", b.ID, err))
 	}
-	return nil
+	copies := make([]store.Copy, len(data))
+	for i, d := range data {
+		if len(d) > backbone.MaxDataSize {
+			return nil, problem.Invalid("bulletin", "the sealed copy for %s is %d bytes, more than the backbone's %d; shorten the body or the indicators",
+				b.Recipients[i], len(d), backbone.MaxDataSize)
+		}
+		copies[i] = store.Copy{Recipient: b.Recipients[i], Origin: b.Origin, BulletinID: b.ID, Data: d}
+	}
+	return copies, nil
 }
 
-// MaxInflightCopies bounds the copies of one bulletin being published at
-// once. A few in flight save most of the round trips; all 34 of a
-// broadcast at once made the backbone collapse at 20 broadcasts/s: the
-// server syncs each copy in turn, queued copies wait past the publish
-// attempt timeout (2 s) and are sent again, and the resends queue too.
-const MaxInflightCopies = 8
+// storeProblem passes on an error of the store that a person must see
+// (its kind set: a reused key, a full outbox, a closed store) and hides
+// any other behind Internal.
+func storeProblem(err error) error {
+	var pe *problem.Error
+	if errors.As(err, &pe) && pe.Kind != problem.KindInternal {
+		return err
+	}
+	return problem.Internal(err)
+}
 
 // checkNodeSetFields refuses drafts that try to set what only the node sets.
 func checkNodeSetFields(b *bulletin.Bulletin, state string) error {

@@ -29,12 +29,12 @@ import (
 //
 // Side effects. Each replayed bulletin is reported "delivered" again, as
 // a first reception would be, and that is safe: the event's id is the hash
-// of its key (kind, bulletin, state, node), so the outbox drops it if it
-// still knows it (outbox.db is a separate file), the backbone de-duplicates
-// the receipt by that id, and the secretariat's log appends an event key
-// once (audit.Log.Append is idempotent by key, the first report wins). The
-// audit thus shows one delivery; and if the outbox was lost too, the
-// report restores a receipt that might never have been sent. Rejections
+// of its key (kind, bulletin, state, node), the backbone de-duplicates the
+// receipt by that id, and the secretariat's log appends an event key once
+// (audit.Log.Append is idempotent by key, the first report wins). The
+// audit thus shows one delivery; and as the receipt outbox was lost with
+// the database, the report restores a receipt that might never have been
+// sent. Rejections
 // are not reported again, only logged and counted: a copy accepted before
 // may fail now for reasons of time alone (the bulletin expired, the origin
 // rotated its signing key since), and a refusal in the audit log for a

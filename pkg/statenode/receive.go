@@ -54,14 +54,13 @@ func (n *Node) receiveWith(ctx context.Context, m backbone.Msg, reject func(m ba
 			return reject(m, "release", err)
 		}
 	}
-	_, inserted, err := n.store.Put(ctx, b, store.Received, n.now().UTC())
+	_, inserted, err := n.storeReceived(ctx, b)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return reject(m, "replay", err)
 	case err != nil:
 		return fmt.Errorf("store received bulletin %s: %w", b.ID, err)
 	}
-	n.emitDelivered(&b)
 	if inserted {
 		n.hub.notify()
 		n.log.Info("bulletin received", "bulletin_id", b.ID, "origin", b.Origin)

@@ -29,11 +29,11 @@ type bulletinService struct {
 }
 
 func (s *bulletinService) PostBulletin(ctx context.Context, req *iantv1.PostBulletinRequest) (*iantv1.PostBulletinResponse, error) {
-	rec, err := s.n.post(ctx, req.GetBulletin())
+	rec, pending, err := s.n.post(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return &iantv1.PostBulletinResponse{Bulletin: recordToProto(rec)}, nil
+	return &iantv1.PostBulletinResponse{Bulletin: recordToProto(rec), PendingRecipients: pending}, nil
 }
 
 func (s *bulletinService) GetBulletin(ctx context.Context, req *iantv1.GetBulletinRequest) (*iantv1.GetBulletinResponse, error) {

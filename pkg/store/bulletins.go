@@ -31,14 +31,23 @@ const recordCols = `b.cursor, b.direction, b.received_at, b.acked_at, b.acked_by
 // Strings must be valid UTF-8 (b.Validate checks the free-text fields):
 // the stored JSON document replaces invalid bytes with U+FFFD.
 func (s *Store) Put(ctx context.Context, b bulletin.Bulletin, dir Direction, at time.Time) (rec Record, inserted bool, err error) {
-	rec, inserted, err = s.put(ctx, b, dir, at)
+	return s.PutWithReceipts(ctx, b, dir, at, nil)
+}
+
+// PutWithReceipts is [Store.Put] that queues receipts (those whose id is
+// new) in the same transaction as the bulletin: a received copy and its
+// "delivered" receipt are stored together or not at all. When the bulletin
+// is already stored with identical content, the receipts are still queued
+// (a receipt of the first store is found by its id and dropped).
+func (s *Store) PutWithReceipts(ctx context.Context, b bulletin.Bulletin, dir Direction, at time.Time, receipts []Receipt) (rec Record, inserted bool, err error) {
+	rec, inserted, err = s.put(ctx, b, dir, at, receipts)
 	if err != nil {
 		return Record{}, false, fmt.Errorf("store: put bulletin %s: %w", b.ID, err)
 	}
 	return rec, inserted, nil
 }
 
-func (s *Store) put(ctx context.Context, b bulletin.Bulletin, dir Direction, at time.Time) (Record, bool, error) {
+func (s *Store) put(ctx context.Context, b bulletin.Bulletin, dir Direction, at time.Time, receipts []Receipt) (Record, bool, error) {
 	if err := checkPut(&b, dir, at); err != nil {
 		return Record{}, false, err
 	}
@@ -46,35 +55,32 @@ func (s *Store) put(ctx context.Context, b bulletin.Bulletin, dir Direction, at 
 	if err != nil {
 		return Record{}, false, err
 	}
-	leave, err := s.enter()
+	var rec Record
+	inserted := false
+	err = s.write(ctx, func(tx *sql.Tx) (bool, error) {
+		old, oldSum, gerr := getRecord(ctx, tx, b.ID)
+		switch {
+		case gerr == nil && sameContent(old, oldSum, sum):
+			rec = old
+			added, rerr := insertReceipts(ctx, tx, receipts, at)
+			return added > 0, rerr
+		case gerr == nil:
+			return false, conflict(b.ID)
+		case !errors.Is(gerr, ErrNotFound):
+			return false, gerr
+		}
+		var ierr error
+		if rec, ierr = insert(ctx, tx, &b, dir, at, doc, sum); ierr != nil {
+			return false, ierr
+		}
+		inserted = true
+		_, rerr := insertReceipts(ctx, tx, receipts, at)
+		return true, rerr
+	})
 	if err != nil {
 		return Record{}, false, err
 	}
-	defer leave()
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return Record{}, false, fmt.Errorf("begin: %w", err)
-	}
-	defer rollback(tx)
-	old, oldSum, err := getRecord(ctx, tx, b.ID)
-	switch {
-	case err == nil && sameContent(old, oldSum, sum):
-		return old, false, nil
-	case err == nil:
-		return Record{}, false, conflict(b.ID)
-	case !errors.Is(err, ErrNotFound):
-		return Record{}, false, err
-	}
-	rec, err := insert(ctx, tx, &b, dir, at, doc, sum)
-	if err != nil {
-		return Record{}, false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return Record{}, false, fmt.Errorf("commit: %w", err)
-	}
-	return rec, true, nil
+	return rec, inserted, nil
 }
 
 // rollback ends tx if it was not committed; after Commit it is a no-op

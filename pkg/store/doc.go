@@ -32,10 +32,27 @@
 // A stored bulletin never changes. Only its acknowledgement (first time and
 // focal point) is recorded later, once.
 //
+// The same file holds the node's outboxes, so that what a decision
+// produces commits with it: [Store.CommitPost] stores a sent bulletin, its
+// sealed copies (outbox.go: published later in commit order, each marked
+// once the backbone acknowledged it), its receipts (receipts.go: audit
+// events, de-duplicated by event id, kept once published) and the author's
+// idempotency key, in one transaction; [Store.PutWithReceipts] stores a
+// received bulletin with its "delivered" receipt. Unlike received
+// bulletins, copies and receipts not yet published are not on the
+// backbone: a lost database loses them.
+//
+//	rec, existing, err := st.CommitPost(ctx, store.Post{Bulletin: b, At: now, Copies: cs, Receipts: rs, Key: k, MaxPending: 10000})
+//	cs, err := st.PendingCopies(ctx, 256)        // commit order
+//	err = st.MarkCopiesPublished(ctx, seqs, now)
+//	rs, err := st.PendingReceipts(ctx, 64)
+//	err = st.MarkReceiptsSent(ctx, ids, now)
+//
 // # Concurrency
 //
-// A *Store is safe for concurrent use. Writes (Put, Acknowledge) are
-// serialized inside the Store, so the consume loop and gRPC handlers may
+// A *Store is safe for concurrent use. Writes (Put, CommitPost,
+// Acknowledge, the outboxes' queueing and marking) are serialized inside
+// the Store, so the consume loop and gRPC handlers may
 // call them at the same time; reads run in parallel with each other and
 // with a write, and see only committed records. Cursors are assigned in
 // commit order: once Put returns a record, every later Put returns a larger

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/oas-cicte/iant/pkg/problem"
 )
@@ -33,4 +34,29 @@ func conflict(id string) error {
 
 func closed() error {
 	return &problem.Error{Kind: problem.KindUnavailable, Msg: "node store is closed", Err: ErrClosed}
+}
+
+// Sentinel errors of the outboxes and idempotent posts.
+var (
+	// ErrKeyReused means an author's idempotency key was used before with
+	// another draft (problem kind Invalid, field idempotency_key).
+	ErrKeyReused = errors.New("idempotency key already used with another draft")
+
+	// ErrOutboxFull means the outbox holds as many pending copies as its
+	// bound allows (problem kind Unavailable); nothing was stored.
+	ErrOutboxFull = errors.New("outbox full")
+)
+
+func keyReused(id string) error {
+	return &problem.Error{Kind: problem.KindInvalid, Field: "idempotency_key",
+		Msg: "idempotency key was already used for bulletin " + id + " with another draft; " +
+			"use a new key for a new bulletin, or resend the same draft to retry",
+		Err: ErrKeyReused}
+}
+
+func outboxFull(pending, bound int) error {
+	return &problem.Error{Kind: problem.KindUnavailable,
+		Msg: fmt.Sprintf("node outbox full: %d copies wait for the backbone, the bound is %d; "+
+			"post again once the backbone has taken them", pending, bound),
+		Err: ErrOutboxFull}
 }

@@ -35,4 +35,41 @@ CREATE VIRTUAL TABLE bulletins_fts USING fts5(
 	tokenize = 'unicode61 remove_diacritics 2'
 );
 `,
+	// 2: the node's outboxes (sealed copies waiting for the backbone,
+	// receipts waiting for the secretariat) and the authors' idempotency
+	// keys, so that a post commits in one transaction with its copies and
+	// receipts (outbox.go, receipts.go).
+	`
+CREATE TABLE outbox_copies (
+	seq          INTEGER PRIMARY KEY AUTOINCREMENT, -- commit order; never reused
+	recipient    TEXT    NOT NULL,
+	origin       TEXT    NOT NULL,                  -- the publishing state: this node's
+	bulletin_id  TEXT    NOT NULL,
+	data         BLOB,                              -- the sealed copy; NULL once published
+	queued_at    INTEGER NOT NULL,                  -- Unix nanoseconds
+	published_at INTEGER,                           -- NULL while pending
+	UNIQUE (recipient, origin, bulletin_id),
+	CHECK ((data IS NULL) = (published_at IS NOT NULL))
+) STRICT;
+CREATE INDEX outbox_copies_pending  ON outbox_copies (seq) WHERE published_at IS NULL;
+CREATE INDEX outbox_copies_bulletin ON outbox_copies (bulletin_id);
+-- A row is kept after its receipt was published (event NULL, sent_at
+-- set): the id then remembers that the event was reported, so it is
+-- reported once ("read" once per person, "delivered" once per bulletin).
+CREATE TABLE receipts (
+	id        TEXT    PRIMARY KEY, -- event id: hex SHA-256 of the event key
+	event     BLOB,                -- the event's canonical encoding; NULL once published
+	queued_at INTEGER NOT NULL,    -- Unix nanoseconds
+	sent_at   INTEGER              -- Unix nanoseconds; NULL while pending
+) STRICT, WITHOUT ROWID;
+CREATE INDEX receipts_pending ON receipts (queued_at) WHERE sent_at IS NULL;
+CREATE TABLE post_keys (
+	author          TEXT    NOT NULL, -- SPIFFE ID of the focal point
+	idempotency_key TEXT    NOT NULL,
+	draft_hash      BLOB    NOT NULL, -- SHA-256 of the draft as first posted
+	bulletin_id     TEXT    NOT NULL,
+	created_at      INTEGER NOT NULL,
+	PRIMARY KEY (author, idempotency_key)
+) STRICT, WITHOUT ROWID;
+`,
 }

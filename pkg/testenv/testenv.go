@@ -71,6 +71,10 @@ type Options struct {
 	// intervals in tests); state nodes check checkpoints at the same
 	// interval, with the secretariat's verifier key.
 	Audit secretariat.AuditConfig
+	// NodeConfig, when set, adjusts the configuration of state cc's node
+	// before it starts (e.g. a short PostWait or a small
+	// MaxPendingCopies in a test).
+	NodeConfig func(cc string, c *statenode.Config)
 	// LeafStates lists states (of States) whose nodes run behind their
 	// own leaf node (store and forward). Each leaf's link to the
 	// backbone's leaf node port passes a proxy that [Network.CutLink] and
@@ -89,6 +93,8 @@ type Network struct {
 	PKI         *devpki.Layout
 	Backbone    *backbone.Server // the embedded server; nil on an external backbone
 	Secretariat *secretariat.Node
+
+	bbCfg backbone.ServerConfig // the embedded server's, for StartBackbone
 
 	mu    sync.Mutex
 	nodes map[string]*statenode.Node
@@ -220,10 +226,11 @@ func (nw *Network) start(ctx context.Context) error {
 			// Leaf nodes come only through their links, which tests cut.
 			leafPort = &backbone.ListenConfig{Port: -1, NoAdvertise: true}
 		}
-		nw.Backbone, err = backbone.StartServer(ctx, backbone.ServerConfig{
+		nw.bbCfg = backbone.ServerConfig{
 			Port: port, StoreDir: filepath.Join(nw.opts.Dir, "data", "backbone"), TrustDomain: nw.TD,
 			SVID: sec, Bundle: sec, Nodes: ids, LeafNodes: leafPort, Logger: nw.logger("backbone"),
-		})
+		}
+		nw.Backbone, err = backbone.StartServer(ctx, nw.bbCfg)
 		if err != nil {
 			return fmt.Errorf("testenv: %w", err)
 		}
@@ -281,6 +288,9 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 		}
 		cfg.BackboneURLs = nil
 		cfg.Leaf = &backbone.LeafConfig{HubURLs: []string{link.URL()}}
+	}
+	if nw.opts.NodeConfig != nil {
+		nw.opts.NodeConfig(cc, &cfg)
 	}
 	n, err := statenode.Start(ctx, cfg)
 	if err != nil {

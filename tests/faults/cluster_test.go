@@ -136,16 +136,22 @@ func freeBase(t *testing.T) int {
 // post posts a GREEN bulletin from the context's state to recipients and
 // returns its id, or the error.
 func post(ctx context.Context, bs iantv1.BulletinServiceClient, title string, recipients ...string) (string, error) {
-	resp, err := bs.PostBulletin(ctx, &iantv1.PostBulletinRequest{Bulletin: &iantv1.Bulletin{
+	resp, err := postResp(ctx, bs, title, recipients...)
+	if err != nil {
+		return "", err
+	}
+	return resp.GetBulletin().GetBulletin().GetId(), nil
+}
+
+// postResp is post returning the whole answer, with the recipients whose
+// copies wait at the node.
+func postResp(ctx context.Context, bs iantv1.BulletinServiceClient, title string, recipients ...string) (*iantv1.PostBulletinResponse, error) {
+	return bs.PostBulletin(ctx, &iantv1.PostBulletinRequest{Bulletin: &iantv1.Bulletin{
 		Title: title, Body: "fault test " + title,
 		Precedence: iantv1.Precedence_PRECEDENCE_IMMEDIATE, Category: iantv1.Category_CATEGORY_OTHER,
 		Marking: iantv1.Marking_MARKING_GREEN, Language: iantv1.Language_LANGUAGE_EN,
 		Releasability: &iantv1.Releasability{States: recipients},
 	}})
-	if err != nil {
-		return "", err
-	}
-	return resp.GetBulletin().GetBulletin().GetId(), nil
 }
 
 // stored lists every bulletin stored at the analyst's node and returns how

@@ -25,9 +25,18 @@ const (
 type PostBulletinRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The draft; node-set fields must be empty.
-	Bulletin      *Bulletin `protobuf:"bytes,1,opt,name=bulletin,proto3" json:"bulletin,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Bulletin *Bulletin `protobuf:"bytes,1,opt,name=bulletin,proto3" json:"bulletin,omitempty"`
+	// A key the client chooses for this post, 1 to 64 printable ASCII
+	// characters, e.g. a random hex string made once per post. Sending the
+	// same draft again with the same key (a retry after a lost answer, a
+	// timeout or a crash of the node) returns the bulletin the first attempt
+	// committed, with the same id, and creates nothing new; the same key with
+	// another draft is refused (InvalidArgument, field idempotency_key). Keys
+	// are the author's own. Empty: the post is not idempotent, and a retry
+	// posts a second bulletin.
+	IdempotencyKey string `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *PostBulletinRequest) Reset() {
@@ -67,13 +76,25 @@ func (x *PostBulletinRequest) GetBulletin() *Bulletin {
 	return nil
 }
 
+func (x *PostBulletinRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
 // PostBulletinResponse returns the stored bulletin with its id.
 type PostBulletinResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The bulletin as stored at the origin node.
-	Bulletin      *StoredBulletin `protobuf:"bytes,1,opt,name=bulletin,proto3" json:"bulletin,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Bulletin *StoredBulletin `protobuf:"bytes,1,opt,name=bulletin,proto3" json:"bulletin,omitempty"`
+	// Recipient states whose copy is committed at the origin node but not
+	// yet on the backbone (it was unreachable, or slow): the node publishes
+	// them as soon as it can, in order. Empty when every copy is on the
+	// backbone.
+	PendingRecipients []string `protobuf:"bytes,2,rep,name=pending_recipients,json=pendingRecipients,proto3" json:"pending_recipients,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *PostBulletinResponse) Reset() {
@@ -109,6 +130,13 @@ func (*PostBulletinResponse) Descriptor() ([]byte, []int) {
 func (x *PostBulletinResponse) GetBulletin() *StoredBulletin {
 	if x != nil {
 		return x.Bulletin
+	}
+	return nil
+}
+
+func (x *PostBulletinResponse) GetPendingRecipients() []string {
+	if x != nil {
+		return x.PendingRecipients
 	}
 	return nil
 }
@@ -760,11 +788,13 @@ var File_iant_v1_bulletin_service_proto protoreflect.FileDescriptor
 
 const file_iant_v1_bulletin_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1eiant/v1/bulletin_service.proto\x12\aiant.v1\x1a\x16iant/v1/bulletin.proto\"D\n" +
+	"\x1eiant/v1/bulletin_service.proto\x12\aiant.v1\x1a\x16iant/v1/bulletin.proto\"m\n" +
 	"\x13PostBulletinRequest\x12-\n" +
-	"\bbulletin\x18\x01 \x01(\v2\x11.iant.v1.BulletinR\bbulletin\"K\n" +
+	"\bbulletin\x18\x01 \x01(\v2\x11.iant.v1.BulletinR\bbulletin\x12'\n" +
+	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\"z\n" +
 	"\x14PostBulletinResponse\x123\n" +
-	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\"$\n" +
+	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\x12-\n" +
+	"\x12pending_recipients\x18\x02 \x03(\tR\x11pendingRecipients\"$\n" +
 	"\x12GetBulletinRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"J\n" +
 	"\x13GetBulletinResponse\x123\n" +

@@ -36,8 +36,12 @@ const (
 // is the SPIFFE ID of the mTLS connection, never a request field.
 type BulletinServiceClient interface {
 	// PostBulletin issues a bulletin (focal points). The node sets id, origin,
-	// author, create time and recipients, and answers once every recipient's
-	// copy is committed on the backbone.
+	// author, create time and recipients, commits the bulletin with one
+	// sealed copy per recipient at the node (nothing of it is lost from then
+	// on), and answers once every copy is on the backbone, or after a short
+	// wait with the recipients whose copies still wait at the node (they are
+	// published when the backbone can be reached). A retry with the same
+	// idempotency key returns the same bulletin.
 	PostBulletin(ctx context.Context, in *PostBulletinRequest, opts ...grpc.CallOption) (*PostBulletinResponse, error)
 	// GetBulletin returns one bulletin this node holds.
 	GetBulletin(ctx context.Context, in *GetBulletinRequest, opts ...grpc.CallOption) (*GetBulletinResponse, error)
@@ -154,8 +158,12 @@ func (c *bulletinServiceClient) ExplainRead(ctx context.Context, in *ExplainRead
 // is the SPIFFE ID of the mTLS connection, never a request field.
 type BulletinServiceServer interface {
 	// PostBulletin issues a bulletin (focal points). The node sets id, origin,
-	// author, create time and recipients, and answers once every recipient's
-	// copy is committed on the backbone.
+	// author, create time and recipients, commits the bulletin with one
+	// sealed copy per recipient at the node (nothing of it is lost from then
+	// on), and answers once every copy is on the backbone, or after a short
+	// wait with the recipients whose copies still wait at the node (they are
+	// published when the backbone can be reached). A retry with the same
+	// idempotency key returns the same bulletin.
 	PostBulletin(context.Context, *PostBulletinRequest) (*PostBulletinResponse, error)
 	// GetBulletin returns one bulletin this node holds.
 	GetBulletin(context.Context, *GetBulletinRequest) (*GetBulletinResponse, error)

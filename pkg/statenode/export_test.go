@@ -1,0 +1,25 @@
+package statenode
+
+import (
+	"context"
+
+	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/store"
+)
+
+// PublishCopy publishes one copy of bulletin id from origin to recipient.
+type PublishCopy func(ctx context.Context, recipient, origin, id string, data []byte) (backbone.PubAck, error)
+
+// WrapPublish puts wrap in front of how n's drainer publishes a copy, for
+// tests that inject faults between a node and the real backbone: wrap
+// gets the real publish and returns the one the drainer uses.
+func WrapPublish(n *Node, wrap func(real PublishCopy) PublishCopy) {
+	prev := *n.out.publish.Load()
+	w := wrap(func(ctx context.Context, recipient, origin, id string, data []byte) (backbone.PubAck, error) {
+		return prev(ctx, store.Copy{Recipient: recipient, Origin: origin, BulletinID: id, Data: data})
+	})
+	f := publishCopyFunc(func(ctx context.Context, c store.Copy) (backbone.PubAck, error) {
+		return w(ctx, c.Recipient, c.Origin, c.BulletinID, c.Data)
+	})
+	n.out.publish.Store(&f)
+}
