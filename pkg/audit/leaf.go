@@ -57,7 +57,7 @@ func parseLeaf(raw []byte) (Leaf, error) {
 		}
 		return Leaf{Format: LeafEvent, Event: e}, nil
 	case LeafReceipt:
-		r, err := parseReceipt(raw)
+		r, _, err := parseReceipt(raw)
 		if err != nil {
 			return Leaf{}, err
 		}

@@ -171,50 +171,56 @@ func encodeJSON(v any) ([]byte, error) {
 // naming the bad field and wrapping [ErrMalformedReceipt] (or
 // [ErrInvalidEvent] for the event).
 func ParseReceipt(data []byte) (*Receipt, error) {
-	r, err := parseReceipt(data)
+	r, _, err := parseReceipt(data)
 	if err != nil {
 		return nil, fmt.Errorf("audit: parse receipt: %w", err)
 	}
 	return r, nil
 }
 
-func parseReceipt(data []byte) (*Receipt, error) {
+// parseReceipt is ParseReceipt; on failure, the receipt it returns holds
+// the claimed event when that much could be read (for the refusal's
+// record), and unsigned tells a receipt without signature or chain.
+func parseReceipt(data []byte) (r *Receipt, unsigned bool, err error) {
 	if len(data) > MaxReceiptBytes {
-		return nil, malformed("receipt", "receipt is %d bytes, the limit is %d", len(data), MaxReceiptBytes)
+		return nil, false, malformed("receipt", "receipt is %d bytes, the limit is %d", len(data), MaxReceiptBytes)
 	}
 	var w wireReceipt
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&w); err != nil {
-		return nil, malformed("receipt", "receipt is not a JSON object of the known fields")
+		return nil, false, malformed("receipt", "receipt is not a JSON object of the known fields")
 	}
-	switch {
-	case w.V != receiptVersion:
-		return nil, malformed("v", "unknown receipt version %d (want %d)", w.V, receiptVersion)
-	case len(w.Sig) == 0:
-		return nil, malformed("sig", "receipt is not signed")
-	case len(w.Chain) == 0 || len(w.Chain) > maxReceiptChain:
-		return nil, malformed("chain", "receipt carries %d certificates, want 1 to %d", len(w.Chain), maxReceiptChain)
-	case len(w.Header) > MaxEvidenceBytes:
-		return nil, malformed("header", "header attestation is %d bytes, the limit is %d", len(w.Header), MaxEvidenceBytes)
-	case len(w.Forward) > MaxEvidenceBytes:
-		return nil, malformed("forward", "forward statement is %d bytes, the limit is %d", len(w.Forward), MaxEvidenceBytes)
+	if w.V != receiptVersion {
+		return nil, false, malformed("v", "unknown receipt version %d (want %d)", w.V, receiptVersion)
 	}
 	e, err := unmarshal(w.Event)
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	r = &Receipt{Event: e, Evidence: Evidence{Header: w.Header, Forward: w.Forward}, Signature: w.Sig, Chain: w.Chain, event: w.Event}
+	switch {
+	case len(w.Sig) == 0:
+		return r, true, malformed("sig", "receipt is not signed")
+	case len(w.Chain) == 0:
+		return r, true, malformed("chain", "receipt carries no certificate")
+	case len(w.Chain) > maxReceiptChain:
+		return r, false, malformed("chain", "receipt carries %d certificates, at most %d", len(w.Chain), maxReceiptChain)
+	case len(w.Header) > MaxEvidenceBytes:
+		return r, false, malformed("header", "header attestation is %d bytes, the limit is %d", len(w.Header), MaxEvidenceBytes)
+	case len(w.Forward) > MaxEvidenceBytes:
+		return r, false, malformed("forward", "forward statement is %d bytes, the limit is %d", len(w.Forward), MaxEvidenceBytes)
 	}
 	for i, der := range w.Chain {
 		if _, err := x509.ParseCertificate(der); err != nil {
-			return nil, malformed("chain", "certificate %d does not parse", i)
+			return r, false, malformed("chain", "certificate %d does not parse", i)
 		}
 	}
 	again, err := encodeJSON(w)
 	if err != nil || !bytes.Equal(again, data) {
-		return nil, malformed("receipt", "receipt encoding is not canonical")
+		return r, false, malformed("receipt", "receipt encoding is not canonical")
 	}
-	return &Receipt{Event: e, Evidence: Evidence{Header: w.Header, Forward: w.Forward}, Signature: w.Sig,
-		Chain: w.Chain, event: w.Event}, nil
+	return r, false, nil
 }
 
 // Marshal returns the receipt's canonical encoding, the bytes
@@ -254,7 +260,8 @@ func (e *ReceiptError) Unwrap() error { return e.Err }
 // the secretariat) published at the time published, and returns it with
 // its Signer set. In order:
 //
-//  1. it parses as a canonical receipt ([ParseReceipt]): receipt.malformed
+//  1. it parses as a canonical receipt ([ParseReceipt]): receipt.malformed,
+//     or receipt.unsigned for one without signature or chain
 //  2. the chain verifies against bundle at published: receipt.chain
 //  3. the leaf's key signed event and evidence: receipt.signature
 //  4. the leaf is the node of scope: receipt.signer
@@ -269,9 +276,16 @@ func (e *ReceiptError) Unwrap() error { return e.Err }
 // receipt as it publishes it, with its current SVID, and the secretariat
 // may read it from the backbone long after that SVID expired.
 func VerifyReceipt(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomain, scope string, published time.Time) (*Receipt, error) {
-	r, err := parseReceipt(data)
+	r, unsigned, err := parseReceipt(data)
 	if err != nil {
-		return nil, &ReceiptError{Rule: "receipt.malformed", Err: err}
+		re := &ReceiptError{Rule: "receipt.malformed", Err: err}
+		if unsigned {
+			re.Rule = "receipt.unsigned"
+		}
+		if r != nil {
+			re.Event = r.Event
+		}
+		return nil, re
 	}
 	id, rule, err := r.verify(bundle, published)
 	if err == nil {

@@ -94,7 +94,7 @@ func TestVerifyReceipt(t *testing.T) {
 		{"read by another state's person", sign(testEvent(EventRead, "CA", anMX), ca1), "CA", "receipt.actor"},
 		{"acknowledged by an analyst", sign(testEvent(EventAcknowledged, "CA", anCA), ca1), "CA", "receipt.actor"},
 		{"delivered for another node", sign(testEvent(EventDelivered, "CA", mxID), ca1), "CA", "receipt.actor"},
-		{"unsigned", unsigned(testEvent(EventDelivered, "CA", caID)), "CA", "receipt.malformed"},
+		{"unsigned", unsigned(testEvent(EventDelivered, "CA", caID)), "CA", "receipt.unsigned"},
 		{"tampered event", tampered(testEvent(EventDelivered, "CA", caID), ca1), "CA", "receipt.signature"},
 		{"swapped attestation", swappedEvidence(testEvent(EventDelivered, "CA", caID), ca1), "CA", "receipt.signature"},
 		{"added forward", addedForward(testEvent(EventDelivered, "CA", caID), ca1), "CA", "receipt.signature"},

@@ -90,14 +90,20 @@ func TestAuditReportPostDeliverReadAck(t *testing.T) {
 		}
 	}
 
-	// The origin's focal point may see the report; another state's may not,
-	// and an analyst may not call the secretariat at all.
+	// The origin's focal point may see the report; another state's asks
+	// only about its own state's bulletins (there is none of that id), and
+	// is refused another origin's; an analyst may not call the secretariat
+	// at all.
 	if _, err := nettest.AuditClient(t, nw, testenv.FocalPoint("MX")).GetBulletinReport(t.Context(), &iantv1.GetBulletinReportRequest{Id: id}); err != nil {
 		t.Errorf("origin focal point GetBulletinReport = %v", err)
 	}
-	_, err := nettest.AuditClient(t, nw, testenv.FocalPoint("US")).GetBulletinReport(t.Context(), &iantv1.GetBulletinReportRequest{Id: id})
+	auditUS := nettest.AuditClient(t, nw, testenv.FocalPoint("US"))
+	if _, err := auditUS.GetBulletinReport(t.Context(), &iantv1.GetBulletinReportRequest{Id: id}); status.Code(err) != codes.NotFound {
+		t.Errorf("recipient focal point GetBulletinReport = %v, want NotFound (no bulletin %s of US)", err, id)
+	}
+	_, err := auditUS.GetBulletinReport(t.Context(), &iantv1.GetBulletinReportRequest{Id: id, Origin: "MX"})
 	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "originated") {
-		t.Errorf("recipient focal point GetBulletinReport = %v, want PermissionDenied", err)
+		t.Errorf("recipient focal point GetBulletinReport(origin MX) = %v, want PermissionDenied", err)
 	}
 	if _, err := nettest.AuditClient(t, nw, testenv.FocalPoint("MX")).ListOverdue(t.Context(), &iantv1.ListOverdueRequest{}); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("focal point ListOverdue = %v, want PermissionDenied", err)

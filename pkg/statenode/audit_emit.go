@@ -4,21 +4,30 @@ import (
 	"context"
 	"errors"
 
+	"github.com/oas-cicte/iant/pkg/attest"
 	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/problem"
 	"github.com/oas-cicte/iant/pkg/region"
+	"github.com/oas-cicte/iant/pkg/seal"
 	"github.com/oas-cicte/iant/pkg/store"
 )
 
 // emit records audit events: a state node queues them in its outbox (one
-// local write for all), to be signed and published on the backbone; the
-// secretariat node appends them to its own log. It never fails the
-// caller's call: a failure is logged. An event is reported once per key
-// (kind, bulletin, state, actor), however often emit is called with it.
+// local write for all), to be signed and published on the backbone as
+// receipts. It never fails the caller's call: a failure is logged. An
+// event is reported once per key (kind, origin, bulletin, state, actor),
+// however often emit is called with it.
 func (n *Node) emit(events ...audit.Event) {
+	n.emitWith(audit.Evidence{}, events...)
+}
+
+// emitWith is emit of events whose receipts carry the evidence ev: the
+// origin's header attestation (posted; delivered, from the copy) or the
+// statement of the state that forwarded the copy (delivered).
+func (n *Node) emitWith(ev audit.Evidence, events ...audit.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), emitTimeout)
 	defer cancel()
 	if n.audit.outbox == nil {
@@ -35,7 +44,7 @@ func (n *Node) emit(events ...audit.Event) {
 			n.log.Warn("audit event not recorded", "kind", string(e.Kind), "bulletin_id", e.BulletinID, "err", err)
 			continue
 		}
-		todo = append(todo, queued{id: id, event: data})
+		todo = append(todo, queued{id: id, event: data, ev: ev})
 	}
 	if len(todo) == 0 {
 		return
@@ -50,14 +59,25 @@ func (n *Node) emit(events ...audit.Event) {
 // nodeID is the node's own SPIFFE ID.
 func (n *Node) nodeID() string { return n.self.ID(n.cfg.TrustDomain).String() }
 
-// emitPosted reports that this node posted b: posted, and released to
-// each recipient. Call it once every copy is committed. Both are dated
-// when the bulletin was created: the release was decided then, and the
-// author is answered only after every copy is committed, so a recipient
-// may store its copy before the post call returns.
-func (n *Node) emitPosted(b *bulletin.Bulletin) {
-	events := []audit.Event{{Kind: audit.EventPosted, BulletinID: b.ID, Origin: b.Origin, Actor: b.Author,
-		Precedence: b.Precedence, At: b.CreatedAt}}
+// emitPosted reports that this node posted b, sealed as sealed (nil when
+// no state was released it): posted, carrying the header attestation the
+// secretariat checks it against, and released to each recipient. Call it
+// once every copy is committed. Both are dated when the bulletin was
+// created, the time the origin signed: the release was decided then, and
+// the author is answered only after every copy is committed, so a
+// recipient may store its copy before the post call returns.
+func (n *Node) emitPosted(b *bulletin.Bulletin, sealed *seal.Sealed) {
+	if sealed == nil {
+		return // released to no state: there is no signed header to report
+	}
+	att, err := attest.Header(sealed)
+	if err != nil {
+		n.log.Warn("posting not reported: no header attestation", "bulletin_id", b.ID, "err", err)
+		return
+	}
+	n.emitWith(audit.Evidence{Header: att}, audit.Event{Kind: audit.EventPosted, BulletinID: b.ID, Origin: b.Origin,
+		Actor: b.Author, Precedence: b.Precedence, At: b.CreatedAt})
+	var events []audit.Event
 	for _, r := range b.Recipients {
 		events = append(events, audit.Event{Kind: audit.EventReleased, BulletinID: b.ID, Origin: b.Origin, State: r,
 			Actor: n.nodeID(), Precedence: b.Precedence, At: b.CreatedAt})
@@ -65,9 +85,22 @@ func (n *Node) emitPosted(b *bulletin.Bulletin) {
 	n.emit(events...)
 }
 
-// emitDelivered reports that this node stored its copy of b.
-func (n *Node) emitDelivered(b *bulletin.Bulletin) {
-	n.emit(audit.Event{Kind: audit.EventDelivered, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
+// emitDelivered reports that this node stored its copy of b, carrying the
+// copy's attestation (the sealed copy as it arrived): the origin's header
+// when signer, the state that sealed the copy, is the origin; else the
+// statement of signer, which forwarded it.
+func (n *Node) emitDelivered(b *bulletin.Bulletin, copyData []byte, signer string) {
+	var ev audit.Evidence
+	att, err := attest.FromCopy(copyData)
+	switch {
+	case err != nil:
+		n.log.Warn("delivery reported without attestation", "bulletin_id", b.ID, "err", err)
+	case signer == b.Origin:
+		ev.Header = att
+	default:
+		ev.Forward = att
+	}
+	n.emitWith(ev, audit.Event{Kind: audit.EventDelivered, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
 		Actor: n.nodeID(), Precedence: b.Precedence, At: n.now().UTC()})
 }
 

@@ -36,6 +36,12 @@ CREATE TABLE receipts (
 	sent_at   INTEGER              -- Unix nanoseconds; NULL while pending
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX receipts_pending ON receipts (queued_at) WHERE sent_at IS NULL;
+`,
+	// 2: the evidence a receipt carries (audit.Evidence): the origin's
+	// header attestation, a forwarder's statement. NULL once published.
+	`
+ALTER TABLE receipts ADD COLUMN header BLOB;
+ALTER TABLE receipts ADD COLUMN forward BLOB;
 `}
 
 // outbox is a state node's queue of audit events waiting for the
@@ -78,8 +84,8 @@ func (o *outbox) add(ctx context.Context, items []queued, now time.Time) (int, e
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	added := 0
 	for _, q := range items {
-		res, err := tx.ExecContext(ctx, `INSERT INTO receipts (id, event, queued_at) VALUES (?, ?, ?)
-			ON CONFLICT (id) DO NOTHING`, q.id, q.event, now.UnixNano())
+		res, err := tx.ExecContext(ctx, `INSERT INTO receipts (id, event, header, forward, queued_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`, q.id, q.event, nilIfEmpty(q.ev.Header), nilIfEmpty(q.ev.Forward), now.UnixNano())
 		if err != nil {
 			return 0, err
 		}
@@ -102,15 +108,25 @@ func (o *outbox) add(ctx context.Context, items []queued, now time.Time) (int, e
 	return added, nil
 }
 
-// queued is one event waiting to be published.
+// queued is one event waiting to be published, with the evidence its
+// receipt carries.
 type queued struct {
 	id    string
 	event []byte
+	ev    audit.Evidence
+}
+
+// nilIfEmpty stores an absent evidence field as NULL.
+func nilIfEmpty(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 // pending returns up to limit events not yet published, oldest first.
 func (o *outbox) pending(ctx context.Context, limit int) ([]queued, error) {
-	rows, err := o.db.QueryContext(ctx, `SELECT id, event FROM receipts
+	rows, err := o.db.QueryContext(ctx, `SELECT id, event, header, forward FROM receipts
 		WHERE sent_at IS NULL ORDER BY queued_at, id LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
@@ -119,7 +135,7 @@ func (o *outbox) pending(ctx context.Context, limit int) ([]queued, error) {
 	var out []queued
 	for rows.Next() {
 		var q queued
-		if err := rows.Scan(&q.id, &q.event); err != nil {
+		if err := rows.Scan(&q.id, &q.event, &q.ev.Header, &q.ev.Forward); err != nil {
 			return nil, err
 		}
 		out = append(out, q)
@@ -136,7 +152,7 @@ func (o *outbox) sent(ctx context.Context, ids []string, now time.Time) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `UPDATE receipts SET event = NULL, sent_at = ? WHERE id = ?`, now.UnixNano(), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE receipts SET event = NULL, header = NULL, forward = NULL, sent_at = ? WHERE id = ?`, now.UnixNano(), id); err != nil {
 			return err
 		}
 	}
@@ -150,8 +166,9 @@ func (o *outbox) countPending(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// publishFunc signs and publishes one encoded event under its id.
-type publishFunc func(ctx context.Context, id string, event []byte) error
+// publishFunc signs and publishes one encoded event, with its evidence,
+// under its id.
+type publishFunc func(ctx context.Context, q queued) error
 
 // drain publishes the outbox's receipts with publish until ctx ends,
 // oldest first, retrying a failed publish with a doubling wait (100ms to
@@ -209,7 +226,7 @@ func (o *outbox) publishAll(ctx context.Context, batch []queued, publish publish
 	done := make([]string, 0, len(batch))
 	var perr error
 	for _, q := range batch {
-		if err := publish(ctx, q.id, q.event); err != nil {
+		if err := publish(ctx, q); err != nil {
 			perr = fmt.Errorf("publish receipt %s: %w", q.id, err)
 			break
 		}
@@ -238,16 +255,16 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 // publishReceipts drains the outbox onto the backbone until ctx ends,
 // signing each event with the node's current SVID as it publishes it.
 func (n *Node) publishReceipts(ctx context.Context) {
-	n.audit.outbox.drain(ctx, func(ctx context.Context, id string, event []byte) error {
+	n.audit.outbox.drain(ctx, func(ctx context.Context, q queued) error {
 		svid, err := n.cfg.SVID.GetX509SVID()
 		if err != nil {
 			return fmt.Errorf("get SVID: %w", err)
 		}
-		data, err := audit.SignEncodedReceipt(event, svid)
+		data, err := audit.SignEncodedReceipt(q.event, q.ev, svid)
 		if err != nil {
 			return fmt.Errorf("sign receipt: %w", err)
 		}
-		_, err = n.bb.PublishEvent(ctx, id, data)
+		_, err = n.bb.PublishEvent(ctx, q.id, data)
 		return err
 	}, n.now, n.log)
 }

@@ -59,9 +59,9 @@ func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, 
 		n.log.Info("release refused by policy", "bulletin_id", b.ID, "recipient", state, "rule", d.Rule())
 	}
 	b.Recipients = allowed
+	var sealed *seal.Sealed
 	if len(b.Recipients) > 0 {
-		sealed, err := n.sealFor(ctx, &b, b.Recipients)
-		if err != nil {
+		if sealed, err = n.sealFor(ctx, &b, b.Recipients); err != nil {
 			n.log.Warn("seal failed", "bulletin_id", b.ID, "err", err)
 			return store.Record{}, err
 		}
@@ -74,7 +74,7 @@ func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, 
 		return store.Record{}, problem.Internal(fmt.Errorf("store sent bulletin %s: %w", b.ID, err))
 	}
 	n.hub.notify()
-	n.emitPosted(&b)
+	n.emitPosted(&b, sealed)
 	n.log.Info("bulletin posted", "bulletin_id", b.ID, "precedence", b.Precedence.String(),
 		"marking", b.Marking.String(), "recipients", len(b.Recipients))
 	return rec, nil

@@ -61,7 +61,7 @@ func (n *Node) receiveWith(ctx context.Context, m backbone.Msg, reject func(m ba
 	case err != nil:
 		return fmt.Errorf("store received bulletin %s: %w", b.ID, err)
 	}
-	n.emitDelivered(&b)
+	n.emitDelivered(&b, m.Data, signer)
 	if inserted {
 		n.hub.notify()
 		n.log.Info("bulletin received", "bulletin_id", b.ID, "origin", b.Origin)
