@@ -88,8 +88,8 @@ var goldenSigners = []struct {
 	{audit.EventDelivered, "BR"}, {audit.EventRead, "BR"}, {audit.EventAcknowledged, "BR"},
 	{audit.EventDelivered, "CA"}, // forwarded by BR
 	{audit.EventRefused, ""},     // US reported a delivery it was never released
-	{audit.EventEscalated, ""}, // CA (forwarded, unacknowledged)
-	{audit.EventEscalated, ""}, // US
+	{audit.EventEscalated, ""},   // CA (forwarded, unacknowledged)
+	{audit.EventEscalated, ""},   // US
 }
 
 // TestGoldenV2 checks that the entries of leaf format 2 decode to signed
