@@ -89,8 +89,8 @@ type wireReceipt struct {
 // EventID returns the id of an audit event: the hex SHA-256 of its key
 // (kind, origin, bulletin, state, actor) — the same key the log
 // de-duplicates appends by — so it is the same for every report of the
-// same event. It is the receipt's Nats-Msg-Id, so the backbone stores a
-// receipt sent twice once.
+// same event. It names the receipt on the backbone and in a node's
+// outbox.
 func EventID(e Event) string {
 	h := sha256.Sum256([]byte(e.key()))
 	return hex.EncodeToString(h[:])
