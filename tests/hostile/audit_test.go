@@ -12,8 +12,8 @@ import (
 	"github.com/oas-cicte/iant/pkg/attest"
 	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/bulletin"
-	"github.com/oas-cicte/iant/pkg/secretariat"
 	"github.com/oas-cicte/iant/pkg/seal"
+	"github.com/oas-cicte/iant/pkg/secretariat"
 	"github.com/oas-cicte/iant/pkg/testenv"
 	"github.com/oas-cicte/iant/pkg/testenv/nettest"
 )
