@@ -271,3 +271,27 @@ func TestAuditEscalatesOncePerBulletinAndState(t *testing.T) {
 func timestamppbNow(d time.Duration) *timestamppb.Timestamp {
 	return timestamppb.New(time.Now().Add(d))
 }
+
+// TestAuditReportsAForward has CO forward MX's GREEN bulletin to PE: PE's
+// receipts carry CO's signed statement, and the report shows PE as a
+// holder by CO's forward, delivered and read.
+func TestAuditReportsAForward(t *testing.T) {
+	t.Parallel()
+	nw := nettest.StartStates(t, "MX", "CO", "PE")
+	draft := nettest.Draft("shared onward", "CO")
+	draft.Marking = iantv1.Marking_MARKING_GREEN
+	id := nettest.Post(t, nettest.Dial(t, nw, testenv.FocalPoint("MX")), draft).GetBulletin().GetId()
+	co := nettest.Dial(t, nw, testenv.FocalPoint("CO"))
+	nettest.WaitStored(t, co, id)
+	if _, err := co.ForwardBulletin(t.Context(), &iantv1.ForwardBulletinRequest{Id: id, TargetState: "PE"}); err != nil {
+		t.Fatal(err)
+	}
+	nettest.WaitStored(t, nettest.Dial(t, nw, testenv.Analyst("PE")), id)
+	r := nettest.WaitReport(t, nettest.AuditClient(t, nw, testenv.Auditor()), id, func(r *iantv1.BulletinReport) bool {
+		pe := nettest.Recipient(r, "PE")
+		return pe != nil && pe.GetDeliverTime() != nil && pe.GetReadTime() != nil
+	})
+	if pe, co := nettest.Recipient(r, "PE"), nettest.Recipient(r, "CO"); pe.GetForwardedBy() != "CO" || co.GetForwardedBy() != "" {
+		t.Errorf("report: PE forwarded by %q, CO by %q; want CO, and CO released by the origin", pe.GetForwardedBy(), co.GetForwardedBy())
+	}
+}
