@@ -57,8 +57,9 @@ type Outcome struct {
 //     refused come from a signed recipient or from a state a verified
 //     forward reached, signed by one of the recipients: else
 //     receipt.not_recipient (receipt.forward for a forward that does not
-//     fit); a refusal of a copy at its recipient (rule receive.*) is
-//     always the recipient's to report;
+//     fit); a refusal of a copy at its recipient (rule receive.*), and a
+//     refusal at the origin about its own bulletin, are always the
+//     reporting state's to report, header or not;
 //   - its time is not before the signed creation time nor after the
 //     receipt was published, give or take [MaxClockSkew]: else
 //     receipt.time (receipt.header for a posted time).
@@ -202,8 +203,8 @@ func judge(e *Event, s *Submission, held *SignedHeader, forwardedBy string) (str
 	switch {
 	case e.Kind == EventPosted && s.Header == nil:
 		return "receipt.header", errors.New("a posted receipt carries the origin's header attestation")
-	case h == nil && e.Kind == EventRefused && strings.HasPrefix(e.Rule, "receive."):
-		return "", nil // a copy refused at its recipient: a header may never exist
+	case h == nil && ownRefusal(e):
+		return "", nil // a header may never exist: see ownRefusal
 	case h == nil:
 		return "", ErrNoHeader
 	case e.Precedence != 0 && e.Precedence != h.Precedence:
@@ -216,6 +217,15 @@ func judge(e *Event, s *Submission, held *SignedHeader, forwardedBy string) (str
 	return judgeHolder(e, s, h, forwardedBy)
 }
 
+// ownRefusal reports whether e is a refusal a state reports about its
+// own doing whether or not it holds the bulletin: a copy refused at its
+// recipient (rule receive.*, the copy may be garbage with no header ever),
+// or a refusal at the origin about its own bulletin (e.g. a post the
+// policy refused: never sealed). Refusals make no report.
+func ownRefusal(e *Event) bool {
+	return e.Kind == EventRefused && (strings.HasPrefix(e.Rule, "receive.") || e.State == e.Origin)
+}
+
 // judgeHolder checks that the state e is about held the bulletin h.
 func judgeHolder(e *Event, s *Submission, h *SignedHeader, forwardedBy string) (string, error) {
 	if e.Kind == EventPosted || slices.Contains(h.Recipients, e.State) || forwardedBy != "" {
@@ -224,7 +234,7 @@ func judgeHolder(e *Event, s *Submission, h *SignedHeader, forwardedBy string) (
 	if e.Kind == EventReleased {
 		return "receipt.not_recipient", fmt.Errorf("the origin did not release the bulletin to %s", e.State)
 	}
-	if e.Kind == EventRefused && strings.HasPrefix(e.Rule, "receive.") {
+	if ownRefusal(e) {
 		return "", nil
 	}
 	f := s.Forward

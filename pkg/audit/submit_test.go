@@ -132,8 +132,11 @@ func TestSubmitWithoutHeader(t *testing.T) {
 	rejected := audit.Event{Kind: audit.EventRefused, BulletinID: "01JGARBAGE", Origin: "JM", State: "BR",
 		Actor: "spiffe://iant.test/state/JM/node", Rule: "receive.open", Detail: "copy rejected", At: t0}
 	f.accept(rejected, nil)
-	if f.lg.Size() != 1 {
-		t.Errorf("log size %d, want only the refused copy logged", f.lg.Size())
+	// A post the origin's policy refused: never sealed, never a header.
+	f.accept(audit.Event{Kind: audit.EventRefused, BulletinID: "01JNEVERPOSTED", Origin: "MX", State: "MX",
+		Actor: person("MX", "focal-point", "ana"), Rule: "post-red-names-states", Detail: "post", At: t0}, nil)
+	if f.lg.Size() != 2 {
+		t.Errorf("log size %d, want only the two refusals logged", f.lg.Size())
 	}
 	if _, err := f.lg.Report(context.Background(), "JM", "01JGARBAGE"); !errors.Is(err, audit.ErrNotFound) {
 		t.Errorf("Report of a refused copy = %v, want ErrNotFound (refusals make no report)", err)
