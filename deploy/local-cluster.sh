@@ -109,7 +109,10 @@ provision_states: [$states]" "$urls" "$directory"
   j=1
   for cc in "${ccs[@]}"; do
     local lc=${cc,,}
-    node_config "$lc" "$lc-node-node" $((base+30+j)) "" "$urls" "$directory"
+    # The secretariat writes its audit log's verifier key on first start,
+    # before any state node starts (see "up").
+    node_config "$lc" "$lc-node-node" $((base+30+j)) "" "$urls" "$directory" \
+      "audit: {verifier_key_file: $dir/var/secretariat/audit.vkey}"
     for who in focal-point-focal analyst-analyst; do
       cat >"$dir/contexts/$lc-$who.yaml" <<EOF
 node: 127.0.0.1:$((base+30+j))
@@ -132,7 +135,7 @@ bundle: $pki/bundle.pem
 EOF
 }
 
-# node_config NAME STEM PORT EXTRA_BACKBONE URLS DIRECTORY
+# node_config NAME STEM PORT EXTRA_BACKBONE URLS DIRECTORY [EXTRA]
 node_config() {
   cat >"$dir/etc/$1.yaml" <<EOF
 # Written by deploy/local-cluster.sh; see deploy/nats/nodes/ for the commented originals.
@@ -146,6 +149,7 @@ $4
 directory:
 $6
 log: {level: info}
+${7:-}
 EOF
 }
 

@@ -102,13 +102,17 @@ func isSecretariatNode(c client.Context) bool {
 }
 
 func newAuditReportCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var origin string
+	cmd := &cobra.Command{
 		Use:   "report ID",
 		Short: "Show which states received, read and acknowledged a bulletin, and when",
-		Args:  cobra.ExactArgs(1),
+		Long: `Show a bulletin's delivery report. A bulletin is named by its originating
+state and its id: a focal point sees its own state's bulletins only; an
+auditor gives --origin when several states used the id.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withAudit(cmd, func(ctx context.Context, a iantv1.AuditServiceClient) error {
-				resp, err := a.GetBulletinReport(ctx, &iantv1.GetBulletinReportRequest{Id: args[0]})
+				resp, err := a.GetBulletinReport(ctx, &iantv1.GetBulletinReportRequest{Id: args[0], Origin: origin})
 				if err != nil {
 					return err
 				}
@@ -119,6 +123,8 @@ func newAuditReportCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().StringVar(&origin, "origin", "", "the bulletin's originating state (e.g. MX), when several states used the id")
+	return cmd
 }
 
 func newAuditOverdueCmd(g *globals) *cobra.Command {

@@ -82,8 +82,13 @@ func TestCLIAudit(t *testing.T) {
 	if errLine != "" || !strings.Contains(out, `"acknowledgedBy":"spiffe://iant.test/state/US/focal-point/focal"`) {
 		t.Errorf("audit report -o json as MX focal point = %q, %q", out, errLine)
 	}
-	if _, errLine = iant(t, t.Context(), "--context", fpUS, "audit", "report", id); !strings.Contains(errLine, "PermissionDenied:") || !strings.Contains(errLine, "rule audit.own_origin") {
-		t.Errorf("audit report as US focal point = %q, want PermissionDenied (rule audit.own_origin)", errLine)
+	// A focal point asks about its own state's bulletins: US has none of
+	// that id, and MX's is refused.
+	if _, errLine = iant(t, t.Context(), "--context", fpUS, "audit", "report", id); !strings.Contains(errLine, "NotFound:") {
+		t.Errorf("audit report as US focal point = %q, want NotFound (no bulletin of US)", errLine)
+	}
+	if _, errLine = iant(t, t.Context(), "--context", fpUS, "audit", "report", id, "--origin", "MX"); !strings.Contains(errLine, "PermissionDenied:") || !strings.Contains(errLine, "rule audit.own_origin") {
+		t.Errorf("audit report --origin MX as US focal point = %q, want PermissionDenied (rule audit.own_origin)", errLine)
 	}
 
 	out, errLine = iant(t, t.Context(), "--context", auditor, "audit", "overdue")
@@ -101,6 +106,17 @@ func TestCLIAudit(t *testing.T) {
 	if errLine != "" || !strings.Contains(out, "OK: log iant.test/audit grew from 0 to") || !strings.Contains(out, "(key from file)") ||
 		!strings.Contains(out, "acknowledged") {
 		t.Fatalf("audit verify = %q, %q", out, errLine)
+	}
+	// Who said what, each signature verified: MX's node that it posted,
+	// US's node that US acknowledged.
+	said := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[0], "#") {
+			said[f[3]] = f[len(f)-1]
+		}
+	}
+	if said["posted"] != "spiffe://iant.test/state/MX/node/node" || said["acknowledged"] != "spiffe://iant.test/state/US/node/node" {
+		t.Errorf("audit verify: posted said by %q, acknowledged by %q; want MX's node and US's:\n%s", said["posted"], said["acknowledged"], out)
 	}
 	out, errLine = iant(t, t.Context(), "--context", auditor, "audit", "verify", "--checkpoint", saved, "-o", "json")
 	var res struct {

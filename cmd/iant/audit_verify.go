@@ -33,7 +33,11 @@ size to the new one, checks both signatures with the log's verifier key
 (--vkey FILE, else FILE.vkey beside the saved checkpoint, else the key the
 secretariat serves, which must then also verify the saved checkpoint), and
 checks the proof (RFC 6962). With --bulletin ID it also proves that every
-logged event of that bulletin is in the new checkpoint's tree. --update
+logged event of that bulletin (of --origin, needed when several states used
+the id) is in the new checkpoint's tree, and re-verifies who said each: the
+signature of the node that reported it, its certificate chain against your
+context's trust bundle, and that this node may speak for what it reported.
+--update
 replaces the saved checkpoint with the new one once all checks pass. It
 exits non-zero, saying what failed, when a check fails.`
 
@@ -95,8 +99,8 @@ func printCheckpoint(w io.Writer, cp audit.Checkpoint, vkey, saved string) error
 }
 
 type verifyOpts struct {
-	checkpoint, vkey, bulletin string
-	update                     bool
+	checkpoint, vkey, bulletin, origin string
+	update                             bool
 }
 
 func newAuditVerifyCmd(g *globals) *cobra.Command {
@@ -112,7 +116,14 @@ func newAuditVerifyCmd(g *globals) *cobra.Command {
 				return usagef("--checkpoint FILE is required (save one with iant audit checkpoint --save FILE)")
 			}
 			return g.withAudit(cmd, func(ctx context.Context, a iantv1.AuditServiceClient) error {
-				res, err := verifyAudit(ctx, a, o)
+				var signers *signerCheck
+				if o.bulletin != "" {
+					var err error
+					if signers, err = g.signerCheck(); err != nil {
+						return err
+					}
+				}
+				res, err := verifyAudit(ctx, a, o, signers)
 				if err != nil {
 					return err
 				}
@@ -131,7 +142,8 @@ func newAuditVerifyCmd(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.checkpoint, "checkpoint", "", "a signed checkpoint saved by iant audit checkpoint --save (required)")
 	f.StringVar(&o.vkey, "vkey", "", "the log's verifier key file (default FILE.vkey beside the checkpoint)")
-	f.StringVar(&o.bulletin, "bulletin", "", "also prove every logged event of this bulletin is in the log")
+	f.StringVar(&o.bulletin, "bulletin", "", "also prove every logged event of this bulletin is in the log, and who said it")
+	f.StringVar(&o.origin, "origin", "", "with --bulletin: the bulletin's originating state, when several used the id")
 	f.BoolVar(&o.update, "update", false, "replace the saved checkpoint with the new one when all checks pass")
 	return cmd
 }
@@ -150,16 +162,19 @@ type verifyResult struct {
 	signed []byte
 }
 
-// verifiedEntry is one proven entry: its index and its canonical JSON.
+// verifiedEntry is one proven entry: its index, its canonical JSON, its
+// leaf format and who said it (the verified signer; empty for format 1).
 type verifiedEntry struct {
-	Index uint64          `json:"index"`
-	Entry json.RawMessage `json:"entry"`
-	event audit.Event
+	Index  uint64          `json:"index"`
+	Entry  json.RawMessage `json:"entry"`
+	Format int             `json:"format"`
+	SaidBy string          `json:"said_by,omitempty"`
+	event  audit.Event
 }
 
 // verifyAudit runs the checks of iant audit verify; any error is a failed
 // check or a failed fetch.
-func verifyAudit(ctx context.Context, a iantv1.AuditServiceClient, o verifyOpts) (*verifyResult, error) {
+func verifyAudit(ctx context.Context, a iantv1.AuditServiceClient, o verifyOpts, signers *signerCheck) (*verifyResult, error) {
 	saved, err := os.ReadFile(o.checkpoint)
 	if err != nil {
 		return nil, fmt.Errorf("read saved checkpoint: %w", err)
@@ -197,7 +212,7 @@ func verifyAudit(ctx context.Context, a iantv1.AuditServiceClient, o verifyOpts)
 	}
 	res.Consistent = true
 	if o.bulletin != "" {
-		if err := verifyBulletin(ctx, a, cur, o.bulletin, res); err != nil {
+		if err := verifyBulletin(ctx, a, cur, o, signers, res); err != nil {
 			return nil, err
 		}
 	}
@@ -221,10 +236,12 @@ func verifierKey(o verifyOpts, served string) (key, from string, err error) {
 	return "", "", fmt.Errorf("read verifier key: %w", err)
 }
 
-// verifyBulletin proves each logged event of bulletin id in cur's tree.
-func verifyBulletin(ctx context.Context, a iantv1.AuditServiceClient, cur audit.Checkpoint, id string, res *verifyResult) error {
+// verifyBulletin proves each logged event of bulletin o.bulletin in cur's
+// tree and re-verifies who said it.
+func verifyBulletin(ctx context.Context, a iantv1.AuditServiceClient, cur audit.Checkpoint, o verifyOpts, signers *signerCheck, res *verifyResult) error {
+	id := o.bulletin
 	resp, err := a.GetInclusionProof(ctx, &iantv1.GetInclusionProofRequest{
-		Selector: &iantv1.GetInclusionProofRequest_BulletinId{BulletinId: id}, TreeSize: cur.Size})
+		Selector: &iantv1.GetInclusionProofRequest_BulletinId{BulletinId: id}, TreeSize: cur.Size, Origin: o.origin})
 	if err != nil {
 		return err
 	}
@@ -233,14 +250,19 @@ func verifyBulletin(ctx context.Context, a iantv1.AuditServiceClient, cur audit.
 		if err := audit.VerifyInclusion(cur, e.GetIndex(), e.GetEntry(), e.GetHashes()); err != nil {
 			return fmt.Errorf("verify failed: entry %d of bulletin %s: %w", e.GetIndex(), id, err)
 		}
-		ev, err := audit.UnmarshalEvent(e.GetEntry())
+		leaf, err := audit.ParseLeaf(e.GetEntry())
 		if err != nil {
 			return fmt.Errorf("verify failed: entry %d: %w", e.GetIndex(), err)
 		}
-		if ev.BulletinID != id {
-			return fmt.Errorf("verify failed: entry %d is of bulletin %s, not %s", e.GetIndex(), ev.BulletinID, id)
+		if ev := leaf.Event; ev.BulletinID != id || o.origin != "" && ev.Origin != o.origin {
+			return fmt.Errorf("verify failed: entry %d is of bulletin %s of %s, not %s", e.GetIndex(), ev.BulletinID, ev.Origin, id)
 		}
-		res.Entries = append(res.Entries, verifiedEntry{Index: e.GetIndex(), Entry: e.GetEntry(), event: ev})
+		who, err := signers.saidBy(leaf)
+		if err != nil {
+			return fmt.Errorf("verify failed: entry %d of bulletin %s: who said it: %w", e.GetIndex(), id, err)
+		}
+		res.Entries = append(res.Entries, verifiedEntry{Index: e.GetIndex(), Entry: e.GetEntry(), Format: leaf.Format,
+			SaidBy: who, event: leaf.Event})
 	}
 	return nil
 }
@@ -251,14 +273,21 @@ func printVerify(w io.Writer, r *verifyResult) error {
 	if r.Bulletin == "" {
 		return nil
 	}
-	fmt.Fprintf(w, "OK: %d entries of bulletin %s are in the log of size %d\n", len(r.Entries), r.Bulletin, r.NewSize)
+	fmt.Fprintf(w, "OK: %d entries of bulletin %s are in the log of size %d; each signature verified against your trust bundle\n",
+		len(r.Entries), r.Bulletin, r.NewSize)
 	for _, e := range r.Entries {
 		who := e.event.Actor
 		if e.event.Rule != "" {
 			who += " (rule " + e.event.Rule + ")"
 		}
-		fmt.Fprintf(w, "  #%-6d %s  %-12s %-2s %s\n", e.Index, e.event.At.UTC().Format("2006-01-02 15:04:05.000Z"),
-			e.event.Kind, e.event.State, who)
+		said := "said by " + e.SaidBy
+		if e.SaidBy == "" {
+			said = "unsigned (logged before receipts were kept)"
+		}
+		// Actor and rule are tokens the log validated (printable ASCII, no
+		// spaces), whoever reported them.
+		fmt.Fprintf(w, "  #%-6d %s  %-12s %-2s %-2s %s  %s\n", e.Index, e.event.At.UTC().Format("2006-01-02 15:04:05.000Z"),
+			e.event.Kind, e.event.Origin, e.event.State, who, said)
 	}
 	return nil
 }

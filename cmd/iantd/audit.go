@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -17,22 +18,27 @@ import (
 //	audit:
 //	  checkpoint_interval: 1m    # publish (secretariat) / check (state) checkpoints
 //	  escalation_interval: 10s   # secretariat: look for overdue acknowledgements
+//	  header_wait: 10m           # secretariat: how long a receipt waits for its bulletin's signed header
 //	  deadlines: {flash: 15m, immediate: 1h, priority: 24h, routine: none}
-//	  verifier_key_file: audit.vkey  # state node: the secretariat log's key; without it checkpoints are not checked
+//	  verifier_key_file: audit.vkey  # state node, required: the secretariat log's key (its data_dir/audit.vkey)
 type auditConfig struct {
 	CheckpointInterval string            `yaml:"checkpoint_interval"`
 	EscalationInterval string            `yaml:"escalation_interval"`
+	HeaderWait         string            `yaml:"header_wait"`
 	Deadlines          map[string]string `yaml:"deadlines"`
 	VerifierKeyFile    string            `yaml:"verifier_key_file"`
 }
 
 // state converts the section to a state node's configuration, reading the
-// verifier key file; errors name the bad key.
+// verifier key file, which a state node requires; errors name the bad key.
 func (a auditConfig) state() (statenode.AuditConfig, error) {
 	d, err := a.durations()
 	out := statenode.AuditConfig{CheckpointInterval: d.CheckpointInterval}
-	if err != nil || a.VerifierKeyFile == "" {
+	if err != nil {
 		return out, err
+	}
+	if a.VerifierKeyFile == "" {
+		return out, errors.New("audit.verifier_key_file is required at a state node: the secretariat audit log's verifier key (the secretariat writes it to its data_dir/audit.vkey)")
 	}
 	b, err := os.ReadFile(a.VerifierKeyFile)
 	if err != nil {
@@ -51,6 +57,9 @@ func (a auditConfig) durations() (secretariat.AuditConfig, error) {
 		return out, err
 	}
 	if out.EscalationInterval, err = positive("audit.escalation_interval", a.EscalationInterval); err != nil {
+		return out, err
+	}
+	if out.HeaderWait, err = positive("audit.header_wait", a.HeaderWait); err != nil {
 		return out, err
 	}
 	for k, v := range a.Deadlines {

@@ -30,8 +30,14 @@ func TestDeployConfigsLoad(t *testing.T) {
 	}
 	files = append(files, cluster...)
 	for _, f := range files {
-		if _, err := loadConfig(f); err != nil {
+		c, err := loadConfig(f)
+		if err != nil {
 			t.Errorf("loadConfig(%s) = %v", f, err)
+			continue
+		}
+		// A state node requires the secretariat log's verifier key.
+		if !strings.Contains(filepath.Base(f), "secretariat") && c.Audit.VerifierKeyFile == "" {
+			t.Errorf("%s: a state node's config without audit.verifier_key_file", f)
 		}
 	}
 }
@@ -49,6 +55,7 @@ func TestBadConfigsNameTheProblem(t *testing.T) {
 		{"replicas on embedded", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {embedded: {store_dir: s}, replicas: 3}\n", "at most 1"},
 		{"bad key rotation", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\nkey_rotation: often\n", `key_rotation "often"`},
 		{"bad audit deadline", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {deadlines: {flash: soon}}\n", `audit.deadlines.flash "soon"`},
+		{"bad header wait", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {header_wait: -1m}\n", `audit.header_wait "-1m"`},
 		{"unknown audit precedence", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {deadlines: {urgent: 1m}}\n", `unknown precedence "urgent"`},
 	}
 	for _, tt := range tests {
@@ -99,9 +106,18 @@ func TestDaemonsFormANetwork(t *testing.T) {
 	}
 	defer secD.close()
 	url := secD.backbone.ClientURL()
+	// A state node without the secretariat log's verifier key does not start.
+	noKey := write("nokey", "trust_domain: iant.test\ndata_dir: nokey\nlisten: 127.0.0.1:0\n"+svid("mx-node-node")+"backbone: {urls: ["+url+"]}\n")
+	if d, err := start(t.Context(), noKey, log); err == nil || !strings.Contains(err.Error(), "audit.verifier_key_file is required") {
+		if d != nil {
+			d.close()
+		}
+		t.Errorf("start(state node without verifier key) = %v, want audit.verifier_key_file required", err)
+	}
 	nodes := map[string]*daemon{}
 	for _, cc := range []string{"mx", "us"} {
-		c := write(cc, "trust_domain: iant.test\ndata_dir: "+cc+"\nlisten: 127.0.0.1:0\n"+svid(cc+"-node-node")+"backbone: {urls: ["+url+"]}\n")
+		c := write(cc, "trust_domain: iant.test\ndata_dir: "+cc+"\nlisten: 127.0.0.1:0\n"+svid(cc+"-node-node")+"backbone: {urls: ["+url+"]}\n"+
+			"audit: {verifier_key_file: sec/audit.vkey}\n")
 		d, err := start(t.Context(), c, log)
 		if err != nil {
 			t.Fatal(err)

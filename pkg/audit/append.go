@@ -11,55 +11,30 @@ import (
 	"github.com/oas-cicte/iant/pkg/problem"
 )
 
-// Append adds e to the log and returns its leaf index. It validates e
-// (a *problem.Error wrapping [ErrInvalidEvent] names the bad field), writes
-// the canonical encoding as the next leaf, the tree nodes that leaf
-// completes, and the report indexes, in one transaction that has reached
-// the disk when Append returns.
+// Append adds one of the log's own events — a refusal or an escalation,
+// what the secretariat's node says itself — and returns its leaf index.
+// It validates e (a *problem.Error wrapping [ErrInvalidEvent] names the
+// bad field), signs it with the log's entry signer (the leaf is a signed
+// receipt, [LeafReceipt]) and writes the leaf, the tree nodes it completes
+// and the report indexes, in one transaction that has reached the disk
+// when Append returns. What member states report goes through
+// [Log.Submit].
 //
-// Append is idempotent by event key — kind, bulletin, state and actor — so
-// a receipt the backbone delivers twice is logged once: when an event with
+// Append is idempotent by event key — kind, origin, bulletin, state and
+// actor — so an event appended twice is logged once: when an event with
 // the same key is already logged, Append returns that entry's index and
 // changes nothing, whatever the other fields of e say (the first report
 // wins). After Close it returns [ErrClosed].
 func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
-	idx, err := l.append(ctx, &e)
+	idx, err := l.AppendAll(ctx, []Event{e})
 	if err != nil {
 		return 0, fmt.Errorf("audit: append %s event for bulletin %s: %w", e.Kind, e.BulletinID, err)
 	}
-	return idx, nil
+	return idx[0], nil
 }
 
-func (l *Log) append(ctx context.Context, e *Event) (uint64, error) {
-	if err := e.Validate(); err != nil {
-		return 0, err
-	}
-	data, err := marshal(e)
-	if err != nil {
-		return 0, err
-	}
-	leave, err := l.enter()
-	if err != nil {
-		return 0, err
-	}
-	defer leave()
-	l.writeMu.Lock()
-	defer l.writeMu.Unlock()
-	w, err := l.beginWrite(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer rollback(w.tx)
-	idx, added, err := w.add(ctx, e, data)
-	if err != nil || !added {
-		return idx, err
-	}
-	return idx, l.commit(w)
-}
-
-// AppendAll appends events in order, in one transaction, and returns
-// their indexes: one disk sync for the lot, for a node catching up on a
-// backlog of receipts. It is Append for each event, all or nothing: if
+// AppendAll appends the log's own events in order, in one transaction,
+// and returns their indexes: Append for each event, all or nothing. If
 // any event is invalid, nothing is appended and the *problem.Error names
 // the field, its message the event's position. Duplicates, of logged
 // events or within events, get the index of the first.
@@ -72,17 +47,12 @@ func (l *Log) AppendAll(ctx context.Context, events []Event) ([]uint64, error) {
 }
 
 func (l *Log) appendAll(ctx context.Context, events []Event) ([]uint64, error) {
-	data := make([][]byte, len(events))
 	for i := range events {
-		if err := events[i].Validate(); err != nil {
+		if err := validateOwn(&events[i]); err != nil {
 			var p *problem.Error
 			if errors.As(err, &p) {
 				p.Msg = fmt.Sprintf("event %d: %s", i, p.Msg)
 			}
-			return nil, err
-		}
-		var err error
-		if data[i], err = marshal(&events[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -100,11 +70,38 @@ func (l *Log) appendAll(ctx context.Context, events []Event) ([]uint64, error) {
 	defer rollback(w.tx)
 	out := make([]uint64, len(events))
 	for i := range events {
-		if out[i], _, err = w.add(ctx, &events[i], data[i]); err != nil {
+		if out[i], _, err = w.addOwn(ctx, l, &events[i]); err != nil {
 			return nil, err
 		}
 	}
 	return out, l.commit(w)
+}
+
+// validateOwn checks an event the log may say itself.
+func validateOwn(e *Event) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	if e.Kind != EventRefused && e.Kind != EventEscalated {
+		return invalid("kind", "the log itself reports only refused and escalated events, not %s", e.Kind)
+	}
+	return nil
+}
+
+// addOwn signs and appends the log's own valid event e, and indexes it.
+func (w *write) addOwn(ctx context.Context, l *Log, e *Event) (uint64, bool, error) {
+	if idx, ok, err := w.existing(ctx, e.key()); err != nil || ok {
+		return idx, false, err
+	}
+	data, err := l.signOwn(e)
+	if err != nil {
+		return 0, false, err
+	}
+	idx, err := w.add(ctx, e, data)
+	if err != nil {
+		return 0, false, err
+	}
+	return idx, true, index(ctx, w.q, e)
 }
 
 // write is one write transaction and the tree as it will be once the
@@ -152,32 +149,33 @@ func (l *Log) commit(w *write) error {
 	return l.install(w.rng)
 }
 
-// add appends the validated event e, encoded as data, unless its key is
-// logged already; it reports the leaf index and whether it was added.
-func (w *write) add(ctx context.Context, e *Event, data []byte) (uint64, bool, error) {
-	key := e.key()
-	var existing int64
-	err := w.q.QueryRowContext(ctx, `SELECT idx FROM event_keys WHERE event_key = ?`, key).Scan(&existing)
+// existing returns the index of the logged event of key, if any.
+func (w *write) existing(ctx context.Context, key string) (uint64, bool, error) {
+	var idx int64
+	err := w.q.QueryRowContext(ctx, `SELECT idx FROM event_keys WHERE event_key = ?`, key).Scan(&idx)
 	switch {
 	case err == nil:
-		return uint64(existing), false, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return 0, false, fmt.Errorf("look up event key: %w", err)
+		return uint64(idx), true, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, false, nil
 	}
+	return 0, false, fmt.Errorf("look up event key: %w", err)
+}
+
+// add appends the leaf data of event e, whose key is not logged yet, with
+// its key, and returns its index. Callers index it.
+func (w *write) add(ctx context.Context, e *Event, data []byte) (uint64, error) {
 	idx := w.rng.End()
 	if _, err := w.q.ExecContext(ctx, `INSERT INTO leaves (idx, data) VALUES (?, ?)`, int64(idx), data); err != nil {
-		return 0, false, fmt.Errorf("insert leaf: %w", err)
+		return 0, fmt.Errorf("insert leaf: %w", err)
 	}
-	if _, err := w.q.ExecContext(ctx, `INSERT INTO event_keys (event_key, idx) VALUES (?, ?)`, key, int64(idx)); err != nil {
-		return 0, false, fmt.Errorf("insert event key: %w", err)
+	if _, err := w.q.ExecContext(ctx, `INSERT INTO event_keys (event_key, idx) VALUES (?, ?)`, e.key(), int64(idx)); err != nil {
+		return 0, fmt.Errorf("insert event key: %w", err)
 	}
 	if err := w.appendLeaf(ctx, data); err != nil {
-		return 0, false, err
+		return 0, err
 	}
-	if err := index(ctx, w.q, e); err != nil {
-		return 0, false, err
-	}
-	return idx, true, nil
+	return idx, nil
 }
 
 // appendLeaf extends the tree by the leaf data and stores every node the

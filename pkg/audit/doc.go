@@ -5,39 +5,77 @@
 //
 // # The log
 //
-// Each [Event] is one leaf of an RFC 6962 Merkle tree (SHA-256,
-// transparency-dev/merkle). Its leaf bytes are the event's canonical JSON
-// encoding ([MarshalEvent]); any byte form other than that one is refused
-// by [UnmarshalEvent], so an entry has exactly one hash.
+// Each entry is one leaf of an RFC 6962 Merkle tree (SHA-256,
+// transparency-dev/merkle). Since leaf format 2 ([LeafReceipt]) a leaf is
+// a signed [Receipt]: the event, the evidence it carried, and the
+// signature and SVID chain of the node that said it — a state's node for
+// what happened at that state, the secretariat's node for the log's own
+// refusals and escalations — so an auditor re-verifies who said what
+// ([ParseLeaf], [Receipt.Verify]). Entries of format 1 (the event alone,
+// [LeafEvent]) stay as they were logged.
 //
-//	signer, _ := note.NewSigner(skey) // from note.GenerateKey(rand.Reader, origin)
-//	lg, err := audit.OpenLog(ctx, filepath.Join(dir, "audit.db"), signer, "iant.example/audit")
+//	lg, err := audit.OpenLog(ctx, filepath.Join(dir, "audit.db"), "iant.example/audit",
+//		audit.Signers{Checkpoint: noteSigner, Entries: secretariatSVID})
 //	defer lg.Close()
 //
-//	i, err := lg.Append(ctx, audit.Event{Kind: audit.EventDelivered, BulletinID: id,
-//		Origin: "MX", State: "BR", Actor: "spiffe://iant.example/state/BR/node/br1", At: t})
-//	// the same receipt again: the same index, nothing appended
+//	r, err := audit.VerifyReceipt(data, bundle, td, scope, published) // a state node's signed receipt
+//	h, err := verifiers.Header(ctx, r.Header)                       // what the origin signed
+//	out, err := lg.Submit(ctx, []audit.Submission{{Receipt: r, Header: &h, Published: published}})
+//	// out[0].Err: nil (logged), *ReceiptError (refused, and the refusal logged), ErrNoHeader (later)
 //
+//	i, err := lg.Append(ctx, audit.Event{Kind: audit.EventRefused, ...}) // the log's own, signed
 //	signed, err := lg.Checkpoint(ctx)              // C2SP tlog-checkpoint, signed note
 //	p, err := lg.InclusionProof(ctx, i, lg.Size())
 //	c, err := lg.ConsistencyProof(ctx, oldSize, lg.Size())
 //	e, raw, err := lg.Entry(ctx, i)
 //
-// Appends are idempotent by event key (kind, bulletin, state, actor): the
-// backbone may deliver a receipt twice and the log counts it once.
+// Appends are idempotent by event key (kind, origin, bulletin, state,
+// actor): the backbone may deliver a receipt twice and the log counts it
+// once.
+//
+// # Who may say what
+//
+// A bulletin is named by its origin and id: two states may use one id,
+// and neither touches the other's report. [VerifyReceipt] checks that a
+// receipt was signed by the node of the state it was published under,
+// and that this state may report the event (posted and released by the
+// origin, the rest by the state they happened at). [Log.Submit] then
+// checks the event against what the origin signed in the bulletin's
+// sealed header — carried as a header attestation by the posted receipt
+// and by a recipient's delivered receipt, verified by a [HeaderVerifier]
+// with the origin's directory key: the posted precedence and time are the
+// signed ones, and only a signed recipient, or a state a verified forward
+// ([ForwardVerifier]) reached, reports delivered, read, acknowledged or
+// refused. Reports take precedence, creation time and recipients from the
+// signed header only. A receipt about a bulletin whose header the log
+// does not hold yet is not logged ([ErrNoHeader]): the secretariat offers
+// it again later.
 //
 // # Verifying, offline
 //
 // What the CLI's "iant audit verify" and a member state's node run, with
-// only the log's public key:
+// only the log's public key (and the trust bundle for who said what):
 //
 //	cp, err := audit.VerifyCheckpoint(signed, origin, verifier)
 //	err = audit.VerifyInclusion(cp, i, raw, p)      // this entry is in that tree
 //	err = audit.VerifyConsistency(saved, cp, c)     // the tree only grew since saved
 //	err = audit.VerifyLog(ctx, dump, cp, saved...)  // a full dump: *LogError names the first bad index
+//	leaf, err := audit.ParseLeaf(raw)
+//	who, err := leaf.Receipt.Verify(bundle, td, leaf.Receipt.LeafCertificate().NotBefore)
+//
+// # Witnesses
+//
+// A state node keeps a [Witness] of the last checkpoint it accepted. It
+// asks the secretariat for one consistency proof from that size to the
+// newest, whatever the gap ([ProofRequest], [ProofReply] on the
+// backbone), and compares the checkpoints the other states accepted
+// ([WitnessedCheckpoint], [Witness.Compare]): two checkpoints no
+// append-only log explains together are a [*ForkError] holding both
+// signed notes.
 //
 //	w, err := audit.OpenWitness(path, origin, verifier) // remembers the last checkpoint
-//	_, err = w.Update(ctx, signed, lg.ConsistencyProof) // *ForkError on a split view or rewrite
+//	_, err = w.Update(ctx, signed, prove)              // *ForkError on a split view or rewrite
+//	_, err = w.Compare(ctx, peersSigned, prove)        // another state's view
 //
 // A root hash only tells whether everything below it is intact, so
 // [VerifyLog] pins a changed entry between the last kept checkpoint that
@@ -46,13 +84,14 @@
 //
 // # Reports
 //
-//	r, err := lg.Report(ctx, id)                          // per recipient: delivered, read, acked, latencies
+//	r, err := lg.Report(ctx, origin, id)                  // per recipient: delivered, read, acked, latencies
 //	late, err := lg.Overdue(ctx, now, audit.Deadlines{})  // default FLASH 15m, IMMEDIATE 1h, PRIORITY 24h
 //	esc, err := lg.Escalations(ctx, now, audit.Deadlines{}) // appends "escalated" once per bulletin and state
 //	st, err := lg.Stats(ctx, from, to)                    // per state: counts, p50 and p95 latencies
 //
-// Reports read two index tables (bulletins, recipients) that Append keeps
-// up to date in the same transaction as the leaf, never a scan of the log.
+// Reports read two index tables (bulletins, recipients) that Submit and
+// Append keep up to date in the same transaction as the leaf, never a
+// scan of the log.
 //
 // # Storage, and why
 //
@@ -85,7 +124,7 @@
 //
 // # Concurrency
 //
-// A *Log is safe for concurrent use. Appends (Append, Escalations) are
+// A *Log is safe for concurrent use. Appends (Submit, Append, Escalations) are
 // serialized inside the Log and commit in index order; readers (proofs,
 // entries, reports, checkpoints) run in parallel with each other and with
 // an append and see only committed entries. Size, Root and Checkpoint read

@@ -15,6 +15,33 @@ var (
 	// not canonical (problem kind Invalid, Field names the bad field).
 	ErrInvalidEvent = errors.New("invalid audit event")
 
+	// ErrMalformedReceipt means a receipt, a log leaf or a message of the
+	// witness protocol (proof request or reply, gossiped checkpoint) is not
+	// in its canonical form or breaks a limit (problem kind Invalid, Field
+	// names the bad field).
+	ErrMalformedReceipt = errors.New("malformed audit message")
+
+	// ErrAttestation means a [HeaderVerifier] or [ForwardVerifier] found
+	// that evidence does not verify: a verdict, the receipt is refused.
+	// Verifiers wrap it; any other error they return is temporary (the
+	// origin's directory entry could not be read) and the receipt is
+	// offered again later.
+	ErrAttestation = errors.New("evidence does not verify")
+
+	// ErrNoHeader means the log does not hold the signed header of the
+	// bulletin a receipt is about (yet): [Log.Submit] takes it later, once
+	// the origin's posted receipt or a receipt carrying the header
+	// attestation arrived.
+	ErrNoHeader = errors.New("the log holds no signed header of the bulletin")
+
+	// ErrNoEntrySigner means the log was opened without the SVID that
+	// signs its own entries (escalations, refusals).
+	ErrNoEntrySigner = errors.New("audit log has no entry signer")
+
+	// ErrAmbiguous means a bulletin id names bulletins of several origins
+	// and the caller gave none (problem kind Invalid, Field "origin").
+	ErrAmbiguous = errors.New("bulletin id of several origins")
+
 	// ErrNotFound means no such bulletin or log entry (problem kind NotFound).
 	ErrNotFound = errors.New("not found")
 
@@ -69,6 +96,13 @@ var (
 func invalid(field, format string, args ...any) error {
 	p := problem.Invalid(field, format, args...)
 	p.Err = ErrInvalidEvent
+	return p
+}
+
+// malformed reports a bad field of a receipt or witness message.
+func malformed(field, format string, args ...any) error {
+	p := problem.Invalid(field, format, args...)
+	p.Err = ErrMalformedReceipt
 	return p
 }
 

@@ -174,7 +174,11 @@ func token(s string) bool {
 
 // key is the identity of an event for idempotent appends: a receipt
 // delivered twice by the backbone has the same key and is logged once.
-// The fields cannot contain the separator (see token).
+// A bulletin is named by origin and id (two states may use one id), so
+// both are in the key. The fields cannot contain the separator (see
+// token). Entries logged before the origin was part of the key (log
+// format 1) keep their old keys in the database; only VerifyLog
+// recomputes keys, and it uses this one for every leaf.
 func (e *Event) key() string {
-	return string(e.Kind) + " " + e.BulletinID + " " + e.State + " " + e.Actor
+	return string(e.Kind) + " " + e.Origin + " " + e.BulletinID + " " + e.State + " " + e.Actor
 }

@@ -8,10 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/identity/identitytest"
 )
 
 const (
@@ -51,18 +54,140 @@ func testKeyText(tb testing.TB, name string, seed byte) (skey, vkey string) {
 // fixedClock returns a clock stuck at t0.
 func fixedClock() func() time.Time { return func() time.Time { return t0 } }
 
+// svidSource is an x509svid.Source of one fixed SVID.
+type svidSource struct{ svid *x509svid.SVID }
+
+func (s svidSource) GetX509SVID() (*x509svid.SVID, error) { return s.svid, nil }
+
+// fixture is a log in a temporary directory with the SVIDs of the
+// secretariat's node and of the nodes of member states, minted by a test
+// CA, so receipts are really signed and verified.
+type fixture struct {
+	tb   testing.TB
+	ca   *identitytest.CA
+	lg   *audit.Log
+	path string
+	v    note.Verifier
+	sec  *x509svid.SVID
+	svid map[string]*x509svid.SVID
+}
+
+// newFixture opens a log, closed on cleanup.
+func newFixture(tb testing.TB) *fixture {
+	tb.Helper()
+	ca := identitytest.NewCA(tb, "iant.test")
+	f := &fixture{tb: tb, ca: ca, path: filepath.Join(tb.TempDir(), "audit.db"), svid: map[string]*x509svid.SVID{},
+		sec: ca.SVID(tb, identity.Principal{Role: identity.RoleSecretariatNode, Name: "sec"})}
+	f.lg, f.v = f.open(f.path)
+	return f
+}
+
+// open opens (another handle on) a log at path with the fixture's keys.
+func (f *fixture) open(path string) (*audit.Log, note.Verifier) {
+	f.tb.Helper()
+	s, v := testKey(f.tb, testOrigin, 1)
+	lg, err := audit.OpenLog(context.Background(), path, testOrigin, f.signers(s), audit.WithClock(fixedClock()))
+	if err != nil {
+		f.tb.Fatal(err)
+	}
+	f.tb.Cleanup(func() { lg.Close() })
+	return lg, v
+}
+
+func (f *fixture) signers(s note.Signer) audit.Signers {
+	return audit.Signers{Checkpoint: s, Entries: svidSource{f.sec}}
+}
+
+// nodeSVID returns the SVID of state's node "n1".
+func (f *fixture) nodeSVID(state string) *x509svid.SVID {
+	if s, ok := f.svid[state]; ok {
+		return s
+	}
+	s := f.ca.SVID(f.tb, identity.Principal{State: state, Role: identity.RoleNode, Name: "n1"})
+	f.svid[state] = s
+	return s
+}
+
+// reporter is the state whose node reports e.
+func reporter(e audit.Event) string {
+	if e.Kind == audit.EventPosted || e.Kind == audit.EventReleased {
+		return e.Origin
+	}
+	return e.State
+}
+
+// receipt signs e with ev as its reporter's node and verifies it.
+func (f *fixture) receipt(e audit.Event, ev audit.Evidence) *audit.Receipt {
+	f.tb.Helper()
+	data, err := audit.SignReceipt(e, ev, f.nodeSVID(reporter(e)))
+	if err != nil {
+		f.tb.Fatal(err)
+	}
+	r, err := audit.VerifyReceipt(data, f.ca.Bundle(), f.ca.TD, reporter(e), time.Now())
+	if err != nil {
+		f.tb.Fatal(err)
+	}
+	return r
+}
+
+// submission is e reported by its state's node, carrying the attestation
+// of h (nil: none) and the forward statement of fwd (nil: none).
+func (f *fixture) submission(e audit.Event, h *audit.SignedHeader, fwd *audit.SignedForward) audit.Submission {
+	f.tb.Helper()
+	var ev audit.Evidence
+	if h != nil {
+		ev.Header = []byte("attestation of " + h.Origin + "/" + h.ID)
+	}
+	if fwd != nil {
+		ev.Forward = []byte("forward of " + fwd.ID + " to " + fwd.Recipient)
+	}
+	return audit.Submission{Receipt: f.receipt(e, ev), Header: h, Forward: fwd, Published: e.At.Add(time.Second)}
+}
+
+// submit submits subs and returns their outcomes, failing on an error.
+func (f *fixture) submit(subs ...audit.Submission) []audit.Outcome {
+	f.tb.Helper()
+	out, err := f.lg.Submit(context.Background(), subs)
+	if err != nil {
+		f.tb.Fatal(err)
+	}
+	return out
+}
+
+// accept submits e and fails unless it is logged.
+func (f *fixture) accept(e audit.Event, h *audit.SignedHeader) uint64 {
+	f.tb.Helper()
+	o := f.submit(f.submission(e, h, nil))[0]
+	if o.Err != nil {
+		f.tb.Fatalf("Submit(%s of %s at %s) = %v, want it logged", e.Kind, e.BulletinID, e.State, o.Err)
+	}
+	return o.Index
+}
+
+// post logs bulletin id of MX: its posted receipt with its header, and a
+// released receipt per recipient. It returns the header.
+func (f *fixture) post(id string, p bulletin.Precedence, at time.Time, recipients ...string) *audit.SignedHeader {
+	f.tb.Helper()
+	h := header(id, p, at, recipients...)
+	f.accept(posted(id, p, at), h)
+	for _, r := range recipients {
+		f.accept(released(id, r, at), nil)
+	}
+	return h
+}
+
+// header is the signed header of bulletin id of MX.
+func header(id string, p bulletin.Precedence, at time.Time, recipients ...string) *audit.SignedHeader {
+	return &audit.SignedHeader{Origin: "MX", ID: id, Signer: node("MX"), Precedence: p, CreatedAt: at,
+		ExpiresAt: at.Add(7 * 24 * time.Hour), Recipients: recipients}
+}
+
 // openLog opens a log in a fresh temporary directory, closed on cleanup,
 // and returns it with the path of its database and the verifier of its key.
 func openLog(tb testing.TB) (*audit.Log, string, note.Verifier) {
 	tb.Helper()
-	s, v := testKey(tb, testOrigin, 1)
-	path := filepath.Join(tb.TempDir(), "audit.db")
-	lg, err := audit.OpenLog(context.Background(), path, s, testOrigin, audit.WithClock(fixedClock()))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { lg.Close() })
-	return lg, path, v
+	f := newFixture(tb)
+	return f.lg, f.path, f.v
 }
 
 func node(state string) string { return fmt.Sprintf("%s/state/%s/node/n1", td, state) }
@@ -94,14 +219,18 @@ func acked(id, state, who string, at time.Time) audit.Event {
 		Actor: person(state, "focal-point", who), At: at}
 }
 
-// nthEvent returns a distinct valid event for each i.
+// nthEvent returns a distinct valid event of the log's own for each i: a
+// refusal it logged.
 func nthEvent(i int) audit.Event {
 	states := []string{"AR", "BR", "CA", "CO", "JM", "PA", "US"}
 	id := fmt.Sprintf("01JAUDIT%018d", i/len(states))
-	return delivered(id, states[i%len(states)], t0.Add(time.Duration(i)*time.Second))
+	s := states[i%len(states)]
+	return audit.Event{Kind: audit.EventRefused, BulletinID: id, Origin: "MX", State: s, Actor: node(s),
+		Rule: "receipt.test", At: t0.Add(time.Duration(i) * time.Second)}
 }
 
-// fill appends n distinct events to lg and returns their raw bytes.
+// fill appends n distinct events to lg and returns the raw bytes of all
+// its entries.
 func fill(tb testing.TB, lg *audit.Log, n int) [][]byte {
 	tb.Helper()
 	ctx := context.Background()

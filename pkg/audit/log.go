@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
@@ -23,11 +24,22 @@ var hasher = rfc6962.DefaultHasher
 // rangeFactory builds compact ranges with the RFC 6962 node hash.
 var rangeFactory = &compact.RangeFactory{Hash: hasher.HashChildren}
 
+// Signers are a log's two keys: the note key that signs its checkpoints
+// (by C2SP convention named like the log's origin), and the SVID of the
+// secretariat's node that signs the log's own entries — escalations and
+// refusals — the way a state node signs its receipts, so that every entry
+// says who said it.
+type Signers struct {
+	Checkpoint note.Signer
+	Entries    x509svid.Source
+}
+
 // Log is the secretariat's append-only audit log. Create it with [OpenLog].
 type Log struct {
 	db     *sql.DB
 	stmts  *stmtCache
 	signer note.Signer
+	ownKey x509svid.Source // signs the log's own entries
 	origin string
 	now    func() time.Time
 
@@ -48,20 +60,21 @@ type Log struct {
 }
 
 // OpenLog opens the audit log stored in the SQLite file at path, creating
-// the file, its directory and the schema when missing. origin names the log
-// in its checkpoints (C2SP tlog-checkpoint: a schema-less URL such as
-// "iant.example/audit"); a database keeps the origin it was created with
-// and refuses another. signer signs checkpoints; by C2SP convention its
-// name equals origin. A Log must be the only writer of its file.
-func OpenLog(ctx context.Context, path string, signer note.Signer, origin string, opts ...Option) (*Log, error) {
-	l, err := openLog(ctx, path, signer, origin, opts)
+// the file, its directory and the schema when missing, and migrating an
+// older schema. origin names the log in its checkpoints (C2SP
+// tlog-checkpoint: a schema-less URL such as "iant.example/audit"); a
+// database keeps the origin it was created with and refuses another. keys
+// sign checkpoints and the log's own entries; both are required. A Log
+// must be the only writer of its file.
+func OpenLog(ctx context.Context, path, origin string, keys Signers, opts ...Option) (*Log, error) {
+	l, err := openLog(ctx, path, origin, keys, opts)
 	if err != nil {
 		return nil, fmt.Errorf("audit: open log %s: %w", path, err)
 	}
 	return l, nil
 }
 
-func openLog(ctx context.Context, path string, signer note.Signer, origin string, opts []Option) (*Log, error) {
+func openLog(ctx context.Context, path, origin string, keys Signers, opts []Option) (*Log, error) {
 	o := options{now: time.Now}
 	for _, opt := range opts {
 		if err := opt.apply(&o); err != nil {
@@ -73,8 +86,10 @@ func openLog(ctx context.Context, path string, signer note.Signer, origin string
 		return nil, errors.New("path is empty")
 	case strings.ContainsRune(path, '?'):
 		return nil, errors.New("path contains '?'") // the driver reads options after '?'
-	case signer == nil:
-		return nil, errors.New("signer is nil")
+	case keys.Checkpoint == nil:
+		return nil, errors.New("checkpoint signer is nil")
+	case keys.Entries == nil:
+		return nil, ErrNoEntrySigner
 	case !validOrigin(origin):
 		return nil, fmt.Errorf("origin %q must be non-empty printable UTF-8 without spaces", origin)
 	}
@@ -84,7 +99,7 @@ func openLog(ctx context.Context, path string, signer note.Signer, origin string
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{db: db, stmts: newStmtCache(db), signer: signer, origin: origin, now: o.now}
+	l := &Log{db: db, stmts: newStmtCache(db), signer: keys.Checkpoint, ownKey: keys.Entries, origin: origin, now: o.now}
 	if err := l.load(ctx); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -218,8 +233,9 @@ func (l *Log) head() (uint64, []byte) {
 }
 
 // Entry returns the event at index and its raw bytes, the leaf that
-// [VerifyInclusion] takes. An index at or beyond Size gives a
-// *problem.Error wrapping [ErrNotFound].
+// [VerifyInclusion] takes and [ParseLeaf] reads (a signed receipt, or an
+// event alone for entries of log format 1). An index at or beyond Size
+// gives a *problem.Error wrapping [ErrNotFound].
 func (l *Log) Entry(ctx context.Context, index uint64) (Event, []byte, error) {
 	e, raw, err := l.entry(ctx, index)
 	if err != nil {
@@ -241,11 +257,11 @@ func (l *Log) entry(ctx context.Context, index uint64) (Event, []byte, error) {
 	if err := l.pool().QueryRowContext(ctx, `SELECT data FROM leaves WHERE idx = ?`, int64(index)).Scan(&raw); err != nil {
 		return Event{}, nil, fmt.Errorf("read leaf: %w", err)
 	}
-	e, err := unmarshal(raw)
+	leaf, err := parseLeaf(raw)
 	if err != nil {
 		return Event{}, nil, fmt.Errorf("stored leaf: %w", err)
 	}
-	return e, raw, nil
+	return leaf.Event, raw, nil
 }
 
 // MaxEntries bounds how many entries one [Log.Entries] call returns.

@@ -18,11 +18,13 @@ import (
 
 func TestAppendAndEntry(t *testing.T) {
 	ctx := context.Background()
-	lg, _, _ := openLog(t)
+	f := newFixture(t)
+	lg := f.lg
 	if lg.Size() != 0 || !bytes.Equal(lg.Root(), rfc6962.DefaultHasher.EmptyRoot()) {
 		t.Fatalf("empty log: Size() = %d, Root() = %x, want 0 and the empty hash", lg.Size(), lg.Root())
 	}
-	events := []audit.Event{posted("01JB", bulletin.Flash, t0), delivered("01JB", "BR", t0.Add(time.Second))}
+	events := []audit.Event{nthEvent(0), {Kind: audit.EventEscalated, BulletinID: "01JB", Origin: "MX", State: "BR",
+		Precedence: bulletin.Flash, At: t0, Detail: "acknowledgement was due 2026-03-01T12:15:00Z"}}
 	for i, e := range events {
 		idx, err := lg.Append(ctx, e)
 		if err != nil || idx != uint64(i) {
@@ -40,8 +42,13 @@ func TestAppendAndEntry(t *testing.T) {
 		if diff := cmp.Diff(want, got, cmp.Comparer(time.Time.Equal)); diff != "" {
 			t.Errorf("Entry(%d) (-want +got):\n%s", i, diff)
 		}
-		if wantRaw, _ := audit.MarshalEvent(want); !bytes.Equal(raw, wantRaw) {
-			t.Errorf("Entry(%d) raw = %s, want %s", i, raw, wantRaw)
+		leaf, err := audit.ParseLeaf(raw)
+		if err != nil || leaf.Format != audit.LeafReceipt {
+			t.Fatalf("ParseLeaf(Entry(%d)) = format %d, %v; want a signed receipt", i, leaf.Format, err)
+		}
+		signer, err := leaf.Receipt.Verify(f.ca.Bundle(), f.ca.TD, time.Now())
+		if err != nil || signer != f.sec.ID {
+			t.Errorf("entry %d: signed by %v, %v; want the secretariat's node %v", i, signer, err, f.sec.ID)
 		}
 	}
 	if _, _, err := lg.Entry(ctx, 2); !errors.Is(err, audit.ErrNotFound) || problem.KindOf(err) != problem.KindNotFound {
@@ -51,58 +58,57 @@ func TestAppendAndEntry(t *testing.T) {
 
 func TestAppendIsIdempotentByKey(t *testing.T) {
 	ctx := context.Background()
-	lg, _, _ := openLog(t)
+	f := newFixture(t)
+	lg := f.lg
+	h := f.post("01JB", bulletin.Flash, t0, "BR", "US")
 	first := delivered("01JB", "BR", t0)
-	if _, err := lg.Append(ctx, posted("01JB", bulletin.Flash, t0)); err != nil {
-		t.Fatal(err)
-	}
-	i1, err := lg.Append(ctx, first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := lg.Root()
+	i1 := f.accept(first, h)
+	root, size := lg.Root(), lg.Size()
 	again := first
-	again.At = t0.Add(time.Hour) // a redelivered receipt, re-stamped
+	again.At = t0.Add(time.Minute) // a receipt reported again, re-stamped
 	again.Detail = "redelivered"
-	i2, err := lg.Append(ctx, again)
-	if err != nil || i2 != i1 {
-		t.Fatalf("Append(same key) = %d, %v, want %d, nil", i2, err, i1)
+	if o := f.submit(f.submission(again, nil, nil))[0]; o.Err != nil || o.Index != i1 {
+		t.Fatalf("Submit(same key) = %d, %v, want %d, nil", o.Index, o.Err, i1)
 	}
-	if lg.Size() != 2 || !bytes.Equal(lg.Root(), root) {
-		t.Errorf("after a duplicate: Size() = %d, root changed %v; want 2, unchanged", lg.Size(), !bytes.Equal(lg.Root(), root))
+	if lg.Size() != size || !bytes.Equal(lg.Root(), root) {
+		t.Errorf("after a duplicate: Size() = %d, root changed %v; want %d, unchanged", lg.Size(), !bytes.Equal(lg.Root(), root), size)
 	}
-	r, err := lg.Report(ctx, "01JB")
+	r, err := lg.Report(ctx, "MX", "01JB")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := r.Recipients[0].DeliveredAt; !got.Equal(t0) {
 		t.Errorf("DeliveredAt = %v, want the first report's %v", got, t0)
 	}
-	// Another actor or state is another event.
-	other := first
-	other.State, other.Actor = "US", node("US")
-	if i3, err := lg.Append(ctx, other); err != nil || i3 != 2 {
-		t.Errorf("Append(other state) = %d, %v, want 2, nil", i3, err)
+	// Another state is another event.
+	if i := f.accept(delivered("01JB", "US", t0), nil); i != size {
+		t.Errorf("Submit(other state) = %d, want %d", i, size)
 	}
-	// Within one batch too.
-	idx, err := lg.AppendAll(ctx, []audit.Event{delivered("01JC", "BR", t0), delivered("01JC", "BR", t0), first})
-	if err != nil || !cmp.Equal(idx, []uint64{3, 3, i1}) {
-		t.Errorf("AppendAll(with duplicates) = %v, %v, want [3 3 %d]", idx, err, i1)
+	// The log's own events too, within one batch.
+	idx, err := lg.AppendAll(ctx, []audit.Event{nthEvent(1), nthEvent(1)})
+	if err != nil || !cmp.Equal(idx, []uint64{size + 1, size + 1}) {
+		t.Errorf("AppendAll(with duplicates) = %v, %v, want [%d %d]", idx, err, size+1, size+1)
 	}
 }
 
 func TestAppendRefusesInvalidEvent(t *testing.T) {
 	ctx := context.Background()
 	lg, _, _ := openLog(t)
-	bad := delivered("01JB", "ZZ", t0)
+	bad := nthEvent(0)
+	bad.State = "ZZ"
 	_, err := lg.Append(ctx, bad)
 	var p *problem.Error
 	if !errors.As(err, &p) || p.Field != "state" || !errors.Is(err, audit.ErrInvalidEvent) {
 		t.Errorf("Append(bad state) = %v, want invalid field state", err)
 	}
-	_, err = lg.AppendAll(ctx, []audit.Event{delivered("01JB", "BR", t0), bad})
+	_, err = lg.AppendAll(ctx, []audit.Event{nthEvent(1), bad})
 	if !errors.As(err, &p) || p.Field != "state" {
 		t.Errorf("AppendAll(one bad) = %v, want invalid field state", err)
+	}
+	// The log speaks only for itself: a delivery is a state's to report.
+	_, err = lg.Append(ctx, delivered("01JB", "BR", t0))
+	if !errors.As(err, &p) || p.Field != "kind" {
+		t.Errorf("Append(delivered) = %v, want invalid field kind", err)
 	}
 	if lg.Size() != 0 {
 		t.Errorf("Size() = %d after refused appends, want 0", lg.Size())
@@ -111,9 +117,10 @@ func TestAppendRefusesInvalidEvent(t *testing.T) {
 
 func TestReopenKeepsTheTree(t *testing.T) {
 	ctx := context.Background()
+	f := newFixture(t)
 	s, _ := testKey(t, testOrigin, 1)
 	path := filepath.Join(t.TempDir(), "audit.db")
-	lg, err := audit.OpenLog(ctx, path, s, testOrigin)
+	lg, err := audit.OpenLog(ctx, path, testOrigin, f.signers(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +136,7 @@ func TestReopenKeepsTheTree(t *testing.T) {
 		t.Errorf("Append after Close = %v, want ErrClosed", err)
 	}
 
-	lg, err = audit.OpenLog(ctx, path, s, testOrigin)
+	lg, err = audit.OpenLog(ctx, path, testOrigin, f.signers(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,49 +145,37 @@ func TestReopenKeepsTheTree(t *testing.T) {
 		t.Fatalf("reopened: Size() = %d, root equal %v; want 13, true", lg.Size(), bytes.Equal(lg.Root(), root))
 	}
 	raws := fill(t, lg, 8)
-	fresh, _, _ := openLog(t)
-	if _, err := fresh.AppendAll(ctx, events(t, raws)); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(fresh.Root(), lg.Root()) {
-		t.Error("a log appended across a reopen has another root than one appended in one go")
+	if !bytes.Equal(mth(raws), lg.Root()) {
+		t.Error("a log appended across a reopen has another root than RFC 6962 gives for its leaves")
 	}
 
-	if _, err := audit.OpenLog(ctx, path, s, "other.test/log"); err == nil {
+	if _, err := audit.OpenLog(ctx, path, "other.test/log", f.signers(s)); err == nil {
 		t.Error("OpenLog(other origin) = nil, want an error")
 	}
 }
 
-// events decodes raw entries.
-func events(tb testing.TB, raws [][]byte) []audit.Event {
-	tb.Helper()
-	out := make([]audit.Event, len(raws))
-	for i, raw := range raws {
-		var err error
-		if out[i], err = audit.UnmarshalEvent(raw); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	return out
-}
-
 func TestOpenLogRefusesBadInput(t *testing.T) {
 	ctx := context.Background()
+	f := newFixture(t)
 	s, _ := testKey(t, testOrigin, 1)
+	keys := f.signers(s)
 	dir := t.TempDir()
 	tests := []struct {
 		name, path, origin string
+		keys               audit.Signers
 		opts               []audit.Option
 	}{
-		{"empty path", "", testOrigin, nil},
-		{"query in path", filepath.Join(dir, "a?b"), testOrigin, nil},
-		{"empty origin", filepath.Join(dir, "a.db"), "", nil},
-		{"origin with space", filepath.Join(dir, "a.db"), "a b", nil},
-		{"nil clock", filepath.Join(dir, "a.db"), testOrigin, []audit.Option{audit.WithClock(nil)}},
+		{"empty path", "", testOrigin, keys, nil},
+		{"query in path", filepath.Join(dir, "a?b"), testOrigin, keys, nil},
+		{"empty origin", filepath.Join(dir, "a.db"), "", keys, nil},
+		{"origin with space", filepath.Join(dir, "a.db"), "a b", keys, nil},
+		{"nil clock", filepath.Join(dir, "a.db"), testOrigin, keys, []audit.Option{audit.WithClock(nil)}},
+		{"no checkpoint signer", filepath.Join(dir, "a.db"), testOrigin, audit.Signers{Entries: keys.Entries}, nil},
+		{"no entry signer", filepath.Join(dir, "a.db"), testOrigin, audit.Signers{Checkpoint: s}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if lg, err := audit.OpenLog(ctx, tt.path, s, tt.origin, tt.opts...); err == nil {
+			if lg, err := audit.OpenLog(ctx, tt.path, tt.origin, tt.keys, tt.opts...); err == nil {
 				lg.Close()
 				t.Errorf("OpenLog(%q, %q) = nil error", tt.path, tt.origin)
 			}
@@ -267,13 +262,9 @@ func TestConcurrentAppendsAndReads(t *testing.T) {
 // refuses to append rather than fork the tree.
 func TestSecondWriterDetected(t *testing.T) {
 	ctx := context.Background()
-	lg, path, _ := openLog(t)
-	s, _ := testKey(t, testOrigin, 1)
-	other, err := audit.OpenLog(ctx, path, s, testOrigin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	f := newFixture(t)
+	lg := f.lg
+	other, _ := f.open(f.path)
 	if _, err := other.Append(ctx, nthEvent(0)); err != nil {
 		t.Fatal(err)
 	}

@@ -23,8 +23,7 @@ const (
 )
 
 // Deadlines are the acknowledgement deadlines by precedence, counted from
-// the bulletin's posted event (or, while that is not logged, from its
-// earliest event). A zero field means the default — FLASH 15m, IMMEDIATE
+// the creation time the bulletin's origin signed. A zero field means the default — FLASH 15m, IMMEDIATE
 // 1h, PRIORITY 24h, ROUTINE none — and a negative one ([NoDeadline])
 // means none. The zero value is the defaults.
 type Deadlines struct {
@@ -60,7 +59,7 @@ type OverdueItem struct {
 	Origin     string
 	State      string
 	Precedence bulletin.Precedence
-	// ClockAt is when the deadline started: the posting time if logged.
+	// ClockAt is when the deadline started: the signed creation time.
 	ClockAt time.Time
 	DueAt   time.Time
 	// DeliveredAt is zero if the state's node never reported delivery.
@@ -89,7 +88,7 @@ func (l *Log) Overdue(ctx context.Context, now time.Time, d Deadlines) ([]Overdu
 // (precedence, clock_at), and only the unacknowledged recipients.
 func overdue(ctx context.Context, q querier, now time.Time, d Deadlines, unescalatedOnly bool) ([]OverdueItem, error) {
 	const query = `SELECT b.bulletin_id, b.origin, b.clock_at, r.state, r.delivered_at, r.escalated_at
-		FROM bulletins b JOIN recipients r ON r.bulletin_id = b.bulletin_id
+		FROM bulletins b JOIN recipients r ON r.origin = b.origin AND r.bulletin_id = b.bulletin_id
 		WHERE b.precedence = ? AND b.clock_at <= ? AND r.acked_at IS NULL`
 	var out []OverdueItem
 	for _, p := range bulletin.Precedences() {
@@ -141,7 +140,8 @@ func scanOverdue(rows *sql.Rows, out []OverdueItem, p bulletin.Precedence, deadl
 	return out, nil
 }
 
-// Escalations appends an escalated event, dated now, for every overdue
+// Escalations appends an escalated event, dated now and signed with the
+// log's entry signer, for every overdue
 // pair (see [Log.Overdue]) not escalated before, and returns the events it
 // appended, in Overdue's order. Each (bulletin, state) pair is escalated
 // exactly once: later calls, and calls after a restart, skip it, because
@@ -178,14 +178,10 @@ func (l *Log) escalations(ctx context.Context, now time.Time, d Deadlines) ([]Ev
 		e := Event{Kind: EventEscalated, BulletinID: it.BulletinID, Origin: it.Origin, State: it.State,
 			Precedence: it.Precedence, At: now.UTC(),
 			Detail: "acknowledgement was due " + it.DueAt.Format(time.RFC3339Nano)}
-		if err := e.Validate(); err != nil {
+		if err := validateOwn(&e); err != nil {
 			return nil, err
 		}
-		data, err := marshal(&e)
-		if err != nil {
-			return nil, err
-		}
-		if _, added, err := w.add(ctx, &e, data); err != nil {
+		if _, added, err := w.addOwn(ctx, l, &e); err != nil {
 			return nil, err
 		} else if added {
 			events = append(events, e)

@@ -18,45 +18,109 @@ import (
 )
 
 // receiptDomain separates receipt signatures from every other signature an
-// SVID key makes.
-const receiptDomain = "iant/receipt/v1\x00"
+// SVID key makes. Version 1 receipts (the event alone, signed over
+// "iant/receipt/v1\x00" ‖ event) are no longer accepted.
+const receiptDomain = "iant/receipt/v2\x00"
 
-// maxReceiptChain bounds the certificates a receipt carries.
-const maxReceiptChain = 4
+// receiptVersion is the "v" of every receipt, and of a log leaf that holds
+// one (leaf format 2).
+const receiptVersion = 2
 
-// receipt is a signed audit event as it travels on the backbone:
+// Limits on a receipt.
+const (
+	// maxReceiptChain bounds the certificates a receipt carries.
+	maxReceiptChain = 4
+	// MaxEvidenceBytes bounds each of a receipt's [Evidence] fields.
+	MaxEvidenceBytes = 12 << 10
+	// MaxReceiptBytes bounds an encoded receipt; [ParseReceipt] refuses more.
+	MaxReceiptBytes = 60 << 10
+)
+
+// Evidence is what a receipt carries that another party signed: this
+// package keeps and hashes the bytes but never reads them; a
+// [HeaderVerifier] and a [ForwardVerifier] do.
+type Evidence struct {
+	// Header is the origin's header attestation: the bulletin's sealed
+	// header as the origin node signed it. Required in a posted receipt,
+	// optional (and checked when present) in the others.
+	Header []byte
+	// Forward is the statement a forwarding state signed when it shared
+	// the bulletin with the reporting state, which the origin did not
+	// release it to. Only in receipts of a state a forward reached.
+	Forward []byte
+}
+
+// Receipt is a signed audit event: what a node said, and the proof that
+// it said it. It travels on the backbone and, once accepted, is a leaf
+// of the log (leaf format 2), so every entry keeps who said what.
+type Receipt struct {
+	// Event is what the receipt reports.
+	Event Event
+	// Evidence is what others signed that the receipt carries.
+	Evidence
+	// Signature is the reporting node's SVID key's signature (see
+	// [SignReceipt]).
+	Signature []byte
+	// Chain is the reporting node's SVID chain, leaf first (DER).
+	Chain [][]byte
+	// Signer is the verified signer, set by [VerifyReceipt] and
+	// [Receipt.Verify]; zero after [ParseReceipt].
+	Signer spiffeid.ID
+
+	event []byte // the event's canonical encoding, as signed
+}
+
+// wireReceipt is the receipt's JSON form; keys in alphabetical order, the
+// order encoding/json writes them, which is part of the format:
 //
-//	{"event": base64(MarshalEvent(e)),
-//	 "sig":   base64(signature by the SVID key over receiptDomain ‖ event),
-//	 "chain": [base64(DER), ...]}   // the SVID chain, leaf first
+//	{"chain":["<base64 DER>",...],"event":{<canonical event>},
+//	 "forward":"<base64>","header":"<base64>","sig":"<base64>","v":2}
 //
-// ECDSA and RSA-PSS sign the SHA-256 of the message, Ed25519 the message.
-type receipt struct {
-	Event []byte   `json:"event"`
-	Sig   []byte   `json:"sig"`
-	Chain [][]byte `json:"chain"`
+// forward and header are left out when empty.
+type wireReceipt struct {
+	Chain   [][]byte        `json:"chain"`
+	Event   json.RawMessage `json:"event"`
+	Forward []byte          `json:"forward,omitempty"`
+	Header  []byte          `json:"header,omitempty"`
+	Sig     []byte          `json:"sig"`
+	V       int             `json:"v"`
 }
 
 // EventID returns the id of an audit event: the hex SHA-256 of its key
-// (kind, bulletin, state, actor) — the same key the log de-duplicates
-// appends by — so it is the same for every report of the same event. It is
-// the receipt's Nats-Msg-Id, so the backbone stores a receipt sent twice
-// once.
+// (kind, origin, bulletin, state, actor) — the same key the log
+// de-duplicates appends by — so it is the same for every report of the
+// same event. It names the receipt on the backbone and in a node's
+// outbox.
 func EventID(e Event) string {
 	h := sha256.Sum256([]byte(e.key()))
 	return hex.EncodeToString(h[:])
 }
 
-// SignReceipt signs e with a node's SVID and returns the receipt the
-// secretariat verifies: the event's canonical encoding, the SVID key's
-// signature over "iant/receipt/v1\x00" ‖ encoding, and the SVID chain.
-// It fails for an invalid event or an SVID without key or certificates.
-func SignReceipt(e Event, svid *x509svid.SVID) ([]byte, error) {
-	ev, err := MarshalEvent(e)
+// signedMessage is what a receipt's signature covers: the domain, then the
+// SHA-256 of the event encoding, of the header attestation and of the
+// forward statement (each hash of the empty string when absent).
+func signedMessage(event []byte, ev Evidence) []byte {
+	msg := make([]byte, 0, len(receiptDomain)+3*sha256.Size)
+	msg = append(msg, receiptDomain...)
+	for _, part := range [][]byte{event, ev.Header, ev.Forward} {
+		h := sha256.Sum256(part)
+		msg = append(msg, h[:]...)
+	}
+	return msg
+}
+
+// SignReceipt signs e and the evidence ev with a node's SVID and returns
+// the receipt the secretariat verifies: the event's canonical encoding,
+// the evidence, the SVID key's signature over "iant/receipt/v2\x00" ‖
+// SHA-256(event) ‖ SHA-256(ev.Header) ‖ SHA-256(ev.Forward), and the SVID
+// chain. It fails for an invalid event, evidence over [MaxEvidenceBytes],
+// or an SVID without key or certificates.
+func SignReceipt(e Event, ev Evidence, svid *x509svid.SVID) ([]byte, error) {
+	enc, err := MarshalEvent(e)
 	if err != nil {
 		return nil, fmt.Errorf("audit: sign receipt: %w", err)
 	}
-	b, err := SignEncodedReceipt(ev, svid)
+	b, err := SignEncodedReceipt(enc, ev, svid)
 	if err != nil {
 		return nil, fmt.Errorf("audit: sign receipt: %w", err)
 	}
@@ -66,22 +130,114 @@ func SignReceipt(e Event, svid *x509svid.SVID) ([]byte, error) {
 // SignEncodedReceipt is [SignReceipt] of an event already encoded with
 // [MarshalEvent] (as a node's receipt outbox keeps them). It does not
 // check the encoding; the secretariat does.
-func SignEncodedReceipt(ev []byte, svid *x509svid.SVID) ([]byte, error) {
+func SignEncodedReceipt(event []byte, ev Evidence, svid *x509svid.SVID) ([]byte, error) {
 	switch {
 	case svid == nil || len(svid.Certificates) == 0 || svid.PrivateKey == nil:
 		return nil, errors.New("SVID without certificate or key")
 	case len(svid.Certificates) > maxReceiptChain:
 		return nil, fmt.Errorf("chain of %d certificates", len(svid.Certificates))
+	case len(ev.Header) > MaxEvidenceBytes || len(ev.Forward) > MaxEvidenceBytes:
+		return nil, fmt.Errorf("evidence over %d bytes", MaxEvidenceBytes)
 	}
-	sig, err := identity.SignWithSVIDKey(svid.PrivateKey, append([]byte(receiptDomain), ev...))
+	sig, err := identity.SignWithSVIDKey(svid.PrivateKey, signedMessage(event, ev))
 	if err != nil {
 		return nil, err
 	}
-	r := receipt{Event: ev, Sig: sig}
+	r := wireReceipt{Event: event, Forward: ev.Forward, Header: ev.Header, Sig: sig, V: receiptVersion}
 	for _, c := range svid.Certificates {
 		r.Chain = append(r.Chain, c.Raw)
 	}
-	return json.Marshal(r)
+	return encodeJSON(r)
+}
+
+// encodeJSON writes v as compact JSON without HTML escapes, the form of
+// every encoding of this package.
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// ParseReceipt decodes a receipt written by [SignReceipt], checking its
+// structure only: one JSON object of the known fields in canonical form
+// (what SignReceipt writes, byte for byte), version 2, a canonical valid
+// event, a signature, 1 to 4 certificates that parse, and evidence within
+// [MaxEvidenceBytes]. It does not verify the signature ([VerifyReceipt]
+// and [Receipt.Verify] do). Errors are *problem.Error of kind Invalid
+// naming the bad field and wrapping [ErrMalformedReceipt] (or
+// [ErrInvalidEvent] for the event).
+func ParseReceipt(data []byte) (*Receipt, error) {
+	r, _, err := parseReceipt(data)
+	if err != nil {
+		return nil, fmt.Errorf("audit: parse receipt: %w", err)
+	}
+	return r, nil
+}
+
+// parseReceipt is ParseReceipt; on failure, the receipt it returns holds
+// the claimed event when that much could be read (for the refusal's
+// record), and unsigned tells a receipt without signature or chain.
+func parseReceipt(data []byte) (r *Receipt, unsigned bool, err error) {
+	if len(data) > MaxReceiptBytes {
+		return nil, false, malformed("receipt", "receipt is %d bytes, the limit is %d", len(data), MaxReceiptBytes)
+	}
+	var w wireReceipt
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return nil, false, malformed("receipt", "receipt is not a JSON object of the known fields")
+	}
+	if w.V != receiptVersion {
+		return nil, false, malformed("v", "unknown receipt version %d (want %d)", w.V, receiptVersion)
+	}
+	e, err := unmarshal(w.Event)
+	if err != nil {
+		return nil, false, err
+	}
+	r = &Receipt{Event: e, Evidence: Evidence{Header: w.Header, Forward: w.Forward}, Signature: w.Sig, Chain: w.Chain, event: w.Event}
+	switch {
+	case len(w.Sig) == 0:
+		return r, true, malformed("sig", "receipt is not signed")
+	case len(w.Chain) == 0:
+		return r, true, malformed("chain", "receipt carries no certificate")
+	case len(w.Chain) > maxReceiptChain:
+		return r, false, malformed("chain", "receipt carries %d certificates, at most %d", len(w.Chain), maxReceiptChain)
+	case len(w.Header) > MaxEvidenceBytes:
+		return r, false, malformed("header", "header attestation is %d bytes, the limit is %d", len(w.Header), MaxEvidenceBytes)
+	case len(w.Forward) > MaxEvidenceBytes:
+		return r, false, malformed("forward", "forward statement is %d bytes, the limit is %d", len(w.Forward), MaxEvidenceBytes)
+	}
+	for i, der := range w.Chain {
+		if _, err := x509.ParseCertificate(der); err != nil {
+			return r, false, malformed("chain", "certificate %d does not parse", i)
+		}
+	}
+	again, err := encodeJSON(w)
+	if err != nil || !bytes.Equal(again, data) {
+		return r, false, malformed("receipt", "receipt encoding is not canonical")
+	}
+	return r, false, nil
+}
+
+// Marshal returns the receipt's canonical encoding, the bytes
+// [ParseReceipt] read (and the log's leaf).
+func (r *Receipt) Marshal() ([]byte, error) {
+	ev := r.event
+	if ev == nil {
+		var err error
+		if ev, err = MarshalEvent(r.Event); err != nil {
+			return nil, fmt.Errorf("audit: marshal receipt: %w", err)
+		}
+	}
+	b, err := encodeJSON(wireReceipt{Chain: r.Chain, Event: ev, Forward: r.Forward, Header: r.Header, Sig: r.Signature, V: receiptVersion})
+	if err != nil {
+		return nil, fmt.Errorf("audit: marshal receipt: %w", err)
+	}
+	return b, nil
 }
 
 // ReceiptError says why a receipt was refused: Rule is the refusal's rule
@@ -101,100 +257,108 @@ func (e *ReceiptError) Error() string { return e.Rule + ": " + e.Err.Error() }
 func (e *ReceiptError) Unwrap() error { return e.Err }
 
 // VerifyReceipt checks a receipt that a node of scope (a state code, "" for
-// the secretariat) published at the time published, and returns its
-// event. In order:
+// the secretariat) published at the time published, and returns it with
+// its Signer set. In order:
 //
-//  1. it parses and holds a canonical event: receipt.malformed
-//  2. it is signed and carries a chain: receipt.unsigned
-//  3. the chain verifies against bundle at published: receipt.chain
-//  4. the leaf's key signed it: receipt.signature
-//  5. the leaf is the node of scope: receipt.signer
-//  6. that node may report this event: receipt.signer / receipt.actor
+//  1. it parses as a canonical receipt ([ParseReceipt]): receipt.malformed,
+//     or receipt.unsigned for one without signature or chain
+//  2. the chain verifies against bundle at published: receipt.chain
+//  3. the leaf's key signed event and evidence: receipt.signature
+//  4. the leaf is the node of scope: receipt.signer
+//  5. that node may report this event: receipt.signer / receipt.actor
+//
+// What the evidence says — whether the origin released the bulletin to the
+// reporting state, and with which precedence and times — is checked when
+// the log takes the receipt ([Log.Submit]), against the header it holds.
 //
 // The chain is checked when the backbone stored the receipt (the server's
 // timestamp), not now and not at the event's claimed time: a node signs a
 // receipt as it publishes it, with its current SVID, and the secretariat
 // may read it from the backbone long after that SVID expired.
-func VerifyReceipt(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomain, scope string, published time.Time) (Event, error) {
-	var r receipt
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return Event{}, &ReceiptError{Rule: "receipt.malformed", Err: err}
-	}
-	e, err := UnmarshalEvent(r.Event)
+func VerifyReceipt(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomain, scope string, published time.Time) (*Receipt, error) {
+	r, unsigned, err := parseReceipt(data)
 	if err != nil {
-		return Event{}, &ReceiptError{Rule: "receipt.malformed", Err: err}
+		re := &ReceiptError{Rule: "receipt.malformed", Err: err}
+		if unsigned {
+			re.Rule = "receipt.unsigned"
+		}
+		if r != nil {
+			re.Event = r.Event
+		}
+		return nil, re
 	}
-	fail := func(rule string, signer spiffeid.ID, err error) (Event, error) {
-		return Event{}, &ReceiptError{Rule: rule, Event: e, Signer: signer, Err: err}
+	id, rule, err := r.verify(bundle, published)
+	if err == nil {
+		rule, err = checkReporter(td, id, scope, &r.Event)
 	}
-	switch {
-	case len(r.Sig) == 0 || len(r.Chain) == 0:
-		return fail("receipt.unsigned", spiffeid.ID{}, errors.New("no signature or certificate chain"))
-	case len(r.Chain) > maxReceiptChain:
-		return fail("receipt.malformed", spiffeid.ID{}, fmt.Errorf("chain of %d certificates", len(r.Chain)))
+	if err != nil {
+		return nil, &ReceiptError{Rule: rule, Event: r.Event, Signer: id, Err: err}
 	}
+	r.Signer = id
+	return r, nil
+}
+
+// Verify checks, offline, that the receipt's chain verifies against bundle
+// at time at, that its leaf signed the event and evidence, and that the
+// signer may report the event (for a state's node, about its own state;
+// for the secretariat's node, the log's own refusals and escalations). It
+// sets and returns the Signer. Errors are [*ReceiptError] with the rule of
+// [VerifyReceipt].
+func (r *Receipt) Verify(bundle x509bundle.Source, td spiffeid.TrustDomain, at time.Time) (spiffeid.ID, error) {
+	id, rule, err := r.verify(bundle, at)
+	if err == nil {
+		var p identity.Principal
+		if p, err = identity.Parse(td, id); err != nil {
+			rule = "receipt.signer"
+		} else {
+			rule, err = checkReporter(td, id, p.State, &r.Event)
+		}
+	}
+	if err != nil {
+		return spiffeid.ID{}, &ReceiptError{Rule: rule, Event: r.Event, Signer: id, Err: err}
+	}
+	r.Signer = id
+	return id, nil
+}
+
+// verify checks chain and signature; on failure it returns the rule.
+func (r *Receipt) verify(bundle x509bundle.Source, at time.Time) (spiffeid.ID, string, error) {
 	certs := make([]*x509.Certificate, 0, len(r.Chain))
 	for _, der := range r.Chain {
 		c, err := x509.ParseCertificate(der)
 		if err != nil {
-			return fail("receipt.malformed", spiffeid.ID{}, fmt.Errorf("certificate: %w", err))
+			return spiffeid.ID{}, "receipt.malformed", fmt.Errorf("certificate: %w", err)
 		}
 		certs = append(certs, c)
 	}
-	id, _, err := x509svid.Verify(certs, bundle, x509svid.WithTime(published))
+	if len(certs) == 0 {
+		return spiffeid.ID{}, "receipt.malformed", errors.New("no certificate")
+	}
+	id, _, err := x509svid.Verify(certs, bundle, x509svid.WithTime(at))
 	if err != nil {
-		return fail("receipt.chain", spiffeid.ID{}, err)
+		return spiffeid.ID{}, "receipt.chain", err
 	}
-	if !identity.VerifySVIDSignature(certs[0].PublicKey, append([]byte(receiptDomain), r.Event...), r.Sig) {
-		return fail("receipt.signature", spiffeid.ID{}, errors.New("signature does not verify"))
+	ev := r.event
+	if ev == nil {
+		if ev, err = MarshalEvent(r.Event); err != nil {
+			return spiffeid.ID{}, "receipt.malformed", err
+		}
 	}
-	if rule, err := checkReporter(td, id, scope, &e); err != nil {
-		return fail(rule, id, err)
+	if !identity.VerifySVIDSignature(certs[0].PublicKey, signedMessage(ev, r.Evidence), r.Signature) {
+		return spiffeid.ID{}, "receipt.signature", errors.New("signature does not verify")
 	}
-	return e, nil
+	return id, "", nil
 }
 
-// checkReporter decides whether the node signer, publishing under scope,
-// may report e: a state node reports what happened at its state (posted and
-// released as the origin; delivered, read, acknowledged and refused as the
-// state), with actors of that state; nobody but the log escalates.
-func checkReporter(td spiffeid.TrustDomain, signer spiffeid.ID, scope string, e *Event) (string, error) {
-	p, err := identity.Parse(td, signer)
+// LeafCertificate returns the receipt's signing certificate, or nil if
+// the chain is empty or does not parse.
+func (r *Receipt) LeafCertificate() *x509.Certificate {
+	if len(r.Chain) == 0 {
+		return nil
+	}
+	c, err := x509.ParseCertificate(r.Chain[0])
 	if err != nil {
-		return "receipt.signer", err
+		return nil
 	}
-	if scope == "" {
-		if p.Role != identity.RoleSecretariatNode || e.Kind != EventRefused {
-			return "receipt.signer", fmt.Errorf("%s may not report a %s event for the secretariat", p, e.Kind)
-		}
-		return "", nil
-	}
-	if p.Role != identity.RoleNode || p.State != scope {
-		return "receipt.signer", fmt.Errorf("%s is not the node of %s", p, scope)
-	}
-	where := e.State
-	if e.Kind == EventPosted || e.Kind == EventReleased {
-		where = e.Origin
-	}
-	if e.Kind == EventEscalated || where != scope {
-		return "receipt.signer", fmt.Errorf("the node of %s may not report a %s event of %s at %q", scope, e.Kind, e.Origin, where)
-	}
-	switch e.Kind {
-	case EventReleased, EventDelivered:
-		if e.Actor != signer.String() {
-			return "receipt.actor", fmt.Errorf("%s event by %s signed by %s", e.Kind, e.Actor, signer)
-		}
-	case EventPosted, EventAcknowledged, EventRead:
-		a, err := identity.ParseString(td, e.Actor)
-		ok := err == nil && a.State == scope && a.Role.IsPerson()
-		if e.Kind != EventRead {
-			ok = ok && a.Role == identity.RoleFocalPoint
-		}
-		if !ok {
-			return "receipt.actor", fmt.Errorf("%s cannot be the actor of a %s event at %s", e.Actor, e.Kind, scope)
-		}
-	}
-	return "", nil
+	return c
 }

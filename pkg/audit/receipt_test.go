@@ -36,28 +36,45 @@ func TestVerifyReceipt(t *testing.T) {
 		anCA = "spiffe://iant.test/state/CA/analyst/bo"
 		anMX = "spiffe://iant.test/state/MX/analyst/cy"
 	)
+	att := Evidence{Header: []byte("header attestation")}
 	sign := func(e Event, by *x509svid.SVID) []byte {
 		t.Helper()
-		b, err := SignReceipt(e, by)
+		b, err := SignReceipt(e, att, by)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b
 	}
-	unsigned := func(e Event) []byte {
-		ev, _ := MarshalEvent(e)
-		b, _ := json.Marshal(receipt{Event: ev})
-		return b
-	}
-	tampered := func(e Event, by *x509svid.SVID) []byte {
-		var r receipt
-		if err := json.Unmarshal(sign(e, by), &r); err != nil {
+	// rewrite decodes a receipt signed for e, lets edit change it, and
+	// encodes it again.
+	rewrite := func(e Event, by *x509svid.SVID, edit func(*wireReceipt)) []byte {
+		t.Helper()
+		var w wireReceipt
+		if err := json.Unmarshal(sign(e, by), &w); err != nil {
 			t.Fatal(err)
 		}
-		e.Detail = "changed"
-		r.Event, _ = MarshalEvent(e)
-		b, _ := json.Marshal(r)
+		edit(&w)
+		b, err := encodeJSON(w)
+		if err != nil {
+			t.Fatal(err)
+		}
 		return b
+	}
+	unsigned := func(e Event) []byte { return rewrite(e, ca1, func(w *wireReceipt) { w.Sig = nil }) }
+	tampered := func(e Event, by *x509svid.SVID) []byte {
+		return rewrite(e, by, func(w *wireReceipt) {
+			e.Detail = "changed"
+			w.Event, _ = MarshalEvent(e)
+		})
+	}
+	swappedEvidence := func(e Event, by *x509svid.SVID) []byte {
+		return rewrite(e, by, func(w *wireReceipt) { w.Header = []byte("another attestation") })
+	}
+	addedForward := func(e Event, by *x509svid.SVID) []byte {
+		return rewrite(e, by, func(w *wireReceipt) { w.Forward = []byte("a forward") })
+	}
+	oldVersion := func(e Event, by *x509svid.SVID) []byte {
+		return rewrite(e, by, func(w *wireReceipt) { w.V = 1 })
 	}
 	tests := []struct {
 		name     string
@@ -78,20 +95,23 @@ func TestVerifyReceipt(t *testing.T) {
 		{"acknowledged by an analyst", sign(testEvent(EventAcknowledged, "CA", anCA), ca1), "CA", "receipt.actor"},
 		{"delivered for another node", sign(testEvent(EventDelivered, "CA", mxID), ca1), "CA", "receipt.actor"},
 		{"unsigned", unsigned(testEvent(EventDelivered, "CA", caID)), "CA", "receipt.unsigned"},
-		{"tampered", tampered(testEvent(EventDelivered, "CA", caID), ca1), "CA", "receipt.signature"},
+		{"tampered event", tampered(testEvent(EventDelivered, "CA", caID), ca1), "CA", "receipt.signature"},
+		{"swapped attestation", swappedEvidence(testEvent(EventDelivered, "CA", caID), ca1), "CA", "receipt.signature"},
+		{"added forward", addedForward(testEvent(EventDelivered, "CA", caID), ca1), "CA", "receipt.signature"},
+		{"version 1", oldVersion(testEvent(EventDelivered, "CA", caID), ca1), "CA", "receipt.malformed"},
 		{"other CA", sign(testEvent(EventDelivered, "CA", caID), other.SVID(t, node("CA"))), "CA", "receipt.chain"},
 		{"not json", []byte("{"), "CA", "receipt.malformed"},
 		{"unknown field", []byte(`{"event":"","x":1}`), "CA", "receipt.malformed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := VerifyReceipt(tt.data, ca.Bundle(), ca.TD, tt.scope, time.Now())
+			r, err := VerifyReceipt(tt.data, ca.Bundle(), ca.TD, tt.scope, time.Now())
 			var re *ReceiptError
 			switch {
 			case tt.wantRule == "" && err != nil:
 				t.Errorf("VerifyReceipt() = %v, want nil", err)
-			case tt.wantRule == "" && e.Kind == "":
-				t.Errorf("VerifyReceipt() returned no event")
+			case tt.wantRule == "" && (r.Event.Kind == "" || r.Signer.IsZero() || string(r.Header) != string(att.Header)):
+				t.Errorf("VerifyReceipt() = %+v, want the event, its signer and its evidence", r)
 			case tt.wantRule != "" && (!errors.As(err, &re) || re.Rule != tt.wantRule):
 				t.Errorf("VerifyReceipt() = %v, want rule %s", err, tt.wantRule)
 			case tt.wantRule != "" && tt.wantRule != "receipt.malformed" && re.Event.BulletinID == "":
@@ -113,5 +133,10 @@ func TestEventIDIsPerKey(t *testing.T) {
 	}
 	if EventID(a) == EventID(c) {
 		t.Error("EventID equal for reads by two people")
+	}
+	d := a
+	d.Origin = "US"
+	if EventID(a) == EventID(d) {
+		t.Error("EventID equal for reads of bulletins of two origins sharing an id")
 	}
 }

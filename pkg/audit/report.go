@@ -3,19 +3,26 @@ package audit
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/problem"
 )
 
 // BulletinReport is the delivery status of one bulletin at every state it
-// was released or delivered to.
+// was released or forwarded to.
 type BulletinReport struct {
-	ID         string
-	Origin     string
-	Precedence bulletin.Precedence // zero if no event carried it yet
+	ID     string
+	Origin string
+	// Precedence is the signed precedence; zero for a bulletin logged
+	// before headers were signed whose events carried none.
+	Precedence bulletin.Precedence
+	// CreatedAt is the creation time the origin signed: the deadline and
+	// the latencies run from it.
+	CreatedAt time.Time
 	// PostedAt is the posted event's time; zero if it is not logged (yet).
 	PostedAt time.Time
 	// Recipients are sorted by state code.
@@ -25,7 +32,10 @@ type BulletinReport struct {
 // RecipientStatus is what one recipient state did with a bulletin. Each
 // time is the earliest reported and zero when it has not happened.
 type RecipientStatus struct {
-	State       string
+	State string
+	// ForwardedBy is the state whose signed forward made State a holder;
+	// empty for the states the origin released the bulletin to.
+	ForwardedBy string
 	ReleasedAt  time.Time
 	DeliveredAt time.Time
 	ReadAt      time.Time
@@ -33,24 +43,27 @@ type RecipientStatus struct {
 	AckedAt     time.Time
 	AckedBy     string // SPIFFE ID of the acknowledging focal point
 	EscalatedAt time.Time
-	// DeliveryLatency and AckLatency run from PostedAt; zero when either
+	// DeliveryLatency and AckLatency run from CreatedAt; zero when either
 	// end is unknown.
 	DeliveryLatency time.Duration
 	AckLatency      time.Duration
 }
 
-// Report returns the delivery status of the bulletin id, read from the
-// report indexes. An unknown bulletin gives a *problem.Error wrapping
-// [ErrNotFound]; after Close, [ErrClosed].
-func (l *Log) Report(ctx context.Context, id string) (BulletinReport, error) {
-	r, err := l.report(ctx, id)
+// Report returns the delivery status of the bulletin id of origin, read
+// from the report indexes. With origin "" it is the one bulletin of that
+// id, whatever its origin; when several origins used the id, the error is
+// a *problem.Error of kind Invalid (field "origin") wrapping
+// [ErrAmbiguous] that names them. An unknown bulletin gives a
+// *problem.Error wrapping [ErrNotFound]; after Close, [ErrClosed].
+func (l *Log) Report(ctx context.Context, origin, id string) (BulletinReport, error) {
+	r, err := l.report(ctx, origin, id)
 	if err != nil {
 		return BulletinReport{}, fmt.Errorf("audit: report on bulletin %s: %w", id, err)
 	}
 	return r, nil
 }
 
-func (l *Log) report(ctx context.Context, id string) (BulletinReport, error) {
+func (l *Log) report(ctx context.Context, origin, id string) (BulletinReport, error) {
 	leave, err := l.enter()
 	if err != nil {
 		return BulletinReport{}, err
@@ -61,24 +74,97 @@ func (l *Log) report(ctx context.Context, id string) (BulletinReport, error) {
 		return BulletinReport{}, fmt.Errorf("begin read: %w", err)
 	}
 	defer rollback(tx)
-	r := BulletinReport{ID: id}
+	q := cachedQuerier{c: l.stmts, tx: tx}
+	if origin, err = resolveOrigin(ctx, q, origin, id); err != nil {
+		return BulletinReport{}, err
+	}
+	r := BulletinReport{ID: id, Origin: origin}
+	var clock int64
 	var posted sql.NullInt64
-	err = cachedQuerier{c: l.stmts, tx: tx}.QueryRowContext(ctx, `SELECT origin, precedence, posted_at FROM bulletins WHERE bulletin_id = ?`, id).
-		Scan(&r.Origin, &r.Precedence, &posted)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return BulletinReport{}, notFound("no audit events for bulletin %s", id)
-	case err != nil:
+	err = q.QueryRowContext(ctx, `SELECT precedence, clock_at, posted_at FROM bulletins WHERE origin = ? AND bulletin_id = ?`,
+		origin, id).Scan(&r.Precedence, &clock, &posted)
+	if err != nil {
 		return BulletinReport{}, fmt.Errorf("read bulletin: %w", err)
 	}
-	r.PostedAt = fromNanos(posted)
-	r.Recipients, err = recipientStatuses(ctx, cachedQuerier{c: l.stmts, tx: tx}, id, r.PostedAt)
+	r.CreatedAt, r.PostedAt = time.Unix(0, clock).UTC(), fromNanos(posted)
+	r.Recipients, err = recipientStatuses(ctx, q, origin, id, r.CreatedAt)
 	return r, err
 }
 
-func recipientStatuses(ctx context.Context, tx querier, id string, posted time.Time) ([]RecipientStatus, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT state, released_at, delivered_at, read_at, read_by, acked_at, acked_by, escalated_at
-		FROM recipients WHERE bulletin_id = ? ORDER BY state`, id)
+// Origins returns the origins of the bulletins of id the log knows,
+// sorted: none, one, or — when several states used one id — several.
+// After Close it returns [ErrClosed].
+func (l *Log) Origins(ctx context.Context, id string) ([]string, error) {
+	leave, err := l.enter()
+	if err != nil {
+		return nil, fmt.Errorf("audit: origins of %s: %w", id, err)
+	}
+	defer leave()
+	out, err := origins(ctx, l.pool(), id)
+	if err != nil {
+		return nil, fmt.Errorf("audit: origins of %s: %w", id, err)
+	}
+	return out, nil
+}
+
+func origins(ctx context.Context, q querier, id string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT origin FROM bulletins WHERE bulletin_id = ? ORDER BY origin`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read origins: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var o string
+		if err := rows.Scan(&o); err != nil {
+			return nil, fmt.Errorf("read origin: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// resolveOrigin returns origin if the log knows bulletin (origin, id), or,
+// for origin "", the one origin of id.
+func resolveOrigin(ctx context.Context, q querier, origin, id string) (string, error) {
+	all, err := origins(ctx, q, id)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case origin != "" && slices.Contains(all, origin):
+		return origin, nil
+	case origin != "" || len(all) == 0:
+		if origin == "" {
+			return "", notFound("no audit events for bulletin %s", id)
+		}
+		return "", notFound("no audit events for bulletin %s of %s", id, origin)
+	case len(all) > 1:
+		p := problem.Invalid("origin", "bulletin id %s was used by %s: give the origin", id, strings.Join(all, ", "))
+		p.Err = ErrAmbiguous
+		return "", p
+	}
+	return all[0], nil
+}
+
+// Header returns the signed header the log holds of bulletin (origin, id),
+// and whether it holds one. After Close it returns [ErrClosed].
+func (l *Log) Header(ctx context.Context, origin, id string) (SignedHeader, bool, error) {
+	leave, err := l.enter()
+	if err != nil {
+		return SignedHeader{}, false, fmt.Errorf("audit: header of %s/%s: %w", origin, id, err)
+	}
+	defer leave()
+	h, err := heldHeader(ctx, l.pool(), origin, id)
+	if err != nil || h == nil {
+		return SignedHeader{}, false, err
+	}
+	return *h, true, nil
+}
+
+func recipientStatuses(ctx context.Context, tx querier, origin, id string, clock time.Time) ([]RecipientStatus, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT state, forwarded_by, released_at, delivered_at, read_at, read_by, acked_at, acked_by, escalated_at
+		FROM recipients WHERE origin = ? AND bulletin_id = ? ORDER BY state`, origin, id)
 	if err != nil {
 		return nil, fmt.Errorf("read recipients: %w", err)
 	}
@@ -87,15 +173,15 @@ func recipientStatuses(ctx context.Context, tx querier, id string, posted time.T
 	for rows.Next() {
 		var s RecipientStatus
 		var released, delivered, read, acked, escalated sql.NullInt64
-		var readBy, ackedBy sql.NullString
-		if err := rows.Scan(&s.State, &released, &delivered, &read, &readBy, &acked, &ackedBy, &escalated); err != nil {
+		var fwd, readBy, ackedBy sql.NullString
+		if err := rows.Scan(&s.State, &fwd, &released, &delivered, &read, &readBy, &acked, &ackedBy, &escalated); err != nil {
 			return nil, fmt.Errorf("read recipient: %w", err)
 		}
 		s.ReleasedAt, s.DeliveredAt, s.ReadAt = fromNanos(released), fromNanos(delivered), fromNanos(read)
 		s.AckedAt, s.EscalatedAt = fromNanos(acked), fromNanos(escalated)
-		s.ReadBy, s.AckedBy = readBy.String, ackedBy.String
-		s.DeliveryLatency = latency(posted, s.DeliveredAt)
-		s.AckLatency = latency(posted, s.AckedAt)
+		s.ForwardedBy, s.ReadBy, s.AckedBy = fwd.String, readBy.String, ackedBy.String
+		s.DeliveryLatency = latency(clock, s.DeliveredAt)
+		s.AckLatency = latency(clock, s.AckedAt)
 		out = append(out, s)
 	}
 	if err := rows.Err(); err != nil {

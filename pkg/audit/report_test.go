@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,38 +14,33 @@ import (
 	"github.com/oas-cicte/iant/pkg/problem"
 )
 
-func appendAll(tb testing.TB, lg *audit.Log, events ...audit.Event) {
-	tb.Helper()
-	for _, e := range events {
-		if _, err := lg.Append(context.Background(), e); err != nil {
-			tb.Fatal(err)
-		}
-	}
-}
-
 // TestReportDeliveredReadAcked follows one bulletin: posted, delivered at
 // three states, read at two, acknowledged at one.
 func TestReportDeliveredReadAcked(t *testing.T) {
 	ctx := context.Background()
-	lg, _, _ := openLog(t)
+	f := newFixture(t)
 	const id = "01JREPORT"
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
-	appendAll(t, lg,
-		posted(id, bulletin.Immediate, t0),
-		released(id, "AR", at(10*time.Millisecond)), released(id, "BR", at(10*time.Millisecond)),
-		released(id, "CA", at(10*time.Millisecond)),
+	rel := at(10 * time.Millisecond)
+	h := header(id, bulletin.Immediate, t0, "AR", "BR", "CA")
+	f.accept(posted(id, bulletin.Immediate, t0), h)
+	for _, s := range h.Recipients {
+		f.accept(released(id, s, rel), nil)
+	}
+	for _, e := range []audit.Event{
 		delivered(id, "AR", at(2*time.Second)), delivered(id, "BR", at(3*time.Second)), delivered(id, "CA", at(4*time.Second)),
 		read(id, "AR", "luis", at(time.Minute)), read(id, "BR", "joao", at(2*time.Minute)),
 		acked(id, "BR", "maria", at(7*time.Minute)),
 		// Later and repeated reports do not move the first ones.
-		read(id, "AR", "eva", at(9*time.Minute)), delivered(id, "AR", at(10*time.Minute)),
-	)
-	got, err := lg.Report(ctx, id)
+		read(id, "AR", "eva", at(9*time.Minute)),
+	} {
+		f.accept(e, nil)
+	}
+	got, err := f.lg.Report(ctx, "MX", id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rel := at(10 * time.Millisecond)
-	want := audit.BulletinReport{ID: id, Origin: "MX", Precedence: bulletin.Immediate, PostedAt: t0,
+	want := audit.BulletinReport{ID: id, Origin: "MX", Precedence: bulletin.Immediate, CreatedAt: t0, PostedAt: t0,
 		Recipients: []audit.RecipientStatus{
 			{State: "AR", ReleasedAt: rel, DeliveredAt: at(2 * time.Second), ReadAt: at(time.Minute),
 				ReadBy: person("AR", "analyst", "luis"), DeliveryLatency: 2 * time.Second},
@@ -56,29 +52,32 @@ func TestReportDeliveredReadAcked(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Report (-want +got):\n%s", diff)
 	}
-	for _, r := range got.Recipients {
-		times := []time.Time{got.PostedAt, r.ReleasedAt, r.DeliveredAt, r.ReadAt, r.AckedAt}
-		for i := 1; i < len(times); i++ {
-			if !times[i].IsZero() && times[i].Before(times[i-1]) {
-				t.Errorf("%s: times out of order: %v", r.State, times)
-			}
-		}
+	if o, err := f.lg.Origins(ctx, id); err != nil || !cmp.Equal(o, []string{"MX"}) {
+		t.Errorf("Origins(%s) = %v, %v, want [MX]", id, o, err)
+	}
+	if r, err := f.lg.Report(ctx, "", id); err != nil || r.Origin != "MX" {
+		t.Errorf("Report(no origin, %s) = %v, %v; want MX's (the only one)", id, r.Origin, err)
 	}
 }
 
-// TestReportOutOfOrder checks that receipts arriving before the posted
-// event, and an earlier read reported late, give the same report.
-func TestReportOutOfOrder(t *testing.T) {
+// TestReportWaitsForTheSignedHeader checks that receipts arriving before
+// the bulletin's signed header are not logged (they are offered again),
+// that a delivery carrying the header attestation of its copy brings it,
+// and that an earlier read reported late still counts first.
+func TestReportWaitsForTheSignedHeader(t *testing.T) {
 	ctx := context.Background()
-	lg, _, _ := openLog(t)
+	f := newFixture(t)
 	const id = "01JLATE"
-	appendAll(t, lg,
-		read(id, "BR", "late", t0.Add(5*time.Minute)),
-		delivered(id, "BR", t0.Add(time.Minute)),
-		read(id, "BR", "early", t0.Add(2*time.Minute)),
-		posted(id, bulletin.Flash, t0),
-	)
-	got, err := lg.Report(ctx, id)
+	h := header(id, bulletin.Flash, t0, "BR")
+	early := f.submit(f.submission(read(id, "BR", "late", t0.Add(5*time.Minute)), nil, nil))[0]
+	if !errors.Is(early.Err, audit.ErrNoHeader) || f.lg.Size() != 0 {
+		t.Fatalf("Submit(read before any header) = %v, size %d; want ErrNoHeader, nothing logged", early.Err, f.lg.Size())
+	}
+	f.accept(delivered(id, "BR", t0.Add(time.Minute)), h) // the copy's attestation
+	f.accept(read(id, "BR", "late", t0.Add(5*time.Minute)), nil)
+	f.accept(read(id, "BR", "early", t0.Add(2*time.Minute)), nil)
+	f.accept(posted(id, bulletin.Flash, t0), h)
+	got, err := f.lg.Report(ctx, "MX", id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,26 +90,62 @@ func TestReportOutOfOrder(t *testing.T) {
 
 func TestReportUnknownBulletin(t *testing.T) {
 	lg, _, _ := openLog(t)
-	_, err := lg.Report(context.Background(), "01JNONE")
-	if !errors.Is(err, audit.ErrNotFound) || problem.KindOf(err) != problem.KindNotFound {
-		t.Errorf("Report(unknown) = %v, want ErrNotFound of kind not_found", err)
+	for _, origin := range []string{"MX", ""} {
+		_, err := lg.Report(context.Background(), origin, "01JNONE")
+		if !errors.Is(err, audit.ErrNotFound) || problem.KindOf(err) != problem.KindNotFound {
+			t.Errorf("Report(%q, unknown) = %v, want ErrNotFound of kind not_found", origin, err)
+		}
+	}
+}
+
+// TestReportKeyedByOrigin has two states use one bulletin id: each keeps
+// its own report, and a query without origin must name one.
+func TestReportKeyedByOrigin(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	const id = "01JSHARED"
+	f.post(id, bulletin.Flash, t0, "BR")
+	us := &audit.SignedHeader{Origin: "US", ID: id, Signer: node("US"), Precedence: bulletin.Routine, CreatedAt: t0.Add(time.Hour),
+		Recipients: []string{"BR", "CA"}}
+	f.accept(audit.Event{Kind: audit.EventPosted, BulletinID: id, Origin: "US", Actor: person("US", "focal-point", "bo"),
+		Precedence: bulletin.Routine, At: us.CreatedAt}, us)
+	f.accept(delivered(id, "BR", t0.Add(time.Second)), nil)
+	usRead := read(id, "BR", "joao", us.CreatedAt.Add(time.Minute))
+	usRead.Origin = "US"
+	f.accept(usRead, nil)
+
+	_, err := f.lg.Report(ctx, "", id)
+	var p *problem.Error
+	if !errors.Is(err, audit.ErrAmbiguous) || !errors.As(err, &p) || p.Field != "origin" || !strings.Contains(p.Msg, "MX, US") {
+		t.Errorf("Report(no origin) = %v, want an invalid origin naming MX, US", err)
+	}
+	mx, err := f.lg.Report(ctx, "MX", id)
+	if err != nil || mx.Precedence != bulletin.Flash || len(mx.Recipients) != 1 || mx.Recipients[0].ReadBy != "" ||
+		mx.Recipients[0].DeliveredAt.IsZero() {
+		t.Errorf("Report(MX) = %+v, %v; want FLASH to BR, delivered, unread", mx, err)
+	}
+	usr, err := f.lg.Report(ctx, "US", id)
+	if err != nil || usr.Precedence != bulletin.Routine || len(usr.Recipients) != 2 || usr.Recipients[0].ReadBy != usRead.Actor ||
+		!usr.Recipients[0].DeliveredAt.IsZero() {
+		t.Errorf("Report(US) = %+v, %v; want ROUTINE to BR and CA, read at BR, not delivered", usr, err)
 	}
 }
 
 func TestOverdueAndEscalationsOnce(t *testing.T) {
 	ctx := context.Background()
-	lg, _, _ := openLog(t)
-	appendAll(t, lg,
-		// FLASH, due at +15m: BR acknowledges in time, AR late, CA never.
-		posted("01JFLASH", bulletin.Flash, t0),
-		delivered("01JFLASH", "AR", t0.Add(time.Minute)), delivered("01JFLASH", "BR", t0.Add(time.Minute)),
-		released("01JFLASH", "CA", t0),
-		acked("01JFLASH", "BR", "maria", t0.Add(10*time.Minute)),
-		// IMMEDIATE, due at +1h.
-		posted("01JIMMED", bulletin.Immediate, t0), delivered("01JIMMED", "US", t0.Add(time.Minute)),
-		// ROUTINE: no deadline.
-		posted("01JROUTI", bulletin.Routine, t0), delivered("01JROUTI", "US", t0.Add(time.Minute)),
-	)
+	f := newFixture(t)
+	lg := f.lg
+	// FLASH, due at +15m: BR acknowledges in time, AR late, CA never.
+	f.post("01JFLASH", bulletin.Flash, t0, "AR", "BR", "CA")
+	f.accept(delivered("01JFLASH", "AR", t0.Add(time.Minute)), nil)
+	f.accept(delivered("01JFLASH", "BR", t0.Add(time.Minute)), nil)
+	f.accept(acked("01JFLASH", "BR", "maria", t0.Add(10*time.Minute)), nil)
+	// IMMEDIATE, due at +1h.
+	f.post("01JIMMED", bulletin.Immediate, t0, "US")
+	f.accept(delivered("01JIMMED", "US", t0.Add(time.Minute)), nil)
+	// ROUTINE: no deadline.
+	f.post("01JROUTI", bulletin.Routine, t0, "US")
+	f.accept(delivered("01JROUTI", "US", t0.Add(time.Minute)), nil)
 	var d audit.Deadlines
 	pairs := func(items []audit.OverdueItem) [][2]string {
 		var out [][2]string
@@ -141,7 +176,7 @@ func TestOverdueAndEscalationsOnce(t *testing.T) {
 		t.Errorf("Escalations(+17m) again = %+v, %v, size %d→%d; want none, nothing appended", esc, err, size, lg.Size())
 	}
 	// AR acknowledges late: still logged, no longer overdue.
-	appendAll(t, lg, acked("01JFLASH", "AR", "luis", at(20)))
+	f.accept(acked("01JFLASH", "AR", "luis", at(20)), nil)
 	esc, err = lg.Escalations(ctx, at(61), d)
 	if err != nil || len(esc) != 1 || esc[0].BulletinID != "01JIMMED" || esc[0].State != "US" {
 		t.Errorf("Escalations(+61m) = %+v, %v, want only 01JIMMED at US", esc, err)
@@ -155,7 +190,7 @@ func TestOverdueAndEscalationsOnce(t *testing.T) {
 			t.Errorf("Overdue: %s at %s not marked escalated", it.BulletinID, it.State)
 		}
 	}
-	r, _ := lg.Report(ctx, "01JFLASH")
+	r, _ := lg.Report(ctx, "MX", "01JFLASH")
 	if !r.Recipients[0].EscalatedAt.Equal(at(16)) {
 		t.Errorf("Report: AR escalated at %v, want %v", r.Recipients[0].EscalatedAt, at(16))
 	}
@@ -168,22 +203,14 @@ func TestOverdueAndEscalationsOnce(t *testing.T) {
 
 func TestEscalationsOnceAcrossRestart(t *testing.T) {
 	ctx := context.Background()
-	s, _ := testKey(t, testOrigin, 1)
-	path := t.TempDir() + "/audit.db"
-	lg, err := audit.OpenLog(ctx, path, s, testOrigin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	appendAll(t, lg, posted("01JB", bulletin.Flash, t0), delivered("01JB", "BR", t0))
-	if esc, err := lg.Escalations(ctx, t0.Add(time.Hour), audit.Deadlines{}); err != nil || len(esc) != 1 {
+	f := newFixture(t)
+	f.post("01JB", bulletin.Flash, t0, "BR")
+	f.accept(delivered("01JB", "BR", t0), nil)
+	if esc, err := f.lg.Escalations(ctx, t0.Add(time.Hour), audit.Deadlines{}); err != nil || len(esc) != 1 {
 		t.Fatalf("Escalations = %v, %v, want one", esc, err)
 	}
-	lg.Close()
-	lg, err = audit.OpenLog(ctx, path, s, testOrigin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lg.Close()
+	f.lg.Close()
+	lg, _ := f.open(f.path)
 	if esc, err := lg.Escalations(ctx, t0.Add(2*time.Hour), audit.Deadlines{}); err != nil || len(esc) != 0 {
 		t.Errorf("Escalations after restart = %v, %v, want none", esc, err)
 	}
@@ -215,27 +242,27 @@ func TestDeadlinesFor(t *testing.T) {
 
 func TestStats(t *testing.T) {
 	ctx := context.Background()
-	lg, _, _ := openLog(t)
+	f := newFixture(t)
 	// Ten bulletins posted a minute apart; BR receives bulletin i after
 	// i+1 seconds and acknowledges the even ones after 10*(i+1) seconds;
 	// AR receives only the first four, after 30 seconds.
 	for i := range 10 {
 		id := "01JSTAT" + string(rune('A'+i))
 		posts := t0.Add(time.Duration(i) * time.Minute)
-		appendAll(t, lg, posted(id, bulletin.Priority, posts), delivered(id, "BR", posts.Add(time.Duration(i+1)*time.Second)))
+		f.post(id, bulletin.Priority, posts, "AR", "BR")
+		f.accept(delivered(id, "BR", posts.Add(time.Duration(i+1)*time.Second)), nil)
 		if i%2 == 0 {
-			appendAll(t, lg, acked(id, "BR", "maria", posts.Add(time.Duration(10*(i+1))*time.Second)))
+			f.accept(acked(id, "BR", "maria", posts.Add(time.Duration(10*(i+1))*time.Second)), nil)
 		}
 		if i < 4 {
-			appendAll(t, lg, delivered(id, "AR", posts.Add(30*time.Second)))
-		} else {
-			appendAll(t, lg, released(id, "AR", posts))
+			f.accept(delivered(id, "AR", posts.Add(30*time.Second)), nil)
 		}
 	}
 	// One bulletin outside the range.
-	appendAll(t, lg, posted("01JSTATOUT", bulletin.Flash, t0.Add(time.Hour)), delivered("01JSTATOUT", "BR", t0.Add(2*time.Hour)))
+	f.post("01JSTATOUT", bulletin.Flash, t0.Add(time.Hour), "BR")
+	f.accept(delivered("01JSTATOUT", "BR", t0.Add(2*time.Hour)), nil)
 
-	got, err := lg.Stats(ctx, t0, t0.Add(10*time.Minute))
+	got, err := f.lg.Stats(ctx, t0, t0.Add(10*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +276,7 @@ func TestStats(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Stats (-want +got):\n%s", diff)
 	}
-	if got, _ := lg.Stats(ctx, t0.Add(-time.Hour), t0); len(got) != 0 {
+	if got, _ := f.lg.Stats(ctx, t0.Add(-time.Hour), t0); len(got) != 0 {
 		t.Errorf("Stats(empty range) = %+v, want none", got)
 	}
 }

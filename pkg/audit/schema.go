@@ -103,6 +103,51 @@ CREATE TABLE recipients (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX recipients_unacked ON recipients (bulletin_id) WHERE acked_at IS NULL;
 `,
+	// 2: bulletins are named by origin and id (two states may use one id);
+	// precedence, creation time and recipients come from the origin's
+	// signed header, never from the events' claims. Bulletins indexed by
+	// version 1 keep what they had and no signed recipients (NULL).
+	`
+CREATE TABLE bulletins_v2 (
+	origin      TEXT    NOT NULL,
+	bulletin_id TEXT    NOT NULL,
+	precedence  INTEGER NOT NULL,
+	clock_at    INTEGER NOT NULL, -- the signed creation time: the deadline runs from it
+	expires_at  INTEGER,          -- the signed expiry, if any
+	recipients  TEXT,             -- the signed recipients, sorted, comma-separated; NULL before version 2
+	signer      TEXT,             -- the origin's node that signed the header
+	header_idx  INTEGER,          -- the leaf whose receipt carried the header
+	posted_at   INTEGER,          -- the posted event's time, once logged
+	PRIMARY KEY (origin, bulletin_id)
+) STRICT, WITHOUT ROWID;
+INSERT INTO bulletins_v2 (origin, bulletin_id, precedence, clock_at, posted_at)
+	SELECT origin, bulletin_id, precedence, clock_at, posted_at FROM bulletins;
+CREATE TABLE recipients_v2 (
+	origin       TEXT NOT NULL,
+	bulletin_id  TEXT NOT NULL,
+	state        TEXT NOT NULL,
+	forwarded_by TEXT,            -- the state whose signed forward made this state a holder
+	released_at  INTEGER,
+	delivered_at INTEGER,
+	read_at      INTEGER,
+	read_by      TEXT,
+	acked_at     INTEGER,
+	acked_by     TEXT,
+	escalated_at INTEGER,
+	PRIMARY KEY (origin, bulletin_id, state)
+) STRICT, WITHOUT ROWID;
+INSERT INTO recipients_v2 (origin, bulletin_id, state, released_at, delivered_at, read_at, read_by, acked_at, acked_by, escalated_at)
+	SELECT b.origin, r.bulletin_id, r.state, r.released_at, r.delivered_at, r.read_at, r.read_by, r.acked_at, r.acked_by, r.escalated_at
+	FROM recipients r JOIN bulletins b ON b.bulletin_id = r.bulletin_id;
+DROP TABLE recipients;
+DROP TABLE bulletins;
+ALTER TABLE bulletins_v2 RENAME TO bulletins;
+ALTER TABLE recipients_v2 RENAME TO recipients;
+CREATE INDEX bulletins_deadline ON bulletins (precedence, clock_at);
+CREATE INDEX bulletins_clock    ON bulletins (clock_at);
+CREATE INDEX bulletins_id       ON bulletins (bulletin_id);
+CREATE INDEX recipients_unacked ON recipients (origin, bulletin_id) WHERE acked_at IS NULL;
+`,
 }
 
 // checkOrigin records origin in a new database and refuses an existing

@@ -9,12 +9,12 @@ import (
 	"time"
 )
 
-// StateStats summarizes, for one recipient state, the bulletins posted in a
-// time range: how many it received and how fast it received and
-// acknowledged them, counted from posting.
+// StateStats summarizes, for one recipient state, the bulletins created in
+// a time range: how many it received and how fast it received and
+// acknowledged them, counted from the creation time the origin signed.
 type StateStats struct {
 	State string
-	// Released counts the bulletins released or delivered to the state.
+	// Released counts the bulletins released or forwarded to the state.
 	Released int
 	// Received counts those its node reported delivered.
 	Received int
@@ -27,8 +27,7 @@ type StateStats struct {
 }
 
 // Stats returns per-state statistics, sorted by state, over the bulletins
-// whose posted event falls in [from, to). Bulletins whose posting is not
-// logged are left out, having no start for their latencies. Percentiles
+// whose signed creation time falls in [from, to). Percentiles
 // use the nearest-rank method: the p-th percentile of n sorted samples is
 // the ceil(p*n/100)-th. After Close it returns [ErrClosed].
 func (l *Log) Stats(ctx context.Context, from, to time.Time) ([]StateStats, error) {
@@ -51,9 +50,9 @@ type samples struct {
 }
 
 func stats(ctx context.Context, q querier, from, to time.Time) ([]StateStats, error) {
-	rows, err := q.QueryContext(ctx, `SELECT r.state, b.posted_at, r.delivered_at, r.acked_at
-		FROM bulletins b JOIN recipients r ON r.bulletin_id = b.bulletin_id
-		WHERE b.clock_at >= ? AND b.clock_at < ? AND b.posted_at IS NOT NULL`,
+	rows, err := q.QueryContext(ctx, `SELECT r.state, b.clock_at, r.delivered_at, r.acked_at
+		FROM bulletins b JOIN recipients r ON r.origin = b.origin AND r.bulletin_id = b.bulletin_id
+		WHERE b.clock_at >= ? AND b.clock_at < ?`,
 		from.UnixNano(), to.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("query: %w", err)
@@ -62,9 +61,9 @@ func stats(ctx context.Context, q querier, from, to time.Time) ([]StateStats, er
 	by := map[string]*samples{}
 	for rows.Next() {
 		var state string
-		var posted int64
+		var clock int64
 		var delivered, acked sql.NullInt64
-		if err := rows.Scan(&state, &posted, &delivered, &acked); err != nil {
+		if err := rows.Scan(&state, &clock, &delivered, &acked); err != nil {
 			return nil, fmt.Errorf("read row: %w", err)
 		}
 		s := by[state]
@@ -74,10 +73,10 @@ func stats(ctx context.Context, q querier, from, to time.Time) ([]StateStats, er
 		}
 		s.released++
 		if delivered.Valid {
-			s.delivery = append(s.delivery, time.Duration(delivered.Int64-posted))
+			s.delivery = append(s.delivery, time.Duration(delivered.Int64-clock))
 		}
 		if acked.Valid {
-			s.ackd = append(s.ackd, time.Duration(acked.Int64-posted))
+			s.ackd = append(s.ackd, time.Duration(acked.Int64-clock))
 		}
 	}
 	if err := rows.Err(); err != nil {

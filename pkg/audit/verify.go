@@ -92,7 +92,8 @@ func (e *LogError) Unwrap() error { return e.Err }
 // reordered, removed or inserted, and a dump cut short, and returns a
 // [*LogError] naming the first bad index (or bounding it). Entries past
 // the largest checkpoint are checked only for being canonical, unique
-// events. All checkpoints must be of one origin ([ErrOrigin]); it returns
+// entries (of either leaf format). It does not check who signed the
+// receipts: that needs the trust bundle ([Receipt.Verify]). All checkpoints must be of one origin ([ErrOrigin]); it returns
 // ctx.Err() if ctx ends first.
 //
 // How precisely it can name the index depends on the checkpoints: a root
@@ -149,11 +150,11 @@ func (v *logVerifier) check(i uint64, raw []byte) error {
 			return err
 		}
 	}
-	e, err := unmarshal(raw)
+	leaf, err := parseLeaf(raw)
 	if err != nil {
 		return &LogError{Index: v.good, Through: i, Err: ErrMalformedEntry}
 	}
-	key := e.key()
+	key := leaf.Event.key()
 	if _, dup := v.seen[key]; dup {
 		return &LogError{Index: v.good, Through: i, Err: ErrDuplicateEntry}
 	}

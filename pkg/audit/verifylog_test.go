@@ -78,13 +78,14 @@ func TestVerifyLogNamesFirstBadIndex(t *testing.T) {
 }
 
 // swapState returns raw with its recipient state changed: still a valid,
-// canonical event, but not the one logged.
+// canonical entry (of leaf format 1), but not the one logged.
 func swapState(t *testing.T, raw []byte) ([]byte, audit.Event) {
 	t.Helper()
-	e, err := audit.UnmarshalEvent(raw)
+	leaf, err := audit.ParseLeaf(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
+	e := leaf.Event
 	e.State, e.Actor = "UY", node("UY")
 	b, err := audit.MarshalEvent(e)
 	if err != nil {

@@ -136,3 +136,39 @@ func (w *Witness) check(ctx context.Context, cp Checkpoint, signed []byte, prove
 	}
 	return nil
 }
+
+// Compare checks a checkpoint another party accepted — a state's
+// witnessed checkpoint, gossiped on the backbone — against the last one
+// this witness accepted. Both must describe one append-only log:
+//   - same size: the same root, else a *[ForkError];
+//   - larger: prove gives the proof from the last size to it, as for
+//     [Witness.Update], which it then is: the checkpoint is recorded;
+//   - smaller: prove gives the proof from its size to the last one, which
+//     must verify (else a *[ForkError]); nothing is recorded.
+//
+// An error from prove is returned wrapped: a missing proof is no evidence
+// of a fork, but the caller may treat a refusal as an alarm. Before the
+// first accepted checkpoint, Compare is Update.
+func (w *Witness) Compare(ctx context.Context, signed []byte, prove ConsistencyFunc) (Checkpoint, error) {
+	cp, err := verifyCheckpoint(signed, w.origin, w.verifier)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("audit: witness: %w", err)
+	}
+	w.mu.Lock()
+	last, lastSigned := w.last, bytes.Clone(w.lastSigned)
+	w.mu.Unlock()
+	if lastSigned == nil || cp.Size >= last.Size {
+		return w.Update(ctx, signed, prove)
+	}
+	if prove == nil {
+		return cp, errors.New("audit: witness: no way to fetch a consistency proof")
+	}
+	p, err := prove(ctx, cp.Size, last.Size)
+	if err != nil {
+		return cp, fmt.Errorf("audit: witness: fetch consistency proof: %w", err)
+	}
+	if err := verifyConsistency(cp, last, p); err != nil {
+		return cp, &ForkError{Last: last, New: cp, LastSigned: lastSigned, NewSigned: bytes.Clone(signed), Err: err}
+	}
+	return cp, nil
+}

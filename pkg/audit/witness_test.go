@@ -10,6 +10,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/oas-cicte/iant/pkg/audit"
+	"github.com/oas-cicte/iant/pkg/problem"
 )
 
 func TestWitnessFollowsAGrowingLog(t *testing.T) {
@@ -46,17 +47,31 @@ func TestWitnessFollowsAGrowingLog(t *testing.T) {
 
 // forkedLogs returns two logs with the same origin and key that share
 // their first n entries and then diverge: the secretariat showing two
-// states two different histories.
+// states two different histories. The second is a copy of the first's
+// database, as a secretariat forking its log would make it.
 func forkedLogs(t *testing.T, n int) (a, b *audit.Log, v note.Verifier) {
 	t.Helper()
-	a, _, v = openLog(t)
-	b, _, _ = openLog(t)
-	fill(t, a, n)
-	fill(t, b, n)
-	if _, err := a.Append(context.Background(), delivered("01JFORK", "BR", t0)); err != nil {
+	f := newFixture(t)
+	fill(t, f.lg, n)
+	if err := f.lg.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Append(context.Background(), delivered("01JFORK", "AR", t0)); err != nil {
+	copyPath := filepath.Join(t.TempDir(), "fork.db")
+	data, err := os.ReadFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(copyPath, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, v = f.open(f.path)
+	b, _ = f.open(copyPath)
+	forkA, forkB := nthEvent(1000), nthEvent(1001)
+	forkA.BulletinID, forkB.BulletinID = "01JFORK", "01JFORK"
+	if _, err := a.Append(context.Background(), forkA); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Append(context.Background(), forkB); err != nil {
 		t.Fatal(err)
 	}
 	return a, b, v
@@ -141,5 +156,76 @@ func TestWitnessRefuses(t *testing.T) {
 	}
 	if _, err := audit.OpenWitness(path, testOrigin, v); !errors.Is(err, audit.ErrMalformedCheckpoint) {
 		t.Errorf("OpenWitness(tampered file) = %v, want ErrMalformedCheckpoint", err)
+	}
+}
+
+// TestWitnessCompare feeds a witness the checkpoints other states
+// accepted: of a larger log it advances, of a smaller one it checks the
+// proof and stays; of the other branch of a fork, of the same size or
+// not, it returns the evidence.
+func TestWitnessCompare(t *testing.T) {
+	ctx := context.Background()
+	a, b, v := forkedLogs(t, 6)
+	w, _ := audit.OpenWitness(filepath.Join(t.TempDir(), "cp"), testOrigin, v)
+	small, _ := a.Checkpoint(ctx) // size 7
+	fill(t, a, 5)
+	big, _ := a.Checkpoint(ctx) // size 12
+	if _, err := w.Compare(ctx, small, a.ConsistencyProof); err != nil {
+		t.Fatalf("Compare(first) = %v", err)
+	}
+	if cp, err := w.Compare(ctx, big, a.ConsistencyProof); err != nil || cp.Size != 12 {
+		t.Fatalf("Compare(larger) = %+v, %v", cp, err)
+	}
+	if last, _, _ := w.Last(); last.Size != 12 {
+		t.Errorf("after a larger consistent checkpoint: Last() size %d, want 12", last.Size)
+	}
+	if _, err := w.Compare(ctx, small, a.ConsistencyProof); err != nil {
+		t.Errorf("Compare(smaller, consistent) = %v, want nil", err)
+	}
+	if last, _, _ := w.Last(); last.Size != 12 {
+		t.Errorf("after a smaller checkpoint: Last() size %d, want 12 still", last.Size)
+	}
+	sameSize, _ := b.Checkpoint(ctx) // size 7, other branch
+	var fork *audit.ForkError
+	// Whichever log answers the proof, none can join the two branches.
+	if _, err := w.Compare(ctx, sameSize, a.ConsistencyProof); !errors.As(err, &fork) ||
+		string(fork.NewSigned) != string(sameSize) || string(fork.LastSigned) != string(big) {
+		t.Errorf("Compare(other branch, smaller) = %v, want a *ForkError with both notes", err)
+	}
+	fill(t, b, 5)
+	sameSize, _ = b.Checkpoint(ctx) // size 12, other branch
+	if _, err := w.Compare(ctx, sameSize, b.ConsistencyProof); !errors.As(err, &fork) || fork.New.Size != 12 {
+		t.Errorf("Compare(other branch, same size) = %v, want a *ForkError", err)
+	}
+	refused := errors.New("no proof for you")
+	if _, err := w.Compare(ctx, small, func(context.Context, uint64, uint64) ([][]byte, error) { return nil, refused }); !errors.Is(err, refused) {
+		t.Errorf("Compare(proof refused) = %v, want the refusal", err)
+	}
+}
+
+func TestWitnessMessagesRefuseBadInput(t *testing.T) {
+	tests := []struct {
+		name  string
+		parse func([]byte) error
+		in    string
+		field string
+	}{
+		{"request, old above new", func(b []byte) error { _, err := audit.ParseProofRequest(b); return err }, `{"new":1,"old":2,"v":1}`, "old"},
+		{"request, version", func(b []byte) error { _, err := audit.ParseProofRequest(b); return err }, `{"new":2,"old":1,"v":2}`, "v"},
+		{"request, spacing", func(b []byte) error { _, err := audit.ParseProofRequest(b); return err }, `{"new":2, "old":1,"v":1}`, "message"},
+		{"request, unknown field", func(b []byte) error { _, err := audit.ParseProofRequest(b); return err }, `{"new":2,"old":1,"v":1,"x":0}`, "message"},
+		{"reply, short hash", func(b []byte) error { _, err := audit.ParseProofReply(b); return err }, `{"hashes":["AAAA"],"new":2,"old":1,"v":1}`, "hashes"},
+		{"reply, control character", func(b []byte) error { _, err := audit.ParseProofReply(b); return err }, `{"error":"a\u0007b","hashes":[],"new":2,"old":1,"v":1}`, "error"},
+		{"witnessed, unknown state", func(b []byte) error { _, err := audit.ParseWitnessedCheckpoint(b); return err }, `{"checkpoint":"AA==","state":"ZZ","v":1}`, "state"},
+		{"witnessed, empty", func(b []byte) error { _, err := audit.ParseWitnessedCheckpoint(b); return err }, `{"checkpoint":"","state":"MX","v":1}`, "checkpoint"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.parse([]byte(tt.in))
+			var p *problem.Error
+			if !errors.As(err, &p) || p.Field != tt.field || !errors.Is(err, audit.ErrMalformedReceipt) {
+				t.Errorf("parse(%s) = %v, want invalid field %s", tt.in, err, tt.field)
+			}
+		})
 	}
 }

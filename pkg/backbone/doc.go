@@ -19,6 +19,14 @@
 // as origin CC, and may only look up, pull from and ack its own consumer;
 // it cannot create, change, delete or purge streams or consumers.
 //
+// The delivery audit travels beside the copies: each node publishes its
+// signed receipts under its own state ([Client.PublishEvent], read only by
+// the secretariat); the secretariat publishes its log's checkpoints
+// ([Client.PublishCheckpoint]) and answers the state nodes' consistency
+// proof requests ([Client.RequestProof], [Client.ServeProofs]); each state
+// node publishes the checkpoint it accepted under its own state and reads
+// the others' ([Client.PublishWitnessed], [Client.Witnessed]).
+//
 // Walk-through:
 //
 //	srv, err := backbone.StartServer(ctx, backbone.ServerConfig{

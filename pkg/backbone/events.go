@@ -127,9 +127,10 @@ func (c *Client) provisionEvents(ctx context.Context) error {
 }
 
 // PublishEvent stores the signed receipt data under the event id and
-// returns once the server has synced it. id is the Nats-Msg-Id, so a
-// receipt published again within [DuplicateWindow] (a retry) is stored
-// once and reported Duplicate. The subject is [EventSubject] of the
+// returns once the server has synced it. It sets no Nats-Msg-Id, so no
+// other node can have it dropped as a duplicate of its own message; a
+// receipt published again (a retry) is stored again, and the audit log,
+// idempotent by event, counts it once. The subject is [EventSubject] of the
 // client's own scope; the server lets no node publish under another's.
 // Errors wrap [ErrInvalidSubject] (id is not a token), [ErrTooLarge],
 // [ErrNotProvisioned], [ErrClosed] or the context's error; without a ctx
@@ -145,7 +146,11 @@ func (c *Client) PublishEvent(ctx context.Context, id string, data []byte) (PubA
 		return PubAck{}, ErrClosed
 	}
 	subj := EventSubject(eventScope(c.self), id)
-	ack, err := c.publish(ctx, subj, data, jetstream.WithMsgID(id), jetstream.WithExpectStream(EventStream))
+	// No Nats-Msg-Id: JetStream de-duplicates by it across the whole
+	// stream, whatever the subject, so a state that published first under
+	// another's (predictable) id would have the other's receipt dropped.
+	// A receipt stored twice is logged once: the log is idempotent.
+	ack, err := c.publish(ctx, subj, data, jetstream.WithExpectStream(EventStream))
 	if err != nil {
 		return PubAck{}, publishErr(subj, err)
 	}

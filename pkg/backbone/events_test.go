@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
@@ -38,12 +39,23 @@ func TestPublishAndConsumeEvents(t *testing.T) {
 	if err != nil || first.Stream != backbone.EventStream || first.Duplicate {
 		t.Fatalf("PublishEvent(ev1) = %+v, %v", first, err)
 	}
+	// No de-duplication by id on the backbone (the log de-duplicates).
 	again, err := mx.PublishEvent(ctx, "ev1", []byte("receipt 1"))
-	if err != nil || !again.Duplicate || again.Seq != first.Seq {
-		t.Errorf("PublishEvent(ev1) again = %+v, %v; want a duplicate of seq %d", again, err, first.Seq)
+	if err != nil || again.Duplicate || again.Seq == first.Seq {
+		t.Errorf("PublishEvent(ev1) again = %+v, %v; want stored again", again, err)
 	}
 	if _, err := ca.PublishEvent(ctx, "ev2", []byte("receipt 2")); err != nil {
 		t.Fatal(err)
+	}
+	// Another node cannot pre-empt MX's next receipt by publishing first
+	// with its (predictable) id as Nats-Msg-Id.
+	pre := nats.NewMsg("iant.event.CA.ev3")
+	pre.Header.Set(jetstream.MsgIDHeader, "ev3")
+	if _, err := dialProbe(t, e, backbonetest.Node("CA")).js.PublishMsg(ctx, pre); err != nil {
+		t.Fatal(err)
+	}
+	if own, err := mx.PublishEvent(ctx, "ev3", []byte("receipt 3")); err != nil || own.Duplicate {
+		t.Errorf("MX PublishEvent(ev3) after CA's = %+v, %v; want stored, not a duplicate", own, err)
 	}
 	if _, err := mx.PublishEvent(ctx, "bad.id", nil); !errors.Is(err, backbone.ErrInvalidSubject) {
 		t.Errorf("PublishEvent(bad.id) = %v, want ErrInvalidSubject", err)
@@ -55,17 +67,20 @@ func TestPublishAndConsumeEvents(t *testing.T) {
 		t.Errorf("state node ConsumeEvents() = %v, want ErrForbidden", err)
 	}
 
-	in := make(chan backbone.Msg, 4)
+	in := make(chan backbone.Msg, 8)
 	consumeEvents(t, e.sec, collect(in))
 	got := map[string]backbone.Msg{}
-	for range 2 {
+	for range 5 {
 		m := next(t, in)
-		got[m.ID] = m
+		got[m.Origin+"/"+m.ID] = m
 	}
-	if m := got["ev1"]; m.Origin != "MX" || string(m.Data) != "receipt 1" || m.Subject != backbone.EventSubject("MX", "ev1") || m.Recipient != "" {
+	if m := got["MX/ev3"]; string(m.Data) != "receipt 3" {
+		t.Errorf("MX's ev3 delivered as %+v", m)
+	}
+	if m := got["MX/ev1"]; m.Origin != "MX" || string(m.Data) != "receipt 1" || m.Subject != backbone.EventSubject("MX", "ev1") || m.Recipient != "" {
 		t.Errorf("ev1 delivered as %+v", m)
 	}
-	if m := got["ev2"]; m.Origin != "CA" {
+	if m := got["CA/ev2"]; m.Origin != "CA" {
 		t.Errorf("ev2 delivered as %+v, want origin CA", m)
 	}
 	select {

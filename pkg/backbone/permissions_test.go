@@ -182,6 +182,13 @@ func stateNodePermissions(t *testing.T, e *env) {
 		}},
 		{"subscribe to all inboxes", "iant.inbox.>", subscribe(mx, "iant.inbox.>")},
 		{"subscribe to CA's replies", "_INBOX_CA.>", subscribe(mx, "_INBOX_CA.>")},
+		{"receive proof requests", "iant.audit.proof.*", subscribe(mx, "iant.audit.proof.*")},
+		{"ask for proofs as CA", "iant.audit.proof.CA", request(mx, "iant.audit.proof.CA", "{}")},
+		{"publish CA's witnessed checkpoint", "iant.witness.CA", func(ctx context.Context) error {
+			_, err := mx.js.Publish(ctx, "iant.witness.CA", []byte("forged"))
+			return err
+		}},
+		{"purge the witness stream", "$JS.API.STREAM.PURGE.IANT_WITNESS", request(mx, "$JS.API.STREAM.PURGE.IANT_WITNESS", "{}")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { mx.denied(t, tt.subject, tt.op) })
@@ -206,6 +213,11 @@ func TestSecretariatPermissions(t *testing.T) {
 	sec.denied(t, "$JS.API.CONSUMER.MSG.NEXT.IANT_INBOX.inbox-CA",
 		request(sec, "$JS.API.CONSUMER.MSG.NEXT.IANT_INBOX.inbox-CA", `{"batch":1,"expires":5000000000}`))
 	sec.denied(t, "iant.inbox.CA.MX.x", request(sec, "iant.inbox.CA.MX.x", ""))
+	sec.denied(t, "iant.witness.MX", request(sec, "iant.witness.MX", "forged"))
+	sec.denied(t, "iant.audit.proof.MX", request(sec, "iant.audit.proof.MX", "{}"))
+	sec.denied(t, "$JS.API.STREAM.DELETE.IANT_WITNESS", func(ctx context.Context) error {
+		return sec.js.DeleteStream(ctx, backbone.WitnessStream)
+	})
 }
 
 func TestInboxConfig(t *testing.T) {

@@ -135,6 +135,9 @@ func (c *Client) provisionOnce(ctx context.Context, states []string) error {
 	if err := c.provisionEvents(ctx); err != nil {
 		return err
 	}
+	if err := c.provisionWitness(ctx); err != nil {
+		return err
+	}
 	states = slices.Compact(slices.Sorted(slices.Values(states)))
 	for _, s := range states {
 		if _, err := c.js.CreateOrUpdateConsumer(ctx, InboxStream, inboxConsumerConfig(s, c.replicas)); err != nil {

@@ -396,6 +396,7 @@ func (c ServerConfig) authConfig() (string, error) {
 	type perms struct {
 		Publish   perm `json:"publish"`
 		Subscribe perm `json:"subscribe"`
+		Respond   bool `json:"allow_responses,omitempty"`
 	}
 	type user struct {
 		User        string `json:"user"`
@@ -405,7 +406,7 @@ func (c ServerConfig) authConfig() (string, error) {
 	for _, id := range c.Nodes {
 		p := permissionsFor(ps[id.String()])
 		users = append(users, user{User: id.String(), Permissions: perms{
-			Publish: perm{p.Publish}, Subscribe: perm{p.Subscribe},
+			Publish: perm{p.Publish}, Subscribe: perm{p.Subscribe}, Respond: p.Respond,
 		}})
 	}
 	conf := map[string]any{

@@ -44,7 +44,8 @@ func TestServerOptions(t *testing.T) {
 		if u.Account == nil || u.Account.Name != account || u.Password != "" {
 			t.Errorf("user %q: account %v, password set %v; want account %s, no password", u.Username, u.Account, u.Password != "", account)
 		}
-		got[u.Username] = permissions{Publish: u.Permissions.Publish.Allow, Subscribe: u.Permissions.Subscribe.Allow}
+		got[u.Username] = permissions{Publish: u.Permissions.Publish.Allow, Subscribe: u.Permissions.Subscribe.Allow,
+			Respond: u.Permissions.Response != nil}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("users (-want +got):\n%s", diff)
@@ -79,6 +80,12 @@ func TestPermissionsFor(t *testing.T) {
 			"$JS.API.STREAM.INFO.IANT_CHECKPOINTS",
 			"$JS.API.DIRECT.GET.IANT_CHECKPOINTS.>",
 			"$JS.API.DIRECT.GET.IANT_CHECKPOINTS",
+			// The witness protocol: ask for proofs, tell its checkpoint, read others'.
+			"iant.audit.proof.MX",
+			"iant.witness.MX",
+			"$JS.API.STREAM.INFO.IANT_WITNESS",
+			"$JS.API.DIRECT.GET.IANT_WITNESS.>",
+			"$JS.API.DIRECT.GET.IANT_WITNESS",
 			// Its replay consumer, created by the secretariat.
 			"$JS.API.CONSUMER.INFO.IANT_INBOX.replay-MX",
 			"$JS.API.CONSUMER.RESET.IANT_INBOX.replay-MX",
@@ -94,6 +101,9 @@ func TestPermissionsFor(t *testing.T) {
 			"$JS.hub.API.STREAM.INFO.IANT_CHECKPOINTS",
 			"$JS.hub.API.DIRECT.GET.IANT_CHECKPOINTS.>",
 			"$JS.hub.API.DIRECT.GET.IANT_CHECKPOINTS",
+			"$JS.hub.API.STREAM.INFO.IANT_WITNESS",
+			"$JS.hub.API.DIRECT.GET.IANT_WITNESS.>",
+			"$JS.hub.API.DIRECT.GET.IANT_WITNESS",
 			"$JS.hub.API.CONSUMER.INFO.IANT_INBOX.replay-MX",
 			"$JS.hub.API.CONSUMER.RESET.IANT_INBOX.replay-MX",
 			"$JS.hub.API.CONSUMER.MSG.NEXT.IANT_INBOX.replay-MX",

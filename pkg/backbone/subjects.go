@@ -170,6 +170,56 @@ func ReplyPrefix(state string) string {
 type permissions struct {
 	Publish   []string
 	Subscribe []string
+	// Respond lets the user answer the requests it receives, once each,
+	// whatever their reply subject (nats-server "allow_responses").
+	Respond bool
+}
+
+// The witness protocol: state nodes ask the secretariat for consistency
+// proofs of its audit log, and tell each other which checkpoint of it
+// they accepted (see [Client.RequestProof], [Client.PublishWitnessed]).
+const (
+	// proofRoot: a state node asks on "iant.audit.proof.<its state>";
+	// only the secretariat receives and answers.
+	proofRoot = "iant.audit.proof"
+	// WitnessStream keeps, per state, the checkpoints of the audit log
+	// that its node accepted, on "iant.witness.<state>": writable by that
+	// state's node only, readable by every node.
+	WitnessStream = "IANT_WITNESS"
+	witnessRoot   = "iant.witness"
+	// witnessHistory is how many witnessed checkpoints are kept per state.
+	witnessHistory = 16
+)
+
+// proofSubject is the subject state's node asks for proofs on.
+func proofSubject(state string) string { return proofRoot + "." + state }
+
+// witnessSubject is the subject of state's witnessed checkpoints.
+func witnessSubject(state string) string { return witnessRoot + "." + state }
+
+// witnessPermissions let a state node ask for proofs and publish its own
+// witnessed checkpoints, and read everyone's.
+func witnessPermissions(state string) []string {
+	return []string{
+		proofSubject(state),
+		witnessSubject(state),
+		jsAPI + "STREAM.INFO." + WitnessStream,
+		jsAPI + "DIRECT.GET." + WitnessStream + ".>",
+		jsAPI + "DIRECT.GET." + WitnessStream,
+	}
+}
+
+// secretariatWitnessPermissions let the secretariat provision the witness
+// stream and read it; it receives proof requests through its
+// subscription and answers them (Respond), and publishes nothing there.
+func secretariatWitnessPermissions() []string {
+	return []string{
+		jsAPI + "STREAM.CREATE." + WitnessStream,
+		jsAPI + "STREAM.UPDATE." + WitnessStream,
+		jsAPI + "STREAM.INFO." + WitnessStream,
+		jsAPI + "DIRECT.GET." + WitnessStream + ".>",
+		jsAPI + "DIRECT.GET." + WitnessStream,
+	}
 }
 
 // permissionsFor returns what node principal p may do on the backbone. It
@@ -234,7 +284,7 @@ func basePermissions(p identity.Principal) permissions {
 				jsAPI + "CONSUMER.INFO." + cons,
 				jsAPI + "CONSUMER.MSG.NEXT." + cons,
 				jsAck + cons + ".>",
-			}...), append(directoryPermissions(p.State), eventPermissions(p.State)...)...),
+			}...), append(append(directoryPermissions(p.State), eventPermissions(p.State)...), witnessPermissions(p.State)...)...),
 			Subscribe: []string{ReplyPrefix(p.State) + ".>"},
 		}
 	case identity.RoleSecretariatNode:
@@ -251,8 +301,9 @@ func basePermissions(p identity.Principal) permissions {
 				jsAPI + "STREAM.INFO." + DirectoryStream,
 				jsAPI + "DIRECT.GET." + DirectoryStream + ".>",
 				jsAPI + "DIRECT.GET." + DirectoryStream,
-			}, secretariatEventPermissions()...),
-			Subscribe: []string{ReplyPrefix("") + ".>"},
+			}, append(secretariatEventPermissions(), secretariatWitnessPermissions()...)...),
+			Subscribe: []string{ReplyPrefix("") + ".>", proofRoot + ".*"},
+			Respond:   true,
 		}
 	}
 	panic(fmt.Sprintf("backbone: no permissions for %v", p))

@@ -10,7 +10,8 @@ import (
 // StateClient is a member state node's view of the backbone: the calls its
 // permissions allow — publish copies as its own origin, consume and replay
 // its own inbox, publish its directory entry and its receipts, read the
-// directory and the secretariat's checkpoints — and no others. Its methods
+// directory and the secretariat's checkpoints, ask for consistency proofs
+// and exchange witnessed checkpoints — and no others. Its methods
 // are those of [Client].
 type StateClient struct{ c *Client }
 
@@ -26,7 +27,8 @@ func ConnectState(ctx context.Context, cfg ClientConfig) (*StateClient, error) {
 
 // SecretariatClient is the secretariat node's view of the backbone:
 // provision the streams and consumers, consume the receipts, publish
-// checkpoints, read the directory. Its methods are those of [Client].
+// checkpoints and answer proof requests, read the directory and the
+// witnessed checkpoints. Its methods are those of [Client].
 type SecretariatClient struct{ c *Client }
 
 // ConnectSecretariat is [Connect] for the secretariat's node; an SVID of
@@ -100,6 +102,21 @@ func (s *StateClient) CheckpointAt(ctx context.Context, seq uint64) ([]byte, err
 	return s.c.CheckpointAt(ctx, seq)
 }
 
+// RequestProof is [Client.RequestProof].
+func (s *StateClient) RequestProof(ctx context.Context, data []byte) ([]byte, error) {
+	return s.c.RequestProof(ctx, data)
+}
+
+// PublishWitnessed is [Client.PublishWitnessed].
+func (s *StateClient) PublishWitnessed(ctx context.Context, data []byte) error {
+	return s.c.PublishWitnessed(ctx, data)
+}
+
+// Witnessed is [Client.Witnessed].
+func (s *StateClient) Witnessed(ctx context.Context, state string) ([]byte, error) {
+	return s.c.Witnessed(ctx, state)
+}
+
 // LeafConnected is [Client.LeafConnected].
 func (s *StateClient) LeafConnected() bool { return s.c.LeafConnected() }
 
@@ -132,6 +149,16 @@ func (s *SecretariatClient) PublishCheckpoint(ctx context.Context, data []byte) 
 // LatestCheckpoint is [Client.LatestCheckpoint].
 func (s *SecretariatClient) LatestCheckpoint(ctx context.Context) (seq uint64, data []byte, err error) {
 	return s.c.LatestCheckpoint(ctx)
+}
+
+// ServeProofs is [Client.ServeProofs].
+func (s *SecretariatClient) ServeProofs(ctx context.Context, h ProofHandler) error {
+	return s.c.ServeProofs(ctx, h)
+}
+
+// Witnessed is [Client.Witnessed].
+func (s *SecretariatClient) Witnessed(ctx context.Context, state string) ([]byte, error) {
+	return s.c.Witnessed(ctx, state)
 }
 
 // DirectoryEntry is [Client.DirectoryEntry].

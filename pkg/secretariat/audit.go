@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/oas-cicte/iant/pkg/attest"
 	"github.com/oas-cicte/iant/pkg/audit"
 )
 
@@ -21,6 +22,10 @@ const (
 	// DefaultEscalationInterval is how often the secretariat node looks
 	// for acknowledgements past their deadline.
 	DefaultEscalationInterval = 10 * time.Second
+	// DefaultHeaderWait is how long a receipt about a bulletin whose
+	// signed header the log does not hold is offered again before it is
+	// refused (receipt.no_header).
+	DefaultHeaderWait = 10 * time.Minute
 )
 
 // auditDBFile is the audit log's database in the node's DataDir.
@@ -37,9 +42,16 @@ type AuditConfig struct {
 	// past their deadline. Default [DefaultEscalationInterval].
 	EscalationInterval time.Duration
 	// Deadlines are the acknowledgement deadlines by precedence, counted
-	// from posting; the zero value is FLASH 15m, IMMEDIATE 1h, PRIORITY
-	// 24h, ROUTINE none (see [audit.Deadlines]).
+	// from the signed creation time; the zero value is FLASH 15m,
+	// IMMEDIATE 1h, PRIORITY 24h, ROUTINE none (see [audit.Deadlines]).
 	Deadlines audit.Deadlines
+	// HeaderWait is how long a receipt about a bulletin whose signed
+	// header the log does not hold yet is redelivered (with backoff)
+	// before it is refused as receipt.no_header. An honest origin's posted
+	// receipt, or a recipient's delivered receipt, brings the header;
+	// the wait bounds what a state can park on the backbone with receipts
+	// about bulletins that never existed. Default [DefaultHeaderWait].
+	HeaderWait time.Duration
 }
 
 // validate names the first bad field.
@@ -49,6 +61,8 @@ func (c AuditConfig) validate() error {
 		return errors.New("secretariat: config: Audit.CheckpointInterval is negative")
 	case c.EscalationInterval < 0:
 		return errors.New("secretariat: config: Audit.EscalationInterval is negative")
+	case c.HeaderWait < 0:
+		return errors.New("secretariat: config: Audit.HeaderWait is negative")
 	}
 	return nil
 }
@@ -58,6 +72,13 @@ func (c AuditConfig) checkpointInterval() time.Duration {
 		return DefaultCheckpointInterval
 	}
 	return c.CheckpointInterval
+}
+
+func (c AuditConfig) headerWait() time.Duration {
+	if c.HeaderWait == 0 {
+		return DefaultHeaderWait
+	}
+	return c.HeaderWait
 }
 
 func (c AuditConfig) escalationInterval() time.Duration {
@@ -72,7 +93,9 @@ type auditState struct {
 	log      *audit.Log
 	vkey     string
 	verifier note.Verifier
-	kick     chan struct{} // asks the checkpoint publisher to publish now
+	verify   audit.Verifiers // of the evidence receipts carry
+	keys     keyCache        // verified directory keys of origins
+	kick     chan struct{}   // asks the checkpoint publisher to publish now
 	escalate escalationHub
 }
 
@@ -88,20 +111,24 @@ func (n *Node) openAudit(ctx context.Context) error {
 	if n.audit.verifier, err = note.NewVerifier(vkey); err != nil {
 		return fmt.Errorf("secretariat: audit log key: %w", err)
 	}
-	lg, err := audit.OpenLog(ctx, filepath.Join(n.cfg.DataDir, auditDBFile), signer, logOrigin(n),
-		audit.WithClock(n.now))
+	lg, err := audit.OpenLog(ctx, filepath.Join(n.cfg.DataDir, auditDBFile), logOrigin(n),
+		audit.Signers{Checkpoint: signer, Entries: n.cfg.SVID}, audit.WithClock(n.now))
 	if err != nil {
 		return fmt.Errorf("secretariat: %w", err)
 	}
 	n.audit.log, n.audit.vkey, n.audit.kick = lg, vkey, make(chan struct{}, 1)
+	n.audit.verify = n.cfg.Verifiers
+	if n.audit.verify.Header == nil || n.audit.verify.Forward == nil {
+		n.audit.verify = attest.Verifiers(n.signKey, n.cfg.TrustDomain)
+	}
 	n.log.Info("audit log open", "origin", lg.Origin(), "size", lg.Size())
 	return nil
 }
 
-// runAudit starts the receipt consumer, checkpoint publisher and
-// escalations on n.wg.
+// runAudit starts the receipt consumer, checkpoint publisher, proof
+// server and escalations on n.wg.
 func (n *Node) runAudit(ctx context.Context) {
-	for _, fn := range []func(context.Context){n.consumeReceipts, n.publishCheckpoints, n.escalateOverdue} {
+	for _, fn := range []func(context.Context){n.consumeReceipts, n.publishCheckpoints, n.serveProofs, n.escalateOverdue} {
 		n.wg.Go(func() { fn(ctx) })
 	}
 }

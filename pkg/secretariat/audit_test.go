@@ -90,14 +90,20 @@ func TestAuditReportPostDeliverReadAck(t *testing.T) {
 		}
 	}
 
-	// The origin's focal point may see the report; another state's may not,
-	// and an analyst may not call the secretariat at all.
+	// The origin's focal point may see the report; another state's asks
+	// only about its own state's bulletins (there is none of that id), and
+	// is refused another origin's; an analyst may not call the secretariat
+	// at all.
 	if _, err := nettest.AuditClient(t, nw, testenv.FocalPoint("MX")).GetBulletinReport(t.Context(), &iantv1.GetBulletinReportRequest{Id: id}); err != nil {
 		t.Errorf("origin focal point GetBulletinReport = %v", err)
 	}
-	_, err := nettest.AuditClient(t, nw, testenv.FocalPoint("US")).GetBulletinReport(t.Context(), &iantv1.GetBulletinReportRequest{Id: id})
+	auditUS := nettest.AuditClient(t, nw, testenv.FocalPoint("US"))
+	if _, err := auditUS.GetBulletinReport(t.Context(), &iantv1.GetBulletinReportRequest{Id: id}); status.Code(err) != codes.NotFound {
+		t.Errorf("recipient focal point GetBulletinReport = %v, want NotFound (no bulletin %s of US)", err, id)
+	}
+	_, err := auditUS.GetBulletinReport(t.Context(), &iantv1.GetBulletinReportRequest{Id: id, Origin: "MX"})
 	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "originated") {
-		t.Errorf("recipient focal point GetBulletinReport = %v, want PermissionDenied", err)
+		t.Errorf("recipient focal point GetBulletinReport(origin MX) = %v, want PermissionDenied", err)
 	}
 	if _, err := nettest.AuditClient(t, nw, testenv.FocalPoint("MX")).ListOverdue(t.Context(), &iantv1.ListOverdueRequest{}); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("focal point ListOverdue = %v, want PermissionDenied", err)
@@ -115,7 +121,8 @@ func TestAuditSecretariatDownWhileReceiptsFlow(t *testing.T) {
 	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
 	complete := func(r *iantv1.BulletinReport) bool {
 		us, ca := nettest.Recipient(r, "US"), nettest.Recipient(r, "CA")
-		return r.GetPostTime() != nil && us != nil && ca != nil && us.GetDeliverTime() != nil && ca.GetDeliverTime() != nil &&
+		return r.GetPostTime() != nil && us != nil && ca != nil && us.GetReleaseTime() != nil && ca.GetReleaseTime() != nil &&
+			us.GetDeliverTime() != nil && ca.GetDeliverTime() != nil &&
 			us.GetReadTime() != nil && ca.GetReadTime() != nil && us.GetAcknowledgeTime() != nil
 	}
 	exchange := func(title string) string {
@@ -148,7 +155,7 @@ func TestAuditSecretariatDownWhileReceiptsFlow(t *testing.T) {
 	const perBulletin = 8
 	for _, id := range append([]string{before}, during...) {
 		if n := len(nettest.Entries(t, auditor, id)); n != perBulletin {
-			t.Errorf("bulletin %s has %d log entries, want %d", id, n, perBulletin)
+			t.Errorf("bulletin %s has %d log entries, want %d: %v", id, n, perBulletin, nettest.CountKinds(nettest.Entries(t, auditor, id)))
 		}
 	}
 	cp, err := auditor.GetCheckpoint(t.Context(), &iantv1.GetCheckpointRequest{})
@@ -264,4 +271,28 @@ func TestAuditEscalatesOncePerBulletinAndState(t *testing.T) {
 
 func timestamppbNow(d time.Duration) *timestamppb.Timestamp {
 	return timestamppb.New(time.Now().Add(d))
+}
+
+// TestAuditReportsAForward has CO forward MX's GREEN bulletin to PE: PE's
+// receipts carry CO's signed statement, and the report shows PE as a
+// holder by CO's forward, delivered and read.
+func TestAuditReportsAForward(t *testing.T) {
+	t.Parallel()
+	nw := nettest.StartStates(t, "MX", "CO", "PE")
+	draft := nettest.Draft("shared onward", "CO")
+	draft.Marking = iantv1.Marking_MARKING_GREEN
+	id := nettest.Post(t, nettest.Dial(t, nw, testenv.FocalPoint("MX")), draft).GetBulletin().GetId()
+	co := nettest.Dial(t, nw, testenv.FocalPoint("CO"))
+	nettest.WaitStored(t, co, id)
+	if _, err := co.ForwardBulletin(t.Context(), &iantv1.ForwardBulletinRequest{Id: id, TargetState: "PE"}); err != nil {
+		t.Fatal(err)
+	}
+	nettest.WaitStored(t, nettest.Dial(t, nw, testenv.Analyst("PE")), id)
+	r := nettest.WaitReport(t, nettest.AuditClient(t, nw, testenv.Auditor()), id, func(r *iantv1.BulletinReport) bool {
+		pe := nettest.Recipient(r, "PE")
+		return pe != nil && pe.GetDeliverTime() != nil && pe.GetReadTime() != nil
+	})
+	if pe, co := nettest.Recipient(r, "PE"), nettest.Recipient(r, "CO"); pe.GetForwardedBy() != "CO" || co.GetForwardedBy() != "" {
+		t.Errorf("report: PE forwarded by %q, CO by %q; want CO, and CO released by the origin", pe.GetForwardedBy(), co.GetForwardedBy())
+	}
 }

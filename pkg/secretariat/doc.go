@@ -9,15 +9,21 @@
 //
 // The node verifies each receipt a state node publishes — signed by that
 // node's SVID, about something that state may speak for
-// ([audit.VerifyReceipt]) — and appends it to its [audit.Log], publishes
-// signed checkpoints with consistency proofs on the backbone, and
-// escalates acknowledgements past their deadline. Only secretariat people
-// may call it, except a state's focal point asking for the delivery
-// report of a bulletin its own state originated.
+// ([audit.VerifyReceipt]) — and the evidence it carries: the header the
+// bulletin's origin signed, or a forwarder's statement, checked against
+// the directory's signing keys ([attest], Config.Verifiers). It submits
+// them to its [audit.Log], which takes only what agrees with the signed
+// header; a receipt whose bulletin's header is not logged yet is
+// redelivered for Audit.HeaderWait. It publishes signed checkpoints with
+// consistency proofs on the backbone, answers the state nodes' requests
+// for consistency proofs between any two sizes, and escalates
+// acknowledgements past their deadline. Only secretariat people may call
+// it, except a state's focal point asking for the delivery report of a
+// bulletin its own state originated.
 //
 // # Concurrency
 //
 // A Node is safe for concurrent use. Its goroutines (gRPC server, receipt
-// consumer, checkpoint publisher, escalations) are owned by the Node and
+// consumer, checkpoint publisher, proof server, escalations) are owned by the Node and
 // stopped by Close, which waits for them.
 package secretariat

@@ -53,6 +53,10 @@ type Config struct {
 	// Audit configures the delivery audit: checkpoint and escalation
 	// cadence and acknowledgement deadlines.
 	Audit AuditConfig
+	// Verifiers check the evidence receipts carry (the origin's signed
+	// header, a forwarder's statement). Zero means pkg/attest's, with the
+	// signing keys of the directory on the backbone.
+	Verifiers audit.Verifiers
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.

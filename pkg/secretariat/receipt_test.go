@@ -22,7 +22,7 @@ func TestAuditRefusesForgedReceipts(t *testing.T) {
 	forged := audit.Event{Kind: audit.EventDelivered, BulletinID: id, Origin: "MX", State: "CA",
 		Actor: testenv.NodePrincipal("CA").ID(nw.TD).String(), At: time.Now().UTC()}
 	// Signed by MX's node, claiming CA's delivery.
-	signed, err := audit.SignReceipt(forged, svid)
+	signed, err := audit.SignReceipt(forged, audit.Evidence{}, svid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,6 @@ func TestAuditRefusesForgedReceipts(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(r, "sig")
-	delete(r, "chain")
 	unsigned, _ := json.Marshal(r)
 	for i, data := range [][]byte{signed, unsigned} {
 		if _, err := mx.PublishEvent(t.Context(), "forged"+string(rune('a'+i)), data); err != nil {

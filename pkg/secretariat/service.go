@@ -3,6 +3,7 @@ package secretariat
 import (
 	"bytes"
 	"context"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -13,6 +14,7 @@ import (
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/problem"
+	"github.com/oas-cicte/iant/pkg/region"
 )
 
 // auditService is the AuditService of the secretariat node.
@@ -38,18 +40,35 @@ func (s *auditService) GetBulletinReport(ctx context.Context, req *iantv1.GetBul
 	if err != nil {
 		return nil, s.n.refused(p, "", "", err)
 	}
-	if req.GetId() == "" {
-		return nil, problem.Invalid("id", "id is required")
+	id, origin := req.GetId(), req.GetOrigin()
+	if err := checkBulletin(id, origin); err != nil {
+		return nil, err
 	}
-	r, err := s.n.audit.log.Report(ctx, req.GetId())
+	if p.Role == identity.RoleFocalPoint {
+		if origin != "" && origin != p.State {
+			err := problem.Denied("audit.own_origin", "a focal point of %s sees reports only of bulletins %s originated", p.State, p.State)
+			return nil, s.n.refused(p, id, origin, err)
+		}
+		origin = p.State // a focal point asks about its own state's bulletins only
+	}
+	r, err := s.n.audit.log.Report(ctx, origin, id)
 	if err != nil {
 		return nil, err
 	}
-	if p.Role == identity.RoleFocalPoint && p.State != r.Origin {
-		err := problem.Denied("audit.own_origin", "a focal point of %s sees reports only of bulletins %s originated", p.State, p.State)
-		return nil, s.n.refused(p, r.ID, r.Origin, err)
-	}
 	return &iantv1.GetBulletinReportResponse{Report: reportToProto(r)}, nil
+}
+
+// checkBulletin validates a bulletin named by id and an optional origin.
+func checkBulletin(id, origin string) error {
+	switch {
+	case id == "":
+		return problem.Invalid("id", "id is required")
+	case len(id) > audit.MaxBulletinIDBytes:
+		return problem.Invalid("id", "id is %d bytes, at most %d", len(id), audit.MaxBulletinIDBytes)
+	case origin != "" && !region.IsMember(origin):
+		return problem.Invalid("origin", "origin %q is not a member state (want an upper-case ISO code)", origin)
+	}
+	return nil
 }
 
 func (s *auditService) ListOverdue(ctx context.Context, _ *iantv1.ListOverdueRequest) (*iantv1.ListOverdueResponse, error) {
@@ -136,8 +155,11 @@ func (s *auditService) GetInclusionProof(ctx context.Context, req *iantv1.GetInc
 		}
 		idx, raws = []uint64{sel.Index}, [][]byte{raw}
 	case *iantv1.GetInclusionProofRequest_BulletinId:
-		var err error
-		if idx, raws, err = entriesOf(ctx, lg, sel.BulletinId, size); err != nil {
+		origin, err := inclusionOrigin(ctx, lg, sel.BulletinId, req.GetOrigin())
+		if err != nil {
+			return nil, err
+		}
+		if idx, raws, err = entriesOf(ctx, lg, origin, sel.BulletinId, size); err != nil {
 			return nil, err
 		}
 		if len(idx) == 0 {
@@ -157,10 +179,31 @@ func (s *auditService) GetInclusionProof(ctx context.Context, req *iantv1.GetInc
 	return resp, nil
 }
 
-// entriesOf scans the first size entries for the events of bulletin id.
-// The log has no index from bulletin to entries, so this reads the log
-// (about 10k entries per query); it serves auditors, not traffic.
-func entriesOf(ctx context.Context, lg *audit.Log, id string, size uint64) ([]uint64, [][]byte, error) {
+// inclusionOrigin is the origin the entries of bulletin id are selected
+// by: the one given, else the one origin the log knows for id ("" when it
+// knows none: then every entry naming id, such as refusals of receipts
+// about a bulletin that never existed). Several origins need one given.
+func inclusionOrigin(ctx context.Context, lg *audit.Log, id, origin string) (string, error) {
+	if err := checkBulletin(id, origin); err != nil || origin != "" {
+		return origin, err
+	}
+	all, err := lg.Origins(ctx, id)
+	switch {
+	case err != nil:
+		return "", err
+	case len(all) > 1:
+		return "", problem.Invalid("origin", "bulletin id %s was used by %s: give the origin", id, strings.Join(all, ", "))
+	case len(all) == 1:
+		return all[0], nil
+	}
+	return "", nil
+}
+
+// entriesOf scans the first size entries for the events of bulletin id of
+// origin ("" for any). The log has no index from bulletin to entries, so
+// this reads the log (about 10k entries per query); it serves auditors,
+// not traffic.
+func entriesOf(ctx context.Context, lg *audit.Log, origin, id string, size uint64) ([]uint64, [][]byte, error) {
 	var idx []uint64
 	var raws [][]byte
 	needle := []byte(`"bulletin_id":"` + id + `"`)
@@ -173,7 +216,7 @@ func entriesOf(ctx context.Context, lg *audit.Log, id string, size uint64) ([]ui
 			if !bytes.Contains(raw, needle) {
 				continue
 			}
-			if e, err := audit.UnmarshalEvent(raw); err == nil && e.BulletinID == id {
+			if l, err := audit.ParseLeaf(raw); err == nil && l.Event.BulletinID == id && (origin == "" || l.Event.Origin == origin) {
 				idx, raws = append(idx, start+uint64(i)), append(raws, raw)
 			}
 		}
@@ -209,9 +252,9 @@ func (s *auditService) WatchEscalations(_ *iantv1.WatchEscalationsRequest, strea
 	if err != nil {
 		return err
 	}
-	sent := map[[2]string]bool{}
+	sent := map[[3]string]bool{}
 	send := func(it audit.OverdueItem) error {
-		k := [2]string{it.BulletinID, it.State}
+		k := [3]string{it.Origin, it.BulletinID, it.State}
 		if sent[k] {
 			return nil
 		}
@@ -243,13 +286,15 @@ func (s *auditService) WatchEscalations(_ *iantv1.WatchEscalationsRequest, strea
 }
 
 func reportToProto(r audit.BulletinReport) *iantv1.BulletinReport {
-	out := &iantv1.BulletinReport{Id: r.ID, Origin: r.Origin, Precedence: iantv1.Precedence(r.Precedence), PostTime: timestamp(r.PostedAt)}
+	out := &iantv1.BulletinReport{Id: r.ID, Origin: r.Origin, Precedence: iantv1.Precedence(r.Precedence),
+		PostTime: timestamp(r.PostedAt), CreateTime: timestamp(r.CreatedAt)}
 	for _, rs := range r.Recipients {
 		out.Recipients = append(out.Recipients, &iantv1.RecipientStatus{
 			State: rs.State, ReleaseTime: timestamp(rs.ReleasedAt), DeliverTime: timestamp(rs.DeliveredAt),
 			ReadTime: timestamp(rs.ReadAt), ReadBy: rs.ReadBy, AcknowledgeTime: timestamp(rs.AckedAt),
 			AcknowledgedBy: rs.AckedBy, EscalateTime: timestamp(rs.EscalatedAt),
 			DeliveryLatency: duration(rs.DeliveryLatency), AcknowledgeLatency: duration(rs.AckLatency),
+			ForwardedBy: rs.ForwardedBy,
 		})
 	}
 	return out

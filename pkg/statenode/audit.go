@@ -19,8 +19,7 @@ const DefaultCheckpointInterval = time.Minute
 
 // Files of the delivery audit in a node's DataDir.
 const (
-	auditVKeyFile = "audit.vkey"    // the log's verifier key, pinned
-	witnessFile   = "audit.witness" // the last checkpoint the node accepted
+	witnessFile = "audit.witness" // the last checkpoint the node accepted
 	// legacyOutboxFile held the receipts waiting for the backbone before
 	// they moved into node.db; openAudit takes them over.
 	legacyOutboxFile = "outbox.db"
@@ -30,14 +29,14 @@ const (
 // (DESIGN.md, "Delivery audit"). Zero values mean the documented defaults.
 type AuditConfig struct {
 	// CheckpointInterval is how often the node checks the latest
-	// checkpoint the secretariat published against the last it accepted.
+	// checkpoint the secretariat published against the last it accepted,
+	// and compares the checkpoints the other states accepted with it.
 	// Default [DefaultCheckpointInterval].
 	CheckpointInterval time.Duration
 	// VerifierKey is the secretariat audit log's note verifier key
 	// ("<origin>+<hash>+<key>", the secretariat writes it to
 	// DataDir/audit.vkey), with which the node checks checkpoints.
-	// Empty trusts the key that comes with the first checkpoint the node
-	// sees and pins it in the node's DataDir/audit.vkey.
+	// Required: a key offered by the backbone is never trusted.
 	VerifierKey string
 }
 
@@ -46,11 +45,11 @@ func (c AuditConfig) validate() error {
 	switch {
 	case c.CheckpointInterval < 0:
 		return errors.New("statenode: config: Audit.CheckpointInterval is negative")
+	case c.VerifierKey == "":
+		return errors.New("statenode: config: Audit.VerifierKey is required: the secretariat audit log's verifier key (its audit.vkey)")
 	}
-	if c.VerifierKey != "" {
-		if _, err := note.NewVerifier(c.VerifierKey); err != nil {
-			return fmt.Errorf("statenode: config: Audit.VerifierKey: %w", err)
-		}
+	if _, err := note.NewVerifier(c.VerifierKey); err != nil {
+		return fmt.Errorf("statenode: config: Audit.VerifierKey: %w", err)
 	}
 	return nil
 }
@@ -66,13 +65,22 @@ func (c AuditConfig) checkpointInterval() time.Duration {
 // receipts in the node's database and witnesses the log's checkpoints.
 type auditState struct {
 	wake    chan struct{} // has a token when receipts were queued
-	witness witnessState
+	witness *audit.Witness
+	gossip  gossipState
 }
 
-// openAudit takes over the receipts of the separate outbox file earlier
-// versions kept, if there is one, and removes it.
+// openAudit opens the witness of the secretariat's log and takes over the
+// receipts of the separate outbox file earlier versions kept, if there is
+// one, removing it.
 func (n *Node) openAudit(ctx context.Context) error {
 	n.audit.wake = make(chan struct{}, 1)
+	v, err := note.NewVerifier(n.cfg.Audit.VerifierKey)
+	if err != nil {
+		return fmt.Errorf("statenode: audit verifier key: %w", err)
+	}
+	if n.audit.witness, err = audit.OpenWitness(filepath.Join(n.cfg.DataDir, witnessFile), v.Name(), v); err != nil {
+		return fmt.Errorf("statenode: %w", err)
+	}
 	old := filepath.Join(n.cfg.DataDir, legacyOutboxFile)
 	if _, err := os.Stat(old); errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -97,12 +105,15 @@ func (n *Node) runAudit(ctx context.Context) {
 }
 
 // AuditVerifierKey returns the note verifier key with which the node
-// checks the secretariat's checkpoints ("" before it has seen one, unless
-// configured).
-func (n *Node) AuditVerifierKey() string { return n.audit.witness.verifierKey() }
+// checks the secretariat's checkpoints (the configured one).
+func (n *Node) AuditVerifierKey() string { return n.cfg.Audit.VerifierKey }
 
 // AuditCheckpoint returns the last checkpoint of the secretariat's audit
 // log that this node checked and accepted; ok is false before the first.
 func (n *Node) AuditCheckpoint() (cp audit.Checkpoint, ok bool) {
-	return n.audit.witness.last()
+	if n.audit.witness == nil {
+		return audit.Checkpoint{}, false
+	}
+	cp, _, ok = n.audit.witness.Last()
+	return cp, ok
 }

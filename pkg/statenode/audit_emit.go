@@ -5,26 +5,28 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/oas-cicte/iant/pkg/attest"
 	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/problem"
 	"github.com/oas-cicte/iant/pkg/region"
+	"github.com/oas-cicte/iant/pkg/seal"
 	"github.com/oas-cicte/iant/pkg/store"
 )
 
 // emit records audit events: a state node queues them in its receipt
 // outbox in the node's database (one local write for all), to be signed
-// and published on the backbone. It never fails the caller's call: a
-// failure is logged. An event is reported once per key (kind, bulletin,
-// state, actor), however often emit is called with it. Events that must
-// commit with what they report (posted, released, delivered) go into that
-// transaction instead ([Node.receiptsOf]).
+// and published on the backbone as receipts. It never fails the caller's
+// call: a failure is logged. An event is reported once per key (kind,
+// origin, bulletin, state, actor), however often emit is called with it.
+// Events that must commit with what they report (posted, released,
+// delivered) go into that transaction instead ([Node.receiptsOf]).
 func (n *Node) emit(events ...audit.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), emitTimeout)
 	defer cancel()
-	rs, err := n.receiptsOf(events...)
+	rs, err := n.receiptsOf(audit.Evidence{}, events...)
 	if err != nil {
 		n.log.Warn("audit event not recorded", "kind", string(events[0].Kind), "bulletin_id", events[0].BulletinID, "err", err)
 		return
@@ -38,15 +40,17 @@ func (n *Node) emit(events ...audit.Event) {
 }
 
 // receiptsOf encodes events for the receipt outbox, each under its event
-// id.
-func (n *Node) receiptsOf(events ...audit.Event) ([]store.Receipt, error) {
+// id, each receipt carrying the evidence ev: the origin's header
+// attestation (posted; delivered, from the copy) or the statement of the
+// state that forwarded the copy (delivered).
+func (n *Node) receiptsOf(ev audit.Evidence, events ...audit.Event) ([]store.Receipt, error) {
 	out := make([]store.Receipt, 0, len(events))
 	for _, e := range events {
 		data, err := audit.MarshalEvent(e)
 		if err != nil {
 			return nil, fmt.Errorf("%s event of %s: %w", e.Kind, e.BulletinID, err)
 		}
-		out = append(out, store.Receipt{ID: audit.EventID(e), Event: data})
+		out = append(out, store.Receipt{ID: audit.EventID(e), Event: data, Header: ev.Header, Forward: ev.Forward})
 	}
 	return out, nil
 }
@@ -54,24 +58,48 @@ func (n *Node) receiptsOf(events ...audit.Event) ([]store.Receipt, error) {
 // nodeID is the node's own SPIFFE ID.
 func (n *Node) nodeID() string { return n.self.ID(n.cfg.TrustDomain).String() }
 
-// postedEvents report that node posted b: posted, and released to each
-// recipient. Both are dated when the bulletin was created: the release
-// was decided then, and they commit with the post.
-func postedEvents(b *bulletin.Bulletin, node string) []audit.Event {
-	events := []audit.Event{{Kind: audit.EventPosted, BulletinID: b.ID, Origin: b.Origin, Actor: b.Author,
-		Precedence: b.Precedence, At: b.CreatedAt}}
+// postedReceipts are the receipts that report that this node posted b,
+// sealed as sealed: posted, carrying the header attestation the
+// secretariat checks it against, and released to each recipient. Both are
+// dated when the bulletin was created, the time the origin signed: the
+// release was decided then, and they commit with the post.
+func (n *Node) postedReceipts(b *bulletin.Bulletin, sealed *seal.Sealed) ([]store.Receipt, error) {
+	att, err := attest.Header(sealed)
+	if err != nil {
+		return nil, fmt.Errorf("header attestation: %w", err)
+	}
+	out, err := n.receiptsOf(audit.Evidence{Header: att}, audit.Event{Kind: audit.EventPosted, BulletinID: b.ID,
+		Origin: b.Origin, Actor: b.Author, Precedence: b.Precedence, At: b.CreatedAt})
+	if err != nil {
+		return nil, err
+	}
+	var events []audit.Event
 	for _, r := range b.Recipients {
 		events = append(events, audit.Event{Kind: audit.EventReleased, BulletinID: b.ID, Origin: b.Origin, State: r,
-			Actor: node, Precedence: b.Precedence, At: b.CreatedAt})
+			Actor: n.nodeID(), Precedence: b.Precedence, At: b.CreatedAt})
 	}
-	return events
+	released, err := n.receiptsOf(audit.Evidence{}, events...)
+	return append(out, released...), err
 }
 
 // storeReceived stores a received bulletin and the receipt that reports
-// it delivered in one transaction: both or neither.
-func (n *Node) storeReceived(ctx context.Context, b bulletin.Bulletin) (store.Record, bool, error) {
+// it delivered in one transaction: both or neither. The receipt carries
+// the copy's attestation (the sealed copy as it arrived): the origin's
+// header when signer, the state that sealed the copy, is the origin; else
+// the statement of signer, which forwarded it.
+func (n *Node) storeReceived(ctx context.Context, b bulletin.Bulletin, copyData []byte, signer string) (store.Record, bool, error) {
 	at := n.now().UTC()
-	rs, err := n.receiptsOf(audit.Event{Kind: audit.EventDelivered, BulletinID: b.ID, Origin: b.Origin,
+	var ev audit.Evidence
+	att, err := attest.FromCopy(copyData)
+	switch {
+	case err != nil:
+		n.log.Warn("delivery reported without attestation", "bulletin_id", b.ID, "err", err)
+	case signer == b.Origin:
+		ev.Header = att
+	default:
+		ev.Forward = att
+	}
+	rs, err := n.receiptsOf(ev, audit.Event{Kind: audit.EventDelivered, BulletinID: b.ID, Origin: b.Origin,
 		State: n.self.State, Actor: n.nodeID(), Precedence: b.Precedence, At: at})
 	if err != nil {
 		return store.Record{}, false, err

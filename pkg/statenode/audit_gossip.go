@@ -1,10 +1,11 @@
 package statenode
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,154 +13,225 @@ import (
 
 	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/region"
 )
 
-// maxCheckpointWalk bounds how many published checkpoints a state node
-// reads back in one check to reach the last one it accepted.
-const maxCheckpointWalk = 1000
+// AlarmKind says what an [AuditAlarm] is evidence of. Its values are
+// frozen: they are logged and shown.
+type AlarmKind string
 
-// witnessState is a state node's witness of the secretariat's log, opened
-// when the first checkpoint arrives (or at start with a configured key).
-type witnessState struct {
-	mu   sync.Mutex
-	w    *audit.Witness
-	vkey string
+// Alarm kinds.
+const (
+	// AlarmFork: two checkpoints, both signed by the log's key, that no
+	// append-only log explains together — the same size with two roots,
+	// or a larger one that the smaller is not a prefix of. The
+	// secretariat rewrote its log or showed states different logs.
+	AlarmFork AlarmKind = "fork"
+	// AlarmNoProof: asked for the consistency proof between two
+	// checkpoints it signed, the secretariat refused, or gave none for
+	// [maxProofFailures] checks in a row.
+	AlarmNoProof AlarmKind = "no_proof"
+)
+
+// maxProofFailures is how many checks in a row a proof may be
+// unobtainable (no answer) before it is an alarm.
+const maxProofFailures = 3
+
+// AuditAlarm is evidence, kept by a state node, that the secretariat's
+// audit log is not one append-only log for every state: the two signed
+// checkpoints, as received, that do not fit together.
+type AuditAlarm struct {
+	Kind AlarmKind
+	// Peer is the state whose accepted checkpoint was compared; "" for the
+	// checkpoint the secretariat published itself.
+	Peer string
+	// Mine is the checkpoint this node had accepted; Theirs the other one
+	// (zero if it could not be read).
+	Mine, Theirs             audit.Checkpoint
+	MineSigned, TheirsSigned []byte
+	// Detail says what failed, for people (escape it: it may quote the
+	// secretariat).
+	Detail string
+	// At is when the node raised it.
+	At time.Time
 }
 
-func (s *witnessState) verifierKey() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.vkey
+// gossipState is what the node remembers of the witness exchange.
+type gossipState struct {
+	mu        sync.Mutex
+	published []byte            // the signed checkpoint last told to the others
+	seen      map[string][]byte // per peer, the last message compared and settled
+	failures  map[string]int    // per peer, checks in a row without a proof
+	alarms    []AuditAlarm
+	raised    map[string]bool
 }
 
-func (s *witnessState) last() (audit.Checkpoint, bool) {
-	s.mu.Lock()
-	w := s.w
-	s.mu.Unlock()
-	if w == nil {
-		return audit.Checkpoint{}, false
-	}
-	cp, _, ok := w.Last()
-	return cp, ok
+// AuditAlarms returns the alarms raised since the node started, oldest
+// first: evidence that the secretariat's audit log forked or was
+// rewritten. Each alarm is also logged at Error level with both signed
+// checkpoints.
+func (n *Node) AuditAlarms() []AuditAlarm {
+	n.audit.gossip.mu.Lock()
+	defer n.audit.gossip.mu.Unlock()
+	return slices.Clone(n.audit.gossip.alarms)
 }
 
-// open returns the witness, opening it with the configured verifier key
-// of the secretariat's log. A key offered by a published checkpoint is
-// never trusted: without a configured key the node cannot witness.
-func (s *witnessState) open(dir, configured string) (*audit.Witness, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.w != nil {
-		return s.w, nil
+// alarm records and logs an alarm, once per kind, peer and pair of
+// checkpoints.
+func (n *Node) alarm(kind AlarmKind, peer string, mine, theirs audit.Checkpoint, mineSigned, theirsSigned []byte, detail string) {
+	key := fmt.Sprintf("%s %s %d %x %d %x", kind, peer, mine.Size, mine.Root, theirs.Size, theirs.Root)
+	g := &n.audit.gossip
+	g.mu.Lock()
+	if g.raised[key] {
+		g.mu.Unlock()
+		return
 	}
-	if configured == "" {
-		return nil, errors.New("no verifier key of the secretariat's audit log is configured (Audit.VerifierKey): checkpoints are not checked")
+	if g.raised == nil {
+		g.raised = map[string]bool{}
 	}
-	v, err := note.NewVerifier(configured)
-	if err != nil {
-		return nil, fmt.Errorf("audit verifier key: %w", err)
-	}
-	w, err := audit.OpenWitness(filepath.Join(dir, witnessFile), v.Name(), v)
-	if err != nil {
-		return nil, err
-	}
-	s.w, s.vkey = w, configured
-	return w, nil
+	g.raised[key] = true
+	g.alarms = append(g.alarms, AuditAlarm{Kind: kind, Peer: peer, Mine: mine, Theirs: theirs,
+		MineSigned: bytes.Clone(mineSigned), TheirsSigned: bytes.Clone(theirsSigned), Detail: detail, At: n.now().UTC()})
+	g.mu.Unlock()
+	n.log.Error("audit log alarm: the secretariat's log is not one append-only log for every state",
+		"kind", string(kind), "peer", peer, "mine_size", mine.Size, "theirs_size", theirs.Size, "detail", detail,
+		"mine_checkpoint", string(mineSigned), "theirs_checkpoint", string(theirsSigned))
 }
 
-// witnessCheckpoints checks the latest published checkpoint every
-// checkpoint interval until ctx ends.
-func (n *Node) witnessCheckpoints(ctx context.Context) {
-	t := time.NewTicker(n.cfg.Audit.checkpointInterval())
-	defer t.Stop()
-	for {
-		err := n.checkCheckpoints(ctx)
-		var fork *audit.ForkError
-		switch {
-		case ctx.Err() != nil:
+// gossip tells the other states the checkpoint this node accepted, and
+// compares theirs with it.
+func (n *Node) gossip(ctx context.Context) {
+	n.publishWitnessed(ctx)
+	for _, peer := range n.peers() {
+		if ctx.Err() != nil {
 			return
-		case errors.As(err, &fork):
-			n.log.Error("audit log checkpoint is not consistent with the last one accepted: the log was rewritten or forked",
-				"last_size", fork.Last.Size, "new_size", fork.New.Size, "err", fork.Err)
-		case err != nil:
-			n.log.Warn("audit log checkpoint not checked", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+		n.compareWith(ctx, peer)
 	}
 }
 
-// checkCheckpoints reads the checkpoints published since the last one the
-// witness accepted and feeds them to it in order, each with the
-// consistency proof it was published with. It returns a *audit.ForkError
-// when one does not extend the log the witness knows.
-func (n *Node) checkCheckpoints(ctx context.Context) error {
-	seq, data, err := n.bb.LatestCheckpoint(ctx)
-	if errors.Is(err, backbone.ErrNoCheckpoint) {
-		return nil
+// publishWitnessed publishes the last accepted checkpoint if it changed.
+func (n *Node) publishWitnessed(ctx context.Context) {
+	_, signed, ok := n.audit.witness.Last()
+	g := &n.audit.gossip
+	g.mu.Lock()
+	same := bytes.Equal(signed, g.published)
+	g.mu.Unlock()
+	if !ok || same {
+		return
+	}
+	data, err := audit.WitnessedCheckpoint{State: n.self.State, Checkpoint: signed}.Marshal()
+	if err == nil {
+		err = n.bb.PublishWitnessed(ctx, data)
 	}
 	if err != nil {
-		return err
+		n.log.Warn("witnessed checkpoint not published", "err", err)
+		return
 	}
-	w, err := n.audit.witness.open(n.cfg.DataDir, n.cfg.Audit.VerifierKey)
-	if err != nil {
-		return err
-	}
-	chain, err := n.checkpointsSince(ctx, w, seq, data)
-	if err != nil {
-		return err
-	}
-	for _, m := range chain {
-		prove := func(_ context.Context, size1, size2 uint64) ([][]byte, error) {
-			if size1 != m.PrevSize {
-				return nil, fmt.Errorf("%w: published proof is from size %d, not %d", audit.ErrInconsistent, m.PrevSize, size1)
-			}
-			return m.Proof, nil
-		}
-		cp, err := w.Update(ctx, m.Checkpoint, prove)
-		if err != nil {
-			return err
-		}
-		n.log.Debug("audit log checkpoint accepted", "size", cp.Size)
-	}
-	return nil
+	g.mu.Lock()
+	g.published = signed
+	g.mu.Unlock()
 }
 
-// checkpointsSince returns the published checkpoint messages after the
-// witness's last one up to the message at seq (data), oldest first. With
-// no checkpoint accepted yet it returns only the latest.
-func (n *Node) checkpointsSince(ctx context.Context, w *audit.Witness, seq uint64, data []byte) ([]audit.PublishedCheckpoint, error) {
-	v, err := note.NewVerifier(n.audit.witness.verifierKey())
+// peers are the other states of the network: those of the directory,
+// else every member state.
+func (n *Node) peers() []string {
+	var out []string
+	for _, e := range n.cfg.Directory {
+		if p, err := identity.Parse(n.cfg.TrustDomain, e.ID); err == nil && p.State != "" && p.State != n.self.State {
+			out = append(out, p.State)
+		}
+	}
+	if len(out) == 0 {
+		out = slices.DeleteFunc(region.Codes(), func(s string) bool { return s == n.self.State })
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// compareWith compares peer's last witnessed checkpoint with the one this
+// node accepted, asking the secretariat for the proof between them.
+func (n *Node) compareWith(ctx context.Context, peer string) {
+	data, err := n.bb.Witnessed(ctx, peer)
 	if err != nil {
-		return nil, err
+		if !errors.Is(err, backbone.ErrNoWitness) {
+			n.log.Debug("witnessed checkpoint not read", "peer", peer, "err", err)
+		}
+		return
 	}
-	last, _, seen := w.Last()
-	var chain []audit.PublishedCheckpoint
-	for steps := 0; ; steps++ {
-		m, cp, err := audit.ParsePublishedCheckpoint(data, v)
-		if err != nil {
-			return nil, fmt.Errorf("published checkpoint %d: %w", seq, err)
-		}
-		if seen && cp.Size < last.Size {
-			break // published before the last accepted: nothing to do
-		}
-		chain = append(chain, m)
-		if !seen || m.PrevSize <= last.Size || seq <= 1 {
-			break
-		}
-		if steps == maxCheckpointWalk {
-			return nil, fmt.Errorf("more than %d checkpoints published since size %d", maxCheckpointWalk, last.Size)
-		}
-		seq--
-		if data, err = n.bb.CheckpointAt(ctx, seq); err != nil {
-			return nil, fmt.Errorf("published checkpoint %d: %w", seq, err)
-		}
+	g := &n.audit.gossip
+	g.mu.Lock()
+	settled := bytes.Equal(data, g.seen[peer])
+	g.mu.Unlock()
+	if settled {
+		return
 	}
-	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
-		chain[i], chain[j] = chain[j], chain[i]
+	wc, err := audit.ParseWitnessedCheckpoint(data)
+	if err == nil && wc.State != peer {
+		err = fmt.Errorf("a witnessed checkpoint of %s published by %s", wc.State, peer)
 	}
-	return chain, nil
+	if err != nil {
+		n.log.Warn("witnessed checkpoint refused", "peer", peer, "err", err)
+		n.settled(peer, data)
+		return
+	}
+	n.judgePeer(ctx, peer, data, wc.Checkpoint)
+}
+
+// judgePeer compares peer's signed checkpoint with the witness's.
+func (n *Node) judgePeer(ctx context.Context, peer string, data, theirs []byte) {
+	_, err := n.audit.witness.Compare(ctx, theirs, n.requestProof)
+	var fork *audit.ForkError
+	switch {
+	case err == nil:
+		n.settled(peer, data)
+	case errors.As(err, &fork):
+		n.alarm(AlarmFork, peer, fork.Last, fork.New, fork.LastSigned, fork.NewSigned, fork.Err.Error())
+		n.settled(peer, data)
+	case errors.Is(err, audit.ErrSignature), errors.Is(err, audit.ErrOrigin), errors.Is(err, audit.ErrMalformedCheckpoint):
+		n.log.Warn("witnessed checkpoint is not one of the secretariat's log", "peer", peer, "err", err)
+		n.settled(peer, data)
+	case errors.Is(err, errProofRefused) || n.proofFailed(peer):
+		mine, mineSigned, _ := n.audit.witness.Last()
+		n.alarm(AlarmNoProof, peer, mine, n.readCheckpoint(theirs), mineSigned, theirs, err.Error())
+		n.settled(peer, data)
+	default:
+		n.log.Warn("witnessed checkpoint not compared yet", "peer", peer, "err", err)
+	}
+}
+
+// settled remembers that peer's message data needs no more comparing.
+func (n *Node) settled(peer string, data []byte) {
+	g := &n.audit.gossip
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.seen == nil {
+		g.seen, g.failures = map[string][]byte{}, map[string]int{}
+	}
+	g.seen[peer] = bytes.Clone(data)
+	delete(g.failures, peer)
+}
+
+// proofFailed counts one more check without a proof for peer and reports
+// whether that makes [maxProofFailures].
+func (n *Node) proofFailed(peer string) bool {
+	g := &n.audit.gossip
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.failures == nil {
+		g.seen, g.failures = map[string][]byte{}, map[string]int{}
+	}
+	g.failures[peer]++
+	return g.failures[peer] >= maxProofFailures
+}
+
+// readCheckpoint reads a signed checkpoint of the log, zero if it is not.
+func (n *Node) readCheckpoint(signed []byte) audit.Checkpoint {
+	v, err := note.NewVerifier(n.cfg.Audit.VerifierKey)
+	if err != nil {
+		return audit.Checkpoint{}
+	}
+	cp, _ := audit.VerifyCheckpoint(signed, v.Name(), v)
+	return cp
 }

@@ -29,15 +29,14 @@ const (
 // delivery commit in the same transaction as it. Events are signed as
 // receipts when they are published, with the SVID current then.
 
-// publishFunc signs and publishes one encoded event under its id.
-type publishFunc func(ctx context.Context, id string, event []byte) error
+// publishFunc signs and publishes one queued receipt.
+type publishFunc func(ctx context.Context, r store.Receipt) error
 
 // drainReceipts publishes the receipts queued in st with publish until
 // ctx ends, oldest first, retrying a failed publish with a doubling wait
 // (100ms to 10s). A receipt is marked published only after publish
-// returned nil, so one lost in flight is sent again; the backbone's
-// de-duplication by event id and the log's idempotent append make that
-// harmless.
+// returned nil, so one lost in flight is sent again; the audit log's
+// idempotent append (by event) makes that harmless.
 func drainReceipts(ctx context.Context, st *store.Store, wake <-chan struct{}, publish publishFunc, now func() time.Time, log *slog.Logger) {
 	drainer{
 		round: func(ctx context.Context) (bool, error) {
@@ -70,7 +69,7 @@ func publishReceiptBatch(ctx context.Context, st *store.Store, batch []store.Rec
 	done := make([]string, 0, len(batch))
 	var perr error
 	for _, r := range batch {
-		if err := publish(ctx, r.ID, r.Event); err != nil {
+		if err := publish(ctx, r); err != nil {
 			perr = fmt.Errorf("publish receipt %s: %w", r.ID, err)
 			break
 		}
@@ -86,16 +85,16 @@ func publishReceiptBatch(ctx context.Context, st *store.Store, batch []store.Rec
 // ends, signing each event with the node's current SVID as it publishes
 // it.
 func (n *Node) publishReceipts(ctx context.Context) {
-	drainReceipts(ctx, n.store, n.audit.wake, func(ctx context.Context, id string, event []byte) error {
+	drainReceipts(ctx, n.store, n.audit.wake, func(ctx context.Context, r store.Receipt) error {
 		svid, err := n.cfg.SVID.GetX509SVID()
 		if err != nil {
 			return fmt.Errorf("get SVID: %w", err)
 		}
-		data, err := audit.SignEncodedReceipt(event, svid)
+		data, err := audit.SignEncodedReceipt(r.Event, audit.Evidence{Header: r.Header, Forward: r.Forward}, svid)
 		if err != nil {
 			return fmt.Errorf("sign receipt: %w", err)
 		}
-		_, err = n.bb.PublishEvent(ctx, id, data)
+		_, err = n.bb.PublishEvent(ctx, r.ID, data)
 		return err
 	}, n.now, n.log)
 }

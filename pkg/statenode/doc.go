@@ -33,12 +33,19 @@
 //
 // Delivery audit (audit*.go): the node signs a receipt with its SVID for
 // each bulletin posted, released, delivered, read (once per person),
-// acknowledged or refused ([audit.SignReceipt]), queues it in its
+// acknowledged or refused ([audit.SignReceipt]) — the posted and
+// delivered ones carrying the header attestation of what the origin
+// signed (or the forwarder's statement, [attest]) — queues it in its
 // database (with the post or the delivery it reports, in the same
-// transaction) and publishes it on the backbone in the background; it also
-// checks each checkpoint the secretariat publishes against the last it
-// accepted ([audit.Witness]). Recording never fails or blocks a person's
-// call beyond one local write.
+// transaction) and publishes it on the backbone in the background. It
+// witnesses the secretariat's log ([audit.Witness], with the configured
+// verifier key): it checks the latest published checkpoint against the
+// last it accepted with one consistency proof asked of the secretariat
+// whatever the gap, tells the other states the checkpoint it accepted and
+// compares theirs; two checkpoints no append-only log explains together
+// are an alarm ([Node.AuditAlarms], logged at Error with both signed
+// notes). Recording never fails or blocks a person's call beyond one
+// local write.
 //
 // # Concurrency
 //

@@ -14,6 +14,7 @@ import (
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/problem"
+	"github.com/oas-cicte/iant/pkg/seal"
 	"github.com/oas-cicte/iant/pkg/store"
 )
 
@@ -102,13 +103,15 @@ func (n *Node) completeDraft(author identity.Principal, draft *iantv1.Bulletin) 
 // committed meanwhile (a concurrent retry), that post's record is
 // returned and b is dropped.
 func (n *Node) commitPost(ctx context.Context, b *bulletin.Bulletin, key *store.PostKey) (store.Record, error) {
-	copies, err := n.sealCopies(ctx, b)
+	copies, sealed, err := n.sealCopies(ctx, b)
 	if err != nil {
 		return store.Record{}, err
 	}
-	receipts, err := n.receiptsOf(postedEvents(b, n.nodeID())...)
-	if err != nil {
-		return store.Record{}, problem.Internal(fmt.Errorf("receipts of bulletin %s: %w", b.ID, err))
+	var receipts []store.Receipt
+	if sealed != nil { // released to no state: there is no signed header to report
+		if receipts, err = n.postedReceipts(b, sealed); err != nil {
+			return store.Record{}, problem.Internal(fmt.Errorf("receipts of bulletin %s: %w", b.ID, err))
+		}
 	}
 	rec, existing, err := n.store.CommitPost(ctx, store.Post{Bulletin: *b, At: b.CreatedAt, Copies: copies,
 		Receipts: receipts, Key: key, MaxPending: n.maxPendingCopies()})
@@ -134,28 +137,28 @@ func (n *Node) commitPost(ctx context.Context, b *bulletin.Bulletin, key *store.
 // order of b.Recipients; none when it has no recipient. A copy the
 // backbone would refuse as too large is refused here, before anything is
 // committed.
-func (n *Node) sealCopies(ctx context.Context, b *bulletin.Bulletin) ([]store.Copy, error) {
+func (n *Node) sealCopies(ctx context.Context, b *bulletin.Bulletin) ([]store.Copy, *seal.Sealed, error) {
 	if len(b.Recipients) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	sealed, err := n.sealFor(ctx, b, b.Recipients)
 	if err != nil {
 		n.log.Warn("seal failed", "bulletin_id", b.ID, "err", err)
-		return nil, err
+		return nil, nil, err
 	}
 	data, err := marshalCopies(sealed)
 	if err != nil {
-		return nil, problem.Internal(fmt.Errorf("copies of bulletin %s: %w", b.ID, err))
+		return nil, nil, problem.Internal(fmt.Errorf("copies of bulletin %s: %w", b.ID, err))
 	}
 	copies := make([]store.Copy, len(data))
 	for i, d := range data {
 		if len(d) > backbone.MaxDataSize {
-			return nil, problem.Invalid("bulletin", "the sealed copy for %s is %d bytes, more than the backbone's %d; shorten the body or the indicators",
+			return nil, nil, problem.Invalid("bulletin", "the sealed copy for %s is %d bytes, more than the backbone's %d; shorten the body or the indicators",
 				b.Recipients[i], len(d), backbone.MaxDataSize)
 		}
 		copies[i] = store.Copy{Recipient: b.Recipients[i], Origin: b.Origin, BulletinID: b.ID, Data: d}
 	}
-	return copies, nil
+	return copies, sealed, nil
 }
 
 // storeProblem passes on an error of the store that a person must see

@@ -54,7 +54,7 @@ func (n *Node) receiveWith(ctx context.Context, m backbone.Msg, reject func(m ba
 			return reject(m, "release", err)
 		}
 	}
-	_, inserted, err := n.storeReceived(ctx, b)
+	_, inserted, err := n.storeReceived(ctx, b, m.Data, signer)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return reject(m, "replay", err)

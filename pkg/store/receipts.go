@@ -17,17 +17,24 @@ type Receipt struct {
 	ID string
 	// Event is the event's canonical encoding.
 	Event []byte
+	// Header and Forward are the evidence the receipt carries, opaque
+	// here (audit.Evidence): the origin's header attestation, a
+	// forwarder's statement; either may be empty.
+	Header, Forward []byte
 }
 
 // insertReceipts queues receipts whose id is new and returns how many.
+// They are published in the order given: each is dated a nanosecond after
+// the one before, so a post's "posted" receipt, which carries the header
+// the secretariat checks the others against, goes out first.
 func insertReceipts(ctx context.Context, tx *sql.Tx, rs []Receipt, at time.Time) (int, error) {
 	added := 0
-	for _, r := range rs {
+	for i, r := range rs {
 		if r.ID == "" || len(r.Event) == 0 {
 			return 0, fmt.Errorf("receipt %q is incomplete", r.ID)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO receipts (id, event, queued_at) VALUES (?, ?, ?)
-			ON CONFLICT (id) DO NOTHING`, r.ID, r.Event, at.UnixNano())
+		res, err := tx.ExecContext(ctx, `INSERT INTO receipts (id, event, header, forward, queued_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`, r.ID, r.Event, nilIfEmpty(r.Header), nilIfEmpty(r.Forward), at.UnixNano()+int64(i))
 		if err != nil {
 			return 0, fmt.Errorf("queue receipt %s: %w", r.ID, err)
 		}
@@ -101,7 +108,7 @@ func (s *Store) PendingReceipts(ctx context.Context, limit int) ([]Receipt, erro
 		return nil, fmt.Errorf("store: pending receipts: %w", err)
 	}
 	defer leave()
-	rows, err := s.db.QueryContext(ctx, `SELECT id, event FROM receipts
+	rows, err := s.db.QueryContext(ctx, `SELECT id, event, header, forward FROM receipts
 		WHERE sent_at IS NULL ORDER BY queued_at, id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending receipts: %w", err)
@@ -110,7 +117,7 @@ func (s *Store) PendingReceipts(ctx context.Context, limit int) ([]Receipt, erro
 	var out []Receipt
 	for rows.Next() {
 		var r Receipt
-		if err := rows.Scan(&r.ID, &r.Event); err != nil {
+		if err := rows.Scan(&r.ID, &r.Event, &r.Header, &r.Forward); err != nil {
 			return nil, fmt.Errorf("store: pending receipts: %w", err)
 		}
 		out = append(out, r)
@@ -130,7 +137,8 @@ func (s *Store) MarkReceiptsSent(ctx context.Context, ids []string, at time.Time
 	}
 	err := s.write(ctx, func(tx *sql.Tx) (bool, error) {
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE receipts SET event = NULL, sent_at = ? WHERE id = ? AND sent_at IS NULL`,
+			if _, err := tx.ExecContext(ctx, `UPDATE receipts SET event = NULL, header = NULL, forward = NULL, sent_at = ?
+				WHERE id = ? AND sent_at IS NULL`,
 				at.UnixNano(), id); err != nil {
 				return false, err
 			}
@@ -214,4 +222,12 @@ func (s *Store) importReceipts(ctx context.Context, path string) (added int, err
 		return 0, fmt.Errorf("commit: %w", err)
 	}
 	return int(n), nil
+}
+
+// nilIfEmpty stores an empty blob as NULL.
+func nilIfEmpty(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }

@@ -72,4 +72,12 @@ CREATE TABLE post_keys (
 	PRIMARY KEY (author, idempotency_key)
 ) STRICT, WITHOUT ROWID;
 `,
+	// 3: the evidence a receipt carries to the secretariat
+	// (audit.Evidence): the origin's header attestation (posted,
+	// delivered) or a forwarder's statement (delivered). NULL once
+	// published, like the event.
+	`
+ALTER TABLE receipts ADD COLUMN header  BLOB;
+ALTER TABLE receipts ADD COLUMN forward BLOB;
+`,
 }

@@ -1,5 +1,6 @@
-// Package hostile_test attacks a running network as a compromised member
-// state would: with its genuine SVID and node keys, through the backbone
-// and the API, and checks what the victims store and show and what the
-// audit log says.
-package hostile_test
+// Package hostile attacks a running network as a compromised member
+// state would: its node's genuine SVID and keys, used through the
+// backbone and the API to speak for others. Its tests (package
+// hostile_test, one file per theme) assert what the victim stores and
+// shows and what the audit report says.
+package hostile

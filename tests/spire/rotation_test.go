@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -98,7 +99,18 @@ func startNetwork(ctx context.Context, t *testing.T, bin, root string, s *spire)
 		"backbone:\n  embedded: {host: 127.0.0.1, port: -1, store_dir: %s, nodes: [%s, %s, %s]}\nprovision_states: [MX, US]\n",
 		filepath.Join(root, "nodes", "secretariat", "backbone"), secretariatID, mxNodeID, usNodeID))
 	url := sec.backboneURL(ctx, t)
-	state := fmt.Sprintf("backbone: {urls: [%q]}\n", url)
+	// The state nodes check the audit log's checkpoints with its verifier
+	// key, which the secretariat wrote into its own (private) data dir: a
+	// copy they can read, as an operator would hand it out.
+	vkey, err := os.ReadFile(filepath.Join(root, "nodes", "secretariat", "data", "audit.vkey"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vkeyFile := filepath.Join(root, "nodes", "audit.vkey")
+	if err := os.WriteFile(vkeyFile, vkey, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state := fmt.Sprintf("backbone: {urls: [%q]}\naudit: {verifier_key_file: %q}\n", url, vkeyFile)
 	us := startIantd(ctx, t, bin, root, s, "us", usNodeID, uidUS, state)
 	mx := startIantd(ctx, t, bin, root, s, "mx", mxNodeID, uidMX, state)
 	return []*iantNode{sec, mx, us}

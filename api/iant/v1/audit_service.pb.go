@@ -27,7 +27,11 @@ const (
 type GetBulletinReportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Bulletin id (ULID).
-	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Originating state (ISO code). Optional: for a focal point it is their
+	// own state (another is refused); for an auditor it may be left out
+	// unless several states used the id (InvalidArgument naming them).
+	Origin        string `protobuf:"bytes,2,opt,name=origin,proto3" json:"origin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -65,6 +69,13 @@ func (*GetBulletinReportRequest) Descriptor() ([]byte, []int) {
 func (x *GetBulletinReportRequest) GetId() string {
 	if x != nil {
 		return x.Id
+	}
+	return ""
+}
+
+func (x *GetBulletinReportRequest) GetOrigin() string {
+	if x != nil {
+		return x.Origin
 	}
 	return ""
 }
@@ -116,19 +127,24 @@ func (x *GetBulletinReportResponse) GetReport() *BulletinReport {
 }
 
 // BulletinReport is the delivery status of one bulletin at every state it
-// was released or delivered to.
+// was released or forwarded to. Precedence, creation time and recipients
+// are what the origin signed in the bulletin's sealed header.
 type BulletinReport struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Bulletin id.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// Originating state.
 	Origin string `protobuf:"bytes,2,opt,name=origin,proto3" json:"origin,omitempty"`
-	// Precedence, unspecified if no event carried it yet.
+	// Precedence the origin signed (unspecified only for bulletins logged
+	// before signed headers were kept).
 	Precedence Precedence `protobuf:"varint,3,opt,name=precedence,proto3,enum=iant.v1.Precedence" json:"precedence,omitempty"`
 	// When the origin posted it; unset if the posting is not logged yet.
 	PostTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=post_time,json=postTime,proto3" json:"post_time,omitempty"`
 	// Recipient states, sorted by code.
-	Recipients    []*RecipientStatus `protobuf:"bytes,5,rep,name=recipients,proto3" json:"recipients,omitempty"`
+	Recipients []*RecipientStatus `protobuf:"bytes,5,rep,name=recipients,proto3" json:"recipients,omitempty"`
+	// When the origin created it, as signed: deadlines and latencies run
+	// from it.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -198,6 +214,13 @@ func (x *BulletinReport) GetRecipients() []*RecipientStatus {
 	return nil
 }
 
+func (x *BulletinReport) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
 // RecipientStatus is what one recipient state did with a bulletin. Unset
 // times have not happened (or were not reported).
 type RecipientStatus struct {
@@ -222,8 +245,11 @@ type RecipientStatus struct {
 	DeliveryLatency *durationpb.Duration `protobuf:"bytes,9,opt,name=delivery_latency,json=deliveryLatency,proto3" json:"delivery_latency,omitempty"`
 	// Acknowledgement latency from posting; unset when either end is unknown.
 	AcknowledgeLatency *durationpb.Duration `protobuf:"bytes,10,opt,name=acknowledge_latency,json=acknowledgeLatency,proto3" json:"acknowledge_latency,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The state whose signed forward made this state a holder; empty for the
+	// states the origin released the bulletin to.
+	ForwardedBy   string `protobuf:"bytes,11,opt,name=forwarded_by,json=forwardedBy,proto3" json:"forwarded_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecipientStatus) Reset() {
@@ -324,6 +350,13 @@ func (x *RecipientStatus) GetAcknowledgeLatency() *durationpb.Duration {
 		return x.AcknowledgeLatency
 	}
 	return nil
+}
+
+func (x *RecipientStatus) GetForwardedBy() string {
+	if x != nil {
+		return x.ForwardedBy
+	}
+	return ""
 }
 
 // ListOverdueRequest is empty: the deadlines are the node's configuration.
@@ -841,7 +874,10 @@ type GetInclusionProofRequest struct {
 	//	*GetInclusionProofRequest_BulletinId
 	Selector isGetInclusionProofRequest_Selector `protobuf_oneof:"selector"`
 	// The tree size to prove inclusion in; 0 means the current size.
-	TreeSize      uint64 `protobuf:"varint,3,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
+	TreeSize uint64 `protobuf:"varint,3,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
+	// With bulletin_id: its originating state. Optional unless several
+	// states used the id (InvalidArgument naming them).
+	Origin        string `protobuf:"bytes,4,opt,name=origin,proto3" json:"origin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -906,6 +942,13 @@ func (x *GetInclusionProofRequest) GetTreeSize() uint64 {
 		return x.TreeSize
 	}
 	return 0
+}
+
+func (x *GetInclusionProofRequest) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
 }
 
 type isGetInclusionProofRequest_Selector interface {
@@ -986,7 +1029,10 @@ type LogEntryProof struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Leaf index.
 	Index uint64 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
-	// The entry's raw bytes: the canonical JSON event that was hashed.
+	// The entry's raw bytes, the leaf that was hashed: a signed receipt
+	// (leaf format 2: the event, its evidence, and the signature and SVID
+	// chain of the node that said it) or, for entries logged before
+	// receipts were kept, the canonical JSON event alone (format 1).
 	Entry []byte `protobuf:"bytes,2,opt,name=entry,proto3" json:"entry,omitempty"`
 	// The RFC 6962 inclusion proof, leaf to root.
 	Hashes        [][]byte `protobuf:"bytes,3,rep,name=hashes,proto3" json:"hashes,omitempty"`
@@ -1251,11 +1297,12 @@ var File_iant_v1_audit_service_proto protoreflect.FileDescriptor
 
 const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1biant/v1/audit_service.proto\x12\aiant.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16iant/v1/bulletin.proto\"*\n" +
+	"\x1biant/v1/audit_service.proto\x12\aiant.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16iant/v1/bulletin.proto\"B\n" +
 	"\x18GetBulletinReportRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"L\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06origin\x18\x02 \x01(\tR\x06origin\"L\n" +
 	"\x19GetBulletinReportResponse\x12/\n" +
-	"\x06report\x18\x01 \x01(\v2\x17.iant.v1.BulletinReportR\x06report\"\xe0\x01\n" +
+	"\x06report\x18\x01 \x01(\v2\x17.iant.v1.BulletinReportR\x06report\"\x9d\x02\n" +
 	"\x0eBulletinReport\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06origin\x18\x02 \x01(\tR\x06origin\x123\n" +
@@ -1265,7 +1312,9 @@ const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"\tpost_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bpostTime\x128\n" +
 	"\n" +
 	"recipients\x18\x05 \x03(\v2\x18.iant.v1.RecipientStatusR\n" +
-	"recipients\"\xba\x04\n" +
+	"recipients\x12;\n" +
+	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\xdd\x04\n" +
 	"\x0fRecipientStatus\x12\x14\n" +
 	"\x05state\x18\x01 \x01(\tR\x05state\x12=\n" +
 	"\frelease_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vreleaseTime\x12=\n" +
@@ -1277,7 +1326,8 @@ const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"\rescalate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fescalateTime\x12D\n" +
 	"\x10delivery_latency\x18\t \x01(\v2\x19.google.protobuf.DurationR\x0fdeliveryLatency\x12J\n" +
 	"\x13acknowledge_latency\x18\n" +
-	" \x01(\v2\x19.google.protobuf.DurationR\x12acknowledgeLatency\"\x14\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\x12acknowledgeLatency\x12!\n" +
+	"\fforwarded_by\x18\v \x01(\tR\vforwardedBy\"\x14\n" +
 	"\x12ListOverdueRequest\"A\n" +
 	"\x13ListOverdueResponse\x12*\n" +
 	"\x05items\x18\x01 \x03(\v2\x14.iant.v1.OverdueItemR\x05items\"\x83\x03\n" +
@@ -1316,12 +1366,13 @@ const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"checkpoint\x18\x01 \x01(\fR\n" +
 	"checkpoint\x12!\n" +
 	"\fverifier_key\x18\x02 \x01(\tR\vverifierKey\x12\x16\n" +
-	"\x06origin\x18\x03 \x01(\tR\x06origin\"~\n" +
+	"\x06origin\x18\x03 \x01(\tR\x06origin\"\x96\x01\n" +
 	"\x18GetInclusionProofRequest\x12\x16\n" +
 	"\x05index\x18\x01 \x01(\x04H\x00R\x05index\x12!\n" +
 	"\vbulletin_id\x18\x02 \x01(\tH\x00R\n" +
 	"bulletinId\x12\x1b\n" +
-	"\ttree_size\x18\x03 \x01(\x04R\btreeSizeB\n" +
+	"\ttree_size\x18\x03 \x01(\x04R\btreeSize\x12\x16\n" +
+	"\x06origin\x18\x04 \x01(\tR\x06originB\n" +
 	"\n" +
 	"\bselector\"j\n" +
 	"\x19GetInclusionProofResponse\x12\x1b\n" +
@@ -1392,47 +1443,48 @@ var file_iant_v1_audit_service_proto_depIdxs = []int32{
 	19, // 1: iant.v1.BulletinReport.precedence:type_name -> iant.v1.Precedence
 	20, // 2: iant.v1.BulletinReport.post_time:type_name -> google.protobuf.Timestamp
 	3,  // 3: iant.v1.BulletinReport.recipients:type_name -> iant.v1.RecipientStatus
-	20, // 4: iant.v1.RecipientStatus.release_time:type_name -> google.protobuf.Timestamp
-	20, // 5: iant.v1.RecipientStatus.deliver_time:type_name -> google.protobuf.Timestamp
-	20, // 6: iant.v1.RecipientStatus.read_time:type_name -> google.protobuf.Timestamp
-	20, // 7: iant.v1.RecipientStatus.acknowledge_time:type_name -> google.protobuf.Timestamp
-	20, // 8: iant.v1.RecipientStatus.escalate_time:type_name -> google.protobuf.Timestamp
-	21, // 9: iant.v1.RecipientStatus.delivery_latency:type_name -> google.protobuf.Duration
-	21, // 10: iant.v1.RecipientStatus.acknowledge_latency:type_name -> google.protobuf.Duration
-	6,  // 11: iant.v1.ListOverdueResponse.items:type_name -> iant.v1.OverdueItem
-	19, // 12: iant.v1.OverdueItem.precedence:type_name -> iant.v1.Precedence
-	20, // 13: iant.v1.OverdueItem.clock_time:type_name -> google.protobuf.Timestamp
-	20, // 14: iant.v1.OverdueItem.due_time:type_name -> google.protobuf.Timestamp
-	20, // 15: iant.v1.OverdueItem.deliver_time:type_name -> google.protobuf.Timestamp
-	20, // 16: iant.v1.OverdueItem.escalate_time:type_name -> google.protobuf.Timestamp
-	20, // 17: iant.v1.GetStatsRequest.start_time:type_name -> google.protobuf.Timestamp
-	20, // 18: iant.v1.GetStatsRequest.end_time:type_name -> google.protobuf.Timestamp
-	9,  // 19: iant.v1.GetStatsResponse.states:type_name -> iant.v1.StateStats
-	21, // 20: iant.v1.StateStats.delivery_p50:type_name -> google.protobuf.Duration
-	21, // 21: iant.v1.StateStats.delivery_p95:type_name -> google.protobuf.Duration
-	21, // 22: iant.v1.StateStats.acknowledge_p50:type_name -> google.protobuf.Duration
-	21, // 23: iant.v1.StateStats.acknowledge_p95:type_name -> google.protobuf.Duration
-	14, // 24: iant.v1.GetInclusionProofResponse.entries:type_name -> iant.v1.LogEntryProof
-	6,  // 25: iant.v1.WatchEscalationsResponse.item:type_name -> iant.v1.OverdueItem
-	0,  // 26: iant.v1.AuditService.GetBulletinReport:input_type -> iant.v1.GetBulletinReportRequest
-	4,  // 27: iant.v1.AuditService.ListOverdue:input_type -> iant.v1.ListOverdueRequest
-	7,  // 28: iant.v1.AuditService.GetStats:input_type -> iant.v1.GetStatsRequest
-	10, // 29: iant.v1.AuditService.GetCheckpoint:input_type -> iant.v1.GetCheckpointRequest
-	12, // 30: iant.v1.AuditService.GetInclusionProof:input_type -> iant.v1.GetInclusionProofRequest
-	15, // 31: iant.v1.AuditService.GetConsistencyProof:input_type -> iant.v1.GetConsistencyProofRequest
-	17, // 32: iant.v1.AuditService.WatchEscalations:input_type -> iant.v1.WatchEscalationsRequest
-	1,  // 33: iant.v1.AuditService.GetBulletinReport:output_type -> iant.v1.GetBulletinReportResponse
-	5,  // 34: iant.v1.AuditService.ListOverdue:output_type -> iant.v1.ListOverdueResponse
-	8,  // 35: iant.v1.AuditService.GetStats:output_type -> iant.v1.GetStatsResponse
-	11, // 36: iant.v1.AuditService.GetCheckpoint:output_type -> iant.v1.GetCheckpointResponse
-	13, // 37: iant.v1.AuditService.GetInclusionProof:output_type -> iant.v1.GetInclusionProofResponse
-	16, // 38: iant.v1.AuditService.GetConsistencyProof:output_type -> iant.v1.GetConsistencyProofResponse
-	18, // 39: iant.v1.AuditService.WatchEscalations:output_type -> iant.v1.WatchEscalationsResponse
-	33, // [33:40] is the sub-list for method output_type
-	26, // [26:33] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	20, // 4: iant.v1.BulletinReport.create_time:type_name -> google.protobuf.Timestamp
+	20, // 5: iant.v1.RecipientStatus.release_time:type_name -> google.protobuf.Timestamp
+	20, // 6: iant.v1.RecipientStatus.deliver_time:type_name -> google.protobuf.Timestamp
+	20, // 7: iant.v1.RecipientStatus.read_time:type_name -> google.protobuf.Timestamp
+	20, // 8: iant.v1.RecipientStatus.acknowledge_time:type_name -> google.protobuf.Timestamp
+	20, // 9: iant.v1.RecipientStatus.escalate_time:type_name -> google.protobuf.Timestamp
+	21, // 10: iant.v1.RecipientStatus.delivery_latency:type_name -> google.protobuf.Duration
+	21, // 11: iant.v1.RecipientStatus.acknowledge_latency:type_name -> google.protobuf.Duration
+	6,  // 12: iant.v1.ListOverdueResponse.items:type_name -> iant.v1.OverdueItem
+	19, // 13: iant.v1.OverdueItem.precedence:type_name -> iant.v1.Precedence
+	20, // 14: iant.v1.OverdueItem.clock_time:type_name -> google.protobuf.Timestamp
+	20, // 15: iant.v1.OverdueItem.due_time:type_name -> google.protobuf.Timestamp
+	20, // 16: iant.v1.OverdueItem.deliver_time:type_name -> google.protobuf.Timestamp
+	20, // 17: iant.v1.OverdueItem.escalate_time:type_name -> google.protobuf.Timestamp
+	20, // 18: iant.v1.GetStatsRequest.start_time:type_name -> google.protobuf.Timestamp
+	20, // 19: iant.v1.GetStatsRequest.end_time:type_name -> google.protobuf.Timestamp
+	9,  // 20: iant.v1.GetStatsResponse.states:type_name -> iant.v1.StateStats
+	21, // 21: iant.v1.StateStats.delivery_p50:type_name -> google.protobuf.Duration
+	21, // 22: iant.v1.StateStats.delivery_p95:type_name -> google.protobuf.Duration
+	21, // 23: iant.v1.StateStats.acknowledge_p50:type_name -> google.protobuf.Duration
+	21, // 24: iant.v1.StateStats.acknowledge_p95:type_name -> google.protobuf.Duration
+	14, // 25: iant.v1.GetInclusionProofResponse.entries:type_name -> iant.v1.LogEntryProof
+	6,  // 26: iant.v1.WatchEscalationsResponse.item:type_name -> iant.v1.OverdueItem
+	0,  // 27: iant.v1.AuditService.GetBulletinReport:input_type -> iant.v1.GetBulletinReportRequest
+	4,  // 28: iant.v1.AuditService.ListOverdue:input_type -> iant.v1.ListOverdueRequest
+	7,  // 29: iant.v1.AuditService.GetStats:input_type -> iant.v1.GetStatsRequest
+	10, // 30: iant.v1.AuditService.GetCheckpoint:input_type -> iant.v1.GetCheckpointRequest
+	12, // 31: iant.v1.AuditService.GetInclusionProof:input_type -> iant.v1.GetInclusionProofRequest
+	15, // 32: iant.v1.AuditService.GetConsistencyProof:input_type -> iant.v1.GetConsistencyProofRequest
+	17, // 33: iant.v1.AuditService.WatchEscalations:input_type -> iant.v1.WatchEscalationsRequest
+	1,  // 34: iant.v1.AuditService.GetBulletinReport:output_type -> iant.v1.GetBulletinReportResponse
+	5,  // 35: iant.v1.AuditService.ListOverdue:output_type -> iant.v1.ListOverdueResponse
+	8,  // 36: iant.v1.AuditService.GetStats:output_type -> iant.v1.GetStatsResponse
+	11, // 37: iant.v1.AuditService.GetCheckpoint:output_type -> iant.v1.GetCheckpointResponse
+	13, // 38: iant.v1.AuditService.GetInclusionProof:output_type -> iant.v1.GetInclusionProofResponse
+	16, // 39: iant.v1.AuditService.GetConsistencyProof:output_type -> iant.v1.GetConsistencyProofResponse
+	18, // 40: iant.v1.AuditService.WatchEscalations:output_type -> iant.v1.WatchEscalationsResponse
+	34, // [34:41] is the sub-list for method output_type
+	27, // [27:34] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_iant_v1_audit_service_proto_init() }

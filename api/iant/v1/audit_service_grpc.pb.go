@@ -39,7 +39,10 @@ const (
 // call GetBulletinReport for bulletins its own state originated.
 type AuditServiceClient interface {
 	// GetBulletinReport returns, for one bulletin, each recipient state with
-	// its delivered, read and acknowledged times.
+	// its delivered, read and acknowledged times. A bulletin is named by its
+	// origin and id: a focal point sees only its own state's bulletins (its
+	// state is the origin), an auditor gives the origin when several states
+	// used the id.
 	GetBulletinReport(ctx context.Context, in *GetBulletinReportRequest, opts ...grpc.CallOption) (*GetBulletinReportResponse, error)
 	// ListOverdue lists every (bulletin, state) whose acknowledgement
 	// deadline has passed, most overdue first.
@@ -158,7 +161,10 @@ type AuditService_WatchEscalationsClient = grpc.ServerStreamingClient[WatchEscal
 // call GetBulletinReport for bulletins its own state originated.
 type AuditServiceServer interface {
 	// GetBulletinReport returns, for one bulletin, each recipient state with
-	// its delivered, read and acknowledged times.
+	// its delivered, read and acknowledged times. A bulletin is named by its
+	// origin and id: a focal point sees only its own state's bulletins (its
+	// state is the origin), an auditor gives the origin when several states
+	// used the id.
 	GetBulletinReport(context.Context, *GetBulletinReportRequest) (*GetBulletinReportResponse, error)
 	// ListOverdue lists every (bulletin, state) whose acknowledgement
 	// deadline has passed, most overdue first.

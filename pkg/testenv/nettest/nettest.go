@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -175,9 +176,16 @@ func WaitStored(t testing.TB, c iantv1.BulletinServiceClient, id string) *iantv1
 // WaitReport polls the delivery report of id until ok accepts it.
 func WaitReport(t testing.TB, a iantv1.AuditServiceClient, id string, ok func(*iantv1.BulletinReport) bool) *iantv1.BulletinReport {
 	t.Helper()
+	return WaitReportOf(t, a, "", id, ok)
+}
+
+// WaitReportOf is WaitReport of the bulletin id of origin ("" for the
+// caller's default: a focal point's own state, an auditor's only origin).
+func WaitReportOf(t testing.TB, a iantv1.AuditServiceClient, origin, id string, ok func(*iantv1.BulletinReport) bool) *iantv1.BulletinReport {
+	t.Helper()
 	deadline := time.Now().Add(Eventually)
 	for {
-		resp, err := a.GetBulletinReport(t.Context(), &iantv1.GetBulletinReportRequest{Id: id})
+		resp, err := a.GetBulletinReport(t.Context(), &iantv1.GetBulletinReportRequest{Id: id, Origin: origin})
 		if err == nil && ok(resp.GetReport()) {
 			return resp.GetReport()
 		}
@@ -195,6 +203,22 @@ func WaitReport(t testing.TB, a iantv1.AuditServiceClient, id string, ok func(*i
 // a freshly signed checkpoint with its inclusion proof.
 func Entries(t testing.TB, a iantv1.AuditServiceClient, id string) []audit.Event {
 	t.Helper()
+	var out []audit.Event
+	for _, l := range Leaves(t, a, "", id) {
+		out = append(out, l.Event)
+	}
+	return out
+}
+
+// Leaves returns the log entries of bulletin id of origin ("" for the
+// log's only origin of id, or every entry naming id when it knows none;
+// none when nothing of it is logged yet),
+// each checked against a freshly signed checkpoint with its inclusion
+// proof. A signed receipt's Signer is the SPIFFE ID of its signing
+// certificate, not verified here (the secretariat verified it when it
+// logged it; [audit.Receipt.Verify] checks it again).
+func Leaves(t testing.TB, a iantv1.AuditServiceClient, origin, id string) []audit.Leaf {
+	t.Helper()
 	cpResp, err := a.GetCheckpoint(t.Context(), &iantv1.GetCheckpointRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -208,22 +232,38 @@ func Entries(t testing.TB, a iantv1.AuditServiceClient, id string) []audit.Event
 		t.Fatal(err)
 	}
 	resp, err := a.GetInclusionProof(t.Context(), &iantv1.GetInclusionProofRequest{
-		Selector: &iantv1.GetInclusionProofRequest_BulletinId{BulletinId: id}, TreeSize: cp.Size})
-	if err != nil {
-		t.Fatalf("GetInclusionProof(%s) = %v", id, err)
+		Selector: &iantv1.GetInclusionProofRequest_BulletinId{BulletinId: id}, TreeSize: cp.Size, Origin: origin})
+	if status.Code(err) == codes.NotFound {
+		return nil // nothing logged of it yet
 	}
-	var out []audit.Event
+	if err != nil {
+		t.Fatalf("GetInclusionProof(%s/%s) = %v", origin, id, err)
+	}
+	var out []audit.Leaf
 	for _, e := range resp.GetEntries() {
 		if err := audit.VerifyInclusion(cp, e.GetIndex(), e.GetEntry(), e.GetHashes()); err != nil {
 			t.Errorf("entry %d: %v", e.GetIndex(), err)
 		}
-		ev, err := audit.UnmarshalEvent(e.GetEntry())
+		l, err := audit.ParseLeaf(e.GetEntry())
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, ev)
+		if l.Receipt != nil {
+			l.Receipt.Signer = signerOf(l.Receipt)
+		}
+		out = append(out, l)
 	}
 	return out
+}
+
+// signerOf is the SPIFFE ID of a receipt's signing certificate.
+func signerOf(r *audit.Receipt) spiffeid.ID {
+	c := r.LeafCertificate()
+	if c == nil || len(c.URIs) != 1 {
+		return spiffeid.ID{}
+	}
+	id, _ := spiffeid.FromURI(c.URIs[0])
+	return id
 }
 
 // CountKinds counts events by kind.

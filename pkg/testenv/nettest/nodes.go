@@ -1,12 +1,16 @@
 package nettest
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/seal"
+	"github.com/oas-cicte/iant/pkg/seal/keystore"
 	"github.com/oas-cicte/iant/pkg/testenv"
 )
 
@@ -55,4 +59,16 @@ func NodeBackbone(t testing.TB, nw *testenv.Network, cc string) *backbone.Client
 func SecretariatBackbone(t testing.TB, nw *testenv.Network) *backbone.Client {
 	t.Helper()
 	return NodeBackbone(t, nw, "")
+}
+
+// NodeKeys reads the current sealing keys of state cc's node from its key
+// file: what a compromised node holds.
+func NodeKeys(t testing.TB, nw *testenv.Network, cc string) *seal.NodeKeys {
+	t.Helper()
+	path := filepath.Join(filepath.Dir(nw.PKI.Dir), "data", strings.ToLower(cc), "node.keys")
+	ks, err := keystore.Open(path, strings.ToUpper(cc), keystore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks.Current()
 }
