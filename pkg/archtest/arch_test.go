@@ -72,6 +72,7 @@ var allowed = map[string][]string{
 	"pkg/seal":                  {"pkg/identity", "pkg/region"},
 	"pkg/sqlitedb":              {},
 	"pkg/strictjson":            {},
+	"pkg/stix":                  {"pkg/bulletin", "pkg/region", "pkg/problem", "pkg/strictjson"},
 	"pkg/store":                 {"pkg/bulletin", "pkg/region", "pkg/problem", "pkg/sqlitedb"},
 	"pkg/audit":                 {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem", "pkg/sqlitedb"},
 	"pkg/backbone":              {"pkg/identity", "pkg/region"},
