@@ -82,42 +82,53 @@ func PatternOf(in bulletin.Indicator) (p string, ok bool) {
 	return Comparison{Path: path, Value: in.Value}.String(), true
 }
 
-// networkPath picks the cyber-observable a network indicator's value is.
-func networkPath(v string) string {
+// NetworkKind says what a network indicator's value looks like: "ipv4"
+// or "ipv6" (an address or a CIDR block), "md5", "sha1", "sha256" or
+// "sha512" (hex of that length), "url", "email", "domain", or "other".
+func NetworkKind(v string) string {
 	if a, err := netip.ParseAddr(v); err == nil {
-		return addrPath(a)
+		return addrKind(a)
 	}
 	if p, err := netip.ParsePrefix(v); err == nil {
-		return addrPath(p.Addr())
+		return addrKind(p.Addr())
 	}
 	if isHex(v) {
 		switch len(v) {
 		case 32:
-			return "file:hashes.MD5"
+			return "md5"
 		case 40:
-			return "file:hashes.'SHA-1'"
+			return "sha1"
 		case 64:
-			return "file:hashes.'SHA-256'"
+			return "sha256"
 		case 128:
-			return "file:hashes.'SHA-512'"
+			return "sha512"
 		}
 	}
 	switch {
 	case strings.Contains(v, "://") && !strings.ContainsAny(v, " \t\n"):
-		return "url:value"
+		return "url"
 	case strings.Count(v, "@") == 1 && !strings.ContainsAny(v, " \t\n"):
-		return "email-addr:value"
+		return "email"
 	case isDomain(v):
-		return "domain-name:value"
+		return "domain"
 	}
-	return "x-iant-network:value"
+	return "other"
 }
 
-func addrPath(a netip.Addr) string {
+// networkPaths are the object paths of the kinds of [NetworkKind].
+var networkPaths = map[string]string{
+	"ipv4": "ipv4-addr:value", "ipv6": "ipv6-addr:value", "md5": "file:hashes.MD5", "sha1": "file:hashes.'SHA-1'",
+	"sha256": "file:hashes.'SHA-256'", "sha512": "file:hashes.'SHA-512'", "url": "url:value",
+	"email": "email-addr:value", "domain": "domain-name:value", "other": "x-iant-network:value",
+}
+
+func networkPath(v string) string { return networkPaths[NetworkKind(v)] }
+
+func addrKind(a netip.Addr) string {
 	if a.Is4() {
-		return "ipv4-addr:value"
+		return "ipv4"
 	}
-	return "ipv6-addr:value"
+	return "ipv6"
 }
 
 func isHex(s string) bool {
