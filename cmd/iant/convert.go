@@ -19,7 +19,7 @@ func fromProto(p *iantv1.Bulletin) bulletin.Bulletin {
 	b := bulletin.Bulletin{
 		ID: p.GetId(), Origin: p.GetOrigin(), Author: p.GetAuthor(),
 		Precedence: bulletin.Precedence(p.GetPrecedence()), Category: bulletin.Category(p.GetCategory()),
-		Grading: bulletin.Grading{Reliability: int(p.GetSourceGrading().GetReliability()), Credibility: int(p.GetSourceGrading().GetCredibility())},
+		Grading:  bulletin.Grading{Reliability: int(p.GetSourceGrading().GetReliability()), Credibility: int(p.GetSourceGrading().GetCredibility())},
 		Language: bulletin.Language(p.GetLanguage()), Marking: bulletin.Marking(p.GetMarking()),
 		Title: p.GetTitle(), Body: p.GetBody(), Revises: p.GetRevises(), Supersedes: p.GetSupersedes(),
 		Revoked: p.GetRevoked(), Recipients: p.GetRecipients(), Conditions: p.GetConditions(),
