@@ -74,6 +74,7 @@ var allowed = map[string][]string{
 	"pkg/strictjson":            {},
 	"pkg/stix":                  {"pkg/bulletin", "pkg/region", "pkg/problem", "pkg/strictjson"},
 	"pkg/misp":                  {"pkg/bulletin", "pkg/region", "pkg/problem", "pkg/strictjson", "pkg/stix"},
+	"pkg/taxii":                 {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem", "pkg/strictjson", "pkg/stix"},
 	"pkg/store":                 {"pkg/bulletin", "pkg/region", "pkg/problem", "pkg/sqlitedb"},
 	"pkg/audit":                 {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem", "pkg/sqlitedb"},
 	"pkg/backbone":              {"pkg/identity", "pkg/region"},
