@@ -49,6 +49,7 @@ func TestBadConfigsNameTheProblem(t *testing.T) {
 		{"replicas on embedded", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {embedded: {store_dir: s}, replicas: 3}\n", "at most 1"},
 		{"bad key rotation", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\nkey_rotation: often\n", `key_rotation "often"`},
 		{"bad audit deadline", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {deadlines: {flash: soon}}\n", `audit.deadlines.flash "soon"`},
+		{"bad taxii listen", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\ntaxii: {listen: everywhere}\n", `taxii.listen "everywhere"`},
 		{"unknown audit precedence", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {deadlines: {urgent: 1m}}\n", `unknown precedence "urgent"`},
 	}
 	for _, tt := range tests {
@@ -101,12 +102,15 @@ func TestDaemonsFormANetwork(t *testing.T) {
 	url := secD.backbone.ClientURL()
 	nodes := map[string]*daemon{}
 	for _, cc := range []string{"mx", "us"} {
-		c := write(cc, "trust_domain: iant.test\ndata_dir: "+cc+"\nlisten: 127.0.0.1:0\n"+svid(cc+"-node-node")+"backbone: {urls: ["+url+"]}\n")
+		c := write(cc, "trust_domain: iant.test\ndata_dir: "+cc+"\nlisten: 127.0.0.1:0\n"+svid(cc+"-node-node")+"backbone: {urls: ["+url+"]}\ntaxii: {listen: 127.0.0.1:0}\n")
 		d, err := start(t.Context(), c, log)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer d.close()
+		if d.state.TAXIIAddr() == "" {
+			t.Errorf("%s: taxii.listen given, but no TAXII server", cc)
+		}
 		nodes[cc] = d
 	}
 	dialAs := func(cc, stem string) iantv1.BulletinServiceClient {
