@@ -130,6 +130,7 @@ type taxiiSource struct{ n *Node }
 
 var _ taxii.Source = taxiiSource{}
 
+// List lists stored records after q.After and keeps those p may read.
 func (s taxiiSource) List(ctx context.Context, p identity.Principal, q taxii.Query) (taxii.Page, error) {
 	recs, err := s.n.store.List(ctx, store.Filter{AfterCursor: q.After, Limit: q.Limit, Regions: q.Regions, Categories: q.Categories})
 	if err != nil {
@@ -149,6 +150,7 @@ func (s taxiiSource) List(ctx context.Context, p identity.Principal, q taxii.Que
 	return page, nil
 }
 
+// Get returns a held bulletin if p may read it.
 func (s taxiiSource) Get(ctx context.Context, p identity.Principal, id string) (taxii.Entry, error) {
 	rec, err := s.n.lookup(ctx, id)
 	if err != nil {
@@ -160,6 +162,7 @@ func (s taxiiSource) Get(ctx context.Context, p identity.Principal, id string) (
 	return entryOf(rec), nil
 }
 
+// Post posts draft through the node's post path, as p.
 func (s taxiiSource) Post(ctx context.Context, p identity.Principal, draft bulletin.Bulletin) (taxii.Entry, error) {
 	rec, err := s.n.post(nodeserver.WithCaller(ctx, p), bulletinToProto(&draft))
 	if err != nil {

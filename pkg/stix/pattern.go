@@ -61,6 +61,7 @@ type PatternError struct {
 	Msg    string
 }
 
+// Error returns "at offset N: message".
 func (e *PatternError) Error() string { return fmt.Sprintf("at offset %d: %s", e.Offset, e.Msg) }
 
 // PatternOf returns the pattern IANT writes for in, or ok false for types

@@ -23,6 +23,7 @@ type position struct {
 	index  int
 }
 
+// String writes p as a next token: "cursor-index".
 func (p position) String() string {
 	return strconv.FormatUint(p.cursor, 10) + "-" + strconv.Itoa(p.index)
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -94,6 +95,7 @@ func (s *Server) handle(pattern string, byMethod map[string]handler) {
 	for m := range byMethod {
 		allow = append(allow, m)
 	}
+	slices.Sort(allow)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		h, ok := byMethod[r.Method]
 		if !ok {
