@@ -118,6 +118,13 @@ func decodeObjects(objects strictjson.Value) (*Decoded, error) {
 		d.Bulletins = append(d.Bulletins, im)
 	}
 	for _, o := range all {
+		// An identity that created objects (e.g. an analyst of another
+		// tool, class individual) is a reference, not a loose person.
+		if ref, _ := o.v.Field("created_by_ref").OptString(); byID[ref] != nil {
+			byID[ref].used = true
+		}
+	}
+	for _, o := range all {
 		if err := checkUsed(o); err != nil {
 			return nil, err
 		}

@@ -153,6 +153,21 @@ func TestForeignBundleTakesDefaults(t *testing.T) {
 	}
 }
 
+func TestCreatorIdentityIsAReference(t *testing.T) {
+	m := generic(t)
+	creator := map[string]any{"type": "identity", "spec_version": "2.1", "id": "identity--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061",
+		"created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "An analyst", "identity_class": "individual"}
+	m["objects"] = append([]any{creator}, m["objects"].([]any)...)
+	obj(m, 5)["created_by_ref"] = creator["id"]
+	d, err := stix.DecodeBundle(marshal(t, m))
+	if err != nil {
+		t.Fatalf("a bundle whose report was created by an individual: %v", err)
+	}
+	if b := d.Bulletins[0].Bulletin; b.Origin != "" || len(b.Indicators) != 2 {
+		t.Errorf("origin %q, %d indicators; want no IANT origin and the 2 indicators", b.Origin, len(b.Indicators))
+	}
+}
+
 func TestDraftClearsNodeFieldsAndRefusesOtherStates(t *testing.T) {
 	d, err := stix.DecodeBundle(bundleOf(t, stix.Version{Bulletin: sample()}))
 	if err != nil {
