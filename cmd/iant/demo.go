@@ -47,7 +47,7 @@ func newDemoCmd() *cobra.Command {
 				return err
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: lvl}))
-			nw, err := testenv.Start(cmd.Context(), testenv.Options{Dir: abs, States: codes, BasePort: basePort, Logger: logger})
+			nw, err := testenv.Start(cmd.Context(), testenv.Options{Dir: abs, States: codes, BasePort: basePort, Logger: logger, TAXII: true})
 			if err != nil {
 				return err
 			}
@@ -61,7 +61,7 @@ func newDemoCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&dir, "dir", "iant-demo", "directory for the PKI, data and context files")
 	f.StringVar(&states, "states", strings.Join(testenv.DefaultStates, ","), "member states to run nodes for")
-	f.IntVar(&basePort, "base-port", 7400, "backbone port; the secretariat and state nodes listen on the ports after it (0 = free ports)")
+	f.IntVar(&basePort, "base-port", 7400, "backbone port; the secretariat, the state nodes and their TAXII servers listen on the ports after it (0 = free ports)")
 	f.StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	return cmd
 }
@@ -84,6 +84,27 @@ func printDemoHelp(w io.Writer, dir string, states []string, nw *testenv.Network
 	fmt.Fprintf(w, "  iant --context %s list\n", an)
 	fmt.Fprintf(w, "  iant --context %s ack ID\n", filepath.Join(ctxDir, b+"-focal-point-focal.yaml"))
 	fmt.Fprintf(w, "  iant --context %s states\n", an)
+	printInterop(w, dir, b, nw)
 	fmt.Fprintf(w, "Stop with Ctrl-C.\n")
 	_ = os.Stdout.Sync()
+}
+
+// printInterop prints the TAXII servers and how to point a TAXII client
+// and a MISP instance at the demo (docs/interop.md).
+func printInterop(w io.Writer, dir, cc string, nw *testenv.Network) {
+	fmt.Fprintf(w, "\nTAXII 2.1 servers (HTTPS with the node's SVID; present a person's SVID):\n")
+	for _, s := range nw.States() {
+		fmt.Fprintf(w, "  %s  %s\n", s, nw.TAXIIURL(s))
+	}
+	an := testenv.Analyst(strings.ToUpper(cc))
+	if e, ok := nw.PKI.Find(an); ok {
+		// The node's certificate is a SPIFFE SVID without a host name:
+		// curl cannot check the name (-k), on loopback only.
+		fmt.Fprintf(w, "  curl -k --cert %s --key %s -H 'Accept: application/taxii+json;version=2.1' %s\n",
+			e.CertFile, e.KeyFile, nw.TAXIIURL(strings.ToUpper(cc)))
+	}
+	ctx := filepath.Join(dir, "contexts", cc+"-analyst-analyst.yaml")
+	fmt.Fprintf(w, "MISP feed and STIX export:\n")
+	fmt.Fprintf(w, "  iant --context %s feed misp --dir %s\n", ctx, filepath.Join(dir, "misp-feed"))
+	fmt.Fprintf(w, "  iant --context %s export ID --format stix\n", ctx)
 }

@@ -67,6 +67,9 @@ func newRootCmd() *cobra.Command {
 		newAckCmd(g),
 		newStatesCmd(g),
 		newAuditCmd(g),
+		newExportCmd(g),
+		newImportCmd(g),
+		newFeedCmd(g),
 	)
 	return root
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"time"
 
@@ -41,6 +42,14 @@ type config struct {
 	Log         logconfig.Config `yaml:"log"`
 	// Audit configures the delivery audit (see auditConfig).
 	Audit auditConfig `yaml:"audit"`
+	// TAXII runs a state node's TAXII 2.1 server (docs/interop.md).
+	TAXII taxiiConfig `yaml:"taxii"`
+}
+
+// taxiiConfig is the taxii: section: HTTPS with the node's SVID, people
+// of the node's state authenticate with their client certificate.
+type taxiiConfig struct {
+	Listen string `yaml:"listen"` // e.g. 127.0.0.1:7443; empty runs none
 }
 
 // personConfig is one person's policy attributes.
@@ -142,6 +151,11 @@ func (c config) validate() error {
 	if _, err := c.keyRotation(); err != nil {
 		return err
 	}
+	if c.TAXII.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.TAXII.Listen); err != nil {
+			return fmt.Errorf("taxii.listen %q: want host:port, e.g. 127.0.0.1:7443", c.TAXII.Listen)
+		}
+	}
 	_, err := c.Audit.durations()
 	return err
 }
@@ -228,6 +242,10 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 		d.close()
 		return nil, err
 	}
+	if self.Role == identity.RoleSecretariatNode && c.TAXII.Listen != "" {
+		d.close()
+		return nil, errors.New("config: taxii: the secretariat's node holds no bulletins and serves no TAXII")
+	}
 	if self.Role == identity.RoleSecretariatNode {
 		err = d.startSecretariat(ctx, c, secretariat.Config{
 			TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
@@ -239,6 +257,7 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 			TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
 			BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, Leaf: c.Backbone.leaf(), Directory: dir,
 			Logger: log, Policy: d.policy, People: people, MaxPendingCopies: c.Backbone.MaxPendingCopies,
+			TAXII: statenode.TAXIIConfig{ListenAddr: c.TAXII.Listen},
 		})
 	}
 	if err != nil {

@@ -56,6 +56,7 @@ func TestBadConfigsNameTheProblem(t *testing.T) {
 		{"bad key rotation", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\nkey_rotation: often\n", `key_rotation "often"`},
 		{"bad audit deadline", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {deadlines: {flash: soon}}\n", `audit.deadlines.flash "soon"`},
 		{"bad header wait", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {header_wait: -1m}\n", `audit.header_wait "-1m"`},
+		{"bad taxii listen", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\ntaxii: {listen: everywhere}\n", `taxii.listen "everywhere"`},
 		{"unknown audit precedence", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {deadlines: {urgent: 1m}}\n", `unknown precedence "urgent"`},
 	}
 	for _, tt := range tests {
@@ -117,12 +118,15 @@ func TestDaemonsFormANetwork(t *testing.T) {
 	nodes := map[string]*daemon{}
 	for _, cc := range []string{"mx", "us"} {
 		c := write(cc, "trust_domain: iant.test\ndata_dir: "+cc+"\nlisten: 127.0.0.1:0\n"+svid(cc+"-node-node")+"backbone: {urls: ["+url+"]}\n"+
-			"audit: {verifier_key_file: sec/audit.vkey}\n")
+			"audit: {verifier_key_file: sec/audit.vkey}\ntaxii: {listen: 127.0.0.1:0}\n")
 		d, err := start(t.Context(), c, log)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer d.close()
+		if d.state.TAXIIAddr() == "" {
+			t.Errorf("%s: taxii.listen given, but no TAXII server", cc)
+		}
 		nodes[cc] = d
 	}
 	dialAs := func(cc, stem string) iantv1.BulletinServiceClient {

@@ -95,3 +95,11 @@ func withArticle(noun string) string {
 	}
 	return "a " + noun
 }
+
+// WithCaller returns ctx carrying p as the authenticated caller, for a
+// server beside gRPC (the TAXII HTTPS server) that authenticated p from
+// its own mTLS connection and admitted it like the gRPC server does; the
+// node's handlers then see p through [Caller] and [RequireRole].
+func WithCaller(ctx context.Context, p identity.Principal) context.Context {
+	return context.WithValue(ctx, callerKey{}, p)
+}

@@ -78,6 +78,8 @@ type Config struct {
 	KeyRotation time.Duration
 	// Audit configures the node's part in the delivery audit.
 	Audit AuditConfig
+	// TAXII configures the node's TAXII 2.1 server; zero runs none.
+	TAXII TAXIIConfig
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -126,6 +128,7 @@ type Node struct {
 	entryDeferred bool
 	audit         auditState
 	out           copyOutbox // sealed copies waiting for the backbone
+	taxii         taxiiState
 
 	// closing is closed by Close so that open subscriptions end and the
 	// gRPC server can stop gracefully.
@@ -211,7 +214,7 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("statenode: %w", err)
 	}
-	return nil
+	return n.listenTAXII()
 }
 
 // admit lets only people of the node's own state call it.
@@ -231,6 +234,7 @@ func (n *Node) serve() {
 	n.runAudit(ctx)
 	n.wg.Go(func() { n.drainCopies(ctx) })
 	n.srv.Serve()
+	n.serveTAXII()
 	n.wg.Go(func() {
 		n.rebuild(ctx) // a new store first takes back what was received
 		if err := n.bb.ConsumeInbox(ctx, n.receive); err != nil {
@@ -287,6 +291,7 @@ func (n *Node) Close() error {
 
 func (n *Node) release() error {
 	var errs []error
+	n.stopTAXII()
 	if n.srv != nil {
 		n.srv.Stop()
 	}

@@ -30,6 +30,12 @@ const recordCols = `b.cursor, b.direction, b.received_at, b.acked_at, b.acked_by
 //
 // Strings must be valid UTF-8 (b.Validate checks the free-text fields):
 // the stored JSON document replaces invalid bytes with U+FFFD.
+//
+// Receive times grow with the cursor: an at not after the last record's
+// receive time is stored as 1 ns after it. Concurrent Puts take their
+// times before they take turns, so without this a later cursor could
+// carry an earlier time, and a reader that resumes by time (TAXII's
+// added_after) would skip it.
 func (s *Store) Put(ctx context.Context, b bulletin.Bulletin, dir Direction, at time.Time) (rec Record, inserted bool, err error) {
 	return s.PutWithReceipts(ctx, b, dir, at, nil)
 }
@@ -83,6 +89,22 @@ func (s *Store) put(ctx context.Context, b bulletin.Bulletin, dir Direction, at 
 	return rec, inserted, nil
 }
 
+// afterLast returns at, or 1 ns after the last stored receive time when
+// at is not after it.
+func afterLast(ctx context.Context, tx *sql.Tx, at time.Time) (time.Time, error) {
+	var last int64
+	err := tx.QueryRowContext(ctx, `SELECT received_at FROM bulletins ORDER BY cursor DESC LIMIT 1`).Scan(&last)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return at, nil
+	case err != nil:
+		return at, fmt.Errorf("last receive time: %w", err)
+	case at.UnixNano() <= last:
+		return fromNanos(last + 1), nil
+	}
+	return at, nil
+}
+
 // rollback ends tx if it was not committed; after Commit it is a no-op
 // whose error means nothing.
 func rollback(tx *sql.Tx) { _ = tx.Rollback() }
@@ -100,6 +122,12 @@ func sameContent(old Record, oldSum []byte, sum [sha256.Size]byte) bool {
 }
 
 func insert(ctx context.Context, tx *sql.Tx, b *bulletin.Bulletin, dir Direction, at time.Time, doc []byte, sum [sha256.Size]byte) (Record, error) {
+	// Receive times grow with the cursor, so that a reader paging by time
+	// (TAXII's added_after) never skips or repeats a record.
+	at, err := afterLast(ctx, tx, at)
+	if err != nil {
+		return Record{}, err
+	}
 	var expires sql.NullInt64
 	if !b.ExpiresAt.IsZero() {
 		expires = sql.NullInt64{Int64: b.ExpiresAt.UnixNano(), Valid: true}

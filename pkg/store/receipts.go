@@ -23,18 +23,17 @@ type Receipt struct {
 	Header, Forward []byte
 }
 
-// insertReceipts queues receipts whose id is new and returns how many.
-// They are published in the order given: each is dated a nanosecond after
-// the one before, so a post's "posted" receipt, which carries the header
-// the secretariat checks the others against, goes out first.
+// insertReceipts queues receipts whose id is new, in the order given,
+// and returns how many.
 func insertReceipts(ctx context.Context, tx *sql.Tx, rs []Receipt, at time.Time) (int, error) {
 	added := 0
-	for i, r := range rs {
+	for _, r := range rs {
 		if r.ID == "" || len(r.Event) == 0 {
 			return 0, fmt.Errorf("receipt %q is incomplete", r.ID)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO receipts (id, event, header, forward, queued_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO NOTHING`, r.ID, r.Event, nilIfEmpty(r.Header), nilIfEmpty(r.Forward), at.UnixNano()+int64(i))
+		res, err := tx.ExecContext(ctx, `INSERT INTO receipts (id, event, header, forward, queued_at, seq)
+			VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM receipts))
+			ON CONFLICT (id) DO NOTHING`, r.ID, r.Event, nilIfEmpty(r.Header), nilIfEmpty(r.Forward), at.UnixNano())
 		if err != nil {
 			return 0, fmt.Errorf("queue receipt %s: %w", r.ID, err)
 		}
@@ -109,7 +108,7 @@ func (s *Store) PendingReceipts(ctx context.Context, limit int) ([]Receipt, erro
 	}
 	defer leave()
 	rows, err := s.db.QueryContext(ctx, `SELECT id, event, header, forward FROM receipts
-		WHERE sent_at IS NULL ORDER BY queued_at, id LIMIT ?`, limit)
+		WHERE sent_at IS NULL ORDER BY seq IS NOT NULL, seq, queued_at, id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending receipts: %w", err)
 	}

@@ -74,10 +74,14 @@ CREATE TABLE post_keys (
 `,
 	// 3: the evidence a receipt carries to the secretariat
 	// (audit.Evidence): the origin's header attestation (posted,
-	// delivered) or a forwarder's statement (delivered). NULL once
-	// published, like the event.
+	// delivered) or a forwarder's statement (delivered), NULL once
+	// published like the event; and the order receipts are queued in, so
+	// a post's "posted" receipt, which carries the header the secretariat
+	// checks the others against, goes out before them.
 	`
 ALTER TABLE receipts ADD COLUMN header  BLOB;
 ALTER TABLE receipts ADD COLUMN forward BLOB;
+ALTER TABLE receipts ADD COLUMN seq     INTEGER; -- queue order; NULL for rows queued before
+CREATE INDEX receipts_seq ON receipts (seq); -- max(seq) and the pending order
 `,
 }

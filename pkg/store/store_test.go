@@ -364,3 +364,30 @@ func TestDirectionString(t *testing.T) {
 		}
 	}
 }
+
+func TestReceiveTimesGrowWithTheCursor(t *testing.T) {
+	st, _ := openStore(t)
+	ats := []time.Time{t0.Add(time.Hour), t0, t0, t0.Add(2 * time.Hour)}
+	var prev store.Record
+	for i, at := range ats {
+		rec, _, err := st.Put(context.Background(), sample(fmt.Sprintf("01J%023d", i)), store.Received, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && (rec.Cursor <= prev.Cursor || !rec.ReceivedAt.After(prev.ReceivedAt)) {
+			t.Errorf("Put at %v: cursor %d received %v after cursor %d received %v; want both to grow",
+				at, rec.Cursor, rec.ReceivedAt, prev.Cursor, prev.ReceivedAt)
+		}
+		if !at.After(prev.ReceivedAt) && !rec.ReceivedAt.Equal(prev.ReceivedAt.Add(time.Nanosecond)) {
+			t.Errorf("Put at %v after %v stored %v, want 1 ns after the last", at, prev.ReceivedAt, rec.ReceivedAt)
+		}
+		got, err := st.Get(context.Background(), rec.Bulletin.ID)
+		if err != nil || !got.ReceivedAt.Equal(rec.ReceivedAt) {
+			t.Errorf("Get = %v, %v; want received %v", got.ReceivedAt, err, rec.ReceivedAt)
+		}
+		prev = rec
+	}
+	if want := t0.Add(2 * time.Hour); !prev.ReceivedAt.Equal(want) {
+		t.Errorf("a later time is kept: got %v, want %v", prev.ReceivedAt, want)
+	}
+}

@@ -75,6 +75,10 @@ type Options struct {
 	// before it starts (e.g. a short PostWait or a small
 	// MaxPendingCopies in a test).
 	NodeConfig func(cc string, c *statenode.Config)
+	// TAXII runs a TAXII 2.1 server at every state node (see
+	// [Network.TAXIIURL]), on the ports after the nodes' when BasePort is
+	// set.
+	TAXII bool
 	// LeafStates lists states (of States) whose nodes run behind their
 	// own leaf node (store and forward). Each leaf's link to the
 	// backbone's leaf node port passes a proxy that [Network.CutLink] and
@@ -99,6 +103,7 @@ type Network struct {
 	mu    sync.Mutex
 	nodes map[string]*statenode.Node
 	addrs map[string]string
+	taxii map[string]string         // TAXII listen addresses of the state nodes
 	links map[string]*linkcut.Proxy // leaf states' links to the backbone
 }
 
@@ -151,7 +156,7 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("testenv: trust domain: %w", err)
 	}
-	nw := &Network{opts: opts, TD: td, nodes: map[string]*statenode.Node{}, addrs: map[string]string{}, links: map[string]*linkcut.Proxy{}}
+	nw := &Network{opts: opts, TD: td, nodes: map[string]*statenode.Node{}, addrs: map[string]string{}, taxii: map[string]string{}, links: map[string]*linkcut.Proxy{}}
 	if nw.PKI, err = loadOrInitPKI(ctx, opts); err != nil {
 		return nil, err
 	}
@@ -241,6 +246,9 @@ func (nw *Network) start(ctx context.Context) error {
 	}
 	for i, s := range nw.opts.States {
 		nw.addrs[s] = nw.port(2 + i)
+		if nw.opts.TAXII {
+			nw.taxii[s] = nw.port(2 + len(nw.opts.States) + i)
+		}
 		if err := nw.StartNode(ctx, s); err != nil {
 			return err
 		}
@@ -280,6 +288,7 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 		TrustDomain: nw.TD, SVID: src, Bundle: src, ListenAddr: nw.addrs[cc],
 		DataDir: filepath.Join(nw.opts.Dir, "data", strings.ToLower(cc)), BackboneURLs: nw.BackboneURLs(),
 		Directory: nw.directory(), Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
+		TAXII: statenode.TAXIIConfig{ListenAddr: nw.taxii[cc]},
 	}
 	if slices.Contains(nw.opts.LeafStates, cc) {
 		link, err := nw.link(cc)
@@ -299,6 +308,9 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 	nw.mu.Lock()
 	nw.nodes[cc] = n
 	nw.addrs[cc] = n.Addr()
+	if a := n.TAXIIAddr(); a != "" {
+		nw.taxii[cc] = a
+	}
 	nw.mu.Unlock()
 	return nil
 }
@@ -365,6 +377,17 @@ func (nw *Network) Node(cc string) *statenode.Node {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
 	return nw.nodes[cc]
+}
+
+// TAXIIURL returns the discovery URL of the TAXII server of state cc's
+// node (https://ADDR/taxii2/), or "" when the network runs none.
+func (nw *Network) TAXIIURL(cc string) string {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if a := nw.taxii[cc]; a != "" && !strings.HasSuffix(a, ":0") {
+		return "https://" + a + "/taxii2/"
+	}
+	return ""
 }
 
 // States lists the network's states.

@@ -1,0 +1,56 @@
+package misp
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/problem"
+	"github.com/oas-cicte/iant/pkg/strictjson"
+)
+
+// Draft returns the bulletin to post for state poster: without the fields
+// the node sets (id, origin, author, times, recipients, lifecycle links).
+// It refuses, with [ErrProvenance], an event IANT issued for another
+// state (only that state posts it; others share it onward with a forward)
+// and a revoked one.
+func (im *Imported) Draft(poster string) (bulletin.Bulletin, error) {
+	b := im.Bulletin
+	switch {
+	case b.Origin != "" && b.Origin != poster:
+		return b, strictjson.At("Event.Orgc.uuid", ErrProvenance,
+			"this event was issued by %s through IANT; %s may not post it as its own (share it with a forward)", b.Origin, poster)
+	case b.Revoked:
+		return b, strictjson.At("Event.Tag", ErrProvenance, "a revoked event is not a new bulletin")
+	}
+	b.ID, b.Origin, b.Author, b.Recipients, b.Revises, b.Supersedes = "", "", "", nil, "", ""
+	b.CreatedAt = time.Time{}
+	return b, nil
+}
+
+// Check validates draft d (from [Imported.Draft]) as a post would, and
+// names the JSON path of the event field, tag or attribute of the first
+// bad field.
+func (im *Imported) Check(d *bulletin.Bulletin) error {
+	err := d.ValidateDraft()
+	var p *problem.Error
+	if err == nil || !errors.As(err, &p) {
+		return err
+	}
+	return strictjson.At(im.PathOf(p.Field), ErrInvalid, "%s", p.Msg)
+}
+
+// PathOf returns the JSON path that holds bulletin field name (as
+// problem.Error names fields); "Event" when none does.
+func (im *Imported) PathOf(name string) string {
+	if p, ok := im.fields[name]; ok {
+		return p
+	}
+	if i := strings.IndexByte(name, '.'); i > 0 {
+		if p, ok := im.fields[name[:i]]; ok {
+			return p
+		}
+	}
+	return "Event"
+}

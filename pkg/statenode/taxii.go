@@ -1,0 +1,179 @@
+package statenode
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/nodeserver"
+	"github.com/oas-cicte/iant/pkg/problem"
+	"github.com/oas-cicte/iant/pkg/store"
+	"github.com/oas-cicte/iant/pkg/taxii"
+)
+
+// TAXIIConfig configures the node's TAXII 2.1 server (pkg/taxii): HTTPS
+// with the node's SVID; people authenticate with their client certificate
+// and must be of the node's own state, exactly as on the gRPC API, and see
+// only what the read decision lets them read.
+type TAXIIConfig struct {
+	// ListenAddr is the HTTPS listen address, e.g. "127.0.0.1:7443";
+	// "" runs no TAXII server.
+	ListenAddr string
+}
+
+// taxiiState is the node's TAXII server, when it runs one.
+type taxiiState struct {
+	lis net.Listener
+	srv *http.Server
+	wg  sync.WaitGroup
+}
+
+// listenTAXII listens on the TAXII address, if one is configured.
+func (n *Node) listenTAXII() error {
+	if n.cfg.TAXII.ListenAddr == "" {
+		return nil
+	}
+	h, err := taxii.New(taxii.Config{Source: taxiiSource{n}, Authenticate: n.taxiiPerson, State: n.self.State,
+		Logger: n.log.With("component", "taxii"), Now: n.now})
+	if err != nil {
+		return fmt.Errorf("statenode: taxii: %w", err)
+	}
+	lis, err := net.Listen("tcp", n.cfg.TAXII.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("statenode: taxii: listen: %w", err)
+	}
+	tlsCfg := identity.ServerTLSConfig(n.cfg.SVID, n.cfg.Bundle, n.cfg.TrustDomain)
+	n.taxii.lis = tls.NewListener(lis, tlsCfg)
+	n.taxii.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
+		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
+	return nil
+}
+
+// serveTAXII serves until stopTAXII.
+func (n *Node) serveTAXII() {
+	if n.taxii.srv == nil {
+		return
+	}
+	n.taxii.wg.Go(func() {
+		if err := n.taxii.srv.Serve(n.taxii.lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("taxii serve", "err", err)
+		}
+	})
+	n.log.Info("taxii serving", "addr", n.taxii.lis.Addr().String())
+}
+
+// stopTAXII lets requests in flight finish for a few seconds, then cuts
+// them off.
+func (n *Node) stopTAXII() {
+	if n.taxii.srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := n.taxii.srv.Shutdown(ctx); err != nil {
+		n.taxii.srv.Close()
+	}
+	n.taxii.lis.Close()
+	n.taxii.wg.Wait()
+}
+
+// TAXIIAddr returns the address the TAXII server listens on; "" when the
+// node runs none. Its discovery URL is https://ADDR/taxii2/.
+func (n *Node) TAXIIAddr() string {
+	if n.taxii.lis == nil {
+		return ""
+	}
+	return n.taxii.lis.Addr().String()
+}
+
+// taxiiPerson authenticates the person of a TAXII request from the
+// verified client certificate of its connection, and admits only readers
+// of this node's own state, as the gRPC API does.
+func (n *Node) taxiiPerson(r *http.Request) (identity.Principal, error) {
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return identity.Principal{}, problem.Unauthenticated("no client certificate")
+	}
+	id, err := x509svid.IDFromCert(r.TLS.PeerCertificates[0])
+	if err != nil {
+		return identity.Principal{}, problem.Unauthenticated("no SPIFFE ID in the client certificate")
+	}
+	p, err := identity.Parse(n.cfg.TrustDomain, id)
+	if err != nil {
+		return identity.Principal{}, problem.Unauthenticated("no valid IANT identity on the connection")
+	}
+	if !p.Role.IsPerson() {
+		return p, problem.Denied("caller.person", "%s is not a person; nodes do not call nodes", p)
+	}
+	if rule, msg := n.admit(p, "TAXII"); rule != "" {
+		return p, problem.Denied(rule, "%s", msg)
+	}
+	if !slices.Contains(readers, p.Role) {
+		return p, problem.Denied("read.role", "%s may not read bulletins", p)
+	}
+	return p, nil
+}
+
+// taxiiSource is the node as the TAXII server sees it: the store, the
+// read decision (canRead) and the post path, for one person.
+type taxiiSource struct{ n *Node }
+
+var _ taxii.Source = taxiiSource{}
+
+// List lists stored records after q.After and keeps those p may read.
+func (s taxiiSource) List(ctx context.Context, p identity.Principal, q taxii.Query) (taxii.Page, error) {
+	recs, err := s.n.store.List(ctx, store.Filter{AfterCursor: q.After, Limit: q.Limit, Regions: q.Regions, Categories: q.Categories})
+	if err != nil {
+		return taxii.Page{}, problem.Internal(err)
+	}
+	page := taxii.Page{Scanned: q.After, More: len(recs) == q.Limit}
+	for _, r := range recs {
+		page.Scanned = r.Cursor
+		if !q.AddedAfter.IsZero() && !r.ReceivedAt.After(q.AddedAfter) {
+			continue
+		}
+		if s.n.canRead(p, &r.Bulletin) != nil {
+			continue // refused and logged by canRead; never served
+		}
+		page.Entries = append(page.Entries, entryOf(r))
+	}
+	return page, nil
+}
+
+// Get returns a held bulletin if p may read it.
+func (s taxiiSource) Get(ctx context.Context, p identity.Principal, id string) (taxii.Entry, error) {
+	rec, err := s.n.lookup(ctx, id)
+	if err != nil {
+		return taxii.Entry{}, err
+	}
+	if err := s.n.canRead(p, &rec.Bulletin); err != nil {
+		return taxii.Entry{}, err
+	}
+	return entryOf(rec), nil
+}
+
+// Post posts draft through the node's post path, as p.
+func (s taxiiSource) Post(ctx context.Context, p identity.Principal, draft bulletin.Bulletin) (taxii.Entry, error) {
+	rec, _, err := s.n.post(nodeserver.WithCaller(ctx, p), &iantv1.PostBulletinRequest{Bulletin: bulletinToProto(&draft)})
+	if err != nil {
+		return taxii.Entry{}, err
+	}
+	return entryOf(rec), nil
+}
+
+// entryOf is a stored record as the TAXII server needs it. The bulletin
+// lifecycle (issue 13) fills First, FirstCreated, Modified and Superseded.
+func entryOf(r store.Record) taxii.Entry {
+	return taxii.Entry{Bulletin: r.Bulletin, Cursor: r.Cursor, Added: r.ReceivedAt}
+}

@@ -1,0 +1,162 @@
+package taxii
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/problem"
+	"github.com/oas-cicte/iant/pkg/stix"
+)
+
+// Bounds of one listing request's work: bulletins asked of the source at
+// a time, and in all. A request that looks at scanBudget bulletins without
+// filling its page answers what it has, with more and next.
+const (
+	scanBatch  = 200
+	scanBudget = 2000
+)
+
+// walk lists the objects of collection c that p may read and that pass f,
+// from the position f.next names (the start when empty), up to f.limit.
+// It returns them, and where the next page starts when there may be more.
+func (s *Server) walk(ctx context.Context, p identity.Principal, c collection, f filter) (items []item, next position, more bool, err error) {
+	pos := position{}
+	if f.next != "" {
+		var ok bool
+		if pos, ok = parsePosition(f.next); !ok {
+			return nil, pos, false, problem.Invalid("next", "next %q is not a token this server gave", f.next)
+		}
+	}
+	if pos.cursor == 0 {
+		sh := shared(c)
+		for i := pos.index; i < len(sh); i++ {
+			it := item{obj: sh[i], added: sh[i].ObjectVersion(), pos: position{0, i}}
+			if !f.match(it) {
+				continue
+			}
+			if len(items) == f.limit {
+				return items, it.pos, true, nil
+			}
+			items = append(items, it)
+		}
+		pos = position{1, 0}
+	}
+	for scanned := 0; scanned < scanBudget; scanned += scanBatch {
+		page, err := s.cfg.Source.List(ctx, p, Query{After: pos.cursor - 1, Limit: scanBatch,
+			Regions: c.regions, Categories: c.categories, AddedAfter: f.addedAfter})
+		if err != nil {
+			return nil, pos, false, err
+		}
+		for _, e := range page.Entries {
+			objs := s.objectsOf(e)
+			start := 0
+			if e.Cursor == pos.cursor {
+				start = pos.index
+			}
+			for i := start; i < len(objs); i++ {
+				it := item{obj: objs[i], added: e.Added, pos: position{e.Cursor, i}, entry: &e}
+				if !f.match(it) {
+					continue
+				}
+				if len(items) == f.limit {
+					return items, it.pos, true, nil
+				}
+				items = append(items, it)
+			}
+		}
+		if !page.More {
+			return items, position{}, false, nil
+		}
+		pos = position{page.Scanned + 1, 0}
+	}
+	return items, pos, true, nil
+}
+
+// objectsOf returns the STIX objects of entry e and records their ids in
+// the index. A bulletin the mapping refuses (a broken invariant: the node
+// stored it) is logged and served as nothing.
+func (s *Server) objectsOf(e Entry) []stix.Object {
+	v := stix.Version{Bulletin: e.Bulletin, First: e.First, FirstCreated: e.FirstCreated, Modified: e.Modified}
+	if v.First == "" {
+		v.First = e.Bulletin.ID // lineage not given: its own first version
+	}
+	objs, err := stix.BulletinObjects(v)
+	if err != nil {
+		s.log.Error("bulletin not mapped to STIX", "bulletin_id", e.Bulletin.ID, "err", err)
+		return nil
+	}
+	for _, o := range objs {
+		s.index.add(o.ObjectID(), e.Bulletin.ID)
+	}
+	return objs
+}
+
+// envelope is the TAXII envelope (§3.7).
+type envelope struct {
+	More    bool          `json:"more"`
+	Next    string        `json:"next,omitempty"`
+	Objects []stix.Object `json:"objects,omitempty"`
+}
+
+// manifestRecord is one line of a manifest (§5.3).
+type manifestRecord struct {
+	ID        string `json:"id"`
+	DateAdded string `json:"date_added"`
+	Version   string `json:"version"`
+	MediaType string `json:"media_type"`
+}
+
+type manifestResource struct {
+	More    bool             `json:"more"`
+	Next    string           `json:"next,omitempty"`
+	Objects []manifestRecord `json:"objects,omitempty"`
+}
+
+// listing parses the request, finds the collection and walks it.
+func (s *Server) listing(w http.ResponseWriter, r *http.Request, p identity.Principal) (items []item, next string, more, ok bool) {
+	c, found := s.find(w, r, p)
+	if !found {
+		return nil, "", false, false
+	}
+	f, err := parseFilter(r.URL.Query(), "limit", "next", "added_after", "match[id]", "match[type]", "match[version]", "match[spec_version]")
+	if err != nil {
+		writeProblem(w, s.log, r, err)
+		return nil, "", false, false
+	}
+	items, pos, more, err := s.walk(r.Context(), p, c, f)
+	if err != nil {
+		writeProblem(w, s.log, r, err)
+		return nil, "", false, false
+	}
+	if more {
+		next = pos.String()
+	}
+	dateRange(w.Header(), items)
+	return items, next, more, true
+}
+
+func (s *Server) objects(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	items, next, more, ok := s.listing(w, r, p)
+	if !ok {
+		return
+	}
+	env := envelope{More: more, Next: next}
+	for _, it := range items {
+		env.Objects = append(env.Objects, it.obj)
+	}
+	writeJSON(w, http.StatusOK, env)
+}
+
+func (s *Server) manifest(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	items, next, more, ok := s.listing(w, r, p)
+	if !ok {
+		return
+	}
+	m := manifestResource{More: more, Next: next}
+	for _, it := range items {
+		m.Objects = append(m.Objects, manifestRecord{ID: it.obj.ObjectID(), DateAdded: stix.At(it.added).String(),
+			Version: stix.At(it.obj.ObjectVersion()).String(), MediaType: MediaSTIX})
+	}
+	writeJSON(w, http.StatusOK, m)
+}
