@@ -68,7 +68,7 @@ func (n *Node) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerInf
 		return nil, toStatus(err)
 	}
 	resp, err := h(ctx, req)
-	return resp, toStatus(err)
+	return resp, n.statusOf(info.FullMethod, err)
 }
 
 type authStream struct {
@@ -83,7 +83,7 @@ func (n *Node) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServer
 	if err != nil {
 		return toStatus(err)
 	}
-	return toStatus(h(srv, authStream{ServerStream: ss, ctx: ctx}))
+	return n.statusOf(info.FullMethod, h(srv, authStream{ServerStream: ss, ctx: ctx}))
 }
 
 // requireRole refuses callers whose role is not one of roles.

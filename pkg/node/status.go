@@ -31,6 +31,21 @@ func grpcCode(k problem.Kind) codes.Code {
 	}
 }
 
+// statusOf is toStatus for the answer to a call of method: an internal
+// error is logged here with its cause, since the caller is told only
+// "internal error" and every call passes this way.
+func (n *Node) statusOf(method string, err error) error {
+	st := toStatus(err)
+	if err != nil && status.Code(st) == codes.Internal {
+		cause := err
+		if p := (*problem.Error)(nil); errors.As(err, &p) && p.Err != nil {
+			cause = p.Err // the public message is only "internal error"
+		}
+		n.log.Error("call failed with an internal error", "method", method, "err", cause)
+	}
+	return st
+}
+
 // toStatus turns err into a gRPC status error carrying an ErrorDetail that
 // names the field or rule. Internal causes never reach the caller.
 func toStatus(err error) error {
