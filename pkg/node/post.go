@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/oklog/ulid/v2"
 
@@ -51,6 +53,9 @@ func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, 
 	b.Author = author.ID(n.cfg.TrustDomain).String()
 	b.CreatedAt = now
 	b.Recipients = bulletin.Recipients(b.Origin, b.Releasability)
+	if len(b.Recipients) == 0 {
+		return store.Record{}, problem.Invalid("releasability", "releasability reaches no state but your own (%s): release to at least one other state", b.Origin)
+	}
 	if err := b.Validate(); err != nil {
 		return store.Record{}, err
 	}
@@ -61,16 +66,18 @@ func (n *Node) post(ctx context.Context, draft *iantv1.Bulletin) (store.Record, 
 	for state, d := range refused {
 		n.log.Info("release refused by policy", "bulletin_id", b.ID, "recipient", state, "rule", d.Rule())
 	}
+	if len(allowed) == 0 { // it would reach nobody: refused by the first state's rule
+		first := slices.Sorted(maps.Keys(refused))[0]
+		return store.Record{}, n.refused("release", author, b.ID, refused[first].Err())
+	}
 	b.Recipients = allowed
-	if len(b.Recipients) > 0 {
-		sealed, err := n.sealFor(ctx, &b, b.Recipients)
-		if err != nil {
-			n.log.Warn("seal failed", "bulletin_id", b.ID, "err", err)
-			return store.Record{}, err
-		}
-		if err := n.releaseCopies(ctx, &b, sealed); err != nil {
-			return store.Record{}, err
-		}
+	sealed, err := n.sealFor(ctx, &b, b.Recipients)
+	if err != nil {
+		n.log.Warn("seal failed", "bulletin_id", b.ID, "err", err)
+		return store.Record{}, err
+	}
+	if err := n.releaseCopies(ctx, &b, sealed); err != nil {
+		return store.Record{}, err
 	}
 	rec, _, err := n.store.Put(ctx, b, store.Sent, now)
 	if err != nil {
