@@ -220,7 +220,7 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 	}
 	d.node, err = node.Start(ctx, node.Config{
 		TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
-		BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, Leaf: c.Backbone.leaf(), ProvisionStates: c.ProvisionStates, Directory: dir, Logger: log,
+		BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, Leaf: c.Backbone.leaf(), ProvisionStates: c.ProvisionStates, Directory: node.StaticDirectory(dir), Logger: log,
 		Policy: d.policy, People: people, KeyRotation: rotation, Audit: auditCfg,
 	})
 	if err != nil {

@@ -60,8 +60,11 @@ type Config struct {
 	// ProvisionStates lists the states whose inboxes the secretariat node
 	// provisions; default every member state. Ignored by state nodes.
 	ProvisionStates []string
-	// Directory lists the network's nodes for the directory call.
-	Directory []DirectoryEntry
+	// Directory lists the network's nodes for the directory call. It is
+	// called on every call, so it can answer addresses known only once the
+	// nodes listen (free ports); [StaticDirectory] lists fixed ones. Nil
+	// lists no nodes.
+	Directory func() []DirectoryEntry
 	// Policy is the network policy engine deciding post, release, read and
 	// forward; nil runs the reviewed default set embedded from
 	// deploy/policies.
@@ -85,6 +88,12 @@ type Config struct {
 type DirectoryEntry struct {
 	ID      spiffeid.ID
 	Address string
+}
+
+// StaticDirectory is a Config.Directory that always lists entries (e.g.
+// from a configuration file).
+func StaticDirectory(entries []DirectoryEntry) func() []DirectoryEntry {
+	return func() []DirectoryEntry { return entries }
 }
 
 // Validate names the first missing or bad field.

@@ -210,7 +210,11 @@ func (s *directoryService) GetDirectory(ctx context.Context, _ *iantv1.GetDirect
 	for _, r := range region.All() {
 		resp.Regions = append(resp.Regions, &iantv1.RegionInfo{Region: iantv1.Region(r), Name: r.Title(), States: region.StatesOf(r)})
 	}
-	for _, e := range s.n.cfg.Directory {
+	var nodes []DirectoryEntry
+	if s.n.cfg.Directory != nil {
+		nodes = s.n.cfg.Directory()
+	}
+	for _, e := range nodes {
 		info := &iantv1.NodeInfo{SpiffeId: e.ID.String(), Address: e.Address}
 		if p, err := identity.Parse(s.n.cfg.TrustDomain, e.ID); err == nil {
 			info.State = p.State

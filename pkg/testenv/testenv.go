@@ -270,7 +270,7 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 	cfg := node.Config{
 		TrustDomain: nw.TD, SVID: src, Bundle: src, ListenAddr: nw.addrs[cc],
 		DataDir: filepath.Join(nw.opts.Dir, "data", strings.ToLower(cc)), BackboneURLs: nw.BackboneURLs(),
-		Directory: nw.directory(), Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
+		Directory: node.StaticDirectory(nw.directory()), Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
 	}
 	if slices.Contains(nw.opts.LeafStates, cc) {
 		link, err := nw.link(cc)
