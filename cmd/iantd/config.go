@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"time"
 
@@ -125,6 +126,11 @@ func (c config) validate() error {
 	if err := c.Backbone.validateLeaf(); err != nil {
 		return err
 	}
+	for _, e := range c.Directory {
+		if _, port, err := net.SplitHostPort(e.Address); err != nil || port == "0" || port == "" {
+			return fmt.Errorf("directory: %s: address %q: want host:port with the port the node listens on", e.ID, e.Address)
+		}
+	}
 	if _, err := spiffeid.TrustDomainFromString(c.TrustDomain); err != nil {
 		return fmt.Errorf("trust_domain: %w", err)
 	}
@@ -160,9 +166,14 @@ type daemon struct {
 
 func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 	td := spiffeid.RequireTrustDomainFromString(c.TrustDomain)
-	d := &daemon{}
+	unlocks, err := c.lockDirs()
+	if err != nil {
+		return nil, err
+	}
+	d := &daemon{closers: unlocks}
 	svid, bundle, closeSrc, err := c.SVID.Open(ctx, td)
 	if err != nil {
+		d.close()
 		return nil, err
 	}
 	d.closers = append(d.closers, closeSrc)

@@ -31,8 +31,38 @@ import (
 const FileName = "iant.lock"
 
 // ErrLocked means another process (or another Lock in this one) holds the
-// directory's lock.
+// directory's lock. The error returned is a [*LockedError].
 var ErrLocked = errors.New("directory is in use")
+
+// LockedError is Lock's refusal when the lock is held; errors.Is matches it
+// with [ErrLocked].
+type LockedError struct {
+	Dir  string // the locked directory
+	File string // its lock file
+	PID  int    // the holder's process id; 0 when not recorded yet
+}
+
+// Error names the directory and the holder, e.g. "dirlock: /var/lib/iantd
+// is in use by process 1234 (lock file /var/lib/iantd/iant.lock)".
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("dirlock: %s is in use by %s (lock file %s)", e.Dir, e.Holder(), e.File)
+}
+
+// Is reports whether target is [ErrLocked].
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+// Holder names the process holding the lock for a message: "process 1234",
+// "this process (pid 1234)", or "another process" when its pid is not
+// recorded yet.
+func (e *LockedError) Holder() string {
+	switch {
+	case e.PID <= 0:
+		return "another process (its pid is not recorded yet)"
+	case e.PID == os.Getpid():
+		return fmt.Sprintf("this process (pid %d)", e.PID)
+	}
+	return fmt.Sprintf("process %d", e.PID)
+}
 
 // DirLock is a held lock; release it with Unlock.
 type DirLock struct {
@@ -53,10 +83,9 @@ func Lock(dir string) (*DirLock, error) {
 		return nil, fmt.Errorf("dirlock: %w", err)
 	}
 	if err := flock(f); err != nil {
-		holder := holderOf(path)
 		f.Close()
 		if errors.Is(err, errWouldBlock) {
-			return nil, fmt.Errorf("dirlock: %s is in use by %s (lock file %s): %w", dir, holder, path, ErrLocked)
+			return nil, &LockedError{Dir: dir, File: path, PID: holderOf(path)}
 		}
 		return nil, fmt.Errorf("dirlock: lock %s: %w", path, err)
 	}
@@ -92,18 +121,16 @@ func writePID(f *os.File) error {
 	return err
 }
 
-// holderOf names the process recorded in the lock file at path.
-func holderOf(path string) string {
+// holderOf reads the process id recorded in the lock file at path; 0 when
+// there is none.
+func holderOf(path string) int {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "another process"
+		return 0
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
 	if err != nil || pid <= 0 {
-		return "another process (its pid is not recorded yet)"
+		return 0
 	}
-	if pid == os.Getpid() {
-		return fmt.Sprintf("this process (pid %d)", pid)
-	}
-	return fmt.Sprintf("process %d", pid)
+	return pid
 }

@@ -62,7 +62,8 @@ func TestSecondProcessIsRefusedNamingTheHolder(t *testing.T) {
 	}
 	_, err = dirlock.Lock(dir)
 	want := fmt.Sprintf("in use by process %d", cmd.Process.Pid)
-	if !errors.Is(err, dirlock.ErrLocked) || !strings.Contains(err.Error(), want) {
+	var le *dirlock.LockedError
+	if !errors.Is(err, dirlock.ErrLocked) || !strings.Contains(err.Error(), want) || !errors.As(err, &le) || le.PID != cmd.Process.Pid {
 		t.Fatalf("Lock(%s) while another process holds it = %v, want ErrLocked naming %q", dir, err, want)
 	}
 	stdin.Close()

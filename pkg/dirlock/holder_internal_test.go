@@ -20,8 +20,9 @@ func FuzzHolderOf(f *testing.F) {
 		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if got := holderOf(path); !ok.MatchString(got) {
-			t.Fatalf("holderOf(file holding %q) = %q", data, got)
+		e := &LockedError{Dir: "d", File: path, PID: holderOf(path)}
+		if got := e.Holder(); !ok.MatchString(got) || e.PID < 0 {
+			t.Fatalf("holder of a file holding %q = %q (pid %d)", data, got, e.PID)
 		}
 	})
 }

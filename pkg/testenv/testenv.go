@@ -31,6 +31,7 @@ import (
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/client"
 	"github.com/oas-cicte/iant/pkg/devpki"
+	"github.com/oas-cicte/iant/pkg/dirlock"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/node"
 	"github.com/oas-cicte/iant/pkg/region"
@@ -41,11 +42,12 @@ import (
 type Options struct {
 	// Dir holds the PKI (Dir/pki), the data (Dir/data) and the context
 	// files (Dir/contexts). Required. An existing Dir is reused: its PKI
-	// and data are kept.
+	// and data are kept. The network holds Dir's lock (see [dirlock])
+	// until Close, so a second network on the same Dir is refused.
 	Dir string
 	// TrustDomain defaults to "iant.test".
 	TrustDomain string
-	// States defaults to AR, BR, CA, JM, MX and US (every region).
+	// States defaults to every member state (region.Codes).
 	States []string
 	// BasePort, when non-zero, fixes the ports: the backbone listens on
 	// BasePort, the secretariat node on BasePort+1 and the states' nodes on
@@ -76,10 +78,6 @@ type Options struct {
 	LeafStates []string
 }
 
-// DefaultStates is the demo's default network: two states of South
-// America and one of each other region, plus the United States.
-var DefaultStates = []string{"AR", "BR", "CA", "JM", "MX", "US"}
-
 // Network is a running network.
 type Network struct {
 	opts        Options
@@ -88,8 +86,12 @@ type Network struct {
 	Backbone    *backbone.Server // the embedded server; nil on an external backbone
 	Secretariat *node.Node
 
+	lock *dirlock.DirLock // on opts.Dir
+
 	mu    sync.Mutex
 	nodes map[string]*node.Node
+	// addrs holds each node's address once it listens, keyed by state
+	// ("" for the secretariat); a restarted node listens there again.
 	addrs map[string]string
 	links map[string]*linkcut.Proxy // leaf states' links to the backbone
 }
@@ -127,7 +129,7 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 		opts.TrustDomain = "iant.test"
 	}
 	if len(opts.States) == 0 {
-		opts.States = DefaultStates
+		opts.States = region.Codes()
 	}
 	for _, s := range opts.States {
 		if !region.IsMember(s) {
@@ -143,8 +145,13 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("testenv: trust domain: %w", err)
 	}
-	nw := &Network{opts: opts, TD: td, nodes: map[string]*node.Node{}, addrs: map[string]string{}, links: map[string]*linkcut.Proxy{}}
+	lock, err := dirlock.Lock(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("testenv: %w", err)
+	}
+	nw := &Network{opts: opts, TD: td, lock: lock, nodes: map[string]*node.Node{}, addrs: map[string]string{}, links: map[string]*linkcut.Proxy{}}
 	if nw.PKI, err = loadOrInitPKI(ctx, opts); err != nil {
+		lock.Unlock()
 		return nil, err
 	}
 	if err := nw.start(ctx); err != nil {
@@ -178,11 +185,33 @@ func loadOrInitPKI(ctx context.Context, opts Options) (*devpki.Layout, error) {
 	return l, nil
 }
 
-func (nw *Network) port(i int) string {
+// listenAddr is where the node of state cc ("" for the secretariat)
+// listens: its previous address, else its port after BasePort, else a
+// free port.
+func (nw *Network) listenAddr(cc string) string {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if a, ok := nw.addrs[cc]; ok {
+		return a
+	}
+	i := 1
+	if cc != "" {
+		i = 2 + slices.Index(nw.opts.States, cc)
+	}
 	if nw.opts.BasePort == 0 {
 		return "127.0.0.1:0"
 	}
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(nw.opts.BasePort+i))
+}
+
+// listening records the address a node listens on.
+func (nw *Network) listening(cc string, n *node.Node) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	nw.addrs[cc] = n.Addr()
+	if cc != "" {
+		nw.nodes[cc] = n
+	}
 }
 
 func (nw *Network) source(p identity.Principal) (*identity.FileSource, error) {
@@ -226,12 +255,12 @@ func (nw *Network) start(ctx context.Context) error {
 			return fmt.Errorf("testenv: %w", err)
 		}
 	}
-	nw.Secretariat, err = node.Start(ctx, nw.secretariatConfig(sec, nw.port(1)))
+	nw.Secretariat, err = node.Start(ctx, nw.secretariatConfig(sec))
 	if err != nil {
 		return fmt.Errorf("testenv: secretariat: %w", err)
 	}
-	for i, s := range nw.opts.States {
-		nw.addrs[s] = nw.port(2 + i)
+	nw.listening("", nw.Secretariat)
+	for _, s := range nw.opts.States {
 		if err := nw.StartNode(ctx, s); err != nil {
 			return err
 		}
@@ -246,13 +275,17 @@ func (nw *Network) logger(component string) *slog.Logger {
 	return nw.opts.Logger.With("component", component)
 }
 
-// directory lists every node of the network for the directory call.
+// directory lists every node of the network that has listened, with the
+// address it listens on: every node's directory call asks it afresh, so
+// free ports (BasePort 0) are listed as they are, never as port 0.
 func (nw *Network) directory() []node.DirectoryEntry {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
-	out := []node.DirectoryEntry{{ID: NodePrincipal("").ID(nw.TD), Address: nw.Secretariat.Addr()}}
-	for _, s := range nw.opts.States {
-		out = append(out, node.DirectoryEntry{ID: NodePrincipal(s).ID(nw.TD), Address: nw.addrs[s]})
+	var out []node.DirectoryEntry
+	for _, s := range append([]string{""}, nw.opts.States...) {
+		if a, ok := nw.addrs[s]; ok {
+			out = append(out, node.DirectoryEntry{ID: NodePrincipal(s).ID(nw.TD), Address: a})
+		}
 	}
 	return out
 }
@@ -268,9 +301,9 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 		return err
 	}
 	cfg := node.Config{
-		TrustDomain: nw.TD, SVID: src, Bundle: src, ListenAddr: nw.addrs[cc],
+		TrustDomain: nw.TD, SVID: src, Bundle: src, ListenAddr: nw.listenAddr(cc),
 		DataDir: filepath.Join(nw.opts.Dir, "data", strings.ToLower(cc)), BackboneURLs: nw.BackboneURLs(),
-		Directory: node.StaticDirectory(nw.directory()), Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
+		Directory: nw.directory, Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
 	}
 	if slices.Contains(nw.opts.LeafStates, cc) {
 		link, err := nw.link(cc)
@@ -284,18 +317,16 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 	if err != nil {
 		return fmt.Errorf("testenv: node %s: %w", cc, err)
 	}
-	nw.mu.Lock()
-	nw.nodes[cc] = n
-	nw.addrs[cc] = n.Addr()
-	nw.mu.Unlock()
+	nw.listening(cc, n)
 	return nil
 }
 
-func (nw *Network) secretariatConfig(svid *identity.FileSource, addr string) node.Config {
+func (nw *Network) secretariatConfig(svid *identity.FileSource) node.Config {
 	return node.Config{
-		TrustDomain: nw.TD, SVID: svid, Bundle: svid, ListenAddr: addr,
+		TrustDomain: nw.TD, SVID: svid, Bundle: svid, ListenAddr: nw.listenAddr(""),
 		DataDir: filepath.Join(nw.opts.Dir, "data", "secretariat"), BackboneURLs: nw.BackboneURLs(),
-		BackboneReplicas: nw.opts.BackboneReplicas, ProvisionStates: nw.opts.States, Logger: nw.logger("secretariat"), Audit: nw.opts.Audit,
+		BackboneReplicas: nw.opts.BackboneReplicas, ProvisionStates: nw.opts.States, Directory: nw.directory,
+		Logger: nw.logger("secretariat"), Audit: nw.opts.Audit,
 	}
 }
 
@@ -329,7 +360,7 @@ func (nw *Network) StartSecretariat(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := node.Start(ctx, nw.secretariatConfig(sec, nw.Secretariat.Addr()))
+	n, err := node.Start(ctx, nw.secretariatConfig(sec))
 	if err != nil {
 		return fmt.Errorf("testenv: secretariat: %w", err)
 	}
@@ -367,14 +398,9 @@ func (nw *Network) Context(p identity.Principal) (client.Context, error) {
 		return client.Context{}, fmt.Errorf("testenv: no SVID for %s", p)
 	}
 	nodeP := NodePrincipal(p.State)
-	addr := ""
-	if p.Role.IsSecretariat() {
-		addr = nw.Secretariat.Addr()
-	} else {
-		nw.mu.Lock()
-		addr = nw.addrs[p.State]
-		nw.mu.Unlock()
-	}
+	nw.mu.Lock()
+	addr := nw.addrs[p.State] // "" for the secretariat's people
+	nw.mu.Unlock()
 	return client.Context{
 		Node: addr, NodeID: nodeP.ID(nw.TD).String(), TrustDomain: nw.TD.Name(),
 		Cert: e.CertFile, Key: e.KeyFile, Bundle: nw.PKI.BundleFile,
@@ -431,5 +457,6 @@ func (nw *Network) Close() error {
 	if nw.Backbone != nil {
 		errs = append(errs, nw.Backbone.Close())
 	}
+	errs = append(errs, nw.lock.Unlock())
 	return errors.Join(errs...)
 }
