@@ -9,12 +9,14 @@
 //
 //	fmt.Fprintf(w, "%s\n", escape.Line(b.Title))
 //	fmt.Fprintf(w, "%s\n", escape.Block(b.Body))
+//	out := escape.NewWriter(os.Stdout) // a safety net under all human output
+//	defer out.Flush()
 //
 // The bulletin rules refuse the same characters when a bulletin is posted
 // or received ([Printable] is the one definition both use), so escaping
 // shows only what was stored before those rules.
 //
-// The functions are pure and safe for concurrent use.
+// The functions are pure and safe for concurrent use, and so is a Writer.
 package escape
 
 import (

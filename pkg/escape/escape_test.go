@@ -105,3 +105,29 @@ func FuzzEscape(f *testing.F) {
 		}
 	})
 }
+
+// FuzzWriter writes s in chunks of the given sizes: whatever the split,
+// the output is Block(s) (a character split across writes is escaped as
+// one), and never holds a control character other than newline and tab.
+func FuzzWriter(f *testing.F) {
+	f.Add("plain text\n", uint8(3))
+	f.Add("Tránsito\u202e\x1b[2J北京\n", uint8(1))
+	f.Add("a\xe5\x8c", uint8(2))
+	f.Add("\xf0\x9f\x98\x80 ok", uint8(1))
+	f.Fuzz(func(t *testing.T, s string, chunk uint8) {
+		n := int(chunk%7) + 1
+		var out strings.Builder
+		w := escape.NewWriter(&out)
+		for i := 0; i < len(s); i += n {
+			if _, err := w.Write([]byte(s[i:min(i+n, len(s))])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := out.String(), escape.Block(s); got != want {
+			t.Fatalf("Writer in chunks of %d wrote %q, want Block = %q", n, got, want)
+		}
+	})
+}
