@@ -51,7 +51,7 @@ func TestDeployConfigsLoad(t *testing.T) {
 
 func TestBadConfigsNameTheProblem(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
-		{"unknown field", "trust_domain: t\nlisten_addr: x\n", "field listen_addr not found"},
+		{"unknown field", "trust_domain: t\nlisten_addr: x\n", `unknown field "listen_addr"`},
 		{"no trust domain", "data_dir: d\n", "trust_domain is required"},
 		{"no svid", "trust_domain: iant.test\ndata_dir: d\nbackbone: {urls: [tls://x:1]}\n", "svid: give cert, key and bundle"},
 		{"both svid sources", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c, workload_api: unix:///x}\nbackbone: {urls: [tls://x:1]}\n", "not both"},
