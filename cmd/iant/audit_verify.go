@@ -15,6 +15,7 @@ import (
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/audit"
+	"github.com/oas-cicte/iant/pkg/escape"
 )
 
 const checkpointLong = `Fetch a freshly signed checkpoint of the secretariat's audit log: its
@@ -197,7 +198,11 @@ func verifyAudit(ctx context.Context, a iantv1.AuditServiceClient, o verifyOpts)
 	}
 	res.Consistent = true
 	if o.bulletin != "" {
-		if err := verifyBulletin(ctx, a, cur, o.bulletin, res); err != nil {
+		id, err := bulletinID("--bulletin", o.bulletin)
+		if err != nil {
+			return nil, err
+		}
+		if err := verifyBulletin(ctx, a, cur, id, res); err != nil {
 			return nil, err
 		}
 	}
@@ -247,7 +252,7 @@ func verifyBulletin(ctx context.Context, a iantv1.AuditServiceClient, cur audit.
 
 func printVerify(w io.Writer, r *verifyResult) error {
 	fmt.Fprintf(w, "OK: log %s grew from %d to %d entries; nothing logged before was changed (key from %s)\n",
-		r.Origin, r.OldSize, r.NewSize, r.KeyFrom)
+		escape.Line(r.Origin), r.OldSize, r.NewSize, r.KeyFrom)
 	if r.Bulletin == "" {
 		return nil
 	}
@@ -258,7 +263,7 @@ func printVerify(w io.Writer, r *verifyResult) error {
 			who += " (rule " + e.event.Rule + ")"
 		}
 		fmt.Fprintf(w, "  #%-6d %s  %-12s %-2s %s\n", e.Index, e.event.At.UTC().Format("2006-01-02 15:04:05.000Z"),
-			e.event.Kind, e.event.State, who)
+			e.event.Kind, escape.Line(e.event.State), escape.Line(who))
 	}
 	return nil
 }
