@@ -57,4 +57,3 @@ func (nw *Network) writeContexts() error {
 	}
 	return nil
 }
-
