@@ -12,6 +12,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/dirlock"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/logconfig"
 	"github.com/oas-cicte/iant/pkg/yamlfile"
@@ -140,22 +141,30 @@ func ids(field string, ss []string) ([]spiffeid.ID, error) {
 	return out, nil
 }
 
-// start opens the SVID sources and starts the server. The returned
-// function closes the sources after the server.
+// start locks the store dir (a second server on it is refused, naming the
+// process that runs there), opens the SVID sources and starts the server.
+// The returned function closes the sources and unlocks, after the server.
 func start(ctx context.Context, c config, log *slog.Logger) (*backbone.Server, func() error, error) {
 	sc, err := c.serverConfig()
 	if err != nil {
 		return nil, nil, err
 	}
 	td := sc.TrustDomain
+	lock, err := dirlock.Lock(c.StoreDir)
+	if le := (*dirlock.LockedError)(nil); errors.As(err, &le) {
+		return nil, nil, fmt.Errorf("store_dir %s is in use by %s: is another iant-backbone running on it?", c.StoreDir, le.Holder())
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("store_dir: %w", err)
+	}
 	svid, bundle, closeSrc, err := c.SVID.Open(ctx, td)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, errors.Join(err, lock.Unlock())
 	}
 	sc.SVID, sc.Bundle, sc.Logger = svid, bundle, log
 	srv, err := backbone.StartServer(ctx, sc)
 	if err != nil {
-		return nil, nil, errors.Join(err, closeSrc())
+		return nil, nil, errors.Join(err, closeSrc(), lock.Unlock())
 	}
-	return srv, closeSrc, nil
+	return srv, func() error { return errors.Join(closeSrc(), lock.Unlock()) }, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,4 +199,40 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// TestSecondServerOnTheSameStoreIsRefused: two servers on one JetStream
+// store would corrupt it; the second is refused, naming the first's pid.
+func TestSecondServerOnTheSameStoreIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	pki, err := devpki.Init(t.Context(), devpki.Options{Dir: filepath.Join(dir, "pki"), TrustDomain: "iant.test", States: []string{"MX"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stem := filepath.Join(pki.Dir, "svid", "secretariat-node-node")
+	ports := backbonetest.FreePorts(t, 2)
+	config := func(port int) config {
+		path := filepath.Join(dir, fmt.Sprintf("hub-%d.yaml", port))
+		body := fmt.Sprintf("trust_domain: iant.test\nsvid: {cert: %s.pem, key: %s.key, bundle: %s}\nlisten: 127.0.0.1:%d\nstore_dir: store\n"+
+			"nodes: [spiffe://iant.test/secretariat/node/node, spiffe://iant.test/state/MX/node/node]\n", stem, stem, pki.BundleFile, port)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := loadConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, closeSrc, err := start(t.Context(), config(ports[0]), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Close(); closeSrc() }()
+	_, _, err = start(t.Context(), config(ports[1]), log)
+	want := fmt.Sprintf("store_dir %s is in use by this process (pid %d)", filepath.Join(dir, "store"), os.Getpid())
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("second start on the same store_dir = %v, want an error containing %q", err, want)
+	}
 }

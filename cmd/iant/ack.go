@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/escape"
 )
 
 func newAckCmd(g *globals) *cobra.Command {
@@ -16,8 +17,12 @@ func newAckCmd(g *globals) *cobra.Command {
 		Short: "Acknowledge a bulletin your state received (focal points)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := bulletinID("ID", args[0])
+			if err != nil {
+				return err
+			}
 			return g.withConn(cmd, func(ctx context.Context, conn *grpc.ClientConn) error {
-				resp, err := bulletinClient(conn).AcknowledgeBulletin(ctx, &iantv1.AcknowledgeBulletinRequest{Id: args[0]})
+				resp, err := bulletinClient(conn).AcknowledgeBulletin(ctx, &iantv1.AcknowledgeBulletinRequest{Id: id})
 				if err != nil {
 					return err
 				}
@@ -26,7 +31,7 @@ func newAckCmd(g *globals) *cobra.Command {
 				}
 				r := resp.GetBulletin()
 				fmt.Fprintf(cmd.OutOrStdout(), "acknowledged %s at %s by %s\n", r.GetBulletin().GetId(),
-					fmtTime(r.GetAcknowledgeTime(), r.GetAcknowledgeTime() != nil), r.GetAcknowledgedBy())
+					fmtTime(r.GetAcknowledgeTime(), r.GetAcknowledgeTime() != nil), escape.Line(r.GetAcknowledgedBy()))
 				return nil
 			})
 		},

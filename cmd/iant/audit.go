@@ -112,7 +112,11 @@ auditor gives --origin when several states used the id.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withAudit(cmd, func(ctx context.Context, a iantv1.AuditServiceClient) error {
-				resp, err := a.GetBulletinReport(ctx, &iantv1.GetBulletinReportRequest{Id: args[0], Origin: origin})
+				id, err := bulletinID("ID", args[0])
+				if err != nil {
+					return err
+				}
+				resp, err := a.GetBulletinReport(ctx, &iantv1.GetBulletinReportRequest{Id: id, Origin: origin})
 				if err != nil {
 					return err
 				}
@@ -148,8 +152,7 @@ func newAuditOverdueCmd(g *globals) *cobra.Command {
 }
 
 func newAuditStatsCmd(g *globals) *cobra.Command {
-	var since time.Duration
-	var from, to string
+	var since, from, to string
 	cmd := &cobra.Command{
 		Use:     "stats",
 		Short:   "Per state: bulletins received, median and p95 delivery and acknowledgement times",
@@ -173,31 +176,31 @@ func newAuditStatsCmd(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.DurationVar(&since, "since", 24*time.Hour, "bulletins posted within this long before now")
-	f.StringVar(&from, "from", "", "bulletins posted at or after this time (RFC 3339); overrides --since")
-	f.StringVar(&to, "to", "", "bulletins posted before this time (RFC 3339); default now")
+	f.StringVar(&since, "since", "24h", "bulletins posted since: a duration ago such as 24h or 7d, an RFC 3339 time or a date")
+	f.StringVar(&from, "from", "", "bulletins posted at or after this time, like --since (which it overrides)")
+	f.StringVar(&to, "to", "", "bulletins posted before this time, like --since; default now")
 	return cmd
 }
 
-// statsRequest builds the time range of audit stats from the flags.
-func statsRequest(since time.Duration, from, to string, now time.Time) (*iantv1.GetStatsRequest, error) {
-	if since <= 0 {
-		return nil, usagef("--since must be positive, e.g. 24h")
-	}
-	start, end := now.Add(-since), now
+// statsRequest builds the time range of audit stats from the flags, read
+// like every time on the command line (parseTime).
+func statsRequest(since, from, to string, now time.Time) (*iantv1.GetStatsRequest, error) {
 	if from != "" {
-		t, err := time.Parse(time.RFC3339, from)
-		if err != nil {
-			return nil, usagef("--from %q: want RFC 3339, e.g. 2026-03-01T00:00:00Z", from)
-		}
-		start = t
+		since = from
 	}
+	name := "--since"
+	if from != "" {
+		name = "--from"
+	}
+	start, err := parseTime(name, since, now, past)
+	if err != nil {
+		return nil, err
+	}
+	end := now
 	if to != "" {
-		t, err := time.Parse(time.RFC3339, to)
-		if err != nil {
-			return nil, usagef("--to %q: want RFC 3339, e.g. 2026-04-01T00:00:00Z", to)
+		if end, err = parseTime("--to", to, now, past); err != nil {
+			return nil, err
 		}
-		end = t
 	}
 	return &iantv1.GetStatsRequest{StartTime: timestamppb.New(start), EndTime: timestamppb.New(end)}, nil
 }

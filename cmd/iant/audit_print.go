@@ -12,6 +12,7 @@ import (
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/escape"
 )
 
 func precedenceString(p iantv1.Precedence) string {
@@ -31,21 +32,22 @@ func durString(d *durationpb.Duration) string {
 	return d.AsDuration().Round(time.Millisecond).String()
 }
 
+// orDash escapes s for a table cell, "-" when empty.
 func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return escape.Line(s)
 }
 
 // printReport writes a bulletin's delivery report as a table.
 func printReport(w io.Writer, r *iantv1.BulletinReport) error {
-	fmt.Fprintf(w, "bulletin %s  origin %s  precedence %s  posted %s\n\n", r.GetId(), r.GetOrigin(),
+	fmt.Fprintf(w, "bulletin %s  origin %s  precedence %s  posted %s\n\n", escape.Line(r.GetId()), escape.Line(r.GetOrigin()),
 		precedenceString(r.GetPrecedence()), tsString(r.GetPostTime()))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATE\tDELIVERED\tLATENCY\tREAD\tREAD BY\tACKNOWLEDGED\tLATENCY\tACK BY\tESCALATED")
 	for _, rs := range r.GetRecipients() {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rs.GetState(),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", orDash(rs.GetState()),
 			tsString(rs.GetDeliverTime()), durString(rs.GetDeliveryLatency()),
 			tsString(rs.GetReadTime()), orDash(rs.GetReadBy()),
 			tsString(rs.GetAcknowledgeTime()), durString(rs.GetAcknowledgeLatency()), orDash(rs.GetAcknowledgedBy()),
@@ -67,7 +69,7 @@ func printOverdue(w io.Writer, items []*iantv1.OverdueItem, now time.Time) error
 		if it.GetDueTime() != nil {
 			late = now.Sub(it.GetDueTime().AsTime()).Round(time.Second).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.GetBulletinId(), it.GetOrigin(), it.GetState(),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", orDash(it.GetBulletinId()), orDash(it.GetOrigin()), orDash(it.GetState()),
 			precedenceString(it.GetPrecedence()), tsString(it.GetDueTime()), late,
 			tsString(it.GetDeliverTime()), tsString(it.GetEscalateTime()))
 	}
@@ -83,7 +85,7 @@ func printStats(w io.Writer, states []*iantv1.StateStats) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATE\tRELEASED\tRECEIVED\tACKNOWLEDGED\tDELIVERY P50\tDELIVERY P95\tACK P50\tACK P95")
 	for _, s := range states {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", s.GetState(), s.GetReleased(), s.GetReceived(), s.GetAcknowledged(),
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", orDash(s.GetState()), s.GetReleased(), s.GetReceived(), s.GetAcknowledged(),
 			durString(s.GetDeliveryP50()), durString(s.GetDeliveryP95()), durString(s.GetAcknowledgeP50()), durString(s.GetAcknowledgeP95()))
 	}
 	return tw.Flush()
@@ -92,7 +94,7 @@ func printStats(w io.Writer, states []*iantv1.StateStats) error {
 // printEscalation writes one escalation as a line.
 func printEscalation(w io.Writer, it *iantv1.OverdueItem) error {
 	_, err := fmt.Fprintf(w, "%s escalated: %s (%s) from %s not acknowledged by %s, due %s\n",
-		tsString(it.GetEscalateTime()), it.GetBulletinId(), precedenceString(it.GetPrecedence()), it.GetOrigin(),
-		it.GetState(), tsString(it.GetDueTime()))
+		tsString(it.GetEscalateTime()), orDash(it.GetBulletinId()), precedenceString(it.GetPrecedence()), orDash(it.GetOrigin()),
+		orDash(it.GetState()), tsString(it.GetDueTime()))
 	return err
 }

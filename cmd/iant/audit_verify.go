@@ -15,6 +15,7 @@ import (
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/audit"
+	"github.com/oas-cicte/iant/pkg/escape"
 )
 
 const checkpointLong = `Fetch a freshly signed checkpoint of the secretariat's audit log: its
@@ -212,6 +213,11 @@ func verifyAudit(ctx context.Context, a iantv1.AuditServiceClient, o verifyOpts,
 	}
 	res.Consistent = true
 	if o.bulletin != "" {
+		id, err := bulletinID("--bulletin", o.bulletin)
+		if err != nil {
+			return nil, err
+		}
+		o.bulletin = id
 		if err := verifyBulletin(ctx, a, cur, o, signers, res); err != nil {
 			return nil, err
 		}
@@ -269,7 +275,7 @@ func verifyBulletin(ctx context.Context, a iantv1.AuditServiceClient, cur audit.
 
 func printVerify(w io.Writer, r *verifyResult) error {
 	fmt.Fprintf(w, "OK: log %s grew from %d to %d entries; nothing logged before was changed (key from %s)\n",
-		r.Origin, r.OldSize, r.NewSize, r.KeyFrom)
+		escape.Line(r.Origin), r.OldSize, r.NewSize, r.KeyFrom)
 	if r.Bulletin == "" {
 		return nil
 	}
@@ -280,14 +286,12 @@ func printVerify(w io.Writer, r *verifyResult) error {
 		if e.event.Rule != "" {
 			who += " (rule " + e.event.Rule + ")"
 		}
-		said := "said by " + e.SaidBy
+		said := "said by " + escape.Line(e.SaidBy)
 		if e.SaidBy == "" {
 			said = "unsigned (logged before receipts were kept)"
 		}
-		// Actor and rule are tokens the log validated (printable ASCII, no
-		// spaces), whoever reported them.
 		fmt.Fprintf(w, "  #%-6d %s  %-12s %-2s %-2s %s  %s\n", e.Index, e.event.At.UTC().Format("2006-01-02 15:04:05.000Z"),
-			e.event.Kind, e.event.Origin, e.event.State, who, said)
+			e.event.Kind, escape.Line(e.event.Origin), escape.Line(e.event.State), escape.Line(who), said)
 	}
 	return nil
 }

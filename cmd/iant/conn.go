@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -67,4 +68,14 @@ func (g *globals) withConn(cmd *cobra.Command, fn func(ctx context.Context, conn
 	}
 	defer conn.Close()
 	return fn(cmd.Context(), conn)
+}
+
+// bulletinID reads a bulletin id given on the command line (name names
+// the argument or flag): a ULID as post printed it, in any case.
+func bulletinID(name, arg string) (string, error) {
+	id := strings.ToUpper(strings.TrimSpace(arg))
+	if len(id) != 26 || id[0] > '7' || strings.Trim(id, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") != "" {
+		return "", usagef("%s %q is not a bulletin id (26 letters and digits, as post printed it)", name, arg)
+	}
+	return id, nil
 }

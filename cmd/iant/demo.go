@@ -1,25 +1,28 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/oas-cicte/iant/pkg/dirlock"
 	"github.com/oas-cicte/iant/pkg/region"
 	"github.com/oas-cicte/iant/pkg/testenv"
 )
 
 const demoLong = `Run a whole IANT network in this process: a development PKI (made on the
 first run), the embedded NATS JetStream backbone, the secretariat node and a
-node for each state, all on loopback. It writes a context file for every demo
-person into DIR/contexts, prints a line containing "ready", then example
-commands, and runs until interrupted. Running it again with the same
---dir keeps the data.`
+node for every member state (all 35 unless --states names fewer), all on
+loopback. It writes a context file for every demo person into DIR/contexts,
+prints a line containing "ready", then example commands, and runs until
+interrupted. Running it again with the same --dir keeps the data; a second
+demo on a --dir in use is refused, naming the process that uses it.`
 
 func newDemoCmd() *cobra.Command {
 	var dir, states, logLevel string
@@ -30,13 +33,9 @@ func newDemoCmd() *cobra.Command {
 		Long:  demoLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var codes []string
-			for _, s := range strings.Split(states, ",") {
-				s = strings.ToUpper(strings.TrimSpace(s))
-				if !region.IsMember(s) {
-					return usagef("--states: %q is not an OAS member state code", s)
-				}
-				codes = append(codes, s)
+			codes, err := parseStates(states)
+			if err != nil {
+				return err
 			}
 			var lvl slog.Level
 			if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
@@ -48,11 +47,14 @@ func newDemoCmd() *cobra.Command {
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: lvl}))
 			nw, err := testenv.Start(cmd.Context(), testenv.Options{Dir: abs, States: codes, BasePort: basePort, Logger: logger, TAXII: true})
+			if le := (*dirlock.LockedError)(nil); errors.As(err, &le) {
+				return fmt.Errorf("--dir %s is in use by %s, another iant demo: stop it first or choose another --dir", dir, le.Holder())
+			}
 			if err != nil {
 				return err
 			}
 			defer nw.Close()
-			printDemoHelp(cmd.OutOrStdout(), abs, codes, nw)
+			printDemoHelp(cmd.OutOrStdout(), dir, codes, nw)
 			<-cmd.Context().Done()
 			fmt.Fprintln(cmd.OutOrStdout(), "stopping")
 			return nw.Close()
@@ -60,33 +62,55 @@ func newDemoCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&dir, "dir", "iant-demo", "directory for the PKI, data and context files")
-	f.StringVar(&states, "states", strings.Join(testenv.DefaultStates, ","), "member states to run nodes for")
+	f.StringVar(&states, "states", "all", `member states to run nodes for: "all" or state codes, e.g. MX,US,JM`)
 	f.IntVar(&basePort, "base-port", 7400, "backbone port; the secretariat, the state nodes and their TAXII servers listen on the ports after it (0 = free ports)")
 	f.StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	return cmd
 }
 
+// parseStates reads --states: "all" or a comma-separated list of codes.
+func parseStates(s string) ([]string, error) {
+	if strings.EqualFold(strings.TrimSpace(s), "all") {
+		return region.Codes(), nil
+	}
+	var codes []string
+	for _, c := range strings.Split(s, ",") {
+		c = strings.ToUpper(strings.TrimSpace(c))
+		if !region.IsMember(c) {
+			return nil, usagef("--states: %q is not an OAS member state code (or give all)", c)
+		}
+		if !slices.Contains(codes, c) {
+			codes = append(codes, c)
+		}
+	}
+	return codes, nil
+}
+
+// printDemoHelp prints the "ready" line and commands to try, as a
+// Mexican focal point and a US analyst when those states run.
 func printDemoHelp(w io.Writer, dir string, states []string, nw *testenv.Network) {
-	fmt.Fprintf(w, "IANT demo network ready: backbone %s, secretariat %s, %d states (%s)\n",
-		nw.Backbone.ClientURL(), nw.Secretariat.Addr(), len(states), strings.Join(states, ","))
+	fmt.Fprintf(w, "IANT demo network ready: backbone %s, secretariat %s, %d states\n",
+		nw.BackboneURLs()[0], nw.Secretariat.Addr(), len(states))
 	ctxDir := filepath.Join(dir, "contexts")
 	fmt.Fprintf(w, "context files: %s\n\n", ctxDir)
 	if len(states) < 2 {
 		return
 	}
-	a, b := strings.ToLower(states[len(states)-2]), strings.ToLower(states[len(states)-1])
-	fp := filepath.Join(ctxDir, a+"-focal-point-focal.yaml")
-	an := filepath.Join(ctxDir, b+"-analyst-analyst.yaml")
-	fmt.Fprintf(w, "Try, in another terminal:\n")
-	fmt.Fprintf(w, "  iant --context %s tail --from-start\n", an)
-	fmt.Fprintf(w, "  iant --context %s post --title \"Suspected travel of a foreign terrorist fighter\" \\\n", fp)
-	fmt.Fprintf(w, "      --body \"Details...\" --release %s --precedence flash --category foreign-terrorist-fighter --marking amber\n", strings.ToUpper(b))
-	fmt.Fprintf(w, "  iant --context %s list\n", an)
-	fmt.Fprintf(w, "  iant --context %s ack ID\n", filepath.Join(ctxDir, b+"-focal-point-focal.yaml"))
-	fmt.Fprintf(w, "  iant --context %s states\n", an)
-	printInterop(w, dir, b, nw)
+	from, to := states[0], states[1]
+	if slices.Contains(states, "MX") && slices.Contains(states, "US") {
+		from, to = "MX", "US"
+	}
+	ctx := func(cc, person string) string {
+		return filepath.Join(ctxDir, strings.ToLower(cc)+"-"+person+".yaml")
+	}
+	fmt.Fprintf(w, "Try, in another terminal (README.md, \"A five-minute tour\"):\n")
+	fmt.Fprintf(w, "  iant --context %s tail --from-start\n", ctx(to, "analyst-analyst"))
+	fmt.Fprintf(w, "  iant --context %s post --title \"Suspected travel of a foreign terrorist fighter\" \\\n", ctx(from, "focal-point-focal"))
+	fmt.Fprintf(w, "      --body \"Details...\" --release %s --precedence flash --category foreign-terrorist-fighter --marking amber\n", to)
+	fmt.Fprintf(w, "  iant --context %s list\n", ctx(to, "analyst-analyst"))
+	fmt.Fprintf(w, "  iant --context %s states\n", ctx(to, "analyst-analyst"))
+	printInterop(w, dir, strings.ToLower(to), nw)
 	fmt.Fprintf(w, "Stop with Ctrl-C.\n")
-	_ = os.Stdout.Sync()
 }
 
 // printInterop prints the TAXII servers and how to point a TAXII client

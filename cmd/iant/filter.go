@@ -25,15 +25,19 @@ func (f *filterFlags) register(cmd *cobra.Command) {
 	fl.StringSliceVar(&f.categories, "category", nil, "categories, e.g. cbrn")
 	fl.StringSliceVar(&f.precedences, "precedence", nil, "precedences, e.g. flash,immediate")
 	fl.StringSliceVar(&f.markings, "marking", nil, "markings, e.g. amber,red")
-	fl.StringVar(&f.since, "since", "", "created at or after: RFC 3339 time or a duration ago such as 24h")
-	fl.StringVar(&f.until, "until", "", "created before: RFC 3339 time or a duration ago")
+	fl.StringVar(&f.since, "since", "", "created at or after: an RFC 3339 time, a date (2026-12-01) or a duration ago such as 24h or 7d")
+	fl.StringVar(&f.until, "until", "", "created before: a time, a date or a duration ago, like --since")
 }
 
 // toProto converts the flags, naming the first bad value.
 func (f *filterFlags) toProto(now time.Time) (*iantv1.BulletinFilter, error) {
 	p := &iantv1.BulletinFilter{}
 	for _, o := range f.origins {
-		p.Origins = append(p.Origins, strings.ToUpper(strings.TrimSpace(o)))
+		o = strings.ToUpper(strings.TrimSpace(o))
+		if !region.IsMember(o) {
+			return nil, usagef("--origin: %q is not an OAS member state code", o)
+		}
+		p.Origins = append(p.Origins, o)
 	}
 	for _, s := range f.regions {
 		r, err := region.Parse(s)
@@ -63,27 +67,19 @@ func (f *filterFlags) toProto(now time.Time) (*iantv1.BulletinFilter, error) {
 		}
 		p.Markings = append(p.Markings, iantv1.Marking(c))
 	}
-	var err error
-	if p.Since, err = pastTime("--since", f.since, now); err != nil {
-		return nil, err
-	}
-	if p.Until, err = pastTime("--until", f.until, now); err != nil {
-		return nil, err
+	for name, s := range map[string]string{"--since": f.since, "--until": f.until} {
+		if s == "" {
+			continue
+		}
+		t, err := parseTime(name, s, now, past)
+		if err != nil {
+			return nil, err
+		}
+		if name == "--since" {
+			p.Since = timestamppb.New(t)
+		} else {
+			p.Until = timestamppb.New(t)
+		}
 	}
 	return p, nil
-}
-
-// pastTime reads an RFC 3339 time or a duration before now.
-func pastTime(flag, s string, now time.Time) (*timestamppb.Timestamp, error) {
-	if s == "" {
-		return nil, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return timestamppb.New(t), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return nil, usagef("%s %q: want an RFC 3339 time or a duration such as 24h", flag, s)
-	}
-	return timestamppb.New(now.Add(-d)), nil
 }

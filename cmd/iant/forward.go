@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/escape"
+	"github.com/oas-cicte/iant/pkg/region"
 )
 
 func newForwardCmd(g *globals) *cobra.Command {
@@ -23,13 +26,19 @@ caveats may not. A refusal names the policy that decided it.`,
 		Example: "  iant forward 01K… --to CO",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if target == "" {
+			id, err := bulletinID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			to := strings.ToUpper(strings.TrimSpace(target))
+			switch {
+			case target == "":
 				return usagef("--to is required: the state code to forward to")
+			case !region.IsMember(to):
+				return usagef("--to: %q is not an OAS member state code", target)
 			}
 			return g.withConn(cmd, func(ctx context.Context, conn *grpc.ClientConn) error {
-				resp, err := bulletinClient(conn).ForwardBulletin(ctx, &iantv1.ForwardBulletinRequest{
-					Id: args[0], TargetState: strings.ToUpper(strings.TrimSpace(target)),
-				})
+				resp, err := bulletinClient(conn).ForwardBulletin(ctx, &iantv1.ForwardBulletinRequest{Id: id, TargetState: to})
 				if err != nil {
 					return err
 				}
@@ -56,8 +65,15 @@ explains for you; focal points may ask about another person of their state.`,
 		Example: "  iant policy explain --as spiffe://iant.test/state/US/analyst/analyst 01K…",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := bulletinID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			if !utf8.ValidString(as) {
+				return usagef("--as: not valid UTF-8")
+			}
 			return g.withConn(cmd, func(ctx context.Context, conn *grpc.ClientConn) error {
-				resp, err := bulletinClient(conn).ExplainRead(ctx, &iantv1.ExplainReadRequest{Id: args[0], SpiffeId: as})
+				resp, err := bulletinClient(conn).ExplainRead(ctx, &iantv1.ExplainReadRequest{Id: id, SpiffeId: as})
 				if err != nil {
 					return err
 				}
@@ -68,7 +84,7 @@ explains for you; focal points may ask about another person of their state.`,
 				if resp.GetAllowed() {
 					verdict = "may read"
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: decided by %s\n%s", verdict, strings.Join(resp.GetPolicyIds(), ", "), resp.GetExplanation())
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: decided by %s\n%s", verdict, escape.Line(strings.Join(resp.GetPolicyIds(), ", ")), escape.Block(resp.GetExplanation()))
 				return nil
 			})
 		},

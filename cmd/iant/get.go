@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 
@@ -15,8 +16,12 @@ func newGetCmd(g *globals) *cobra.Command {
 		Example: "  iant get 01JD7Q8X2M4T3V9K6R5N0B1C2D",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := bulletinID("ID", args[0])
+			if err != nil {
+				return err
+			}
 			return g.withConn(cmd, func(ctx context.Context, conn *grpc.ClientConn) error {
-				resp, err := bulletinClient(conn).GetBulletin(ctx, &iantv1.GetBulletinRequest{Id: args[0]})
+				resp, err := bulletinClient(conn).GetBulletin(ctx, &iantv1.GetBulletinRequest{Id: id})
 				if err != nil {
 					return err
 				}

@@ -163,7 +163,7 @@ func (f importFlags) apply(b *bulletin.Bulletin) error {
 	if len(f.release) > 0 {
 		r := &iantv1.Releasability{}
 		for _, item := range f.release {
-			if err := addRelease(r, item); err != nil {
+			if err := (&draft{}).addRelease(r, item); err != nil {
 				return err
 			}
 		}

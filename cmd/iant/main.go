@@ -14,6 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc/status"
+
+	"github.com/oas-cicte/iant/pkg/escape"
 )
 
 func main() {
@@ -26,13 +28,27 @@ func main() {
 	}
 }
 
-// run executes the command line args; main only adds signals and exit codes.
+// run executes the command line args; main only adds signals and exit
+// codes. Text from other states is hostile: besides the escaping of each
+// field, every byte of human output (stdout unless -o json, and stderr)
+// passes escape.Writer, so nothing printed can act on the terminal.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	root := newRootCmd()
+	g := &globals{}
+	root := newRootCmd(g)
 	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	return root.ExecuteContext(ctx)
+	out, errw := escape.NewWriter(stdout), escape.NewWriter(stderr)
+	root.SetOut(out)
+	root.SetErr(errw)
+	root.PersistentPreRun = func(*cobra.Command, []string) {
+		if g.output == "json" { // its encoder escapes; it must stay valid JSON
+			root.SetOut(stdout)
+		}
+	}
+	err := root.ExecuteContext(ctx)
+	if ferr := errors.Join(out.Flush(), errw.Flush()); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 // globals are the flags every node command shares.
@@ -41,8 +57,7 @@ type globals struct {
 	output      string
 }
 
-func newRootCmd() *cobra.Command {
-	g := &globals{}
+func newRootCmd(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "iant",
 		Short:         "IANT, the Inter-American Network against Terrorism",
@@ -50,6 +65,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	root.PersistentFlags().StringVar(&g.contextFile, "context", "", "context file naming your node and your SVID (default $IANT_CONTEXT)")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "table", "output format: table or json")
 	policyCmd := newPolicyCmd()
@@ -74,9 +90,13 @@ func newRootCmd() *cobra.Command {
 	return root
 }
 
-// errorLine renders an error as one line; gRPC errors start with their
-// status code name, e.g. "PermissionDenied: ...".
+// errorLine renders an error as one printable line; gRPC errors start
+// with their status code name, e.g. "PermissionDenied: ...".
 func errorLine(err error) string {
+	return escape.Line(errorText(err))
+}
+
+func errorText(err error) string {
 	if st, ok := status.FromError(err); ok && st.Code() != 0 {
 		msg := st.Code().String() + ": " + st.Message()
 		if d := detailOf(st); d != "" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -20,39 +18,16 @@ import (
 	"github.com/oas-cicte/iant/pkg/region"
 )
 
-// draft is a bulletin as a person writes it, on flags or in a YAML/JSON
-// file (-f). Enum values are written as people type them: "flash", "cbrn",
-// "amber+strict".
-type draft struct {
-	Title      string           `yaml:"title"`
-	Body       string           `yaml:"body"`
-	Release    []string         `yaml:"release"`
-	Precedence string           `yaml:"precedence"`
-	Category   string           `yaml:"category"`
-	Marking    string           `yaml:"marking"`
-	Language   string           `yaml:"language"`
-	Grading    string           `yaml:"grading"`
-	Caveats    []string         `yaml:"caveats"`
-	Expires    string           `yaml:"expires"` // RFC 3339 time or a duration such as 72h
-	Indicators []draftIndicator `yaml:"indicators"`
-}
-
-type draftIndicator struct {
-	Type        string            `yaml:"type"`
-	Value       string            `yaml:"value"`
-	Description string            `yaml:"description"`
-	Attributes  map[string]string `yaml:"attributes"`
-}
-
 const postLong = `Post a bulletin as a focal point of your state.
 
 The bulletin is released to the states, regions (north-america,
 central-america, caribbean, south-america) or "all" given by --release; the
-node resolves them to recipient states, commits the bulletin with one copy
-per recipient, and answers once every copy is on the backbone. If the
-backbone cannot be reached (or is slow) the post still succeeds: the answer
-names the recipients whose copies wait at your node, which delivers them,
-in order, as soon as it can.
+node resolves them to recipient states (never your own: a bulletin that
+would reach nobody is refused), commits the bulletin with one copy per
+recipient, and answers once every copy is on the backbone. If the backbone
+cannot be reached (or is slow) the post still succeeds: the answer names
+the recipients whose copies wait at your node, which delivers them, in
+order, as soon as it can.
 
 Every post carries an idempotency key, a fresh random one unless you give
 --idempotency-key. If a post fails without a clear answer (a timeout, the
@@ -62,15 +37,22 @@ with the same id, instead of posting a second one. The retry must carry the
 same bulletin: give --expires as the absolute time iant printed, not a
 duration, which would be counted from the new run.
 
+-f reads the bulletin from a YAML or JSON file (one document; its fields are
+the flags' names, with caveats and indicators as lists); flags given too
+override it. Titles, bodies and indicators must be valid UTF-8 without
+control or formatting characters (newlines and tabs are fine in the body).
+
 Examples:
   iant post --title "Suspected FTF travel" --body "..." --release US,CA,caribbean \
       --precedence flash --category foreign-terrorist-fighter --marking amber
   iant post -f bulletin.yaml -o json
+  ID=$(iant post -f bulletin.yaml --quiet)
   iant post -f bulletin.yaml --idempotency-key 3f2a...   # retry a post whose answer was lost`
 
 func newPostCmd(g *globals) *cobra.Command {
 	var d draft
 	var file, bodyFile, key string
+	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "post",
 		Short: "Post a bulletin (focal points)",
@@ -80,26 +62,18 @@ func newPostCmd(g *globals) *cobra.Command {
 			if err := g.checkOutput(); err != nil {
 				return err
 			}
-			if file != "" {
-				if err := mergeDraftFile(&d, file, cmd); err != nil {
-					return err
-				}
+			pb, err := d.complete(cmd, file, bodyFile, time.Now())
+			if err != nil {
+				return err
 			}
-			if bodyFile != "" {
-				b, err := os.ReadFile(bodyFile)
-				if err != nil {
-					return usagef("--body-file: %v", err)
-				}
-				d.Body = string(b)
-			}
-			return g.post(cmd, d, key)
+			return g.post(cmd, d, pb, key, quiet)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&file, "file", "f", "", "read the bulletin from a YAML or JSON file (flags given too override it)")
 	f.StringVar(&d.Title, "title", "", "title")
 	f.StringVar(&d.Body, "body", "", "body text")
-	f.StringVar(&bodyFile, "body-file", "", "read the body from a file")
+	f.StringVar(&bodyFile, "body-file", "", "read the body from a file (not with --body)")
 	f.StringSliceVar(&d.Release, "release", nil, "release to: comma-separated state codes, region names or all")
 	f.StringVar(&d.Precedence, "precedence", "routine", "flash, immediate, priority or routine")
 	f.StringVar(&d.Category, "category", "other", "category, e.g. cbrn, foreign-terrorist-fighter, arms-trafficking")
@@ -107,21 +81,17 @@ func newPostCmd(g *globals) *cobra.Command {
 	f.StringVar(&d.Language, "language", "en", "es, en, pt or fr")
 	f.StringVar(&d.Grading, "grading", "", "Admiralty source grading, e.g. B2")
 	f.StringSliceVar(&d.Caveats, "caveat", nil, "handling caveat: law-enforcement-only, no-onward-sharing, originator-consent-required")
-	f.StringVar(&d.Expires, "expires", "", "expiry: RFC 3339 time or a duration such as 72h")
+	f.StringVar(&d.Expires, "expires", "", "expiry: RFC 3339 time, a date (2026-12-31) or a duration such as 72h or 7d")
+	f.BoolVarP(&quiet, "quiet", "q", false, "print only the new bulletin's id (for scripts)")
 	f.StringVar(&key, "idempotency-key", "", "retry the post made with this key (1 to 64 printable ASCII characters; default: a new random key)")
 	return cmd
 }
 
-// post sends draft d with idempotency key (a new one if empty) and prints
-// the answer: the bulletin, and the recipients whose copies still wait at
-// the node. When the post fails without a clear answer, it tells how to
-// retry it safely.
-func (g *globals) post(cmd *cobra.Command, d draft, key string) error {
-	now := time.Now()
-	pb, err := d.toProto(now)
-	if err != nil {
-		return err
-	}
+// post sends pb, made of draft d, with idempotency key (a new one if
+// empty) and prints the answer: the bulletin, and the recipients whose
+// copies still wait at the node. When the post fails without a clear
+// answer, it tells how to retry it safely.
+func (g *globals) post(cmd *cobra.Command, d draft, pb *iantv1.Bulletin, key string, quiet bool) error {
 	if key == "" {
 		key = newIdempotencyKey()
 	}
@@ -138,16 +108,23 @@ func (g *globals) post(cmd *cobra.Command, d draft, key string) error {
 		return err
 	}
 	pending := resp.GetPendingRecipients()
-	if g.output == "json" {
-		if len(pending) > 0 {
-			fmt.Fprintf(cmd.ErrOrStderr(), "iant: copies for %s wait at your node for the backbone; they are delivered when it can be reached\n", strings.Join(pending, ","))
-		}
-		return printJSON(cmd.OutOrStdout(), resp.GetBulletin())
-	}
 	b := resp.GetBulletin().GetBulletin()
-	fmt.Fprintf(cmd.OutOrStdout(), "posted %s to %d states: %s\n", b.GetId(), len(b.GetRecipients()), strings.Join(b.GetRecipients(), ","))
+	switch {
+	case quiet:
+		fmt.Fprintln(cmd.OutOrStdout(), b.GetId())
+	case g.output == "json":
+		if err := printJSON(cmd.OutOrStdout(), resp.GetBulletin()); err != nil {
+			return err
+		}
+	default:
+		fmt.Fprintf(cmd.OutOrStdout(), "posted %s to %s: %s\n", b.GetId(), plural(len(b.GetRecipients()), "state"), strings.Join(b.GetRecipients(), ","))
+		if len(pending) > 0 {
+			fmt.Fprintf(cmd.OutOrStdout(), "pending: %s (committed at your node, not yet on the backbone; delivered, in order, when it can be reached)\n", strings.Join(pending, ","))
+		}
+		return nil
+	}
 	if len(pending) > 0 {
-		fmt.Fprintf(cmd.OutOrStdout(), "pending: %s (committed at your node, not yet on the backbone; delivered, in order, when it can be reached)\n", strings.Join(pending, ","))
+		fmt.Fprintf(cmd.ErrOrStderr(), "iant: copies for %s wait at your node for the backbone; they are delivered when it can be reached\n", strings.Join(pending, ","))
 	}
 	return nil
 }
@@ -180,86 +157,57 @@ func retryHint(key string, d draft, pb *iantv1.Bulletin) string {
 	return hint
 }
 
-// mergeDraftFile reads a draft file; flags set on the command line win.
-func mergeDraftFile(d *draft, path string, cmd *cobra.Command) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return usagef("-f: %v", err)
+// plural writes n and the noun, in the plural unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
 	}
-	var fromFile draft
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&fromFile); err != nil {
-		return usagef("-f %s: %v", path, err)
-	}
-	flags := cmd.Flags()
-	set := func(name string, dst *string, v string) {
-		if !flags.Changed(name) && v != "" {
-			*dst = v
-		}
-	}
-	set("title", &d.Title, fromFile.Title)
-	set("body", &d.Body, fromFile.Body)
-	set("precedence", &d.Precedence, fromFile.Precedence)
-	set("category", &d.Category, fromFile.Category)
-	set("marking", &d.Marking, fromFile.Marking)
-	set("language", &d.Language, fromFile.Language)
-	set("grading", &d.Grading, fromFile.Grading)
-	set("expires", &d.Expires, fromFile.Expires)
-	if !flags.Changed("release") && len(fromFile.Release) > 0 {
-		d.Release = fromFile.Release
-	}
-	if !flags.Changed("caveat") && len(fromFile.Caveats) > 0 {
-		d.Caveats = fromFile.Caveats
-	}
-	d.Indicators = fromFile.Indicators
-	return nil
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// toProto converts the draft, naming the first bad value.
-func (d draft) toProto(now time.Time) (*iantv1.Bulletin, error) {
-	p := &iantv1.Bulletin{Title: d.Title, Body: d.Body, Releasability: &iantv1.Releasability{}}
-	if len(d.Release) == 0 {
-		return nil, usagef("--release is required: state codes, region names or all")
+// complete merges the file and the body file into the flags' draft,
+// checks its text and converts it, naming the flag or the file's field of
+// the first bad value.
+func (d *draft) complete(cmd *cobra.Command, file, bodyFile string, now time.Time) (*iantv1.Bulletin, error) {
+	flags := cmd.Flags()
+	if flags.Changed("body") && bodyFile != "" {
+		return nil, usagef("--body and --body-file: give one of them, not both")
 	}
-	for _, r := range d.Release {
-		if err := addRelease(p.Releasability, r); err != nil {
+	d.from = map[string]string{}
+	if file != "" {
+		if err := d.mergeFile(file, flags.Changed); err != nil {
 			return nil, err
 		}
 	}
-	prec, err := bulletin.ParsePrecedence(d.Precedence)
-	if err != nil {
-		return nil, usagef("--precedence: %v", err)
-	}
-	cat, err := bulletin.ParseCategory(d.Category)
-	if err != nil {
-		return nil, usagef("--category: %v", err)
-	}
-	mark, err := bulletin.ParseMarking(d.Marking)
-	if err != nil {
-		return nil, usagef("--marking: %v", err)
-	}
-	lang, err := bulletin.ParseLanguage(d.Language)
-	if err != nil {
-		return nil, usagef("--language: %v", err)
-	}
-	p.Precedence, p.Category, p.Marking, p.Language = iantv1.Precedence(prec), iantv1.Category(cat), iantv1.Marking(mark), iantv1.Language(lang)
-	if d.Grading != "" {
-		g, err := bulletin.ParseGrading(d.Grading)
+	if bodyFile != "" {
+		b, err := os.ReadFile(bodyFile)
 		if err != nil {
-			return nil, usagef("--grading: %v", err)
+			return nil, usagef("--body-file: %v", err)
 		}
-		p.SourceGrading = &iantv1.SourceGrading{Reliability: iantv1.SourceReliability(g.Reliability), Credibility: iantv1.InformationCredibility(g.Credibility)}
+		d.Body, d.from["body"] = string(b), "--body-file"
 	}
-	for _, c := range d.Caveats {
-		cv, err := bulletin.ParseCaveat(c)
-		if err != nil {
-			return nil, usagef("--caveat: %v", err)
+	if err := d.checkText(); err != nil {
+		return nil, err
+	}
+	return d.toProto(now)
+}
+
+// toProto converts the draft, naming the first bad value.
+func (d *draft) toProto(now time.Time) (*iantv1.Bulletin, error) {
+	p := &iantv1.Bulletin{Title: d.Title, Body: d.Body, Releasability: &iantv1.Releasability{}}
+	if len(d.Release) == 0 {
+		return nil, usagef("%s is required: state codes, region names or all", d.field("release"))
+	}
+	for _, r := range d.Release {
+		if err := d.addRelease(p.Releasability, r); err != nil {
+			return nil, err
 		}
-		p.Caveats = append(p.Caveats, iantv1.Caveat(cv))
+	}
+	if err := d.enums(p); err != nil {
+		return nil, err
 	}
 	if d.Expires != "" {
-		t, err := parseExpiry(d.Expires, now)
+		t, err := parseTime(d.field("expires"), d.Expires, now, future)
 		if err != nil {
 			return nil, err
 		}
@@ -268,19 +216,55 @@ func (d draft) toProto(now time.Time) (*iantv1.Bulletin, error) {
 	for i, in := range d.Indicators {
 		t, err := bulletin.ParseIndicatorType(in.Type)
 		if err != nil {
-			return nil, usagef("indicators[%d].type: %v", i, err)
+			return nil, usagef("%s: indicators[%d].type: %v", d.file, i, err)
 		}
 		p.Indicators = append(p.Indicators, &iantv1.Indicator{Type: iantv1.IndicatorType(t), Value: in.Value, Description: in.Description, Attributes: in.Attributes})
 	}
 	return p, nil
 }
 
-// addRelease adds one --release item: "all", a region name or a state code.
-func addRelease(r *iantv1.Releasability, item string) error {
+// enums parses the draft's enum fields into p.
+func (d *draft) enums(p *iantv1.Bulletin) error {
+	prec, err := bulletin.ParsePrecedence(d.Precedence)
+	if err != nil {
+		return usagef("%s: %v", d.field("precedence"), err)
+	}
+	cat, err := bulletin.ParseCategory(d.Category)
+	if err != nil {
+		return usagef("%s: %v", d.field("category"), err)
+	}
+	mark, err := bulletin.ParseMarking(d.Marking)
+	if err != nil {
+		return usagef("%s: %v", d.field("marking"), err)
+	}
+	lang, err := bulletin.ParseLanguage(d.Language)
+	if err != nil {
+		return usagef("%s: %v", d.field("language"), err)
+	}
+	p.Precedence, p.Category, p.Marking, p.Language = iantv1.Precedence(prec), iantv1.Category(cat), iantv1.Marking(mark), iantv1.Language(lang)
+	if d.Grading != "" {
+		g, err := bulletin.ParseGrading(d.Grading)
+		if err != nil {
+			return usagef("%s: %v", d.field("grading"), err)
+		}
+		p.SourceGrading = &iantv1.SourceGrading{Reliability: iantv1.SourceReliability(g.Reliability), Credibility: iantv1.InformationCredibility(g.Credibility)}
+	}
+	for _, c := range d.Caveats {
+		cv, err := bulletin.ParseCaveat(c)
+		if err != nil {
+			return usagef("%s: %v", d.field("caveats"), err)
+		}
+		p.Caveats = append(p.Caveats, iantv1.Caveat(cv))
+	}
+	return nil
+}
+
+// addRelease adds one release item: "all", a region name or a state code.
+func (d *draft) addRelease(r *iantv1.Releasability, item string) error {
 	item = strings.TrimSpace(item)
 	switch {
 	case item == "":
-		return usagef("--release: empty item")
+		return usagef("%s: empty item", d.field("release"))
 	case strings.EqualFold(item, "all"):
 		r.All = true
 	case len(item) == 2:
@@ -288,20 +272,9 @@ func addRelease(r *iantv1.Releasability, item string) error {
 	default:
 		g, err := region.Parse(item)
 		if err != nil {
-			return usagef("--release: %q is neither a state code, a region nor all", item)
+			return usagef("%s: %q is neither a state code, a region nor all", d.field("release"), item)
 		}
 		r.Regions = append(r.Regions, iantv1.Region(g))
 	}
 	return nil
-}
-
-func parseExpiry(s string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return time.Time{}, usagef("--expires %q: want an RFC 3339 time or a positive duration such as 72h", s)
-	}
-	return now.Add(d), nil
 }

@@ -25,7 +25,7 @@ func TestCLIPostRetryWithIdempotencyKey(t *testing.T) {
 	defer nw.Close()
 	fp := filepath.Join(dir, "contexts", "mx-focal-point-focal.yaml")
 	args := []string{"--context", fp, "post", "--title", "T", "--body", "B", "--release", "US", "--idempotency-key", "cli-retry-1"}
-	posted := regexp.MustCompile(`^posted (\S+) to 1 states: US\n$`)
+	posted := regexp.MustCompile(`^posted (\S+) to 1 state: US\n$`)
 	out, errLine := iant(t, t.Context(), args...)
 	m := posted.FindStringSubmatch(out)
 	if errLine != "" || m == nil {

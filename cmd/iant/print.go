@@ -12,6 +12,7 @@ import (
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/escape"
 	"github.com/oas-cicte/iant/pkg/region"
 )
 
@@ -59,7 +60,7 @@ func printTable(w io.Writer, recs []*iantv1.StoredBulletin) error {
 		if r.GetAcknowledgeTime() != nil {
 			ack = "yes"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.GetCursor(), b.GetId(), b.GetOrigin(),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.GetCursor(), escape.Line(b.GetId()), escape.Line(b.GetOrigin()),
 			strings.ToUpper(bulletin.Precedence(b.GetPrecedence()).String()), bulletin.Category(b.GetCategory()),
 			markingString(b.GetMarking()), fmtTime(b.GetCreateTime(), b.GetCreateTime() != nil), ack, oneLine(b.GetTitle(), 60))
 	}
@@ -71,10 +72,10 @@ func printDetail(w io.Writer, r *iantv1.StoredBulletin) error {
 	b := r.GetBulletin()
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
-	row("ID", b.GetId())
-	row("Title", b.GetTitle())
-	row("Origin", b.GetOrigin())
-	row("Author", b.GetAuthor())
+	row("ID", escape.Line(b.GetId()))
+	row("Title", escape.Line(b.GetTitle()))
+	row("Origin", escape.Line(b.GetOrigin()))
+	row("Author", escape.Line(b.GetAuthor()))
 	row("Precedence", strings.ToUpper(bulletin.Precedence(b.GetPrecedence()).String()))
 	row("Category", bulletin.Category(b.GetCategory()).String())
 	row("Marking", markingString(b.GetMarking()))
@@ -83,7 +84,7 @@ func printDetail(w io.Writer, r *iantv1.StoredBulletin) error {
 		row("Source grading", bulletin.Grading{Reliability: int(g.GetReliability()), Credibility: int(g.GetCredibility())}.String())
 	}
 	row("Released to", releaseString(b.GetReleasability()))
-	row("Recipients", strings.Join(b.GetRecipients(), ","))
+	row("Recipients", escape.Line(strings.Join(b.GetRecipients(), ",")))
 	if len(b.GetCaveats()) > 0 {
 		var cs []string
 		for _, c := range b.GetCaveats() {
@@ -98,27 +99,29 @@ func printDetail(w io.Writer, r *iantv1.StoredBulletin) error {
 	row("Direction", strings.ToLower(strings.TrimPrefix(r.GetDirection().String(), "DIRECTION_")))
 	row("Stored", fmtTime(r.GetReceiveTime(), r.GetReceiveTime() != nil))
 	if r.GetAcknowledgeTime() != nil {
-		row("Acknowledged", fmtTime(r.GetAcknowledgeTime(), true)+" by "+r.GetAcknowledgedBy())
+		row("Acknowledged", fmtTime(r.GetAcknowledgeTime(), true)+" by "+escape.Line(r.GetAcknowledgedBy()))
 	}
 	row("Cursor", fmt.Sprint(r.GetCursor()))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s\n", b.GetBody())
+	fmt.Fprintf(w, "\n%s\n", escape.Block(b.GetBody()))
 	for _, in := range b.GetIndicators() {
-		fmt.Fprintf(w, "  - %s: %s", bulletin.IndicatorType(in.GetType()), in.GetValue())
+		fmt.Fprintf(w, "  - %s: %s", bulletin.IndicatorType(in.GetType()), escape.Line(in.GetValue()))
 		if in.GetDescription() != "" {
-			fmt.Fprintf(w, " (%s)", in.GetDescription())
+			fmt.Fprintf(w, " (%s)", escape.Line(in.GetDescription()))
 		}
 		fmt.Fprintln(w)
 	}
 	return nil
 }
 
+// oneLine fits hostile text s into one table cell of at most max
+// characters: white space collapsed, anything unprintable escaped.
 func oneLine(s string, max int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > max {
-		return string(r[:max-1]) + "…"
+		s = string(r[:max-1]) + "…"
 	}
-	return s
+	return escape.Line(s) // after cutting, so no escape is cut in two
 }

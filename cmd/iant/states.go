@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/escape"
 	"github.com/oas-cicte/iant/pkg/region"
 )
 
@@ -38,9 +39,9 @@ func newStatesCmd(g *globals) *cobra.Command {
 				for _, s := range resp.GetStates() {
 					addr := "-"
 					if n := nodes[s.GetCode()]; n != nil {
-						addr = n.GetAddress()
+						addr = orDash(n.GetAddress())
 					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.GetCode(), s.GetName(), region.Region(s.GetRegion()).String(), addr)
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", escape.Line(s.GetCode()), escape.Line(s.GetName()), region.Region(s.GetRegion()).String(), addr)
 				}
 				if err := w.Flush(); err != nil {
 					return err

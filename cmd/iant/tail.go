@@ -16,6 +16,7 @@ import (
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/escape"
 )
 
 const tailLong = `Follow bulletins live as your node stores them.
@@ -24,7 +25,10 @@ tail first prints what is stored after the resume point, then every new
 matching bulletin, in order. With --cursor-file it records the cursor of each
 bulletin it prints and resumes from it next time, so nothing is missed or
 printed twice across restarts of tail or of the node; when the node goes
-away, tail reconnects and resumes by itself.`
+away, tail reconnects and resumes by itself, reading the context file again
+(a demo restarted on other ports is found). A cursor beyond the newest your
+node holds (from another node, or from before its store was rebuilt) is
+refused: start again with --from-start.`
 
 type tailOpts struct {
 	filter     filterFlags
@@ -70,41 +74,21 @@ func (g *globals) tail(ctx context.Context, out, errw io.Writer, o tailOpts) err
 	if o.after > 0 {
 		cursor = o.after
 	}
-	conn, _, err := g.dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	printed := 0
+	t := &tailer{g: g, out: out, o: o, filter: filter, cursor: cursor}
 	backoff := 200 * time.Millisecond
 	for {
-		req := &iantv1.SubscribeRequest{Filter: filter, AfterCursor: cursor, FromStart: o.fromStart && cursor == 0}
-		stream, err := bulletinClient(conn).Subscribe(ctx, req)
-		for err == nil {
-			var resp *iantv1.SubscribeResponse
-			if resp, err = stream.Recv(); err != nil {
-				break
-			}
-			backoff = 200 * time.Millisecond
-			r := resp.GetBulletin()
-			if err := printTailLine(out, g.output, r); err != nil {
-				return err
-			}
-			cursor = r.GetCursor()
-			if err := writeCursor(o.cursorFile, cursor); err != nil {
-				return err
-			}
-			if printed++; o.count > 0 && printed >= o.count {
-				return nil
-			}
-		}
-		if ctx.Err() != nil {
+		progressed, err := t.follow(ctx)
+		switch {
+		case ctx.Err() != nil:
 			return nil
-		}
-		if code := status.Code(err); code != codes.Unavailable && !errors.Is(err, io.EOF) {
+		case errors.Is(err, errDone):
+			return nil
+		case status.Code(err) != codes.Unavailable && !errors.Is(err, io.EOF):
 			return err
+		case progressed:
+			backoff = 200 * time.Millisecond
 		}
-		fmt.Fprintf(errw, "iant: node unavailable, resuming after cursor %d in %v\n", cursor, backoff)
+		fmt.Fprintf(errw, "iant: node unavailable, resuming after cursor %d in %v\n", t.cursor, backoff)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -114,12 +98,59 @@ func (g *globals) tail(ctx context.Context, out, errw io.Writer, o tailOpts) err
 	}
 }
 
+// errDone ends tail after --count bulletins.
+var errDone = errors.New("count reached")
+
+// tailer follows one subscription at a time, resuming after cursor.
+type tailer struct {
+	g       *globals
+	out     io.Writer
+	o       tailOpts
+	filter  *iantv1.BulletinFilter
+	cursor  uint64
+	printed int
+}
+
+// follow dials the node named by the context file — read again on every
+// reconnect, so a node (or a whole demo) that restarted on other ports is
+// found — and prints what the subscription delivers until it ends. It
+// reports whether anything was printed.
+func (t *tailer) follow(ctx context.Context) (bool, error) {
+	conn, _, err := t.g.dial(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	req := &iantv1.SubscribeRequest{Filter: t.filter, AfterCursor: t.cursor, FromStart: t.o.fromStart && t.cursor == 0}
+	stream, err := bulletinClient(conn).Subscribe(ctx, req)
+	progressed := false
+	for err == nil {
+		var resp *iantv1.SubscribeResponse
+		if resp, err = stream.Recv(); err != nil {
+			break
+		}
+		progressed = true
+		r := resp.GetBulletin()
+		if err := printTailLine(t.out, t.g.output, r); err != nil {
+			return progressed, err
+		}
+		t.cursor = r.GetCursor()
+		if err := writeCursor(t.o.cursorFile, t.cursor); err != nil {
+			return progressed, err
+		}
+		if t.printed++; t.o.count > 0 && t.printed >= t.o.count {
+			return progressed, errDone
+		}
+	}
+	return progressed, err
+}
+
 func printTailLine(w io.Writer, output string, r *iantv1.StoredBulletin) error {
 	if output == "json" {
 		return printJSON(w, r)
 	}
 	b := r.GetBulletin()
-	_, err := fmt.Fprintf(w, "%d  %s  %s  %-9s  %-12s  %s  %s\n", r.GetCursor(), b.GetId(), b.GetOrigin(),
+	_, err := fmt.Fprintf(w, "%d  %s  %s  %-9s  %-12s  %s  %s\n", r.GetCursor(), escape.Line(b.GetId()), escape.Line(b.GetOrigin()),
 		strings.ToUpper(bulletin.Precedence(b.GetPrecedence()).String()), markingString(b.GetMarking()),
 		bulletin.Category(b.GetCategory()), oneLine(b.GetTitle(), 70))
 	return err

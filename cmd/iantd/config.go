@@ -142,6 +142,11 @@ func (c config) validate() error {
 	if err := c.Backbone.validateLeaf(); err != nil {
 		return err
 	}
+	for _, e := range c.Directory {
+		if _, port, err := net.SplitHostPort(e.Address); err != nil || port == "0" || port == "" {
+			return fmt.Errorf("directory: %s: address %q: want host:port with the port the node listens on", e.ID, e.Address)
+		}
+	}
 	if _, err := spiffeid.TrustDomainFromString(c.TrustDomain); err != nil {
 		return fmt.Errorf("trust_domain: %w", err)
 	}
@@ -185,9 +190,14 @@ type daemon struct {
 
 func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 	td := spiffeid.RequireTrustDomainFromString(c.TrustDomain)
-	d := &daemon{}
+	unlocks, err := c.lockDirs()
+	if err != nil {
+		return nil, err
+	}
+	d := &daemon{closers: unlocks}
 	svid, bundle, closeSrc, err := c.SVID.Open(ctx, td)
 	if err != nil {
+		d.close()
 		return nil, err
 	}
 	d.closers = append(d.closers, closeSrc)
@@ -250,12 +260,12 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 		err = d.startSecretariat(ctx, c, secretariat.Config{
 			TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
 			BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, ProvisionStates: c.ProvisionStates,
-			Directory: dir, Logger: log,
+			Directory: nodeserver.StaticDirectory(dir), Logger: log,
 		})
 	} else {
 		err = d.startState(ctx, c, statenode.Config{
 			TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
-			BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, Leaf: c.Backbone.leaf(), Directory: dir,
+			BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, Leaf: c.Backbone.leaf(), Directory: nodeserver.StaticDirectory(dir),
 			Logger: log, Policy: d.policy, People: people, MaxPendingCopies: c.Backbone.MaxPendingCopies,
 			TAXII: statenode.TAXIIConfig{ListenAddr: c.TAXII.Listen},
 		})

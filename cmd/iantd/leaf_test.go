@@ -28,7 +28,7 @@ func TestBadLeafConfigsNameTheProblem(t *testing.T) {
 		{"hub url without port", "backbone: {leaf: {hub_urls: [tls://x]}}\n", `backbone.leaf.hub_urls: "tls://x" is not a URL`},
 		{"hub url of another scheme", "backbone: {leaf: {hub_urls: [\"http://x:7422\"]}}\n", `"http://x:7422" is not a URL`},
 		{"hub url as a bare address", "backbone: {leaf: {hub_urls: [\"x:7422\"]}}\n", `"x:7422" is not a URL`},
-		{"unknown leaf field", "backbone: {leaf: {urls: [tls://x:7422]}}\n", "field urls not found"},
+		{"unknown leaf field", "backbone: {leaf: {urls: [tls://x:7422]}}\n", `unknown field "urls"`},
 		{"leaf port out of range", "backbone: {embedded: {store_dir: s, leaf_port: 70000}}\n", "backbone.embedded.leaf_port 70000"},
 	}
 	for _, tt := range tests {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -39,18 +40,30 @@ func TestDeployConfigsLoad(t *testing.T) {
 		if !strings.Contains(filepath.Base(f), "secretariat") && c.Audit.VerifierKeyFile == "" {
 			t.Errorf("%s: a state node's config without audit.verifier_key_file", f)
 		}
+		// Every node lists the network's three nodes, the secretariat's
+		// too: that is what `iant states` shows a person of that node.
+		var ids []string
+		for _, e := range c.Directory {
+			ids = append(ids, e.ID)
+		}
+		want := []string{"spiffe://iant.test/secretariat/node/node", "spiffe://iant.test/state/MX/node/node", "spiffe://iant.test/state/US/node/node"}
+		if diff := cmp.Diff(want, ids); diff != "" {
+			t.Errorf("%s: directory (-want +got):\n%s", f, diff)
+		}
 	}
 }
 
 func TestBadConfigsNameTheProblem(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
-		{"unknown field", "trust_domain: t\nlisten_addr: x\n", "field listen_addr not found"},
+		{"unknown field", "trust_domain: t\nlisten_addr: x\n", `unknown field "listen_addr"`},
 		{"no trust domain", "data_dir: d\n", "trust_domain is required"},
 		{"no svid", "trust_domain: iant.test\ndata_dir: d\nbackbone: {urls: [tls://x:1]}\n", "svid: give cert, key and bundle"},
 		{"both svid sources", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c, workload_api: unix:///x}\nbackbone: {urls: [tls://x:1]}\n", "not both"},
 		{"no backbone", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\n", "backbone: give urls, or embedded"},
 		{"bad trust domain", "trust_domain: Bad Domain\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\n", "trust_domain:"},
 		{"not yaml", "{{{", "config"},
+		{"directory address without port", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\ndirectory: [{id: spiffe://iant.test/state/MX/node/node, address: 127.0.0.1}]\n", `address "127.0.0.1"`},
+		{"directory address on port 0", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\ndirectory: [{id: spiffe://iant.test/state/MX/node/node, address: \"127.0.0.1:0\"}]\n", "the port the node listens on"},
 		{"negative replicas", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1], replicas: -1}\n", "backbone.replicas -1"},
 		{"replicas on embedded", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {embedded: {store_dir: s}, replicas: 3}\n", "at most 1"},
 		{"bad key rotation", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\nkey_rotation: often\n", `key_rotation "often"`},
@@ -190,5 +203,50 @@ func TestBrokenPolicyStopsStartAndKeepsOldOnReload(t *testing.T) {
 	d.reloadPolicy(dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if got := d.policy.Set().Len(); got != before {
 		t.Errorf("after a broken reload the set has %d policies, want the old %d", got, before)
+	}
+}
+
+// TestSecondDaemonOnTheSameDataIsRefused: a second iantd on the same
+// data_dir (or the same embedded backbone store) is refused, naming the
+// first one's pid.
+func TestSecondDaemonOnTheSameDataIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	pki, err := devpki.Init(t.Context(), devpki.Options{Dir: filepath.Join(dir, "pki"), TrustDomain: "iant.test", States: []string{"MX"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stem := filepath.Join(pki.Dir, "svid", "secretariat-node-node")
+	write := func(name, dataDir string) config {
+		path := filepath.Join(dir, name+".yaml")
+		body := fmt.Sprintf("trust_domain: iant.test\ndata_dir: %s\nlisten: 127.0.0.1:0\nsvid: {cert: %s.pem, key: %s.key, bundle: %s}\n"+
+			"backbone:\n  embedded: {port: -1, store_dir: bb, nodes: [spiffe://iant.test/secretariat/node/node, spiffe://iant.test/state/MX/node/node]}\n"+
+			"provision_states: [MX]\n", dataDir, stem, stem, pki.BundleFile)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := loadConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	first, err := start(t.Context(), write("first", "sec"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.close()
+	tests := []struct{ name, dataDir, want string }{
+		{"same data_dir", "sec", "data_dir " + filepath.Join(dir, "sec")},
+		{"same backbone store", "other", "backbone.embedded.store_dir " + filepath.Join(dir, "bb")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := start(t.Context(), write(tt.name, tt.dataDir), log)
+			want := fmt.Sprintf("%s is in use by this process (pid %d)", tt.want, os.Getpid())
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("second start = %v, want an error containing %q", err, want)
+			}
+		})
 	}
 }

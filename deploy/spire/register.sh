@@ -21,7 +21,7 @@
 # workload attestor, deploy/spire/agent.conf). Every entry is parented to
 # the agent of one host, spiffe://<td>/host/<host> — the ID `token` gives
 # that agent — so an SVID is handed out only on that host, to the processes
-# the selectors match. Example, all on one host "box" (see README, "SPIRE"):
+# the selectors match. Example, all on one host "box" (see docs/deployment.md, "SPIRE"):
 #
 #   export SPIRE_HOST=box
 #   token=$(register.sh token box)

@@ -7,7 +7,7 @@
 //	recipients, err := bulletin.Recipients(b.Origin, b.Releasability)
 //
 // Bulletin is a plain value; nothing here does I/O. The package is a leaf:
-// it imports only region and problem.
+// it imports only region, problem and escape.
 package bulletin
 
 import (

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/escape"
 	"github.com/oas-cicte/iant/pkg/problem"
 	"github.com/oas-cicte/iant/pkg/region"
 )
@@ -20,6 +21,8 @@ func FuzzValidateDraft(f *testing.F) {
 	f.Add("t", "b", uint16(1), "mx", 6, 5, 13, 5, 5, 4, 7, 1, 7, "v")
 	f.Add("t", strings.Repeat("b", 1024), uint16(257), "FR", 5, 4, 12, 4, 4, 3, 6, 6, 6, "v")
 	f.Add("\xff", "\xc3\x28", uint16(1), "US", 1, 2, 4, 2, 3, 2, 1, 1, 2, "\xfe")
+	f.Add("\x1b[31mAlerta", "Texto\n\tlinea\r\x1b]0;t\x07", uint16(1), "US", 1, 2, 4, 2, 3, 2, 1, 1, 2, "\u202eexe")
+	f.Add("a\u2066b", "\u009b2J", uint16(1), "US", 1, 2, 4, 2, 3, 2, 1, 1, 2, "   ")
 	f.Add(strings.Repeat("t", 257), "b", uint16(1), "CA", -1, -1, -1, -1, -1, -1, -1, -1, -1, "v")
 	f.Fuzz(func(t *testing.T, title, body string, bodyRepeat uint16, state string,
 		marking, prec, cat, lang, reg, caveat, rel, cred, itype int, ivalue string) {
@@ -65,8 +68,12 @@ func FuzzValidateDraft(f *testing.F) {
 			t.Errorf("ValidateDraft() accepted region %d", reg)
 		case !bulletin.Caveat(caveat).Valid():
 			t.Errorf("ValidateDraft() accepted caveat %d", caveat)
-		case !bulletin.IndicatorType(itype).Valid() || ivalue == "" || len(ivalue) > bulletin.MaxIndicatorBytes:
+		case !bulletin.IndicatorType(itype).Valid() || strings.TrimSpace(ivalue) == "" || len(ivalue) > bulletin.MaxIndicatorBytes:
 			t.Errorf("ValidateDraft() accepted indicator %d %q", itype, ivalue)
+		case !shownAsIs(b.Title, false) || !shownAsIs(ivalue, false):
+			t.Errorf("ValidateDraft() accepted title %q, indicator value %q: a terminal could act on them", b.Title, ivalue)
+		case !shownAsIs(b.Body, true):
+			t.Errorf("ValidateDraft() accepted body %q: a terminal could act on it", b.Body)
 		}
 		got := bulletin.Recipients(state, b.Releasability)
 		if len(got) == 0 || !slices.IsSorted(got) || slices.Contains(got, state) {
@@ -78,6 +85,23 @@ func FuzzValidateDraft(f *testing.F) {
 			}
 		}
 	})
+}
+
+// shownAsIs reports whether s holds only what a terminal prints as text:
+// no C0 or C1 control (but newline and tab in a block), no DEL, no
+// bidirectional formatting, and escape leaves it unchanged.
+func shownAsIs(s string, block bool) bool {
+	for _, r := range s {
+		switch {
+		case block && (r == '\n' || r == '\t'):
+		case r < 0x20, r >= 0x7f && r <= 0x9f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return false
+		}
+	}
+	if block {
+		return escape.Block(s) == s
+	}
+	return escape.Line(s) == s
 }
 
 func FuzzParseMarking(f *testing.F) {

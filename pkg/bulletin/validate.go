@@ -2,10 +2,10 @@ package bulletin
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/oas-cicte/iant/pkg/problem"
 	"github.com/oas-cicte/iant/pkg/region"
@@ -29,19 +29,10 @@ const (
 // origin, author and times. Every error is a *problem.Error of kind invalid
 // naming the offending field.
 func (b *Bulletin) ValidateDraft() error {
+	if err := b.validateText(); err != nil {
+		return err
+	}
 	switch {
-	case strings.TrimSpace(b.Title) == "":
-		return problem.Invalid("title", "title is required")
-	case len(b.Title) > MaxTitleBytes:
-		return problem.Invalid("title", "title is %d bytes, the limit is %d", len(b.Title), MaxTitleBytes)
-	case !utf8.ValidString(b.Title):
-		return problem.Invalid("title", "title is not valid UTF-8")
-	case strings.TrimSpace(b.Body) == "":
-		return problem.Invalid("body", "body is required")
-	case len(b.Body) > MaxBodyBytes:
-		return problem.Invalid("body", "body is %d bytes, the limit is %d", len(b.Body), MaxBodyBytes)
-	case !utf8.ValidString(b.Body):
-		return problem.Invalid("body", "body is not valid UTF-8")
 	case !b.Precedence.Valid():
 		return problem.Invalid("precedence", "precedence is required (flash, immediate, priority or routine)")
 	case !b.Category.Valid():
@@ -52,10 +43,10 @@ func (b *Bulletin) ValidateDraft() error {
 		return problem.Invalid("language", "language is required (es, en, pt or fr)")
 	case !b.Grading.Valid():
 		return problem.Invalid("source_grading", "source grading must be reliability A-F and credibility 1-6 together")
-	case len(b.Conditions) > MaxConditionsBytes:
-		return problem.Invalid("conditions", "conditions are %d bytes, the limit is %d", len(b.Conditions), MaxConditionsBytes)
-	case !utf8.ValidString(b.Conditions):
-		return problem.Invalid("conditions", "conditions are not valid UTF-8")
+	case b.Revises != "":
+		return problem.Invalid("revises", "revises is not supported yet (lifecycle links are not defined); leave it empty")
+	case b.Supersedes != "":
+		return problem.Invalid("supersedes", "supersedes is not supported yet (lifecycle links are not defined); leave it empty")
 	}
 	if err := b.Releasability.Validate(); err != nil {
 		return err
@@ -64,6 +55,26 @@ func (b *Bulletin) ValidateDraft() error {
 		return err
 	}
 	return validateIndicators(b.Indicators)
+}
+
+// validateText checks title, body and conditions: sizes, UTF-8, and no
+// character a terminal could act on (see [CheckLine]).
+func (b *Bulletin) validateText() error {
+	if err := checkRequiredLine("title", b.Title, MaxTitleBytes); err != nil {
+		return err
+	}
+	switch {
+	case strings.TrimSpace(b.Body) == "":
+		return problem.Invalid("body", "body is required")
+	case len(b.Body) > MaxBodyBytes:
+		return problem.Invalid("body", "body is %d bytes, the limit is %d", len(b.Body), MaxBodyBytes)
+	case len(b.Conditions) > MaxConditionsBytes:
+		return problem.Invalid("conditions", "conditions are %d bytes, the limit is %d", len(b.Conditions), MaxConditionsBytes)
+	}
+	if err := CheckBlock("body", b.Body); err != nil {
+		return err
+	}
+	return CheckBlock("conditions", b.Conditions)
 }
 
 // Validate checks a complete bulletin as stored and transported: the draft
@@ -75,18 +86,23 @@ func (b *Bulletin) Validate() error {
 	switch {
 	case b.ID == "":
 		return problem.Invalid("id", "id is required")
-	case len(b.ID) > 64:
-		return problem.Invalid("id", "id is too long")
+	case !isULID(b.ID):
+		return problem.Invalid("id", "id is not a ULID (26 characters of Crockford base32)")
 	case !region.IsMember(b.Origin):
 		return problem.Invalid("origin", "origin %q is not a member state", b.Origin)
 	case b.Author == "":
 		return problem.Invalid("author", "author is required")
+	case len(b.Author) > 2048:
+		return problem.Invalid("author", "author is too long")
 	case b.CreatedAt.IsZero():
 		return problem.Invalid("create_time", "create time is required")
 	case !b.ExpiresAt.IsZero() && !b.ExpiresAt.After(b.CreatedAt):
 		return problem.Invalid("expire_time", "expire time must be after create time")
 	case !b.ExpiresAt.IsZero() && b.ExpiresAt.Sub(b.CreatedAt) > MaxExpiry:
 		return problem.Invalid("expire_time", "expire time is more than %v after create time", MaxExpiry)
+	}
+	if err := CheckLine("author", b.Author); err != nil {
+		return err
 	}
 	for _, r := range b.Recipients {
 		if !region.IsMember(r) {
@@ -138,27 +154,38 @@ func validateIndicators(is []Indicator) error {
 		return problem.Invalid("indicators", "too many indicators (%d, the limit is %d)", len(is), MaxIndicators)
 	}
 	for i, in := range is {
-		field := fmt.Sprintf("indicators[%d]", i)
-		switch {
-		case !in.Type.Valid():
-			return problem.Invalid(field+".type", "indicator type is required or unknown")
-		case in.Value == "":
-			return problem.Invalid(field+".value", "indicator value is required")
-		case len(in.Value) > MaxIndicatorBytes:
-			return problem.Invalid(field+".value", "indicator value is %d bytes, the limit is %d", len(in.Value), MaxIndicatorBytes)
-		case !utf8.ValidString(in.Value):
-			return problem.Invalid(field+".value", "indicator value is not valid UTF-8")
-		case len(in.Description) > MaxIndicatorBytes:
-			return problem.Invalid(field+".description", "indicator description is %d bytes, the limit is %d", len(in.Description), MaxIndicatorBytes)
-		case !utf8.ValidString(in.Description):
-			return problem.Invalid(field+".description", "indicator description is not valid UTF-8")
-		case len(in.Attributes) > MaxAttributes:
-			return problem.Invalid(field+".attributes", "too many attributes (%d)", len(in.Attributes))
+		if err := validateIndicator(fmt.Sprintf("indicators[%d]", i), in); err != nil {
+			return err
 		}
-		for k, v := range in.Attributes {
-			if k == "" || len(k) > 64 || len(v) > MaxIndicatorBytes || !utf8.ValidString(k) || !utf8.ValidString(v) {
-				return problem.Invalid(field+".attributes", "attribute %q is empty, too long or not UTF-8", k)
-			}
+	}
+	return nil
+}
+
+func validateIndicator(field string, in Indicator) error {
+	switch {
+	case !in.Type.Valid():
+		return problem.Invalid(field+".type", "indicator type is required or unknown")
+	case len(in.Description) > MaxIndicatorBytes:
+		return problem.Invalid(field+".description", "indicator description is %d bytes, the limit is %d", len(in.Description), MaxIndicatorBytes)
+	case len(in.Attributes) > MaxAttributes:
+		return problem.Invalid(field+".attributes", "too many attributes (%d)", len(in.Attributes))
+	}
+	if err := checkRequiredLine(field+".value", in.Value, MaxIndicatorBytes); err != nil {
+		return err
+	}
+	if err := CheckLine(field+".description", in.Description); err != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(maps.Keys(in.Attributes)) {
+		v := in.Attributes[k]
+		if k == "" || len(k) > 64 || len(v) > MaxIndicatorBytes {
+			return problem.Invalid(field+".attributes", "attribute %q is empty or too long", k)
+		}
+		if err := CheckLine(field+".attributes", k); err != nil {
+			return err
+		}
+		if err := CheckLine(field+".attributes."+k, v); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -239,7 +239,36 @@ func TestValidateDraftRejects(t *testing.T) {
 		}), "indicators[0].attributes"},
 		{"indicator attribute with invalid UTF-8", indicator(func(in *bulletin.Indicator) {
 			in.Attributes = map[string]string{"k": "\xff"}
+		}), "indicators[0].attributes.k"},
+		{"indicator attribute key with a control character", indicator(func(in *bulletin.Indicator) {
+			in.Attributes = map[string]string{"k\x1b": "v"}
 		}), "indicators[0].attributes"},
+		{"indicator attribute value with a bidi override", indicator(func(in *bulletin.Indicator) {
+			in.Attributes = map[string]string{"k": "a\u202eb"}
+		}), "indicators[0].attributes.k"},
+		{"indicator value of only spaces", indicator(func(in *bulletin.Indicator) { in.Value = "   " }), "indicators[0].value"},
+		{"indicator value with a newline", indicator(func(in *bulletin.Indicator) { in.Value = "AV\n01" }), "indicators[0].value"},
+		{"indicator description with an escape sequence", indicator(func(in *bulletin.Indicator) { in.Description = "\x1b[2J" }), "indicators[0].description"},
+
+		{"title of only spaces", func(b *bulletin.Bulletin) { b.Title = " \t " }, "title"},
+		{"title with a CSI sequence", func(b *bulletin.Bulletin) { b.Title = "\x1b[31mALERTA" }, "title"},
+		{"title with an OSC sequence", func(b *bulletin.Bulletin) { b.Title = "\x1b]0;pwned\x07" }, "title"},
+		{"title with a C1 control", func(b *bulletin.Bulletin) { b.Title = "a\u009b2J" }, "title"},
+		{"title with a newline", func(b *bulletin.Bulletin) { b.Title = "a\nb" }, "title"},
+		{"title with a tab", func(b *bulletin.Bulletin) { b.Title = "a\tb" }, "title"},
+		{"title with DEL", func(b *bulletin.Bulletin) { b.Title = "a\x7f" }, "title"},
+		{"title with a bidi override", func(b *bulletin.Bulletin) { b.Title = "invoice\u202Efdp.exe" }, "title"},
+		{"title with a bidi isolate", func(b *bulletin.Bulletin) { b.Title = "\u2067abc\u2069" }, "title"},
+		{"title with a zero-width space", func(b *bulletin.Bulletin) { b.Title = "a\u200bb" }, "title"},
+		{"title with a tag character", func(b *bulletin.Bulletin) { b.Title = "a\U000E0041" }, "title"},
+		{"body with a carriage return", func(b *bulletin.Bulletin) { b.Body = "ok\rforged" }, "body"},
+		{"body with an escape sequence", func(b *bulletin.Bulletin) { b.Body = "line\n\x1b[2J" }, "body"},
+		{"body with a line separator", func(b *bulletin.Bulletin) { b.Body = "a\u2028b" }, "body"},
+		{"body with a bidi override", func(b *bulletin.Bulletin) { b.Body = "a\u202db" }, "body"},
+		{"conditions with a control character", func(b *bulletin.Bulletin) { b.Conditions = "forbid(principal, action, resource);\x1b" }, "conditions"},
+
+		{"revises", func(b *bulletin.Bulletin) { b.Revises = "01JBX6Q4W3S9ZK2M8T5N7R1VCF" }, "revises"},
+		{"supersedes", func(b *bulletin.Bulletin) { b.Supersedes = "01JBX6Q4W3S9ZK2M8T5N7R1VCF" }, "supersedes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -264,10 +293,15 @@ func TestValidateRejects(t *testing.T) {
 	}{
 		{"missing id", func(b *bulletin.Bulletin) { b.ID = "" }, "id"},
 		{"oversized id", func(b *bulletin.Bulletin) { b.ID = strings.Repeat("0", 65) }, "id"},
+		{"short id", func(b *bulletin.Bulletin) { b.ID = "01JBX6Q4W3S9ZK2M8T5N7R1VC" }, "id"},
+		{"lower-case id", func(b *bulletin.Bulletin) { b.ID = "01jbx6q4w3s9zk2m8t5n7r1vce" }, "id"},
+		{"id with an escape sequence", func(b *bulletin.Bulletin) { b.ID = "01JBX6Q4W3S9ZK2M8T5N7\x1b[2J" }, "id"},
+		{"id beyond the ULID range", func(b *bulletin.Bulletin) { b.ID = "81JBX6Q4W3S9ZK2M8T5N7R1VCE" }, "id"},
 		{"missing origin", func(b *bulletin.Bulletin) { b.Origin = "" }, "origin"},
 		{"unknown origin", func(b *bulletin.Bulletin) { b.Origin = "FR" }, "origin"},
 		{"lowercase origin", func(b *bulletin.Bulletin) { b.Origin = "mx" }, "origin"},
 		{"missing author", func(b *bulletin.Bulletin) { b.Author = "" }, "author"},
+		{"author with a control character", func(b *bulletin.Bulletin) { b.Author = "spiffe://iant.oas.org/state/MX/focal-point/\x1b]0;x\x07" }, "author"},
 		{"missing create time", func(b *bulletin.Bulletin) { b.CreatedAt = time.Time{} }, "create_time"},
 		{"expires before created", func(b *bulletin.Bulletin) { b.ExpiresAt = b.CreatedAt.Add(-time.Hour) }, "expire_time"},
 		{"expires when created", func(b *bulletin.Bulletin) { b.ExpiresAt = b.CreatedAt }, "expire_time"},
@@ -313,6 +347,66 @@ func TestReleasabilityValidate(t *testing.T) {
 				return
 			}
 			wantInvalid(t, fmt.Sprintf("Validate(%+v)", tt.r), err, tt.field)
+		})
+	}
+}
+
+// TestTextErrorsNeverEchoTheCharacter checks that a refusal names the
+// code point, not the character, so the error itself is safe to print.
+func TestTextErrorsNeverEchoTheCharacter(t *testing.T) {
+	tests := []struct {
+		name, title, want string
+	}{
+		{"escape", "x\x1b[2J", "title holds U+001B (a control character) at byte 1"},
+		{"bidi override", "\u202e", "title holds U+202E (a format character such as a bidirectional override) at byte 0"},
+		{"newline", "a\nb", "title holds U+000A (a line break) at byte 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := draft()
+			b.Title = tt.title
+			err := b.ValidateDraft()
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("ValidateDraft() with title %q = %v, want %q", tt.title, err, tt.want)
+			}
+			if strings.ContainsAny(err.Error(), "\x1b\u202e\n") {
+				t.Errorf("error %q holds the refused character", err)
+			}
+		})
+	}
+}
+
+func TestCheckLineAndBlock(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        string
+		line, blk bool // accepted by CheckLine, CheckBlock
+	}{
+		{"plain", "Sospechoso en tránsito – São Paulo, Québec", true, true},
+		{"no-break space", "a\u00a0b", true, true},
+		{"empty", "", true, true},
+		{"newline", "a\nb", false, true},
+		{"tab", "a\tb", false, true},
+		{"carriage return", "a\rb", false, false},
+		{"escape", "\x1b[31m", false, false},
+		{"bell", "\a", false, false},
+		{"C1 next line", "a\u0085b", false, false},
+		{"left-to-right mark", "a\u200eb", false, false},
+		{"first strong isolate", "\u2068", false, false},
+		{"byte-order mark", "\ufeffa", false, false},
+		{"private use", "\ue000", false, false},
+		{"invalid UTF-8", "\xc3\x28", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := bulletin.CheckLine("--title", tt.in); (err == nil) != tt.line {
+				t.Errorf("CheckLine(%q) = %v, want accepted %v", tt.in, err, tt.line)
+			} else if err != nil {
+				wantInvalid(t, "CheckLine", err, "--title")
+			}
+			if err := bulletin.CheckBlock("body", tt.in); (err == nil) != tt.blk {
+				t.Errorf("CheckBlock(%q) = %v, want accepted %v", tt.in, err, tt.blk)
+			}
 		})
 	}
 }

@@ -55,13 +55,19 @@ func LoadContext(path string) (Context, error) {
 	return c, nil
 }
 
-// Save writes the context file with mode 0600.
+// Save writes the context file with mode 0600, atomically (a new file
+// renamed over the old one), so a reader such as a reconnecting tail never
+// sees half of it.
 func (c Context) Save(path string) error {
 	data, err := yaml.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("client: encode context: %w", err)
 	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("client: write context: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("client: write context: %w", err)
 	}
 	return nil

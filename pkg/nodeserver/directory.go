@@ -16,9 +16,15 @@ type DirectoryEntry struct {
 	Address string
 }
 
+// StaticDirectory is a directory that always lists entries (e.g. from a
+// configuration file).
+func StaticDirectory(entries []DirectoryEntry) func() []DirectoryEntry {
+	return func() []DirectoryEntry { return entries }
+}
+
 // RegisterDirectory registers the DirectoryService on s: the member
 // states, the regions (the versioned region table) and the nodes that
-// nodes returns at each call.
+// nodes returns at each call (none when nodes is nil).
 func (s *Server) RegisterDirectory(nodes func() []DirectoryEntry) {
 	iantv1.RegisterDirectoryServiceServer(s.grpc, &directoryService{td: s.cfg.TrustDomain, nodes: nodes})
 }

@@ -53,7 +53,11 @@ func ToStatus(log *slog.Logger, method string, err error) error {
 		p = problem.Internal(err)
 	}
 	if p.Kind == problem.KindInternal && log != nil {
-		log.Error("internal error", "method", method, "err", err)
+		cause := err
+		if p.Err != nil {
+			cause = p.Err // the public message is only "internal error"
+		}
+		log.Error("call failed with an internal error", "method", method, "err", cause)
 	}
 	st := status.New(grpcCode(p.Kind), p.Msg)
 	if d, derr := st.WithDetails(&iantv1.ErrorDetail{Kind: p.Kind.String(), Field: p.Field, Rule: p.Rule}); derr == nil {

@@ -86,8 +86,16 @@ func Unauthenticated(format string, args ...any) *Error {
 	return &Error{Kind: KindUnauthenticated, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Internal wraps an internal failure behind a fixed public message.
+// Internal wraps an internal failure behind a fixed public message. When
+// cause already carries a problem for the person (a *Error of another
+// kind, such as a store refusing a filter as Invalid), that problem is
+// kept, with cause as its internal cause: the layer that knew what was
+// wrong decides what the person is told.
 func Internal(cause error) *Error {
+	var p *Error
+	if errors.As(cause, &p) && p.Kind != KindInternal {
+		return &Error{Kind: p.Kind, Field: p.Field, Rule: p.Rule, Msg: p.Msg, Err: cause}
+	}
 	return &Error{Kind: KindInternal, Msg: "internal error", Err: cause}
 }
 

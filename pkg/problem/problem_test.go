@@ -95,6 +95,35 @@ func TestKindOfWrapped(t *testing.T) {
 	}
 }
 
+// TestInternalKeepsAProblemOfTheCause: a problem found deeper (a store
+// refusing a filter) is what the person is told, not "internal error".
+func TestInternalKeepsAProblemOfTheCause(t *testing.T) {
+	inner := problem.Invalid("filter.origins", "too many origins")
+	cause := fmt.Errorf("store: list: %w", inner)
+	tests := []struct {
+		name  string
+		cause error
+		kind  problem.Kind
+		field string
+		msg   string
+	}{
+		{"invalid", cause, problem.KindInvalid, "filter.origins", "too many origins"},
+		{"internal", problem.Internal(errors.New("disk")), problem.KindInternal, "", "internal error"},
+		{"plain", errors.New("disk"), problem.KindInternal, "", "internal error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := problem.Internal(tt.cause)
+			if got.Kind != tt.kind || got.Field != tt.field || got.Msg != tt.msg {
+				t.Errorf("Internal(%v) = {%v %q %q}, want {%v %q %q}", tt.cause, got.Kind, got.Field, got.Msg, tt.kind, tt.field, tt.msg)
+			}
+			if !errors.Is(got, tt.cause) {
+				t.Errorf("Internal(%v) does not wrap its cause", tt.cause)
+			}
+		})
+	}
+}
+
 func TestPublicMessageHidesCause(t *testing.T) {
 	secret := "dial tcp 10.20.30.40:4222: connection refused"
 	cause := fmt.Errorf("backbone: %w", &fs.PathError{Op: "open", Path: "/var/lib/iant/keys", Err: fs.ErrNotExist})

@@ -48,8 +48,11 @@ type Config struct {
 	// ProvisionStates lists the states whose inboxes the node provisions;
 	// default every member state.
 	ProvisionStates []string
-	// Directory lists the network's nodes for the directory call.
-	Directory []nodeserver.DirectoryEntry
+	// Directory lists the network's nodes for the directory call. It is
+	// called on every call, so it can answer addresses known only once the
+	// nodes listen (free ports); [nodeserver.StaticDirectory] lists fixed
+	// ones. Nil lists no nodes.
+	Directory func() []nodeserver.DirectoryEntry
 	// Audit configures the delivery audit: checkpoint and escalation
 	// cadence and acknowledgement deadlines.
 	Audit AuditConfig
@@ -179,7 +182,7 @@ func admit(p identity.Principal, method string) (rule, msg string) {
 
 func (n *Node) serve() {
 	iantv1.RegisterAuditServiceServer(n.srv.GRPC(), &auditService{n: n})
-	n.srv.RegisterDirectory(func() []nodeserver.DirectoryEntry { return n.cfg.Directory })
+	n.srv.RegisterDirectory(n.cfg.Directory)
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	n.runAudit(ctx)

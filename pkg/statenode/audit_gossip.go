@@ -14,6 +14,7 @@ import (
 	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/region"
 )
 
@@ -138,7 +139,11 @@ func (n *Node) publishWitnessed(ctx context.Context) {
 // else every member state.
 func (n *Node) peers() []string {
 	var out []string
-	for _, e := range n.cfg.Directory {
+	var dir []nodeserver.DirectoryEntry
+	if n.cfg.Directory != nil {
+		dir = n.cfg.Directory()
+	}
+	for _, e := range dir {
 		if p, err := identity.Parse(n.cfg.TrustDomain, e.ID); err == nil && p.State != "" && p.State != n.self.State {
 			out = append(out, p.State)
 		}

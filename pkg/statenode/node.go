@@ -64,8 +64,11 @@ type Config struct {
 	// the backbone: while that many wait, posts and forwards are refused
 	// (Unavailable) rather than queued. Default [DefaultMaxPendingCopies].
 	MaxPendingCopies int
-	// Directory lists the network's nodes for the directory call.
-	Directory []nodeserver.DirectoryEntry
+	// Directory lists the network's nodes for the directory call. It is
+	// called on every call, so it can answer addresses known only once the
+	// nodes listen (free ports); [nodeserver.StaticDirectory] lists fixed
+	// ones. Nil lists no nodes.
+	Directory func() []nodeserver.DirectoryEntry
 	// Policy is the network policy engine deciding post, release, read and
 	// forward; nil runs the reviewed default set embedded from
 	// deploy/policies.
@@ -227,7 +230,7 @@ func (n *Node) admit(p identity.Principal, _ string) (rule, msg string) {
 
 func (n *Node) serve() {
 	iantv1.RegisterBulletinServiceServer(n.srv.GRPC(), &bulletinService{n: n})
-	n.srv.RegisterDirectory(func() []nodeserver.DirectoryEntry { return n.cfg.Directory })
+	n.srv.RegisterDirectory(n.cfg.Directory)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel

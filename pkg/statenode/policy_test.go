@@ -132,3 +132,25 @@ forbid (principal is Person, action == Action::"read", resource) when { principa
 	_, err = fp.PostBulletin(t.Context(), &iantv1.PostBulletinRequest{Bulletin: widening})
 	wantRefusal(t, err, codes.InvalidArgument, "conditions")
 }
+
+// TestPostThatReachesNobodyIsRefused: a bulletin released only to its own
+// state, or whose every recipient the policy refuses, would be "posted to
+// 0 states"; the author is told instead, and nothing is stored.
+func TestPostThatReachesNobodyIsRefused(t *testing.T) {
+	nw := nettest.StartStates(t, "JM", "TT")
+	fp := nettest.Dial(t, nw, testenv.FocalPoint("JM"))
+	own := marked("to myself", iantv1.Marking_MARKING_GREEN, "JM")
+	_, err := fp.PostBulletin(t.Context(), &iantv1.PostBulletinRequest{Bulletin: own})
+	wantRefusal(t, err, codes.InvalidArgument, "releasability")
+
+	nobody := marked("nobody may receive", iantv1.Marking_MARKING_GREEN, "TT")
+	nobody.Conditions = `@id("hold-back")
+forbid (principal, action == Action::"release", resource);`
+	_, err = fp.PostBulletin(t.Context(), &iantv1.PostBulletinRequest{Bulletin: nobody})
+	wantRefusal(t, err, codes.PermissionDenied, "hold-back")
+
+	list, err := fp.ListBulletins(t.Context(), &iantv1.ListBulletinsRequest{})
+	if err != nil || len(list.GetBulletins()) != 0 {
+		t.Errorf("ListBulletins at JM = %d bulletins, %v; want none stored", len(list.GetBulletins()), err)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/oklog/ulid/v2"
 
@@ -84,6 +86,9 @@ func (n *Node) completeDraft(author identity.Principal, draft *iantv1.Bulletin) 
 	b.Author = author.ID(n.cfg.TrustDomain).String()
 	b.CreatedAt = now
 	b.Recipients = bulletin.Recipients(b.Origin, b.Releasability)
+	if len(b.Recipients) == 0 {
+		return bulletin.Bulletin{}, problem.Invalid("releasability", "releasability reaches no state but your own (%s): release to at least one other state", b.Origin)
+	}
 	if err := b.Validate(); err != nil {
 		return bulletin.Bulletin{}, err
 	}
@@ -93,6 +98,10 @@ func (n *Node) completeDraft(author identity.Principal, draft *iantv1.Bulletin) 
 	allowed, refused := n.policy.Recipients(&b)
 	for state, d := range refused {
 		n.log.Info("release refused by policy", "bulletin_id", b.ID, "recipient", state, "rule", d.Rule())
+	}
+	if len(allowed) == 0 { // it would reach nobody: refused by the first state's rule
+		first := slices.Sorted(maps.Keys(refused))[0]
+		return bulletin.Bulletin{}, n.refused("release", author, b.ID, refused[first].Err())
 	}
 	b.Recipients = allowed
 	return b, nil

@@ -9,7 +9,6 @@ import (
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/problem"
-	"github.com/oas-cicte/iant/pkg/region"
 	"github.com/oas-cicte/iant/pkg/store"
 )
 
@@ -190,28 +189,4 @@ func (n *Node) lookup(ctx context.Context, id string) (store.Record, error) {
 		return store.Record{}, problem.Internal(err)
 	}
 	return rec, nil
-}
-
-type directoryService struct {
-	iantv1.UnimplementedDirectoryServiceServer
-	n *Node
-}
-
-func (s *directoryService) GetDirectory(ctx context.Context, _ *iantv1.GetDirectoryRequest) (*iantv1.GetDirectoryResponse, error) {
-	resp := &iantv1.GetDirectoryResponse{RegionTableVersion: region.Version}
-	for _, st := range region.States() {
-		resp.States = append(resp.States, &iantv1.State{Code: st.Code, Name: st.Name, Region: iantv1.Region(st.Region)})
-	}
-	for _, r := range region.All() {
-		resp.Regions = append(resp.Regions, &iantv1.RegionInfo{Region: iantv1.Region(r), Name: r.Title(), States: region.StatesOf(r)})
-	}
-	for _, e := range s.n.cfg.Directory {
-		info := &iantv1.NodeInfo{SpiffeId: e.ID.String(), Address: e.Address}
-		if p, err := identity.Parse(s.n.cfg.TrustDomain, e.ID); err == nil {
-			info.State = p.State
-			info.Role = iantv1.Role(p.Role)
-		}
-		resp.Nodes = append(resp.Nodes, info)
-	}
-	return resp, nil
 }

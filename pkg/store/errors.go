@@ -21,6 +21,11 @@ var (
 
 	// ErrClosed means the Store has been closed (problem kind Unavailable).
 	ErrClosed = errors.New("store is closed")
+
+	// ErrCursorAhead means a resume cursor is beyond the newest this store
+	// ever issued: it comes from another node, or from before the store was
+	// rebuilt (problem kind Invalid, field after_cursor).
+	ErrCursorAhead = errors.New("cursor beyond the newest bulletin")
 )
 
 func notFound(id string) error {
@@ -30,6 +35,11 @@ func notFound(id string) error {
 func conflict(id string) error {
 	return &problem.Error{Kind: problem.KindConflict,
 		Msg: "bulletin " + id + " is already stored with different content", Err: ErrConflict}
+}
+
+func cursorAhead(c, newest uint64) error {
+	return &problem.Error{Kind: problem.KindInvalid, Field: "after_cursor", Err: ErrCursorAhead,
+		Msg: fmt.Sprintf("cursor %d is beyond the newest bulletin this node holds (cursor %d): it is from another node or from before the node's store was rebuilt; subscribe again from the start", c, newest)}
 }
 
 func closed() error {

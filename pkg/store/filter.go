@@ -18,6 +18,10 @@ const (
 	MaxLimit     = 1000 // larger limits are lowered to this
 )
 
+// MaxFilterValues is how many values one field of a Filter may list (there
+// are 35 states, 12 categories); more is refused, not silently cut.
+const MaxFilterValues = 64
+
 // Filter selects records. Fields combine with AND; the values listed in one
 // field combine with OR; an empty field or zero value does not restrict.
 type Filter struct {
@@ -67,10 +71,22 @@ func (f Filter) Match(r Record) bool {
 	return true
 }
 
-// check refuses a filter the query cannot express exactly.
+// check refuses a filter the query cannot express exactly. Fields that
+// list values are named as the API's filter names them.
 func (f Filter) check() error {
 	if f.Limit < 0 {
 		return problem.Invalid("limit", "limit must not be negative")
+	}
+	for _, c := range []struct {
+		field string
+		n     int
+	}{
+		{"filter.origins", len(f.Origins)}, {"filter.regions", len(f.Regions)}, {"filter.categories", len(f.Categories)},
+		{"filter.precedences", len(f.Precedences)}, {"filter.markings", len(f.Markings)},
+	} {
+		if c.n > MaxFilterValues {
+			return problem.Invalid(c.field, "%s lists %d values, the limit is %d", c.field, c.n, MaxFilterValues)
+		}
 	}
 	if err := checkTime("since", f.Since, false); err != nil {
 		return err

@@ -17,7 +17,7 @@ import (
 )
 
 // corpus stores six bulletins a..f, cursors 1..6, created an hour apart.
-func corpus(t *testing.T) (*store.Store, []store.Record) {
+func corpus(t testing.TB) (*store.Store, []store.Record) {
 	t.Helper()
 	st, _ := openStore(t)
 	rows := []struct {
@@ -78,7 +78,7 @@ func TestFilter(t *testing.T) {
 		{"until exclusive", store.Filter{Until: hour(2)}, "ab"},
 		{"since and until", store.Filter{Since: hour(1), Until: hour(3)}, "bc"},
 		{"after cursor", store.Filter{AfterCursor: all[2].Cursor}, "def"},
-		{"after max cursor", store.Filter{AfterCursor: math.MaxUint64}, ""},
+		{"after the newest cursor", store.Filter{AfterCursor: all[5].Cursor}, ""},
 		{"before cursor", store.Filter{BeforeCursor: all[2].Cursor}, "ab"},
 		{"before max cursor", store.Filter{BeforeCursor: math.MaxUint64}, "abcdef"},
 		{"cursor window", store.Filter{AfterCursor: all[0].Cursor, BeforeCursor: all[3].Cursor}, "bc"},
@@ -139,6 +139,12 @@ func TestListInvalidFilter(t *testing.T) {
 		{store.Filter{Limit: -1}, "limit"},
 		{store.Filter{Since: t0.AddDate(1000, 0, 0)}, "since"},
 		{store.Filter{Until: time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)}, "until"},
+		{store.Filter{Origins: repeat("MX", 100_000)}, "filter.origins"},
+		{store.Filter{Origins: repeat("MX", store.MaxFilterValues+1)}, "filter.origins"},
+		{store.Filter{Regions: repeat(region.Caribbean, store.MaxFilterValues+1)}, "filter.regions"},
+		{store.Filter{Categories: repeat(bulletin.CBRN, store.MaxFilterValues+1)}, "filter.categories"},
+		{store.Filter{Precedences: repeat(bulletin.Flash, store.MaxFilterValues+1)}, "filter.precedences"},
+		{store.Filter{Markings: repeat(bulletin.Red, store.MaxFilterValues+1)}, "filter.markings"},
 	}
 	for _, tt := range tests {
 		_, err := st.List(context.Background(), tt.f)
@@ -146,6 +152,70 @@ func TestListInvalidFilter(t *testing.T) {
 		if !errors.As(err, &p) || p.Kind != problem.KindInvalid || p.Field != tt.field {
 			t.Errorf("List(%+v) = %v, want kind invalid on field %q", tt.f, err, tt.field)
 		}
+	}
+}
+
+func repeat[T any](v T, n int) []T {
+	out := make([]T, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+func TestListAcceptsMaxFilterValues(t *testing.T) {
+	t.Parallel()
+	st, _ := corpus(t)
+	recs, err := st.List(context.Background(), store.Filter{Origins: repeat("JM", store.MaxFilterValues)})
+	if got := ids(recs); err != nil || got != "c" {
+		t.Errorf("List(%d origins JM) = %q, %v, want \"c\"", store.MaxFilterValues, got, err)
+	}
+}
+
+// TestListCursorAhead: a resume cursor beyond the newest issued is refused,
+// also by a store that was deleted and started again (fewer cursors than a
+// subscriber remembers); a cursor at the newest, or behind it with nothing
+// newer matching, is an empty list.
+func TestListCursorAhead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, all := corpus(t)
+	newest := all[len(all)-1].Cursor
+	tests := []struct {
+		name    string
+		f       store.Filter
+		wantErr bool
+	}{
+		{"at the newest", store.Filter{AfterCursor: newest}, false},
+		{"behind, nothing newer matches", store.Filter{AfterCursor: 2, Origins: []string{"MX"}}, false},
+		{"one beyond", store.Filter{AfterCursor: newest + 1}, true},
+		{"far beyond", store.Filter{AfterCursor: math.MaxUint64}, true},
+		{"beyond with a filter", store.Filter{AfterCursor: newest + 10, Origins: []string{"MX"}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recs, err := st.List(ctx, tt.f)
+			if !tt.wantErr {
+				if err != nil || len(recs) != 0 {
+					t.Errorf("List(%+v) = %d records, %v, want none and no error", tt.f, len(recs), err)
+				}
+				return
+			}
+			var p *problem.Error
+			if !errors.Is(err, store.ErrCursorAhead) || !errors.As(err, &p) || p.Kind != problem.KindInvalid || p.Field != "after_cursor" {
+				t.Errorf("List(%+v) = %v, want ErrCursorAhead, kind invalid, field after_cursor", tt.f, err)
+			}
+		})
+	}
+
+	fresh, _ := openStore(t)
+	put(t, fresh, sample("a"), store.Received)
+	if _, err := fresh.List(ctx, store.Filter{AfterCursor: newest}); !errors.Is(err, store.ErrCursorAhead) {
+		t.Errorf("List(after %d) of a new store holding one bulletin = %v, want ErrCursorAhead", newest, err)
+	}
+	empty, _ := openStore(t)
+	if _, err := empty.List(ctx, store.Filter{AfterCursor: 1}); !errors.Is(err, store.ErrCursorAhead) {
+		t.Errorf("List(after 1) of an empty store = %v, want ErrCursorAhead", err)
 	}
 }
 

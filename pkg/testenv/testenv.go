@@ -29,8 +29,8 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
-	"github.com/oas-cicte/iant/pkg/client"
 	"github.com/oas-cicte/iant/pkg/devpki"
+	"github.com/oas-cicte/iant/pkg/dirlock"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/region"
@@ -43,11 +43,12 @@ import (
 type Options struct {
 	// Dir holds the PKI (Dir/pki), the data (Dir/data) and the context
 	// files (Dir/contexts). Required. An existing Dir is reused: its PKI
-	// and data are kept.
+	// and data are kept. The network holds Dir's lock (see [dirlock])
+	// until Close, so a second network on the same Dir is refused.
 	Dir string
 	// TrustDomain defaults to "iant.test".
 	TrustDomain string
-	// States defaults to AR, BR, CA, JM, MX and US (every region).
+	// States defaults to every member state (region.Codes).
 	States []string
 	// BasePort, when non-zero, fixes the ports: the backbone listens on
 	// BasePort, the secretariat node on BasePort+1 and the states' nodes on
@@ -86,10 +87,6 @@ type Options struct {
 	LeafStates []string
 }
 
-// DefaultStates is the demo's default network: two states of South
-// America and one of each other region, plus the United States.
-var DefaultStates = []string{"AR", "BR", "CA", "JM", "MX", "US"}
-
 // Network is a running network.
 type Network struct {
 	opts        Options
@@ -100,8 +97,12 @@ type Network struct {
 
 	bbCfg backbone.ServerConfig // the embedded server's, for StartBackbone
 
+	lock *dirlock.DirLock // on opts.Dir
+
 	mu    sync.Mutex
 	nodes map[string]*statenode.Node
+	// addrs holds each node's address once it listens, keyed by state
+	// ("" for the secretariat); a restarted node listens there again.
 	addrs map[string]string
 	taxii map[string]string         // TAXII listen addresses of the state nodes
 	links map[string]*linkcut.Proxy // leaf states' links to the backbone
@@ -140,7 +141,7 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 		opts.TrustDomain = "iant.test"
 	}
 	if len(opts.States) == 0 {
-		opts.States = DefaultStates
+		opts.States = region.Codes()
 	}
 	for _, s := range opts.States {
 		if !region.IsMember(s) {
@@ -156,8 +157,13 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("testenv: trust domain: %w", err)
 	}
-	nw := &Network{opts: opts, TD: td, nodes: map[string]*statenode.Node{}, addrs: map[string]string{}, taxii: map[string]string{}, links: map[string]*linkcut.Proxy{}}
+	lock, err := dirlock.Lock(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("testenv: %w", err)
+	}
+	nw := &Network{opts: opts, TD: td, lock: lock, nodes: map[string]*statenode.Node{}, addrs: map[string]string{}, taxii: map[string]string{}, links: map[string]*linkcut.Proxy{}}
 	if nw.PKI, err = loadOrInitPKI(ctx, opts); err != nil {
+		lock.Unlock()
 		return nil, err
 	}
 	if err := nw.start(ctx); err != nil {
@@ -191,11 +197,58 @@ func loadOrInitPKI(ctx context.Context, opts Options) (*devpki.Layout, error) {
 	return l, nil
 }
 
-func (nw *Network) port(i int) string {
+// listenAddr is where the node of state cc ("" for the secretariat)
+// listens: its previous address, else its port after BasePort, else a
+// free port.
+func (nw *Network) listenAddr(cc string) string {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if a, ok := nw.addrs[cc]; ok {
+		return a
+	}
+	i := 1
+	if cc != "" {
+		i = 2 + slices.Index(nw.opts.States, cc)
+	}
+	return nw.portAddr(i)
+}
+
+// taxiiAddr is where state cc's node serves TAXII: its previous address,
+// else its port after the nodes' ports, else a free port; "" when the
+// network runs no TAXII servers.
+func (nw *Network) taxiiAddr(cc string) string {
+	if !nw.opts.TAXII {
+		return ""
+	}
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if a, ok := nw.taxii[cc]; ok {
+		return a
+	}
+	return nw.portAddr(2 + len(nw.opts.States) + slices.Index(nw.opts.States, cc))
+}
+
+// portAddr is the loopback address of port BasePort+i, or a free port
+// when BasePort is 0.
+func (nw *Network) portAddr(i int) string {
 	if nw.opts.BasePort == 0 {
 		return "127.0.0.1:0"
 	}
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(nw.opts.BasePort+i))
+}
+
+// listening records the address a node listens on, and state cc's node
+// n (nil for the secretariat's).
+func (nw *Network) listening(cc, addr string, n *statenode.Node) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	nw.addrs[cc] = addr
+	if n != nil {
+		nw.nodes[cc] = n
+		if a := n.TAXIIAddr(); a != "" {
+			nw.taxii[cc] = a
+		}
+	}
 }
 
 func (nw *Network) source(p identity.Principal) (*identity.FileSource, error) {
@@ -240,15 +293,12 @@ func (nw *Network) start(ctx context.Context) error {
 			return fmt.Errorf("testenv: %w", err)
 		}
 	}
-	nw.Secretariat, err = secretariat.Start(ctx, nw.secretariatConfig(sec, nw.port(1)))
+	nw.Secretariat, err = secretariat.Start(ctx, nw.secretariatConfig(sec))
 	if err != nil {
 		return fmt.Errorf("testenv: secretariat: %w", err)
 	}
-	for i, s := range nw.opts.States {
-		nw.addrs[s] = nw.port(2 + i)
-		if nw.opts.TAXII {
-			nw.taxii[s] = nw.port(2 + len(nw.opts.States) + i)
-		}
+	nw.listening("", nw.Secretariat.Addr(), nil)
+	for _, s := range nw.opts.States {
 		if err := nw.StartNode(ctx, s); err != nil {
 			return err
 		}
@@ -263,13 +313,17 @@ func (nw *Network) logger(component string) *slog.Logger {
 	return nw.opts.Logger.With("component", component)
 }
 
-// directory lists every node of the network for the directory call.
+// directory lists every node of the network that has listened, with the
+// address it listens on: every node's directory call asks it afresh, so
+// free ports (BasePort 0) are listed as they are, never as port 0.
 func (nw *Network) directory() []nodeserver.DirectoryEntry {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
-	out := []nodeserver.DirectoryEntry{{ID: NodePrincipal("").ID(nw.TD), Address: nw.Secretariat.Addr()}}
-	for _, s := range nw.opts.States {
-		out = append(out, nodeserver.DirectoryEntry{ID: NodePrincipal(s).ID(nw.TD), Address: nw.addrs[s]})
+	var out []nodeserver.DirectoryEntry
+	for _, s := range append([]string{""}, nw.opts.States...) {
+		if a, ok := nw.addrs[s]; ok {
+			out = append(out, nodeserver.DirectoryEntry{ID: NodePrincipal(s).ID(nw.TD), Address: a})
+		}
 	}
 	return out
 }
@@ -285,10 +339,10 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 		return err
 	}
 	cfg := statenode.Config{
-		TrustDomain: nw.TD, SVID: src, Bundle: src, ListenAddr: nw.addrs[cc],
+		TrustDomain: nw.TD, SVID: src, Bundle: src, ListenAddr: nw.listenAddr(cc),
 		DataDir: filepath.Join(nw.opts.Dir, "data", strings.ToLower(cc)), BackboneURLs: nw.BackboneURLs(),
-		Directory: nw.directory(), Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
-		TAXII: statenode.TAXIIConfig{ListenAddr: nw.taxii[cc]},
+		Directory: nw.directory, Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
+		TAXII: statenode.TAXIIConfig{ListenAddr: nw.taxiiAddr(cc)},
 	}
 	if slices.Contains(nw.opts.LeafStates, cc) {
 		link, err := nw.link(cc)
@@ -305,21 +359,16 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 	if err != nil {
 		return fmt.Errorf("testenv: node %s: %w", cc, err)
 	}
-	nw.mu.Lock()
-	nw.nodes[cc] = n
-	nw.addrs[cc] = n.Addr()
-	if a := n.TAXIIAddr(); a != "" {
-		nw.taxii[cc] = a
-	}
-	nw.mu.Unlock()
+	nw.listening(cc, n.Addr(), n)
 	return nil
 }
 
-func (nw *Network) secretariatConfig(svid *identity.FileSource, addr string) secretariat.Config {
+func (nw *Network) secretariatConfig(svid *identity.FileSource) secretariat.Config {
 	return secretariat.Config{
-		TrustDomain: nw.TD, SVID: svid, Bundle: svid, ListenAddr: addr,
+		TrustDomain: nw.TD, SVID: svid, Bundle: svid, ListenAddr: nw.listenAddr(""),
 		DataDir: filepath.Join(nw.opts.Dir, "data", "secretariat"), BackboneURLs: nw.BackboneURLs(),
-		BackboneReplicas: nw.opts.BackboneReplicas, ProvisionStates: nw.opts.States, Logger: nw.logger("secretariat"), Audit: nw.opts.Audit,
+		BackboneReplicas: nw.opts.BackboneReplicas, ProvisionStates: nw.opts.States, Directory: nw.directory,
+		Logger: nw.logger("secretariat"), Audit: nw.opts.Audit,
 	}
 }
 
@@ -352,7 +401,7 @@ func (nw *Network) StartSecretariat(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := secretariat.Start(ctx, nw.secretariatConfig(sec, nw.Secretariat.Addr()))
+	n, err := secretariat.Start(ctx, nw.secretariatConfig(sec))
 	if err != nil {
 		return fmt.Errorf("testenv: secretariat: %w", err)
 	}
@@ -393,59 +442,6 @@ func (nw *Network) TAXIIURL(cc string) string {
 // States lists the network's states.
 func (nw *Network) States() []string { return slices.Clone(nw.opts.States) }
 
-// Context returns the client context of person p at their own node (the
-// secretariat node for secretariat people).
-func (nw *Network) Context(p identity.Principal) (client.Context, error) {
-	e, ok := nw.PKI.Find(p)
-	if !ok {
-		return client.Context{}, fmt.Errorf("testenv: no SVID for %s", p)
-	}
-	nodeP := NodePrincipal(p.State)
-	addr := ""
-	if p.Role.IsSecretariat() {
-		addr = nw.Secretariat.Addr()
-	} else {
-		nw.mu.Lock()
-		addr = nw.addrs[p.State]
-		nw.mu.Unlock()
-	}
-	return client.Context{
-		Node: addr, NodeID: nodeP.ID(nw.TD).String(), TrustDomain: nw.TD.Name(),
-		Cert: e.CertFile, Key: e.KeyFile, Bundle: nw.PKI.BundleFile,
-	}, nil
-}
-
-// ContextFiles lists the context files written, one per person.
-func (nw *Network) ContextFiles() ([]string, error) {
-	return filepath.Glob(filepath.Join(nw.opts.Dir, "contexts", "*.yaml"))
-}
-
-// writeContexts writes a context file for every person of the PKI into
-// Dir/contexts, named <cc>-<role>-<name>.yaml or
-// secretariat-<role>-<name>.yaml.
-func (nw *Network) writeContexts() error {
-	dir := filepath.Join(nw.opts.Dir, "contexts")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("testenv: %w", err)
-	}
-	for _, e := range nw.PKI.Entries {
-		if !e.Principal.Role.IsPerson() {
-			continue
-		}
-		if !e.Principal.Role.IsSecretariat() && !slices.Contains(nw.opts.States, e.Principal.State) {
-			continue
-		}
-		c, err := nw.Context(e.Principal)
-		if err != nil {
-			return err
-		}
-		if err := c.Save(filepath.Join(dir, e.Stem+".yaml")); err != nil {
-			return fmt.Errorf("testenv: %w", err)
-		}
-	}
-	return nil
-}
-
 // Close stops every node, then the backbone.
 func (nw *Network) Close() error {
 	var errs []error
@@ -465,5 +461,6 @@ func (nw *Network) Close() error {
 	if nw.Backbone != nil {
 		errs = append(errs, nw.Backbone.Close())
 	}
+	errs = append(errs, nw.lock.Unlock())
 	return errors.Join(errs...)
 }

@@ -123,7 +123,7 @@ func startSPIRE(ctx context.Context, t *testing.T, bin, root string, entries [][
 		serverSock: filepath.Join(root, "run/spire/server/api.sock"),
 		agentSock:  filepath.Join(root, "run/spire/agent/api.sock"),
 	}
-	// /run/spire made 0755 first, as the README says: the server would
+	// /run/spire made 0755 first, as docs/deployment.md says: the server would
 	// create it 0750 (umask 0027) and lock other uids out of the agent's
 	// socket below it.
 	for _, d := range []string{"log", "run/spire"} {

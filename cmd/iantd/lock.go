@@ -1,0 +1,37 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/oas-cicte/iant/pkg/dirlock"
+)
+
+// lockDirs takes the lock of every directory this node writes (its data
+// dir, the embedded backbone's and the leaf node's stores), so a second
+// iantd on the same files is refused, naming the process that runs there.
+// It returns the unlock funcs, in order.
+func (c config) lockDirs() ([]func() error, error) {
+	dirs := []struct{ field, dir string }{{"data_dir", c.DataDir}}
+	if e := c.Backbone.Embedded; e != nil {
+		dirs = append(dirs, struct{ field, dir string }{"backbone.embedded.store_dir", e.StoreDir})
+	}
+	if l := c.Backbone.Leaf; l != nil && l.StoreDir != "" {
+		dirs = append(dirs, struct{ field, dir string }{"backbone.leaf.store_dir", l.StoreDir})
+	}
+	var unlocks []func() error
+	for _, d := range dirs {
+		l, err := dirlock.Lock(d.dir)
+		if err != nil {
+			for _, u := range unlocks {
+				u()
+			}
+			if le := (*dirlock.LockedError)(nil); errors.As(err, &le) {
+				return nil, fmt.Errorf("%s %s is in use by %s: is another iantd running on it?", d.field, d.dir, le.Holder())
+			}
+			return nil, fmt.Errorf("%s: %w", d.field, err)
+		}
+		unlocks = append(unlocks, l.Unlock)
+	}
+	return unlocks, nil
+}
