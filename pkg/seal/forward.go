@@ -249,7 +249,7 @@ func authenticateForward(f *Forwarded, self string, verifier SignerLookup, pol P
 	if err := verifyOrigin(o, verifier); err != nil {
 		return algs{}, err
 	}
-	if err := checkForwarder(f, pol, verifier); err != nil {
+	if err := checkForwarder(&o.Header, st, f.Signature, pol, verifier); err != nil {
 		return algs{}, err
 	}
 	switch {
@@ -261,18 +261,19 @@ func authenticateForward(f *Forwarded, self string, verifier SignerLookup, pol P
 	return a, checkExpiry(&o.Header, now)
 }
 
-// checkForwarder runs OpenForwarded's checks of the forwarder: steps 4
-// to 6.
-func checkForwarder(f *Forwarded, pol Policy, verifier SignerLookup) error {
-	o, st := &f.Sealed, &f.Statement
+// checkForwarder runs the checks of the forwarder of the bulletin with
+// header h (steps 4 to 6 of OpenForwarded): not its origin, one of its
+// recipients, the statement st signed by its node with a key not retired
+// at st.At.
+func checkForwarder(h *Header, st *ForwardStatement, sig []byte, pol Policy, verifier SignerLookup) error {
 	switch {
-	case st.Forwarder == o.Origin:
+	case st.Forwarder == h.Origin:
 		return fmt.Errorf("%w: %s", ErrOwnForward, st.Forwarder)
-	case indexOf(o.Recipients, st.Forwarder) < 0:
+	case indexOf(h.Recipients, st.Forwarder) < 0:
 		return fmt.Errorf("%w: %q", ErrNotHeld, st.Forwarder)
 	}
 	if err := checkSigner(pol.TrustDomain, st.Signer, st.Forwarder); err != nil {
 		return err
 	}
-	return verifySignature(verifier, st.Forwarder, st.SignKeyID, st.At, statementMessage(st), f.Signature)
+	return verifySignature(verifier, st.Forwarder, st.SignKeyID, st.At, statementMessage(st), sig)
 }
