@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/oas-cicte/iant/pkg/attest"
 	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/bulletin"
@@ -64,7 +63,7 @@ func (n *Node) nodeID() string { return n.self.ID(n.cfg.TrustDomain).String() }
 // dated when the bulletin was created, the time the origin signed: the
 // release was decided then, and they commit with the post.
 func (n *Node) postedReceipts(b *bulletin.Bulletin, sealed *seal.Sealed) ([]store.Receipt, error) {
-	att, err := attest.Header(sealed)
+	att, err := attestation(sealed)
 	if err != nil {
 		return nil, fmt.Errorf("header attestation: %w", err)
 	}
@@ -90,7 +89,7 @@ func (n *Node) postedReceipts(b *bulletin.Bulletin, sealed *seal.Sealed) ([]stor
 func (n *Node) storeReceived(ctx context.Context, b bulletin.Bulletin, copyData []byte, signer string) (store.Record, bool, error) {
 	at := n.now().UTC()
 	var ev audit.Evidence
-	att, err := attest.FromCopy(copyData)
+	att, err := copyAttestation(copyData)
 	switch {
 	case err != nil:
 		n.log.Warn("delivery reported without attestation", "bulletin_id", b.ID, "err", err)
@@ -170,4 +169,23 @@ func (n *Node) emitRejected(m backbone.Msg, rule string) {
 	n.emit(audit.Event{Kind: audit.EventRefused, BulletinID: m.ID, Origin: m.Origin, State: n.self.State,
 		Actor: "spiffe://" + n.cfg.TrustDomain.Name() + "/state/" + m.Origin + "/node", Rule: "receive." + rule,
 		Detail: "copy rejected", At: n.now().UTC()})
+}
+
+// attestation is the marshalled header attestation of s.
+func attestation(s *seal.Sealed) ([]byte, error) {
+	a, err := s.Attest()
+	if err != nil {
+		return nil, err
+	}
+	return a.Marshal()
+}
+
+// copyAttestation is the header attestation of a sealed copy as it
+// travelled.
+func copyAttestation(data []byte) ([]byte, error) {
+	s, err := seal.Unmarshal(data)
+	if err != nil {
+		return nil, err
+	}
+	return attestation(s)
 }
