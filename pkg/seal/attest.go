@@ -189,8 +189,8 @@ func (a *Attestation) verify(verifier SignerLookup, pol Policy) error {
 //  4. the statement's signer is the forwarder's node: [ErrSigner]; its
 //     signature, by a key not retired at At: [ErrSigner],
 //     [ErrKeyRetired], [ErrSignature]
-//  5. the statement's recipient is not one of the origin's:
-//     [ErrAlreadyRecipient]
+//  5. the statement's recipient is neither one of the origin's nor the
+//     origin: [ErrAlreadyRecipient]
 //
 // The statement's key hash is the forwarder's claim about a key this
 // attestation does not carry; [OpenForwarded] checks it at the
@@ -222,7 +222,7 @@ func (f *ForwardAttestation) verify(verifier SignerLookup, pol Policy) error {
 	if err := checkForwarder(h, st, f.Signature, pol, verifier); err != nil {
 		return err
 	}
-	if indexOf(h.Recipients, st.Recipient) >= 0 {
+	if indexOf(h.Recipients, st.Recipient) >= 0 || st.Recipient == h.Origin {
 		return fmt.Errorf("%w: %q", ErrAlreadyRecipient, st.Recipient)
 	}
 	return nil

@@ -39,6 +39,11 @@ func TestForgedForwardAttestations(t *testing.T) {
 			a.Statement.Recipient = "US"
 			return signAs(a, "BR")
 		}, ErrAlreadyRecipient},
+		{"forwarded back to the origin", func(t *testing.T) *ForwardAttestation {
+			a := genuine(t)
+			a.Statement.Recipient = "MX"
+			return signAs(a, "BR")
+		}, ErrAlreadyRecipient},
 		{"the statement names another header", func(t *testing.T) *ForwardAttestation {
 			a := genuine(t)
 			a.Statement.HeaderHash[0] ^= 1
@@ -84,6 +89,16 @@ func TestForgedForwardAttestations(t *testing.T) {
 	}
 	if err := genuine(t).Verify(n.lookup, Policy{}); err != nil {
 		t.Errorf("Verify(genuine) = %v", err)
+	}
+	// A forward back to the origin, made with genuine keys outside
+	// Forward, is refused at the origin as well.
+	f := n.forward(t, s, "BR", "PE")
+	f.Statement.Recipient, f.Statement.KEMKeyID = "MX", n["MX"].kemID
+	key := n.unwrapAt(t, s, "BR")
+	f.Key = n.wrapFor(t, "MX", forwardInfo(&f.Sealed.Header, "BR", "MX", n["MX"].kemID), key)
+	n.resign(f, "BR")
+	if _, err := OpenForwarded(f, "MX", n["MX"], n.lookup, Policy{}, forgeCreated.Add(2*time.Hour)); !errors.Is(err, ErrAlreadyRecipient) {
+		t.Errorf("OpenForwarded at the origin = %v, want ErrAlreadyRecipient", err)
 	}
 }
 

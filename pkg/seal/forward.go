@@ -160,7 +160,7 @@ func checkForwardInputs(c *Sealed, self string, to PublicKeys, st *ForwardStatem
 		return algs{}, 0, fmt.Errorf("%w: %s is the origin; seal the bulletin again for more recipients", ErrOwnForward, self)
 	case i < 0:
 		return algs{}, 0, fmt.Errorf("%w: %q", ErrNotRecipient, self)
-	case indexOf(c.Recipients, to.State) >= 0:
+	case indexOf(c.Recipients, to.State) >= 0 || to.State == c.Origin:
 		return algs{}, 0, fmt.Errorf("%w: %q", ErrAlreadyRecipient, to.State)
 	case !c.ExpiresAt.IsZero() && !st.At.Before(c.ExpiresAt):
 		return algs{}, 0, fmt.Errorf("%w: at %s", ErrExpired, c.ExpiresAt.Format(time.RFC3339))
@@ -190,8 +190,8 @@ func checkForwardInputs(c *Sealed, self string, to PublicKeys, st *ForwardStatem
 //  5. the statement's signer is the forwarder's node: [ErrSigner]
 //  6. the forwarder's signature over the statement, by a key not retired
 //     at At: [ErrSigner], [ErrKeyRetired], [ErrSignature]
-//  7. self is the statement's recipient: [ErrNotRecipient]; and not one
-//     of the origin's: [ErrAlreadyRecipient]
+//  7. self is the statement's recipient: [ErrNotRecipient]; and neither
+//     one of the origin's nor the origin: [ErrAlreadyRecipient]
 //  8. not expired at now: [ErrExpired]
 //  9. ring holds the KEM key: [ErrUnknownKey]; the key unwraps:
 //     [ErrUnwrap]
@@ -255,7 +255,7 @@ func authenticateForward(f *Forwarded, self string, verifier SignerLookup, pol P
 	switch {
 	case self != st.Recipient:
 		return algs{}, fmt.Errorf("%w: forwarded to %q, not %q", ErrNotRecipient, st.Recipient, self)
-	case indexOf(o.Recipients, self) >= 0:
+	case indexOf(o.Recipients, self) >= 0 || self == o.Origin:
 		return algs{}, fmt.Errorf("%w: %q", ErrAlreadyRecipient, self)
 	}
 	return a, checkExpiry(&o.Header, now)

@@ -137,6 +137,7 @@ func TestForwardRefuses(t *testing.T) {
 		{name: "forwarder never received it", self: "CO", to: "PE", want: seal.ErrNotRecipient},
 		{name: "copy holding only the hash of its key", c: copyUS, self: "BR", to: "PE", want: seal.ErrNotRecipient},
 		{name: "to a recipient of the origin", self: "BR", to: "US", want: seal.ErrAlreadyRecipient},
+		{name: "back to the origin", self: "BR", to: "MX", want: seal.ErrAlreadyRecipient},
 		{name: "keys of another state", self: "BR", to: "PE", keys: "US", want: seal.ErrSigner},
 		{name: "signer of another state", self: "BR", to: "PE", st: func(st *seal.ForwardStatement) { st.Signer = n.nodeID("US") }, want: seal.ErrSigner},
 		{name: "no reason", self: "BR", to: "PE", st: func(st *seal.ForwardStatement) { st.Reason = "" }, want: seal.ErrMalformed},

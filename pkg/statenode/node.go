@@ -76,6 +76,12 @@ type Config struct {
 	// People holds attributes of this state's people that the policy reads
 	// (e.g. law enforcement), keyed by SPIFFE ID; absent people have none.
 	People map[string]policy.PersonAttrs
+	// EntryWait is how long a copy whose signing key its state's
+	// directory does not vouch for (no entry yet, an entry that does not
+	// verify now or does not publish the key) is redelivered before it is
+	// rejected (see receive.go); default [DefaultEntryWait]. A directory
+	// that cannot be read is waited out without bound.
+	EntryWait time.Duration
 	// KeyRotation is how often the node rotates its HPKE key; zero never
 	// rotates on a schedule (see [Node.RotateKeys]).
 	KeyRotation time.Duration
@@ -106,6 +112,8 @@ func (c Config) Validate() error {
 		return errors.New("statenode: config: PostWait is negative")
 	case c.MaxPendingCopies < 0:
 		return errors.New("statenode: config: MaxPendingCopies is negative")
+	case c.EntryWait < 0:
+		return errors.New("statenode: config: EntryWait is negative")
 	}
 	if err := c.validateLeaf(); err != nil {
 		return err
