@@ -21,16 +21,17 @@ import (
 //	failure                                            class       the copy is
 //	-------------------------------------------------  ----------  ----------------------------------------------
 //	the signature, key commitment, ciphertext, format,  verdict     rejected: terminated on the backbone, never
-//	  a format version refused by policy (v1, v2:                   shown, audited as refused (rule receive.<why>)
+//	  a signing key its state's verified directory                  shown, audited as refused (rule receive.<why>)
+//	  entry does not publish (current or retired),
+//	  a format version refused by policy (v1, v2:
 //	  seal.ErrVersionRefused), header not matching
 //	  the content, another state's copy, a forward
 //	  seal refuses (own bulletin, never held, already
 //	  a recipient), the policy (release, forward),
 //	  other content under a stored origin and id
-//	the signing key is not vouched for by its state's   temporary   redelivered with backoff while it is younger
-//	  directory: no entry yet, an entry that does not   (bounded)   than Config.EntryWait (the entry may not be
-//	  verify now, or does not publish the key                       published or replicated yet); then a verdict
-//	                                                                (receive.signer)
+//	the signer's state's directory cannot vouch yet:    temporary   redelivered with backoff while it is younger
+//	  no entry published, or an entry that does not    (bounded)   than Config.EntryWait (the entry may not be
+//	  verify now (expired, a chain not trusted yet)                 published yet); then a verdict (receive.signer)
 //	the directory cannot be read (backbone down,        temporary   redelivered with backoff
 //	  timeout), the node is closing or its context
 //	  ended, the store fails (busy, closed, disk)
@@ -39,15 +40,18 @@ import (
 //
 // Rejections during a rebuild (rebuild.go) are logged, not audited.
 
-// DefaultEntryWait is how long a copy whose signing key its state's
-// directory does not vouch for is redelivered before it is rejected
+// DefaultEntryWait is how long a copy whose signer's state's directory
+// cannot vouch for it yet is redelivered before it is rejected
 // ([Config.EntryWait]).
 const DefaultEntryWait = 2 * time.Minute
 
 var (
-	// errUnvouched: the directory answered, but does not vouch for the
-	// signing key (yet).
+	// errUnvouched: the directory has no entry of the signer's state, or
+	// one that does not verify now.
 	errUnvouched = errors.New("the directory does not vouch for the signing key")
+	// errNotPublished: the signer's state's verified entry does not
+	// publish the signing key.
+	errNotPublished = errors.New("the signing key is not its state's")
 	// errDirectory: the directory could not be read.
 	errDirectory = errors.New("the directory could not be read")
 	// errPublisher: a copy published by a state that may not publish it.
@@ -127,7 +131,7 @@ func (n *Node) classifyOpen(ctx context.Context, m backbone.Msg, err error) (rul
 		// is upgraded; nothing is lost meanwhile.
 		n.log.Warn("copy sealed in a format this node cannot read yet; upgrade the node", "bulletin_id", m.ID, "origin", m.Origin, "err", err)
 		return "", false
-	case errors.Is(err, errPublisher):
+	case errors.Is(err, errPublisher), errors.Is(err, errNotPublished):
 		return "signer", true
 	case errors.Is(err, seal.ErrBinding), errors.Is(err, errContent):
 		return "content", true

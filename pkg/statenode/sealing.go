@@ -161,9 +161,10 @@ func (n *Node) sealPolicy() seal.Policy { return seal.Policy{TrustDomain: n.cfg.
 
 // signerLookup vouches for signing keys from the verified directory
 // entries of their states, current or retired. Its errors say why it
-// could not (receive.go classifies them): errUnvouched when the directory
-// answered but does not vouch for the key (no entry, an entry that does
-// not verify now, or does not publish the key), errDirectory when it
+// could not (receive.go classifies them): errNotPublished when the
+// state's verified entry does not publish the key (a verdict: the state
+// says it is not its key), errUnvouched when the directory has no entry
+// for the state or its entry does not verify now, errDirectory when it
 // could not be read.
 func (n *Node) signerLookup(ctx context.Context) seal.SignerLookup {
 	return func(state, keyID string) (seal.SignerKey, error) {
@@ -176,7 +177,7 @@ func (n *Node) signerLookup(ctx context.Context) seal.SignerLookup {
 		}
 		k, ok := e.SignKey(keyID)
 		if !ok {
-			return seal.SignerKey{}, fmt.Errorf("%w: signing key %s is not published by %s", errUnvouched, keyID, state)
+			return seal.SignerKey{}, fmt.Errorf("%w: signing key %s is not published by %s", errNotPublished, keyID, state)
 		}
 		return k, nil
 	}
