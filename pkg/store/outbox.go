@@ -243,14 +243,6 @@ func insertCopies(ctx context.Context, tx *sql.Tx, cs []Copy, at time.Time) (int
 	return added, nil
 }
 
-// bulletinOrigin is c.BulletinOrigin, or Origin when it is empty.
-func (c *Copy) bulletinOrigin() string {
-	if c.BulletinOrigin == "" {
-		return c.Origin
-	}
-	return c.BulletinOrigin
-}
-
 // QueueCopies adds copies to the outbox in one transaction, in order,
 // outside a post (a forward; copies taken over from an older outbox). A
 // copy already queued for the same recipient, origin and bulletin (its

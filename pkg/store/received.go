@@ -58,3 +58,11 @@ func (s *Store) ReceivedCopy(ctx context.Context, origin, id string) ([]byte, er
 	}
 	return data, nil
 }
+
+// bulletinOrigin is c.BulletinOrigin, or Origin when it is empty.
+func (c *Copy) bulletinOrigin() string {
+	if c.BulletinOrigin == "" {
+		return c.Origin
+	}
+	return c.BulletinOrigin
+}
