@@ -12,7 +12,8 @@ import (
 )
 
 func newAckCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var origin string
+	cmd := &cobra.Command{
 		Use:   "ack ID",
 		Short: "Acknowledge a bulletin your state received (focal points)",
 		Args:  cobra.ExactArgs(1),
@@ -21,8 +22,12 @@ func newAckCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			cc, err := originFlag(origin)
+			if err != nil {
+				return err
+			}
 			return g.withConn(cmd, func(ctx context.Context, conn *grpc.ClientConn) error {
-				resp, err := bulletinClient(conn).AcknowledgeBulletin(ctx, &iantv1.AcknowledgeBulletinRequest{Id: id})
+				resp, err := bulletinClient(conn).AcknowledgeBulletin(ctx, &iantv1.AcknowledgeBulletinRequest{Id: id, Origin: cc})
 				if err != nil {
 					return err
 				}
@@ -36,4 +41,6 @@ func newAckCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().StringVar(&origin, "origin", "", originUsage)
+	return cmd
 }

@@ -12,6 +12,7 @@ import (
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/client"
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/region"
 )
 
 // dial opens the connection named by --context or $IANT_CONTEXT.
@@ -72,6 +73,18 @@ func (g *globals) withConn(cmd *cobra.Command, fn func(ctx context.Context, conn
 
 // bulletinID reads a bulletin id given on the command line (name names
 // the argument or flag): a ULID as post printed it, in any case.
+// originFlag checks --origin: empty, or a member state code (any case).
+func originFlag(arg string) (string, error) {
+	cc := strings.ToUpper(strings.TrimSpace(arg))
+	if cc != "" && !region.IsMember(cc) {
+		return "", usagef("--origin: %q is not an OAS member state code", arg)
+	}
+	return cc, nil
+}
+
+// originUsage is the help of --origin wherever a command takes an id.
+const originUsage = "the bulletin's originating state (e.g. MX), when your node holds bulletins of that id from several states"
+
 func bulletinID(name, arg string) (string, error) {
 	id := strings.ToUpper(strings.TrimSpace(arg))
 	if len(id) != 26 || id[0] > '7' || strings.Trim(id, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") != "" {

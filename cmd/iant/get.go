@@ -10,7 +10,8 @@ import (
 )
 
 func newGetCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var origin string
+	cmd := &cobra.Command{
 		Use:     "get ID",
 		Short:   "Show one bulletin held by your node",
 		Example: "  iant get 01JD7Q8X2M4T3V9K6R5N0B1C2D",
@@ -20,8 +21,12 @@ func newGetCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			cc, err := originFlag(origin)
+			if err != nil {
+				return err
+			}
 			return g.withConn(cmd, func(ctx context.Context, conn *grpc.ClientConn) error {
-				resp, err := bulletinClient(conn).GetBulletin(ctx, &iantv1.GetBulletinRequest{Id: id})
+				resp, err := bulletinClient(conn).GetBulletin(ctx, &iantv1.GetBulletinRequest{Id: id, Origin: cc})
 				if err != nil {
 					return err
 				}
@@ -32,4 +37,6 @@ func newGetCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().StringVar(&origin, "origin", "", originUsage)
+	return cmd
 }

@@ -60,7 +60,11 @@ func printTable(w io.Writer, recs []*iantv1.StoredBulletin) error {
 		if r.GetAcknowledgeTime() != nil {
 			ack = "yes"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.GetCursor(), escape.Line(b.GetId()), escape.Line(b.GetOrigin()),
+		origin := escape.Line(b.GetOrigin())
+		if r.GetForwardedBy() != "" {
+			origin += " via " + escape.Line(r.GetForwardedBy())
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.GetCursor(), escape.Line(b.GetId()), origin,
 			strings.ToUpper(bulletin.Precedence(b.GetPrecedence()).String()), bulletin.Category(b.GetCategory()),
 			markingString(b.GetMarking()), fmtTime(b.GetCreateTime(), b.GetCreateTime() != nil), ack, oneLine(b.GetTitle(), 60))
 	}
@@ -75,6 +79,9 @@ func printDetail(w io.Writer, r *iantv1.StoredBulletin) error {
 	row("ID", escape.Line(b.GetId()))
 	row("Title", escape.Line(b.GetTitle()))
 	row("Origin", escape.Line(b.GetOrigin()))
+	if r.GetForwardedBy() != "" {
+		row("Forwarded by", escape.Line(r.GetForwardedBy()))
+	}
 	row("Author", escape.Line(b.GetAuthor()))
 	row("Precedence", strings.ToUpper(bulletin.Precedence(b.GetPrecedence()).String()))
 	row("Category", bulletin.Category(b.GetCategory()).String())

@@ -57,11 +57,10 @@ func loadPackages(t *testing.T) map[string]pkgInfo {
 }
 
 // allowed lists, for the library packages, which IANT packages each may
-// import. Leaves import none; the concerns import only leaves; attest
-// joins sealing and the audit (the evidence of what an origin signed);
-// the node scaffold imports leaves; the secretariat's node composes the
-// audit, the backbone and attest (verifying signed headers against the
-// directory, hence seal's entry verification), and never the state
+// import. Leaves import none; the concerns import only leaves; the node
+// scaffold imports leaves; the secretariat's node composes the audit, the
+// backbone and seal (verifying the attestations receipts carry against
+// the directory, hence seal's entry verification), and never the state
 // node's other concerns (the store, the policy): it holds no bulletin
 // content. The state node composes everything and is not listed.
 var allowed = map[string][]string{
@@ -85,8 +84,7 @@ var allowed = map[string][]string{
 	"pkg/backbone":              {"pkg/identity", "pkg/region"},
 	"pkg/devpki":                {"pkg/identity", "pkg/region"},
 	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem"},
-	"pkg/attest":                {"pkg/audit", "pkg/bulletin", "pkg/seal"},
-	"pkg/secretariat": {"pkg/attest", "pkg/audit", "pkg/backbone", "pkg/bulletin", "pkg/identity", "pkg/nodeserver",
+	"pkg/secretariat": {"pkg/audit", "pkg/backbone", "pkg/bulletin", "pkg/identity", "pkg/nodeserver",
 		"pkg/problem", "pkg/region", "pkg/seal"},
 }
 

@@ -24,6 +24,10 @@
 //	err = s.Header.Bind(&bulletinDecodedFromPt)      // header and content agree
 //	f, err := seal.Forward(s, "BR", ring, pePublic, statement, keys) // BR shares its copy with PE
 //	pt, err = seal.OpenForwarded(f, "PE", ring, lookup, seal.Policy{}, now)
+//	att, err := s.Attest()                           // what the origin signed, without content
+//	err = att.Verify(lookup, seal.Policy{})          // e.g. at the audit
+//	fatt, err := f.Attest()                          // and what the forwarder signed
+//	err = fatt.Verify(lookup, seal.Policy{})
 //
 // # Construction
 //
@@ -92,6 +96,21 @@
 // order. Forwards of forwards are refused: the second forwarder was not
 // one of the origin's recipients ([ErrNotHeld]).
 //
+// # Attestations
+//
+// An [Attestation] is what an origin signed about a bulletin, without its
+// content: the header (key commitment and ciphertext hash included), the
+// hash of every wrapped key and the origin's signature, which verifies
+// over these alone ([Attestation.Verify]: suite and version policy, the
+// signer is the origin's node, its key was current or not yet retired at
+// CreatedAt). Every recipient's copy attests the same bytes. A
+// [ForwardAttestation] adds a forwarder's statement and signature;
+// [ForwardAttestation.Verify] also checks the statement against the
+// attested header as [OpenForwarded] does: it names that header, the
+// forwarder held the bulletin and is not its origin, the recipient was
+// not released it. Neither reveals the body or a wrapped key: recipients
+// hand them to the delivery audit as evidence of what they received.
+//
 // # Signing keys
 //
 // A node rotates its signing key with [NodeKeys.RotateSign]; its
@@ -151,6 +170,14 @@
 //	blob32 origin       (a version 3 sealed bulletin, every wrapped key as its hash)
 //	stmt                (as in "Forwards")
 //	blob16 enc_f, blob16 sig_f
+//
+// Attestation, version 1, and forward attestation, version 1:
+//
+//	"IANTHATT" u8(1) header u8 n, n × (str recipient, str kem-key-id, [32] H(enc)) blob16 signature
+//	"IANTFATT" u8(1) blob32 attestation stmt blob16 sig_f
+//
+// where header is the sealed format's, from its version byte (2 or 3) to
+// the ciphertext hash.
 //
 // Directory entry (what the SVID signs), versions 1 and 2:
 //

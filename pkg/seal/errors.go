@@ -69,7 +69,7 @@ var (
 	// of forwards).
 	ErrNotHeld = errors.New("seal: forwarder did not receive the bulletin")
 	// ErrAlreadyRecipient means a forward is addressed to a state the
-	// origin already released the bulletin to.
+	// origin already released the bulletin to, or to the origin.
 	ErrAlreadyRecipient = errors.New("seal: already a recipient of the bulletin")
 
 	// ErrEntryUnsigned means a directory entry carries no signature or chain.

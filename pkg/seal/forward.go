@@ -160,7 +160,7 @@ func checkForwardInputs(c *Sealed, self string, to PublicKeys, st *ForwardStatem
 		return algs{}, 0, fmt.Errorf("%w: %s is the origin; seal the bulletin again for more recipients", ErrOwnForward, self)
 	case i < 0:
 		return algs{}, 0, fmt.Errorf("%w: %q", ErrNotRecipient, self)
-	case indexOf(c.Recipients, to.State) >= 0:
+	case indexOf(c.Recipients, to.State) >= 0 || to.State == c.Origin:
 		return algs{}, 0, fmt.Errorf("%w: %q", ErrAlreadyRecipient, to.State)
 	case !c.ExpiresAt.IsZero() && !st.At.Before(c.ExpiresAt):
 		return algs{}, 0, fmt.Errorf("%w: at %s", ErrExpired, c.ExpiresAt.Format(time.RFC3339))
@@ -190,8 +190,8 @@ func checkForwardInputs(c *Sealed, self string, to PublicKeys, st *ForwardStatem
 //  5. the statement's signer is the forwarder's node: [ErrSigner]
 //  6. the forwarder's signature over the statement, by a key not retired
 //     at At: [ErrSigner], [ErrKeyRetired], [ErrSignature]
-//  7. self is the statement's recipient: [ErrNotRecipient]; and not one
-//     of the origin's: [ErrAlreadyRecipient]
+//  7. self is the statement's recipient: [ErrNotRecipient]; and neither
+//     one of the origin's nor the origin: [ErrAlreadyRecipient]
 //  8. not expired at now: [ErrExpired]
 //  9. ring holds the KEM key: [ErrUnknownKey]; the key unwraps:
 //     [ErrUnwrap]
@@ -249,30 +249,31 @@ func authenticateForward(f *Forwarded, self string, verifier SignerLookup, pol P
 	if err := verifyOrigin(o, verifier); err != nil {
 		return algs{}, err
 	}
-	if err := checkForwarder(f, pol, verifier); err != nil {
+	if err := checkForwarder(&o.Header, st, f.Signature, pol, verifier); err != nil {
 		return algs{}, err
 	}
 	switch {
 	case self != st.Recipient:
 		return algs{}, fmt.Errorf("%w: forwarded to %q, not %q", ErrNotRecipient, st.Recipient, self)
-	case indexOf(o.Recipients, self) >= 0:
+	case indexOf(o.Recipients, self) >= 0 || self == o.Origin:
 		return algs{}, fmt.Errorf("%w: %q", ErrAlreadyRecipient, self)
 	}
 	return a, checkExpiry(&o.Header, now)
 }
 
-// checkForwarder runs OpenForwarded's checks of the forwarder: steps 4
-// to 6.
-func checkForwarder(f *Forwarded, pol Policy, verifier SignerLookup) error {
-	o, st := &f.Sealed, &f.Statement
+// checkForwarder runs the checks of the forwarder of the bulletin with
+// header h (steps 4 to 6 of OpenForwarded): not its origin, one of its
+// recipients, the statement st signed by its node with a key not retired
+// at st.At.
+func checkForwarder(h *Header, st *ForwardStatement, sig []byte, pol Policy, verifier SignerLookup) error {
 	switch {
-	case st.Forwarder == o.Origin:
+	case st.Forwarder == h.Origin:
 		return fmt.Errorf("%w: %s", ErrOwnForward, st.Forwarder)
-	case indexOf(o.Recipients, st.Forwarder) < 0:
+	case indexOf(h.Recipients, st.Forwarder) < 0:
 		return fmt.Errorf("%w: %q", ErrNotHeld, st.Forwarder)
 	}
 	if err := checkSigner(pol.TrustDomain, st.Signer, st.Forwarder); err != nil {
 		return err
 	}
-	return verifySignature(verifier, st.Forwarder, st.SignKeyID, st.At, statementMessage(st), f.Signature)
+	return verifySignature(verifier, st.Forwarder, st.SignKeyID, st.At, statementMessage(st), sig)
 }

@@ -137,6 +137,7 @@ func TestForwardRefuses(t *testing.T) {
 		{name: "forwarder never received it", self: "CO", to: "PE", want: seal.ErrNotRecipient},
 		{name: "copy holding only the hash of its key", c: copyUS, self: "BR", to: "PE", want: seal.ErrNotRecipient},
 		{name: "to a recipient of the origin", self: "BR", to: "US", want: seal.ErrAlreadyRecipient},
+		{name: "back to the origin", self: "BR", to: "MX", want: seal.ErrAlreadyRecipient},
 		{name: "keys of another state", self: "BR", to: "PE", keys: "US", want: seal.ErrSigner},
 		{name: "signer of another state", self: "BR", to: "PE", st: func(st *seal.ForwardStatement) { st.Signer = n.nodeID("US") }, want: seal.ErrSigner},
 		{name: "no reason", self: "BR", to: "PE", st: func(st *seal.ForwardStatement) { st.Reason = "" }, want: seal.ErrMalformed},
@@ -199,7 +200,7 @@ func TestTamperForwarded(t *testing.T) {
 		{"wrapped key", func(f *seal.Forwarded) { flip(f.Key, 10) }, seal.ErrStatement},
 		{"reason", func(f *seal.Forwarded) { f.Statement.Reason = "policy forward.anything" }, seal.ErrSignature},
 		{"time", func(f *seal.Forwarded) { f.Statement.At = f.Statement.At.Add(time.Second) }, seal.ErrSignature},
-		{"kem key id", func(f *seal.Forwarded) { f.Statement.KEMKeyID = "00" + f.Statement.KEMKeyID[2:] }, seal.ErrSignature},
+		{"kem key id", func(f *seal.Forwarded) { f.Statement.KEMKeyID = otherHex(f.Statement.KEMKeyID) }, seal.ErrSignature},
 		{"forwarder signature", func(f *seal.Forwarded) { flip(f.Signature, 0) }, seal.ErrSignature},
 		{"forwarder renamed to another recipient", func(f *seal.Forwarded) { f.Statement.Forwarder = "US" }, seal.ErrSigner},
 		{"forwarder and signer renamed", func(f *seal.Forwarded) {
@@ -330,4 +331,13 @@ func mustMarshalSealed(tb testing.TB, s *seal.Sealed) []byte {
 		tb.Fatal(err)
 	}
 	return b
+}
+
+// otherHex returns hex id with its first digit changed (never the same
+// id, whatever id is).
+func otherHex(id string) string {
+	if id[0] == '0' {
+		return "1" + id[1:]
+	}
+	return "0" + id[1:]
 }

@@ -132,7 +132,18 @@ func (f *Forwarded) check() error {
 // consistent reports whether the statement describes the bulletin it
 // comes with.
 func (f *Forwarded) consistent() error {
-	st, h := &f.Statement, &f.Sealed.Header
+	if err := statementNames(&f.Statement, &f.Sealed.Header); err != nil {
+		return err
+	}
+	if f.Statement.KeyHash != sha256.Sum256(f.Key) {
+		return fmt.Errorf("%w: wrapped key hash differs", ErrStatement)
+	}
+	return nil
+}
+
+// statementNames reports whether st names the bulletin with header h
+// (origin, id, header hash) and was made after it was created.
+func statementNames(st *ForwardStatement, h *Header) error {
 	switch {
 	case st.Origin != h.Origin:
 		return fmt.Errorf("%w: statement names origin %q, the bulletin is from %q", ErrStatement, st.Origin, h.Origin)
@@ -140,8 +151,6 @@ func (f *Forwarded) consistent() error {
 		return fmt.Errorf("%w: statement names bulletin %q, the bulletin is %q", ErrStatement, st.ID, h.ID)
 	case st.HeaderHash != h.Hash():
 		return fmt.Errorf("%w: header hash differs", ErrStatement)
-	case st.KeyHash != sha256.Sum256(f.Key):
-		return fmt.Errorf("%w: wrapped key hash differs", ErrStatement)
 	case st.At.Before(h.CreatedAt):
 		return fmt.Errorf("%w: forwarded before the bulletin was created", ErrStatement)
 	}

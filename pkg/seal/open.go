@@ -23,7 +23,10 @@ type SignerKey struct {
 // member state state, current or retired. The node implements it from
 // verified directory entries ([VerifyEntry], [DirectoryEntry.SignKey]),
 // checking that the key belongs to that state's node; any error makes
-// [Open] and [OpenForwarded] fail with [ErrSigner].
+// [Open], [OpenForwarded] and the attestations' Verify fail with
+// [ErrSigner], wrapping the lookup's error too, so that the caller can
+// tell its own temporary failure (a directory that cannot be read) from
+// a verdict.
 type SignerLookup func(state, signKeyID string) (SignerKey, error)
 
 // Open authenticates and decrypts s for recipient state self, returning
@@ -135,7 +138,7 @@ func verifySignature(verifier SignerLookup, state, keyID string, at time.Time, m
 	}
 	k, err := verifier(state, keyID)
 	if err != nil {
-		return fmt.Errorf("%w: key %s of %s: %v", ErrSigner, keyID, state, err)
+		return fmt.Errorf("%w: key %s of %s: %w", ErrSigner, keyID, state, err)
 	}
 	if len(k.Public) != ed25519.PublicKeySize {
 		return fmt.Errorf("%w: key %s of %s is not an Ed25519 key", ErrSigner, keyID, state)

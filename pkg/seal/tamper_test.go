@@ -55,10 +55,10 @@ func testTamper(t *testing.T, version int) {
 		{"ciphertext hash", func(s *seal.Sealed) { flip(s.CiphertextHash[:], 0) }, seal.ErrSignature},
 		{"own wrapped key", func(s *seal.Sealed) { flip(s.Keys[1].Enc, 5) }, seal.ErrSignature},
 		{"other wrapped key", func(s *seal.Sealed) { flip(s.Keys[0].Enc, 1167) }, seal.ErrSignature},
-		{"own KEM key id", func(s *seal.Sealed) { s.Keys[1].KEMKeyID = "00" + s.Keys[1].KEMKeyID[2:] }, seal.ErrSignature},
+		{"own KEM key id", func(s *seal.Sealed) { s.Keys[1].KEMKeyID = otherHex(s.Keys[1].KEMKeyID) }, seal.ErrSignature},
 		{"signature", func(s *seal.Sealed) { flip(s.Signature, 10) }, seal.ErrSignature},
 		{"signature truncated", func(s *seal.Sealed) { s.Signature = s.Signature[:63] }, seal.ErrSignature},
-		{"sign key id", func(s *seal.Sealed) { s.SignKeyID = "00" + s.SignKeyID[2:] }, seal.ErrSigner},
+		{"sign key id", func(s *seal.Sealed) { s.SignKeyID = otherHex(s.SignKeyID) }, seal.ErrSigner},
 		{"suite", func(s *seal.Sealed) { s.Suite.KDF = "HKDF-SHA384" }, seal.ErrSuite},
 		{"version", func(s *seal.Sealed) { s.Version = 4 }, seal.ErrVersion},
 		{"other version", func(s *seal.Sealed) { s.Version, s.KeyCommitment = other, [32]byte{} }, seal.ErrSignature},
@@ -101,7 +101,7 @@ func TestTamperCopy(t *testing.T) {
 		want   error
 	}{
 		{"other key hash", func(s *seal.Sealed) { flip(s.Keys[0].EncHash[:], 3) }, seal.ErrSignature},
-		{"other key id", func(s *seal.Sealed) { s.Keys[2].KEMKeyID = "00" + s.Keys[2].KEMKeyID[2:] }, seal.ErrSignature},
+		{"other key id", func(s *seal.Sealed) { s.Keys[2].KEMKeyID = otherHex(s.Keys[2].KEMKeyID) }, seal.ErrSignature},
 		{"own wrapped key", func(s *seal.Sealed) { flip(s.Keys[1].Enc, 5) }, seal.ErrSignature},
 		{"own key replaced by its hash", func(s *seal.Sealed) {
 			s.Keys[1].EncHash = sha256.Sum256(s.Keys[1].Enc)

@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/oas-cicte/iant/pkg/attest"
 	"github.com/oas-cicte/iant/pkg/audit"
 )
 
@@ -119,7 +118,7 @@ func (n *Node) openAudit(ctx context.Context) error {
 	n.audit.log, n.audit.vkey, n.audit.kick = lg, vkey, make(chan struct{}, 1)
 	n.audit.verify = n.cfg.Verifiers
 	if n.audit.verify.Header == nil || n.audit.verify.Forward == nil {
-		n.audit.verify = attest.Verifiers(n.signKey, n.cfg.TrustDomain)
+		n.audit.verify = n.verifiers()
 	}
 	n.log.Info("audit log open", "origin", lg.Origin(), "size", lg.Size())
 	return nil

@@ -10,8 +10,9 @@
 // The node verifies each receipt a state node publishes — signed by that
 // node's SVID, about something that state may speak for
 // ([audit.VerifyReceipt]) — and the evidence it carries: the header the
-// bulletin's origin signed, or a forwarder's statement, checked against
-// the directory's signing keys ([attest], Config.Verifiers). It submits
+// bulletin's origin signed ([seal.Attestation]), and a forwarder's
+// statement ([seal.ForwardAttestation]), checked against the directory's
+// signing keys, current or retired (Config.Verifiers overrides). It submits
 // them to its [audit.Log], which takes only what agrees with the signed
 // header; a receipt whose bulletin's header is not logged yet is
 // redelivered for Audit.HeaderWait. It publishes signed checkpoints with

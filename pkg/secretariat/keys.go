@@ -2,7 +2,6 @@ package secretariat
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"sync"
@@ -28,30 +27,37 @@ type cachedKey struct {
 	fetched time.Time
 }
 
-// signKey returns the signing key keyID of state's node, from its
-// directory entry on the backbone, verified against the trust bundle (the
-// lookup of [attest.Verifiers]). An entry that does not hold that key is a
-// verdict ([audit.ErrAttestation]); a directory that cannot be read, or an
-// entry that does not verify now, is not: the receipt is offered again.
-func (n *Node) signKey(ctx context.Context, state, keyID string) (ed25519.PublicKey, error) {
+// errDirectory marks a signing key that could not be looked up for now
+// (the directory could not be read, or its entry does not verify now):
+// not a verdict on the evidence, which is offered again later.
+var errDirectory = errors.New("directory not readable")
+
+// signKey returns the signing key keyID of state's node, current or
+// retired (with its retirement time), from its directory entry on the
+// backbone, verified against the trust bundle. An entry that does not
+// publish that key, or no entry at all, is a verdict
+// ([audit.ErrAttestation]); a directory that cannot be read, or an entry
+// that does not verify now, wraps errDirectory: the receipt is offered
+// again.
+func (n *Node) signKey(ctx context.Context, state, keyID string) (seal.SignerKey, error) {
 	now := n.now()
 	n.audit.keys.mu.Lock()
 	c, ok := n.audit.keys.m[state]
 	n.audit.keys.mu.Unlock()
-	if !ok || now.Sub(c.fetched) >= keyCacheTTL || c.entry.SignKeyID != keyID {
+	if _, has := c.entry.SignKey(keyID); !ok || now.Sub(c.fetched) >= keyCacheTTL || !has {
 		data, err := n.bb.DirectoryEntry(ctx, state)
 		switch {
 		case errors.Is(err, backbone.ErrNoEntry):
-			return nil, fmt.Errorf("%w: %s has published no keys", audit.ErrAttestation, state)
+			return seal.SignerKey{}, fmt.Errorf("%w: %s has published no keys", audit.ErrAttestation, state)
 		case err != nil:
-			return nil, err
+			return seal.SignerKey{}, fmt.Errorf("%w: %w", errDirectory, err)
 		}
 		e, err := seal.VerifyEntry(data, n.cfg.Bundle, n.cfg.TrustDomain, now)
 		if err != nil {
-			return nil, fmt.Errorf("directory entry of %s: %w", state, err)
+			return seal.SignerKey{}, fmt.Errorf("%w: entry of %s: %w", errDirectory, state, err)
 		}
 		if e.State != state {
-			return nil, fmt.Errorf("%w: directory entry under %s is for %s", audit.ErrAttestation, state, e.State)
+			return seal.SignerKey{}, fmt.Errorf("%w: directory entry under %s is for %s", audit.ErrAttestation, state, e.State)
 		}
 		c = cachedKey{entry: e, fetched: now}
 		n.audit.keys.mu.Lock()
@@ -61,8 +67,9 @@ func (n *Node) signKey(ctx context.Context, state, keyID string) (ed25519.Public
 		n.audit.keys.m[state] = c
 		n.audit.keys.mu.Unlock()
 	}
-	if c.entry.SignKeyID != keyID {
-		return nil, fmt.Errorf("%w: %s is not the signing key of %s", audit.ErrAttestation, keyID, state)
+	k, ok := c.entry.SignKey(keyID)
+	if !ok {
+		return seal.SignerKey{}, fmt.Errorf("%w: %s is not a signing key of %s, current or retired", audit.ErrAttestation, keyID, state)
 	}
-	return ed25519.PublicKey(c.entry.SignPublic), nil
+	return k, nil
 }

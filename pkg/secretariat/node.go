@@ -57,8 +57,9 @@ type Config struct {
 	// cadence and acknowledgement deadlines.
 	Audit AuditConfig
 	// Verifiers check the evidence receipts carry (the origin's signed
-	// header, a forwarder's statement). Zero means pkg/attest's, with the
-	// signing keys of the directory on the backbone.
+	// header, a forwarder's statement). Zero means pkg/seal's
+	// attestations, verified with the signing keys (current or retired)
+	// of the directory on the backbone.
 	Verifiers audit.Verifiers
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger

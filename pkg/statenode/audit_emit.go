@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/oas-cicte/iant/pkg/attest"
 	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/bulletin"
@@ -23,10 +22,13 @@ import (
 // origin, bulletin, state, actor), however often emit is called with it.
 // Events that must commit with what they report (posted, released,
 // delivered) go into that transaction instead ([Node.receiptsOf]).
-func (n *Node) emit(events ...audit.Event) {
+func (n *Node) emit(events ...audit.Event) { n.emitWith(audit.Evidence{}, events...) }
+
+// emitWith is emit with the evidence ev on every receipt.
+func (n *Node) emitWith(ev audit.Evidence, events ...audit.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), emitTimeout)
 	defer cancel()
-	rs, err := n.receiptsOf(audit.Evidence{}, events...)
+	rs, err := n.receiptsOf(ev, events...)
 	if err != nil {
 		n.log.Warn("audit event not recorded", "kind", string(events[0].Kind), "bulletin_id", events[0].BulletinID, "err", err)
 		return
@@ -64,7 +66,7 @@ func (n *Node) nodeID() string { return n.self.ID(n.cfg.TrustDomain).String() }
 // dated when the bulletin was created, the time the origin signed: the
 // release was decided then, and they commit with the post.
 func (n *Node) postedReceipts(b *bulletin.Bulletin, sealed *seal.Sealed) ([]store.Receipt, error) {
-	att, err := attest.Header(sealed)
+	att, err := attestation(sealed)
 	if err != nil {
 		return nil, fmt.Errorf("header attestation: %w", err)
 	}
@@ -82,33 +84,68 @@ func (n *Node) postedReceipts(b *bulletin.Bulletin, sealed *seal.Sealed) ([]stor
 	return append(out, released...), err
 }
 
-// storeReceived stores a received bulletin and the receipt that reports
-// it delivered in one transaction: both or neither. The receipt carries
-// the copy's attestation (the sealed copy as it arrived): the origin's
-// header when signer, the state that sealed the copy, is the origin; else
-// the statement of signer, which forwarded it.
-func (n *Node) storeReceived(ctx context.Context, b bulletin.Bulletin, copyData []byte, signer string) (store.Record, bool, error) {
+// storeReceived stores a received bulletin, opened from the copy data,
+// and the receipt that reports it delivered in one transaction: both or
+// neither. The receipt carries the copy's evidence: the origin's header
+// attestation and, for a forward, the forwarder's attestation.
+func (n *Node) storeReceived(ctx context.Context, o *opened, data []byte) (store.Record, bool, error) {
 	at := n.now().UTC()
-	var ev audit.Evidence
-	att, err := attest.FromCopy(copyData)
-	switch {
-	case err != nil:
-		n.log.Warn("delivery reported without attestation", "bulletin_id", b.ID, "err", err)
-	case signer == b.Origin:
-		ev.Header = att
-	default:
-		ev.Forward = att
-	}
-	rs, err := n.receiptsOf(ev, audit.Event{Kind: audit.EventDelivered, BulletinID: b.ID, Origin: b.Origin,
+	b := &o.bulletin
+	rs, err := n.receiptsOf(o.evidence, audit.Event{Kind: audit.EventDelivered, BulletinID: b.ID, Origin: b.Origin,
 		State: n.self.State, Actor: n.nodeID(), Precedence: b.Precedence, At: at})
 	if err != nil {
 		return store.Record{}, false, err
 	}
-	rec, inserted, err := n.store.PutWithReceipts(ctx, b, store.Received, at, rs)
+	rec, inserted, err := n.store.PutReceived(ctx, *b, at, store.Delivery{Copy: data, ForwardedBy: o.forwardedBy}, rs)
 	if err == nil {
 		wakeUp(n.audit.wake)
 	}
 	return rec, inserted, err
+}
+
+// forwardEvidence is the evidence the receipts about rec carry when a
+// forward brought it to this state: the origin's and the forwarder's
+// attestations, made again from the forward as received (the log may
+// not have taken the delivered receipt that carried them first). None
+// for a bulletin its origin released here: the log holds the header.
+func (n *Node) forwardEvidence(ctx context.Context, rec *store.Record) audit.Evidence {
+	if rec.ForwardedBy == "" {
+		return audit.Evidence{}
+	}
+	data, err := n.store.ReceivedCopy(ctx, rec.Bulletin.Origin, rec.Bulletin.ID)
+	if err == nil && len(data) == 0 {
+		err = errors.New("no copy kept")
+	}
+	var f *seal.Forwarded
+	if err == nil {
+		f, err = seal.UnmarshalForwarded(data)
+	}
+	var ev audit.Evidence
+	if err == nil {
+		ev, err = forwardAttestations(f)
+	}
+	if err != nil {
+		n.log.Warn("receipt sent without the forward's evidence", "bulletin_id", rec.Bulletin.ID, "origin", rec.Bulletin.Origin, "err", err)
+	}
+	return ev
+}
+
+// forwardAttestations is the evidence of a forward: the origin's header
+// attestation and the forward attestation.
+func forwardAttestations(f *seal.Forwarded) (audit.Evidence, error) {
+	h, err := attestation(&f.Sealed)
+	if err != nil {
+		return audit.Evidence{}, err
+	}
+	fa, err := f.Attest()
+	if err != nil {
+		return audit.Evidence{}, err
+	}
+	fb, err := fa.Marshal()
+	if err != nil {
+		return audit.Evidence{}, err
+	}
+	return audit.Evidence{Header: h, Forward: fb}, nil
 }
 
 // emitRead reports that person p was shown rec, the first time for each
@@ -118,7 +155,7 @@ func (n *Node) emitRead(p identity.Principal, rec *store.Record) {
 		return
 	}
 	b := &rec.Bulletin
-	n.emit(audit.Event{Kind: audit.EventRead, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
+	n.emitWith(n.evidenceOf(rec), audit.Event{Kind: audit.EventRead, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
 		Actor: p.ID(n.cfg.TrustDomain).String(), Precedence: b.Precedence, At: n.now().UTC()})
 }
 
@@ -128,34 +165,47 @@ func (n *Node) emitAcknowledged(rec *store.Record) {
 		return
 	}
 	b := &rec.Bulletin
-	n.emit(audit.Event{Kind: audit.EventAcknowledged, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
+	n.emitWith(n.evidenceOf(rec), audit.Event{Kind: audit.EventAcknowledged, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
 		Actor: rec.AckedBy, Precedence: b.Precedence, At: rec.AckedAt})
 }
 
-// emitRefused reports a refusal of person p's action on a bulletin. The
+// evidenceOf is forwardEvidence under its own deadline.
+func (n *Node) evidenceOf(rec *store.Record) audit.Evidence {
+	if rec.ForwardedBy == "" {
+		return audit.Evidence{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), emitTimeout)
+	defer cancel()
+	return n.forwardEvidence(ctx, rec)
+}
+
+// emitRefused reports a refusal of person p's action on bulletin id of
+// origin ("" when the caller did not say: the one this node holds). The
 // event's State is this node's state (the state that refused). A refusal
 // about a bulletin this node does not hold (so of unknown origin) is only
 // logged, as are refusals whose rule is unknown.
-func (n *Node) emitRefused(action string, p identity.Principal, bulletinID string, err error) {
+func (n *Node) emitRefused(action string, p identity.Principal, origin, id string, err error) {
 	rule := ""
 	var pe *problem.Error
 	if errors.As(err, &pe) {
 		rule = pe.Rule
 	}
-	if rule == "" || bulletinID == "" || len(bulletinID) > audit.MaxBulletinIDBytes {
+	if rule == "" || id == "" || len(id) > audit.MaxBulletinIDBytes {
 		return
 	}
-	origin := n.self.State
-	if action != "post" {
+	var ev audit.Evidence
+	if origin != n.self.State {
 		ctx, cancel := context.WithTimeout(context.Background(), emitTimeout)
-		rec, err := n.store.Get(ctx, bulletinID)
+		rec, err := n.store.Get(ctx, origin, id)
+		if err == nil {
+			origin, ev = rec.Bulletin.Origin, n.forwardEvidence(ctx, &rec)
+		}
 		cancel()
 		if err != nil {
 			return
 		}
-		origin = rec.Bulletin.Origin
 	}
-	n.emit(audit.Event{Kind: audit.EventRefused, BulletinID: bulletinID, Origin: origin, State: n.self.State,
+	n.emitWith(ev, audit.Event{Kind: audit.EventRefused, BulletinID: id, Origin: origin, State: n.self.State,
 		Actor: p.ID(n.cfg.TrustDomain).String(), Rule: rule, Detail: action, At: n.now().UTC()})
 }
 
@@ -170,4 +220,13 @@ func (n *Node) emitRejected(m backbone.Msg, rule string) {
 	n.emit(audit.Event{Kind: audit.EventRefused, BulletinID: m.ID, Origin: m.Origin, State: n.self.State,
 		Actor: "spiffe://" + n.cfg.TrustDomain.Name() + "/state/" + m.Origin + "/node", Rule: "receive." + rule,
 		Detail: "copy rejected", At: n.now().UTC()})
+}
+
+// attestation is the marshalled header attestation of s.
+func attestation(s *seal.Sealed) ([]byte, error) {
+	a, err := s.Attest()
+	if err != nil {
+		return nil, err
+	}
+	return a.Marshal()
 }

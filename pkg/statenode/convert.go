@@ -144,6 +144,7 @@ func recordToProto(r store.Record) *iantv1.StoredBulletin {
 		ReceiveTime:     tsOf(r.ReceivedAt),
 		AcknowledgeTime: tsOf(r.AckedAt),
 		AcknowledgedBy:  r.AckedBy,
+		ForwardedBy:     r.ForwardedBy,
 	}
 }
 

@@ -27,15 +27,31 @@
 //	fmt.Println(n.Addr())
 //
 // Authorization: focal points post, acknowledge and forward; focal points
-// and analysts read, each bulletin through the read decision of the
-// policy. Releasability decides which states receive a copy; a state's
-// store only ever holds what was released to it or sent by it.
+// and analysts read, each bulletin through the one read decision of the
+// policy (read.go): an explicit request it refuses is PermissionDenied
+// and audited, a list or stream leaves the bulletin out. Releasability
+// decides which states receive a copy; a state's store only ever holds
+// what was released to it, sent by it, or forwarded to it under the
+// policy. Bulletins are named by origin and id (another state's bulletin
+// of the same id is another bulletin).
+//
+// Receiving (receive.go) opens each copy of the inbox, stores it with the
+// sealed copy as received and its delivered receipt, and rejects for good
+// only on a cryptographic or policy verdict: a temporary failure (the
+// directory, the store, a closing node) has the copy redelivered; the
+// table in receive.go classifies every failure. Forwarding (forward.go)
+// re-wraps the content key of the origin's sealed copy for the target
+// ([seal.Forward]) with the node's signed statement, through the outbox;
+// the receiver checks both signatures ([seal.OpenForwarded]) and its
+// policy, and shows the bulletin as the origin's, forwarded by the
+// forwarder.
 //
 // Delivery audit (audit*.go): the node signs a receipt with its SVID for
 // each bulletin posted, released, delivered, read (once per person),
 // acknowledged or refused ([audit.SignReceipt]) — the posted and
 // delivered ones carrying the header attestation of what the origin
-// signed (or the forwarder's statement, [attest]) — queues it in its
+// signed ([seal.Attestation]), and every receipt of a state a forward
+// reached the forwarder's ([seal.ForwardAttestation]) — queues it in its
 // database (with the post or the delivery it reports, in the same
 // transaction) and publishes it on the backbone in the background. It
 // witnesses the secretariat's log ([audit.Witness], with the configured

@@ -23,3 +23,6 @@ func WrapPublish(n *Node, wrap func(real PublishCopy) PublishCopy) {
 	})
 	n.out.publish.Store(&f)
 }
+
+// Receive hands n one copy as its inbox consumer would, under ctx.
+func Receive(n *Node, ctx context.Context, m backbone.Msg) error { return n.receive(ctx, m) }

@@ -76,6 +76,13 @@ type Config struct {
 	// People holds attributes of this state's people that the policy reads
 	// (e.g. law enforcement), keyed by SPIFFE ID; absent people have none.
 	People map[string]policy.PersonAttrs
+	// EntryWait is how long a copy whose signer's state's directory
+	// cannot vouch for its signing key yet (no entry published, or an
+	// entry that does not verify now) is redelivered before it is
+	// rejected (see receive.go); default [DefaultEntryWait]. A directory
+	// that cannot be read is waited out without bound; an entry that does
+	// not publish the key is a verdict at once.
+	EntryWait time.Duration
 	// KeyRotation is how often the node rotates its HPKE key; zero never
 	// rotates on a schedule (see [Node.RotateKeys]).
 	KeyRotation time.Duration
@@ -106,6 +113,8 @@ func (c Config) Validate() error {
 		return errors.New("statenode: config: PostWait is negative")
 	case c.MaxPendingCopies < 0:
 		return errors.New("statenode: config: MaxPendingCopies is negative")
+	case c.EntryWait < 0:
+		return errors.New("statenode: config: EntryWait is negative")
 	}
 	if err := c.validateLeaf(); err != nil {
 		return err

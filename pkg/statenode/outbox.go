@@ -189,20 +189,20 @@ func (n *Node) publishCopy(ctx context.Context, c store.Copy) error {
 	return nil
 }
 
-// awaitCopies waits, up to PostWait, until no copy of bulletin id waits
-// in the outbox, and returns the recipients whose copies still wait. It
+// awaitCopies waits, up to PostWait, until no copy of bulletin id of
+// origin (this state's, or one it forwards) waits in the outbox, and returns the recipients whose copies still wait. It
 // returns early when a drain round that started after the call failed
 // (the backbone, or the leaf's link, is down: no use waiting), when ctx
 // ends or the node closes. since is [copyOutbox.rounds] read before the
 // copies were committed.
-func (n *Node) awaitCopies(ctx context.Context, since uint64, id string, recipients []string) []string {
+func (n *Node) awaitCopies(ctx context.Context, since uint64, origin, id string, recipients []string) []string {
 	timer := time.NewTimer(n.postWait())
 	defer timer.Stop()
 	for {
 		ch := n.out.published.changed()
 		failed := n.out.failedSince(since)
 		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), emitTimeout)
-		pending, err := n.store.PendingRecipients(qctx, n.self.State, id)
+		pending, err := n.store.PendingRecipients(qctx, origin, id)
 		cancel()
 		if err != nil {
 			// Not known to be on the backbone: say so.
@@ -296,7 +296,6 @@ func (n *Node) queueCopy(ctx context.Context, c store.Copy) error {
 	if len(c.Data) > backbone.MaxDataSize {
 		return problem.Invalid("bulletin", "the sealed copy for %s is %d bytes, more than the backbone's %d", c.Recipient, len(c.Data), backbone.MaxDataSize)
 	}
-	since := n.out.rounds.Load()
 	_, err := n.store.QueueCopies(ctx, []store.Copy{c}, n.now(), n.maxPendingCopies())
 	switch {
 	case errors.Is(err, store.ErrOutboxFull):
@@ -304,8 +303,13 @@ func (n *Node) queueCopy(ctx context.Context, c store.Copy) error {
 	case err != nil:
 		return storeProblem(err)
 	}
+	since := n.out.rounds.Load() // rounds after the commit try the copy
 	wakeUp(n.out.wake)
-	if pending := n.awaitCopies(ctx, since, c.BulletinID, []string{c.Recipient}); len(pending) > 0 {
+	origin := c.BulletinOrigin
+	if origin == "" {
+		origin = c.Origin
+	}
+	if pending := n.awaitCopies(ctx, since, origin, c.BulletinID, []string{c.Recipient}); len(pending) > 0 {
 		n.log.Info("copy queued; it waits for the backbone", "bulletin_id", c.BulletinID, "recipient", c.Recipient)
 	}
 	return nil

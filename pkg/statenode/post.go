@@ -37,8 +37,8 @@ func (n *Node) post(ctx context.Context, req *iantv1.PostBulletinRequest) (store
 	if err != nil {
 		return store.Record{}, nil, err
 	}
-	since := n.out.rounds.Load()
 	if key != nil {
+		since := n.out.rounds.Load()
 		rec, found, err := n.store.LookupPost(ctx, *key)
 		switch {
 		case err != nil:
@@ -46,7 +46,7 @@ func (n *Node) post(ctx context.Context, req *iantv1.PostBulletinRequest) (store
 		case found:
 			wakeUp(n.out.wake) // a round that tries what still waits
 			n.log.Info("post retried: the bulletin committed before is returned", "bulletin_id", rec.Bulletin.ID, "peer", author.String())
-			return rec, n.awaitCopies(ctx, since, rec.Bulletin.ID, rec.Bulletin.Recipients), nil
+			return rec, n.awaitCopies(ctx, since, n.self.State, rec.Bulletin.ID, rec.Bulletin.Recipients), nil
 		}
 	}
 	b, err := n.completeDraft(author, req.GetBulletin())
@@ -57,7 +57,10 @@ func (n *Node) post(ctx context.Context, req *iantv1.PostBulletinRequest) (store
 	if err != nil {
 		return store.Record{}, nil, err
 	}
-	return rec, n.awaitCopies(ctx, since, rec.Bulletin.ID, rec.Bulletin.Recipients), nil
+	// Only drain rounds that start after the commit tried its copies: an
+	// earlier round's failure says nothing about them.
+	since := n.out.rounds.Load()
+	return rec, n.awaitCopies(ctx, since, n.self.State, rec.Bulletin.ID, rec.Bulletin.Recipients), nil
 }
 
 // completeDraft checks a focal point's draft, sets the node-set fields,
@@ -93,7 +96,7 @@ func (n *Node) completeDraft(author identity.Principal, draft *iantv1.Bulletin) 
 		return bulletin.Bulletin{}, err
 	}
 	if err := n.policy.Post(author, &b).Err(); err != nil {
-		return bulletin.Bulletin{}, n.refused("post", author, b.ID, err)
+		return bulletin.Bulletin{}, n.refused("post", author, b.Origin, b.ID, err)
 	}
 	allowed, refused := n.policy.Recipients(&b)
 	for state, d := range refused {
@@ -101,7 +104,7 @@ func (n *Node) completeDraft(author identity.Principal, draft *iantv1.Bulletin) 
 	}
 	if len(allowed) == 0 { // it would reach nobody: refused by the first state's rule
 		first := slices.Sorted(maps.Keys(refused))[0]
-		return bulletin.Bulletin{}, n.refused("release", author, b.ID, refused[first].Err())
+		return bulletin.Bulletin{}, n.refused("release", author, b.Origin, b.ID, refused[first].Err())
 	}
 	b.Recipients = allowed
 	return b, nil

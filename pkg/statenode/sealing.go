@@ -9,15 +9,16 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/problem"
 	"github.com/oas-cicte/iant/pkg/seal"
 )
 
-// sealFor seals b for recipients under the node's own signature; header
-// origin is this node's state (for a forward, the forwarding state). Each
-// recipient is sent its own copy ([marshalCopies]).
+// sealFor seals b, this node's own bulletin, for recipients under the
+// node's own signature. Each recipient is sent its own copy
+// ([marshalCopies]).
 func (n *Node) sealFor(ctx context.Context, b *bulletin.Bulletin, recipients []string) (*seal.Sealed, error) {
 	pt, err := proto.MarshalOptions{Deterministic: true}.Marshal(bulletinToProto(b))
 	if err != nil {
@@ -68,47 +69,128 @@ func marshalCopies(s *seal.Sealed) ([][]byte, error) {
 	return out, nil
 }
 
-// openCopy verifies and opens a sealed copy from the inbox. It returns the
-// bulletin and the state that signed the copy (the origin, or a
-// forwarding state). Any failure means the copy is never shown.
-func (n *Node) openCopy(ctx context.Context, data []byte) (bulletin.Bulletin, string, error) {
-	s, err := seal.Unmarshal(data)
+// opened is a copy from the inbox, verified and decrypted.
+type opened struct {
+	bulletin bulletin.Bulletin
+	// forwardedBy is the state whose forward this copy is; "" for the
+	// origin's own copy.
+	forwardedBy string
+	// evidence is what the delivered receipt carries: the origin's header
+	// attestation and, for a forward, the forwarder's.
+	evidence audit.Evidence
+}
+
+// openCopy verifies and opens copy m from the inbox: the origin's sealed
+// bulletin, published by the origin, or a forward of it, published by
+// the forwarder ([seal.IsForwarded]). Any error means the copy is not
+// shown now; receive decides whether for good (receive.go).
+func (n *Node) openCopy(ctx context.Context, m backbone.Msg) (opened, error) {
+	if seal.IsForwarded(m.Data) {
+		return n.openForward(ctx, m)
+	}
+	s, err := seal.Unmarshal(m.Data)
 	if err != nil {
-		return bulletin.Bulletin{}, "", err
+		return opened{}, err
 	}
-	lookup := func(origin, keyID string) (seal.SignerKey, error) {
-		e, err := n.entryOf(ctx, origin, keyID)
-		if err != nil {
-			return seal.SignerKey{}, err
-		}
-		k, ok := e.SignKey(keyID)
-		if !ok {
-			return seal.SignerKey{}, fmt.Errorf("signing key %s is not published by %s", keyID, origin)
-		}
-		return k, nil
+	if s.Origin != m.Origin {
+		// Only its origin publishes a sealed bulletin; another state
+		// shares one through a forward.
+		return opened{}, fmt.Errorf("%w: copy published by %s but sealed by %s", errPublisher, m.Origin, s.Origin)
 	}
-	pt, err := seal.Open(s, n.self.State, n.keys.snapshot(), lookup, seal.Policy{TrustDomain: n.cfg.TrustDomain}, n.now())
+	pt, err := seal.Open(s, n.self.State, n.keys.snapshot(), n.signerLookup(ctx), n.sealPolicy(), n.now())
 	if err != nil {
-		return bulletin.Bulletin{}, "", err
+		return opened{}, err
 	}
+	b, err := decodeSealed(pt, &s.Header)
+	if err != nil {
+		return opened{}, err
+	}
+	att, err := attestation(s)
+	if err != nil {
+		return opened{}, err
+	}
+	return opened{bulletin: b, evidence: audit.Evidence{Header: att}}, nil
+}
+
+// openForward verifies and opens a forward: the origin's signature and the
+// forwarder's statement ([seal.OpenForwarded]); the forwarder is the state
+// that published it.
+func (n *Node) openForward(ctx context.Context, m backbone.Msg) (opened, error) {
+	f, err := seal.UnmarshalForwarded(m.Data)
+	if err != nil {
+		return opened{}, err
+	}
+	if f.Statement.Forwarder != m.Origin {
+		return opened{}, fmt.Errorf("%w: forward published by %s but signed by %s", errPublisher, m.Origin, f.Statement.Forwarder)
+	}
+	pt, err := seal.OpenForwarded(f, n.self.State, n.keys.snapshot(), n.signerLookup(ctx), n.sealPolicy(), n.now())
+	if err != nil {
+		return opened{}, err
+	}
+	b, err := decodeSealed(pt, &f.Sealed.Header)
+	if err != nil {
+		return opened{}, err
+	}
+	ev, err := forwardAttestations(f)
+	if err != nil {
+		return opened{}, err
+	}
+	return opened{bulletin: b, forwardedBy: f.Statement.Forwarder, evidence: ev}, nil
+}
+
+// decodeSealed decodes the bulletin in plaintext pt and binds it to the
+// authenticated header h: routing and audit facts agree with content.
+func decodeSealed(pt []byte, h *seal.Header) (bulletin.Bulletin, error) {
 	var p iantv1.Bulletin
 	if err := proto.Unmarshal(pt, &p); err != nil {
-		return bulletin.Bulletin{}, "", fmt.Errorf("decode sealed bulletin: %w", err)
+		return bulletin.Bulletin{}, fmt.Errorf("%w: decode sealed bulletin: %v", errContent, err)
 	}
 	b, err := bulletinFromProto(&p)
 	if err != nil {
-		return bulletin.Bulletin{}, "", err
-	}
-	h := s.Header
-	if s.Origin != b.Origin {
-		// A forward as this node still makes it: re-sealed by the
-		// forwarder, naming itself as origin and only the target as
-		// recipient. TODO(lead): replace with seal.Forward/OpenForwarded,
-		// which keep the origin's header and signature.
-		h.Origin, h.Recipients = b.Origin, b.Recipients
+		return bulletin.Bulletin{}, fmt.Errorf("%w: %w", errContent, err)
 	}
 	if err := h.Bind(&b); err != nil {
-		return bulletin.Bulletin{}, "", err
+		return bulletin.Bulletin{}, err
 	}
-	return b, s.Origin, nil
+	return b, nil
+}
+
+// sealPolicy is what this node opens: the default suites and versions,
+// signers of its trust domain.
+func (n *Node) sealPolicy() seal.Policy { return seal.Policy{TrustDomain: n.cfg.TrustDomain} }
+
+// signerLookup vouches for signing keys from the verified directory
+// entries of their states, current or retired. Its errors say why it
+// could not (receive.go classifies them): errNotPublished when the
+// state's verified entry does not publish the key (a verdict: the state
+// says it is not its key), errUnvouched when the directory has no entry
+// for the state or its entry does not verify now, errDirectory when it
+// could not be read.
+func (n *Node) signerLookup(ctx context.Context) seal.SignerLookup {
+	return func(state, keyID string) (seal.SignerKey, error) {
+		e, err := n.entryOf(ctx, state, keyID)
+		if err != nil {
+			if unvouched(err) {
+				return seal.SignerKey{}, fmt.Errorf("%w: %s: %v", errUnvouched, state, err)
+			}
+			return seal.SignerKey{}, fmt.Errorf("%w: %s: %w", errDirectory, state, err)
+		}
+		k, ok := e.SignKey(keyID)
+		if !ok {
+			return seal.SignerKey{}, fmt.Errorf("%w: signing key %s is not published by %s", errNotPublished, keyID, state)
+		}
+		return k, nil
+	}
+}
+
+// unvouched reports whether err, from entryOf, is the directory's answer
+// rather than a failure to read it: no entry, or one that does not verify.
+func unvouched(err error) bool {
+	for _, e := range []error{backbone.ErrNoEntry, seal.ErrEntryUnsigned, seal.ErrEntryChain, seal.ErrEntrySignature,
+		seal.ErrEntrySigner, seal.ErrEntryExpired, seal.ErrMalformed, seal.ErrKey, seal.ErrVersion} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

@@ -2,7 +2,6 @@ package statenode
 
 import (
 	"context"
-	"errors"
 	"strconv"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
@@ -40,11 +39,11 @@ func (s *bulletinService) GetBulletin(ctx context.Context, req *iantv1.GetBullet
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.n.lookup(ctx, req.GetId())
+	rec, err := s.n.lookup(ctx, req.GetOrigin(), req.GetId())
 	if err != nil {
 		return nil, err
 	}
-	if err := s.n.canRead(p, &rec.Bulletin); err != nil {
+	if err := s.n.mayRead("read", p, &rec); err != nil {
 		return nil, err
 	}
 	s.n.emitRead(p, &rec)
@@ -81,7 +80,7 @@ func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBul
 	}
 	resp := &iantv1.ListBulletinsResponse{}
 	for _, r := range recs {
-		if s.n.canRead(p, &r.Bulletin) == nil {
+		if s.n.visible(p, &r) {
 			resp.Bulletins = append(resp.Bulletins, recordToProto(r))
 		}
 	}
@@ -123,8 +122,8 @@ func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.
 		}
 		for _, r := range recs {
 			f.AfterCursor = r.Cursor
-			if s.n.canRead(p, &r.Bulletin) != nil {
-				continue // refused and logged by canRead; never delivered
+			if !s.n.visible(p, &r) {
+				continue // filtered out: never delivered
 			}
 			if err := stream.Send(&iantv1.SubscribeResponse{Bulletin: recordToProto(r)}); err != nil {
 				return err
@@ -149,14 +148,17 @@ func (s *bulletinService) AcknowledgeBulletin(ctx context.Context, req *iantv1.A
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.n.lookup(ctx, req.GetId())
+	rec, err := s.n.lookup(ctx, req.GetOrigin(), req.GetId())
 	if err != nil {
 		return nil, err
 	}
 	if rec.Direction != store.Received {
 		return nil, problem.Invalid("id", "bulletin %s was sent by %s; only receiving states acknowledge", rec.Bulletin.ID, rec.Bulletin.Origin)
 	}
-	rec, first, err := s.n.store.Acknowledge(ctx, rec.Bulletin.ID, p.ID(s.n.cfg.TrustDomain).String(), s.n.now().UTC())
+	if err := s.n.mayRead("acknowledge", p, &rec); err != nil {
+		return nil, err
+	}
+	rec, first, err := s.n.store.Acknowledge(ctx, rec.Bulletin.Origin, rec.Bulletin.ID, p.ID(s.n.cfg.TrustDomain).String(), s.n.now().UTC())
 	if err != nil {
 		return nil, problem.Internal(err)
 	}
@@ -170,23 +172,4 @@ func (s *bulletinService) AcknowledgeBulletin(ctx context.Context, req *iantv1.A
 // requireReader admits focal points and analysts at a state node.
 func (n *Node) requireReader(ctx context.Context, action string) (identity.Principal, error) {
 	return nodeserver.RequireRole(ctx, "read.role", action, readers...)
-}
-
-// lookup finds a bulletin this node holds; an id it does not hold is not
-// found, whether or not it exists elsewhere.
-func (n *Node) lookup(ctx context.Context, id string) (store.Record, error) {
-	if id == "" {
-		return store.Record{}, problem.Invalid("id", "id is required")
-	}
-	if len(id) > 64 {
-		return store.Record{}, problem.Invalid("id", "id is too long")
-	}
-	rec, err := n.store.Get(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Record{}, problem.NotFound("bulletin %s not found at %s's node", id, n.self.State)
-	}
-	if err != nil {
-		return store.Record{}, problem.Internal(err)
-	}
-	return rec, nil
 }

@@ -126,7 +126,7 @@ func (n *Node) taxiiPerson(r *http.Request) (identity.Principal, error) {
 }
 
 // taxiiSource is the node as the TAXII server sees it: the store, the
-// read decision (canRead) and the post path, for one person.
+// read decision (visible, read.go) and the post path, for one person.
 type taxiiSource struct{ n *Node }
 
 var _ taxii.Source = taxiiSource{}
@@ -143,22 +143,24 @@ func (s taxiiSource) List(ctx context.Context, p identity.Principal, q taxii.Que
 		if !q.AddedAfter.IsZero() && !r.ReceivedAt.After(q.AddedAfter) {
 			continue
 		}
-		if s.n.canRead(p, &r.Bulletin) != nil {
-			continue // refused and logged by canRead; never served
+		if !s.n.visible(p, &r) {
+			continue // filtered out: never served
 		}
 		page.Entries = append(page.Entries, entryOf(r))
 	}
 	return page, nil
 }
 
-// Get returns a held bulletin if p may read it.
-func (s taxiiSource) Get(ctx context.Context, p identity.Principal, id string) (taxii.Entry, error) {
-	rec, err := s.n.lookup(ctx, id)
+// Get returns the held bulletin id of origin if p may read it. The TAXII
+// server looks bulletins up by the objects it serves and answers those p
+// may not read as absent: filtering, as for List, not a refusal.
+func (s taxiiSource) Get(ctx context.Context, p identity.Principal, origin, id string) (taxii.Entry, error) {
+	rec, err := s.n.lookup(ctx, origin, id)
 	if err != nil {
 		return taxii.Entry{}, err
 	}
-	if err := s.n.canRead(p, &rec.Bulletin); err != nil {
-		return taxii.Entry{}, err
+	if !s.n.visible(p, &rec) {
+		return taxii.Entry{}, problem.NotFound("bulletin %s not found at %s's node", id, s.n.self.State)
 	}
 	return entryOf(rec), nil
 }

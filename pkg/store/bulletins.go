@@ -15,18 +15,20 @@ import (
 )
 
 // recordCols are the columns scanRecord reads, on table alias b.
-const recordCols = `b.cursor, b.direction, b.received_at, b.acked_at, b.acked_by, b.content_hash, b.doc`
+const recordCols = `b.cursor, b.direction, b.received_at, b.acked_at, b.acked_by, b.forwarded_by, b.content_hash, b.doc`
 
 // Put stores b, received or sent by this node at time at, and returns its
 // record with inserted true. Put does not validate b beyond what storage
 // needs (an ID, storable times); the caller runs b.Validate.
 //
-// Put is idempotent by bulletin ID: if a bulletin with b.ID is stored with
-// identical content (times compared as instants), Put returns that record,
-// unchanged, with inserted false; dir and at are then ignored. If the
-// stored content differs, Put returns a *problem.Error of kind Conflict
-// matching [ErrConflict], and the stored record stays as it was. Bad input
-// gives kind Invalid naming the field; after Close, [ErrClosed].
+// Put is idempotent by origin and bulletin ID: if a bulletin with
+// b.Origin and b.ID is stored with identical content (times compared as
+// instants), Put returns that record, unchanged, with inserted false; dir
+// and at are then ignored. If the stored content differs, Put returns a
+// *problem.Error of kind Conflict matching [ErrConflict], and the stored
+// record stays as it was. A bulletin of the same ID from another origin
+// is another bulletin, stored beside it. Bad input gives kind Invalid
+// naming the field; after Close, [ErrClosed].
 //
 // Strings must be valid UTF-8 (b.Validate checks the free-text fields):
 // the stored JSON document replaces invalid bytes with U+FFFD.
@@ -46,14 +48,14 @@ func (s *Store) Put(ctx context.Context, b bulletin.Bulletin, dir Direction, at 
 // is already stored with identical content, the receipts are still queued
 // (a receipt of the first store is found by its id and dropped).
 func (s *Store) PutWithReceipts(ctx context.Context, b bulletin.Bulletin, dir Direction, at time.Time, receipts []Receipt) (rec Record, inserted bool, err error) {
-	rec, inserted, err = s.put(ctx, b, dir, at, receipts)
+	rec, inserted, err = s.put(ctx, b, dir, at, Delivery{}, receipts)
 	if err != nil {
 		return Record{}, false, fmt.Errorf("store: put bulletin %s: %w", b.ID, err)
 	}
 	return rec, inserted, nil
 }
 
-func (s *Store) put(ctx context.Context, b bulletin.Bulletin, dir Direction, at time.Time, receipts []Receipt) (Record, bool, error) {
+func (s *Store) put(ctx context.Context, b bulletin.Bulletin, dir Direction, at time.Time, d Delivery, receipts []Receipt) (Record, bool, error) {
 	if err := checkPut(&b, dir, at); err != nil {
 		return Record{}, false, err
 	}
@@ -64,19 +66,23 @@ func (s *Store) put(ctx context.Context, b bulletin.Bulletin, dir Direction, at 
 	var rec Record
 	inserted := false
 	err = s.write(ctx, func(tx *sql.Tx) (bool, error) {
-		old, oldSum, gerr := getRecord(ctx, tx, b.ID)
+		old, oldSum, gerr := getRecord(ctx, tx, b.Origin, b.ID)
 		switch {
 		case gerr == nil && sameContent(old, oldSum, sum):
 			rec = old
+			filled, ferr := fillCopy(ctx, tx, old.Cursor, d.Copy)
+			if ferr != nil {
+				return false, ferr
+			}
 			added, rerr := insertReceipts(ctx, tx, receipts, at)
-			return added > 0, rerr
+			return added > 0 || filled, rerr
 		case gerr == nil:
 			return false, conflict(b.ID)
 		case !errors.Is(gerr, ErrNotFound):
 			return false, gerr
 		}
 		var ierr error
-		if rec, ierr = insert(ctx, tx, &b, dir, at, doc, sum); ierr != nil {
+		if rec, ierr = insert(ctx, tx, &b, dir, at, doc, sum, d); ierr != nil {
 			return false, ierr
 		}
 		inserted = true
@@ -121,7 +127,7 @@ func sameContent(old Record, oldSum []byte, sum [sha256.Size]byte) bool {
 	return err == nil && now == sum
 }
 
-func insert(ctx context.Context, tx *sql.Tx, b *bulletin.Bulletin, dir Direction, at time.Time, doc []byte, sum [sha256.Size]byte) (Record, error) {
+func insert(ctx context.Context, tx *sql.Tx, b *bulletin.Bulletin, dir Direction, at time.Time, doc []byte, sum [sha256.Size]byte, d Delivery) (Record, error) {
 	// Receive times grow with the cursor, so that a reader paging by time
 	// (TAXII's added_after) never skips or repeats a record.
 	at, err := afterLast(ctx, tx, at)
@@ -132,11 +138,19 @@ func insert(ctx context.Context, tx *sql.Tx, b *bulletin.Bulletin, dir Direction
 	if !b.ExpiresAt.IsZero() {
 		expires = sql.NullInt64{Int64: b.ExpiresAt.UnixNano(), Valid: true}
 	}
+	var copyData []byte
+	var forwardedBy sql.NullString
+	if len(d.Copy) > 0 {
+		copyData = d.Copy
+	}
+	if d.ForwardedBy != "" {
+		forwardedBy = sql.NullString{String: d.ForwardedBy, Valid: true}
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO bulletins (id, origin, origin_region, direction,
-		precedence, category, marking, created_at, expires_at, received_at, content_hash, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		precedence, category, marking, created_at, expires_at, received_at, content_hash, doc, copy, forwarded_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		b.ID, b.Origin, int64(originRegion(b.Origin)), int64(dir), int64(b.Precedence), int64(b.Category),
-		int64(b.Marking), b.CreatedAt.UnixNano(), expires, at.UnixNano(), sum[:], doc)
+		int64(b.Marking), b.CreatedAt.UnixNano(), expires, at.UnixNano(), sum[:], doc, copyData, forwardedBy)
 	if err != nil {
 		return Record{}, fmt.Errorf("insert: %w", err)
 	}
@@ -153,7 +167,8 @@ func insert(ctx context.Context, tx *sql.Tx, b *bulletin.Bulletin, dir Direction
 	if err != nil {
 		return Record{}, err
 	}
-	return Record{Bulletin: stored, Cursor: uint64(cursor), Direction: dir, ReceivedAt: fromNanos(at.UnixNano())}, nil
+	return Record{Bulletin: stored, Cursor: uint64(cursor), Direction: dir, ReceivedAt: fromNanos(at.UnixNano()),
+		ForwardedBy: d.ForwardedBy}, nil
 }
 
 // indicatorText is what full-text search sees of the indicators.
@@ -165,16 +180,24 @@ func indicatorText(ins []bulletin.Indicator) string {
 	return sb.String()
 }
 
-// Get returns the record of the bulletin with the given ID: a
-// *problem.Error of kind NotFound matching [ErrNotFound] if there is none,
-// [ErrClosed] after Close.
-func (s *Store) Get(ctx context.Context, id string) (Record, error) {
+// Get returns the record of the bulletin id from origin. With origin
+// empty it returns the one bulletin with that id, whatever its origin; if
+// bulletins of that id from several origins are stored, it returns a
+// *problem.Error of kind Invalid, field origin, matching [ErrAmbiguous]
+// and naming them. No such bulletin: kind NotFound matching
+// [ErrNotFound]; after Close, [ErrClosed].
+func (s *Store) Get(ctx context.Context, origin, id string) (Record, error) {
 	leave, err := s.enter()
 	if err != nil {
 		return Record{}, fmt.Errorf("store: get bulletin %s: %w", id, err)
 	}
 	defer leave()
-	rec, _, err := getRecord(ctx, s.db, id)
+	var rec Record
+	if origin != "" {
+		rec, _, err = getRecord(ctx, s.db, origin, id)
+	} else {
+		rec, err = getOnly(ctx, s.db, id)
+	}
 	if err != nil {
 		return Record{}, fmt.Errorf("store: get bulletin %s: %w", id, err)
 	}
@@ -186,13 +209,46 @@ type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// getRecord returns the record with id and its content hash, or notFound.
-func getRecord(ctx context.Context, q rowQuerier, id string) (Record, []byte, error) {
-	rec, sum, err := scanRecord(q.QueryRowContext(ctx, `SELECT `+recordCols+` FROM bulletins AS b WHERE b.id = ?`, id))
+// getRecord returns the record of bulletin id from origin and its content
+// hash, or notFound.
+func getRecord(ctx context.Context, q rowQuerier, origin, id string) (Record, []byte, error) {
+	rec, sum, err := scanRecord(q.QueryRowContext(ctx, `SELECT `+recordCols+` FROM bulletins AS b WHERE b.origin = ? AND b.id = ?`, origin, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Record{}, nil, notFound(id)
 	}
 	return rec, sum, err
+}
+
+// getOnly returns the one record with id, notFound, or ambiguous when
+// bulletins of that id from several origins are stored.
+func getOnly(ctx context.Context, q *sql.DB, id string) (Record, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+recordCols+` FROM bulletins AS b WHERE b.id = ? ORDER BY b.origin LIMIT 40`, id)
+	if err != nil {
+		return Record{}, fmt.Errorf("query: %w", err)
+	}
+	defer rows.Close()
+	var recs []Record
+	for rows.Next() {
+		rec, _, err := scanRecord(rows)
+		if err != nil {
+			return Record{}, err
+		}
+		recs = append(recs, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return Record{}, fmt.Errorf("query: %w", err)
+	}
+	switch len(recs) {
+	case 0:
+		return Record{}, notFound(id)
+	case 1:
+		return recs[0], nil
+	}
+	origins := make([]string, len(recs))
+	for i, r := range recs {
+		origins[i] = r.Bulletin.Origin
+	}
+	return Record{}, ambiguous(id, origins)
 }
 
 // scanRecord reads the columns recordCols names.
@@ -201,17 +257,17 @@ func scanRecord(row interface{ Scan(...any) error }) (Record, []byte, error) {
 		rec              Record
 		cursor, received int64
 		ackedAt          sql.NullInt64
-		ackedBy          sql.NullString
+		ackedBy, fwdBy   sql.NullString
 		sum, doc         []byte
 	)
-	if err := row.Scan(&cursor, &rec.Direction, &received, &ackedAt, &ackedBy, &sum, &doc); err != nil {
+	if err := row.Scan(&cursor, &rec.Direction, &received, &ackedAt, &ackedBy, &fwdBy, &sum, &doc); err != nil {
 		return Record{}, nil, fmt.Errorf("read record: %w", err)
 	}
 	b, err := decode(doc)
 	if err != nil {
 		return Record{}, nil, fmt.Errorf("read record %d: %w", cursor, err)
 	}
-	rec.Bulletin, rec.Cursor, rec.ReceivedAt = b, uint64(cursor), fromNanos(received)
+	rec.Bulletin, rec.Cursor, rec.ReceivedAt, rec.ForwardedBy = b, uint64(cursor), fromNanos(received), fwdBy.String
 	if ackedAt.Valid {
 		rec.AckedAt, rec.AckedBy = fromNanos(ackedAt.Int64), ackedBy.String
 	}
@@ -219,21 +275,21 @@ func scanRecord(row interface{ Scan(...any) error }) (Record, []byte, error) {
 }
 
 // Acknowledge records that the focal point with SPIFFE ID by acknowledged
-// the bulletin id at time at, and returns the updated record with first
+// the bulletin id from origin at time at, and returns the updated record with first
 // true. It is idempotent: if the bulletin is already acknowledged, it
 // returns the record unchanged (keeping the first time and focal point) with
 // first false. The store does not check Direction; the caller decides who
 // may acknowledge what. Errors: [ErrNotFound] (kind NotFound), kind Invalid
 // for an empty by or unstorable at, [ErrClosed].
-func (s *Store) Acknowledge(ctx context.Context, id, by string, at time.Time) (rec Record, first bool, err error) {
-	rec, first, err = s.acknowledge(ctx, id, by, at)
+func (s *Store) Acknowledge(ctx context.Context, origin, id, by string, at time.Time) (rec Record, first bool, err error) {
+	rec, first, err = s.acknowledge(ctx, origin, id, by, at)
 	if err != nil {
 		return Record{}, false, fmt.Errorf("store: acknowledge bulletin %s: %w", id, err)
 	}
 	return rec, first, nil
 }
 
-func (s *Store) acknowledge(ctx context.Context, id, by string, at time.Time) (Record, bool, error) {
+func (s *Store) acknowledge(ctx context.Context, origin, id, by string, at time.Time) (Record, bool, error) {
 	if by == "" {
 		return Record{}, false, problem.Invalid("acknowledged_by", "acknowledging focal point is required")
 	}
@@ -252,7 +308,7 @@ func (s *Store) acknowledge(ctx context.Context, id, by string, at time.Time) (R
 		return Record{}, false, fmt.Errorf("begin: %w", err)
 	}
 	defer rollback(tx)
-	rec, _, err := getRecord(ctx, tx, id)
+	rec, _, err := getRecord(ctx, tx, origin, id)
 	if err != nil || !rec.AckedAt.IsZero() {
 		return rec, false, err
 	}

@@ -1,5 +1,7 @@
 // Package store is a node's embedded database of the bulletins its state
-// sent and received: idempotent storage keyed by bulletin ID, filtered
+// sent and received: idempotent storage keyed by origin and bulletin ID
+// (a state chooses its own bulletins' ids, so another state's bulletin of
+// the same id is another bulletin, never a replay), filtered
 // lists, full-text search for analysts, acknowledgement receipts, and the
 // node-local cursor that subscriptions resume from (DESIGN.md, "Node
 // storage").
@@ -15,14 +17,15 @@
 //
 //	rec, inserted, err := st.Put(ctx, b, store.Received, time.Now())
 //	// replay of the same bulletin: (rec, false, nil)
-//	// same ID, other content:       errors.Is(err, store.ErrConflict)
+//	// same origin and ID, other content: errors.Is(err, store.ErrConflict)
+//	rec, err = st.Get(ctx, origin, id)      // origin "" when the id is held once: else ErrAmbiguous
 //
 //	f := store.Filter{Categories: []bulletin.Category{bulletin.CBRN}, AfterCursor: last}
 //	recs, err := st.List(ctx, f) // ascending cursor order: a subscription's backlog
 //	if f.Match(rec) { ... }      // the same filter, for a live push
 //
 //	hits, err := st.Search(ctx, "manpads panama", store.Filter{Descending: true})
-//	rec, first, err := st.Acknowledge(ctx, id, focalPointID, time.Now())
+//	rec, first, err := st.Acknowledge(ctx, origin, id, focalPointID, time.Now())
 //
 // A Record's Cursor is a strictly increasing insertion sequence of this node
 // (SQLite AUTOINCREMENT): it survives restarts and is never reused, so a
@@ -37,8 +40,10 @@
 // sealed copies (outbox.go: published later in commit order, each marked
 // once the backbone acknowledged it), its receipts (receipts.go: audit
 // events, de-duplicated by event id, kept once published) and the author's
-// idempotency key, in one transaction; [Store.PutWithReceipts] stores a
-// received bulletin with its "delivered" receipt. Unlike received
+// idempotency key, in one transaction; [Store.PutReceived] stores a
+// received bulletin with its "delivered" receipt, the sealed copy as it
+// arrived (which a forward re-wraps) and the state whose forward brought
+// it ([Store.ReceivedCopy]). Unlike received
 // bulletins, copies and receipts not yet published are not on the
 // backbone: a lost database loses them.
 //

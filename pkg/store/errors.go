@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/oas-cicte/iant/pkg/problem"
 )
@@ -18,6 +19,11 @@ var (
 	// is already stored (problem kind Conflict). The stored record is left
 	// unchanged.
 	ErrConflict = errors.New("bulletin already stored with different content")
+
+	// ErrAmbiguous means bulletins of one ID from several origins are
+	// stored and the caller named no origin (problem kind Invalid, field
+	// origin).
+	ErrAmbiguous = errors.New("bulletin id held from several origins")
 
 	// ErrClosed means the Store has been closed (problem kind Unavailable).
 	ErrClosed = errors.New("store is closed")
@@ -35,6 +41,11 @@ func notFound(id string) error {
 func conflict(id string) error {
 	return &problem.Error{Kind: problem.KindConflict,
 		Msg: "bulletin " + id + " is already stored with different content", Err: ErrConflict}
+}
+
+func ambiguous(id string, origins []string) error {
+	return &problem.Error{Kind: problem.KindInvalid, Field: "origin", Err: ErrAmbiguous,
+		Msg: fmt.Sprintf("bulletin %s is held from %s: name its origin (origin, --origin)", id, strings.Join(origins, ", "))}
 }
 
 func cursorAhead(c, newest uint64) error {

@@ -22,6 +22,10 @@ type Copy struct {
 	Recipient string
 	// Origin is the publishing state: this node's.
 	Origin string
+	// BulletinOrigin is the bulletin's origin: Origin for a copy of this
+	// node's own bulletin (empty means that), another state for a
+	// forward.
+	BulletinOrigin string
 	// BulletinID is the bulletin's id.
 	BulletinID string
 	// Data is the sealed copy.
@@ -98,7 +102,7 @@ func (s *Store) commitPost(ctx context.Context, p Post) (Record, bool, error) {
 			}
 			if id != "" {
 				var gerr error
-				rec, _, gerr = getRecord(ctx, tx, id)
+				rec, _, gerr = getRecord(ctx, tx, p.Bulletin.Origin, id)
 				existing = gerr == nil
 				return false, gerr
 			}
@@ -106,14 +110,14 @@ func (s *Store) commitPost(ctx context.Context, p Post) (Record, bool, error) {
 		if rerr := checkRoom(ctx, tx, p.MaxPending); rerr != nil {
 			return false, rerr
 		}
-		switch _, _, gerr := getRecord(ctx, tx, p.Bulletin.ID); {
+		switch _, _, gerr := getRecord(ctx, tx, p.Bulletin.Origin, p.Bulletin.ID); {
 		case gerr == nil:
 			return false, conflict(p.Bulletin.ID)
 		case !errors.Is(gerr, ErrNotFound):
 			return false, gerr
 		}
 		var ierr error
-		if rec, ierr = insert(ctx, tx, &p.Bulletin, Sent, p.At, doc, sum); ierr != nil {
+		if rec, ierr = insert(ctx, tx, &p.Bulletin, Sent, p.At, doc, sum, Delivery{}); ierr != nil {
 			return false, ierr
 		}
 		return true, commitPostRows(ctx, tx, p)
@@ -171,7 +175,8 @@ func (s *Store) LookupPost(ctx context.Context, k PostKey) (rec Record, found bo
 	if err != nil || id == "" {
 		return Record{}, false, wrapErr("store: look up post", err)
 	}
-	if rec, _, err = getRecord(ctx, s.db, id); err != nil {
+	rec, _, err = scanRecord(s.db.QueryRowContext(ctx, `SELECT `+recordCols+` FROM bulletins AS b WHERE b.id = ? AND b.direction = ?`, id, int64(Sent)))
+	if err != nil {
 		return Record{}, false, fmt.Errorf("store: look up post: %w", err)
 	}
 	return rec, true, nil
@@ -218,14 +223,14 @@ func checkCopies(cs []Copy) error {
 }
 
 // insertCopies adds copies to the outbox in order, skipping one already
-// queued for the same recipient, origin and bulletin; it returns how many
-// it added.
+// queued for the same recipient, origin and bulletin (origin and id); it
+// returns how many it added.
 func insertCopies(ctx context.Context, tx *sql.Tx, cs []Copy, at time.Time) (int, error) {
 	added := 0
 	for _, c := range cs {
-		res, err := tx.ExecContext(ctx, `INSERT INTO outbox_copies (recipient, origin, bulletin_id, data, queued_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (recipient, origin, bulletin_id) DO NOTHING`,
-			c.Recipient, c.Origin, c.BulletinID, c.Data, at.UnixNano())
+		res, err := tx.ExecContext(ctx, `INSERT INTO outbox_copies (recipient, origin, bulletin_origin, bulletin_id, data, queued_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (recipient, origin, bulletin_origin, bulletin_id) DO NOTHING`,
+			c.Recipient, c.Origin, c.bulletinOrigin(), c.BulletinID, c.Data, at.UnixNano())
 		if err != nil {
 			return 0, fmt.Errorf("queue copy for %s: %w", c.Recipient, err)
 		}
@@ -240,8 +245,8 @@ func insertCopies(ctx context.Context, tx *sql.Tx, cs []Copy, at time.Time) (int
 
 // QueueCopies adds copies to the outbox in one transaction, in order,
 // outside a post (a forward; copies taken over from an older outbox). A
-// copy already queued for the same recipient, origin and bulletin is
-// skipped; QueueCopies returns how many it added. maxPending works as in
+// copy already queued for the same recipient, origin and bulletin (its
+// origin and id) is skipped; QueueCopies returns how many it added. maxPending works as in
 // [Post.MaxPending] ([ErrOutboxFull]). Errors: kind Invalid for an
 // incomplete copy, [ErrClosed].
 func (s *Store) QueueCopies(ctx context.Context, cs []Copy, at time.Time, maxPending int) (int, error) {
@@ -271,7 +276,7 @@ func (s *Store) PendingCopies(ctx context.Context, limit int) ([]Copy, error) {
 		return nil, fmt.Errorf("store: pending copies: %w", err)
 	}
 	defer leave()
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, recipient, origin, bulletin_id, data FROM outbox_copies
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, recipient, origin, bulletin_origin, bulletin_id, data FROM outbox_copies
 		WHERE published_at IS NULL ORDER BY seq LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending copies: %w", err)
@@ -281,7 +286,7 @@ func (s *Store) PendingCopies(ctx context.Context, limit int) ([]Copy, error) {
 	for rows.Next() {
 		var c Copy
 		var seq int64
-		if err := rows.Scan(&seq, &c.Recipient, &c.Origin, &c.BulletinID, &c.Data); err != nil {
+		if err := rows.Scan(&seq, &c.Recipient, &c.Origin, &c.BulletinOrigin, &c.BulletinID, &c.Data); err != nil {
 			return nil, fmt.Errorf("store: pending copies: %w", err)
 		}
 		c.Seq = uint64(seq)
@@ -316,7 +321,8 @@ func (s *Store) MarkCopiesPublished(ctx context.Context, seqs []uint64, at time.
 }
 
 // PendingRecipients returns, in commit order, the recipients whose copy of
-// bulletin id from origin waits in the outbox. [ErrClosed] after Close.
+// bulletin id from origin (this node's own, or one it forwards) waits in
+// the outbox. [ErrClosed] after Close.
 func (s *Store) PendingRecipients(ctx context.Context, origin, id string) ([]string, error) {
 	leave, err := s.enter()
 	if err != nil {
@@ -324,7 +330,7 @@ func (s *Store) PendingRecipients(ctx context.Context, origin, id string) ([]str
 	}
 	defer leave()
 	rows, err := s.db.QueryContext(ctx, `SELECT recipient FROM outbox_copies
-		WHERE bulletin_id = ? AND origin = ? AND published_at IS NULL ORDER BY seq`, id, origin)
+		WHERE bulletin_origin = ? AND bulletin_id = ? AND published_at IS NULL ORDER BY seq`, origin, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending recipients of %s: %w", id, err)
 	}

@@ -39,7 +39,7 @@ func withKey(p store.Post, author, key, draft string) store.Post {
 func committed(t *testing.T, st *store.Store, p store.Post) (stored bool, pending []string, receipts int) {
 	t.Helper()
 	ctx := context.Background()
-	_, err := st.Get(ctx, p.Bulletin.ID)
+	_, err := st.Get(ctx, "", p.Bulletin.ID)
 	stored = err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		t.Fatal(err)

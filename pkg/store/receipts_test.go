@@ -55,7 +55,7 @@ func TestPutWithReceiptsStoresBothOrNeither(t *testing.T) {
 	if _, _, err := st.PutWithReceipts(ctx, b, store.Received, t0, bad); err == nil {
 		t.Fatal("PutWithReceipts(a broken receipt) = nil error")
 	}
-	if _, err := st.Get(ctx, b.ID); err == nil {
+	if _, err := st.Get(ctx, "", b.ID); err == nil {
 		t.Error("the bulletin was stored although its receipt failed")
 	}
 	if ok, err := st.HasReceipt(ctx, "delivered"); err != nil || ok {

@@ -54,6 +54,21 @@ type Record struct {
 	// AckedBy is the SPIFFE ID of the focal point who first acknowledged
 	// the bulletin; empty if nobody has.
 	AckedBy string
+	// ForwardedBy is the member state whose forward brought a received
+	// bulletin to this node; empty when its origin released it here (and
+	// for sent bulletins).
+	ForwardedBy string
+}
+
+// Delivery is how a received bulletin reached this node
+// ([Store.PutReceived]).
+type Delivery struct {
+	// Copy is the sealed copy as it arrived: the origin's sealed bulletin
+	// for this state (which a forward re-wraps), or a forward.
+	Copy []byte
+	// ForwardedBy is the state whose forward brought it; empty when its
+	// origin released it to this state.
+	ForwardedBy string
 }
 
 // Stored times are int64 Unix nanoseconds, which cover 1677-09-21 to

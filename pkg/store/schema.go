@@ -84,4 +84,70 @@ ALTER TABLE receipts ADD COLUMN forward BLOB;
 ALTER TABLE receipts ADD COLUMN seq     INTEGER; -- queue order; NULL for rows queued before
 CREATE INDEX receipts_seq ON receipts (seq); -- max(seq) and the pending order
 `,
+	// 4: bulletins keyed by origin and id, not id alone: a bulletin of
+	// the same id from another origin (a state may pick any id for its
+	// own bulletins) is another bulletin, never a replay of the first.
+	// Received bulletins keep the sealed copy as it arrived (the origin's
+	// sealed bulletin, which a forward re-wraps, or a forward) and the
+	// state whose forward brought them. Outbox copies name the bulletin's
+	// origin too: a forward publishes, as this node, a bulletin of
+	// another origin. Both tables are rebuilt (SQLite cannot change a
+	// UNIQUE constraint) with their rows, cursors and sequences kept.
+	`
+CREATE TABLE bulletins_v4 (
+	cursor        INTEGER PRIMARY KEY AUTOINCREMENT,
+	id            TEXT    NOT NULL,
+	origin        TEXT    NOT NULL,
+	origin_region INTEGER NOT NULL,
+	direction     INTEGER NOT NULL CHECK (direction IN (1, 2)),
+	precedence    INTEGER NOT NULL,
+	category      INTEGER NOT NULL,
+	marking       INTEGER NOT NULL,
+	created_at    INTEGER NOT NULL,
+	expires_at    INTEGER,
+	received_at   INTEGER NOT NULL,
+	content_hash  BLOB    NOT NULL,
+	doc           BLOB    NOT NULL,
+	acked_at      INTEGER,
+	acked_by      TEXT,
+	copy          BLOB,  -- the sealed copy as received; NULL for sent bulletins and those stored before
+	forwarded_by  TEXT,  -- the state whose forward brought it; NULL when its origin released it here
+	UNIQUE (origin, id)
+) STRICT;
+INSERT INTO bulletins_v4 (cursor, id, origin, origin_region, direction, precedence, category, marking,
+	created_at, expires_at, received_at, content_hash, doc, acked_at, acked_by)
+	SELECT cursor, id, origin, origin_region, direction, precedence, category, marking,
+	created_at, expires_at, received_at, content_hash, doc, acked_at, acked_by FROM bulletins ORDER BY cursor;
+DELETE FROM sqlite_sequence WHERE name = 'bulletins_v4';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'bulletins_v4', seq FROM sqlite_sequence WHERE name = 'bulletins';
+DROP TABLE bulletins;
+ALTER TABLE bulletins_v4 RENAME TO bulletins;
+CREATE INDEX bulletins_id         ON bulletins (id);
+CREATE INDEX bulletins_origin     ON bulletins (origin);
+CREATE INDEX bulletins_region     ON bulletins (origin_region);
+CREATE INDEX bulletins_category   ON bulletins (category);
+CREATE INDEX bulletins_precedence ON bulletins (precedence);
+CREATE INDEX bulletins_marking    ON bulletins (marking);
+CREATE INDEX bulletins_created    ON bulletins (created_at);
+CREATE TABLE outbox_copies_v4 (
+	seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+	recipient       TEXT    NOT NULL,
+	origin          TEXT    NOT NULL, -- the publishing state: this node's
+	bulletin_origin TEXT    NOT NULL, -- the bulletin's origin: this node's, or, for a forward, the origin's
+	bulletin_id     TEXT    NOT NULL,
+	data            BLOB,
+	queued_at       INTEGER NOT NULL,
+	published_at    INTEGER,
+	UNIQUE (recipient, origin, bulletin_origin, bulletin_id),
+	CHECK ((data IS NULL) = (published_at IS NOT NULL))
+) STRICT;
+INSERT INTO outbox_copies_v4 (seq, recipient, origin, bulletin_origin, bulletin_id, data, queued_at, published_at)
+	SELECT seq, recipient, origin, origin, bulletin_id, data, queued_at, published_at FROM outbox_copies ORDER BY seq;
+DELETE FROM sqlite_sequence WHERE name = 'outbox_copies_v4';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_copies_v4', seq FROM sqlite_sequence WHERE name = 'outbox_copies';
+DROP TABLE outbox_copies;
+ALTER TABLE outbox_copies_v4 RENAME TO outbox_copies;
+CREATE INDEX outbox_copies_pending  ON outbox_copies (seq) WHERE published_at IS NULL;
+CREATE INDEX outbox_copies_bulletin ON outbox_copies (bulletin_origin, bulletin_id);
+`,
 }

@@ -82,7 +82,7 @@ func TestPutGetRoundTrip(t *testing.T) {
 	if err != nil || !inserted {
 		t.Fatalf("Put = _, %v, %v, want inserted", inserted, err)
 	}
-	got, err := st.Get(ctx, b.ID)
+	got, err := st.Get(ctx, "", b.ID)
 	if err != nil {
 		t.Fatalf("Get = %v", err)
 	}
@@ -139,7 +139,7 @@ func TestPutConflict(t *testing.T) {
 	if !errors.Is(err, store.ErrConflict) || problem.KindOf(err) != problem.KindConflict || inserted {
 		t.Fatalf("Put(changed) = _, %v, %v, want ErrConflict of kind conflict", inserted, err)
 	}
-	got, err := st.Get(ctx, b.ID)
+	got, err := st.Get(ctx, "", b.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestPutInvalid(t *testing.T) {
 func TestGetNotFound(t *testing.T) {
 	t.Parallel()
 	st, _ := openStore(t)
-	_, err := st.Get(context.Background(), "01JUNKNOWN")
+	_, err := st.Get(context.Background(), "", "01JUNKNOWN")
 	if !errors.Is(err, store.ErrNotFound) || problem.KindOf(err) != problem.KindNotFound {
 		t.Errorf("Get(unknown) = %v, want ErrNotFound of kind not_found", err)
 	}
@@ -195,18 +195,18 @@ func TestAcknowledge(t *testing.T) {
 	put(t, st, b, store.Received)
 	by := "spiffe://iant.oas.org/state/us/focal/bob"
 	at := t0.Add(2 * time.Hour).In(time.FixedZone("EST", -5*3600))
-	rec, first, err := st.Acknowledge(ctx, b.ID, by, at)
+	rec, first, err := st.Acknowledge(ctx, b.Origin, b.ID, by, at)
 	if err != nil || !first {
 		t.Fatalf("Acknowledge = _, %v, %v, want first", first, err)
 	}
 	if !rec.AckedAt.Equal(at) || rec.AckedBy != by {
 		t.Errorf("Acknowledge record ack = %v by %q, want %v by %q", rec.AckedAt, rec.AckedBy, at, by)
 	}
-	again, first, err := st.Acknowledge(ctx, b.ID, "spiffe://iant.oas.org/state/us/focal/eve", at.Add(time.Hour))
+	again, first, err := st.Acknowledge(ctx, b.Origin, b.ID, "spiffe://iant.oas.org/state/us/focal/eve", at.Add(time.Hour))
 	if err != nil || first {
 		t.Fatalf("second Acknowledge = _, %v, %v, want not first", first, err)
 	}
-	got, err := st.Get(ctx, b.ID)
+	got, err := st.Get(ctx, "", b.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,10 +215,10 @@ func TestAcknowledge(t *testing.T) {
 			t.Errorf("record after second ack (-first ack +got):\n%s", diff)
 		}
 	}
-	if _, _, err := st.Acknowledge(ctx, "01JUNKNOWN", by, at); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := st.Acknowledge(ctx, "US", "01JUNKNOWN", by, at); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Acknowledge(unknown) = %v, want ErrNotFound", err)
 	}
-	if _, _, err := st.Acknowledge(ctx, b.ID, "", at); problem.KindOf(err) != problem.KindInvalid {
+	if _, _, err := st.Acknowledge(ctx, b.Origin, b.ID, "", at); problem.KindOf(err) != problem.KindInvalid {
 		t.Errorf("Acknowledge(by \"\") = %v, want kind invalid", err)
 	}
 }
@@ -236,10 +236,10 @@ func TestClosed(t *testing.T) {
 	}
 	calls := map[string]func() error{
 		"Put":         func() error { _, _, err := st.Put(ctx, sample("01JNEW"), store.Sent, t0); return err },
-		"Get":         func() error { _, err := st.Get(ctx, "01JCLOSED"); return err },
+		"Get":         func() error { _, err := st.Get(ctx, "", "01JCLOSED"); return err },
 		"List":        func() error { _, err := st.List(ctx, store.Filter{}); return err },
 		"Search":      func() error { _, err := st.Search(ctx, "manpads", store.Filter{}); return err },
-		"Acknowledge": func() error { _, _, err := st.Acknowledge(ctx, "01JCLOSED", "x", t0); return err },
+		"Acknowledge": func() error { _, _, err := st.Acknowledge(ctx, "US", "01JCLOSED", "x", t0); return err },
 		"LastCursor":  func() error { _, err := st.LastCursor(ctx); return err },
 	}
 	for name, call := range calls {
@@ -279,7 +279,7 @@ func TestCursorSurvivesReopen(t *testing.T) {
 	if got, err := st2.LastCursor(ctx); err != nil || got != last-1 {
 		t.Errorf("LastCursor after reopen = %d, %v, want %d", got, err, last-1)
 	}
-	if _, err := st2.Get(ctx, "01JREOPEN0"); err != nil {
+	if _, err := st2.Get(ctx, "", "01JREOPEN0"); err != nil {
 		t.Errorf("Get after reopen = %v", err)
 	}
 	if rec := put(t, st2, sample("01JREOPENNEW"), store.Received); rec.Cursor <= last {
@@ -321,7 +321,7 @@ func TestConcurrentWrites(t *testing.T) {
 					return
 				}
 				cursors[w] = append(cursors[w], rec.Cursor)
-				if _, _, err := st.Acknowledge(ctx, rec.Bulletin.ID, "by", t0); err != nil {
+				if _, _, err := st.Acknowledge(ctx, rec.Bulletin.Origin, rec.Bulletin.ID, "by", t0); err != nil {
 					t.Errorf("Acknowledge = %v", err)
 				}
 			}
@@ -381,7 +381,7 @@ func TestReceiveTimesGrowWithTheCursor(t *testing.T) {
 		if !at.After(prev.ReceivedAt) && !rec.ReceivedAt.Equal(prev.ReceivedAt.Add(time.Nanosecond)) {
 			t.Errorf("Put at %v after %v stored %v, want 1 ns after the last", at, prev.ReceivedAt, rec.ReceivedAt)
 		}
-		got, err := st.Get(context.Background(), rec.Bulletin.ID)
+		got, err := st.Get(context.Background(), "", rec.Bulletin.ID)
 		if err != nil || !got.ReceivedAt.Equal(rec.ReceivedAt) {
 			t.Errorf("Get = %v, %v; want received %v", got.ReceivedAt, err, rec.ReceivedAt)
 		}

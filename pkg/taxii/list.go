@@ -87,7 +87,7 @@ func (s *Server) objectsOf(e Entry) []stix.Object {
 		return nil
 	}
 	for _, o := range objs {
-		s.index.add(o.ObjectID(), e.Bulletin.ID)
+		s.index.add(o.ObjectID(), bulletinRef{origin: e.Bulletin.Origin, id: e.Bulletin.ID})
 	}
 	return objs
 }

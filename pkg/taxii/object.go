@@ -13,33 +13,37 @@ import (
 	"github.com/oas-cicte/iant/pkg/stix"
 )
 
-// objectIndex maps STIX ids to the IANT ids of the bulletins whose
-// objects have them (ids are UUIDv5, not reversible). It learns from
+// objectIndex maps STIX ids to the bulletins (origin and IANT id: two
+// origins may use one id) whose objects have them (ids are UUIDv5, not
+// reversible). It learns from
 // every listing; a miss scans the collection. It only saves work: every
 // bulletin found through it is read again through the source, with the
 // reader's read decision.
 type objectIndex struct {
 	mu   sync.Mutex
-	byID map[string][]string
+	byID map[string][]bulletinRef
 }
+
+// bulletinRef names a stored bulletin.
+type bulletinRef struct{ origin, id string }
 
 // maxIndexed bounds the ids indexed; beyond, the index starts over.
 const maxIndexed = 200000
 
-func (x *objectIndex) init() { x.byID = map[string][]string{} }
+func (x *objectIndex) init() { x.byID = map[string][]bulletinRef{} }
 
-func (x *objectIndex) add(objectID, bulletinID string) {
+func (x *objectIndex) add(objectID string, b bulletinRef) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if len(x.byID) >= maxIndexed {
-		x.byID = map[string][]string{}
+		x.byID = map[string][]bulletinRef{}
 	}
-	if !slices.Contains(x.byID[objectID], bulletinID) {
-		x.byID[objectID] = append(x.byID[objectID], bulletinID)
+	if !slices.Contains(x.byID[objectID], b) {
+		x.byID[objectID] = append(x.byID[objectID], b)
 	}
 }
 
-func (x *objectIndex) lookup(objectID string) []string {
+func (x *objectIndex) lookup(objectID string) []bulletinRef {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return slices.Clone(x.byID[objectID])
@@ -54,15 +58,15 @@ func (s *Server) versionsOf(ctx context.Context, p identity.Principal, c collect
 			out = append(out, item{obj: o, added: o.ObjectVersion(), pos: position{0, i}})
 		}
 	}
-	ids := s.index.lookup(oid)
-	if len(ids) == 0 && len(out) == 0 {
+	refs := s.index.lookup(oid)
+	if len(refs) == 0 && len(out) == 0 {
 		if err := s.scanFor(ctx, p, c, oid); err != nil {
 			return nil, err
 		}
-		ids = s.index.lookup(oid)
+		refs = s.index.lookup(oid)
 	}
-	for _, id := range ids {
-		e, err := s.cfg.Source.Get(ctx, p, id)
+	for _, ref := range refs {
+		e, err := s.cfg.Source.Get(ctx, p, ref.origin, ref.id)
 		switch k := problem.KindOf(err); {
 		case err == nil:
 		case k == problem.KindNotFound || k == problem.KindPermission:

@@ -18,8 +18,9 @@ type Source interface {
 	// that p may read and that match q, looking at no more than q.Limit
 	// stored bulletins.
 	List(ctx context.Context, p identity.Principal, q Query) (Page, error)
-	// Get returns the bulletin with IANT id, if p may read it.
-	Get(ctx context.Context, p identity.Principal, id string) (Entry, error)
+	// Get returns the bulletin with IANT id from origin, if p may read it;
+	// one p may not read is not found.
+	Get(ctx context.Context, p identity.Principal, origin, id string) (Entry, error)
 	// Post posts draft as p.
 	Post(ctx context.Context, p identity.Principal, draft bulletin.Bulletin) (Entry, error)
 }

@@ -85,6 +85,11 @@ type Options struct {
 	// backbone's leaf node port passes a proxy that [Network.CutLink] and
 	// [Network.RestoreLink] cut and restore, standing for the network.
 	LeafStates []string
+	// Idle lists states (of States) whose nodes do not start with the
+	// network: their SVIDs and backbone users exist, nothing is published
+	// in their name (no directory entry) until a test does, or
+	// [Network.StartNode] starts them.
+	Idle []string
 }
 
 // Network is a running network.
@@ -148,9 +153,9 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 			return nil, fmt.Errorf("testenv: unknown state code %q", s)
 		}
 	}
-	for _, s := range opts.LeafStates {
+	for _, s := range append(slices.Clone(opts.LeafStates), opts.Idle...) {
 		if !slices.Contains(opts.States, s) {
-			return nil, fmt.Errorf("testenv: LeafStates: %q is not one of the network's states", s)
+			return nil, fmt.Errorf("testenv: LeafStates, Idle: %q is not one of the network's states", s)
 		}
 	}
 	td, err := spiffeid.TrustDomainFromString(opts.TrustDomain)
@@ -299,6 +304,9 @@ func (nw *Network) start(ctx context.Context) error {
 	}
 	nw.listening("", nw.Secretariat.Addr(), nil)
 	for _, s := range nw.opts.States {
+		if slices.Contains(nw.opts.Idle, s) {
+			continue
+		}
 		if err := nw.StartNode(ctx, s); err != nil {
 			return err
 		}

@@ -9,7 +9,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
-	"github.com/oas-cicte/iant/pkg/attest"
 	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/seal"
@@ -55,7 +54,11 @@ func TestAuditForgedPostingsLeaveTheOriginsReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	att, err := attest.Header(own)
+	a, err := own.Attest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	att, err := a.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}

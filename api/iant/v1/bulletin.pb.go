@@ -1171,8 +1171,12 @@ type StoredBulletin struct {
 	AcknowledgeTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=acknowledge_time,json=acknowledgeTime,proto3" json:"acknowledge_time,omitempty"`
 	// SPIFFE ID of the focal point who acknowledged it.
 	AcknowledgedBy string `protobuf:"bytes,6,opt,name=acknowledged_by,json=acknowledgedBy,proto3" json:"acknowledged_by,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// For a received bulletin its origin did not release to this state: the
+	// member state whose forward brought it (the bulletin is still the
+	// origin's, verified against the origin's signature). Empty otherwise.
+	ForwardedBy   string `protobuf:"bytes,7,opt,name=forwarded_by,json=forwardedBy,proto3" json:"forwarded_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StoredBulletin) Reset() {
@@ -1243,6 +1247,13 @@ func (x *StoredBulletin) GetAcknowledgeTime() *timestamppb.Timestamp {
 func (x *StoredBulletin) GetAcknowledgedBy() string {
 	if x != nil {
 		return x.AcknowledgedBy
+	}
+	return ""
+}
+
+func (x *StoredBulletin) GetForwardedBy() string {
+	if x != nil {
+		return x.ForwardedBy
 	}
 	return ""
 }
@@ -1403,14 +1414,15 @@ const file_iant_v1_bulletin_proto_rawDesc = "" +
 	"recipients\x12\x1e\n" +
 	"\n" +
 	"conditions\x18\x14 \x01(\tR\n" +
-	"conditions\"\xb8\x02\n" +
+	"conditions\"\xdb\x02\n" +
 	"\x0eStoredBulletin\x12-\n" +
 	"\bbulletin\x18\x01 \x01(\v2\x11.iant.v1.BulletinR\bbulletin\x12\x16\n" +
 	"\x06cursor\x18\x02 \x01(\x04R\x06cursor\x120\n" +
 	"\tdirection\x18\x03 \x01(\x0e2\x12.iant.v1.DirectionR\tdirection\x12=\n" +
 	"\freceive_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12E\n" +
 	"\x10acknowledge_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0facknowledgeTime\x12'\n" +
-	"\x0facknowledged_by\x18\x06 \x01(\tR\x0eacknowledgedBy\"\xd1\x02\n" +
+	"\x0facknowledged_by\x18\x06 \x01(\tR\x0eacknowledgedBy\x12!\n" +
+	"\fforwarded_by\x18\a \x01(\tR\vforwardedBy\"\xd1\x02\n" +
 	"\x0eBulletinFilter\x12\x18\n" +
 	"\aorigins\x18\x01 \x03(\tR\aorigins\x12)\n" +
 	"\aregions\x18\x02 \x03(\x0e2\x0f.iant.v1.RegionR\aregions\x121\n" +

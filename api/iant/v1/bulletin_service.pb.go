@@ -145,7 +145,12 @@ func (x *PostBulletinResponse) GetPendingRecipients() []string {
 type GetBulletinRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Bulletin id.
-	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Origin state of the bulletin. Optional while the node holds one
+	// bulletin of that id; when it holds bulletins of that id from several
+	// origins (a state chooses its own bulletins' ids), the call is refused
+	// (InvalidArgument, field origin) naming them.
+	Origin        string `protobuf:"bytes,2,opt,name=origin,proto3" json:"origin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -183,6 +188,13 @@ func (*GetBulletinRequest) Descriptor() ([]byte, []int) {
 func (x *GetBulletinRequest) GetId() string {
 	if x != nil {
 		return x.Id
+	}
+	return ""
+}
+
+func (x *GetBulletinRequest) GetOrigin() string {
+	if x != nil {
+		return x.Origin
 	}
 	return ""
 }
@@ -466,7 +478,9 @@ func (x *SubscribeResponse) GetBulletin() *StoredBulletin {
 type AcknowledgeBulletinRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Bulletin id.
-	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Origin state of the bulletin, as in GetBulletinRequest.
+	Origin        string `protobuf:"bytes,2,opt,name=origin,proto3" json:"origin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -504,6 +518,13 @@ func (*AcknowledgeBulletinRequest) Descriptor() ([]byte, []int) {
 func (x *AcknowledgeBulletinRequest) GetId() string {
 	if x != nil {
 		return x.Id
+	}
+	return ""
+}
+
+func (x *AcknowledgeBulletinRequest) GetOrigin() string {
+	if x != nil {
+		return x.Origin
 	}
 	return ""
 }
@@ -560,7 +581,9 @@ type ForwardBulletinRequest struct {
 	// Bulletin id.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// ISO code of the member state to forward to.
-	TargetState   string `protobuf:"bytes,2,opt,name=target_state,json=targetState,proto3" json:"target_state,omitempty"`
+	TargetState string `protobuf:"bytes,2,opt,name=target_state,json=targetState,proto3" json:"target_state,omitempty"`
+	// Origin state of the bulletin, as in GetBulletinRequest.
+	Origin        string `protobuf:"bytes,3,opt,name=origin,proto3" json:"origin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -605,6 +628,13 @@ func (x *ForwardBulletinRequest) GetId() string {
 func (x *ForwardBulletinRequest) GetTargetState() string {
 	if x != nil {
 		return x.TargetState
+	}
+	return ""
+}
+
+func (x *ForwardBulletinRequest) GetOrigin() string {
+	if x != nil {
+		return x.Origin
 	}
 	return ""
 }
@@ -671,7 +701,9 @@ type ExplainReadRequest struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// SPIFFE ID of the person of this state to explain for; empty means the
 	// caller.
-	SpiffeId      string `protobuf:"bytes,2,opt,name=spiffe_id,json=spiffeId,proto3" json:"spiffe_id,omitempty"`
+	SpiffeId string `protobuf:"bytes,2,opt,name=spiffe_id,json=spiffeId,proto3" json:"spiffe_id,omitempty"`
+	// Origin state of the bulletin, as in GetBulletinRequest.
+	Origin        string `protobuf:"bytes,3,opt,name=origin,proto3" json:"origin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -716,6 +748,13 @@ func (x *ExplainReadRequest) GetId() string {
 func (x *ExplainReadRequest) GetSpiffeId() string {
 	if x != nil {
 		return x.SpiffeId
+	}
+	return ""
+}
+
+func (x *ExplainReadRequest) GetOrigin() string {
+	if x != nil {
+		return x.Origin
 	}
 	return ""
 }
@@ -794,9 +833,10 @@ const file_iant_v1_bulletin_service_proto_rawDesc = "" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\"z\n" +
 	"\x14PostBulletinResponse\x123\n" +
 	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\x12-\n" +
-	"\x12pending_recipients\x18\x02 \x03(\tR\x11pendingRecipients\"$\n" +
+	"\x12pending_recipients\x18\x02 \x03(\tR\x11pendingRecipients\"<\n" +
 	"\x12GetBulletinRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"J\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06origin\x18\x02 \x01(\tR\x06origin\"J\n" +
 	"\x13GetBulletinResponse\x123\n" +
 	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\"\x83\x01\n" +
 	"\x14ListBulletinsRequest\x12/\n" +
@@ -813,20 +853,23 @@ const file_iant_v1_bulletin_service_proto_rawDesc = "" +
 	"\n" +
 	"from_start\x18\x03 \x01(\bR\tfromStart\"H\n" +
 	"\x11SubscribeResponse\x123\n" +
-	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\",\n" +
+	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\"D\n" +
 	"\x1aAcknowledgeBulletinRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"R\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06origin\x18\x02 \x01(\tR\x06origin\"R\n" +
 	"\x1bAcknowledgeBulletinResponse\x123\n" +
-	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\"K\n" +
+	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\"c\n" +
 	"\x16ForwardBulletinRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
-	"\ftarget_state\x18\x02 \x01(\tR\vtargetState\"q\n" +
+	"\ftarget_state\x18\x02 \x01(\tR\vtargetState\x12\x16\n" +
+	"\x06origin\x18\x03 \x01(\tR\x06origin\"q\n" +
 	"\x17ForwardBulletinResponse\x123\n" +
 	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\x12!\n" +
-	"\ftarget_state\x18\x02 \x01(\tR\vtargetState\"A\n" +
+	"\ftarget_state\x18\x02 \x01(\tR\vtargetState\"Y\n" +
 	"\x12ExplainReadRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
-	"\tspiffe_id\x18\x02 \x01(\tR\bspiffeId\"p\n" +
+	"\tspiffe_id\x18\x02 \x01(\tR\bspiffeId\x12\x16\n" +
+	"\x06origin\x18\x03 \x01(\tR\x06origin\"p\n" +
 	"\x13ExplainReadResponse\x12\x18\n" +
 	"\aallowed\x18\x01 \x01(\bR\aallowed\x12\x1d\n" +
 	"\n" +

@@ -54,8 +54,12 @@ type BulletinServiceClient interface {
 	// received bulletin (focal points).
 	AcknowledgeBulletin(ctx context.Context, in *AcknowledgeBulletinRequest, opts ...grpc.CallOption) (*AcknowledgeBulletinResponse, error)
 	// ForwardBulletin shares a received bulletin onward with another member
-	// state (focal points), where its marking and caveats permit; the forward
-	// is recorded.
+	// state (focal points), where its marking and caveats permit and the
+	// caller may read it: the node sends the origin's sealed bulletin,
+	// unchanged and still signed by the origin, with its own signed
+	// statement of the forward; the forward is recorded. A state forwards
+	// only what its origin released to it; an origin releases its own
+	// bulletin to more states by posting it again.
 	ForwardBulletin(ctx context.Context, in *ForwardBulletinRequest, opts ...grpc.CallOption) (*ForwardBulletinResponse, error)
 	// ExplainRead tells why a person of this state can or cannot read a
 	// bulletin: every policy that decided (focal points, or a person asking
@@ -176,8 +180,12 @@ type BulletinServiceServer interface {
 	// received bulletin (focal points).
 	AcknowledgeBulletin(context.Context, *AcknowledgeBulletinRequest) (*AcknowledgeBulletinResponse, error)
 	// ForwardBulletin shares a received bulletin onward with another member
-	// state (focal points), where its marking and caveats permit; the forward
-	// is recorded.
+	// state (focal points), where its marking and caveats permit and the
+	// caller may read it: the node sends the origin's sealed bulletin,
+	// unchanged and still signed by the origin, with its own signed
+	// statement of the forward; the forward is recorded. A state forwards
+	// only what its origin released to it; an origin releases its own
+	// bulletin to more states by posting it again.
 	ForwardBulletin(context.Context, *ForwardBulletinRequest) (*ForwardBulletinResponse, error)
 	// ExplainRead tells why a person of this state can or cannot read a
 	// bulletin: every policy that decided (focal points, or a person asking

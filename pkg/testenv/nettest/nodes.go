@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
@@ -71,4 +72,25 @@ func NodeKeys(t testing.TB, nw *testenv.Network, cc string) *seal.NodeKeys {
 		t.Fatal(err)
 	}
 	return ks.Current()
+}
+
+// PublishEntry signs the directory entry of keys, the keys of state cc's
+// node (e.g. of a node that never started, [testenv.Options.Idle]), with
+// the node's genuine SVID and publishes it, as the node would at start.
+func PublishEntry(t testing.TB, nw *testenv.Network, cc string, keys *seal.NodeKeys) {
+	t.Helper()
+	svid := NodeSVID(t, nw, cc)
+	nb := time.Now().Add(-time.Minute)
+	for _, c := range svid.Certificates {
+		if c.NotBefore.After(nb) {
+			nb = c.NotBefore
+		}
+	}
+	signed, err := seal.SignEntry(keys.Entry(svid.ID.String(), nb, time.Now().Add(24*time.Hour), uint64(time.Now().UnixNano())), svid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := NodeBackbone(t, nw, cc).PublishDirectoryEntry(t.Context(), signed); err != nil {
+		t.Fatal(err)
+	}
 }

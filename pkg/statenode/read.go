@@ -1,0 +1,97 @@
+package statenode
+
+import (
+	"context"
+	"slices"
+
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/policy"
+	"github.com/oas-cicte/iant/pkg/problem"
+	"github.com/oas-cicte/iant/pkg/region"
+	"github.com/oas-cicte/iant/pkg/store"
+)
+
+// The read decision point (DESIGN.md, "Per-message access policy"). Every
+// call that hands a person a bulletin's content — GetBulletin,
+// ListBulletins, Subscribe, AcknowledgeBulletin, ForwardBulletin, the
+// TAXII source — asks readDecision, through one of two doors:
+//
+//   - mayRead, for an explicit request about one bulletin (get,
+//     acknowledge, forward): a refusal is a PermissionDenied naming the
+//     rule, logged and audited;
+//   - visible, for a stream (lists, subscriptions, TAXII pages and object
+//     lookups): a bulletin the person may not read is left out. That is
+//     filtering, not a refusal: it is logged at debug level only, so a
+//     listing never floods the audit log with one refusal per hidden
+//     bulletin.
+//
+// ExplainRead answers with the same decision.
+
+// heldView is rec's bulletin as this node's policy reads it: a bulletin
+// stored after a forward the policy allowed (not released to this state
+// by its origin) counts this state among its holders.
+func (n *Node) heldView(rec *store.Record) *bulletin.Bulletin {
+	b := &rec.Bulletin
+	if b.ReleasedTo(n.self.State) || rec.Direction == store.Sent {
+		return b
+	}
+	held := *b
+	held.Recipients = append(slices.Clone(b.Recipients), n.self.State)
+	return &held
+}
+
+// readDecision is the read decision for person p of this state about
+// rec: the one place it is made.
+func (n *Node) readDecision(p identity.Principal, rec *store.Record) policy.Decision {
+	return n.policy.Read(p, n.attrs(p), n.heldView(rec))
+}
+
+// mayRead asks the read decision for an explicit request of p (action
+// names it in the log and the audit) about rec, and returns the refusal,
+// audited.
+func (n *Node) mayRead(action string, p identity.Principal, rec *store.Record) error {
+	if err := n.readDecision(p, rec).Err(); err != nil {
+		return n.refused(action, p, rec.Bulletin.Origin, rec.Bulletin.ID, err)
+	}
+	return nil
+}
+
+// visible asks the read decision for a stream of p: whether rec is shown.
+func (n *Node) visible(p identity.Principal, rec *store.Record) bool {
+	d := n.readDecision(p, rec)
+	if !d.Allowed {
+		n.log.Debug("bulletin filtered out", "peer", p.String(), "bulletin_id", rec.Bulletin.ID,
+			"origin", rec.Bulletin.Origin, "rule", d.Rule())
+	}
+	return d.Allowed
+}
+
+// lookup finds a bulletin this node holds by id and, optionally, origin;
+// an id it does not hold is not found, whether or not it exists
+// elsewhere. An id held from several origins without origin is
+// InvalidArgument naming the field origin.
+func (n *Node) lookup(ctx context.Context, origin, id string) (store.Record, error) {
+	switch {
+	case id == "":
+		return store.Record{}, problem.Invalid("id", "id is required")
+	case len(id) > 64:
+		return store.Record{}, problem.Invalid("id", "id is too long")
+	case origin != "" && !region.IsMember(origin):
+		return store.Record{}, problem.Invalid("origin", "origin %q is not a member state code", origin)
+	}
+	rec, err := n.store.Get(ctx, origin, id)
+	switch problem.KindOf(err) {
+	case problem.KindNotFound:
+		if origin != "" {
+			return store.Record{}, problem.NotFound("bulletin %s from %s not found at %s's node", id, origin, n.self.State)
+		}
+		return store.Record{}, problem.NotFound("bulletin %s not found at %s's node", id, n.self.State)
+	case problem.KindInvalid:
+		return store.Record{}, err
+	}
+	if err != nil {
+		return store.Record{}, problem.Internal(err)
+	}
+	return rec, nil
+}

@@ -1,0 +1,216 @@
+package hostile_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/oklog/ulid/v2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/seal"
+	"github.com/oas-cicte/iant/pkg/statenode"
+	"github.com/oas-cicte/iant/pkg/testenv"
+	"github.com/oas-cicte/iant/pkg/testenv/nettest"
+)
+
+// TestSameIDFromAnotherOrigin: MX posts to CA while its leaf node's link
+// is cut, so its copy waits at MX. US, which learned the id, seals a
+// valid bulletin of its own under that id for CA with its genuine keys,
+// and it reaches CA first. CA stores US's bulletin as US's; once MX's
+// link returns, CA stores MX's too, and shows it as MX's — not as a
+// replay of US's. Both are listed; the bare id is ambiguous (naming
+// origin); the audit has two reports, each with CA's delivery.
+func TestSameIDFromAnotherOrigin(t *testing.T) {
+	t.Parallel()
+	nw := nettest.Start(t, testenv.Options{States: []string{"MX", "CA", "US"}, LeafStates: []string{"MX"}})
+	mx := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
+	ca := nettest.Dial(t, nw, testenv.Analyst("CA"))
+	nettest.WaitStored(t, ca, nettest.Post(t, mx, nettest.Draft("before the cut", "CA")).GetBulletin().GetId())
+	if err := nw.CutLink(t.Context(), "MX"); err != nil {
+		t.Fatal(err)
+	}
+	genuine := nettest.PostKeyed(t, mx, nettest.Draft("genuine MX bulletin", "CA"), "").GetBulletin().GetBulletin()
+	id := genuine.GetId()
+
+	us := newAttacker(t, nw, "US")
+	decoy := bulletinOf(nettest.Draft("US's decoy", "CA"), id, "US", time.Now().UTC().Truncate(time.Millisecond), "CA")
+	data, err := sealAs(t, nw, us.keys, decoy, "CA").Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	us.publish(t, "CA", id, data)
+	first := nettest.WaitStored(t, ca, id)
+	if b := first.GetBulletin(); b.GetOrigin() != "US" || b.GetTitle() != "US's decoy" {
+		t.Fatalf("CA first stored %s from %s titled %q, want US's decoy", id, b.GetOrigin(), b.GetTitle())
+	}
+
+	if err := nw.RestoreLink(t.Context(), "MX"); err != nil {
+		t.Fatal(err)
+	}
+	var mxCopy *iantv1.GetBulletinResponse
+	eventually(t, "CA stores MX's bulletin beside US's", func() bool {
+		mxCopy, err = ca.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id, Origin: "MX"})
+		return err == nil
+	})
+	if b := mxCopy.GetBulletin().GetBulletin(); b.GetTitle() != "genuine MX bulletin" || b.GetOrigin() != "MX" {
+		t.Errorf("CA shows MX's %s as %q from %s", id, b.GetTitle(), b.GetOrigin())
+	}
+	usCopy, err := ca.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id, Origin: "US"})
+	if err != nil || usCopy.GetBulletin().GetBulletin().GetTitle() != "US's decoy" {
+		t.Errorf("CA shows US's %s as %v, %v", id, usCopy, err)
+	}
+	_, err = ca.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "MX, US") {
+		t.Errorf("GetBulletin(%s) without origin = %v, want InvalidArgument naming MX, US", id, err)
+	}
+	list, err := ca.ListBulletins(t.Context(), &iantv1.ListBulletinsRequest{PageSize: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]int{}
+	for _, b := range list.GetBulletins() {
+		if b.GetBulletin().GetId() == id {
+			listed[b.GetBulletin().GetOrigin()]++
+		}
+	}
+	if listed["MX"] != 1 || listed["US"] != 1 {
+		t.Errorf("CA lists %s as %v, want once from MX and once from US", id, listed)
+	}
+
+	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
+	mxReport := nettest.WaitReportOf(t, auditor, "MX", id, func(r *iantv1.BulletinReport) bool {
+		return nettest.Recipient(r, "CA").GetDeliverTime() != nil && r.GetPostTime() != nil
+	})
+	usReport := nettest.WaitReportOf(t, auditor, "US", id, func(r *iantv1.BulletinReport) bool {
+		return nettest.Recipient(r, "CA").GetDeliverTime() != nil
+	})
+	if mxReport.GetOrigin() != "MX" || usReport.GetOrigin() != "US" ||
+		!mxReport.GetCreateTime().AsTime().Equal(genuine.GetCreateTime().AsTime()) ||
+		!usReport.GetCreateTime().AsTime().Equal(decoy.GetCreateTime().AsTime()) {
+		t.Errorf("reports: MX's %v, US's %v; want each its own origin and creation time", mxReport, usReport)
+	}
+	if n := countRefusals(t, auditor, "MX", id, "CA"); n != 0 {
+		t.Errorf("the log holds %d refusals by CA of MX's bulletin, want none", n)
+	}
+}
+
+// idleState is the state whose node never started in the receive tests:
+// a test publishes in its name.
+const idleState = "GT"
+
+// copyFromIdle seals a GREEN bulletin of the idle state for cc with keys
+// and publishes it with the idle node's genuine SVID; it returns the id.
+func copyFromIdle(t *testing.T, nw *testenv.Network, keys *seal.NodeKeys, cc string) string {
+	t.Helper()
+	id := ulid.Make().String()
+	b := bulletinOf(green("from a node that just joined", cc), id, idleState, time.Now().UTC().Truncate(time.Millisecond), cc)
+	data, err := sealAs(t, nw, keys, b, cc).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nettest.NodeBackbone(t, nw, idleState).PublishInbox(t.Context(), cc, idleState, id, data); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// waitTried waits until cc's inbox consumer has been handed its pending
+// copy at least n times without acknowledging it.
+func waitTried(t *testing.T, nw *testenv.Network, cc string, n uint64) {
+	t.Helper()
+	js, err := jetstream.New(nettest.NodeConn(t, nw, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, cc+"'s node tries the copy again and again", func() bool {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		c, err := js.Consumer(ctx, backbone.InboxStream, backbone.InboxConsumer(cc))
+		if err != nil {
+			return false
+		}
+		info, err := c.Info(ctx)
+		return err == nil && (info.NumAckPending > 0 || info.NumPending > 0) && info.Delivered.Consumer >= n+info.AckFloor.Consumer
+	})
+}
+
+// TestCopyBeforeItsOriginsEntry: GT's node joins: its first copy reaches
+// CO before GT's directory entry can be read (it is published only
+// afterwards). CO cannot verify the copy yet and has it redelivered —
+// not rejected — and stores it once the entry is readable; nothing is
+// refused in the log.
+func TestCopyBeforeItsOriginsEntry(t *testing.T) {
+	t.Parallel()
+	nw := nettest.Start(t, testenv.Options{States: []string{"CO", idleState, "MX"}, Idle: []string{idleState}})
+	keys, err := seal.GenerateNodeKeys(idleState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := copyFromIdle(t, nw, keys, "CO")
+	waitTried(t, nw, "CO", 2)
+	co := nettest.Dial(t, nw, testenv.Analyst("CO"))
+	if _, err := co.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id}); status.Code(err) != codes.NotFound {
+		t.Fatalf("CO shows the copy before it can verify it: %v", err)
+	}
+	nettest.PublishEntry(t, nw, idleState, keys)
+	got := nettest.WaitStored(t, co, id)
+	if got.GetBulletin().GetOrigin() != idleState {
+		t.Errorf("CO stored %s from %s", id, got.GetBulletin().GetOrigin())
+	}
+	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
+	nettest.WaitReportOf(t, auditor, idleState, id, func(r *iantv1.BulletinReport) bool {
+		return nettest.Recipient(r, "CO").GetDeliverTime() != nil
+	})
+	if n := countRefusals(t, auditor, idleState, id, "CO"); n != 0 {
+		t.Errorf("the log holds %d refusals by CO of the copy, want none", n)
+	}
+}
+
+// TestClosingNodeKeepsTheCopy: CO is trying a copy of GT's again and
+// again (GT's entry is not published yet) when its node is stopped; the
+// copy is not terminated: after GT's entry is published and CO's node
+// started again, CO stores it.
+func TestClosingNodeKeepsTheCopy(t *testing.T) {
+	t.Parallel()
+	nw := nettest.Start(t, testenv.Options{States: []string{"CO", idleState}, Idle: []string{idleState}})
+	keys, err := seal.GenerateNodeKeys(idleState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := copyFromIdle(t, nw, keys, "CO")
+	waitTried(t, nw, "CO", 1)
+	if err := nw.StopNode("CO"); err != nil {
+		t.Fatal(err)
+	}
+	nettest.PublishEntry(t, nw, idleState, keys)
+	if err := nw.StartNode(t.Context(), "CO"); err != nil {
+		t.Fatal(err)
+	}
+	nettest.WaitStored(t, nettest.Dial(t, nw, testenv.Analyst("CO")), id)
+}
+
+// TestCopyWhoseOriginNeverPublishes: a copy from GT, whose node never
+// publishes a directory entry, is redelivered for EntryWait and then
+// rejected, audited; the copies behind it flow again.
+func TestCopyWhoseOriginNeverPublishes(t *testing.T) {
+	t.Parallel()
+	nw := nettest.Start(t, testenv.Options{States: []string{"CO", idleState, "MX"}, Idle: []string{idleState},
+		NodeConfig: func(cc string, c *statenode.Config) { c.EntryWait = 3 * time.Second }})
+	keys, err := seal.GenerateNodeKeys(idleState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := copyFromIdle(t, nw, keys, "CO")
+	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
+	if rule := refusedBy(t, auditor, idleState, id, "CO"); rule != "receive.signer" {
+		t.Errorf("refused by %s, want receive.signer", rule)
+	}
+	settled(t, nw, "CO")
+	notShown(t, nettest.Dial(t, nw, testenv.FocalPoint("CO")), idleState, id)
+}
