@@ -150,4 +150,34 @@ ALTER TABLE outbox_copies_v4 RENAME TO outbox_copies;
 CREATE INDEX outbox_copies_pending  ON outbox_copies (seq) WHERE published_at IS NULL;
 CREATE INDEX outbox_copies_bulletin ON outbox_copies (bulletin_origin, bulletin_id);
 `,
+	// 5: reserved for the directory marks of the keys branch (its
+	// migration takes this place when the branches merge; this no-op only
+	// keeps the numbering).
+	`SELECT 1`,
+	// 6: copies from the inbox the node cannot decide yet (park.go): an
+	// unknown sealed format version, a signer whose state's directory
+	// entry is missing or does not verify now. They are kept here and
+	// acknowledged on the backbone, so that the inbox moves on, and tried
+	// again until decided. IF NOT EXISTS: the table does not depend on
+	// what migration 5 is.
+	`
+CREATE TABLE IF NOT EXISTS parked_copies (
+	seq          INTEGER PRIMARY KEY AUTOINCREMENT, -- park order
+	subject      TEXT    NOT NULL,
+	origin       TEXT    NOT NULL,           -- the state that published it: its bound counts it
+	bulletin_id  TEXT    NOT NULL,
+	copy_hash    BLOB    NOT NULL,           -- SHA-256 of data
+	data         BLOB    NOT NULL,           -- the copy as received
+	stream_seq   INTEGER NOT NULL,           -- its sequence in the inbox stream
+	published_at INTEGER NOT NULL,           -- Unix nanoseconds: when the backbone stored it (0: unknown)
+	first_seen   INTEGER NOT NULL,           -- Unix nanoseconds: when it was parked
+	attempts     INTEGER NOT NULL,           -- times it was tried, parking included
+	reason       TEXT    NOT NULL,           -- why it waits (statenode's park reasons)
+	waiting_for  TEXT    NOT NULL DEFAULT '', -- the state whose directory entry it waits for, if any
+	next_try     INTEGER NOT NULL,           -- Unix nanoseconds
+	UNIQUE (origin, bulletin_id, copy_hash)
+) STRICT;
+CREATE INDEX IF NOT EXISTS parked_copies_next    ON parked_copies (next_try);
+CREATE INDEX IF NOT EXISTS parked_copies_waiting ON parked_copies (waiting_for);
+`,
 }
