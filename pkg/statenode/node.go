@@ -83,6 +83,9 @@ type Config struct {
 	// that cannot be read is waited out without bound; an entry that does
 	// not publish the key is a verdict at once.
 	EntryWait time.Duration
+	// Park bounds the copies the node parks per publishing state: copies
+	// it cannot decide yet, kept until it can (park.go).
+	Park ParkConfig
 	// KeyRotation is how often the node rotates its HPKE key; zero never
 	// rotates on a schedule (see [Node.RotateKeys]).
 	KeyRotation time.Duration
@@ -119,6 +122,9 @@ func (c Config) Validate() error {
 	if err := c.validateLeaf(); err != nil {
 		return err
 	}
+	if err := c.Park.validate(); err != nil {
+		return err
+	}
 	return c.Audit.validate()
 }
 
@@ -141,6 +147,7 @@ type Node struct {
 	audit         auditState
 	out           copyOutbox // sealed copies waiting for the backbone
 	taxii         taxiiState
+	parked        parkState // copies not decidable yet (park.go)
 
 	// closing is closed by Close so that open subscriptions end and the
 	// gRPC server can stop gracefully.
@@ -171,6 +178,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.log = n.log.With("node", self.String())
 	n.newCopyOutbox()
+	n.parked.init()
 	if n.now == nil {
 		n.now = time.Now
 	}
@@ -247,6 +255,7 @@ func (n *Node) serve() {
 	n.wg.Go(func() { n.drainCopies(ctx) })
 	n.srv.Serve()
 	n.serveTAXII()
+	n.wg.Go(func() { n.runPark(ctx) })
 	n.wg.Go(func() {
 		n.rebuild(ctx) // a new store first takes back what was received
 		if err := n.bb.ConsumeInbox(ctx, n.receive); err != nil {
