@@ -51,7 +51,8 @@ import (
 // Parked copies decided later are stored after the copies that arrived
 // meanwhile (a new cursor), or rejected as a verdict and audited.
 // Rejections during a rebuild (rebuild.go) are logged, not audited; a
-// rebuild parks what it cannot decide as the inbox does.
+// rebuild parks what it cannot decide as the inbox does, and those copies
+// are then decided as any parked copy is.
 
 // DefaultEntryWait is how long a copy whose signer's state's directory
 // cannot vouch for it yet is redelivered before it is rejected
