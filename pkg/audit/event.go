@@ -175,10 +175,27 @@ func token(s string) bool {
 // key is the identity of an event for idempotent appends: a receipt
 // delivered twice by the backbone has the same key and is logged once.
 // A bulletin is named by origin and id (two states may use one id), so
-// both are in the key. The fields cannot contain the separator (see
-// token). Entries logged before the origin was part of the key (log
-// format 1) keep their old keys in the database; only VerifyLog
-// recomputes keys, and it uses this one for every leaf.
+// both are in the key. A refusal's key also holds its rule and detail
+// (the action refused): a person refused reading a bulletin and later
+// refused acknowledging it was refused twice, and both are logged. The
+// fields before the detail cannot contain the separator (see token), and
+// the detail comes last, so keys do not collide.
+//
+// Compatibility: logs written before refusals named their rule hold
+// them under their [Event.baseKey] (and entries of log format 1 under
+// keys without the origin) in the database; an append looks a refusal up
+// under both (write.logged), and only VerifyLog recomputes keys, with
+// this one for every leaf — a refinement of the old keys, so an old log
+// holds no duplicates under it either.
 func (e *Event) key() string {
+	if e.Kind == EventRefused {
+		return e.baseKey() + " " + e.Rule + " " + e.Detail
+	}
+	return e.baseKey()
+}
+
+// baseKey is the key of every event up to log format 2: kind, origin,
+// bulletin, state, actor.
+func (e *Event) baseKey() string {
 	return string(e.Kind) + " " + e.Origin + " " + e.BulletinID + " " + e.State + " " + e.Actor
 }

@@ -121,7 +121,7 @@ func (s *Submission) check() error {
 // submit judges one submission inside w and appends it, or its refusal.
 func (w *write) submit(ctx context.Context, l *Log, s *Submission) (Outcome, error) {
 	e := &s.Receipt.Event
-	if idx, ok, err := w.existing(ctx, e.key()); err != nil || ok {
+	if idx, ok, err := w.logged(ctx, e); err != nil || ok {
 		return Outcome{Index: idx}, err
 	}
 	held, err := heldHeader(ctx, w.q, e.Origin, e.BulletinID)
