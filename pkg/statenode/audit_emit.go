@@ -19,7 +19,8 @@ import (
 // outbox in the node's database (one local write for all), to be signed
 // and published on the backbone as receipts. It never fails the caller's
 // call: a failure is logged. An event is reported once per key (kind,
-// origin, bulletin, state, actor), however often emit is called with it.
+// origin, bulletin, state, actor; for a refusal also its rule and
+// action), however often emit is called with it.
 // Events that must commit with what they report (posted, released,
 // delivered) go into that transaction instead ([Node.receiptsOf]).
 func (n *Node) emit(events ...audit.Event) { n.emitWith(audit.Evidence{}, events...) }
