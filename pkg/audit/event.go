@@ -23,6 +23,10 @@ const (
 	EventAcknowledged EventKind = "acknowledged" // a focal point of State acknowledged it (Actor)
 	EventRefused      EventKind = "refused"      // policy refused Actor; Rule names the rule
 	EventEscalated    EventKind = "escalated"    // State's acknowledgement deadline passed
+	// EventForwarded: the node Actor forwarded the bulletin, which its
+	// state was released, to State (reported by the forwarder, carrying
+	// its signed forward statement).
+	EventForwarded EventKind = "forwarded"
 )
 
 // String returns the kind's frozen name.
@@ -31,7 +35,8 @@ func (k EventKind) String() string { return string(k) }
 // Valid reports whether k is one of the kinds above.
 func (k EventKind) Valid() bool {
 	switch k {
-	case EventPosted, EventReleased, EventDelivered, EventRead, EventAcknowledged, EventRefused, EventEscalated:
+	case EventPosted, EventReleased, EventDelivered, EventRead, EventAcknowledged, EventRefused, EventEscalated,
+		EventForwarded:
 		return true
 	}
 	return false
@@ -64,14 +69,16 @@ type Event struct {
 	// Origin is the ISO code of the state that posted the bulletin. Required.
 	Origin string
 	// State is the ISO code of the state the event is about: the recipient
-	// for released, delivered, read, acknowledged and escalated (required
-	// there), the refused principal's state for refused (optional), and
-	// empty for posted (the posting state is Origin).
+	// for released, delivered, read, acknowledged and escalated, the state
+	// forwarded to for forwarded (required there), the refused principal's
+	// state for refused (optional), and empty for posted (the posting
+	// state is Origin).
 	State string
 	// Actor is the SPIFFE ID of who acted: the author (posted), the origin
 	// node (released), the recipient node (delivered), the person (read),
-	// the focal point (acknowledged), the refused principal (refused).
-	// Required, except for escalated, where empty means the log itself.
+	// the focal point (acknowledged), the refused principal (refused), the
+	// forwarding node (forwarded). Required, except for escalated, where
+	// empty means the log itself.
 	Actor string
 	// Rule is the id of the refusing policy rule; required for refused and
 	// empty for every other kind.

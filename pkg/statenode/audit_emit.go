@@ -85,6 +85,20 @@ func (n *Node) postedReceipts(b *bulletin.Bulletin, sealed *seal.Sealed) ([]stor
 	return append(out, released...), err
 }
 
+// forwardedReceipts are the receipts that report that this node forwarded
+// b, as f: forwarded to f's recipient at the time its statement says,
+// carrying the origin's header attestation and the forward attestation
+// (the secretariat checks the statement is this state's). They commit
+// with the forward's copy.
+func (n *Node) forwardedReceipts(b *bulletin.Bulletin, f *seal.Forwarded) ([]store.Receipt, error) {
+	ev, err := forwardAttestations(f)
+	if err != nil {
+		return nil, fmt.Errorf("forward attestation: %w", err)
+	}
+	return n.receiptsOf(ev, audit.Event{Kind: audit.EventForwarded, BulletinID: b.ID, Origin: b.Origin,
+		State: f.Statement.Recipient, Actor: n.nodeID(), Precedence: b.Precedence, At: f.Statement.At.UTC()})
+}
+
 // storeReceived stores a received bulletin, opened from the copy data,
 // and the receipt that reports it delivered in one transaction: both or
 // neither. The receipt carries the copy's evidence: the origin's header

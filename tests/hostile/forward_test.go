@@ -55,7 +55,8 @@ func refusedBy(t *testing.T, a iantv1.AuditServiceClient, origin, id, cc string)
 // point forwards it to PE under the policy. PE shows MX's bulletin,
 // forwarded by CO; its analyst reads and its focal point acknowledges it;
 // the secretariat's report of MX's bulletin shows PE reached through CO's
-// forward, delivered, read and acknowledged.
+// forward at the time CO reported (its own "forwarded" event, carrying
+// its signed statement), delivered, read and acknowledged.
 func TestForwardEndToEnd(t *testing.T) {
 	t.Parallel()
 	nw := nettest.StartStates(t, "MX", "CO", "PE")
@@ -85,12 +86,27 @@ func TestForwardEndToEnd(t *testing.T) {
 	if c, err := co.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id}); err != nil || c.GetBulletin().GetForwardedBy() != "" {
 		t.Errorf("CO's copy = forwarded by %q, %v; want released by MX", c.GetBulletin().GetForwardedBy(), err)
 	}
-	r := nettest.WaitReportOf(t, nettest.AuditClient(t, nw, testenv.Auditor()), "MX", id, func(r *iantv1.BulletinReport) bool {
+	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
+	r := nettest.WaitReportOf(t, auditor, "MX", id, func(r *iantv1.BulletinReport) bool {
 		pe := nettest.Recipient(r, "PE")
-		return pe != nil && pe.GetDeliverTime() != nil && pe.GetReadTime() != nil && pe.GetAcknowledgeTime() != nil
+		return pe != nil && pe.GetDeliverTime() != nil && pe.GetReadTime() != nil && pe.GetAcknowledgeTime() != nil &&
+			pe.GetForwardTime() != nil
 	})
-	if pe, co := nettest.Recipient(r, "PE"), nettest.Recipient(r, "CO"); pe.GetForwardedBy() != "CO" || co.GetForwardedBy() != "" {
+	if pe, co := nettest.Recipient(r, "PE"), nettest.Recipient(r, "CO"); pe.GetForwardedBy() != "CO" || co.GetForwardedBy() != "" ||
+		co.GetForwardTime() != nil {
 		t.Errorf("report: PE forwarded by %q, CO by %q; want CO, and CO released by the origin", pe.GetForwardedBy(), co.GetForwardedBy())
+	}
+	var fwd []audit.Event
+	for _, l := range nettest.Leaves(t, auditor, "MX", id) {
+		if l.Event.Kind == audit.EventForwarded {
+			fwd = append(fwd, l.Event)
+		}
+	}
+	pe := nettest.Recipient(r, "PE")
+	if len(fwd) != 1 || fwd[0].State != "PE" || fwd[0].Actor != testenv.NodePrincipal("CO").ID(nw.TD).String() ||
+		!fwd[0].At.Equal(pe.GetForwardTime().AsTime()) || pe.GetDeliverTime().AsTime().Before(fwd[0].At) {
+		t.Errorf("forwarded events %+v, report's forward time %v; want CO's one forward to PE, at the report's time, before PE's delivery",
+			fwd, pe.GetForwardTime().AsTime())
 	}
 }
 
