@@ -62,6 +62,14 @@ type ServerConfig struct {
 	// trust domain completes the TLS handshake but is refused with an
 	// authorization violation. At least one is required.
 	Nodes []spiffeid.ID
+	// Inspectors are SPIFFE IDs of the trust domain outside IANT's
+	// identity scheme (no node, no person, e.g.
+	// spiffe://<td>/test/inspector) that may read single stored copies of
+	// the inbox stream, sealed, as the servers hold them on disk, and do
+	// nothing else. It exists for tests (backbonetest, testenv's Inspect
+	// option) that check what the backbone stores; no production
+	// configuration sets it, and no IANT principal can be one.
+	Inspectors []spiffeid.ID
 	// Name is the server's name, unique within a cluster; "" means
 	// "iant-backbone".
 	Name string
@@ -137,11 +145,33 @@ func (c ServerConfig) ValidateSettings() error {
 	if _, err := c.principals(); err != nil {
 		return err
 	}
+	if err := c.validateInspectors(); err != nil {
+		return err
+	}
 	if err := c.validateCluster(); err != nil {
 		return err
 	}
 	if l := c.LeafNodes; l != nil && (l.Port < -1 || l.Port > 65535) {
 		return fmt.Errorf("%w: LeafNodes.Port %d out of range (-1 to 65535)", ErrInvalidConfig, l.Port)
+	}
+	return nil
+}
+
+// validateInspectors refuses an inspector that is outside the trust
+// domain, an IANT principal (node or person, so never one of Nodes) or
+// listed twice.
+func (c ServerConfig) validateInspectors() error {
+	seen := map[string]bool{}
+	for _, id := range c.Inspectors {
+		switch _, err := identity.Parse(c.TrustDomain, id); {
+		case !id.MemberOf(c.TrustDomain):
+			return fmt.Errorf("%w: Inspectors: %q is not in trust domain %s", ErrInvalidConfig, id, c.TrustDomain)
+		case err == nil:
+			return fmt.Errorf("%w: Inspectors: %q is an IANT principal; an inspector must be outside the identity scheme", ErrInvalidConfig, id)
+		case seen[id.String()]:
+			return fmt.Errorf("%w: Inspectors: %q listed twice", ErrInvalidConfig, id)
+		}
+		seen[id.String()] = true
 	}
 	return nil
 }
@@ -402,12 +432,17 @@ func (c ServerConfig) authConfig() (string, error) {
 		User        string `json:"user"`
 		Permissions perms  `json:"permissions"`
 	}
-	users := make([]user, 0, len(ps))
-	for _, id := range c.Nodes {
-		p := permissionsFor(ps[id.String()])
+	users := make([]user, 0, len(ps)+len(c.Inspectors))
+	add := func(id spiffeid.ID, p permissions) {
 		users = append(users, user{User: id.String(), Permissions: perms{
 			Publish: perm{p.Publish}, Subscribe: perm{p.Subscribe}, Respond: p.Respond,
 		}})
+	}
+	for _, id := range c.Nodes {
+		add(id, permissionsFor(ps[id.String()]))
+	}
+	for _, id := range c.Inspectors {
+		add(id, inspectorPermissions())
 	}
 	conf := map[string]any{
 		"accounts": map[string]any{

@@ -80,6 +80,11 @@ type Options struct {
 	// [Network.TAXIIURL]), on the ports after the nodes' when BasePort is
 	// set.
 	TAXII bool
+	// Inspectors, for tests only, lets these identities outside IANT's
+	// scheme read single stored copies of the embedded backbone's inbox
+	// stream (see [backbone.ServerConfig.Inspectors]); no node, the
+	// secretariat's included, may. `iant demo` sets none.
+	Inspectors []spiffeid.ID
 	// LeafStates lists states (of States) whose nodes run behind their
 	// own leaf node (store and forward). Each leaf's link to the
 	// backbone's leaf node port passes a proxy that [Network.CutLink] and
@@ -286,7 +291,7 @@ func (nw *Network) start(ctx context.Context) error {
 		}
 		nw.bbCfg = backbone.ServerConfig{
 			Port: port, StoreDir: filepath.Join(nw.opts.Dir, "data", "backbone"), TrustDomain: nw.TD,
-			SVID: sec, Bundle: sec, Nodes: ids, LeafNodes: leafPort, Logger: nw.logger("backbone"),
+			SVID: sec, Bundle: sec, Nodes: ids, Inspectors: nw.opts.Inspectors, LeafNodes: leafPort, Logger: nw.logger("backbone"),
 		}
 		nw.Backbone, err = backbone.StartServer(ctx, nw.bbCfg)
 		if err != nil {

@@ -5,10 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/backbone/backbonetest"
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/identity/identitytest"
 	"github.com/oas-cicte/iant/pkg/seal"
 	"github.com/oas-cicte/iant/pkg/seal/keystore"
 	"github.com/oas-cicte/iant/pkg/testenv"
@@ -71,4 +74,27 @@ func NodeKeys(t testing.TB, nw *testenv.Network, cc string) *seal.NodeKeys {
 		t.Fatal(err)
 	}
 	return ks.Current()
+}
+
+// Inspected returns opts with the test inspector
+// ([backbonetest.InspectorID]) allowed on the network's embedded backbone,
+// so that [InboxMessage] can read what the backbone stores.
+func Inspected(opts testenv.Options) testenv.Options {
+	td := opts.TrustDomain
+	if td == "" {
+		td = "iant.test"
+	}
+	opts.Inspectors = append(opts.Inspectors, backbonetest.InspectorID(spiffeid.RequireTrustDomainFromString(td)))
+	return opts
+}
+
+// InboxMessage returns the subject and bytes of the copy stored at
+// sequence seq of the inbox stream of nw's embedded backbone, as the
+// backbone holds it: read as the test inspector, with an SVID minted from
+// the network's development CA. The network must have been started with
+// [Inspected] options; no node may read a stored copy.
+func InboxMessage(t testing.TB, nw *testenv.Network, seq uint64) (subject string, data []byte) {
+	t.Helper()
+	ca := identitytest.LoadCA(t, nw.TD, nw.PKI.BundleFile, filepath.Join(nw.PKI.Dir, "ca", "ca.key"))
+	return backbonetest.ReadInbox(t, nw.Backbone.ClientURL(), ca.SVIDForID(t, backbonetest.InspectorID(nw.TD)), ca.Bundle(), seq)
 }
