@@ -10,6 +10,9 @@
 //	pt, err := seal.Open(copy, "MX", ks.Ring(), lookup, seal.Policy{}, now)
 //	err = ks.RotateKEM(now)  // then publish ks.Current().Entry(...)
 //	err = ks.RotateSign(now) // likewise
+//	err = ks.RotateSignAnnounced(now, func(next *seal.NodeKeys) error {
+//		return publish(next.Entry(...)) // kept only once announced
+//	})
 //	n, err := ks.Prune(now)  // drop KEM keys retired longer ago than r
 //
 // # Where the file lives
@@ -58,6 +61,7 @@
 //
 // A [Store] is safe for concurrent use. Rotations and pruning are
 // serialized and each has reached the disk before it returns; if writing
-// fails, the store keeps its previous keys. [Store.Current] and
+// fails, the store keeps its previous keys. While
+// [Store.RotateSignAnnounced] announces, readers go on; changes wait. [Store.Current] and
 // [Store.Ring] return snapshots that later rotations do not change.
 package keystore
