@@ -68,6 +68,10 @@ type Options struct {
 	// init") to use instead of Dir/pki: the one an external backbone
 	// trusts.
 	PKIDir string
+	// Retention is how long the backbone keeps what the secretariat
+	// provisions; the state nodes are given the same inbox retention.
+	// Zero fields mean the defaults.
+	Retention backbone.Retention
 	// Audit configures the delivery audit (e.g. short deadlines and
 	// intervals in tests); state nodes check checkpoints at the same
 	// interval, with the secretariat's verifier key.
@@ -347,7 +351,7 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 		TrustDomain: nw.TD, SVID: src, Bundle: src, ListenAddr: nw.listenAddr(cc),
 		DataDir: filepath.Join(nw.opts.Dir, "data", strings.ToLower(cc)), BackboneURLs: nw.BackboneURLs(),
 		Directory: nw.directory, Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
-		TAXII: statenode.TAXIIConfig{ListenAddr: nw.taxiiAddr(cc)},
+		TAXII: statenode.TAXIIConfig{ListenAddr: nw.taxiiAddr(cc)}, InboxRetention: nw.opts.Retention.Inbox,
 	}
 	if slices.Contains(nw.opts.LeafStates, cc) {
 		link, err := nw.link(cc)
@@ -373,7 +377,7 @@ func (nw *Network) secretariatConfig(svid *identity.FileSource) secretariat.Conf
 		TrustDomain: nw.TD, SVID: svid, Bundle: svid, ListenAddr: nw.listenAddr(""),
 		DataDir: filepath.Join(nw.opts.Dir, "data", "secretariat"), BackboneURLs: nw.BackboneURLs(),
 		BackboneReplicas: nw.opts.BackboneReplicas, ProvisionStates: nw.opts.States, Directory: nw.directory,
-		Logger: nw.logger("secretariat"), Audit: nw.opts.Audit,
+		Logger: nw.logger("secretariat"), Audit: nw.opts.Audit, Retention: nw.opts.Retention,
 	}
 }
 
