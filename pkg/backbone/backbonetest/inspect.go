@@ -37,6 +37,26 @@ func InboxMessage(tb testing.TB, ca *identitytest.CA, srv *backbone.Server, seq 
 // inspector's svid (see [InspectorID]); bundle verifies the server.
 func ReadInbox(tb testing.TB, url string, svid x509svid.Source, bundle x509bundle.Source, seq uint64) (subject string, data []byte) {
 	tb.Helper()
+	m := inspect(tb, url, svid, bundle, func(ctx context.Context, st jetstream.Stream) (*jetstream.RawStreamMsg, error) {
+		return st.GetMsg(ctx, seq)
+	})
+	return m.Subject, m.Data
+}
+
+// ReadInboxCopy is [ReadInbox] of the last copy of bulletin id stored for
+// recipient from origin.
+func ReadInboxCopy(tb testing.TB, url string, svid x509svid.Source, bundle x509bundle.Source, recipient, origin, id string) []byte {
+	tb.Helper()
+	return inspect(tb, url, svid, bundle, func(ctx context.Context, st jetstream.Stream) (*jetstream.RawStreamMsg, error) {
+		return st.GetLastMsgForSubject(ctx, backbone.InboxSubject(recipient, origin, id))
+	}).Data
+}
+
+// inspect connects as the inspector and gets one stored message of the
+// inbox stream.
+func inspect(tb testing.TB, url string, svid x509svid.Source, bundle x509bundle.Source,
+	get func(context.Context, jetstream.Stream) (*jetstream.RawStreamMsg, error)) *jetstream.RawStreamMsg {
+	tb.Helper()
 	s, err := svid.GetX509SVID()
 	if err != nil {
 		tb.Fatal(err)
@@ -58,9 +78,9 @@ func ReadInbox(tb testing.TB, url string, svid x509svid.Source, bundle x509bundl
 	if err != nil {
 		tb.Fatalf("inbox stream: %v", err)
 	}
-	m, err := st.GetMsg(ctx, seq)
+	m, err := get(ctx, st)
 	if err != nil {
-		tb.Fatalf("inbox message %d: %v", seq, err)
+		tb.Fatalf("inbox message: %v", err)
 	}
-	return m.Subject, m.Data
+	return m
 }

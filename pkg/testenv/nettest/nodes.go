@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
@@ -95,6 +96,36 @@ func Inspected(opts testenv.Options) testenv.Options {
 // [Inspected] options; no node may read a stored copy.
 func InboxMessage(t testing.TB, nw *testenv.Network, seq uint64) (subject string, data []byte) {
 	t.Helper()
+	svid, bundle := inspector(t, nw)
+	return backbonetest.ReadInbox(t, nw.Backbone.ClientURL(), svid, bundle, seq)
+}
+
+// InboxCopy is [InboxMessage] of the last copy of bulletin id stored for
+// recipient from origin, decoded.
+func InboxCopy(t testing.TB, nw *testenv.Network, recipient, origin, id string) *seal.Sealed {
+	t.Helper()
+	svid, bundle := inspector(t, nw)
+	s, err := seal.Unmarshal(backbonetest.ReadInboxCopy(t, nw.Backbone.ClientURL(), svid, bundle, recipient, origin, id))
+	if err != nil {
+		t.Fatalf("stored copy of %s for %s: %v", id, recipient, err)
+	}
+	return s
+}
+
+// SealedTo returns the ID of the KEM key that s wraps its content key
+// with for recipient, "" if none.
+func SealedTo(s *seal.Sealed, recipient string) string {
+	for _, k := range s.Keys {
+		if k.Recipient == recipient {
+			return k.KEMKeyID
+		}
+	}
+	return ""
+}
+
+// inspector mints the test inspector's SVID from nw's development CA.
+func inspector(t testing.TB, nw *testenv.Network) (*x509svid.SVID, *x509bundle.Bundle) {
+	t.Helper()
 	ca := identitytest.LoadCA(t, nw.TD, nw.PKI.BundleFile, filepath.Join(nw.PKI.Dir, "ca", "ca.key"))
-	return backbonetest.ReadInbox(t, nw.Backbone.ClientURL(), ca.SVIDForID(t, backbonetest.InspectorID(nw.TD)), ca.Bundle(), seq)
+	return ca.SVIDForID(t, backbonetest.InspectorID(nw.TD)), ca.Bundle()
 }
