@@ -39,9 +39,15 @@ func TestDeployConfigsLoad(t *testing.T) {
 			t.Errorf("loadConfig(%s) = %v", f, err)
 			continue
 		}
-		// A state node requires the secretariat log's verifier key.
-		if !strings.Contains(filepath.Base(f), "secretariat") && c.Audit.VerifierKeyFile == "" {
-			t.Errorf("%s: a state node's config without audit.verifier_key_file", f)
+		// A state node requires the secretariat log's verifier key, and
+		// every state config shows where its keys may live apart.
+		if !strings.Contains(filepath.Base(f), "secretariat") {
+			if c.Audit.VerifierKeyFile == "" {
+				t.Errorf("%s: a state node's config without audit.verifier_key_file", f)
+			}
+			if text, err := os.ReadFile(f); err != nil || !strings.Contains(string(text), "keys_file:") {
+				t.Errorf("%s: a state node's config that does not show keys_file (%v)", f, err)
+			}
 		}
 		// Every node lists the network's three nodes, the secretariat's
 		// too: that is what `iant states` shows a person of that node.
