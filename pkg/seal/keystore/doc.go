@@ -36,8 +36,9 @@
 // sealing to the old key after a rotation (their directory-entry cache
 // lifetime and publishing delay), plus a margin for clock skew. A node
 // rebuilding its database from the inbox must still open every copy the
-// stream holds. Zero keeps retired keys for ever, which is the only safe
-// value while the inbox stream keeps copies for ever.
+// stream holds. Zero keeps retired keys for ever. A state node uses its
+// inbox retention plus statenode.KeyRetentionMargin and prunes on every
+// rotation and hourly.
 //
 // # File format
 //
