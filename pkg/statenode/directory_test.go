@@ -112,6 +112,24 @@ func TestDirectoryEntriesNeverGoBackwards(t *testing.T) {
 	if got, want := postToMX("after the next rotation"), mxKEM(); got != want || want == current {
 		t.Errorf("after MX's next rotation US sealed to %s, want %s (not %s)", got, want, current)
 	}
+
+	// MX finds its entry replaced at its next maintenance and publishes
+	// its own again, for the nodes that never saw it.
+	if err := mxSide.PublishDirectoryEntry(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	statenode.Maintain(ctx, nw.Node("MX"))
+	data, err := mxSide.DirectoryEntry(ctx, "MX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := seal.VerifyEntry(data, nettest.NodeSource(t, nw, "MX"), nw.TD, time.Now())
+	if err != nil || e.KEMKeyID != mxKEM() {
+		t.Errorf("MX's entry in the directory after its maintenance = %s, %v; want its current %s", e.KEMKeyID, err, mxKEM())
+	}
+	if n := logs.Count("component=mx", "rule=directory.replay", "level=WARN"); n != 1 {
+		t.Errorf("MX logged %d replacements of its entry, want 1", n)
+	}
 }
 
 // currentSequence is the sequence of the entry of state that node cc

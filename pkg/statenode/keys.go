@@ -31,9 +31,10 @@ type keyring struct {
 
 	// mu serializes rotations and directory entry publishing, and guards
 	// the fields below.
-	mu        sync.Mutex
-	seq       uint64    // sequence of the last directory entry published (or tried)
-	published time.Time // when the last entry was published; zero if none yet
+	mu           sync.Mutex
+	seq          uint64    // sequence of the last directory entry tried
+	publishedSeq uint64    // sequence of the last directory entry published
+	published    time.Time // when it was published; zero if none yet, or the last try failed
 }
 
 // current is the keys that seal and sign: their entry was announced
@@ -88,9 +89,10 @@ func (n *Node) publishEntryOf(ctx context.Context, k *seal.NodeKeys) error {
 		return err
 	}
 	if err := n.bb.PublishDirectoryEntry(ctx, data); err != nil {
+		n.keys.published = time.Time{} // the maintenance tries again
 		return err
 	}
-	n.keys.published = now
+	n.keys.published, n.keys.publishedSeq = now, n.keys.seq
 	n.log.Info("directory entry published", "kem_key", entry.KEMKeyID, "sign_key", entry.SignKeyID,
 		"retired_sign_keys", len(entry.RetiredSign), "sequence", entry.Sequence)
 	return nil

@@ -152,7 +152,7 @@ func (n *Node) checkOwnEntry(ctx context.Context) error {
 	n.keys.mu.Lock()
 	defer n.keys.mu.Unlock()
 	if n.keys.published.IsZero() {
-		return n.publishEntryOf(ctx, n.keys.current()) // deferred or failed before
+		return n.publishEntryOf(ctx, n.keys.current()) // deferred, or the last try failed
 	}
 	if n.now().Sub(n.keys.published) > entryLifetime/2 {
 		return n.publishEntryOf(ctx, n.keys.current())
@@ -166,17 +166,17 @@ func (n *Node) checkOwnEntry(ctx context.Context) error {
 	}
 	e, err := seal.VerifyEntry(data, n.cfg.Bundle, n.cfg.TrustDomain, n.now())
 	switch {
-	case err == nil && e.Sequence == n.keys.seq:
+	case err == nil && e.Sequence == n.keys.publishedSeq:
 		return nil
 	case err == nil && e.Sequence > n.keys.seq:
 		// Signed with this node's SVID, yet not published by this
 		// process: another one holds the node's identity.
 		n.log.Error("the directory holds a newer entry of this state that this node did not publish; publishing its own after it",
-			"rule", "directory.foreign", "state", n.self.State, "sequence", e.Sequence, "published_sequence", n.keys.seq)
+			"rule", "directory.foreign", "state", n.self.State, "sequence", e.Sequence, "published_sequence", n.keys.publishedSeq)
 		n.keys.seq = e.Sequence
 	default:
 		n.log.Warn("the directory holds an older or invalid entry of this state; publishing the current one again",
-			"rule", "directory.replay", "state", n.self.State, "sequence", e.Sequence, "published_sequence", n.keys.seq, "err", err)
+			"rule", "directory.replay", "state", n.self.State, "sequence", e.Sequence, "published_sequence", n.keys.publishedSeq, "err", err)
 	}
 	return n.publishEntryOf(ctx, n.keys.current())
 }
