@@ -150,4 +150,20 @@ ALTER TABLE outbox_copies_v4 RENAME TO outbox_copies;
 CREATE INDEX outbox_copies_pending  ON outbox_copies (seq) WHERE published_at IS NULL;
 CREATE INDEX outbox_copies_bulletin ON outbox_copies (bulletin_origin, bulletin_id);
 `,
+	// 5: the newest directory entry the node accepted of each state
+	// (directory.go), so that an older one, a replay, is refused after a
+	// restart too; and the indexes that prune the outboxes' markers by
+	// age (retention.go).
+	`
+CREATE TABLE directory_marks (
+	state       TEXT    PRIMARY KEY,
+	sequence    INTEGER NOT NULL, -- the entry's uint64 sequence, stored as int64 bits
+	digest      BLOB    NOT NULL, -- SHA-256 of the entry's content, whatever its signature
+	not_after   INTEGER NOT NULL, -- Unix nanoseconds: the entry's end of validity
+	entry       BLOB    NOT NULL, -- the signed entry as published
+	accepted_at INTEGER NOT NULL  -- Unix nanoseconds
+) STRICT, WITHOUT ROWID;
+CREATE INDEX outbox_copies_published ON outbox_copies (published_at) WHERE published_at IS NOT NULL;
+CREATE INDEX receipts_sent ON receipts (sent_at) WHERE sent_at IS NOT NULL;
+`,
 }
