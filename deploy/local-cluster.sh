@@ -110,9 +110,11 @@ provision_states: [$states]" "$urls" "$directory"
   for cc in "${ccs[@]}"; do
     local lc=${cc,,}
     # The secretariat writes its audit log's verifier key on first start,
-    # before any state node starts (see "up").
+    # before any state node starts (see "up"). The node's keys live
+    # outside its data_dir: a lost data_dir is rebuilt from the backbone.
     node_config "$lc" "$lc-node-node" $((base+30+j)) "" "$urls" "$directory" \
-      "audit: {verifier_key_file: $dir/var/secretariat/audit.vkey}"
+      "audit: {verifier_key_file: $dir/var/secretariat/audit.vkey}
+keys_file: $dir/keys/$lc/node.keys"
     for who in focal-point-focal analyst-analyst; do
       cat >"$dir/contexts/$lc-$who.yaml" <<EOF
 node: 127.0.0.1:$((base+30+j))

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
-	"time"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
@@ -36,10 +35,21 @@ type config struct {
 	PolicyDir string `yaml:"policy_dir"`
 	// People lists policy attributes of this state's people by SPIFFE ID.
 	People []personConfig `yaml:"people"`
+	// KeysFile is a state node's sealing key file, an absolute path;
+	// default data_dir/node.keys. Keep it on another disk than data_dir
+	// and back it up: the data can be rebuilt from the backbone, the keys
+	// cannot.
+	KeysFile string `yaml:"keys_file"`
 	// KeyRotation rotates the node's HPKE key on this schedule (e.g.
 	// "720h"); empty never rotates on a schedule. SIGUSR1 rotates now.
-	KeyRotation string           `yaml:"key_rotation"`
-	Log         logconfig.Config `yaml:"log"`
+	KeyRotation string `yaml:"key_rotation"`
+	// SignKeyRotation rotates the node's Ed25519 origin signing key on
+	// this schedule (e.g. "2160h"); empty never. SIGUSR2 rotates now.
+	SignKeyRotation string `yaml:"sign_key_rotation"`
+	// Retention bounds how long the backbone and the node keep copies,
+	// receipts, checkpoints and markers (see retentionConfig).
+	Retention retentionConfig  `yaml:"retention"`
+	Log       logconfig.Config `yaml:"log"`
 	// Audit configures the delivery audit (see auditConfig).
 	Audit auditConfig `yaml:"audit"`
 	// TAXII runs a state node's TAXII 2.1 server (docs/interop.md).
@@ -169,7 +179,7 @@ func (c config) validate() error {
 	if err := c.SVID.Validate(); err != nil {
 		return err
 	}
-	if _, err := c.keyRotation(); err != nil {
+	if err := c.validateKeys(); err != nil {
 		return err
 	}
 	if c.TAXII.Listen != "" {
@@ -179,18 +189,6 @@ func (c config) validate() error {
 	}
 	_, err := c.Audit.durations()
 	return err
-}
-
-// keyRotation parses key_rotation; empty means none.
-func (c config) keyRotation() (time.Duration, error) {
-	if c.KeyRotation == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(c.KeyRotation)
-	if err != nil || d < time.Minute {
-		return 0, fmt.Errorf("key_rotation %q: want a duration of at least 1m, e.g. 720h", c.KeyRotation)
-	}
-	return d, nil
 }
 
 // daemon is what iantd runs: optionally the embedded backbone, and a
@@ -296,7 +294,9 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 
 // startState starts a member state's node from cfg completed by c.
 func (d *daemon) startState(ctx context.Context, c config, cfg statenode.Config) error {
-	cfg.KeyRotation, _ = c.keyRotation() // checked by validate
+	if err := c.stateKeys(&cfg); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
 	var err error
 	if cfg.Audit, err = c.Audit.state(); err != nil {
 		return fmt.Errorf("config: %w", err)
@@ -307,6 +307,9 @@ func (d *daemon) startState(ctx context.Context, c config, cfg statenode.Config)
 
 // startSecretariat starts the secretariat's node from cfg completed by c.
 func (d *daemon) startSecretariat(ctx context.Context, c config, cfg secretariat.Config) error {
+	if err := c.secretariatKeys(&cfg); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
 	var err error
 	if cfg.Audit, err = c.Audit.durations(); err != nil {
 		return fmt.Errorf("config: %w", err)

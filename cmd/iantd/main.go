@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -49,25 +50,40 @@ func run(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP, syscall.SIGUSR1)
+	signal.Notify(hup, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(hup)
 	for {
 		select {
 		case sig := <-hup:
-			if sig == syscall.SIGUSR1 {
-				if d.state == nil {
-					logger.Warn("key rotation asked of the secretariat's node, which holds no sealing keys")
-					continue
-				}
-				if err := d.state.RotateKeys(ctx); err != nil {
-					logger.Error("key rotation failed", "err", err)
-				}
-				continue
+			switch sig {
+			case syscall.SIGUSR1:
+				d.rotate(ctx, "kem", logger)
+			case syscall.SIGUSR2:
+				d.rotate(ctx, "sign", logger)
+			default:
+				d.reloadPolicy(cfg.PolicyDir, logger)
 			}
-			d.reloadPolicy(cfg.PolicyDir, logger)
 		case <-ctx.Done():
 			logger.Info("signal received, shutting down")
 			return d.close()
 		}
 	}
+}
+
+// rotate rotates a state node's KEM key ("kem", SIGUSR1) or origin signing
+// key ("sign", SIGUSR2) now, logging the outcome.
+func (d *daemon) rotate(ctx context.Context, key string, log *slog.Logger) {
+	if d.state == nil {
+		log.Warn("key rotation asked of the secretariat's node, which holds no sealing keys", "key", key)
+		return
+	}
+	rotate := d.state.RotateKeys
+	if key == "sign" {
+		rotate = d.state.RotateSignKey
+	}
+	if err := rotate(ctx); err != nil {
+		log.Error("key rotation failed", "key", key, "err", err)
+		return
+	}
+	log.Info("key rotated", "key", key)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,8 @@ import (
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/client"
 	"github.com/oas-cicte/iant/pkg/devpki"
+	"github.com/oas-cicte/iant/pkg/seal"
+	"github.com/oas-cicte/iant/pkg/seal/keystore"
 )
 
 func TestDeployConfigsLoad(t *testing.T) {
@@ -36,9 +39,15 @@ func TestDeployConfigsLoad(t *testing.T) {
 			t.Errorf("loadConfig(%s) = %v", f, err)
 			continue
 		}
-		// A state node requires the secretariat log's verifier key.
-		if !strings.Contains(filepath.Base(f), "secretariat") && c.Audit.VerifierKeyFile == "" {
-			t.Errorf("%s: a state node's config without audit.verifier_key_file", f)
+		// A state node requires the secretariat log's verifier key, and
+		// every state config shows where its keys may live apart.
+		if !strings.Contains(filepath.Base(f), "secretariat") {
+			if c.Audit.VerifierKeyFile == "" {
+				t.Errorf("%s: a state node's config without audit.verifier_key_file", f)
+			}
+			if text, err := os.ReadFile(f); err != nil || !strings.Contains(string(text), "keys_file:") {
+				t.Errorf("%s: a state node's config that does not show keys_file (%v)", f, err)
+			}
 		}
 		// Every node lists the network's three nodes, the secretariat's
 		// too: that is what `iant states` shows a person of that node.
@@ -54,6 +63,7 @@ func TestDeployConfigsLoad(t *testing.T) {
 }
 
 func TestBadConfigsNameTheProblem(t *testing.T) {
+	const base = "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\n"
 	tests := []struct{ name, yaml, want string }{
 		{"unknown field", "trust_domain: t\nlisten_addr: x\n", `unknown field "listen_addr"`},
 		{"no trust domain", "data_dir: d\n", "trust_domain is required"},
@@ -72,6 +82,14 @@ func TestBadConfigsNameTheProblem(t *testing.T) {
 		{"bad taxii listen", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\ntaxii: {listen: everywhere}\n", `taxii.listen "everywhere"`},
 		{"negative park bound", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\nreceive: {park_max_copies: -1}\n", "receive.park_max_copies -1"},
 		{"unknown audit precedence", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {deadlines: {urgent: 1m}}\n", `unknown precedence "urgent"`},
+		{"relative keys file", base + "keys_file: keys/node.keys\n", `keys_file "keys/node.keys": want an absolute path`},
+		{"bad sign key rotation", base + "sign_key_rotation: yearly\n", `sign_key_rotation "yearly": want a duration`},
+		{"sign key rotation too short for the inbox", base + "sign_key_rotation: 24h\n", `sign_key_rotation "24h": want at least 291h`},
+		{"sign key rotation too short for a longer inbox", base + "sign_key_rotation: 720h\nretention: {inbox: 8760h}\n", `sign_key_rotation "720h": want at least 1116h`},
+		{"inbox retention within the de-duplication window", base + "retention: {inbox: 1h}\n", `retention.inbox "1h": want a duration of at least 24h`},
+		{"negative outbox retention", base + "retention: {outbox: -720h}\n", `retention.outbox "-720h"`},
+		{"events retention not a duration", base + "retention: {events: 90d}\n", `retention.events "90d"`},
+		{"unknown retention key", base + "retention: {copies: 24h}\n", `unknown field "copies"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,10 +147,32 @@ func TestDaemonsFormANetwork(t *testing.T) {
 		}
 		t.Errorf("start(state node without verifier key) = %v, want audit.verifier_key_file required", err)
 	}
+	// Each role refuses the other's key settings, naming them.
+	for _, tt := range []struct{ name, body, want string }{
+		{"state with the secretariat's retention", "data_dir: wrong-mx\n" + svid("mx-node-node") + "backbone: {urls: [" + url + "]}\n" +
+			"audit: {verifier_key_file: sec/audit.vkey}\nretention: {events: 48h}\n", "retention: events, checkpoints and witness are the secretariat's"},
+		{"secretariat with a key file", "data_dir: wrong-sec\n" + svid("secretariat-node-node") + "backbone: {urls: [" + url + "]}\n" +
+			"keys_file: " + filepath.Join(dir, "keys", "sec.keys") + "\n", "the secretariat's node holds no sealing keys"},
+		{"secretariat with an outbox retention", "data_dir: wrong-sec2\n" + svid("secretariat-node-node") + "backbone: {urls: [" + url + "]}\n" +
+			"retention: {outbox: 48h}\n", "retention.outbox"},
+	} {
+		d, err := start(t.Context(), write(strings.ReplaceAll(tt.name, " ", "-"), "trust_domain: iant.test\nlisten: 127.0.0.1:0\n"+tt.body), log)
+		if d != nil {
+			d.close()
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("start(%s) = %v, want an error containing %q", tt.name, err, tt.want)
+		}
+	}
 	nodes := map[string]*daemon{}
+	mxKeys := filepath.Join(dir, "keys", "mx", "node.keys")
 	for _, cc := range []string{"mx", "us"} {
+		keys := ""
+		if cc == "mx" {
+			keys = "keys_file: " + mxKeys + "\nsign_key_rotation: 2160h\nretention: {inbox: 2160h, outbox: 720h}\n"
+		}
 		c := write(cc, "trust_domain: iant.test\ndata_dir: "+cc+"\nlisten: 127.0.0.1:0\n"+svid(cc+"-node-node")+"backbone: {urls: ["+url+"]}\n"+
-			"audit: {verifier_key_file: sec/audit.vkey}\ntaxii: {listen: 127.0.0.1:0}\n")
+			"audit: {verifier_key_file: sec/audit.vkey}\ntaxii: {listen: 127.0.0.1:0}\n"+keys)
 		d, err := start(t.Context(), c, log)
 		if err != nil {
 			t.Fatal(err)
@@ -173,6 +213,29 @@ func TestDaemonsFormANetwork(t *testing.T) {
 			t.Fatalf("GetBulletin at US = %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+
+	// MX's keys live in keys_file, not in its data_dir; SIGUSR2 (rotate
+	// "sign") gives it a new signing key there, SIGUSR1 a new KEM key.
+	if _, err := os.Stat(filepath.Join(dir, "mx", "node.keys")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("MX's data_dir holds a key file besides keys_file: %v", err)
+	}
+	keysNow := func() seal.PublicKeys {
+		ks, err := keystore.Open(mxKeys, "MX", keystore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ks.Current().Public()
+	}
+	before := keysNow()
+	nodes["mx"].rotate(t.Context(), "sign", log)
+	afterSign := keysNow()
+	if afterSign.SignKeyID == before.SignKeyID || afterSign.KEMKeyID != before.KEMKeyID {
+		t.Errorf("rotate sign: keys %+v, then %+v; want only a new signing key", before, afterSign)
+	}
+	nodes["mx"].rotate(t.Context(), "kem", log)
+	if afterKEM := keysNow(); afterKEM.KEMKeyID == afterSign.KEMKeyID || afterKEM.SignKeyID != afterSign.SignKeyID {
+		t.Errorf("rotate kem: keys %+v, then %+v; want only a new KEM key", afterSign, afterKEM)
 	}
 }
 

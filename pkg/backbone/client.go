@@ -70,6 +70,9 @@ type ClientConfig struct {
 	// Replicas is the replica count [Client.Provision] gives the stream and
 	// consumers: 0 means 1 (the embedded server); use 3 on a cluster.
 	Replicas int
+	// Retention is how long the streams [Client.Provision] makes keep
+	// their messages; zero fields mean the defaults (see [Retention]).
+	Retention Retention
 	// RetryDelay is the redelivery delay after a [Handler] fails with a
 	// transient error, doubled on each further delivery up to one minute;
 	// 0 means [DefaultRetryDelay].
@@ -97,6 +100,9 @@ func (c ClientConfig) validate() error {
 	case c.RetryDelay < 0:
 		return fmt.Errorf("%w: RetryDelay %s is negative", ErrInvalidConfig, c.RetryDelay)
 	}
+	if err := c.Retention.Validate(); err != nil {
+		return err
+	}
 	if c.Leaf != nil {
 		return c.Leaf.validate()
 	}
@@ -110,6 +116,7 @@ type Client struct {
 	nc         *nats.Conn
 	js         jetstream.JetStream
 	replicas   int
+	retention  Retention
 	retryDelay time.Duration
 
 	// Behind a leaf node only: the leaf server, its own JetStream (js then
@@ -156,7 +163,7 @@ func Connect(ctx context.Context, cfg ClientConfig) (*Client, error) {
 		return nil, fmt.Errorf("%w: Leaf: only a state node runs behind a leaf node, not %s", ErrInvalidConfig, self)
 	}
 	c := &Client{
-		self: self, log: cfg.Logger, replicas: max(cfg.Replicas, 1), retryDelay: cfg.RetryDelay,
+		self: self, log: cfg.Logger, replicas: max(cfg.Replicas, 1), retention: cfg.Retention.WithDefaults(), retryDelay: cfg.RetryDelay,
 		closedCh: make(chan struct{}), kept: map[string][]byte{},
 	}
 	if c.log == nil {

@@ -136,21 +136,3 @@ func (c *Client) hubDirectoryEntry(ctx context.Context, state string) ([]byte, e
 	}
 	return m.Data, nil
 }
-
-// InboxMessage returns the copy stored at stream sequence seq as the
-// backbone holds it (sealed), with its subject. Only the secretariat may
-// read the inbox stream this way, for audit.
-func (c *Client) InboxMessage(ctx context.Context, seq uint64) (subject string, data []byte, err error) {
-	if c.self.Role != identity.RoleSecretariatNode {
-		return "", nil, fmt.Errorf("%w: %s may not read the inbox stream", ErrForbidden, c.self)
-	}
-	st, err := c.js.Stream(ctx, InboxStream)
-	if err != nil {
-		return "", nil, fmt.Errorf("backbone: inbox stream: %w", err)
-	}
-	m, err := st.GetMsg(ctx, seq)
-	if err != nil {
-		return "", nil, fmt.Errorf("backbone: inbox message %d: %w", seq, err)
-	}
-	return m.Subject, m.Data, nil
-}

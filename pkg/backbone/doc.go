@@ -50,9 +50,15 @@
 //
 // The embedded server syncs every write before acknowledging it
 // (sync_interval: always), so a [PubAck] is a commit point; a publish that
-// got no answer is sent again under the same Nats-Msg-Id. The stream denies
-// message deletion and purge. A handled copy is acked with confirmation,
-// retried across reconnects.
+// got no answer is sent again under the same Nats-Msg-Id. The streams deny
+// message deletion and purge: messages leave them only by age, after the
+// [Retention] the secretariat provisions them with. A handled copy is
+// acked with confirmation, retried across reconnects.
+//
+// No node may read a stored copy by sequence or subject, the
+// secretariat's included; tests that check what the backbone stores read
+// it as an inspector ([ServerConfig.Inspectors]), an identity outside the
+// IANT scheme that production configurations never name.
 //
 // # Leaf nodes
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -47,9 +48,10 @@ type source struct {
 	toMsg            func(jetstream.Msg) (Msg, error)
 }
 
-// eventStreamConfig keeps every receipt: file storage, de-duplicated over a
-// day by event id, evidence that cannot be deleted or purged.
-func eventStreamConfig(replicas int) jetstream.StreamConfig {
+// eventStreamConfig keeps every receipt for maxAge ([Retention.Events]):
+// file storage, de-duplicated over a day by event id, evidence that cannot
+// be deleted or purged.
+func eventStreamConfig(replicas int, maxAge time.Duration) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        EventStream,
 		Description: "IANT: signed audit receipts of every node",
@@ -59,6 +61,7 @@ func eventStreamConfig(replicas int) jetstream.StreamConfig {
 		Storage:     jetstream.FileStorage,
 		Replicas:    replicas,
 		MaxMsgSize:  MaxEventSize,
+		MaxAge:      maxAge,
 		Duplicates:  DuplicateWindow,
 		DenyDelete:  true,
 		DenyPurge:   true,
@@ -114,13 +117,13 @@ func secretariatEventPermissions() []string {
 // provisionEvents creates or updates the event stream, its consumer and
 // the checkpoint stream.
 func (c *Client) provisionEvents(ctx context.Context) error {
-	if _, err := c.js.CreateOrUpdateStream(ctx, eventStreamConfig(c.replicas)); err != nil {
+	if _, err := c.js.CreateOrUpdateStream(ctx, eventStreamConfig(c.replicas, c.retention.Events)); err != nil {
 		return c.provisionErr("stream "+EventStream, err)
 	}
 	if _, err := c.js.CreateOrUpdateConsumer(ctx, EventStream, eventConsumerConfig(c.replicas)); err != nil {
 		return c.provisionErr("consumer "+EventConsumer, err)
 	}
-	if _, err := c.js.CreateOrUpdateStream(ctx, checkpointStreamConfig(c.replicas)); err != nil {
+	if _, err := c.js.CreateOrUpdateStream(ctx, checkpointStreamConfig(c.replicas, c.retention.Checkpoints)); err != nil {
 		return c.provisionErr("stream "+CheckpointStream, err)
 	}
 	return nil

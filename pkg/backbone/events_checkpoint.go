@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -24,9 +25,10 @@ const MaxCheckpointSize = 64 << 10
 // [Client.CheckpointAt] when there is no such checkpoint message.
 var ErrNoCheckpoint = errors.New("backbone: no checkpoint")
 
-// checkpointStreamConfig keeps every published checkpoint, readable by
-// direct get; they are evidence, so they cannot be deleted or purged.
-func checkpointStreamConfig(replicas int) jetstream.StreamConfig {
+// checkpointStreamConfig keeps every published checkpoint for maxAge
+// ([Retention.Checkpoints]), readable by direct get; they are evidence,
+// so they cannot be deleted or purged.
+func checkpointStreamConfig(replicas int, maxAge time.Duration) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        CheckpointStream,
 		Description: "IANT: signed checkpoints of the secretariat's audit log",
@@ -34,6 +36,7 @@ func checkpointStreamConfig(replicas int) jetstream.StreamConfig {
 		Storage:     jetstream.FileStorage,
 		Replicas:    replicas,
 		MaxMsgSize:  MaxCheckpointSize,
+		MaxAge:      maxAge,
 		AllowDirect: true,
 		DenyDelete:  true,
 		DenyPurge:   true,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/backbone/backbonetest"
@@ -27,17 +28,24 @@ type probe struct {
 
 func dialProbe(t *testing.T, e *env, p identity.Principal) *probe {
 	t.Helper()
+	return dialProbeSVID(t, e, e.ca.SVID(t, p), p.State)
+}
+
+// dialProbeSVID is dialProbe with svid, replying below the prefix of state
+// unless opts choose another.
+func dialProbeSVID(t *testing.T, e *env, svid *x509svid.SVID, state string, opts ...nats.Option) *probe {
+	t.Helper()
 	errs := make(chan error, 64)
-	nc, err := backbonetest.DialNATS(t, e.ca, e.srv, e.ca.SVID(t, p), p.State,
+	nc, err := backbonetest.DialNATS(t, e.ca, e.srv, svid, state, append([]nats.Option{
 		nats.PermissionErrOnSubscribe(true),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			select {
 			case errs <- err:
 			default:
 			}
-		}))
+		})}, opts...)...)
 	if err != nil {
-		t.Fatalf("DialNATS(%s) = %v", p, err)
+		t.Fatalf("DialNATS(%s) = %v", svid.ID, err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -218,6 +226,58 @@ func TestSecretariatPermissions(t *testing.T) {
 	sec.denied(t, "$JS.API.STREAM.DELETE.IANT_WITNESS", func(ctx context.Context) error {
 		return sec.js.DeleteStream(ctx, backbone.WitnessStream)
 	})
+	// The secretariat runs the audit, not the copies: it reads no stored
+	// copy, by sequence or by subject, directly or through the API.
+	publish(t, e.connect(t, "MX"), "CA", "stored", []byte("sealed"))
+	sec.denied(t, "$JS.API.STREAM.MSG.GET.IANT_INBOX", func(ctx context.Context) error {
+		st, err := sec.js.Stream(ctx, backbone.InboxStream)
+		if err != nil {
+			return err
+		}
+		_, err = st.GetMsg(ctx, 1)
+		return err
+	})
+	sec.denied(t, "$JS.API.STREAM.MSG.GET.IANT_INBOX", func(ctx context.Context) error {
+		st, err := sec.js.Stream(ctx, backbone.InboxStream)
+		if err != nil {
+			return err
+		}
+		_, err = st.GetLastMsgForSubject(ctx, "iant.inbox.CA.MX.stored")
+		return err
+	})
+	sec.denied(t, "$JS.API.DIRECT.GET.IANT_INBOX", request(sec, "$JS.API.DIRECT.GET.IANT_INBOX", `{"seq":1}`))
+	sec.denied(t, "$JS.API.STREAM.MSG.GET.IANT_INBOX", request(sec, "$JS.hub.API.STREAM.MSG.GET.IANT_INBOX", `{"seq":1}`))
+}
+
+// TestInspector: the test inspector reads a stored copy as the backbone
+// holds it, and may do nothing else.
+func TestInspector(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "MX", "CA")
+	publish(t, e.connect(t, "MX"), "CA", "inspected", []byte("sealed bytes"))
+	subject, data := backbonetest.InboxMessage(t, e.ca, e.srv, 1)
+	if subject != backbone.InboxSubject("CA", "MX", "inspected") || string(data) != "sealed bytes" {
+		t.Errorf("InboxMessage(1) = %s, %q; want the copy MX published", subject, data)
+	}
+	in := dialProbeSVID(t, e, e.ca.SVIDForID(t, backbonetest.InspectorID(e.ca.TD)), "",
+		nats.CustomInboxPrefix(backbone.InspectorReplyPrefix))
+	for _, tt := range []struct {
+		name, subject string
+		op            func(context.Context) error
+	}{
+		{"publish a copy", "iant.inbox.CA.MX.x", request(in, "iant.inbox.CA.MX.x", "")},
+		{"pull a consumer", "$JS.API.CONSUMER.MSG.NEXT.IANT_INBOX.inbox-CA",
+			request(in, "$JS.API.CONSUMER.MSG.NEXT.IANT_INBOX.inbox-CA", `{"batch":1,"expires":5000000000}`)},
+		{"create a consumer", "$JS.API.CONSUMER.CREATE.IANT_INBOX.steal",
+			request(in, "$JS.API.CONSUMER.CREATE.IANT_INBOX.steal", `{"stream_name":"IANT_INBOX","config":{"durable_name":"steal"}}`)},
+		{"read a receipt", "$JS.API.STREAM.MSG.GET.IANT_EVENTS", request(in, "$JS.API.STREAM.MSG.GET.IANT_EVENTS", `{"seq":1}`)},
+		{"delete a copy", "$JS.API.STREAM.MSG.DELETE.IANT_INBOX", request(in, "$JS.API.STREAM.MSG.DELETE.IANT_INBOX", `{"seq":1}`)},
+		{"purge the inbox", "$JS.API.STREAM.PURGE.IANT_INBOX", request(in, "$JS.API.STREAM.PURGE.IANT_INBOX", "{}")},
+		{"subscribe to the inboxes", "iant.inbox.>", subscribe(in, "iant.inbox.>")},
+		{"subscribe to the secretariat's replies", "_INBOX_SECRETARIAT.>", subscribe(in, "_INBOX_SECRETARIAT.>")},
+	} {
+		t.Run(tt.name, func(t *testing.T) { in.denied(t, tt.subject, tt.op) })
+	}
 }
 
 func TestInboxConfig(t *testing.T) {

@@ -43,11 +43,12 @@ const (
 	maxWaiting = 16
 )
 
-// inboxStreamConfig is the inbox stream: file storage, kept forever,
-// de-duplicated over a day, and evidence: no message delete, no purge, no
-// rollup. DiscardNew refuses new copies rather than dropping old ones if a
+// inboxStreamConfig is the inbox stream: file storage, each copy kept for
+// maxAge ([Retention.Inbox]), de-duplicated over a day, and no message
+// delete, no purge, no rollup: age is the one way a copy leaves it.
+// DiscardNew refuses new copies rather than dropping old ones if a size
 // limit is ever reached.
-func inboxStreamConfig(replicas int) jetstream.StreamConfig {
+func inboxStreamConfig(replicas int, maxAge time.Duration) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        InboxStream,
 		Description: "IANT: one copy of each bulletin per recipient state",
@@ -57,6 +58,7 @@ func inboxStreamConfig(replicas int) jetstream.StreamConfig {
 		Storage:     jetstream.FileStorage,
 		Replicas:    replicas,
 		MaxMsgSize:  MaxMsgSize,
+		MaxAge:      maxAge,
 		Duplicates:  DuplicateWindow,
 		DenyDelete:  true,
 		DenyPurge:   true,
@@ -82,7 +84,8 @@ func inboxConsumerConfig(state string, replicas int) jetstream.ConsumerConfig {
 	}
 }
 
-// Provision creates or updates the inbox stream and, for each state in
+// Provision creates or updates the streams, with the retention of
+// [ClientConfig.Retention], and, for each state in
 // states (member state codes, e.g. region.Codes()), two durable pull
 // consumers: its inbox consumer and its replay consumer ([ReplayConsumer]).
 // It is idempotent and only the secretariat may call it ([ErrForbidden]).
@@ -126,7 +129,7 @@ func (c *Client) Provision(ctx context.Context, states []string) error {
 
 // provisionOnce makes one attempt at [Client.Provision].
 func (c *Client) provisionOnce(ctx context.Context, states []string) error {
-	if _, err := c.js.CreateOrUpdateStream(ctx, inboxStreamConfig(c.replicas)); err != nil {
+	if _, err := c.js.CreateOrUpdateStream(ctx, inboxStreamConfig(c.replicas, c.retention.Inbox)); err != nil {
 		return c.provisionErr("stream "+InboxStream, err)
 	}
 	if _, err := c.js.CreateOrUpdateStream(ctx, directoryStreamConfig(c.replicas)); err != nil {
@@ -147,7 +150,8 @@ func (c *Client) provisionOnce(ctx context.Context, states []string) error {
 			return c.provisionErr("consumer "+ReplayConsumer(s), err)
 		}
 	}
-	c.log.Info("backbone provisioned", "stream", InboxStream, "states", len(states))
+	c.log.Info("backbone provisioned", "stream", InboxStream, "states", len(states),
+		"inbox_retention", c.retention.Inbox, "event_retention", c.retention.Events)
 	return nil
 }
 

@@ -61,6 +61,20 @@ func TestServerConfigValidate(t *testing.T) {
 		{"outside scheme", func(c *backbone.ServerConfig) {
 			c.Nodes = append(c.Nodes, spiffeid.RequireFromString("spiffe://iant.test/workload/x"))
 		}, "Nodes"},
+		// An inspector reads stored copies: never a node or a person.
+		{"inspector is a node", func(c *backbone.ServerConfig) {
+			c.Inspectors = []spiffeid.ID{backbonetest.Node("MX").ID(ca.TD)}
+		}, "Inspectors"},
+		{"inspector is the secretariat", func(c *backbone.ServerConfig) {
+			c.Inspectors = []spiffeid.ID{backbonetest.Secretariat.ID(ca.TD)}
+		}, "Inspectors"},
+		{"inspector is a person", func(c *backbone.ServerConfig) { c.Inspectors = []spiffeid.ID{analyst} }, "Inspectors"},
+		{"inspector of another trust domain", func(c *backbone.ServerConfig) {
+			c.Inspectors = []spiffeid.ID{spiffeid.RequireFromString("spiffe://other.test/test/inspector")}
+		}, "Inspectors"},
+		{"inspector twice", func(c *backbone.ServerConfig) {
+			c.Inspectors = []spiffeid.ID{backbonetest.InspectorID(ca.TD), backbonetest.InspectorID(ca.TD)}
+		}, "Inspectors"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -231,7 +231,7 @@ func secretariatWitnessPermissions() []string {
 // choose any filter and read every state's traffic (DESIGN.md, "Who may do
 // what on the backbone"). The secretariat may create and update the inbox
 // stream and its consumers, and read their info; it may not delete or purge
-// the stream, nor pull from any consumer.
+// the stream, pull from any consumer, nor read a stored copy.
 func permissionsFor(p identity.Principal) permissions {
 	perms := basePermissions(p)
 	if p.Role == identity.RoleNode {
@@ -293,7 +293,6 @@ func basePermissions(p identity.Principal) permissions {
 				jsAPI + "STREAM.CREATE." + InboxStream,
 				jsAPI + "STREAM.UPDATE." + InboxStream,
 				jsAPI + "STREAM.INFO." + InboxStream,
-				jsAPI + "STREAM.MSG.GET." + InboxStream, // audit reads sealed copies (headers)
 				jsAPI + "CONSUMER.CREATE." + InboxStream + ".>",
 				jsAPI + "CONSUMER.INFO." + InboxStream + ".*",
 				jsAPI + "STREAM.CREATE." + DirectoryStream,
@@ -307,6 +306,27 @@ func basePermissions(p identity.Principal) permissions {
 		}
 	}
 	panic(fmt.Sprintf("backbone: no permissions for %v", p))
+}
+
+// inspectorScope stands for an inspector ([ServerConfig.Inspectors]) where
+// a state code would go: its reply prefix is "_INBOX_INSPECTOR".
+const inspectorScope = "INSPECTOR"
+
+// InspectorReplyPrefix is the custom inbox prefix an inspector's
+// connection must use: the only subjects it may subscribe to.
+const InspectorReplyPrefix = replyRoot + inspectorScope
+
+// inspectorPermissions let an inspector read single stored copies of the
+// inbox stream (sealed, as the servers hold them on disk) and nothing
+// else: no publishing, no consumer, no other stream.
+func inspectorPermissions() permissions {
+	return permissions{
+		Publish: withHubDomain([]string{
+			jsAPI + "STREAM.INFO." + InboxStream,
+			jsAPI + "STREAM.MSG.GET." + InboxStream,
+		}),
+		Subscribe: []string{InspectorReplyPrefix + ".>"},
+	}
 }
 
 // replayPermissions let a state node replay its own inbox through its

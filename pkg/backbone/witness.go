@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -21,10 +22,11 @@ const MaxWitnessSize = 16 << 10
 // published no witnessed checkpoint yet.
 var ErrNoWitness = errors.New("backbone: no witnessed checkpoint")
 
-// witnessStreamConfig keeps each state's last witnessed checkpoints,
-// readable by direct get; they are evidence of what each state saw, so
-// they cannot be deleted or purged.
-func witnessStreamConfig(replicas int) jetstream.StreamConfig {
+// witnessStreamConfig keeps each state's last witnessed checkpoints, none
+// older than maxAge ([Retention.Witness]), readable by direct get; they
+// are evidence of what each state saw, so they cannot be deleted or
+// purged.
+func witnessStreamConfig(replicas int, maxAge time.Duration) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:              WitnessStream,
 		Description:       "IANT: checkpoints of the audit log each state's node accepted",
@@ -33,6 +35,7 @@ func witnessStreamConfig(replicas int) jetstream.StreamConfig {
 		Replicas:          replicas,
 		MaxMsgsPerSubject: witnessHistory,
 		MaxMsgSize:        MaxWitnessSize,
+		MaxAge:            maxAge,
 		AllowDirect:       true,
 		DenyDelete:        true,
 		DenyPurge:         true,
@@ -41,7 +44,7 @@ func witnessStreamConfig(replicas int) jetstream.StreamConfig {
 
 // provisionWitness creates or updates the witness stream.
 func (c *Client) provisionWitness(ctx context.Context) error {
-	if _, err := c.js.CreateOrUpdateStream(ctx, witnessStreamConfig(c.replicas)); err != nil {
+	if _, err := c.js.CreateOrUpdateStream(ctx, witnessStreamConfig(c.replicas, c.retention.Witness)); err != nil {
 		return c.provisionErr("stream "+WitnessStream, err)
 	}
 	return nil

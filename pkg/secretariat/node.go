@@ -48,6 +48,14 @@ type Config struct {
 	// ProvisionStates lists the states whose inboxes the node provisions;
 	// default every member state.
 	ProvisionStates []string
+	// Retention is how long the backbone keeps the messages of the
+	// streams the node provisions (copies, receipts, checkpoints,
+	// witnessed checkpoints); zero fields mean the backbone's defaults
+	// ([backbone.DefaultInboxRetention] and the others), none may be
+	// shorter than [backbone.MinRetention]. The state nodes keep their
+	// KEM keys for Retention.Inbox plus a margin, so they must be given
+	// the same inbox retention (statenode.Config.InboxRetention).
+	Retention backbone.Retention
 	// Directory lists the network's nodes for the directory call. It is
 	// called on every call, so it can answer addresses known only once the
 	// nodes listen (free ports); [nodeserver.StaticDirectory] lists fixed
@@ -85,6 +93,9 @@ func (c Config) Validate() error {
 		if !region.IsMember(s) {
 			return fmt.Errorf("secretariat: config: ProvisionStates: unknown state code %q", s)
 		}
+	}
+	if err := c.Retention.Validate(); err != nil {
+		return fmt.Errorf("secretariat: config: %w", err)
 	}
 	return c.Audit.validate()
 }
@@ -146,7 +157,7 @@ func (n *Node) open(ctx context.Context) error {
 	var err error
 	n.bb, err = backbone.ConnectSecretariat(ctx, backbone.ClientConfig{
 		URLs: n.cfg.BackboneURLs, TrustDomain: n.cfg.TrustDomain, SVID: n.cfg.SVID, Bundle: n.cfg.Bundle,
-		Name: n.self.String(), Logger: n.log, Replicas: n.cfg.BackboneReplicas,
+		Name: n.self.String(), Logger: n.log, Replicas: n.cfg.BackboneReplicas, Retention: n.cfg.Retention,
 	})
 	if err != nil {
 		return fmt.Errorf("secretariat: connect backbone: %w", err)

@@ -21,14 +21,26 @@ type cachedEntry struct {
 	fetched time.Time
 }
 
-// entries caches verified directory entries of other states.
+// entries caches verified directory entries of other states, and the
+// newest one accepted of each (dirmark.go).
 type entries struct {
 	mu sync.Mutex
 	m  map[string]cachedEntry
+
+	// acceptMu serializes the decisions on fetched entries (and the
+	// writes of marks they make); marks is guarded by it.
+	acceptMu sync.Mutex
+	marks    map[string]*entryMark
 }
 
 // entryOf returns the verified directory entry of state's node, fetching
 // it again when the cached one is stale or does not hold wantSignKey.
+//
+// An entry fetched is used only if it is not older than the newest one
+// this node accepted of that state before (dirmark.go): a replay of an
+// older genuine entry, e.g. one whose key was rotated away since, is
+// refused and logged, and the newer one kept in use. So is an entry that
+// does not verify, while the one accepted before is still valid.
 func (n *Node) entryOf(ctx context.Context, state, wantSignKey string) (seal.DirectoryEntry, error) {
 	now := n.now()
 	n.dir.mu.Lock()
@@ -42,20 +54,31 @@ func (n *Node) entryOf(ctx context.Context, state, wantSignKey string) (seal.Dir
 		// The directory cannot be read (the backbone is down): an entry
 		// verified before and still valid keeps posting (and opening)
 		// going, as a leaf node's kept entries do during a cut.
-		if ok && !errors.Is(err, backbone.ErrNoEntry) && now.Before(c.entry.NotAfter) &&
-			(wantSignKey == "" || c.entry.SignKeyID == wantSignKey) {
+		if errors.Is(err, backbone.ErrNoEntry) {
+			return seal.DirectoryEntry{}, err
+		}
+		if kept, kerr := n.keptEntry(ctx, state, wantSignKey, now); kerr == nil {
 			n.log.Warn("directory unreachable: using the entry verified before", "state", state, "err", err)
-			return c.entry, nil
+			return kept, nil
 		}
 		return seal.DirectoryEntry{}, err
 	}
 	e, err := seal.VerifyEntry(data, n.cfg.Bundle, n.cfg.TrustDomain, now)
-	if err != nil {
-		n.log.Warn("directory entry refused", "state", state, "err", err)
-		return seal.DirectoryEntry{}, err
+	if err == nil && e.State != state {
+		err = fmt.Errorf("directory entry under %s is for %s", state, e.State)
 	}
-	if e.State != state {
-		return seal.DirectoryEntry{}, fmt.Errorf("directory entry under %s is for %s", state, e.State)
+	if err == nil {
+		e, err = n.acceptEntry(ctx, state, e, data, now)
+	}
+	if err != nil {
+		if !errors.Is(err, errReplayed) { // acceptEntry logged it
+			n.log.Warn("directory entry refused", "state", state, "err", err)
+		}
+		kept, kerr := n.keptEntry(ctx, state, wantSignKey, now)
+		if kerr != nil {
+			return seal.DirectoryEntry{}, err
+		}
+		e = kept
 	}
 	n.dir.mu.Lock()
 	if n.dir.m == nil {
@@ -63,6 +86,26 @@ func (n *Node) entryOf(ctx context.Context, state, wantSignKey string) (seal.Dir
 	}
 	n.dir.m[state] = cachedEntry{entry: e, fetched: now}
 	n.dir.mu.Unlock()
+	return e, nil
+}
+
+// keptEntry returns the entry of state verified before, from the cache or
+// from its mark in the database, if it is still valid and holds
+// wantSignKey ("" for any).
+func (n *Node) keptEntry(ctx context.Context, state, wantSignKey string, now time.Time) (seal.DirectoryEntry, error) {
+	n.dir.mu.Lock()
+	c, ok := n.dir.m[state]
+	n.dir.mu.Unlock()
+	if ok && now.Before(c.entry.NotAfter) && (wantSignKey == "" || hasSignKey(c.entry, wantSignKey)) {
+		return c.entry, nil
+	}
+	e, err := n.markedEntry(ctx, state, now)
+	if err != nil {
+		return seal.DirectoryEntry{}, err
+	}
+	if wantSignKey != "" && !hasSignKey(e, wantSignKey) {
+		return seal.DirectoryEntry{}, fmt.Errorf("signing key %s is not published by %s", wantSignKey, state)
+	}
 	return e, nil
 }
 

@@ -67,6 +67,19 @@
 // notes). Recording never fails or blocks a person's call beyond one
 // local write.
 //
+// Keys (keys.go, retention.go, dirmark.go): the node's keys live in
+// [Config.KeyFile], apart from the data it can rebuild. It rotates its KEM
+// key ([Node.RotateKeys], [Config.KeyRotation]) and keeps each retired one
+// for [Config.InboxRetention] plus [KeyRetentionMargin], pruning it then;
+// it rotates its origin signing key ([Node.RotateSignKey],
+// [Config.SignKeyRotation]) by announcing the retired key in its
+// directory entry before the new key signs. It accepts another state's
+// directory entry only if it is not older than the newest it accepted of
+// that state (kept in its database): a replayed entry is refused and
+// logged (rule directory.replay). An hourly maintenance prunes keys and
+// outbox markers past their retention ([Config.OutboxRetention]) and
+// publishes the node's own entry again when it ages or was replaced.
+//
 // # Concurrency
 //
 // A Node is safe for concurrent use. Its goroutines (gRPC server, inbox

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/seal"
+	"github.com/oas-cicte/iant/pkg/seal/keystore"
 	"github.com/oas-cicte/iant/pkg/store"
 )
 
@@ -26,3 +28,24 @@ func WrapPublish(n *Node, wrap func(real PublishCopy) PublishCopy) {
 
 // Receive hands n one copy as its inbox consumer would, under ctx.
 func Receive(n *Node, ctx context.Context, m backbone.Msg) error { return n.receive(ctx, m) }
+
+// ExpireDirectoryCache makes n fetch every directory entry again at its
+// next use, as it does once entryCacheTTL has passed.
+func ExpireDirectoryCache(n *Node) {
+	n.dir.mu.Lock()
+	n.dir.m = nil
+	n.dir.mu.Unlock()
+}
+
+// Maintain runs n's maintenance once, as its hourly schedule does.
+func Maintain(ctx context.Context, n *Node) { n.maintain(ctx) }
+
+// KEMGenerations lists n's KEM key generations, current first.
+func KEMGenerations(n *Node) []keystore.Generation { return n.keys.store.Generations() }
+
+// AcceptedEntry returns the newest directory entry of state that n
+// accepted (its mark), verified again now.
+func AcceptedEntry(n *Node, state string) (seal.DirectoryEntry, bool) {
+	e, err := n.markedEntry(context.Background(), state, n.now())
+	return e, err == nil
+}

@@ -41,8 +41,11 @@ type Config struct {
 	// DataDir holds the node's SQLite database. Required.
 	DataDir string
 	// KeyFile is the node's sealing key file (package keystore); default
-	// DataDir/node.keys. Put it outside DataDir to back it up separately:
-	// the database can be rebuilt from the backbone, the keys cannot.
+	// DataDir/node.keys. Put it outside DataDir, on another disk, and back
+	// it up: the database can be rebuilt from the backbone, the keys
+	// cannot. It must be an absolute path: a key file that is not found
+	// is created afresh, and a path that depends on the working directory
+	// would silently give the node new keys.
 	KeyFile string
 	// BackboneURLs are the NATS URLs of the backbone (tls://host:port).
 	// Required, unless Leaf is set: then it must be empty.
@@ -86,9 +89,28 @@ type Config struct {
 	// Park bounds the copies the node parks per publishing state: copies
 	// it cannot decide yet, kept until it can (park.go).
 	Park ParkConfig
-	// KeyRotation is how often the node rotates its HPKE key; zero never
-	// rotates on a schedule (see [Node.RotateKeys]).
+	// KeyRotation is how often the node rotates its HPKE (KEM) key; zero
+	// never rotates on a schedule (see [Node.RotateKeys]). A retired KEM
+	// key is kept for InboxRetention plus [KeyRetentionMargin].
 	KeyRotation time.Duration
+	// SignKeyRotation is how often the node rotates its Ed25519 origin
+	// signing key; zero never rotates on a schedule (see
+	// [Node.RotateSignKey]). The directory entry lists the last
+	// [seal.MaxRetiredSignKeys] retired keys, so that what they signed
+	// still verifies; it may therefore not be shorter than
+	// [MinSignKeyRotation] of InboxRetention.
+	SignKeyRotation time.Duration
+	// InboxRetention is how long the backbone keeps a copy in the inbox
+	// stream: the secretariat's Retention.Inbox, which the node cannot
+	// read, so configure both alike; default
+	// [backbone.DefaultInboxRetention]. A shorter value than the
+	// secretariat's prunes KEM keys that copies still in the inbox need.
+	InboxRetention time.Duration
+	// OutboxRetention is how long the node's database keeps the rows of
+	// copies published and receipts sent, as markers that keep them from
+	// being queued twice; default [DefaultOutboxRetention]. Neither
+	// retention may be shorter than [backbone.MinRetention].
+	OutboxRetention time.Duration
 	// Audit configures the node's part in the delivery audit.
 	Audit AuditConfig
 	// TAXII configures the node's TAXII 2.1 server; zero runs none.
@@ -118,11 +140,16 @@ func (c Config) Validate() error {
 		return errors.New("statenode: config: MaxPendingCopies is negative")
 	case c.EntryWait < 0:
 		return errors.New("statenode: config: EntryWait is negative")
+	case c.KeyFile != "" && !filepath.IsAbs(c.KeyFile):
+		return fmt.Errorf("statenode: config: KeyFile %q is relative; give an absolute path", c.KeyFile)
 	}
 	if err := c.validateLeaf(); err != nil {
 		return err
 	}
 	if err := c.Park.validate(); err != nil {
+		return err
+	}
+	if err := c.validateRetention(); err != nil {
 		return err
 	}
 	return c.Audit.validate()
@@ -221,7 +248,7 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.takeLegacyOutbox(ctx); err != nil {
 		return fmt.Errorf("statenode: %w", err)
 	}
-	if n.keys, err = loadKeys(n.keyFile(), n.self.State, n.log); err != nil {
+	if n.keys, err = loadKeys(n.keyFile(), n.self.State, n.cfg.keyRetention(), n.now, n.log); err != nil {
 		return fmt.Errorf("statenode: %w", err)
 	}
 	if err := n.publishEntry(ctx); err != nil && !n.deferEntry(err) {
@@ -263,25 +290,7 @@ func (n *Node) serve() {
 		}
 	})
 	n.publishDeferredEntry(ctx)
-	if n.cfg.KeyRotation > 0 {
-		n.wg.Go(func() { n.rotateEvery(ctx, n.cfg.KeyRotation) })
-	}
-}
-
-// rotateEvery rotates the node's KEM key every d until ctx ends.
-func (n *Node) rotateEvery(ctx context.Context, d time.Duration) {
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := n.RotateKeys(ctx); err != nil {
-				n.log.Error("scheduled key rotation failed", "err", err)
-			}
-		}
-	}
+	n.runKeys(ctx)
 }
 
 // Addr returns the address the node serves on.

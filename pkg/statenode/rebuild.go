@@ -36,9 +36,18 @@ import (
 // the database, the report restores a receipt that might never have been
 // sent. Rejections
 // are not reported again, only logged and counted: a copy accepted before
-// may fail now for reasons of time alone (the bulletin expired, the origin
-// rotated its signing key since), and a refusal in the audit log for a
-// bulletin that was delivered would be false evidence.
+// may fail now for reasons of time alone (the bulletin expired; the origin
+// rotated its signing key more than seal.MaxRetiredSignKeys times since,
+// which Config.SignKeyRotation's lower bound prevents on a schedule), and
+// a refusal in the audit log for a bulletin that was delivered would be
+// false evidence.
+//
+// The whole data directory may be lost, not only the database: the leaf
+// store, the witness file and the directory marks go with it and are made
+// afresh. The keys must not be: Config.KeyFile puts them elsewhere, and
+// with them every copy the inbox still holds opens again, those sealed to
+// retired KEM generations (kept for the inbox retention plus a margin) and
+// signed with the origin's retired signing keys (listed in its entry).
 
 // rebuildMarker names the file, in the data dir, that says the store must
 // be rebuilt from the inbox.

@@ -12,6 +12,7 @@ import (
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/audit"
+	"github.com/oas-cicte/iant/pkg/statenode"
 	"github.com/oas-cicte/iant/pkg/testenv"
 )
 
@@ -48,27 +49,51 @@ func delivered(t *testing.T, a iantv1.AuditServiceClient, id, state string) {
 // it is down (issue 6, item 5): at restart it rebuilds from its inbox
 // stream, every bulletin is back exactly once, new ones still arrive, and
 // the audit shows each delivery once.
+//
+// With the whole data directory lost (node.db and its WAL, the leaf
+// store, the witness file: the disk), the node's keys, kept on another
+// path (Config.KeyFile), are all it needs: the copies received before
+// were sealed to its current and to a retired KEM key, and signed by the
+// origin's current and retired signing keys, and every one opens again.
 func TestRebuildAfterDatabaseLoss(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name    string
-		deleted []string
-	}{
+	for _, tc := range []lossCase{
 		// The receipt outbox is in node.db and lost with it: "delivered"
 		// is reported again, and the backbone and the audit log must
 		// still count it once.
-		{"database", []string{"node.db", "node.db-wal", "node.db-shm"}},
+		{name: "database", deleted: []string{"node.db", "node.db-wal", "node.db-shm"}},
+		{name: "data directory behind a leaf node, keys elsewhere, keys rotated", wholeDir: true, leaf: true, keysElsewhere: true, rotate: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rebuildAfterLoss(t, tc.deleted)
+			rebuildAfterLoss(t, tc)
 		})
 	}
 }
 
-func rebuildAfterLoss(t *testing.T, deleted []string) {
+// lossCase is what a node loses while it is down, and how it ran before.
+type lossCase struct {
+	name          string
+	deleted       []string // files of its data directory
+	wholeDir      bool     // the data directory, all of it
+	leaf          bool     // US runs behind its own leaf node (its store in the data directory)
+	keysElsewhere bool     // Config.KeyFile outside the data directory
+	rotate        bool     // US rotates its KEM key, MX its signing key, while bulletins arrive
+}
+
+func rebuildAfterLoss(t *testing.T, tc lossCase) {
 	dir := t.TempDir()
-	nw, err := testenv.Start(t.Context(), testenv.Options{Dir: dir, States: []string{"MX", "US"}})
+	keyFile := filepath.Join(dir, "keys", "us", "node.keys")
+	var leaves []string
+	if tc.leaf {
+		leaves = []string{"US"}
+	}
+	nw, err := testenv.Start(t.Context(), testenv.Options{Dir: dir, States: []string{"MX", "US"}, LeafStates: leaves,
+		NodeConfig: func(cc string, c *statenode.Config) {
+			if cc == "US" && tc.keysElsewhere {
+				c.KeyFile = keyFile
+			}
+		}})
 	if err != nil {
 		t.Fatalf("testenv.Start: %v", err)
 	}
@@ -84,6 +109,25 @@ func rebuildAfterLoss(t *testing.T, deleted []string) {
 	var ids []string
 	for i := range before {
 		ids = append(ids, nettest.Post(t, fp, nettest.Draft(fmt.Sprintf("before the loss %d", i), "US")).GetBulletin().GetId())
+		if tc.rotate && i == before/2 {
+			// The audit has every delivery so far before MX's signing
+			// key changes: the secretariat checks a receipt's header
+			// attestation against MX's current signing key only (its
+			// key cache, pkg/secretariat/keys.go), so a delivery
+			// reported after the rotation of a bulletin signed before
+			// it is refused there. The rebuild's reports of those come
+			// later still, and are refused the same way; the first
+			// delivery of each is what the audit counts.
+			for _, id := range ids {
+				delivered(t, auditor, id, "US")
+			}
+			if err := nw.Node("US").RotateKeys(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if err := nw.Node("MX").RotateSignKey(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	analyst := nettest.Dial(t, nw, testenv.Analyst("US"))
 	for _, id := range ids {
@@ -95,8 +139,18 @@ func rebuildAfterLoss(t *testing.T, deleted []string) {
 		t.Fatal(err)
 	}
 	usDir := filepath.Join(dir, "data", "us")
-	for _, f := range deleted {
+	for _, f := range tc.deleted {
 		if err := os.Remove(filepath.Join(usDir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	if tc.wholeDir {
+		for _, f := range []string{"node.db", "leaf"} {
+			if _, err := os.Stat(filepath.Join(usDir, f)); err != nil && (tc.leaf || f != "leaf") {
+				t.Errorf("%s not in the data directory before it is lost: %v", f, err)
+			}
+		}
+		if err := os.RemoveAll(usDir); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -153,7 +207,12 @@ func rebuildAfterLoss(t *testing.T, deleted []string) {
 			t.Errorf("audit log holds %d deliveries of %s, want 1", n, id)
 		}
 	}
-	t.Logf("deleted %v: rebuilt %d of %d expected, %d posted while down and %d after all delivered; "+
+	if tc.keysElsewhere {
+		if _, err := os.Stat(filepath.Join(usDir, "node.keys")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a key file in the data directory besides Config.KeyFile: %v", err)
+		}
+	}
+	t.Logf("%s: rebuilt %d of %d expected, %d posted while down and %d after all delivered; "+
 		"missing %d, duplicates at US %d, duplicate deliveries in the audit %d; back in %s",
-		deleted, rebuilt, before, during, after, missing, dups, auditDups, took.Round(time.Millisecond))
+		tc.name, rebuilt, before, during, after, missing, dups, auditDups, took.Round(time.Millisecond))
 }

@@ -31,7 +31,7 @@ func nodeKeys(t *testing.T, dir, cc string) *keystore.Store {
 
 func TestBackboneSeesOnlyTheSealedHeader(t *testing.T) {
 	dir := t.TempDir()
-	nw, err := testenv.Start(t.Context(), testenv.Options{Dir: dir, States: []string{"AR", "BR", "CA"}})
+	nw, err := testenv.Start(t.Context(), nettest.Inspected(testenv.Options{Dir: dir, States: []string{"AR", "BR", "CA"}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,10 +42,7 @@ func TestBackboneSeesOnlyTheSealedHeader(t *testing.T) {
 	posted := nettest.Post(t, nettest.Dial(t, nw, testenv.FocalPoint("AR")), b).GetBulletin()
 	nettest.WaitStored(t, nettest.Dial(t, nw, testenv.Analyst("BR")), posted.GetId())
 
-	subject, raw, err := nettest.SecretariatBackbone(t, nw).InboxMessage(t.Context(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	subject, raw := nettest.InboxMessage(t, nw, 1)
 	if subject != backbone.InboxSubject("BR", "AR", posted.GetId()) {
 		t.Errorf("subject = %s", subject)
 	}
@@ -101,7 +98,7 @@ func TestKeyRotationDuringTrafficLosesNothing(t *testing.T) {
 
 func TestReplayedIDWithNewContentIsRejected(t *testing.T) {
 	dir := t.TempDir()
-	nw, err := testenv.Start(t.Context(), testenv.Options{Dir: dir, States: []string{"AR", "BR"}})
+	nw, err := testenv.Start(t.Context(), nettest.Inspected(testenv.Options{Dir: dir, States: []string{"AR", "BR"}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,10 +109,7 @@ func TestReplayedIDWithNewContentIsRejected(t *testing.T) {
 
 	// AR's own node key and backbone identity re-seal the same id with new
 	// content: a valid signature, but not the bulletin BR already holds.
-	_, raw, err := nettest.SecretariatBackbone(t, nw).InboxMessage(t.Context(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, raw := nettest.InboxMessage(t, nw, 1)
 	orig, err := seal.Unmarshal(raw)
 	if err != nil {
 		t.Fatal(err)

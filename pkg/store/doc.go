@@ -45,13 +45,20 @@
 // arrived (which a forward re-wraps) and the state whose forward brought
 // it ([Store.ReceivedCopy]). Unlike received
 // bulletins, copies and receipts not yet published are not on the
-// backbone: a lost database loses them.
+// backbone: a lost database loses them. The markers of published copies
+// and sent receipts are kept for the node's outbox retention
+// ([Store.PruneOutbox], retention.go).
+//
+// It also keeps, per state, the newest directory entry the node accepted
+// ([Store.DirectoryMark], directory.go), so that a replay of an older
+// entry is refused after a restart too.
 //
 //	rec, existing, err := st.CommitPost(ctx, store.Post{Bulletin: b, At: now, Copies: cs, Receipts: rs, Key: k, MaxPending: 10000})
 //	cs, err := st.PendingCopies(ctx, 256)        // commit order
 //	err = st.MarkCopiesPublished(ctx, seqs, now)
 //	rs, err := st.PendingReceipts(ctx, 64)
 //	err = st.MarkReceiptsSent(ctx, ids, now)
+//	copies, receipts, err := st.PruneOutbox(ctx, now.Add(-retention))
 //
 // It also keeps the copies from the inbox the node could not decide yet
 // (park.go), bounded per publishing state, until they are decided:

@@ -150,18 +150,29 @@ ALTER TABLE outbox_copies_v4 RENAME TO outbox_copies;
 CREATE INDEX outbox_copies_pending  ON outbox_copies (seq) WHERE published_at IS NULL;
 CREATE INDEX outbox_copies_bulletin ON outbox_copies (bulletin_origin, bulletin_id);
 `,
-	// 5: reserved for the directory marks of the keys branch (its
-	// migration takes this place when the branches merge; this no-op only
-	// keeps the numbering).
-	`SELECT 1`,
+	// 5: the newest directory entry the node accepted of each state
+	// (directory.go), so that an older one, a replay, is refused after a
+	// restart too; and the indexes that prune the outboxes' markers by
+	// age (retention.go).
+	`
+CREATE TABLE directory_marks (
+	state       TEXT    PRIMARY KEY,
+	sequence    INTEGER NOT NULL, -- the entry's uint64 sequence, stored as int64 bits
+	digest      BLOB    NOT NULL, -- SHA-256 of the entry's content, whatever its signature
+	not_after   INTEGER NOT NULL, -- Unix nanoseconds: the entry's end of validity
+	entry       BLOB    NOT NULL, -- the signed entry as published
+	accepted_at INTEGER NOT NULL  -- Unix nanoseconds
+) STRICT, WITHOUT ROWID;
+CREATE INDEX outbox_copies_published ON outbox_copies (published_at) WHERE published_at IS NOT NULL;
+CREATE INDEX receipts_sent ON receipts (sent_at) WHERE sent_at IS NOT NULL;
+`,
 	// 6: copies from the inbox the node cannot decide yet (park.go): an
 	// unknown sealed format version, a signer whose state's directory
 	// entry is missing or does not verify now. They are kept here and
 	// acknowledged on the backbone, so that the inbox moves on, and tried
-	// again until decided. IF NOT EXISTS: the table does not depend on
-	// what migration 5 is.
+	// again until decided.
 	`
-CREATE TABLE IF NOT EXISTS parked_copies (
+CREATE TABLE parked_copies (
 	seq          INTEGER PRIMARY KEY AUTOINCREMENT, -- park order
 	subject      TEXT    NOT NULL,
 	origin       TEXT    NOT NULL,           -- the state that published it: its bound counts it
@@ -177,7 +188,7 @@ CREATE TABLE IF NOT EXISTS parked_copies (
 	next_try     INTEGER NOT NULL,           -- Unix nanoseconds
 	UNIQUE (origin, bulletin_id, copy_hash)
 ) STRICT;
-CREATE INDEX IF NOT EXISTS parked_copies_next    ON parked_copies (next_try);
-CREATE INDEX IF NOT EXISTS parked_copies_waiting ON parked_copies (waiting_for);
+CREATE INDEX parked_copies_next    ON parked_copies (next_try);
+CREATE INDEX parked_copies_waiting ON parked_copies (waiting_for);
 `,
 }

@@ -68,6 +68,10 @@ type Options struct {
 	// init") to use instead of Dir/pki: the one an external backbone
 	// trusts.
 	PKIDir string
+	// Retention is how long the backbone keeps what the secretariat
+	// provisions; the state nodes are given the same inbox retention.
+	// Zero fields mean the defaults.
+	Retention backbone.Retention
 	// Audit configures the delivery audit (e.g. short deadlines and
 	// intervals in tests); state nodes check checkpoints at the same
 	// interval, with the secretariat's verifier key.
@@ -80,6 +84,11 @@ type Options struct {
 	// [Network.TAXIIURL]), on the ports after the nodes' when BasePort is
 	// set.
 	TAXII bool
+	// Inspectors, for tests only, lets these identities outside IANT's
+	// scheme read single stored copies of the embedded backbone's inbox
+	// stream (see [backbone.ServerConfig.Inspectors]); no node, the
+	// secretariat's included, may. `iant demo` sets none.
+	Inspectors []spiffeid.ID
 	// LeafStates lists states (of States) whose nodes run behind their
 	// own leaf node (store and forward). Each leaf's link to the
 	// backbone's leaf node port passes a proxy that [Network.CutLink] and
@@ -291,7 +300,7 @@ func (nw *Network) start(ctx context.Context) error {
 		}
 		nw.bbCfg = backbone.ServerConfig{
 			Port: port, StoreDir: filepath.Join(nw.opts.Dir, "data", "backbone"), TrustDomain: nw.TD,
-			SVID: sec, Bundle: sec, Nodes: ids, LeafNodes: leafPort, Logger: nw.logger("backbone"),
+			SVID: sec, Bundle: sec, Nodes: ids, Inspectors: nw.opts.Inspectors, LeafNodes: leafPort, Logger: nw.logger("backbone"),
 		}
 		nw.Backbone, err = backbone.StartServer(ctx, nw.bbCfg)
 		if err != nil {
@@ -350,7 +359,7 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 		TrustDomain: nw.TD, SVID: src, Bundle: src, ListenAddr: nw.listenAddr(cc),
 		DataDir: filepath.Join(nw.opts.Dir, "data", strings.ToLower(cc)), BackboneURLs: nw.BackboneURLs(),
 		Directory: nw.directory, Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
-		TAXII: statenode.TAXIIConfig{ListenAddr: nw.taxiiAddr(cc)},
+		TAXII: statenode.TAXIIConfig{ListenAddr: nw.taxiiAddr(cc)}, InboxRetention: nw.opts.Retention.Inbox,
 	}
 	if slices.Contains(nw.opts.LeafStates, cc) {
 		link, err := nw.link(cc)
@@ -376,7 +385,7 @@ func (nw *Network) secretariatConfig(svid *identity.FileSource) secretariat.Conf
 		TrustDomain: nw.TD, SVID: svid, Bundle: svid, ListenAddr: nw.listenAddr(""),
 		DataDir: filepath.Join(nw.opts.Dir, "data", "secretariat"), BackboneURLs: nw.BackboneURLs(),
 		BackboneReplicas: nw.opts.BackboneReplicas, ProvisionStates: nw.opts.States, Directory: nw.directory,
-		Logger: nw.logger("secretariat"), Audit: nw.opts.Audit,
+		Logger: nw.logger("secretariat"), Audit: nw.opts.Audit, Retention: nw.opts.Retention,
 	}
 }
 

@@ -1,7 +1,6 @@
 package hostile_test
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/hpke"
 	"crypto/sha256"
@@ -155,27 +154,11 @@ func sealAs(t *testing.T, nw *testenv.Network, keys *seal.NodeKeys, b *iantv1.Bu
 }
 
 // inboxCopy returns the copy of bulletin id from origin that the backbone
-// holds for recipient, as published (read with the secretariat's rights,
-// as the backbone's operator could).
+// holds for recipient, as published (read as the test inspector, as the
+// backbone's operator could; nw must run with nettest.Inspected options).
 func inboxCopy(t *testing.T, nw *testenv.Network, recipient, origin, id string) *seal.Sealed {
 	t.Helper()
-	sec := nettest.SecretariatBackbone(t, nw)
-	want := backbone.InboxSubject(recipient, origin, id)
-	for seq := uint64(1); ; seq++ {
-		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		subj, data, err := sec.InboxMessage(ctx, seq)
-		cancel()
-		if err != nil {
-			t.Fatalf("copy %s not in the inbox stream (stopped at %d: %v)", want, seq, err)
-		}
-		if subj == want && !seal.IsForwarded(data) {
-			s, err := seal.Unmarshal(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		}
-	}
+	return nettest.InboxCopy(t, nw, recipient, origin, id)
 }
 
 // notShown checks that c's node holds no bulletin id from origin: Get

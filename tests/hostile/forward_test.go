@@ -156,7 +156,7 @@ func TestForwardForgedOrigin(t *testing.T) {
 // shows nothing; CO's genuine forward afterwards is shown as MX's.
 func TestForwardAltered(t *testing.T) {
 	t.Parallel()
-	nw := nettest.StartStates(t, "MX", "CO", "PE")
+	nw := nettest.Start(t, nettest.Inspected(testenv.Options{States: []string{"MX", "CO", "PE"}}))
 	id := nettest.Post(t, nettest.Dial(t, nw, testenv.FocalPoint("MX")), green("genuine", "CO")).GetBulletin().GetId()
 	nettest.WaitStored(t, nettest.Dial(t, nw, testenv.FocalPoint("CO")), id)
 	co := newAttacker(t, nw, "CO")
@@ -211,7 +211,7 @@ func TestForwardAltered(t *testing.T) {
 // operator could) itself, signing as forwarder. PE refuses it.
 func TestForwardNeverReceived(t *testing.T) {
 	t.Parallel()
-	nw := nettest.StartStates(t, "MX", "BR", "CO", "PE")
+	nw := nettest.Start(t, nettest.Inspected(testenv.Options{States: []string{"MX", "BR", "CO", "PE"}}))
 	id := nettest.Post(t, nettest.Dial(t, nw, testenv.FocalPoint("MX")), green("for BR only", "BR")).GetBulletin().GetId()
 	nettest.WaitStored(t, nettest.Dial(t, nw, testenv.FocalPoint("BR")), id)
 	_, err := nettest.Dial(t, nw, testenv.FocalPoint("CO")).ForwardBulletin(t.Context(), &iantv1.ForwardBulletinRequest{Id: id, TargetState: "PE"})
@@ -241,7 +241,7 @@ func TestForwardNeverReceived(t *testing.T) {
 // compromised, builds the forward itself: PE refuses it.
 func TestForwardOwnBulletin(t *testing.T) {
 	t.Parallel()
-	nw := nettest.StartStates(t, "MX", "CO", "PE")
+	nw := nettest.Start(t, nettest.Inspected(testenv.Options{States: []string{"MX", "CO", "PE"}}))
 	fp := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
 	id := nettest.Post(t, fp, green("MX's own", "CO")).GetBulletin().GetId()
 	_, err := fp.ForwardBulletin(t.Context(), &iantv1.ForwardBulletinRequest{Id: id, TargetState: "PE"})

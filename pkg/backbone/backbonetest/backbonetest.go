@@ -79,7 +79,8 @@ func (b *lockedBuffer) String() string {
 }
 
 // Config returns a server config with a random port, a fresh t.TempDir
-// store, the given nodes as the only allowed clients and a [Logger].
+// store, the given nodes as the only allowed nodes, the test inspector
+// ([InspectorID]) and a [Logger].
 func Config(tb testing.TB, ca *identitytest.CA, nodes ...identity.Principal) backbone.ServerConfig {
 	tb.Helper()
 	ids := make([]spiffeid.ID, len(nodes))
@@ -93,6 +94,7 @@ func Config(tb testing.TB, ca *identitytest.CA, nodes ...identity.Principal) bac
 		SVID:        ca.SVID(tb, ServerPrincipal),
 		Bundle:      ca.Bundle(),
 		Nodes:       ids,
+		Inspectors:  []spiffeid.ID{InspectorID(ca.TD)},
 		Logger:      Logger(tb).With("component", "server"),
 	}
 }

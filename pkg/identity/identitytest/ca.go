@@ -12,8 +12,10 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"math/big"
 	"net/url"
+	"os"
 	"testing"
 	"time"
 
@@ -97,4 +99,36 @@ func (ca *CA) SVIDForID(tb testing.TB, id spiffeid.ID) *x509svid.SVID {
 		tb.Fatal(err)
 	}
 	return &x509svid.SVID{ID: id, Certificates: []*x509.Certificate{cert}, PrivateKey: key}
+}
+
+// LoadCA loads a CA of trust domain td from PEM files, its certificate
+// and its PKCS#8 key: e.g. the development PKI's (bundle.pem and
+// ca/ca.key, see package devpki), so a test can mint an identity that PKI
+// never issued.
+func LoadCA(tb testing.TB, td spiffeid.TrustDomain, certFile, keyFile string) *CA {
+	tb.Helper()
+	block := func(name, typ string) []byte {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		p, _ := pem.Decode(b)
+		if p == nil || p.Type != typ {
+			tb.Fatalf("%s holds no PEM %s", name, typ)
+		}
+		return p.Bytes
+	}
+	cert, err := x509.ParseCertificate(block(certFile, "CERTIFICATE"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block(keyFile, "PRIVATE KEY"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ec, ok := key.(*ecdsa.PrivateKey)
+	if !ok {
+		tb.Fatalf("%s: CA key of type %T, want ECDSA", keyFile, key)
+	}
+	return &CA{TD: td, cert: cert, key: ec}
 }

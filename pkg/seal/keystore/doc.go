@@ -10,6 +10,9 @@
 //	pt, err := seal.Open(copy, "MX", ks.Ring(), lookup, seal.Policy{}, now)
 //	err = ks.RotateKEM(now)  // then publish ks.Current().Entry(...)
 //	err = ks.RotateSign(now) // likewise
+//	err = ks.RotateSignAnnounced(now, func(next *seal.NodeKeys) error {
+//		return publish(next.Entry(...)) // kept only once announced
+//	})
 //	n, err := ks.Prune(now)  // drop KEM keys retired longer ago than r
 //
 // # Where the file lives
@@ -33,8 +36,9 @@
 // sealing to the old key after a rotation (their directory-entry cache
 // lifetime and publishing delay), plus a margin for clock skew. A node
 // rebuilding its database from the inbox must still open every copy the
-// stream holds. Zero keeps retired keys for ever, which is the only safe
-// value while the inbox stream keeps copies for ever.
+// stream holds. Zero keeps retired keys for ever. A state node uses its
+// inbox retention plus statenode.KeyRetentionMargin and prunes on every
+// rotation and hourly.
 //
 // # File format
 //
@@ -58,6 +62,7 @@
 //
 // A [Store] is safe for concurrent use. Rotations and pruning are
 // serialized and each has reached the disk before it returns; if writing
-// fails, the store keeps its previous keys. [Store.Current] and
+// fails, the store keeps its previous keys. While
+// [Store.RotateSignAnnounced] announces, readers go on; changes wait. [Store.Current] and
 // [Store.Ring] return snapshots that later rotations do not change.
 package keystore

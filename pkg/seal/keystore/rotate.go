@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/oas-cicte/iant/pkg/seal"
 )
 
 // RotateKEM makes a fresh KEM key current; the previous one is retired
@@ -14,6 +16,8 @@ import (
 // then keeps its previous keys).
 func (s *Store) RotateKEM(now time.Time) error {
 	now = now.Round(0).UTC()
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.checkClock(now); err != nil {
@@ -39,6 +43,8 @@ func (s *Store) RotateKEM(now time.Time) error {
 // wrapping seal.ErrMalformed if now is not after the last signing-key
 // retirement, or the write error.
 func (s *Store) RotateSign(now time.Time) error {
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	next, err := s.c.current.RotateSign(now)
@@ -50,6 +56,39 @@ func (s *Store) RotateSign(now time.Time) error {
 	return s.save(&c)
 }
 
+// RotateSignAnnounced is [Store.RotateSign] for a signing key that must be
+// announced before it signs anything: it makes the next keys, passes them
+// to announce (which publishes their directory entry, listing the current
+// signing key as retired at now), and only if announce returns nil makes
+// them current and writes them. If announce fails, nothing changes and
+// its error is returned: the current key goes on signing, and no
+// directory entry says it was retired. If the write fails after the
+// announcement, the store keeps its previous keys and the error says so:
+// the caller should announce the current keys again (with a higher
+// sequence), since the directory now lists the current signing key as
+// retired. Readers of the store are not held up by announce; other
+// changes wait for it, so announce must not change the store.
+func (s *Store) RotateSignAnnounced(now time.Time, announce func(next *seal.NodeKeys) error) error {
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
+	cur := s.Current()
+	next, err := cur.RotateSign(now)
+	if err != nil {
+		return fmt.Errorf("keystore: %w", err)
+	}
+	if err := announce(next); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := *s.c
+	c.current = next
+	if err := s.save(&c); err != nil {
+		return fmt.Errorf("keystore: the new signing key was announced but not kept: %w", err)
+	}
+	return nil
+}
+
 // Prune drops the KEM keys retired longer ago than the retention at now
 // (a key retired exactly Retention ago stays) and returns how many it
 // dropped. With zero retention it drops none. The change is on disk when
@@ -58,6 +97,8 @@ func (s *Store) Prune(now time.Time) (int, error) {
 	if s.retention == 0 {
 		return 0, nil
 	}
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	keep := slices.DeleteFunc(slices.Clone(s.c.retired), func(g retiredKEM) bool {

@@ -42,7 +42,10 @@ type Store struct {
 	path      string
 	retention time.Duration
 
-	// mu serializes changes (and their writes) and guards c.
+	// changeMu serializes changes, including an announcement in
+	// [Store.RotateSignAnnounced], during which mu is not held.
+	changeMu sync.Mutex
+	// mu guards c and is held for writing while a change is written.
 	mu sync.RWMutex
 	c  *contents
 }

@@ -6,10 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/backbone/backbonetest"
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/identity/identitytest"
 	"github.com/oas-cicte/iant/pkg/seal"
 	"github.com/oas-cicte/iant/pkg/seal/keystore"
 	"github.com/oas-cicte/iant/pkg/testenv"
@@ -93,4 +97,57 @@ func PublishEntry(t testing.TB, nw *testenv.Network, cc string, keys *seal.NodeK
 	if err := NodeBackbone(t, nw, cc).PublishDirectoryEntry(t.Context(), signed); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Inspected returns opts with the test inspector
+// ([backbonetest.InspectorID]) allowed on the network's embedded backbone,
+// so that [InboxMessage] can read what the backbone stores.
+func Inspected(opts testenv.Options) testenv.Options {
+	td := opts.TrustDomain
+	if td == "" {
+		td = "iant.test"
+	}
+	opts.Inspectors = append(opts.Inspectors, backbonetest.InspectorID(spiffeid.RequireTrustDomainFromString(td)))
+	return opts
+}
+
+// InboxMessage returns the subject and bytes of the copy stored at
+// sequence seq of the inbox stream of nw's embedded backbone, as the
+// backbone holds it: read as the test inspector, with an SVID minted from
+// the network's development CA. The network must have been started with
+// [Inspected] options; no node may read a stored copy.
+func InboxMessage(t testing.TB, nw *testenv.Network, seq uint64) (subject string, data []byte) {
+	t.Helper()
+	svid, bundle := inspector(t, nw)
+	return backbonetest.ReadInbox(t, nw.Backbone.ClientURL(), svid, bundle, seq)
+}
+
+// InboxCopy is [InboxMessage] of the last copy of bulletin id stored for
+// recipient from origin, decoded.
+func InboxCopy(t testing.TB, nw *testenv.Network, recipient, origin, id string) *seal.Sealed {
+	t.Helper()
+	svid, bundle := inspector(t, nw)
+	s, err := seal.Unmarshal(backbonetest.ReadInboxCopy(t, nw.Backbone.ClientURL(), svid, bundle, recipient, origin, id))
+	if err != nil {
+		t.Fatalf("stored copy of %s for %s: %v", id, recipient, err)
+	}
+	return s
+}
+
+// SealedTo returns the ID of the KEM key that s wraps its content key
+// with for recipient, "" if none.
+func SealedTo(s *seal.Sealed, recipient string) string {
+	for _, k := range s.Keys {
+		if k.Recipient == recipient {
+			return k.KEMKeyID
+		}
+	}
+	return ""
+}
+
+// inspector mints the test inspector's SVID from nw's development CA.
+func inspector(t testing.TB, nw *testenv.Network) (*x509svid.SVID, *x509bundle.Bundle) {
+	t.Helper()
+	ca := identitytest.LoadCA(t, nw.TD, nw.PKI.BundleFile, filepath.Join(nw.PKI.Dir, "ca", "ca.key"))
+	return ca.SVIDForID(t, backbonetest.InspectorID(nw.TD)), ca.Bundle()
 }
