@@ -79,12 +79,12 @@ type Config struct {
 	// People holds attributes of this state's people that the policy reads
 	// (e.g. law enforcement), keyed by SPIFFE ID; absent people have none.
 	People map[string]policy.PersonAttrs
-	// EntryWait is how long a copy whose signer's state's directory
-	// cannot vouch for its signing key yet (no entry published, or an
-	// entry that does not verify now) is redelivered before it is
-	// rejected (see receive.go); default [DefaultEntryWait]. A directory
-	// that cannot be read is waited out without bound; an entry that does
-	// not publish the key is a verdict at once.
+	// EntryWait is how long after it was published a copy whose signer's
+	// state's directory cannot vouch for its signing key yet (no entry
+	// published, or an entry that does not verify now) waits, parked,
+	// before it is rejected (see receive.go); default [DefaultEntryWait].
+	// A directory that cannot be read is waited out without bound; an
+	// entry that does not publish the key is a verdict at once.
 	EntryWait time.Duration
 	// Park bounds the copies the node parks per publishing state: copies
 	// it cannot decide yet, kept until it can (park.go).

@@ -55,7 +55,7 @@ import (
 // are then decided as any parked copy is.
 
 // DefaultEntryWait is how long a copy whose signer's state's directory
-// cannot vouch for it yet is redelivered before it is rejected
+// cannot vouch for it yet waits, parked, before it is rejected
 // ([Config.EntryWait]).
 const DefaultEntryWait = 2 * time.Minute
 
@@ -119,7 +119,7 @@ func (n *Node) decide(ctx context.Context, m backbone.Msg, reject rejectFunc) de
 	}
 	err = n.accept(ctx, m, &o, reject)
 	if err != nil && !errors.Is(err, backbone.ErrReject) {
-		return n.temporary(ctx, m, "", err)
+		return n.temporary(ctx, m, err)
 	}
 	return decision{err: err}
 }
@@ -180,7 +180,7 @@ func (n *Node) classifyOpen(ctx context.Context, m backbone.Msg, err error, reje
 		// is upgraded; the copies behind it flow meanwhile.
 		return decision{wait: &wait{reason: reasonVersion, cause: err}}
 	case errors.Is(err, errDirectory):
-		return n.temporary(ctx, m, "", err)
+		return n.temporary(ctx, m, err)
 	case errors.Is(err, errPublisher), errors.Is(err, errNotPublished):
 		return decision{err: reject(m, "signer", err)}
 	case errors.Is(err, seal.ErrBinding), errors.Is(err, errContent):
@@ -202,13 +202,13 @@ func stopping(ctx context.Context, err error) bool {
 // failure has lasted parkAfterDeliveries deliveries of the copy, which
 // is then parked (reason retry), so that no failure, however it came
 // about, holds the inbox back for long.
-func (n *Node) temporary(ctx context.Context, m backbone.Msg, state string, err error) decision {
+func (n *Node) temporary(ctx context.Context, m backbone.Msg, err error) decision {
 	if stopping(ctx, err) || m.NumDelivered < parkAfterDeliveries {
 		n.log.Warn("copy not received for now; it is tried again", "bulletin_id", m.ID, "origin", m.Origin,
 			"delivered", m.NumDelivered, "err", err)
 		return decision{err: fmt.Errorf("receive copy %s from %s: %w", m.ID, m.Origin, err)}
 	}
-	return decision{wait: &wait{reason: reasonRetry, state: state, cause: err}}
+	return decision{wait: &wait{reason: reasonRetry, cause: err}}
 }
 
 // entryWait is Config.EntryWait or its default.

@@ -67,6 +67,8 @@ type ParkedCount struct {
 	Bytes  int64
 	// Oldest is when its oldest parked copy was parked.
 	Oldest time.Time
+	// Reasons counts the copies per reason they wait for.
+	Reasons map[string]int
 }
 
 // Park keeps p (its Seq and Hash are set here) unless the same copy —
@@ -234,21 +236,28 @@ func (s *Store) ParkedByOrigin(ctx context.Context) ([]ParkedCount, error) {
 		return nil, fmt.Errorf("store: count parked copies: %w", err)
 	}
 	defer leave()
-	rows, err := s.db.QueryContext(ctx, `SELECT origin, count(*), sum(length(data)), min(first_seen) FROM parked_copies
-		GROUP BY origin ORDER BY origin`)
+	rows, err := s.db.QueryContext(ctx, `SELECT origin, reason, count(*), sum(length(data)), min(first_seen) FROM parked_copies
+		GROUP BY origin, reason ORDER BY origin, reason`)
 	if err != nil {
 		return nil, fmt.Errorf("store: count parked copies: %w", err)
 	}
 	defer rows.Close()
 	var out []ParkedCount
 	for rows.Next() {
-		var c ParkedCount
-		var oldest int64
-		if err := rows.Scan(&c.Origin, &c.Copies, &c.Bytes, &oldest); err != nil {
+		var origin, reason string
+		var n int
+		var bytes, oldest int64
+		if err := rows.Scan(&origin, &reason, &n, &bytes, &oldest); err != nil {
 			return nil, fmt.Errorf("store: count parked copies: %w", err)
 		}
-		c.Oldest = fromNanos(oldest)
-		out = append(out, c)
+		if len(out) == 0 || out[len(out)-1].Origin != origin {
+			out = append(out, ParkedCount{Origin: origin, Oldest: fromNanos(oldest), Reasons: map[string]int{}})
+		}
+		c := &out[len(out)-1]
+		c.Copies, c.Bytes, c.Reasons[reason] = c.Copies+n, c.Bytes+bytes, n
+		if t := fromNanos(oldest); t.Before(c.Oldest) {
+			c.Oldest = t
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: count parked copies: %w", err)

@@ -48,7 +48,8 @@ func TestParkIdempotentAndBoundedPerOrigin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []store.ParkedCount{{Origin: "GT", Copies: 2, Bytes: 14, Oldest: t0}, {Origin: "HN", Copies: 1, Bytes: 100, Oldest: t0}}
+	want := []store.ParkedCount{{Origin: "GT", Copies: 2, Bytes: 14, Oldest: t0, Reasons: map[string]int{"version": 2}},
+		{Origin: "HN", Copies: 1, Bytes: 100, Oldest: t0, Reasons: map[string]int{"version": 1}}}
 	if diff := cmp.Diff(want, counts); diff != "" {
 		t.Errorf("ParkedByOrigin (-want +got):\n%s", diff)
 	}

@@ -93,7 +93,9 @@ func TestInboxFloodDoesNotStall(t *testing.T) {
 			}
 		}
 	}
-	waitParked(t, nw, "CO", "US", bound)
+	if r := waitParked(t, nw, "CO", "US", bound); r["version"] != bound/2 || r["signer"] != bound/2 {
+		t.Errorf("US's copies parked for %v, want %d for an unknown version and %d for a signer", r, bound/2, bound/2)
+	}
 	waitParked(t, nw, "CO", "HN", 1)
 	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
 	for _, id := range junk[bound:] {
@@ -148,4 +150,39 @@ func copyFrom(t *testing.T, nw *testenv.Network, from string, keys *seal.NodeKey
 		t.Fatal(err)
 	}
 	return id
+}
+
+// TestEntryOfAnotherStateUnderOwnNameDoesNotStall: US, a compromised
+// node, replaces its own directory entry with MX's genuine one (signed by
+// MX's node, so it verifies, but names MX) and sends CO a copy. CO takes
+// that answer for what it is — the directory does not vouch for US's key
+// — not for a failure to read the directory, which would have the copy
+// redelivered for ever: the copy is parked, and MX's bulletins behind it
+// are stored at once.
+func TestEntryOfAnotherStateUnderOwnNameDoesNotStall(t *testing.T) {
+	t.Parallel()
+	nw := nettest.StartStates(t, "CO", "MX", "US")
+	us := newAttacker(t, nw, "US")
+	mxEntry, err := us.bb.DirectoryEntry(t.Context(), "MX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := us.bb.PublishDirectoryEntry(t.Context(), mxEntry); err != nil {
+		t.Fatal(err)
+	}
+	id := ulid.Make().String()
+	s := sealAs(t, nw, us.keys, bulletinOf(green("signed by US", "CO"), id, "US", time.Now().UTC().Truncate(time.Millisecond), "CO"), "CO")
+	data, err := s.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	us.publish(t, "CO", id, data)
+	mx := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
+	co := nettest.Dial(t, nw, testenv.Analyst("CO"))
+	for range 3 {
+		nettest.WaitStored(t, co, nettest.Post(t, mx, nettest.Draft("behind US's copy", "CO")).GetBulletin().GetId())
+	}
+	if r := waitParked(t, nw, "CO", "US", 1); r["signer"] != 1 {
+		t.Errorf("US's copy parked for %v, want its signer (the directory's answer), not a failure to read it", r)
+	}
 }

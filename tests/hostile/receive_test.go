@@ -109,23 +109,25 @@ func copyFromIdle(t *testing.T, nw *testenv.Network, keys *seal.NodeKeys, cc str
 }
 
 // waitParked waits until cc's node holds want copies parked from the
-// publishing state origin.
-func waitParked(t *testing.T, nw *testenv.Network, cc, origin string, want int) {
+// publishing state origin, and returns how many wait for each reason.
+func waitParked(t *testing.T, nw *testenv.Network, cc, origin string, want int) map[string]int {
 	t.Helper()
-	got := 0
+	var reasons map[string]int
 	eventually(t, fmt.Sprintf("%s parks %d copies from %s", cc, want, origin), func() bool {
 		st, err := nw.Node(cc).Parked(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = 0
+		got := 0
+		reasons = nil
 		for _, c := range st.ByOrigin {
 			if c.Origin == origin {
-				got = c.Copies
+				got, reasons = c.Copies, c.Reasons
 			}
 		}
 		return got == want
 	})
+	return reasons
 }
 
 // TestCopyBeforeItsOriginsEntry: GT's node joins: its first copy reaches
