@@ -2,6 +2,8 @@ package statenode_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -141,4 +143,45 @@ func TestParkedCopiesSurviveARestart(t *testing.T) {
 	}
 	nettest.WaitStored(t, nettest.Dial(t, nw, testenv.Analyst("CO")), early.ID)
 	waitParked(t, nw.Node("CO"), gt, 1)
+}
+
+// TestRebuildParksWhatItCannotDecide: CO parked a copy of GT's in a
+// format no node knows, between two of MX's bulletins; its database is
+// lost. Rebuilding from the inbox, CO restores MX's bulletins and parks
+// GT's copy again rather than waiting on it, and then receives what comes
+// next.
+func TestRebuildParksWhatItCannotDecide(t *testing.T) {
+	const gt = "GT"
+	dir := t.TempDir()
+	nw := nettest.Start(t, testenv.Options{Dir: dir, States: []string{"CO", gt, "MX"}, Idle: []string{gt}})
+	gtKeys, err := seal.GenerateNodeKeys(gt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mx, co := nettest.Dial(t, nw, testenv.FocalPoint("MX")), nettest.Dial(t, nw, testenv.Analyst("CO"))
+	first := nettest.Post(t, mx, nettest.Draft("before GT's copy", "CO")).GetBulletin().GetId()
+	junk := unknownVersion(copyOf(t, nw, gtKeys, gt, 0, time.Now()))
+	if _, err := nettest.NodeBackbone(t, nw, gt).PublishInbox(t.Context(), "CO", gt, junk.ID, junk.Data); err != nil {
+		t.Fatal(err)
+	}
+	second := nettest.Post(t, mx, nettest.Draft("after GT's copy", "CO")).GetBulletin().GetId()
+	nettest.WaitStored(t, co, second)
+	waitParked(t, nw.Node("CO"), gt, 1)
+
+	if err := nw.StopNode("CO"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"node.db", "node.db-wal", "node.db-shm"} {
+		if err := os.Remove(filepath.Join(dir, "data", "co", f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	if err := nw.StartNode(t.Context(), "CO"); err != nil {
+		t.Fatal(err)
+	}
+	co = nettest.Dial(t, nw, testenv.Analyst("CO"))
+	nettest.WaitStored(t, co, first)
+	nettest.WaitStored(t, co, second)
+	waitParked(t, nw.Node("CO"), gt, 1)
+	nettest.WaitStored(t, co, nettest.Post(t, mx, nettest.Draft("after the rebuild", "CO")).GetBulletin().GetId())
 }
