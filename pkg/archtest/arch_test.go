@@ -72,6 +72,7 @@ var allowed = map[string][]string{
 	"pkg/bulletin":              {"pkg/region", "pkg/problem", "pkg/escape"},
 	"pkg/identity":              {"pkg/region"},
 	"pkg/identity/identitytest": {"pkg/identity"},
+	"pkg/membership":            {"pkg/identity", "pkg/region", "pkg/problem"},
 	"pkg/policy":                {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem"},
 	"pkg/seal":                  {"pkg/bulletin", "pkg/identity", "pkg/region"},
 	"pkg/seal/keystore":         {"pkg/seal"},
@@ -120,7 +121,7 @@ func TestImportDirections(t *testing.T) {
 // do not reach for the network stacks directly.
 func TestCryptoAndPolicyStayOffTheWire(t *testing.T) {
 	pkgs := loadPackages(t)
-	for _, dir := range []string{"pkg/seal", "pkg/seal/keystore", "pkg/policy", "pkg/store", "pkg/bulletin", "pkg/audit", "pkg/sqlitedb"} {
+	for _, dir := range []string{"pkg/seal", "pkg/seal/keystore", "pkg/policy", "pkg/store", "pkg/bulletin", "pkg/audit", "pkg/sqlitedb", "pkg/membership"} {
 		for _, imp := range pkgs[dir].imports {
 			if strings.HasPrefix(imp, "google.golang.org/grpc") || strings.HasPrefix(imp, "github.com/nats-io/") {
 				t.Errorf("%s imports %s", dir, imp)
