@@ -83,7 +83,7 @@ var allowed = map[string][]string{
 	"pkg/taxii":                 {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem", "pkg/strictjson", "pkg/stix"},
 	"pkg/store":                 {"pkg/bulletin", "pkg/region", "pkg/problem", "pkg/sqlitedb"},
 	"pkg/audit":                 {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem", "pkg/sqlitedb"},
-	"pkg/backbone":              {"pkg/identity", "pkg/region"},
+	"pkg/backbone":              {"pkg/identity", "pkg/region", "pkg/membership"},
 	"pkg/devpki":                {"pkg/identity", "pkg/region"},
 	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem"},
 	"pkg/attest":                {"pkg/audit", "pkg/bulletin", "pkg/seal"},

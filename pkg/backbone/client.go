@@ -261,6 +261,11 @@ func (c *Client) natsOptions(ctx context.Context, cfg ClientConfig) []nats.Optio
 		nats.CustomInboxPrefix(ReplyPrefix(c.self.State)),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
+		// A node whose state is suspended, or whose SVID is denied, is
+		// refused as it reconnects; it keeps trying (nats.go would give up
+		// after the same refusal twice), so that once reinstated or given
+		// a new SVID it is back without a restart.
+		nats.IgnoreAuthErrorAbort(),
 		nats.ClosedHandler(func(*nats.Conn) { close(c.closedCh) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
