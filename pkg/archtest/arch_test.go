@@ -85,7 +85,7 @@ var allowed = map[string][]string{
 	"pkg/audit":                 {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem", "pkg/sqlitedb"},
 	"pkg/backbone":              {"pkg/identity", "pkg/region", "pkg/membership"},
 	"pkg/devpki":                {"pkg/identity", "pkg/region"},
-	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem"},
+	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem", "pkg/membership"},
 	"pkg/attest":                {"pkg/audit", "pkg/bulletin", "pkg/seal"},
 	"pkg/secretariat": {"pkg/attest", "pkg/audit", "pkg/backbone", "pkg/bulletin", "pkg/identity", "pkg/nodeserver",
 		"pkg/problem", "pkg/region", "pkg/seal"},

@@ -2,6 +2,7 @@ package membership
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -182,4 +183,13 @@ func (h *Holder) Changed() <-chan struct{} {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.changed
+}
+
+// DeniesCert reports whether the deny list held denies the leaf
+// certificate cert (its serial number or its SPIFFE ID), and the entry
+// that does, without copying the list.
+func (h *Holder) DeniesCert(cert *x509.Certificate) (DenyEntry, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.deny.DeniesCert(cert)
 }
