@@ -88,7 +88,7 @@ var allowed = map[string][]string{
 	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem", "pkg/membership"},
 	"pkg/attest":                {"pkg/audit", "pkg/bulletin", "pkg/seal"},
 	"pkg/secretariat": {"pkg/attest", "pkg/audit", "pkg/backbone", "pkg/bulletin", "pkg/identity", "pkg/nodeserver",
-		"pkg/problem", "pkg/region", "pkg/seal"},
+		"pkg/problem", "pkg/region", "pkg/seal", "pkg/membership"},
 }
 
 // edge lists the listed packages that serve gRPC and so convert to and

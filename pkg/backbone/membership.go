@@ -167,3 +167,28 @@ func (c *Client) readLatestMembership(ctx context.Context, fn func(MembershipDoc
 		}
 	}
 }
+
+// WatchMembership is [Client.WatchMembership].
+func (s *StateClient) WatchMembership(ctx context.Context, poll time.Duration, fn func(doc MembershipDoc, data []byte)) error {
+	return s.c.WatchMembership(ctx, poll, fn)
+}
+
+// LatestMembership is [Client.LatestMembership].
+func (s *StateClient) LatestMembership(ctx context.Context, doc MembershipDoc) ([]byte, error) {
+	return s.c.LatestMembership(ctx, doc)
+}
+
+// ProvisionMembership is [Client.ProvisionMembership].
+func (s *SecretariatClient) ProvisionMembership(ctx context.Context) error {
+	return s.c.ProvisionMembership(ctx)
+}
+
+// PublishMembership is [Client.PublishMembership].
+func (s *SecretariatClient) PublishMembership(ctx context.Context, doc MembershipDoc, data []byte) error {
+	return s.c.PublishMembership(ctx, doc, data)
+}
+
+// LatestMembership is [Client.LatestMembership].
+func (s *SecretariatClient) LatestMembership(ctx context.Context, doc MembershipDoc) ([]byte, error) {
+	return s.c.LatestMembership(ctx, doc)
+}
