@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
@@ -32,6 +34,14 @@ type config struct {
 	// Nodes are the SPIFFE IDs of the nodes allowed to connect.
 	Nodes []string         `yaml:"nodes"`
 	Log   logconfig.Config `yaml:"log"`
+	// Membership names the secretariat's membership verifier key: with it
+	// the server applies the signed membership table and deny list (see
+	// backbone.ServerConfig.MembershipKey); without, Nodes alone decide.
+	Membership struct {
+		VerifierKeyFile string `yaml:"verifier_key_file"`
+	} `yaml:"membership"`
+
+	membershipKey string // read from Membership.VerifierKeyFile
 }
 
 type clusterConfig struct {
@@ -57,6 +67,16 @@ func loadConfig(path string) (config, error) {
 	if c.StoreDir != "" && !filepath.IsAbs(c.StoreDir) {
 		c.StoreDir = filepath.Join(base, c.StoreDir)
 	}
+	if f := c.Membership.VerifierKeyFile; f != "" {
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(base, f)
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return config{}, fmt.Errorf("config %s: membership.verifier_key_file: %w (the secretariat writes it to its data_dir/membership.vkey; iant admin keygen makes it beforehand)", path, err)
+		}
+		c.membershipKey = strings.TrimSpace(string(b))
+	}
 	if _, err := c.serverConfig(); err != nil {
 		return config{}, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -80,7 +100,7 @@ func (c config) serverConfig() (backbone.ServerConfig, error) {
 	if err := c.SVID.Validate(); err != nil {
 		return sc, err
 	}
-	sc = backbone.ServerConfig{Name: c.Name, StoreDir: c.StoreDir, TrustDomain: td}
+	sc = backbone.ServerConfig{Name: c.Name, StoreDir: c.StoreDir, TrustDomain: td, MembershipKey: c.membershipKey}
 	if sc.Host, sc.Port, err = hostPort("listen", c.Listen); err != nil {
 		return sc, err
 	}

@@ -40,6 +40,10 @@ func TestDeployConfigsLoad(t *testing.T) {
 		if !strings.Contains(filepath.Base(f), "secretariat") && c.Audit.VerifierKeyFile == "" {
 			t.Errorf("%s: a state node's config without audit.verifier_key_file", f)
 		}
+		// And the secretariat's membership verifier key.
+		if !strings.Contains(filepath.Base(f), "secretariat") && c.Membership.VerifierKeyFile == "" {
+			t.Errorf("%s: a state node's config without membership.verifier_key_file", f)
+		}
 		// Every node lists the network's three nodes, the secretariat's
 		// too: that is what `iant states` shows a person of that node.
 		var ids []string
@@ -131,7 +135,7 @@ func TestDaemonsFormANetwork(t *testing.T) {
 	nodes := map[string]*daemon{}
 	for _, cc := range []string{"mx", "us"} {
 		c := write(cc, "trust_domain: iant.test\ndata_dir: "+cc+"\nlisten: 127.0.0.1:0\n"+svid(cc+"-node-node")+"backbone: {urls: ["+url+"]}\n"+
-			"audit: {verifier_key_file: sec/audit.vkey}\ntaxii: {listen: 127.0.0.1:0}\n")
+			"audit: {verifier_key_file: sec/audit.vkey}\nmembership: {verifier_key_file: sec/membership.vkey}\ntaxii: {listen: 127.0.0.1:0}\n")
 		d, err := start(t.Context(), c, log)
 		if err != nil {
 			t.Fatal(err)

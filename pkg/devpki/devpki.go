@@ -22,6 +22,7 @@ const (
 	FocalPointName = "focal"   // the focal point of each state
 	AnalystName    = "analyst" // the analyst of each state
 	AuditorName    = "auditor" // the secretariat auditor
+	AdminName      = "admin"   // the secretariat administrator
 )
 
 // DefaultValidity is how long the CA and the SVIDs are valid when
@@ -171,6 +172,7 @@ func principals(states []string, hubs int) []identity.Principal {
 	ps := []identity.Principal{
 		{Role: identity.RoleSecretariatNode, Name: NodeName},
 		{Role: identity.RoleAuditor, Name: AuditorName},
+		{Role: identity.RoleAdmin, Name: AdminName},
 	}
 	for i := 1; i <= hubs; i++ {
 		ps = append(ps, identity.Principal{Role: identity.RoleSecretariatNode, Name: HubName(i)})

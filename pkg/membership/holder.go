@@ -193,3 +193,11 @@ func (h *Holder) DeniesCert(cert *x509.Certificate) (DenyEntry, bool) {
 	defer h.mu.Unlock()
 	return h.deny.DeniesCert(cert)
 }
+
+// StatusOf returns the standing of state cc in the table held; held is
+// false before the first table.
+func (h *Holder) StatusOf(cc string) (s Status, held bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.table.StatusOf(cc), h.table.Version > 0
+}
