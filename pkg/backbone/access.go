@@ -188,3 +188,21 @@ func (a *access) sweep(ns *server.Server, allowed map[string]bool) int {
 	}
 	return cut
 }
+
+// connected returns, by SPIFFE ID, the connection ids of the open client
+// and leaf node connections whose certificate the server remembers.
+func (a *access) connected(ns *server.Server) map[string][]uint64 {
+	out := map[string][]uint64{}
+	cz, err := ns.Connz(&server.ConnzOptions{Limit: 1 << 20})
+	if err != nil {
+		return out
+	}
+	a.peersMu.Lock()
+	defer a.peersMu.Unlock()
+	for _, ci := range cz.Conns {
+		if p, ok := a.peers[net.JoinHostPort(ci.IP, strconv.Itoa(ci.Port))]; ok {
+			out[p.id] = append(out[p.id], ci.Cid)
+		}
+	}
+	return out
+}

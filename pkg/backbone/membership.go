@@ -114,8 +114,8 @@ func (c *Client) LatestMembership(ctx context.Context, doc MembershipDoc) ([]byt
 // WatchMembership calls fn with the secretariat's documents as the
 // backbone carries them: first the latest of each (if any), then each new
 // version as it is published, and the latest of each again every poll (0
-// means [DefaultMembershipPoll]), so a version published while the
-// connection was down is read once it is back. fn is called on the calling
+// means [DefaultMembershipPoll]) and as soon as the connection comes back
+// after it was lost, so a version published meanwhile is not missed. fn is called on the calling
 // goroutine, one document at a time, and may see a version more than once
 // or an old one (a replay): it verifies each and keeps the newest.
 // WatchMembership returns nil when ctx ends, [ErrClosed] when the client
@@ -135,6 +135,11 @@ func (c *Client) WatchMembership(ctx context.Context, poll time.Duration, fn fun
 	}
 	t := time.NewTicker(poll)
 	defer t.Stop()
+	// A version published while the connection was down (a suspended
+	// node's reinstatement) is read as soon as it is back.
+	back := time.NewTicker(reconnectCheck)
+	defer back.Stop()
+	reconnects := c.nc.Stats().Reconnects
 	for {
 		c.readLatestMembership(ctx, fn)
 		for wait := true; wait; {
@@ -149,10 +154,18 @@ func (c *Client) WatchMembership(ctx context.Context, poll time.Duration, fn fun
 				}
 			case <-t.C:
 				wait = false
+			case <-back.C:
+				if n := c.nc.Stats().Reconnects; n != reconnects && c.nc.IsConnected() {
+					reconnects, wait = n, false
+				}
 			}
 		}
 	}
 }
+
+// reconnectCheck is how often WatchMembership looks whether the connection
+// came back.
+const reconnectCheck = 250 * time.Millisecond
 
 // readLatestMembership hands fn the latest of each document, if any.
 func (c *Client) readLatestMembership(ctx context.Context, fn func(MembershipDoc, []byte)) {

@@ -187,3 +187,8 @@ func (s *Server) MembershipVersions() (table, deny uint64) {
 	defer s.gov.mu.Unlock()
 	return s.gov.applied[0], s.gov.applied[1]
 }
+
+// Connected returns the open client and leaf node connections of the
+// server, by the SPIFFE ID of the certificate each presented, as
+// connection ids: a connection cut and made again gets a new id.
+func (s *Server) Connected() map[string][]uint64 { return s.access.connected(s.ns) }
