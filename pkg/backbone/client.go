@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -128,6 +129,8 @@ type Client struct {
 	mu        sync.Mutex
 	closing   bool
 	consumers sync.WaitGroup // running ConsumeInbox calls
+
+	refused atomic.Bool // the server refused the node's user since it last connected
 
 	closeOnce sync.Once
 	closeErr  error
@@ -273,9 +276,13 @@ func (c *Client) natsOptions(ctx context.Context, cfg ClientConfig) []nats.Optio
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
+			c.refused.Store(false)
 			c.log.Info("backbone reconnected", "url", nc.ConnectedUrlRedacted())
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrAuthorization) {
+				c.refused.Store(true) // see Refused
+			}
 			c.log.Warn("backbone error", "err", err)
 		}),
 	}

@@ -94,14 +94,16 @@ func (c *Client) LatestMembership(ctx context.Context, doc MembershipDoc) ([]byt
 		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
 		defer cancel()
 	}
-	st, err := c.js.Stream(ctx, MembershipStream)
+	st, err := retryUnanswered(ctx, func(ctx context.Context) (jetstream.Stream, error) { return c.js.Stream(ctx, MembershipStream) })
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil, fmt.Errorf("%w: %s not provisioned", ErrNoDocument, MembershipStream)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("backbone: membership stream: %w", err)
 	}
-	m, err := st.GetLastMsgForSubject(ctx, membershipSubject(doc))
+	m, err := retryUnanswered(ctx, func(ctx context.Context) (*jetstream.RawStreamMsg, error) {
+		return c.directLast(ctx, st, membershipSubject(doc))
+	})
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrNoDocument, doc)
 	}
@@ -205,3 +207,14 @@ func (s *SecretariatClient) PublishMembership(ctx context.Context, doc Membershi
 func (s *SecretariatClient) LatestMembership(ctx context.Context, doc MembershipDoc) ([]byte, error) {
 	return s.c.LatestMembership(ctx, doc)
 }
+
+// Refused reports whether the server has refused this node's user (an
+// authorization violation) since the client last connected: the node's
+// state is suspended or removed, or its SPIFFE ID denied (see
+// [ServerConfig.MembershipKey]). It is cleared when the client connects
+// again. A node behind a leaf node cannot tell (its leaf's link is cut as
+// by a network fault) and never reports it.
+func (c *Client) Refused() bool { return c.refused.Load() }
+
+// Refused is [Client.Refused].
+func (s *StateClient) Refused() bool { return s.c.Refused() }

@@ -314,3 +314,44 @@ func TestMembershipOnCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadLeavesReadsAlone reads a directory entry in a tight loop while
+// the server reloads its users ten times: a reload leaves the account's
+// JetStream API unanswered for a moment, and a read must ride it out.
+func TestReloadLeavesReadsAlone(t *testing.T) {
+	t.Parallel()
+	e := newGovEnv(t, []string{"MX", "US"}, []string{"MX", "US", "BR"}, false)
+	mx := backbonetest.Connect(t, e.ca, e.srv, backbonetest.Node("MX"))
+	if err := backbonetest.Connect(t, e.ca, e.srv, backbonetest.Node("US")).PublishDirectoryEntry(t.Context(), []byte("entry")); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var reads, failed atomic.Int32
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := mx.DirectoryEntry(t.Context(), "US"); err != nil {
+				failed.Add(1)
+				t.Errorf("directory read during a reload: %v", err)
+			}
+			reads.Add(1)
+		}
+	}()
+	e.change(t, membership.Change{Kind: membership.Add, State: "BR", Region: region.SouthAmerica})
+	for i := range 9 {
+		kind := membership.Suspend
+		if i%2 == 1 {
+			kind = membership.Reinstate
+		}
+		e.change(t, membership.Change{Kind: kind, State: "BR"})
+	}
+	close(stop)
+	<-done
+	t.Logf("%d directory reads across 10 reloads, %d failed", reads.Load(), failed.Load())
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/bulletin"
@@ -23,6 +24,29 @@ func (n *Node) openMembership() error {
 	}
 	n.members = h
 	return nil
+}
+
+// refusalCheck is how often the node looks whether the backbone refuses it.
+const refusalCheck = 100 * time.Millisecond
+
+// watchRefusal ends open streams of the node's people as soon as the
+// backbone refuses the node (or admits it again), until ctx ends.
+func (n *Node) watchRefusal(ctx context.Context) {
+	t := time.NewTicker(refusalCheck)
+	defer t.Stop()
+	was := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if now := n.bb.Refused(); now != was {
+				was = now
+				n.log.Warn("the backbone refuses this node", "refused", now)
+				n.srv.Recheck()
+			}
+		}
+	}
 }
 
 // watchMembership reads the documents from the backbone until ctx ends,
@@ -78,9 +102,14 @@ func (n *Node) resolveRecipients(b *bulletin.Bulletin) ([]string, error) {
 }
 
 // admitState refuses every person of this node while its own state is not
-// an active member (suspended or removed); the backbone has cut the node
-// off by then, and its people may do nothing through it.
+// an active member (suspended or removed), or while the backbone refuses
+// the node: the backbone cut it off, and its people may do nothing
+// through it. The backbone's refusal counts when the node could not read
+// the table that suspended it before it was cut off.
 func (n *Node) admitState() (rule, msg string) {
+	if n.bb != nil && n.bb.Refused() {
+		return "caller.node_refused", fmt.Sprintf("the backbone refuses the node of %s (its state suspended or removed, or the node denied): it refuses every call until the backbone admits it again", n.self.State)
+	}
 	if st, held := n.members.StatusOf(n.self.State); held && st != membership.Active {
 		if st == membership.StatusUnspecified {
 			return "caller.state_member", fmt.Sprintf("%s is not a member of the network", n.self.State)

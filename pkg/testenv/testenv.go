@@ -244,7 +244,6 @@ func (nw *Network) taxiiAddr(cc string) string {
 	return nw.portAddr(2 + len(nw.allStates()) + slices.Index(nw.allStates(), cc))
 }
 
-
 // portAddr is the loopback address of port BasePort+i, or a free port
 // when BasePort is 0.
 func (nw *Network) portAddr(i int) string {
