@@ -40,8 +40,6 @@ type config struct {
 	Membership struct {
 		VerifierKeyFile string `yaml:"verifier_key_file"`
 	} `yaml:"membership"`
-
-	membershipKey string // read from Membership.VerifierKeyFile
 }
 
 type clusterConfig struct {
@@ -67,15 +65,8 @@ func loadConfig(path string) (config, error) {
 	if c.StoreDir != "" && !filepath.IsAbs(c.StoreDir) {
 		c.StoreDir = filepath.Join(base, c.StoreDir)
 	}
-	if f := c.Membership.VerifierKeyFile; f != "" {
-		if !filepath.IsAbs(f) {
-			f = filepath.Join(base, f)
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return config{}, fmt.Errorf("config %s: membership.verifier_key_file: %w (the secretariat writes it to its data_dir/membership.vkey; iant admin keygen makes it beforehand)", path, err)
-		}
-		c.membershipKey = strings.TrimSpace(string(b))
+	if f := c.Membership.VerifierKeyFile; f != "" && !filepath.IsAbs(f) {
+		c.Membership.VerifierKeyFile = filepath.Join(base, f)
 	}
 	if _, err := c.serverConfig(); err != nil {
 		return config{}, fmt.Errorf("config %s: %w", path, err)
@@ -100,7 +91,7 @@ func (c config) serverConfig() (backbone.ServerConfig, error) {
 	if err := c.SVID.Validate(); err != nil {
 		return sc, err
 	}
-	sc = backbone.ServerConfig{Name: c.Name, StoreDir: c.StoreDir, TrustDomain: td, MembershipKey: c.membershipKey}
+	sc = backbone.ServerConfig{Name: c.Name, StoreDir: c.StoreDir, TrustDomain: td}
 	if sc.Host, sc.Port, err = hostPort("listen", c.Listen); err != nil {
 		return sc, err
 	}
@@ -177,6 +168,9 @@ func start(ctx context.Context, c config, log *slog.Logger) (*backbone.Server, f
 	if err != nil {
 		return nil, nil, fmt.Errorf("store_dir: %w", err)
 	}
+	if sc.MembershipKey, err = c.membershipKey(); err != nil {
+		return nil, nil, errors.Join(err, lock.Unlock())
+	}
 	svid, bundle, closeSrc, err := c.SVID.Open(ctx, td)
 	if err != nil {
 		return nil, nil, errors.Join(err, lock.Unlock())
@@ -187,4 +181,17 @@ func start(ctx context.Context, c config, log *slog.Logger) (*backbone.Server, f
 		return nil, nil, errors.Join(err, closeSrc(), lock.Unlock())
 	}
 	return srv, func() error { return errors.Join(closeSrc(), lock.Unlock()) }, nil
+}
+
+// membershipKey reads membership.verifier_key_file, "" when none is named.
+func (c config) membershipKey() (string, error) {
+	f := c.Membership.VerifierKeyFile
+	if f == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return "", fmt.Errorf("membership.verifier_key_file: %w (the secretariat writes it to its data_dir/membership.vkey; iant admin keygen makes it before the first start)", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
