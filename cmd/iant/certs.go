@@ -102,7 +102,7 @@ func newCertsRenewCmd() *cobra.Command {
 			if n == 0 {
 				n = len(l.Entries)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "renewed %d SVIDs in %s; the first expires %s\n", n, l.Dir, l.SVIDNotAfter.Format(time.RFC3339))
+			fmt.Fprintf(cmd.OutOrStdout(), "renewed %d SVID(s) in %s; the first of the PKI's SVIDs expires %s\n", n, l.Dir, l.SVIDNotAfter.Format(time.RFC3339))
 			return nil
 		},
 	}

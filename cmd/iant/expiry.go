@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"os"
@@ -21,15 +19,7 @@ const maxWarnBefore = 7 * 24 * time.Hour
 // its lifetime before, at most a week before. It says nothing when the
 // file cannot be read: dialling will say what is wrong.
 func warnExpiry(w io.Writer, certFile string, now time.Time) {
-	data, err := os.ReadFile(certFile)
-	if err != nil {
-		return
-	}
-	b, _ := pem.Decode(data)
-	if b == nil {
-		return
-	}
-	c, err := x509.ParseCertificate(b.Bytes)
+	c, err := readCertificate(certFile)
 	if err != nil {
 		return
 	}

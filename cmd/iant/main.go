@@ -86,6 +86,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newStatesCmd(g),
 		newAuditCmd(g),
 		newAdminCmd(g),
+		newWhoamiCmd(g),
 		newExportCmd(g),
 		newImportCmd(g),
 		newFeedCmd(g),
