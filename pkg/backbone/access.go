@@ -130,18 +130,8 @@ func (c ServerConfig) users(t *membership.Table, d *membership.DenyList) []spiff
 		p, err := identity.Parse(c.TrustDomain, id)
 		return t != nil && err == nil && p.Role == identity.RoleNode && !t.Admits(p.State)
 	})
-	slices.SortFunc(ids, func(a, b spiffeid.ID) int { return compareStrings(a.String(), b.String()) })
+	slices.SortFunc(ids, func(a, b spiffeid.ID) int { return strings.Compare(a.String(), b.String()) })
 	return slices.CompactFunc(ids, func(a, b spiffeid.ID) bool { return a == b })
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // sweep cuts every connection, client or leaf node, whose remembered

@@ -286,7 +286,7 @@ func checkReason(s string) error {
 		return fmt.Errorf("reason is not UTF-8")
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || !unicode.IsPrint(r) && r != ' ' {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || !unicode.IsPrint(r) {
 			return fmt.Errorf("reason holds the unprintable character %U", r)
 		}
 	}

@@ -81,9 +81,6 @@ func (n *Node) forward(ctx context.Context, id, target string) (store.Record, er
 	if !region.IsMember(target) {
 		return store.Record{}, problem.Invalid("target_state", "unknown state code %q", target)
 	}
-	if t, held := n.members.Table(); held && !t.Receives(target) {
-		return store.Record{}, problem.Invalid("target_state", "%s is not a member of the network: it receives no bulletin", target)
-	}
 	rec, err := n.lookup(ctx, id)
 	if err != nil {
 		return store.Record{}, err
@@ -94,6 +91,9 @@ func (n *Node) forward(ctx context.Context, id, target string) (store.Record, er
 	}
 	if err := n.policy.Forward(p, b, target, false).Err(); err != nil {
 		return store.Record{}, n.refused("forward", p, b.ID, err)
+	}
+	if t, held := n.members.Table(); held && !t.Receives(target) {
+		return store.Record{}, problem.Invalid("target_state", "%s is not a member of the network: it receives no bulletin", target)
 	}
 	sealed, err := n.sealFor(ctx, b, []string{target})
 	if err != nil {
