@@ -71,6 +71,10 @@ write_configs() {
   if [ ! -f "$pki/pki.json" ]; then
     "$(bin iant)" certs init --dir "$pki" --trust-domain $td --states "$states" --hubs 3 >/dev/null
   fi
+  # The secretariat's membership key, made before anything starts: the
+  # backbone servers and the state nodes are configured with its verifier
+  # key (the secretariat's node finds the key in its data_dir).
+  "$(bin iant)" admin keygen --dir "$dir/var/secretariat" --trust-domain $td >/dev/null
   # The PKI's states are the network's ("all" becomes the 35 codes).
   states=$(sed -n '/"states": \[/,/\]/p' "$pki/pki.json" | grep -o '"[A-Z][A-Z]"' | tr -d '"' | paste -sd, -)
   mkdir -p "$dir/etc" "$dir/var" "$dir/log" "$dir/run" "$dir/contexts"
@@ -94,6 +98,7 @@ cluster:
   peers: [spiffe://$td/secretariat/node/hub-1, spiffe://$td/secretariat/node/hub-2, spiffe://$td/secretariat/node/hub-3]
 leafnodes: {listen: 127.0.0.1:$((base+20+i-1))}
 nodes: [$nodes]
+membership: {verifier_key_file: $dir/var/secretariat/membership.vkey}
 log: {level: info}
 EOF
   done
@@ -114,7 +119,8 @@ provision_states: [$states]" "$urls" "$directory"
     # outside its data_dir: a lost data_dir is rebuilt from the backbone.
     node_config "$lc" "$lc-node-node" $((base+30+j)) "" "$urls" "$directory" \
       "audit: {verifier_key_file: $dir/var/secretariat/audit.vkey}
-keys_file: $dir/keys/$lc/node.keys"
+keys_file: $dir/keys/$lc/node.keys
+membership: {verifier_key_file: $dir/var/secretariat/membership.vkey}"
     for who in focal-point-focal analyst-analyst; do
       cat >"$dir/contexts/$lc-$who.yaml" <<EOF
 node: 127.0.0.1:$((base+30+j))

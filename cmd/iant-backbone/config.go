@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
@@ -32,6 +34,12 @@ type config struct {
 	// Nodes are the SPIFFE IDs of the nodes allowed to connect.
 	Nodes []string         `yaml:"nodes"`
 	Log   logconfig.Config `yaml:"log"`
+	// Membership names the secretariat's membership verifier key: with it
+	// the server applies the signed membership table and deny list (see
+	// backbone.ServerConfig.MembershipKey); without, Nodes alone decide.
+	Membership struct {
+		VerifierKeyFile string `yaml:"verifier_key_file"`
+	} `yaml:"membership"`
 }
 
 type clusterConfig struct {
@@ -56,6 +64,9 @@ func loadConfig(path string) (config, error) {
 	c.SVID.Resolve(base)
 	if c.StoreDir != "" && !filepath.IsAbs(c.StoreDir) {
 		c.StoreDir = filepath.Join(base, c.StoreDir)
+	}
+	if f := c.Membership.VerifierKeyFile; f != "" && !filepath.IsAbs(f) {
+		c.Membership.VerifierKeyFile = filepath.Join(base, f)
 	}
 	if _, err := c.serverConfig(); err != nil {
 		return config{}, fmt.Errorf("config %s: %w", path, err)
@@ -157,6 +168,9 @@ func start(ctx context.Context, c config, log *slog.Logger) (*backbone.Server, f
 	if err != nil {
 		return nil, nil, fmt.Errorf("store_dir: %w", err)
 	}
+	if sc.MembershipKey, err = c.membershipKey(); err != nil {
+		return nil, nil, errors.Join(err, lock.Unlock())
+	}
 	svid, bundle, closeSrc, err := c.SVID.Open(ctx, td)
 	if err != nil {
 		return nil, nil, errors.Join(err, lock.Unlock())
@@ -167,4 +181,17 @@ func start(ctx context.Context, c config, log *slog.Logger) (*backbone.Server, f
 		return nil, nil, errors.Join(err, closeSrc(), lock.Unlock())
 	}
 	return srv, func() error { return errors.Join(closeSrc(), lock.Unlock()) }, nil
+}
+
+// membershipKey reads membership.verifier_key_file, "" when none is named.
+func (c config) membershipKey() (string, error) {
+	f := c.Membership.VerifierKeyFile
+	if f == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return "", fmt.Errorf("membership.verifier_key_file: %w (the secretariat writes it to its data_dir/membership.vkey; iant admin keygen makes it before the first start)", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }

@@ -95,13 +95,23 @@ func TestCLIPostGetListTailAck(t *testing.T) {
 
 func TestCLIErrorsAreOneLineNamingTheProblem(t *testing.T) {
 	dir := t.TempDir()
-	nw, err := testenv.Start(t.Context(), testenv.Options{Dir: dir, States: []string{"CA", "US"}})
+	nw, err := testenv.Start(t.Context(), testenv.Options{Dir: dir, States: []string{"CA", "US"}, Joining: []string{"JM"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nw.Close()
 	fpCA := filepath.Join(dir, "contexts", "ca-focal-point-focal.yaml")
 	anCA := filepath.Join(dir, "contexts", "ca-analyst-analyst.yaml")
+	// JM joins, but its node does not start: a member that never
+	// published its keys.
+	admin := filepath.Join(dir, "contexts", "secretariat-admin-admin.yaml")
+	if _, errLine := iant(t, t.Context(), "--context", admin, "admin", "state", "add", "JM", "--region", "caribbean"); errLine != "" {
+		t.Fatal(errLine)
+	}
+	until := time.Now().Add(30 * time.Second)
+	for tv, _ := nw.Node("CA").Membership().Versions(); tv < 2 && time.Now().Before(until); tv, _ = nw.Node("CA").Membership().Versions() {
+		time.Sleep(10 * time.Millisecond)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -112,7 +122,11 @@ func TestCLIErrorsAreOneLineNamingTheProblem(t *testing.T) {
 		{"unknown precedence", []string{"--context", fpCA, "post", "--title", "t", "--body", "b", "--release", "US", "--precedence", "urgent"}, `unknown precedence "urgent"`},
 		{"unknown state", []string{"--context", fpCA, "post", "--title", "t", "--body", "b", "--release", "FR"}, `InvalidArgument: unknown state code "FR"`},
 		{"unknown region", []string{"--context", fpCA, "post", "--title", "t", "--body", "b", "--release", "europe"}, `"europe" is neither`},
-		{"state without a node", []string{"--context", fpCA, "post", "--title", "t", "--body", "b", "--release", "caribbean"}, "Unavailable: bulletin not sealed: no node of AG,BB,BS,CU,DM,DO,GD,HT,JM,KN,LC,TT,VC has published its keys"},
+		{"member without a node", []string{"--context", fpCA, "post", "--title", "t", "--body", "b", "--release", "caribbean"}, "Unavailable: bulletin not sealed: no node of JM has published its keys"},
+		{"region without members", []string{"--context", fpCA, "post", "--title", "t", "--body", "b", "--release", "south-america"},
+			"InvalidArgument: releasability reaches no state but your own (CA): release to at least one other state (field releasability)"},
+		{"not a member", []string{"--context", fpCA, "post", "--title", "t", "--body", "b", "--release", "BR"},
+			"InvalidArgument: BR is not a member of the network: it receives no bulletin (field releasability.states)"},
 		{"missing title", []string{"--context", fpCA, "post", "--body", "b", "--release", "US"}, "InvalidArgument: title is required (field title)"},
 		{"unknown bulletin", []string{"--context", anCA, "get", "01J00000000000000000000000"}, "NotFound:"},
 		{"bad output", []string{"--context", anCA, "list", "-o", "xml"}, `unknown output format "xml"`},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -27,6 +28,9 @@ func (g *globals) dial(ctx context.Context) (*grpc.ClientConn, identity.Principa
 	c, err := client.LoadContext(path)
 	if err != nil {
 		return nil, identity.Principal{}, err
+	}
+	if g.stderr != nil {
+		warnExpiry(g.stderr, c.CertFile(), time.Now())
 	}
 	return client.Dial(ctx, c)
 }

@@ -46,6 +46,12 @@ func newDemoCmd() *cobra.Command {
 				return err
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: lvl}))
+			// SVIDs live a day: renew them first if they aged while the
+			// demo was stopped, then as they age.
+			pki := filepath.Join(abs, "pki")
+			if err := renewDemoSVIDs(cmd.Context(), pki, cmd.ErrOrStderr()); err != nil {
+				return err
+			}
 			nw, err := testenv.Start(cmd.Context(), testenv.Options{Dir: abs, States: codes, BasePort: basePort, Logger: logger, TAXII: true})
 			if le := (*dirlock.LockedError)(nil); errors.As(err, &le) {
 				return fmt.Errorf("--dir %s is in use by %s, another iant demo: stop it first or choose another --dir", dir, le.Holder())
@@ -55,6 +61,7 @@ func newDemoCmd() *cobra.Command {
 			}
 			defer nw.Close()
 			printDemoHelp(cmd.OutOrStdout(), dir, codes, nw)
+			go keepDemoSVIDsFresh(cmd.Context(), pki, cmd.ErrOrStderr())
 			<-cmd.Context().Done()
 			fmt.Fprintln(cmd.OutOrStdout(), "stopping")
 			return nw.Close()
@@ -109,6 +116,8 @@ func printDemoHelp(w io.Writer, dir string, states []string, nw *testenv.Network
 	fmt.Fprintf(w, "      --body \"Details...\" --release %s --precedence flash --category foreign-terrorist-fighter --marking amber\n", to)
 	fmt.Fprintf(w, "  iant --context %s list\n", ctx(to, "analyst-analyst"))
 	fmt.Fprintf(w, "  iant --context %s states\n", ctx(to, "analyst-analyst"))
+	fmt.Fprintf(w, "  iant --context %s admin state list      # the membership table (docs/operations.md)\n",
+		filepath.Join(ctxDir, "secretariat-admin-admin.yaml"))
 	printInterop(w, dir, strings.ToLower(to), nw)
 	fmt.Fprintf(w, "Stop with Ctrl-C.\n")
 }

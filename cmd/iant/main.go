@@ -37,6 +37,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	out, errw := escape.NewWriter(stdout), escape.NewWriter(stderr)
+	g.stderr = errw
 	root.SetOut(out)
 	root.SetErr(errw)
 	root.PersistentPreRun = func(*cobra.Command, []string) {
@@ -55,6 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 type globals struct {
 	contextFile string
 	output      string
+	stderr      io.Writer // warnings (a certificate expiring soon)
 }
 
 func newRootCmd(g *globals) *cobra.Command {
@@ -83,6 +85,8 @@ func newRootCmd(g *globals) *cobra.Command {
 		newAckCmd(g),
 		newStatesCmd(g),
 		newAuditCmd(g),
+		newAdminCmd(g),
+		newWhoamiCmd(g),
 		newExportCmd(g),
 		newImportCmd(g),
 		newFeedCmd(g),

@@ -17,7 +17,7 @@ import (
 func newStatesCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "states",
-		Short: "List member states, regions and the network's nodes (the directory)",
+		Short: "List member states and their standing, regions and the network's nodes (the directory)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return g.withConn(cmd, func(ctx context.Context, conn *grpc.ClientConn) error {
@@ -35,13 +35,14 @@ func newStatesCmd(g *globals) *cobra.Command {
 					}
 				}
 				w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(w, "CODE\tSTATE\tREGION\tNODE")
+				fmt.Fprintln(w, "CODE\tSTATE\tREGION\tSTATUS\tNODE")
 				for _, s := range resp.GetStates() {
 					addr := "-"
 					if n := nodes[s.GetCode()]; n != nil {
 						addr = orDash(n.GetAddress())
 					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", escape.Line(s.GetCode()), escape.Line(s.GetName()), region.Region(s.GetRegion()).String(), addr)
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", escape.Line(s.GetCode()), escape.Line(s.GetName()), region.Region(s.GetRegion()).String(),
+						memberStatus(s.GetStatus()), addr)
 				}
 				if err := w.Flush(); err != nil {
 					return err
@@ -50,7 +51,8 @@ func newStatesCmd(g *globals) *cobra.Command {
 				for _, r := range resp.GetRegions() {
 					fmt.Fprintf(cmd.OutOrStdout(), " %s (%s)", region.Region(r.GetRegion()), strings.Join(r.GetStates(), ","))
 				}
-				fmt.Fprintln(cmd.OutOrStdout())
+				fmt.Fprintf(cmd.OutOrStdout(), "\nmembership table version %d, deny list version %d (as this node holds them)\n",
+					resp.GetMembershipVersion(), resp.GetDenyListVersion())
 				return nil
 			})
 		},

@@ -14,6 +14,7 @@ import (
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/logconfig"
+	"github.com/oas-cicte/iant/pkg/membership"
 	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/policy"
 	"github.com/oas-cicte/iant/pkg/secretariat"
@@ -57,6 +58,9 @@ type config struct {
 	// Receive bounds what a state node keeps of the copies it cannot
 	// decide yet (see receiveConfig).
 	Receive receiveConfig `yaml:"receive"`
+	// Membership names the secretariat's membership verifier key (see
+	// membershipConfig).
+	Membership membershipConfig `yaml:"membership"`
 }
 
 // receiveConfig is the receive: section: the bounds of a state node's
@@ -127,7 +131,7 @@ func loadConfig(path string) (config, error) {
 	}
 	base := filepath.Dir(path)
 	c.SVID.Resolve(base)
-	for _, p := range []*string{&c.DataDir, &c.PolicyDir, &c.Audit.VerifierKeyFile} {
+	for _, p := range []*string{&c.DataDir, &c.PolicyDir, &c.Audit.VerifierKeyFile, &c.Membership.VerifierKeyFile} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
 		}
@@ -230,9 +234,17 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 		if e.LeafPort != 0 {
 			leafPort = &backbone.ListenConfig{Host: e.Host, Port: e.LeafPort}
 		}
+		// The embedded backbone runs beside the secretariat's node, whose
+		// membership key (made now on a first start) it applies.
+		_, vkey, err := membership.LoadOrCreateKey(c.DataDir, td.Name())
+		if err != nil {
+			d.close()
+			return nil, fmt.Errorf("data_dir: %w", err)
+		}
 		d.backbone, err = backbone.StartServer(ctx, backbone.ServerConfig{
 			Host: e.Host, Port: e.Port, StoreDir: e.StoreDir, TrustDomain: td,
 			SVID: svid, Bundle: bundle, Nodes: ids, LeafNodes: leafPort, Logger: log.With("component", "backbone"),
+			MembershipKey: vkey,
 		})
 		if err != nil {
 			d.close()
@@ -299,6 +311,9 @@ func (d *daemon) startState(ctx context.Context, c config, cfg statenode.Config)
 	}
 	var err error
 	if cfg.Audit, err = c.Audit.state(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if cfg.MembershipKey, err = c.Membership.stateKey(cfg.TrustDomain); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	d.state, err = statenode.Start(ctx, cfg)

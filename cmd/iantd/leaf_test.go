@@ -95,7 +95,7 @@ func TestLeafDaemonPostsThroughTheBackbone(t *testing.T) {
 	sec := run("secretariat", svid("secretariat-node-node")+
 		"backbone:\n  embedded:\n    port: -1\n    leaf_port: -1\n    store_dir: bb\n    nodes: [spiffe://iant.test/secretariat/node/node, spiffe://iant.test/state/MX/node/node, spiffe://iant.test/state/US/node/node]\n"+
 		"provision_states: [MX, US]\n")
-	const vkey = "audit: {verifier_key_file: secretariat/audit.vkey}\n"
+	const vkey = "audit: {verifier_key_file: secretariat/audit.vkey}\nmembership: {verifier_key_file: secretariat/membership.vkey}\n"
 	us := run("us", svid("us-node-node")+"backbone: {urls: ["+sec.backbone.ClientURL()+"]}\n"+vkey)
 	mx := run("mx", svid("mx-node-node")+"backbone: {leaf: {hub_urls: ["+sec.backbone.LeafURL()+"]}}\n"+vkey)
 	if !mx.state.LeafLinked() {

@@ -49,6 +49,10 @@ func TestDeployConfigsLoad(t *testing.T) {
 				t.Errorf("%s: a state node's config that does not show keys_file (%v)", f, err)
 			}
 		}
+		// And the secretariat's membership verifier key.
+		if !strings.Contains(filepath.Base(f), "secretariat") && c.Membership.VerifierKeyFile == "" {
+			t.Errorf("%s: a state node's config without membership.verifier_key_file", f)
+		}
 		// Every node lists the network's three nodes, the secretariat's
 		// too: that is what `iant states` shows a person of that node.
 		var ids []string
@@ -172,7 +176,7 @@ func TestDaemonsFormANetwork(t *testing.T) {
 			keys = "keys_file: " + mxKeys + "\nsign_key_rotation: 2160h\nretention: {inbox: 2160h, outbox: 720h}\n"
 		}
 		c := write(cc, "trust_domain: iant.test\ndata_dir: "+cc+"\nlisten: 127.0.0.1:0\n"+svid(cc+"-node-node")+"backbone: {urls: ["+url+"]}\n"+
-			"audit: {verifier_key_file: sec/audit.vkey}\ntaxii: {listen: 127.0.0.1:0}\n"+keys)
+			"audit: {verifier_key_file: sec/audit.vkey}\nmembership: {verifier_key_file: sec/membership.vkey}\ntaxii: {listen: 127.0.0.1:0}\n"+keys)
 		d, err := start(t.Context(), c, log)
 		if err != nil {
 			t.Fatal(err)

@@ -71,6 +71,7 @@ var allowed = map[string][]string{
 	"pkg/bulletin":              {"pkg/region", "pkg/problem", "pkg/escape"},
 	"pkg/identity":              {"pkg/region"},
 	"pkg/identity/identitytest": {"pkg/identity"},
+	"pkg/membership":            {"pkg/identity", "pkg/region", "pkg/problem"},
 	"pkg/policy":                {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem"},
 	"pkg/seal":                  {"pkg/bulletin", "pkg/identity", "pkg/region"},
 	"pkg/seal/keystore":         {"pkg/seal"},
@@ -81,11 +82,11 @@ var allowed = map[string][]string{
 	"pkg/taxii":                 {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem", "pkg/strictjson", "pkg/stix"},
 	"pkg/store":                 {"pkg/bulletin", "pkg/region", "pkg/problem", "pkg/sqlitedb"},
 	"pkg/audit":                 {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem", "pkg/sqlitedb"},
-	"pkg/backbone":              {"pkg/identity", "pkg/region"},
+	"pkg/backbone":              {"pkg/identity", "pkg/region", "pkg/membership"},
 	"pkg/devpki":                {"pkg/identity", "pkg/region"},
-	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem"},
+	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem", "pkg/membership"},
 	"pkg/secretariat": {"pkg/audit", "pkg/backbone", "pkg/bulletin", "pkg/identity", "pkg/nodeserver",
-		"pkg/problem", "pkg/region", "pkg/seal"},
+		"pkg/problem", "pkg/region", "pkg/seal", "pkg/membership"},
 }
 
 // edge lists the listed packages that serve gRPC and so convert to and
@@ -118,7 +119,7 @@ func TestImportDirections(t *testing.T) {
 // do not reach for the network stacks directly.
 func TestCryptoAndPolicyStayOffTheWire(t *testing.T) {
 	pkgs := loadPackages(t)
-	for _, dir := range []string{"pkg/seal", "pkg/seal/keystore", "pkg/policy", "pkg/store", "pkg/bulletin", "pkg/audit", "pkg/sqlitedb"} {
+	for _, dir := range []string{"pkg/seal", "pkg/seal/keystore", "pkg/policy", "pkg/store", "pkg/bulletin", "pkg/audit", "pkg/sqlitedb", "pkg/membership"} {
 		for _, imp := range pkgs[dir].imports {
 			if strings.HasPrefix(imp, "google.golang.org/grpc") || strings.HasPrefix(imp, "github.com/nats-io/") {
 				t.Errorf("%s imports %s", dir, imp)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -135,6 +136,8 @@ type Client struct {
 	mu        sync.Mutex
 	closing   bool
 	consumers sync.WaitGroup // running ConsumeInbox calls
+
+	refused atomic.Bool // the server refused the node's user since it last connected
 
 	closeOnce sync.Once
 	closeErr  error
@@ -268,6 +271,11 @@ func (c *Client) natsOptions(ctx context.Context, cfg ClientConfig) []nats.Optio
 		nats.CustomInboxPrefix(ReplyPrefix(c.self.State)),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
+		// A node whose state is suspended, or whose SVID is denied, is
+		// refused as it reconnects; it keeps trying (nats.go would give up
+		// after the same refusal twice), so that once reinstated or given
+		// a new SVID it is back without a restart.
+		nats.IgnoreAuthErrorAbort(),
 		nats.ClosedHandler(func(*nats.Conn) { close(c.closedCh) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
@@ -275,9 +283,13 @@ func (c *Client) natsOptions(ctx context.Context, cfg ClientConfig) []nats.Optio
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
+			c.refused.Store(false)
 			c.log.Info("backbone reconnected", "url", nc.ConnectedUrlRedacted())
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrAuthorization) {
+				c.refused.Store(true) // see Refused
+			}
 			c.log.Warn("backbone error", "err", err)
 		}),
 	}

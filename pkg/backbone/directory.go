@@ -121,13 +121,19 @@ func (c *Client) DirectoryEntry(ctx context.Context, state string) ([]byte, erro
 	return kept, nil
 }
 
-// hubDirectoryEntry reads state's latest entry from the backbone.
+// hubDirectoryEntry reads state's latest entry from the backbone, trying
+// again while a server reloads its configuration (retryUnanswered).
 func (c *Client) hubDirectoryEntry(ctx context.Context, state string) ([]byte, error) {
+	return retryUnanswered(ctx, func(ctx context.Context) ([]byte, error) { return c.hubDirectoryEntryOnce(ctx, state) })
+}
+
+// hubDirectoryEntryOnce makes one attempt at hubDirectoryEntry.
+func (c *Client) hubDirectoryEntryOnce(ctx context.Context, state string) ([]byte, error) {
 	st, err := c.js.Stream(ctx, DirectoryStream)
 	if err != nil {
 		return nil, fmt.Errorf("backbone: directory: %w: %w", ErrUnreachable, err)
 	}
-	m, err := st.GetLastMsgForSubject(ctx, DirectorySubject(state))
+	m, err := c.directLast(ctx, st, DirectorySubject(state))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, fmt.Errorf("%w for %s", ErrNoEntry, state)
 	}

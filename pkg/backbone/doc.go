@@ -27,6 +27,18 @@
 // node publishes the checkpoint it accepted under its own state and reads
 // the others' ([Client.PublishWitnessed], [Client.Witnessed]).
 //
+// The secretariat's signed documents, the membership table and the deny
+// list (package membership), travel on [MembershipStream]: only the
+// secretariat publishes them ([Client.PublishMembership]); every node
+// reads them ([Client.WatchMembership]) and verifies them itself. A server
+// configured with the secretariat's membership verifier key
+// ([ServerConfig.MembershipKey]) reads them too, through a connection of
+// its own, and applies them by a configuration reload: a state node is a
+// NATS user only while its state is active, a denied identity is none, a
+// denied certificate fails the TLS handshake, and the open connections
+// (clients and leaf nodes) of what is no longer allowed are cut, while
+// every other connection stays up.
+//
 // Walk-through:
 //
 //	srv, err := backbone.StartServer(ctx, backbone.ServerConfig{

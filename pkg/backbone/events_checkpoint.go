@@ -78,7 +78,7 @@ func (c *Client) PublishCheckpoint(ctx context.Context, data []byte) (uint64, er
 // published yet.
 func (c *Client) LatestCheckpoint(ctx context.Context) (seq uint64, data []byte, err error) {
 	return c.getCheckpoint(ctx, func(ctx context.Context, st jetstream.Stream) (*jetstream.RawStreamMsg, error) {
-		return st.GetLastMsgForSubject(ctx, checkpointSubject)
+		return c.directLast(ctx, st, checkpointSubject)
 	})
 }
 
@@ -86,7 +86,7 @@ func (c *Client) LatestCheckpoint(ctx context.Context) (seq uint64, data []byte,
 // error wrapping [ErrNoCheckpoint].
 func (c *Client) CheckpointAt(ctx context.Context, seq uint64) ([]byte, error) {
 	_, data, err := c.getCheckpoint(ctx, func(ctx context.Context, st jetstream.Stream) (*jetstream.RawStreamMsg, error) {
-		return st.GetMsg(ctx, seq)
+		return c.directSeq(ctx, st, seq)
 	})
 	return data, err
 }

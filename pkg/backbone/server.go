@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
 )
@@ -37,6 +39,10 @@ type Server struct {
 	ns   *server.Server
 	opts *server.Options
 	log  *slog.Logger
+	cfg  ServerConfig
+
+	access *access
+	gov    governance // the secretariat's documents, when cfg.MembershipKey is set
 
 	closeOnce sync.Once
 }
@@ -52,7 +58,12 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	if log == nil {
 		log = discard
 	}
-	opts, err := cfg.options()
+	s := &Server{log: log, cfg: cfg, access: newAccess(cfg.TrustDomain, log)}
+	users, err := s.openGovernance()
+	if err != nil {
+		return nil, err
+	}
+	opts, err := cfg.options(users, s.watcherID(), s.access)
 	if err != nil {
 		return nil, err
 	}
@@ -63,12 +74,13 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	sl := &serverLogger{log: log}
 	ns.SetLoggerV2(sl, log.Enabled(ctx, slog.LevelDebug), false, false)
 	ns.Start() // returns once the accept loop runs in the background
-	s := &Server{ns: ns, opts: opts, log: log}
+	s.ns, s.opts = ns, opts
 	if err := s.waitReady(ctx, sl); err != nil {
 		s.shutdown()
 		return nil, fmt.Errorf("backbone: start server: %w", err)
 	}
-	log.Info("backbone server ready", "url", s.ClientURL(), "nodes", len(cfg.Nodes))
+	log.Info("backbone server ready", "url", s.ClientURL(), "nodes", len(cfg.Nodes), "users", len(users))
+	s.watchGovernance()
 	return s, nil
 }
 
@@ -96,10 +108,11 @@ func (s *Server) waitReady(ctx context.Context, sl *serverLogger) error {
 	}
 }
 
-// options builds the nats-server options: users and permissions as config
-// text, then TLS, JetStream and the listener set in Go.
-func (c ServerConfig) options() (*server.Options, error) {
-	text, err := c.authConfig()
+// options builds the nats-server options: users (and the server's own
+// watcher, when not zero) and their permissions as config text, then TLS
+// (guarded by a), JetStream and the listener set in Go.
+func (c ServerConfig) options(users []spiffeid.ID, watcher spiffeid.ID, a *access) (*server.Options, error) {
+	text, err := c.authConfig(users, watcher)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +139,7 @@ func (c ServerConfig) options() (*server.Options, error) {
 	// handshake by go-spiffe), and the URI SAN of that SVID names the NATS
 	// user (TLSMap); a member of the trust domain that is not a node maps to
 	// no user and gets an authorization violation.
-	opts.TLSConfig = tlsconfig.MTLSServerConfig(c.SVID, c.Bundle, tlsconfig.AuthorizeMemberOf(c.TrustDomain))
+	opts.TLSConfig = a.guard(tlsconfig.MTLSServerConfig(c.SVID, c.Bundle, tlsconfig.AuthorizeMemberOf(c.TrustDomain)))
 	opts.TLSMap = true
 
 	opts.JetStream = true
@@ -153,7 +166,7 @@ func (c ServerConfig) options() (*server.Options, error) {
 		// so the account's users apply): its permissions are read from the
 		// leaf's side, publish being what it may send into the backbone
 		// and subscribe what the backbone forwards to it (facts.md §1.3).
-		opts.LeafNode.TLSConfig = tlsconfig.MTLSServerConfig(c.SVID, c.Bundle, tlsconfig.AuthorizeMemberOf(c.TrustDomain))
+		opts.LeafNode.TLSConfig = a.guard(tlsconfig.MTLSServerConfig(c.SVID, c.Bundle, tlsconfig.AuthorizeMemberOf(c.TrustDomain)))
 		opts.LeafNode.TLSMap = true
 		opts.LeafNode.NoAdvertise = l.NoAdvertise
 	}
@@ -201,12 +214,10 @@ func (c ServerConfig) clusterOptions(opts *server.Options) error {
 // config text (JSON is valid config syntax and quotes every SPIFFE ID and
 // "$JS..." subject safely). Users are named by the full SPIFFE URI of their
 // certificate, the only name verify_and_map can match safely: never by
-// subject DN, which SPIRE gives every SVID alike.
-func (c ServerConfig) authConfig() (string, error) {
-	ps, err := c.principals()
-	if err != nil {
-		return "", err
-	}
+// subject DN, which SPIRE gives every SVID alike. The server's own
+// watcher, unless zero or a node user already, gets a user that may only
+// read the secretariat's documents.
+func (c ServerConfig) authConfig(ids []spiffeid.ID, watcher spiffeid.ID) (string, error) {
 	type perm struct {
 		Allow []string `json:"allow"`
 	}
@@ -219,17 +230,24 @@ func (c ServerConfig) authConfig() (string, error) {
 		User        string `json:"user"`
 		Permissions perms  `json:"permissions"`
 	}
-	users := make([]user, 0, len(ps)+len(c.Inspectors))
+	users := make([]user, 0, len(ids)+len(c.Inspectors)+1)
 	add := func(id spiffeid.ID, p permissions) {
 		users = append(users, user{User: id.String(), Permissions: perms{
 			Publish: perm{p.Publish}, Subscribe: perm{p.Subscribe}, Respond: p.Respond,
 		}})
 	}
-	for _, id := range c.Nodes {
-		add(id, permissionsFor(ps[id.String()]))
+	for _, id := range ids {
+		pr, err := identity.Parse(c.TrustDomain, id)
+		if err != nil || pr.Role != identity.RoleNode && pr.Role != identity.RoleSecretariatNode {
+			return "", fmt.Errorf("%w: user %q is not a node", ErrInvalidConfig, id)
+		}
+		add(id, permissionsFor(pr))
 	}
 	for _, id := range c.Inspectors {
 		add(id, inspectorPermissions())
+	}
+	if !watcher.IsZero() && !slices.Contains(ids, watcher) {
+		add(watcher, watcherPermissions())
 	}
 	conf := map[string]any{
 		"accounts": map[string]any{
@@ -285,6 +303,7 @@ func (s *Server) ClientURL() string { return s.ns.ClientURL() }
 // idempotent and always returns nil.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.stopGovernance()
 		s.shutdown()
 		s.log.Info("backbone server stopped")
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/membership"
 )
 
 // ServerConfig configures an embedded backbone server: one nats-server with
@@ -54,6 +55,18 @@ type ServerConfig struct {
 	// LeafNodes opens a port that state leaf nodes connect to; nil opens
 	// none.
 	LeafNodes *ListenConfig
+	// MembershipKey is the secretariat's membership verifier key (its
+	// membership.vkey). When set, the server reads the signed membership
+	// table and deny list on [MembershipStream] through a connection of
+	// its own, made with its SVID, and applies them by reloading its
+	// configuration (no restart; nobody else's connection is touched): a
+	// state node is a user only while its state is active (the nodes the
+	// table names for an active state become users too), a denied SPIFFE
+	// ID is no user, a denied certificate fails the TLS handshake, and
+	// open connections of identities that lost their user or were denied
+	// are cut, leaf node connections included. Empty applies neither:
+	// Nodes alone decide.
+	MembershipKey string
 	// Logger receives the server's log; nil discards it.
 	Logger *slog.Logger
 }
@@ -128,6 +141,11 @@ func (c ServerConfig) ValidateSettings() error {
 	}
 	if l := c.LeafNodes; l != nil && (l.Port < -1 || l.Port > 65535) {
 		return fmt.Errorf("%w: LeafNodes.Port %d out of range (-1 to 65535)", ErrInvalidConfig, l.Port)
+	}
+	if c.MembershipKey != "" {
+		if _, err := membership.NewVerifier(c.TrustDomain.Name(), c.MembershipKey); err != nil {
+			return fmt.Errorf("%w: MembershipKey: %w", ErrInvalidConfig, err)
+		}
 	}
 	return nil
 }

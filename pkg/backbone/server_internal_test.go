@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/identity/identitytest"
@@ -31,7 +32,7 @@ func TestServerOptions(t *testing.T) {
 		cfg.Nodes = append(cfg.Nodes, id)
 		want[id.String()] = permissionsFor(p)
 	}
-	opts, err := cfg.options()
+	opts, err := cfg.options(cfg.Nodes, spiffeid.ID{}, newAccess(ca.TD, discard))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +92,10 @@ func TestPermissionsFor(t *testing.T) {
 			"$JS.API.CONSUMER.RESET.IANT_INBOX.replay-MX",
 			"$JS.API.CONSUMER.MSG.NEXT.IANT_INBOX.replay-MX",
 			"$JS.ACK.IANT_INBOX.replay-MX.>",
+			// The secretariat's signed documents: read only.
+			"$JS.API.STREAM.INFO.IANT_MEMBERSHIP",
+			"$JS.API.DIRECT.GET.IANT_MEMBERSHIP.>",
+			"$JS.API.DIRECT.GET.IANT_MEMBERSHIP",
 			// The same API calls addressed to the hub's domain, for a node
 			// behind a leaf node.
 			"$JS.hub.API.CONSUMER.INFO.IANT_INBOX.inbox-MX",
@@ -107,8 +112,11 @@ func TestPermissionsFor(t *testing.T) {
 			"$JS.hub.API.CONSUMER.INFO.IANT_INBOX.replay-MX",
 			"$JS.hub.API.CONSUMER.RESET.IANT_INBOX.replay-MX",
 			"$JS.hub.API.CONSUMER.MSG.NEXT.IANT_INBOX.replay-MX",
+			"$JS.hub.API.STREAM.INFO.IANT_MEMBERSHIP",
+			"$JS.hub.API.DIRECT.GET.IANT_MEMBERSHIP.>",
+			"$JS.hub.API.DIRECT.GET.IANT_MEMBERSHIP",
 		),
-		Subscribe: []string{"_INBOX_MX.>"},
+		Subscribe: []string{"_INBOX_MX.>", "iant.membership.*"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("permissionsFor(MX node) (-want +got):\n%s", diff)

@@ -222,6 +222,64 @@ func secretariatWitnessPermissions() []string {
 	}
 }
 
+// The secretariat's signed documents: the membership table and the deny
+// list, each the last message of its subject on [MembershipStream],
+// published only by the secretariat and read by every node and by the
+// backbone servers themselves (see [Client.WatchMembership]).
+const (
+	// MembershipStream keeps every version of the two documents.
+	MembershipStream = "IANT_MEMBERSHIP"
+	membershipRoot   = "iant.membership"
+)
+
+// MembershipDoc names one of the secretariat's signed documents by the
+// last token of its subject.
+type MembershipDoc string
+
+// The two documents.
+const (
+	MembershipTable MembershipDoc = "table"    // iant.membership.table
+	DenyList        MembershipDoc = "denylist" // iant.membership.denylist
+)
+
+// membershipSubject is the subject of doc.
+func membershipSubject(doc MembershipDoc) string { return membershipRoot + "." + string(doc) }
+
+// membershipReadPermissions let any node (and a backbone server's own
+// watcher) read the documents: look up the stream, get the last of each
+// by direct get. Their subscribe side is [membershipSubscribe].
+func membershipReadPermissions() []string {
+	return []string{
+		jsAPI + "STREAM.INFO." + MembershipStream,
+		jsAPI + "DIRECT.GET." + MembershipStream + ".>",
+		jsAPI + "DIRECT.GET." + MembershipStream,
+	}
+}
+
+// membershipSubscribe is what a reader subscribes to, to hear each new
+// version as it is published.
+const membershipSubscribe = membershipRoot + ".*"
+
+// secretariatMembershipPermissions let the secretariat provision the
+// stream and publish both documents; it may not delete or purge them.
+func secretariatMembershipPermissions() []string {
+	return append([]string{
+		jsAPI + "STREAM.CREATE." + MembershipStream,
+		jsAPI + "STREAM.UPDATE." + MembershipStream,
+		membershipSubject(MembershipTable),
+		membershipSubject(DenyList),
+	}, membershipReadPermissions()...)
+}
+
+// watcherPermissions are those of a backbone server's own connection, which
+// reads the documents to apply them (see [ServerConfig.MembershipKey]).
+func watcherPermissions() permissions {
+	return permissions{
+		Publish:   withHubDomain(membershipReadPermissions()),
+		Subscribe: []string{ReplyPrefix("") + ".>", membershipSubscribe},
+	}
+}
+
 // permissionsFor returns what node principal p may do on the backbone. It
 // panics if p is not a node: the server config is validated first.
 //
@@ -236,7 +294,11 @@ func permissionsFor(p identity.Principal) permissions {
 	perms := basePermissions(p)
 	if p.Role == identity.RoleNode {
 		perms.Publish = append(perms.Publish, replayPermissions(p.State)...)
+		perms.Publish = append(perms.Publish, membershipReadPermissions()...)
+	} else {
+		perms.Publish = append(perms.Publish, secretariatMembershipPermissions()...)
 	}
+	perms.Subscribe = append(perms.Subscribe, membershipSubscribe)
 	perms.Publish = withHubDomain(perms.Publish)
 	return perms
 }

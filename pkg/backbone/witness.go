@@ -160,7 +160,7 @@ func (c *Client) Witnessed(ctx context.Context, state string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backbone: witness stream: %w", err)
 	}
-	m, err := st.GetLastMsgForSubject(ctx, witnessSubject(state))
+	m, err := c.directLast(ctx, st, witnessSubject(state))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, fmt.Errorf("%w of %s", ErrNoWitness, state)
 	}

@@ -4,7 +4,7 @@
 //
 //	b := bulletin.Bulletin{Title: "...", Precedence: bulletin.Flash, ...}
 //	if err := b.Validate(); err != nil { ... }   // *problem.Error naming the field
-//	recipients, err := bulletin.Recipients(b.Origin, b.Releasability)
+//	recipients := bulletin.Resolve(b.Origin, b.Releasability, members) // among the current members
 //
 // Bulletin is a plain value; nothing here does I/O. The package is a leaf:
 // it imports only region, problem and escape.

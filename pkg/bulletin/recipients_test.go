@@ -140,3 +140,38 @@ func TestHasCaveat(t *testing.T) {
 		t.Errorf("HasCaveat(%v) = true, want false", bulletin.OriginatorConsentRequired)
 	}
 }
+
+// TestResolveAmongMembers: a node resolves among the states the membership
+// table releases to, so a region takes in a state added at runtime and
+// leaves out one that is not (or no longer) a member.
+func TestResolveAmongMembers(t *testing.T) {
+	members := func(codes ...string) []region.State {
+		var out []region.State
+		for _, c := range codes {
+			st, _ := region.Lookup(c)
+			out = append(out, st)
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		origin  string
+		r       bulletin.Releasability
+		members []region.State
+		want    []string
+	}{
+		{"region of the members only", "MX", bulletin.Releasability{Regions: []region.Region{region.NorthAmerica}}, members("MX", "US", "JM"), []string{"US"}},
+		{"a state joined the region", "MX", bulletin.Releasability{Regions: []region.Region{region.NorthAmerica}}, members("CA", "MX", "US"), []string{"CA", "US"}},
+		{"all members", "JM", bulletin.Releasability{All: true}, members("JM", "MX", "BR"), []string{"BR", "MX"}},
+		{"a listed non-member", "MX", bulletin.Releasability{States: []string{"BR", "US"}}, members("MX", "US"), []string{"US"}},
+		{"no members", "MX", bulletin.Releasability{All: true}, nil, []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := bulletin.Resolve(tt.origin, tt.r, tt.members)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Resolve(%s, %+v) (-want +got):\n%s", tt.origin, tt.r, diff)
+			}
+		})
+	}
+}

@@ -191,21 +191,26 @@ func validateIndicator(field string, in Indicator) error {
 	return nil
 }
 
-// Recipients resolves releasability to the sorted member states that receive
-// a copy, leaving out the origin (which keeps its own copy as sent).
+// Recipients resolves releasability among every state of the region table
+// ([Resolve] with region.States()): what a bulletin's releasability names,
+// whoever is on the network. A node resolves among the states the current
+// membership table releases to, with [Resolve].
 func Recipients(origin string, r Releasability) []string {
+	return Resolve(origin, r, region.States())
+}
+
+// Resolve resolves releasability to the sorted codes of the states among
+// members that receive a copy, leaving out the origin (which keeps its own
+// copy as sent): every member if r.All, the members of each region of
+// r.Regions (by the region members gives them), and the states of r.States
+// that are members. members is the set copies are released to, e.g. the
+// membership table's receiving states; a state not in it gets nothing.
+// The package stays pure: the caller passes the set in.
+func Resolve(origin string, r Releasability, members []region.State) []string {
 	set := map[string]bool{}
-	if r.All {
-		for _, c := range region.Codes() {
-			set[c] = true
-		}
-	}
-	for _, s := range r.States {
-		set[s] = true
-	}
-	for _, g := range r.Regions {
-		for _, c := range region.StatesOf(g) {
-			set[c] = true
+	for _, m := range members {
+		if r.All || slices.Contains(r.States, m.Code) || slices.Contains(r.Regions, m.Region) {
+			set[m.Code] = true
 		}
 	}
 	delete(set, origin)

@@ -102,6 +102,10 @@ func (c Context) Validate() error {
 	return nil
 }
 
+// CertFile returns the path of the person's certificate, resolved against
+// the context file's directory.
+func (c Context) CertFile() string { return c.path(c.Cert) }
+
 func (c Context) path(p string) string {
 	if filepath.IsAbs(p) || c.dir == "" {
 		return p

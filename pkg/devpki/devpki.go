@@ -1,6 +1,7 @@
 package devpki
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,11 +23,18 @@ const (
 	FocalPointName = "focal"   // the focal point of each state
 	AnalystName    = "analyst" // the analyst of each state
 	AuditorName    = "auditor" // the secretariat auditor
+	AdminName      = "admin"   // the secretariat administrator
 )
 
-// DefaultValidity is how long the CA and the SVIDs are valid when
-// [Options.Validity] is zero.
+// DefaultValidity is how long the CA is valid when [Options.Validity] is
+// zero.
 const DefaultValidity = 365 * 24 * time.Hour
+
+// DefaultSVIDValidity is how long each SVID is valid when
+// [Options.SVIDValidity] is zero: a day, so that a development certificate
+// lost or stolen stops working soon; [Renew] issues new ones (`iant certs
+// renew`, and the demo renews its own as they age).
+const DefaultSVIDValidity = 24 * time.Hour
 
 // File and directory names inside the PKI directory.
 const (
@@ -55,9 +63,11 @@ type Options struct {
 	Force bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Validity is how long the certificates are valid; zero means
-	// [DefaultValidity].
+	// Validity is how long the CA is valid; zero means [DefaultValidity].
 	Validity time.Duration
+	// SVIDValidity is how long each SVID is valid, at most Validity; zero
+	// means [DefaultSVIDValidity].
+	SVIDValidity time.Duration
 }
 
 // Init makes a new development PKI in opts.Dir and returns its layout, with
@@ -86,6 +96,10 @@ func Init(ctx context.Context, opts Options) (*Layout, error) {
 	}
 	w := &writer{dir: dir, td: td, created: now().UTC().Truncate(time.Second)}
 	w.notAfter = w.created.Add(validity)
+	w.svidNotAfter = w.created.Add(cmp.Or(opts.SVIDValidity, DefaultSVIDValidity))
+	if w.svidNotAfter.After(w.notAfter) {
+		w.svidNotAfter = w.notAfter
+	}
 	l, err := w.write(ctx, states, opts.Hubs)
 	if err != nil {
 		// Leave no half-made PKI that would block the next run.
@@ -106,6 +120,8 @@ func (o Options) validate() (spiffeid.TrustDomain, []string, error) {
 		return td, nil, fmt.Errorf("trust domain %q: %w", o.TrustDomain, err)
 	case o.Validity < 0:
 		return td, nil, fmt.Errorf("validity %v is negative", o.Validity)
+	case o.SVIDValidity < 0:
+		return td, nil, fmt.Errorf("SVID validity %v is negative", o.SVIDValidity)
 	case o.Hubs < 0 || o.Hubs > 9:
 		return td, nil, fmt.Errorf("hubs %d: want 0 to 9 backbone servers", o.Hubs)
 	}
@@ -171,6 +187,7 @@ func principals(states []string, hubs int) []identity.Principal {
 	ps := []identity.Principal{
 		{Role: identity.RoleSecretariatNode, Name: NodeName},
 		{Role: identity.RoleAuditor, Name: AuditorName},
+		{Role: identity.RoleAdmin, Name: AdminName},
 	}
 	for i := 1; i <= hubs; i++ {
 		ps = append(ps, identity.Principal{Role: identity.RoleSecretariatNode, Name: HubName(i)})

@@ -63,7 +63,7 @@ func TestInit(t *testing.T) {
 	if want := fixed.Add(devpki.DefaultValidity); !l.NotAfter.Equal(want) {
 		t.Errorf("Layout.NotAfter = %v, want %v", l.NotAfter, want)
 	}
-	if got, want := len(l.Entries), 2+3*len(states); got != want {
+	if got, want := len(l.Entries), 3+3*len(states); got != want {
 		t.Fatalf("len(Entries) = %d, want %d", got, want)
 	}
 	checkMode(t, filepath.Join(dir, "ca"), 0o700|os.ModeDir)
@@ -173,13 +173,13 @@ func TestInitStems(t *testing.T) {
 		got = append(got, e.Stem)
 	}
 	want := []string{
-		"secretariat-node-node", "secretariat-auditor-auditor",
+		"secretariat-node-node", "secretariat-auditor-auditor", "secretariat-admin-admin",
 		"mx-node-node", "mx-focal-point-focal", "mx-analyst-analyst",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("stems (-want +got):\n%s", diff)
 	}
-	if e := l.Entries[3]; filepath.Base(e.CertFile) != "mx-focal-point-focal.pem" || filepath.Base(e.KeyFile) != "mx-focal-point-focal.key" {
+	if e := l.Entries[4]; filepath.Base(e.CertFile) != "mx-focal-point-focal.pem" || filepath.Base(e.KeyFile) != "mx-focal-point-focal.key" {
 		t.Errorf("files = %s, %s, want mx-focal-point-focal.pem and .key", e.CertFile, e.KeyFile)
 	}
 	if _, ok := l.Find(identity.Principal{State: "JM", Role: identity.RoleNode, Name: devpki.NodeName}); ok {
@@ -427,6 +427,7 @@ func ExampleInit() {
 	// Output:
 	// spiffe://iant.test/secretariat/node/node svid/secretariat-node-node.pem
 	// spiffe://iant.test/secretariat/auditor/auditor svid/secretariat-auditor-auditor.pem
+	// spiffe://iant.test/secretariat/admin/admin svid/secretariat-admin-admin.pem
 	// spiffe://iant.test/state/MX/node/node svid/mx-node-node.pem
 	// spiffe://iant.test/state/MX/focal-point/focal svid/mx-focal-point-focal.pem
 	// spiffe://iant.test/state/MX/analyst/analyst svid/mx-analyst-analyst.pem

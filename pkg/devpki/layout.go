@@ -27,8 +27,11 @@ type Layout struct {
 	TrustDomain spiffeid.TrustDomain
 	// States are the member states with SVIDs, sorted.
 	States []string
-	// NotAfter is when the CA and every SVID expire.
+	// NotAfter is when the CA expires; no SVID outlives it.
 	NotAfter time.Time
+	// SVIDNotAfter is when the first of its SVIDs expires, read from the
+	// certificate files.
+	SVIDNotAfter time.Time
 	// Entries are the SVIDs, secretariat first, then by state.
 	Entries []Entry
 }
@@ -151,6 +154,11 @@ func (m *manifest) layout(dir string) (*Layout, error) {
 			return nil, fmt.Errorf("entry %q: %w", me.ID, err)
 		}
 		l.Entries = append(l.Entries, e)
+	}
+	if len(l.Entries) > 0 {
+		if l.SVIDNotAfter, err = l.expiry(); err != nil {
+			return nil, err
+		}
 	}
 	return l, nil
 }

@@ -31,7 +31,8 @@ const clockSkew = 5 * time.Minute
 type writer struct {
 	dir               string
 	td                spiffeid.TrustDomain
-	created, notAfter time.Time
+	created, notAfter time.Time // the CA's
+	svidNotAfter      time.Time
 
 	caCert *x509.Certificate
 	caKey  *ecdsa.PrivateKey
@@ -44,11 +45,12 @@ func (w *writer) write(ctx context.Context, states []string, hubs int) (*Layout,
 		return nil, err
 	}
 	l := &Layout{
-		Dir:         w.dir,
-		BundleFile:  filepath.Join(w.dir, bundleName),
-		TrustDomain: w.td,
-		States:      states,
-		NotAfter:    w.notAfter,
+		Dir:          w.dir,
+		BundleFile:   filepath.Join(w.dir, bundleName),
+		TrustDomain:  w.td,
+		States:       states,
+		NotAfter:     w.notAfter,
+		SVIDNotAfter: w.svidNotAfter,
 	}
 	for _, p := range principals(states, hubs) {
 		if err := ctx.Err(); err != nil {
@@ -101,7 +103,10 @@ func (w *writer) writeCA() error {
 	return writeFile(filepath.Join(w.dir, bundleName), pemBlock("CERTIFICATE", der), 0o644)
 }
 
-// writeSVID mints the SVID of e and writes its certificate and key.
+// writeSVID mints the SVID of e, with a new key, and writes its key, then
+// its certificate, each replacing the old file at once: a reader of the
+// pair meanwhile sees a key that does not match and keeps what it had
+// (identity.FileSource), until both are new.
 func (w *writer) writeSVID(e Entry) error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -115,7 +120,7 @@ func (w *writer) writeSVID(e Entry) error {
 		SerialNumber:          serial,
 		Subject:               pkix.Name{Organization: []string{organization}},
 		NotBefore:             w.created.Add(-clockSkew),
-		NotAfter:              w.notAfter,
+		NotAfter:              w.svidNotAfter,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
@@ -128,7 +133,7 @@ func (w *writer) writeSVID(e Entry) error {
 	if err := writeKey(e.KeyFile, key); err != nil {
 		return err
 	}
-	return writeFile(e.CertFile, pemBlock("CERTIFICATE", der), 0o644)
+	return replaceFile(e.CertFile, pemBlock("CERTIFICATE", der), 0o644)
 }
 
 // newEntry returns the entry of p in the PKI at dir.
@@ -149,7 +154,7 @@ func writeKey(name string, key *ecdsa.PrivateKey) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(name, pemBlock("PRIVATE KEY", der), 0o600)
+	return replaceFile(name, pemBlock("PRIVATE KEY", der), 0o600)
 }
 
 func pemBlock(typ string, der []byte) []byte {

@@ -22,6 +22,7 @@ const (
 	RoleAnalyst              // an analyst (person)
 	RoleSecretariatNode      // the secretariat's node
 	RoleAuditor              // a secretariat auditor (person)
+	RoleAdmin                // a secretariat administrator (person): membership and deny list
 )
 
 // segment is the path segment of each role.
@@ -31,6 +32,7 @@ var segment = map[Role]string{
 	RoleAnalyst:         "analyst",
 	RoleSecretariatNode: "node",
 	RoleAuditor:         "auditor",
+	RoleAdmin:           "admin",
 }
 
 // String returns the role as it appears in a SPIFFE path, with the
@@ -41,6 +43,8 @@ func (r Role) String() string {
 		return "secretariat-node"
 	case RoleAuditor:
 		return "secretariat-auditor"
+	case RoleAdmin:
+		return "secretariat-admin"
 	}
 	if s, ok := segment[r]; ok {
 		return s
@@ -53,11 +57,13 @@ func (r Role) Segment() string { return segment[r] }
 
 // IsPerson reports whether the role is held by a person (not a node).
 func (r Role) IsPerson() bool {
-	return r == RoleFocalPoint || r == RoleAnalyst || r == RoleAuditor
+	return r == RoleFocalPoint || r == RoleAnalyst || r == RoleAuditor || r == RoleAdmin
 }
 
 // IsSecretariat reports whether the role belongs to the secretariat.
-func (r Role) IsSecretariat() bool { return r == RoleSecretariatNode || r == RoleAuditor }
+func (r Role) IsSecretariat() bool {
+	return r == RoleSecretariatNode || r == RoleAuditor || r == RoleAdmin
+}
 
 // Sentinel errors returned by [Parse] and [ParseString], wrapped with detail.
 var (
@@ -150,6 +156,8 @@ func Parse(td spiffeid.TrustDomain, id spiffeid.ID) (Principal, error) {
 			p = Principal{Role: RoleSecretariatNode, Name: segs[2]}
 		case "auditor":
 			p = Principal{Role: RoleAuditor, Name: segs[2]}
+		case "admin":
+			p = Principal{Role: RoleAdmin, Name: segs[2]}
 		default:
 			return Principal{}, fmt.Errorf("%w: unknown secretariat role %q", ErrScheme, segs[1])
 		}

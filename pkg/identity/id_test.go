@@ -23,6 +23,7 @@ func TestParseRoundTrip(t *testing.T) {
 		{"analyst", "spiffe://iant.test/state/AR/analyst/luis.perez_2", identity.Principal{State: "AR", Role: identity.RoleAnalyst, Name: "luis.perez_2"}},
 		{"secretariat node", "spiffe://iant.test/secretariat/node/node", identity.Principal{Role: identity.RoleSecretariatNode, Name: "node"}},
 		{"auditor", "spiffe://iant.test/secretariat/auditor/a-1", identity.Principal{Role: identity.RoleAuditor, Name: "a-1"}},
+		{"admin", "spiffe://iant.test/secretariat/admin/admin", identity.Principal{Role: identity.RoleAdmin, Name: "admin"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,6 +127,7 @@ func TestRole(t *testing.T) {
 		{identity.RoleAnalyst, "analyst", "analyst", true, false},
 		{identity.RoleSecretariatNode, "secretariat-node", "node", false, true},
 		{identity.RoleAuditor, "secretariat-auditor", "auditor", true, true},
+		{identity.RoleAdmin, "secretariat-admin", "admin", true, true},
 		{identity.RoleUnspecified, "role(0)", "", false, false},
 	}
 	for _, tt := range tests {

@@ -3,7 +3,9 @@ package identity
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
 
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffegrpc/grpccredentials"
@@ -11,6 +13,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
 )
 
 // ErrNoPeer is returned by [PeerFromContext] when the context carries no
@@ -22,8 +25,13 @@ var ErrNoPeer = errors.New("identity: no SPIFFE peer on the connection")
 // SVID from svid and accepting any client whose SVID verifies against
 // bundle and belongs to trust domain td. Which member may do what is decided
 // per call from [PeerFromContext]; the TLS layer only keeps strangers out.
+//
+// The credentials are gRPC's own TLS credentials over go-spiffe's mTLS
+// configuration (the SPIFFE chain check runs in the handshake), so that a
+// handler can read the peer's verified certificate itself
+// ([PeerCertificateFromContext]), e.g. its serial number.
 func ServerCredentials(svid x509svid.Source, bundle x509bundle.Source, td spiffeid.TrustDomain) credentials.TransportCredentials {
-	return grpccredentials.MTLSServerCredentials(svid, bundle, tlsconfig.AuthorizeMemberOf(td))
+	return credentials.NewTLS(tlsconfig.MTLSServerConfig(svid, bundle, tlsconfig.AuthorizeMemberOf(td)))
 }
 
 // ClientCredentials returns mTLS gRPC client credentials presenting the
@@ -61,9 +69,29 @@ func ClientTLSConfig(svid x509svid.Source, bundle x509bundle.Source, server spif
 // ([ErrTrustDomain], [ErrScheme], [ErrState]) when the peer's ID is not an
 // IANT principal of td.
 func PeerFromContext(ctx context.Context, td spiffeid.TrustDomain) (Principal, error) {
-	id, ok := grpccredentials.PeerIDFromContext(ctx)
-	if !ok {
-		return Principal{}, ErrNoPeer
+	cert, err := PeerCertificateFromContext(ctx)
+	if err != nil {
+		return Principal{}, err
+	}
+	id, err := x509svid.IDFromCert(cert)
+	if err != nil {
+		return Principal{}, fmt.Errorf("%w: %v", ErrNoPeer, err)
 	}
 	return Parse(td, id)
+}
+
+// PeerCertificateFromContext returns the leaf certificate the peer of the
+// gRPC connection ctx belongs to presented, verified in the handshake by
+// [ServerCredentials]. It returns [ErrNoPeer] when the connection carries
+// none.
+func PeerCertificateFromContext(ctx context.Context) (*x509.Certificate, error) {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return nil, ErrNoPeer
+	}
+	info, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok || !info.State.HandshakeComplete || len(info.State.PeerCertificates) == 0 {
+		return nil, ErrNoPeer
+	}
+	return info.State.PeerCertificates[0], nil
 }

@@ -2,11 +2,14 @@ package nodeserver
 
 import (
 	"context"
+	"crypto/x509"
+	"errors"
 	"strings"
 
 	"google.golang.org/grpc"
 
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/membership"
 	"github.com/oas-cicte/iant/pkg/problem"
 )
 
@@ -32,28 +35,51 @@ func openMethod(method string) bool {
 }
 
 // authenticate reads the caller's SPIFFE ID from the TLS connection (never
-// from the request) and asks the node's admission rule.
-func (s *Server) authenticate(ctx context.Context, method string) (context.Context, error) {
+// from the request), refuses a certificate the deny list names, and asks
+// the node's admission rule. It returns the caller and its certificate.
+func (s *Server) authenticate(ctx context.Context, method string) (context.Context, *x509.Certificate, error) {
 	p, err := identity.PeerFromContext(ctx, s.cfg.TrustDomain)
 	if err != nil {
 		s.log.Warn("refused call", "method", method, "kind", "unauthenticated", "err", err)
-		return nil, problem.Unauthenticated("no valid IANT identity on the connection")
+		return nil, nil, problem.Unauthenticated("no valid IANT identity on the connection")
 	}
-	if !openMethod(method) {
-		if !p.Role.IsPerson() {
-			s.log.Warn("refused call", "method", method, "peer", p.String(), "rule", "caller.person")
-			return nil, problem.Denied("caller.person", "%s is not a person; nodes do not call nodes", p)
-		}
-		if rule, msg := s.cfg.Admit(p, method); rule != "" {
-			s.log.Warn("refused call", "method", method, "peer", p.String(), "rule", rule)
-			return nil, problem.Denied(rule, "%s", msg)
+	cert, err := identity.PeerCertificateFromContext(ctx)
+	if err != nil {
+		return nil, nil, problem.Unauthenticated("no valid IANT identity on the connection")
+	}
+	if err := s.admitted(p, cert, method); err != nil {
+		s.log.Warn("refused call", "method", method, "peer", p.String(), "rule", err.Rule)
+		return nil, nil, err
+	}
+	return context.WithValue(ctx, callerKey{}, p), cert, nil
+}
+
+// admitted decides whether p, presenting cert, may call method: not if the
+// deny list names either (whatever the method), nor, beyond health and
+// reflection, if p is not a person or the node's admission rule refuses.
+func (s *Server) admitted(p identity.Principal, cert *x509.Certificate, method string) *problem.Error {
+	if h := s.cfg.Membership; h != nil {
+		if e, denied := h.DeniesCert(cert); denied {
+			// The reason stays in the log: the caller may hold a stolen key.
+			s.log.Warn("denied identity refused", "method", method, "peer", p.String(),
+				"serial", membership.SerialString(cert.SerialNumber), "denied", e.Target(), "reason", e.Reason)
+			return problem.Denied("caller.denied", "%s: this certificate or identity is denied network-wide by the secretariat", p)
 		}
 	}
-	return context.WithValue(ctx, callerKey{}, p), nil
+	if openMethod(method) {
+		return nil
+	}
+	if !p.Role.IsPerson() {
+		return problem.Denied("caller.person", "%s is not a person; nodes do not call nodes", p)
+	}
+	if rule, msg := s.cfg.Admit(p, method); rule != "" {
+		return problem.Denied(rule, "%s", msg)
+	}
+	return nil
 }
 
 func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	ctx, err := s.authenticate(ctx, info.FullMethod)
+	ctx, _, err := s.authenticate(ctx, info.FullMethod)
 	if err != nil {
 		return nil, ToStatus(s.log, info.FullMethod, err)
 	}
@@ -68,12 +94,26 @@ type authStream struct {
 
 func (s authStream) Context() context.Context { return s.ctx }
 
+// streamAuth admits a streaming call like unaryAuth, and keeps it among
+// the open streams until it ends, so that [Server.Recheck] can end it when
+// its caller is denied or refused meanwhile: the handler then sees its
+// context cancelled, and the caller the refusal.
 func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-	ctx, err := s.authenticate(ss.Context(), info.FullMethod)
+	ctx, cert, err := s.authenticate(ss.Context(), info.FullMethod)
 	if err != nil {
 		return ToStatus(s.log, info.FullMethod, err)
 	}
-	return ToStatus(s.log, info.FullMethod, h(srv, authStream{ServerStream: ss, ctx: ctx}))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	o := &openStream{caller: Caller(ctx), cert: cert, method: info.FullMethod, cancel: cancel}
+	s.streams.add(o)
+	defer s.streams.remove(o)
+	err = h(srv, authStream{ServerStream: ss, ctx: ctx})
+	var refused *problem.Error
+	if cause := context.Cause(ctx); errors.As(cause, &refused) {
+		err = refused
+	}
+	return ToStatus(s.log, info.FullMethod, err)
 }
 
 // RequireRole returns the caller if its role is one of roles, and refuses

@@ -12,7 +12,12 @@
 //
 // Authorization never reads a field of the request: [Caller] is the
 // principal of the peer's verified SPIFFE ID, and the node's [Admission]
-// decides who may call it at all before any handler runs.
+// decides who may call it at all before any handler runs. With
+// Config.Membership, a certificate the secretariat's deny list names (by
+// serial number or SPIFFE ID) is refused every call, and open streams are
+// judged again whenever the node accepts a new document ([Server.Recheck]):
+// a stream whose caller is denied, or refused by the admission rule by
+// then, ends with PermissionDenied at once.
 //
 // [statenode]: github.com/oas-cicte/iant/pkg/statenode
 // [secretariat]: github.com/oas-cicte/iant/pkg/secretariat

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/membership"
 )
 
 // MaxRecvMsgSize bounds a request a node accepts: a bulletin's body is
@@ -42,6 +43,13 @@ type Config struct {
 	ListenAddr string
 	// Admit decides which people may call this node (see [Admission]).
 	Admit Admission
+	// Membership holds the secretariat's signed documents as this node
+	// verified them. When set, a caller whose certificate or SPIFFE ID the
+	// deny list names is refused every call, its open streams end as soon
+	// as the holder accepts a list that denies it (and any stream the
+	// admission rule refuses by then), and the directory shows each
+	// state's standing. Nil denies nobody.
+	Membership *membership.Holder
 	// Logger receives refusals and internal errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -54,6 +62,9 @@ type Server struct {
 	lis    net.Listener
 	grpc   *grpc.Server
 	health *health.Server
+
+	streams streams       // open streaming calls
+	done    chan struct{} // closed by Stop
 
 	wg       sync.WaitGroup
 	stopOnce sync.Once
@@ -72,7 +83,7 @@ func Listen(cfg Config) (*Server, error) {
 	case cfg.Admit == nil:
 		return nil, errors.New("nodeserver: config: Admit is required")
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, done: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -106,6 +117,7 @@ func (s *Server) Addr() string { return s.lis.Addr().String() }
 // Serve serves on a goroutine the Server owns until Stop.
 func (s *Server) Serve() {
 	s.served = true
+	s.watchMembership()
 	s.wg.Go(func() {
 		if err := s.grpc.Serve(s.lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			s.log.Error("grpc serve", "err", err)
@@ -119,6 +131,7 @@ func (s *Server) Serve() {
 // to end (e.g. by a closing channel they select on). It is idempotent.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
+		close(s.done)
 		s.health.Shutdown()
 		if !s.served {
 			s.lis.Close()

@@ -46,24 +46,26 @@ func (e *Engine) Reload(dir string) error {
 // its author is refused at post).
 func (e *Engine) Post(p identity.Principal, b *bulletin.Bulletin) Decision {
 	s := e.set.Load()
-	res := bulletinEntity(b, bulletin.Recipients(b.Origin, b.Releasability))
+	res := bulletinEntity(b, holders(b))
 	return s.decide(actPost, principalEntity(p, PersonAttrs{}), res, emptyContext, b.Conditions)
 }
 
 // Release decides whether b is released to the node of state.
 func (e *Engine) Release(b *bulletin.Bulletin, state string) Decision {
 	s := e.set.Load()
-	res := bulletinEntity(b, bulletin.Recipients(b.Origin, b.Releasability))
+	res := bulletinEntity(b, holders(b))
 	return s.decide(actRelease, nodeEntity(state, identity.RoleNode), res, emptyContext, b.Conditions)
 }
 
-// Recipients resolves b's releasability with [bulletin.Recipients] and
-// decides [Engine.Release] for each state: allowed lists the states that
-// get a copy (sorted), refused the others with the refusing decision, so
-// no state is dropped silently. refused is nil when every state is allowed.
+// Recipients decides [Engine.Release] for each state b is released to:
+// b.Recipients when the node resolved them (among the current members,
+// [bulletin.Resolve]), else b's releasability resolved with
+// [bulletin.Recipients]. allowed lists the states that get a copy
+// (sorted), refused the others with the refusing decision, so no state is
+// dropped silently. refused is nil when every state is allowed.
 func (e *Engine) Recipients(b *bulletin.Bulletin) (allowed []string, refused map[string]Decision) {
 	s := e.set.Load()
-	states := bulletin.Recipients(b.Origin, b.Releasability)
+	states := holders(b)
 	res := bulletinEntity(b, states)
 	conds := s.conditions(b.Conditions)
 	for _, st := range states {

@@ -6,6 +6,7 @@
 //	n, err := secretariat.Start(ctx, secretariat.Config{...})
 //	defer n.Close()
 //	vkey := n.AuditVerifierKey() // every state node is configured with it
+//	mkey := n.MembershipVerifierKey() // every node and backbone server too
 //
 // The node verifies each receipt a state node publishes — signed by that
 // node's SVID, about something that state may speak for
@@ -22,9 +23,19 @@
 // it, except a state's focal point asking for the delivery report of a
 // bulletin its own state originated.
 //
+// The node also authors the membership table and the deny list (package
+// membership), signed with its membership key (DataDir/membership.key):
+// it signs the genesis table from Config.ProvisionStates on its first
+// start, and its AdminService lets secretariat administrators add,
+// suspend, reinstate and remove states (provisioning a new state's inbox
+// first) and deny or allow identities; auditors read both. Each new
+// version is kept in DataDir before it is published on the backbone, and
+// published again until the backbone carries it.
+//
 // # Concurrency
 //
 // A Node is safe for concurrent use. Its goroutines (gRPC server, receipt
-// consumer, checkpoint publisher, proof server, escalations) are owned by the Node and
+// consumer, checkpoint publisher, proof server, escalations, membership
+// republisher) are owned by the Node and
 // stopped by Close, which waits for them.
 package secretariat

@@ -46,7 +46,10 @@ type Config struct {
 	// three-server cluster.
 	BackboneReplicas int
 	// ProvisionStates lists the states whose inboxes the node provisions;
-	// default every member state.
+	// default every member state. They are also the genesis of the
+	// membership table (all active), which the node signs on its first
+	// start; later the table decides, and the node provisions the inboxes
+	// of its states as well.
 	ProvisionStates []string
 	// Retention is how long the backbone keeps the messages of the
 	// streams the node provisions (copies, receipts, checkpoints,
@@ -109,6 +112,7 @@ type Node struct {
 	bb    *backbone.SecretariatClient
 	srv   *nodeserver.Server
 	audit auditState
+	gov   govState // the membership table and deny list it signs
 
 	// closing is closed by Close so that open streams end and the gRPC
 	// server can stop gracefully.
@@ -165,16 +169,16 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.openAudit(ctx); err != nil {
 		return err
 	}
-	states := n.cfg.ProvisionStates
-	if len(states) == 0 {
-		states = region.Codes()
+	states, err := n.openMembership(ctx)
+	if err != nil {
+		return err
 	}
 	if err := n.bb.Provision(ctx, states); err != nil {
 		return fmt.Errorf("secretariat: provision backbone: %w", err)
 	}
 	n.srv, err = nodeserver.Listen(nodeserver.Config{
 		TrustDomain: n.cfg.TrustDomain, SVID: n.cfg.SVID, Bundle: n.cfg.Bundle,
-		ListenAddr: n.cfg.ListenAddr, Admit: admit, Logger: n.log,
+		ListenAddr: n.cfg.ListenAddr, Admit: admit, Logger: n.log, Membership: n.gov.holder,
 	})
 	if err != nil {
 		return fmt.Errorf("secretariat: %w", err)
@@ -194,10 +198,12 @@ func admit(p identity.Principal, method string) (rule, msg string) {
 
 func (n *Node) serve() {
 	iantv1.RegisterAuditServiceServer(n.srv.GRPC(), &auditService{n: n})
+	iantv1.RegisterAdminServiceServer(n.srv.GRPC(), &adminService{n: n})
 	n.srv.RegisterDirectory(n.cfg.Directory)
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	n.runAudit(ctx)
+	n.wg.Go(func() { n.republishEvery(ctx) })
 	n.srv.Serve()
 }
 

@@ -26,6 +26,14 @@
 //	defer n.Close()
 //	fmt.Println(n.Addr())
 //
+// Membership (membership.go): the node reads the secretariat's membership
+// table and deny list from the backbone, checks them with
+// Config.MembershipKey and keeps the newest in DataDir. It releases among
+// the states the table releases to (a region means its members), refuses
+// its people while its own state is not active or the backbone refuses
+// the node, and refuses denied certificates on every call (the
+// [nodeserver] ends their open streams).
+//
 // Authorization: focal points post, acknowledge and forward; focal points
 // and analysts read, each bulletin through the one read decision of the
 // policy (read.go): an explicit request it refuses is PermissionDenied

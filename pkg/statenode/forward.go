@@ -108,6 +108,9 @@ func (n *Node) forward(ctx context.Context, origin, id, target string) (store.Re
 	if err := d.Err(); err != nil {
 		return store.Record{}, n.refused("forward", p, b.Origin, b.ID, err)
 	}
+	if t, held := n.members.Table(); held && !t.Receives(target) {
+		return store.Record{}, problem.Invalid("target_state", "%s is not a member of the network: it receives no bulletin", target)
+	}
 	f, data, err := n.forwardCopy(ctx, &rec, target, d)
 	if err != nil {
 		return store.Record{}, err

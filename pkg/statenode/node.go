@@ -19,6 +19,7 @@ import (
 	"github.com/oas-cicte/iant/deploy/policies"
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/membership"
 	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/policy"
 	"github.com/oas-cicte/iant/pkg/store"
@@ -113,6 +114,11 @@ type Config struct {
 	OutboxRetention time.Duration
 	// Audit configures the node's part in the delivery audit.
 	Audit AuditConfig
+	// MembershipKey is the secretariat's membership verifier key (its
+	// membership.vkey, "<trust domain>/membership+<hash>+<key>"): the node
+	// accepts a membership table or a deny list only signed with it.
+	// Required: a key offered by the backbone is never trusted.
+	MembershipKey string
 	// TAXII configures the node's TAXII 2.1 server; zero runs none.
 	TAXII TAXIIConfig
 	// Logger receives the node's logs; nil discards them.
@@ -152,6 +158,12 @@ func (c Config) Validate() error {
 	if err := c.validateRetention(); err != nil {
 		return err
 	}
+	if c.MembershipKey == "" {
+		return errors.New("statenode: config: MembershipKey is required: the secretariat's membership verifier key (its membership.vkey)")
+	}
+	if _, err := membership.NewVerifier(c.TrustDomain.Name(), c.MembershipKey); err != nil {
+		return fmt.Errorf("statenode: config: MembershipKey: %w", err)
+	}
 	return c.Audit.validate()
 }
 
@@ -168,6 +180,8 @@ type Node struct {
 	policy *policy.Engine
 	keys   *keyring // sealing keys
 	dir    entries  // verified directory entries of other states
+	// members holds the secretariat's membership table and deny list.
+	members *membership.Holder
 	// entryDeferred: the directory entry could not be published at start
 	// (behind a leaf node whose link was cut); it is published later.
 	entryDeferred bool
@@ -245,6 +259,9 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.openAudit(ctx); err != nil {
 		return err
 	}
+	if err := n.openMembership(); err != nil {
+		return err
+	}
 	if err := n.takeLegacyOutbox(ctx); err != nil {
 		return fmt.Errorf("statenode: %w", err)
 	}
@@ -256,7 +273,7 @@ func (n *Node) open(ctx context.Context) error {
 	}
 	n.srv, err = nodeserver.Listen(nodeserver.Config{
 		TrustDomain: n.cfg.TrustDomain, SVID: n.cfg.SVID, Bundle: n.cfg.Bundle,
-		ListenAddr: n.cfg.ListenAddr, Admit: n.admit, Logger: n.log,
+		ListenAddr: n.cfg.ListenAddr, Admit: n.admit, Logger: n.log, Membership: n.members,
 	})
 	if err != nil {
 		return fmt.Errorf("statenode: %w", err)
@@ -264,12 +281,13 @@ func (n *Node) open(ctx context.Context) error {
 	return n.listenTAXII()
 }
 
-// admit lets only people of the node's own state call it.
+// admit lets only people of the node's own state call it, and none while
+// the state is not an active member.
 func (n *Node) admit(p identity.Principal, _ string) (rule, msg string) {
 	if p.State != n.self.State {
 		return "caller.own_state", fmt.Sprintf("%s may not call the node of %s", p, n.self.State)
 	}
-	return "", ""
+	return n.admitState()
 }
 
 func (n *Node) serve() {
@@ -279,6 +297,8 @@ func (n *Node) serve() {
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	n.runAudit(ctx)
+	n.wg.Go(func() { n.watchMembership(ctx) })
+	n.wg.Go(func() { n.watchRefusal(ctx) })
 	n.wg.Go(func() { n.drainCopies(ctx) })
 	n.srv.Serve()
 	n.serveTAXII()

@@ -88,7 +88,9 @@ func (n *Node) completeDraft(author identity.Principal, draft *iantv1.Bulletin) 
 	b.Origin = n.self.State
 	b.Author = author.ID(n.cfg.TrustDomain).String()
 	b.CreatedAt = now
-	b.Recipients = bulletin.Recipients(b.Origin, b.Releasability)
+	if b.Recipients, err = n.resolveRecipients(&b); err != nil {
+		return bulletin.Bulletin{}, err
+	}
 	if len(b.Recipients) == 0 {
 		return bulletin.Bulletin{}, problem.Invalid("releasability", "releasability reaches no state but your own (%s): release to at least one other state", b.Origin)
 	}

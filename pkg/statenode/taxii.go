@@ -113,6 +113,9 @@ func (n *Node) taxiiPerson(r *http.Request) (identity.Principal, error) {
 	if err != nil {
 		return identity.Principal{}, problem.Unauthenticated("no valid IANT identity on the connection")
 	}
+	if _, denied := n.members.DeniesCert(r.TLS.PeerCertificates[0]); denied {
+		return p, problem.Denied("caller.denied", "%s: this certificate or identity is denied network-wide by the secretariat", p)
+	}
 	if !p.Role.IsPerson() {
 		return p, problem.Denied("caller.person", "%s is not a person; nodes do not call nodes", p)
 	}

@@ -44,8 +44,11 @@ func (nw *Network) writeContexts() error {
 		if !e.Principal.Role.IsPerson() {
 			continue
 		}
-		if !e.Principal.Role.IsSecretariat() && !slices.Contains(nw.opts.States, e.Principal.State) {
+		if !e.Principal.Role.IsSecretariat() && !slices.Contains(nw.allStates(), e.Principal.State) {
 			continue
+		}
+		if _, listens := nw.nodeAddr(e.Principal.State); !listens {
+			continue // a state that has not joined yet
 		}
 		c, err := nw.Context(e.Principal)
 		if err != nil {

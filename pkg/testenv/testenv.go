@@ -32,6 +32,7 @@ import (
 	"github.com/oas-cicte/iant/pkg/devpki"
 	"github.com/oas-cicte/iant/pkg/dirlock"
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/membership"
 	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/region"
 	"github.com/oas-cicte/iant/pkg/secretariat"
@@ -89,6 +90,12 @@ type Options struct {
 	// stream (see [backbone.ServerConfig.Inspectors]); no node, the
 	// secretariat's included, may. `iant demo` sets none.
 	Inspectors []spiffeid.ID
+	// Joining lists states that are not members at the network's start
+	// (the genesis of the membership table is States) but may join it:
+	// the PKI holds their nodes and people, and once the secretariat has
+	// added one ([Network.Admin] calls AdminService.ChangeMembership), the
+	// test starts its node with [Network.StartNode].
+	Joining []string
 	// LeafStates lists states (of States) whose nodes run behind their
 	// own leaf node (store and forward). Each leaf's link to the
 	// backbone's leaf node port passes a proxy that [Network.CutLink] and
@@ -110,6 +117,10 @@ type Network struct {
 	Secretariat *secretariat.Node
 
 	bbCfg backbone.ServerConfig // the embedded server's, for StartBackbone
+	// membershipKey is the secretariat's membership verifier key, made
+	// before anything starts: the backbone and every state node are
+	// configured with it.
+	membershipKey string
 
 	lock *dirlock.DirLock // on opts.Dir
 
@@ -157,9 +168,14 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 	if len(opts.States) == 0 {
 		opts.States = region.Codes()
 	}
-	for _, s := range opts.States {
+	for _, s := range append(slices.Clone(opts.States), opts.Joining...) {
 		if !region.IsMember(s) {
 			return nil, fmt.Errorf("testenv: unknown state code %q", s)
+		}
+	}
+	for _, s := range opts.Joining {
+		if slices.Contains(opts.States, s) {
+			return nil, fmt.Errorf("testenv: Joining: %s is one of States, a member from the start", s)
 		}
 	}
 	for _, s := range append(slices.Clone(opts.LeafStates), opts.Idle...) {
@@ -197,14 +213,14 @@ func loadOrInitPKI(ctx context.Context, opts Options) (*devpki.Layout, error) {
 		if err != nil {
 			return nil, fmt.Errorf("testenv: %w", err)
 		}
-		for _, s := range opts.States {
+		for _, s := range append(slices.Clone(opts.States), opts.Joining...) {
 			if _, ok := l.Find(NodePrincipal(s)); !ok {
 				return nil, fmt.Errorf("testenv: the PKI in %s has no node for %s; remove the directory or choose its states", dir, s)
 			}
 		}
 		return l, nil
 	}
-	l, err := devpki.Init(ctx, devpki.Options{Dir: dir, TrustDomain: opts.TrustDomain, States: opts.States})
+	l, err := devpki.Init(ctx, devpki.Options{Dir: dir, TrustDomain: opts.TrustDomain, States: append(slices.Clone(opts.States), opts.Joining...)})
 	if err != nil {
 		return nil, fmt.Errorf("testenv: %w", err)
 	}
@@ -222,7 +238,7 @@ func (nw *Network) listenAddr(cc string) string {
 	}
 	i := 1
 	if cc != "" {
-		i = 2 + slices.Index(nw.opts.States, cc)
+		i = 2 + slices.Index(nw.allStates(), cc)
 	}
 	return nw.portAddr(i)
 }
@@ -239,7 +255,7 @@ func (nw *Network) taxiiAddr(cc string) string {
 	if a, ok := nw.taxii[cc]; ok {
 		return a
 	}
-	return nw.portAddr(2 + len(nw.opts.States) + slices.Index(nw.opts.States, cc))
+	return nw.portAddr(2 + len(nw.allStates()) + slices.Index(nw.allStates(), cc))
 }
 
 // portAddr is the loopback address of port BasePort+i, or a free port
@@ -282,6 +298,11 @@ func (nw *Network) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The secretariat's membership key is made (or read) first, as an
+	// operator makes it before configuring anything with it.
+	if _, nw.membershipKey, err = membership.LoadOrCreateKey(nw.secretariatDir(), nw.TD.Name()); err != nil {
+		return fmt.Errorf("testenv: %w", err)
+	}
 	ids := []spiffeid.ID{NodePrincipal("").ID(nw.TD)}
 	for _, s := range nw.opts.States {
 		ids = append(ids, NodePrincipal(s).ID(nw.TD))
@@ -301,6 +322,7 @@ func (nw *Network) start(ctx context.Context) error {
 		nw.bbCfg = backbone.ServerConfig{
 			Port: port, StoreDir: filepath.Join(nw.opts.Dir, "data", "backbone"), TrustDomain: nw.TD,
 			SVID: sec, Bundle: sec, Nodes: ids, Inspectors: nw.opts.Inspectors, LeafNodes: leafPort, Logger: nw.logger("backbone"),
+			MembershipKey: nw.membershipKey,
 		}
 		nw.Backbone, err = backbone.StartServer(ctx, nw.bbCfg)
 		if err != nil {
@@ -337,7 +359,7 @@ func (nw *Network) directory() []nodeserver.DirectoryEntry {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
 	var out []nodeserver.DirectoryEntry
-	for _, s := range append([]string{""}, nw.opts.States...) {
+	for _, s := range append([]string{""}, nw.allStates()...) {
 		if a, ok := nw.addrs[s]; ok {
 			out = append(out, nodeserver.DirectoryEntry{ID: NodePrincipal(s).ID(nw.TD), Address: a})
 		}
@@ -348,7 +370,7 @@ func (nw *Network) directory() []nodeserver.DirectoryEntry {
 // StartNode (re)starts the node of state cc on its previous address, with
 // its previous data.
 func (nw *Network) StartNode(ctx context.Context, cc string) error {
-	if !slices.Contains(nw.opts.States, cc) {
+	if !slices.Contains(nw.allStates(), cc) {
 		return fmt.Errorf("testenv: %s is not in this network", cc)
 	}
 	src, err := nw.source(NodePrincipal(cc))
@@ -360,6 +382,7 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 		DataDir: filepath.Join(nw.opts.Dir, "data", strings.ToLower(cc)), BackboneURLs: nw.BackboneURLs(),
 		Directory: nw.directory, Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
 		TAXII: statenode.TAXIIConfig{ListenAddr: nw.taxiiAddr(cc)}, InboxRetention: nw.opts.Retention.Inbox,
+		MembershipKey: nw.membershipKey,
 	}
 	if slices.Contains(nw.opts.LeafStates, cc) {
 		link, err := nw.link(cc)
@@ -377,13 +400,16 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 		return fmt.Errorf("testenv: node %s: %w", cc, err)
 	}
 	nw.listening(cc, n.Addr(), n)
+	if slices.Contains(nw.opts.Joining, cc) {
+		return nw.writeContexts() // its people's contexts name its address now
+	}
 	return nil
 }
 
 func (nw *Network) secretariatConfig(svid *identity.FileSource) secretariat.Config {
 	return secretariat.Config{
 		TrustDomain: nw.TD, SVID: svid, Bundle: svid, ListenAddr: nw.listenAddr(""),
-		DataDir: filepath.Join(nw.opts.Dir, "data", "secretariat"), BackboneURLs: nw.BackboneURLs(),
+		DataDir: nw.secretariatDir(), BackboneURLs: nw.BackboneURLs(),
 		BackboneReplicas: nw.opts.BackboneReplicas, ProvisionStates: nw.opts.States, Directory: nw.directory,
 		Logger: nw.logger("secretariat"), Audit: nw.opts.Audit, Retention: nw.opts.Retention,
 	}

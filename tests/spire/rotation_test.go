@@ -102,15 +102,20 @@ func startNetwork(ctx context.Context, t *testing.T, bin, root string, s *spire)
 	// The state nodes check the audit log's checkpoints with its verifier
 	// key, which the secretariat wrote into its own (private) data dir: a
 	// copy they can read, as an operator would hand it out.
-	vkey, err := os.ReadFile(filepath.Join(root, "nodes", "secretariat", "data", "audit.vkey"))
-	if err != nil {
-		t.Fatal(err)
+	// So with the membership key's verifier key.
+	var copies []string
+	for _, name := range []string{"audit.vkey", "membership.vkey"} {
+		vkey, err := os.ReadFile(filepath.Join(root, "nodes", "secretariat", "data", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(root, "nodes", name)
+		if err := os.WriteFile(f, vkey, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		copies = append(copies, f)
 	}
-	vkeyFile := filepath.Join(root, "nodes", "audit.vkey")
-	if err := os.WriteFile(vkeyFile, vkey, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	state := fmt.Sprintf("backbone: {urls: [%q]}\naudit: {verifier_key_file: %q}\n", url, vkeyFile)
+	state := fmt.Sprintf("backbone: {urls: [%q]}\naudit: {verifier_key_file: %q}\nmembership: {verifier_key_file: %q}\n", url, copies[0], copies[1])
 	us := startIantd(ctx, t, bin, root, s, "us", usNodeID, uidUS, state)
 	mx := startIantd(ctx, t, bin, root, s, "mx", mxNodeID, uidMX, state)
 	return []*iantNode{sec, mx, us}

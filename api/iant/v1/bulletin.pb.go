@@ -644,6 +644,9 @@ const (
 	Role_ROLE_SECRETARIAT_NODE Role = 4
 	// A secretariat auditor.
 	Role_ROLE_AUDITOR Role = 5
+	// A secretariat administrator: changes the membership table and the
+	// deny list.
+	Role_ROLE_ADMIN Role = 6
 )
 
 // Enum value maps for Role.
@@ -655,6 +658,7 @@ var (
 		3: "ROLE_ANALYST",
 		4: "ROLE_SECRETARIAT_NODE",
 		5: "ROLE_AUDITOR",
+		6: "ROLE_ADMIN",
 	}
 	Role_value = map[string]int32{
 		"ROLE_UNSPECIFIED":      0,
@@ -663,6 +667,7 @@ var (
 		"ROLE_ANALYST":          3,
 		"ROLE_SECRETARIAT_NODE": 4,
 		"ROLE_AUDITOR":          5,
+		"ROLE_ADMIN":            6,
 	}
 )
 
@@ -1502,14 +1507,16 @@ const file_iant_v1_bulletin_proto_rawDesc = "" +
 	"\x14REGION_NORTH_AMERICA\x10\x01\x12\x1a\n" +
 	"\x16REGION_CENTRAL_AMERICA\x10\x02\x12\x14\n" +
 	"\x10REGION_CARIBBEAN\x10\x03\x12\x18\n" +
-	"\x14REGION_SOUTH_AMERICA\x10\x04*\x80\x01\n" +
+	"\x14REGION_SOUTH_AMERICA\x10\x04*\x90\x01\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tROLE_NODE\x10\x01\x12\x14\n" +
 	"\x10ROLE_FOCAL_POINT\x10\x02\x12\x10\n" +
 	"\fROLE_ANALYST\x10\x03\x12\x19\n" +
 	"\x15ROLE_SECRETARIAT_NODE\x10\x04\x12\x10\n" +
-	"\fROLE_AUDITOR\x10\x05*R\n" +
+	"\fROLE_AUDITOR\x10\x05\x12\x0e\n" +
+	"\n" +
+	"ROLE_ADMIN\x10\x06*R\n" +
 	"\tDirection\x12\x19\n" +
 	"\x15DIRECTION_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eDIRECTION_SENT\x10\x01\x12\x16\n" +

@@ -21,6 +21,69 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// MemberStatus is a state's standing in the membership table.
+type MemberStatus int32
+
+const (
+	// The node holds no membership table.
+	MemberStatus_MEMBER_STATUS_UNSPECIFIED MemberStatus = 0
+	// A member: receives copies, its node and people are admitted.
+	MemberStatus_MEMBER_STATUS_ACTIVE MemberStatus = 1
+	// Suspended: copies to it queue on the backbone; its node and people
+	// are refused until it is reinstated.
+	MemberStatus_MEMBER_STATUS_SUSPENDED MemberStatus = 2
+	// Removed for good: no copies, no node, no people.
+	MemberStatus_MEMBER_STATUS_REMOVED MemberStatus = 3
+	// In the region table but not in the membership table: not on the
+	// network.
+	MemberStatus_MEMBER_STATUS_NOT_MEMBER MemberStatus = 4
+)
+
+// Enum value maps for MemberStatus.
+var (
+	MemberStatus_name = map[int32]string{
+		0: "MEMBER_STATUS_UNSPECIFIED",
+		1: "MEMBER_STATUS_ACTIVE",
+		2: "MEMBER_STATUS_SUSPENDED",
+		3: "MEMBER_STATUS_REMOVED",
+		4: "MEMBER_STATUS_NOT_MEMBER",
+	}
+	MemberStatus_value = map[string]int32{
+		"MEMBER_STATUS_UNSPECIFIED": 0,
+		"MEMBER_STATUS_ACTIVE":      1,
+		"MEMBER_STATUS_SUSPENDED":   2,
+		"MEMBER_STATUS_REMOVED":     3,
+		"MEMBER_STATUS_NOT_MEMBER":  4,
+	}
+)
+
+func (x MemberStatus) Enum() *MemberStatus {
+	p := new(MemberStatus)
+	*p = x
+	return p
+}
+
+func (x MemberStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MemberStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_iant_v1_directory_service_proto_enumTypes[0].Descriptor()
+}
+
+func (MemberStatus) Type() protoreflect.EnumType {
+	return &file_iant_v1_directory_service_proto_enumTypes[0]
+}
+
+func (x MemberStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MemberStatus.Descriptor instead.
+func (MemberStatus) EnumDescriptor() ([]byte, []int) {
+	return file_iant_v1_directory_service_proto_rawDescGZIP(), []int{0}
+}
+
 // GetDirectoryRequest is empty.
 type GetDirectoryRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -69,8 +132,13 @@ type GetDirectoryResponse struct {
 	Nodes []*NodeInfo `protobuf:"bytes,3,rep,name=nodes,proto3" json:"nodes,omitempty"`
 	// Version of the state and region table.
 	RegionTableVersion string `protobuf:"bytes,4,opt,name=region_table_version,json=regionTableVersion,proto3" json:"region_table_version,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Version of the signed membership table the node holds; 0 when it holds
+	// none yet.
+	MembershipVersion uint64 `protobuf:"varint,5,opt,name=membership_version,json=membershipVersion,proto3" json:"membership_version,omitempty"`
+	// Version of the signed deny list the node holds; 0 when none.
+	DenyListVersion uint64 `protobuf:"varint,6,opt,name=deny_list_version,json=denyListVersion,proto3" json:"deny_list_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *GetDirectoryResponse) Reset() {
@@ -131,6 +199,20 @@ func (x *GetDirectoryResponse) GetRegionTableVersion() string {
 	return ""
 }
 
+func (x *GetDirectoryResponse) GetMembershipVersion() uint64 {
+	if x != nil {
+		return x.MembershipVersion
+	}
+	return 0
+}
+
+func (x *GetDirectoryResponse) GetDenyListVersion() uint64 {
+	if x != nil {
+		return x.DenyListVersion
+	}
+	return 0
+}
+
 // State is a member state.
 type State struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -139,7 +221,9 @@ type State struct {
 	// English short name.
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// Sub-region.
-	Region        Region `protobuf:"varint,3,opt,name=region,proto3,enum=iant.v1.Region" json:"region,omitempty"`
+	Region Region `protobuf:"varint,3,opt,name=region,proto3,enum=iant.v1.Region" json:"region,omitempty"`
+	// Standing in the membership table the node holds.
+	Status        MemberStatus `protobuf:"varint,4,opt,name=status,proto3,enum=iant.v1.MemberStatus" json:"status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -193,6 +277,13 @@ func (x *State) GetRegion() Region {
 		return x.Region
 	}
 	return Region_REGION_UNSPECIFIED
+}
+
+func (x *State) GetStatus() MemberStatus {
+	if x != nil {
+		return x.Status
+	}
+	return MemberStatus_MEMBER_STATUS_UNSPECIFIED
 }
 
 // RegionInfo is a region and its states.
@@ -337,16 +428,19 @@ var File_iant_v1_directory_service_proto protoreflect.FileDescriptor
 const file_iant_v1_directory_service_proto_rawDesc = "" +
 	"\n" +
 	"\x1fiant/v1/directory_service.proto\x12\aiant.v1\x1a\x16iant/v1/bulletin.proto\"\x15\n" +
-	"\x13GetDirectoryRequest\"\xc8\x01\n" +
+	"\x13GetDirectoryRequest\"\xa3\x02\n" +
 	"\x14GetDirectoryResponse\x12&\n" +
 	"\x06states\x18\x01 \x03(\v2\x0e.iant.v1.StateR\x06states\x12-\n" +
 	"\aregions\x18\x02 \x03(\v2\x13.iant.v1.RegionInfoR\aregions\x12'\n" +
 	"\x05nodes\x18\x03 \x03(\v2\x11.iant.v1.NodeInfoR\x05nodes\x120\n" +
-	"\x14region_table_version\x18\x04 \x01(\tR\x12regionTableVersion\"X\n" +
+	"\x14region_table_version\x18\x04 \x01(\tR\x12regionTableVersion\x12-\n" +
+	"\x12membership_version\x18\x05 \x01(\x04R\x11membershipVersion\x12*\n" +
+	"\x11deny_list_version\x18\x06 \x01(\x04R\x0fdenyListVersion\"\x87\x01\n" +
 	"\x05State\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12'\n" +
-	"\x06region\x18\x03 \x01(\x0e2\x0f.iant.v1.RegionR\x06region\"a\n" +
+	"\x06region\x18\x03 \x01(\x0e2\x0f.iant.v1.RegionR\x06region\x12-\n" +
+	"\x06status\x18\x04 \x01(\x0e2\x15.iant.v1.MemberStatusR\x06status\"a\n" +
 	"\n" +
 	"RegionInfo\x12'\n" +
 	"\x06region\x18\x01 \x01(\x0e2\x0f.iant.v1.RegionR\x06region\x12\x12\n" +
@@ -356,7 +450,13 @@ const file_iant_v1_directory_service_proto_rawDesc = "" +
 	"\tspiffe_id\x18\x01 \x01(\tR\bspiffeId\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x18\n" +
 	"\aaddress\x18\x03 \x01(\tR\aaddress\x12!\n" +
-	"\x04role\x18\x04 \x01(\x0e2\r.iant.v1.RoleR\x04role2_\n" +
+	"\x04role\x18\x04 \x01(\x0e2\r.iant.v1.RoleR\x04role*\x9d\x01\n" +
+	"\fMemberStatus\x12\x1d\n" +
+	"\x19MEMBER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14MEMBER_STATUS_ACTIVE\x10\x01\x12\x1b\n" +
+	"\x17MEMBER_STATUS_SUSPENDED\x10\x02\x12\x19\n" +
+	"\x15MEMBER_STATUS_REMOVED\x10\x03\x12\x1c\n" +
+	"\x18MEMBER_STATUS_NOT_MEMBER\x10\x042_\n" +
 	"\x10DirectoryService\x12K\n" +
 	"\fGetDirectory\x12\x1c.iant.v1.GetDirectoryRequest\x1a\x1d.iant.v1.GetDirectoryResponseB.Z,github.com/oas-cicte/iant/api/iant/v1;iantv1b\x06proto3"
 
@@ -372,30 +472,33 @@ func file_iant_v1_directory_service_proto_rawDescGZIP() []byte {
 	return file_iant_v1_directory_service_proto_rawDescData
 }
 
+var file_iant_v1_directory_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_iant_v1_directory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_iant_v1_directory_service_proto_goTypes = []any{
-	(*GetDirectoryRequest)(nil),  // 0: iant.v1.GetDirectoryRequest
-	(*GetDirectoryResponse)(nil), // 1: iant.v1.GetDirectoryResponse
-	(*State)(nil),                // 2: iant.v1.State
-	(*RegionInfo)(nil),           // 3: iant.v1.RegionInfo
-	(*NodeInfo)(nil),             // 4: iant.v1.NodeInfo
-	(Region)(0),                  // 5: iant.v1.Region
-	(Role)(0),                    // 6: iant.v1.Role
+	(MemberStatus)(0),            // 0: iant.v1.MemberStatus
+	(*GetDirectoryRequest)(nil),  // 1: iant.v1.GetDirectoryRequest
+	(*GetDirectoryResponse)(nil), // 2: iant.v1.GetDirectoryResponse
+	(*State)(nil),                // 3: iant.v1.State
+	(*RegionInfo)(nil),           // 4: iant.v1.RegionInfo
+	(*NodeInfo)(nil),             // 5: iant.v1.NodeInfo
+	(Region)(0),                  // 6: iant.v1.Region
+	(Role)(0),                    // 7: iant.v1.Role
 }
 var file_iant_v1_directory_service_proto_depIdxs = []int32{
-	2, // 0: iant.v1.GetDirectoryResponse.states:type_name -> iant.v1.State
-	3, // 1: iant.v1.GetDirectoryResponse.regions:type_name -> iant.v1.RegionInfo
-	4, // 2: iant.v1.GetDirectoryResponse.nodes:type_name -> iant.v1.NodeInfo
-	5, // 3: iant.v1.State.region:type_name -> iant.v1.Region
-	5, // 4: iant.v1.RegionInfo.region:type_name -> iant.v1.Region
-	6, // 5: iant.v1.NodeInfo.role:type_name -> iant.v1.Role
-	0, // 6: iant.v1.DirectoryService.GetDirectory:input_type -> iant.v1.GetDirectoryRequest
-	1, // 7: iant.v1.DirectoryService.GetDirectory:output_type -> iant.v1.GetDirectoryResponse
-	7, // [7:8] is the sub-list for method output_type
-	6, // [6:7] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	3, // 0: iant.v1.GetDirectoryResponse.states:type_name -> iant.v1.State
+	4, // 1: iant.v1.GetDirectoryResponse.regions:type_name -> iant.v1.RegionInfo
+	5, // 2: iant.v1.GetDirectoryResponse.nodes:type_name -> iant.v1.NodeInfo
+	6, // 3: iant.v1.State.region:type_name -> iant.v1.Region
+	0, // 4: iant.v1.State.status:type_name -> iant.v1.MemberStatus
+	6, // 5: iant.v1.RegionInfo.region:type_name -> iant.v1.Region
+	7, // 6: iant.v1.NodeInfo.role:type_name -> iant.v1.Role
+	1, // 7: iant.v1.DirectoryService.GetDirectory:input_type -> iant.v1.GetDirectoryRequest
+	2, // 8: iant.v1.DirectoryService.GetDirectory:output_type -> iant.v1.GetDirectoryResponse
+	8, // [8:9] is the sub-list for method output_type
+	7, // [7:8] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_iant_v1_directory_service_proto_init() }
@@ -409,13 +512,14 @@ func file_iant_v1_directory_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_iant_v1_directory_service_proto_rawDesc), len(file_iant_v1_directory_service_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_iant_v1_directory_service_proto_goTypes,
 		DependencyIndexes: file_iant_v1_directory_service_proto_depIdxs,
+		EnumInfos:         file_iant_v1_directory_service_proto_enumTypes,
 		MessageInfos:      file_iant_v1_directory_service_proto_msgTypes,
 	}.Build()
 	File_iant_v1_directory_service_proto = out.File
