@@ -63,7 +63,8 @@ func loadPackages(t *testing.T) map[string]pkgInfo {
 // audit, the backbone and attest (verifying signed headers against the
 // directory, hence seal's entry verification), and never the state
 // node's other concerns (the store, the policy): it holds no bulletin
-// content. The state node composes everything and is not listed.
+// content. Metrics and health are leaves the nodes and the backbone
+// report through. The state node composes everything and is not listed.
 var allowed = map[string][]string{
 	"pkg/region":                {},
 	"pkg/problem":               {},
@@ -82,7 +83,9 @@ var allowed = map[string][]string{
 	"pkg/taxii":                 {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem", "pkg/strictjson", "pkg/stix"},
 	"pkg/store":                 {"pkg/bulletin", "pkg/region", "pkg/problem", "pkg/sqlitedb"},
 	"pkg/audit":                 {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem", "pkg/sqlitedb"},
-	"pkg/backbone":              {"pkg/identity", "pkg/region"},
+	"pkg/metrics":               {"pkg/bulletin"},
+	"pkg/health":                {},
+	"pkg/backbone":              {"pkg/identity", "pkg/region", "pkg/health"},
 	"pkg/devpki":                {"pkg/identity", "pkg/region"},
 	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem"},
 	"pkg/attest":                {"pkg/audit", "pkg/bulletin", "pkg/seal"},

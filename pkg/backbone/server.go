@@ -1,6 +1,7 @@
 package backbone
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -71,6 +72,10 @@ type ServerConfig struct {
 	// LeafNodes opens a port that state leaf nodes connect to; nil opens
 	// none.
 	LeafNodes *ListenConfig
+	// MinFreeDisk is the free space, in bytes, the server keeps on the
+	// filesystem of StoreDir: below it JetStream refuses new messages
+	// until space returns (see disk.go). 0 means [DefaultMinFreeDisk].
+	MinFreeDisk uint64
 	// Logger receives the server's log; nil discards it.
 	Logger *slog.Logger
 }
@@ -220,6 +225,9 @@ type Server struct {
 	ns   *server.Server
 	opts *server.Options
 	log  *slog.Logger
+	disk diskGuard
+	// peers is the number of cluster members, 0 alone.
+	peers int
 
 	closeOnce sync.Once
 }
@@ -243,14 +251,18 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backbone: new server: %w", err)
 	}
-	sl := &serverLogger{log: log}
+	s := &Server{ns: ns, opts: opts, log: log, disk: diskGuard{min: cmp.Or(cfg.MinFreeDisk, DefaultMinFreeDisk)}}
+	if cfg.Cluster != nil {
+		s.peers = len(cfg.Cluster.Peers)
+	}
+	sl := &serverLogger{log: log, outOfSpace: &s.disk.writeFailed}
 	ns.SetLoggerV2(sl, log.Enabled(ctx, slog.LevelDebug), false, false)
 	ns.Start() // returns once the accept loop runs in the background
-	s := &Server{ns: ns, opts: opts, log: log}
 	if err := s.waitReady(ctx, sl); err != nil {
 		s.shutdown()
 		return nil, fmt.Errorf("backbone: start server: %w", err)
 	}
+	s.watchDisk()
 	log.Info("backbone server ready", "url", s.ClientURL(), "nodes", len(cfg.Nodes))
 	return s, nil
 }
@@ -314,6 +326,7 @@ func (c ServerConfig) options() (*server.Options, error) {
 
 	opts.JetStream = true
 	opts.StoreDir = c.StoreDir
+	opts.JetStreamMaxStore = storeLimit(c.StoreDir)
 	// sync_interval: always. A publish acknowledgement is our commit point,
 	// so the server must have fsynced the message before it acks. The
 	// default syncs about every two minutes, and the 2025 Jepsen analysis
@@ -470,6 +483,7 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) shutdown() {
+	s.stopDiskWatch()
 	s.ns.Shutdown()
 	s.ns.WaitForShutdown()
 }
