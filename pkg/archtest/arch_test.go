@@ -87,10 +87,10 @@ var allowed = map[string][]string{
 	"pkg/health":                {},
 	"pkg/backbone":              {"pkg/identity", "pkg/region", "pkg/health"},
 	"pkg/devpki":                {"pkg/identity", "pkg/region"},
-	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem"},
+	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem", "pkg/metrics", "pkg/health"},
 	"pkg/attest":                {"pkg/audit", "pkg/bulletin", "pkg/seal"},
 	"pkg/secretariat": {"pkg/attest", "pkg/audit", "pkg/backbone", "pkg/bulletin", "pkg/identity", "pkg/nodeserver",
-		"pkg/problem", "pkg/region", "pkg/seal"},
+		"pkg/problem", "pkg/region", "pkg/seal", "pkg/metrics", "pkg/health"},
 }
 
 // edge lists the listed packages that serve gRPC and so convert to and

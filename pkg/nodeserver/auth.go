@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/problem"
@@ -42,10 +43,12 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 	if !openMethod(method) {
 		if !p.Role.IsPerson() {
 			s.log.Warn("refused call", "method", method, "peer", p.String(), "rule", "caller.person")
+			s.cfg.Metrics.Refused("caller.person")
 			return nil, problem.Denied("caller.person", "%s is not a person; nodes do not call nodes", p)
 		}
 		if rule, msg := s.cfg.Admit(p, method); rule != "" {
 			s.log.Warn("refused call", "method", method, "peer", p.String(), "rule", rule)
+			s.cfg.Metrics.Refused(rule)
 			return nil, problem.Denied(rule, "%s", msg)
 		}
 	}
@@ -55,10 +58,17 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	ctx, err := s.authenticate(ctx, info.FullMethod)
 	if err != nil {
-		return nil, ToStatus(s.log, info.FullMethod, err)
+		return nil, s.answered(info.FullMethod, err)
 	}
 	resp, err := h(ctx, req)
-	return resp, ToStatus(s.log, info.FullMethod, err)
+	return resp, s.answered(info.FullMethod, err)
+}
+
+// answered maps err to its status (ToStatus) and counts the call.
+func (s *Server) answered(method string, err error) error {
+	err = ToStatus(s.log, method, err)
+	s.cfg.Metrics.Call(method, status.Code(err).String())
+	return err
 }
 
 type authStream struct {
@@ -71,9 +81,9 @@ func (s authStream) Context() context.Context { return s.ctx }
 func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 	ctx, err := s.authenticate(ss.Context(), info.FullMethod)
 	if err != nil {
-		return ToStatus(s.log, info.FullMethod, err)
+		return s.answered(info.FullMethod, err)
 	}
-	return ToStatus(s.log, info.FullMethod, h(srv, authStream{ServerStream: ss, ctx: ctx}))
+	return s.answered(info.FullMethod, h(srv, authStream{ServerStream: ss, ctx: ctx}))
 }
 
 // RequireRole returns the caller if its role is one of roles, and refuses

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/metrics"
 )
 
 // MaxRecvMsgSize bounds a request a node accepts: a bulletin's body is
@@ -44,6 +45,9 @@ type Config struct {
 	Admit Admission
 	// Logger receives refusals and internal errors; nil discards them.
 	Logger *slog.Logger
+	// Metrics counts the calls answered and the callers refused; nil
+	// counts nothing.
+	Metrics *metrics.Node
 }
 
 // Server is a node's gRPC server: listening from [Listen], serving from

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
@@ -60,6 +61,11 @@ type Config struct {
 	// header, a forwarder's statement). Zero means pkg/attest's, with the
 	// signing keys of the directory on the backbone.
 	Verifiers audit.Verifiers
+	// Health configures the node's health checks (health.go).
+	Health HealthConfig
+	// Metrics is the registry the node registers its metrics with, under
+	// the label node=secretariat (package metrics); nil registers none.
+	Metrics prometheus.Registerer
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -85,6 +91,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("secretariat: config: ProvisionStates: unknown state code %q", s)
 		}
 	}
+	if err := c.Health.validate(); err != nil {
+		return err
+	}
 	return c.Audit.validate()
 }
 
@@ -97,6 +106,7 @@ type Node struct {
 	bb    *backbone.SecretariatClient
 	srv   *nodeserver.Server
 	audit auditState
+	ops   opsState // metrics and health (health.go)
 
 	// closing is closed by Close so that open streams end and the gRPC
 	// server can stop gracefully.
@@ -127,6 +137,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.log = n.log.With("node", self.String())
 	if n.now == nil {
 		n.now = time.Now
+	}
+	if err := n.initOps(cfg.Metrics); err != nil {
+		return nil, err
 	}
 	if err := n.open(ctx); err != nil {
 		n.release()
@@ -162,7 +175,7 @@ func (n *Node) open(ctx context.Context) error {
 	}
 	n.srv, err = nodeserver.Listen(nodeserver.Config{
 		TrustDomain: n.cfg.TrustDomain, SVID: n.cfg.SVID, Bundle: n.cfg.Bundle,
-		ListenAddr: n.cfg.ListenAddr, Admit: admit, Logger: n.log,
+		ListenAddr: n.cfg.ListenAddr, Admit: admit, Logger: n.log, Metrics: n.ops.met,
 	})
 	if err != nil {
 		return fmt.Errorf("secretariat: %w", err)
@@ -186,6 +199,7 @@ func (n *Node) serve() {
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	n.runAudit(ctx)
+	n.startHealth(ctx)
 	n.srv.Serve()
 }
 
@@ -212,6 +226,9 @@ func (n *Node) Close() error {
 
 func (n *Node) release() error {
 	var errs []error
+	if n.ops.unregister != nil {
+		n.ops.unregister()
+	}
 	if n.srv != nil {
 		n.srv.Stop()
 	}
@@ -232,6 +249,7 @@ func (n *Node) refused(p identity.Principal, bulletinID, origin string, err erro
 		return err
 	}
 	n.log.Warn("refused", "action", "audit", "peer", p.String(), "bulletin_id", bulletinID, "rule", pe.Rule)
+	n.ops.met.Refused(pe.Rule)
 	if bulletinID == "" || origin == "" {
 		return err
 	}

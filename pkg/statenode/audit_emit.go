@@ -108,6 +108,9 @@ func (n *Node) storeReceived(ctx context.Context, b bulletin.Bulletin, copyData 
 	if err == nil {
 		wakeUp(n.audit.wake)
 	}
+	if inserted {
+		n.observeDelivery(&b, at)
+	}
 	return rec, inserted, err
 }
 
@@ -142,6 +145,7 @@ func (n *Node) emitRefused(action string, p identity.Principal, bulletinID strin
 	if errors.As(err, &pe) {
 		rule = pe.Rule
 	}
+	n.ops.met.Refused(rule)
 	if rule == "" || bulletinID == "" || len(bulletinID) > audit.MaxBulletinIDBytes {
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
@@ -83,6 +84,11 @@ type Config struct {
 	Audit AuditConfig
 	// TAXII configures the node's TAXII 2.1 server; zero runs none.
 	TAXII TAXIIConfig
+	// Health configures the node's health checks (health.go).
+	Health HealthConfig
+	// Metrics is the registry the node registers its metrics with, under
+	// the label node=<state code> (package metrics); nil registers none.
+	Metrics prometheus.Registerer
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -110,6 +116,9 @@ func (c Config) Validate() error {
 	if err := c.validateLeaf(); err != nil {
 		return err
 	}
+	if err := c.Health.validate(); err != nil {
+		return err
+	}
 	return c.Audit.validate()
 }
 
@@ -132,6 +141,7 @@ type Node struct {
 	audit         auditState
 	out           copyOutbox // sealed copies waiting for the backbone
 	taxii         taxiiState
+	ops           opsState // metrics and health (health.go)
 
 	// closing is closed by Close so that open subscriptions end and the
 	// gRPC server can stop gracefully.
@@ -171,6 +181,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("statenode: embedded policy set: %w", err)
 		}
 		n.policy = policy.NewEngine(set)
+	}
+	if err := n.initOps(cfg.Metrics); err != nil {
+		return nil, err
 	}
 	if err := n.open(ctx); err != nil {
 		n.release()
@@ -212,7 +225,7 @@ func (n *Node) open(ctx context.Context) error {
 	}
 	n.srv, err = nodeserver.Listen(nodeserver.Config{
 		TrustDomain: n.cfg.TrustDomain, SVID: n.cfg.SVID, Bundle: n.cfg.Bundle,
-		ListenAddr: n.cfg.ListenAddr, Admit: n.admit, Logger: n.log,
+		ListenAddr: n.cfg.ListenAddr, Admit: n.admit, Logger: n.log, Metrics: n.ops.met,
 	})
 	if err != nil {
 		return fmt.Errorf("statenode: %w", err)
@@ -236,6 +249,7 @@ func (n *Node) serve() {
 	n.cancel = cancel
 	n.runAudit(ctx)
 	n.wg.Go(func() { n.drainCopies(ctx) })
+	n.startHealth(ctx)
 	n.srv.Serve()
 	n.serveTAXII()
 	n.wg.Go(func() {
@@ -294,6 +308,9 @@ func (n *Node) Close() error {
 
 func (n *Node) release() error {
 	var errs []error
+	if n.ops.unregister != nil {
+		n.ops.unregister()
+	}
 	n.stopTAXII()
 	if n.srv != nil {
 		n.srv.Stop()
