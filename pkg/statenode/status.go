@@ -47,4 +47,3 @@ func (n *Node) backboneStatus(ctx context.Context) *iantv1.BackboneStatus {
 	}
 	return b
 }
-
