@@ -12,7 +12,7 @@ import (
 // would serve as /varz and /jsz) at each scrape.
 
 var (
-	bbConnections   = desc("iant_backbone_connections", "Client connections open now (nodes and their leaf nodes' local clients excluded).")
+	bbConnections   = desc("iant_backbone_connections", "Client connections open now (the nodes; routes and leaf node links are counted apart).")
 	bbTotalConns    = desc("iant_backbone_connections_total", "Client connections accepted since the server started.")
 	bbRoutes        = desc("iant_backbone_routes", "Routes to other cluster servers open now.")
 	bbLeafs         = desc("iant_backbone_leafnodes", "Leaf node links (states' leaf nodes) open now.")

@@ -65,7 +65,7 @@ type Node struct {
 func NewNode(k Kind) *Node {
 	m := &Node{kind: k}
 	m.rpcs = m.counter("iant_grpc_requests_total", "gRPC calls answered by the node, by method and status code.", "method", "code")
-	m.refusals = m.counter("iant_refusals_total", "Refusals by the rule that refused: a person's call refused by policy or rule, a copy rejected on receipt (receive.*).", "rule")
+	m.refusals = m.counter("iant_refusals_total", "Refusals by the rule that refused: a call refused by policy or rule (PermissionDenied), a copy rejected on receipt (receive.*), a post refused for want of room (node.disk_full, node.outbox_full).", "rule")
 	m.checks = m.gauge("iant_health_check_ok", "1 when the health check passes, 0 when it fails (see iant status).", "check")
 	m.diskFree = m.gauge("iant_disk_free_bytes", "Free bytes on the filesystem of each directory the node writes (data, leaf).", "dir")
 	m.svidExpiry = m.gauge("iant_svid_expiry_timestamp_seconds", "When the node's X.509 SVID expires (NotAfter).")

@@ -2,6 +2,7 @@ package nodeserver
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -43,12 +44,10 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 	if !openMethod(method) {
 		if !p.Role.IsPerson() {
 			s.log.Warn("refused call", "method", method, "peer", p.String(), "rule", "caller.person")
-			s.cfg.Metrics.Refused("caller.person")
 			return nil, problem.Denied("caller.person", "%s is not a person; nodes do not call nodes", p)
 		}
 		if rule, msg := s.cfg.Admit(p, method); rule != "" {
 			s.log.Warn("refused call", "method", method, "peer", p.String(), "rule", rule)
-			s.cfg.Metrics.Refused(rule)
 			return nil, problem.Denied(rule, "%s", msg)
 		}
 	}
@@ -64,8 +63,12 @@ func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerI
 	return resp, s.answered(info.FullMethod, err)
 }
 
-// answered maps err to its status (ToStatus) and counts the call.
+// answered maps err to its status (ToStatus) and counts the call, and
+// the refusal by its rule when it is one.
 func (s *Server) answered(method string, err error) error {
+	if p := (*problem.Error)(nil); errors.As(err, &p) && p.Kind == problem.KindPermission {
+		s.cfg.Metrics.Refused(p.Rule)
+	}
 	err = ToStatus(s.log, method, err)
 	s.cfg.Metrics.Call(method, status.Code(err).String())
 	return err

@@ -90,7 +90,12 @@ func (n *Node) initOps(reg prometheus.Registerer) error {
 func (n *Node) startHealth(ctx context.Context) {
 	n.ops.mon = health.NewMonitor([]health.Check{
 		{Name: "backbone", Run: n.checkBackbone},
-		{Name: "consumers", Run: func(ctx context.Context) error { return n.bb.CheckConsumers(ctx, n.provisioned()) }},
+		{Name: "consumers", Run: func(ctx context.Context) error {
+			if !n.bb.Connected() {
+				return errors.New("not checked: the backbone is not reachable")
+			}
+			return n.bb.CheckConsumers(ctx, n.provisioned())
+		}},
 		{Name: "disk", Run: health.Disk{Dirs: n.diskDirs(), Min: n.cfg.Health.minFreeDisk(), Record: func(d health.Dir, free uint64) {
 			n.ops.met.DiskFree(d.Name, free)
 		}}.Check},

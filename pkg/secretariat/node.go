@@ -249,7 +249,6 @@ func (n *Node) refused(p identity.Principal, bulletinID, origin string, err erro
 		return err
 	}
 	n.log.Warn("refused", "action", "audit", "peer", p.String(), "bulletin_id", bulletinID, "rule", pe.Rule)
-	n.ops.met.Refused(pe.Rule)
 	if bulletinID == "" || origin == "" {
 		return err
 	}

@@ -145,7 +145,6 @@ func (n *Node) emitRefused(action string, p identity.Principal, bulletinID strin
 	if errors.As(err, &pe) {
 		rule = pe.Rule
 	}
-	n.ops.met.Refused(rule)
 	if rule == "" || bulletinID == "" || len(bulletinID) > audit.MaxBulletinIDBytes {
 		return
 	}

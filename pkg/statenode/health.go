@@ -180,8 +180,15 @@ func (n *Node) backboneErr(ctx context.Context, behind bool) error {
 	return nil
 }
 
+// errUnchecked is the failure of a check that asks the backbone while
+// the node cannot reach it: unknown is not healthy.
+var errUnchecked = errors.New("not checked: the backbone is not reachable")
+
 // checkConsumers: the state's inbox consumer exists on the backbone.
 func (n *Node) checkConsumers(ctx context.Context) error {
+	if !n.bb.Connected() {
+		return errUnchecked
+	}
 	_, err := n.bb.Inbox(ctx)
 	switch {
 	case errors.Is(err, backbone.ErrNotProvisioned):
@@ -196,6 +203,9 @@ func (n *Node) checkConsumers(ctx context.Context) error {
 // checkDirectory: the directory holds this node's entry, verified, with
 // its current HPKE key, and a quarter of its validity left at least.
 func (n *Node) checkDirectory(ctx context.Context) error {
+	if !n.bb.Behind() && !n.bb.Connected() { // behind a leaf node, the entry kept there is read
+		return errUnchecked
+	}
 	data, err := n.bb.DirectoryEntry(ctx, n.self.State)
 	switch {
 	case errors.Is(err, backbone.ErrNoEntry):

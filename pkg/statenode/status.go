@@ -42,6 +42,9 @@ func (n *Node) backboneStatus(ctx context.Context) *iantv1.BackboneStatus {
 	if l := n.cfg.Leaf; l != nil {
 		b.Urls, b.LeafLinked = l.HubURLs, n.bb.LeafConnected()
 	}
+	if !b.Connected {
+		return b
+	}
 	if in, err := n.bb.Inbox(ctx); err == nil {
 		b.InboxPending, b.InboxAckPending = in.Pending, uint64(in.AckPending) //nolint:gosec // a count
 	}
