@@ -88,4 +88,3 @@ func (nw *Network) minFreeDisk() uint64 {
 	}
 	return backbone.DefaultMinFreeDisk
 }
-
