@@ -82,6 +82,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newTailCmd(g),
 		newAckCmd(g),
 		newStatesCmd(g),
+		newStatusCmd(g),
 		newAuditCmd(g),
 		newExportCmd(g),
 		newImportCmd(g),

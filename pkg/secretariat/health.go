@@ -188,3 +188,16 @@ func (n *Node) status(ctx context.Context) (*iantv1.GetStatusResponse, error) {
 	}
 	return resp, nil
 }
+
+// Health returns nil while the latest run of the health checks passed,
+// and otherwise an error naming each failing check and why (for a
+// daemon's /healthz).
+func (n *Node) Health() error {
+	if n.ops.mon == nil {
+		return errors.New("not checked yet")
+	}
+	if s := health.Failing(n.ops.mon.Results()); s != "" {
+		return errors.New(s)
+	}
+	return nil
+}

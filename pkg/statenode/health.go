@@ -251,3 +251,16 @@ func (n *Node) diskRoom() error {
 	return problem.Unavailable(err, "this node's disk is nearly full (%s); it takes new bulletins again once space is freed",
 		strings.TrimPrefix(err.Error(), health.ErrLowDisk.Error()+": "))
 }
+
+// Health returns nil while the latest run of the health checks passed,
+// and otherwise an error naming each failing check and why (for a
+// daemon's /healthz).
+func (n *Node) Health() error {
+	if n.ops.mon == nil {
+		return errors.New("not checked yet")
+	}
+	if s := health.Failing(n.ops.mon.Results()); s != "" {
+		return errors.New(s)
+	}
+	return nil
+}
