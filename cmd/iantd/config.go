@@ -205,7 +205,7 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 		return nil, err
 	}
 	d := &daemon{closers: unlocks}
-	reg := metrics.NewRegistry() // the node's and the embedded backbone's figures
+	reg := metrics.NewRegistry()       // the node's and the embedded backbone's figures
 	minFree, _ := c.Disk.minFree()     // checked by validate
 	interval, _ := c.Health.interval() // checked by validate
 	svid, bundle, closeSrc, err := c.SVID.Open(ctx, td)
