@@ -386,6 +386,8 @@ func (c *Client) publishTo(ctx context.Context, js jetstream.JetStream, subj str
 		switch {
 		case err == nil:
 			return ack, nil
+		case storageFull(err):
+			return nil, fmt.Errorf("%w: the backbone refuses new messages: %w", ErrStorageFull, err)
 		case ctx.Err() != nil && noStream != nil:
 			return nil, noStream
 		case !(timedOut || electing) || ctx.Err() != nil:

@@ -2,6 +2,7 @@ package backbone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/oas-cicte/iant/pkg/health"
 )
@@ -32,7 +34,7 @@ import (
 const DefaultMinFreeDisk = 256 << 20
 
 // diskWatchEvery is how often the server measures its free space.
-const diskWatchEvery = time.Second
+var diskWatchEvery = time.Second
 
 // diskGuard is a Server's watch over its store's free space.
 type diskGuard struct {
@@ -64,6 +66,21 @@ func storeLimit(dir string) int64 {
 		return 0
 	}
 	return int64(size)
+}
+
+// storageFull reports whether err is JetStream refusing a message for
+// want of storage: the account's limit (which the disk guard sets), or
+// the server's or a stream's.
+func storageFull(err error) bool {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode {
+	case 10002, 10023, 10047: // account resources exceeded, insufficient resources, storage resources exceeded
+		return true
+	}
+	return false
 }
 
 // outOfSpace reports whether a line nats-server logged at error level

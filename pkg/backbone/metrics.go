@@ -30,6 +30,8 @@ var (
 	bbJSAPIErrors   = desc("iant_backbone_jetstream_api_errors_total", "JetStream API requests answered with an error since start.")
 	bbJSCurrent     = desc("iant_backbone_jetstream_current", "1 when this server's JetStream is current with the cluster's meta leader (always, alone).")
 	bbDiskFree      = desc("iant_backbone_disk_free_bytes", "Free bytes on the filesystem of the JetStream store directory.")
+	bbDiskMin       = desc("iant_backbone_disk_min_free_bytes", "The free space the server keeps (disk.min_free): below it JetStream refuses new messages.")
+	bbDiskPressure  = desc("iant_backbone_disk_pressure", "1 while the server refuses new messages for want of disk space (or its JetStream waits for space to restart).")
 	bbStreamMsgs    = desc("iant_backbone_stream_messages", "Messages in a stream, reported by the server that leads it.", "stream")
 	bbStreamBytes   = desc("iant_backbone_stream_bytes", "Bytes in a stream, reported by the server that leads it.", "stream")
 	bbConsPending   = desc("iant_backbone_consumer_pending", "Messages not yet delivered to a consumer: for inbox-<CC>, copies waiting for state CC's node. Reported by the server that leads the consumer.", "stream", "consumer", "state")
@@ -53,7 +55,7 @@ func (s *Server) Collector() prometheus.Collector { return collector{s} }
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{bbConnections, bbTotalConns, bbRoutes, bbLeafs, bbMsgsIn, bbMsgsOut, bbBytesIn,
 		bbBytesOut, bbSlow, bbJSEnabled, bbJSStore, bbJSStoreMax, bbJSStreams, bbJSConsumers, bbJSAPI, bbJSAPIErrors,
-		bbJSCurrent, bbDiskFree, bbStreamMsgs, bbStreamBytes, bbConsPending, bbConsAckPend, bbConsRedeliver} {
+		bbJSCurrent, bbDiskFree, bbDiskMin, bbDiskPressure, bbStreamMsgs, bbStreamBytes, bbConsPending, bbConsAckPend, bbConsRedeliver} {
 		ch <- d
 	}
 }
@@ -81,6 +83,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	if free, err := health.FreeBytes(c.s.opts.StoreDir); err == nil {
 		gauge(bbDiskFree, float64(free))
 	}
+	gauge(bbDiskMin, float64(c.s.disk.min))
+	gauge(bbDiskPressure, b2f(c.s.DiskPressure()))
 	enabled := ns.JetStreamEnabled()
 	gauge(bbJSEnabled, b2f(enabled))
 	if !enabled {

@@ -38,6 +38,7 @@ type Node struct {
 	refusals   *prometheus.CounterVec
 	checks     *prometheus.GaugeVec
 	diskFree   *prometheus.GaugeVec
+	diskMin    *prometheus.GaugeVec
 	svidExpiry *prometheus.GaugeVec
 	svidIssued *prometheus.GaugeVec
 	backboneUp *prometheus.GaugeVec
@@ -47,6 +48,7 @@ type Node struct {
 	policy           *prometheus.CounterVec
 	sealFailures     *prometheus.CounterVec
 	copiesPending    *prometheus.GaugeVec
+	copiesLimit      *prometheus.GaugeVec
 	copiesPublished  *prometheus.CounterVec
 	receiptsPending  *prometheus.GaugeVec
 	inboxPending     *prometheus.GaugeVec
@@ -68,6 +70,7 @@ func NewNode(k Kind) *Node {
 	m.refusals = m.counter("iant_refusals_total", "Refusals by the rule that refused: a call refused by policy or rule (PermissionDenied), a copy rejected on receipt (receive.*), a post refused for want of room (node.disk_full, node.outbox_full).", "rule")
 	m.checks = m.gauge("iant_health_check_ok", "1 when the health check passes, 0 when it fails (see iant status).", "check")
 	m.diskFree = m.gauge("iant_disk_free_bytes", "Free bytes on the filesystem of each directory the node writes (data, leaf).", "dir")
+	m.diskMin = m.gauge("iant_disk_min_free_bytes", "The free space the node keeps (disk.min_free): below it the disk check fails and posts are refused.")
 	m.svidExpiry = m.gauge("iant_svid_expiry_timestamp_seconds", "When the node's X.509 SVID expires (NotAfter).")
 	m.svidIssued = m.gauge("iant_svid_issued_timestamp_seconds", "When the node's X.509 SVID became valid (NotBefore).")
 	m.backboneUp = m.gauge("iant_backbone_connected", "1 while the node has a working connection to the backbone (through its leaf node's link, if any).")
@@ -96,6 +99,7 @@ func (m *Node) stateFamilies() {
 	m.policy = m.counter("iant_policy_decisions_total", "Policy decisions by decision point (post, release, read, forward), outcome (allow, deny) and deciding rule id.", "point", "decision", "rule")
 	m.sealFailures = m.counter("iant_seal_failures_total", "Bulletins that could not be sealed (op=seal) or copies that did not open (op=open), by reason.", "op", "reason")
 	m.copiesPending = m.gauge("iant_outbox_copies_pending", "Sealed copies committed at this node and not yet acknowledged by the backbone.")
+	m.copiesLimit = m.gauge("iant_outbox_copies_limit", "The copies the outbox may hold (backbone.max_pending_copies): at the limit, posts are refused.")
 	m.copiesPublished = m.counter("iant_outbox_copies_published_total", "Copies the backbone acknowledged to this node, duplicates included.")
 	m.receiptsPending = m.gauge("iant_receipts_pending", "Signed receipts queued at this node for the backbone (the receipt backlog).")
 	m.inboxPending = m.gauge("iant_inbox_pending", "Copies in this state's inbox not yet delivered to its node (the inbox consumer's pending count).")
@@ -169,6 +173,13 @@ func (m *Node) Check(name string, ok bool) {
 func (m *Node) DiskFree(dir string, free uint64) {
 	if m != nil {
 		m.diskFree.WithLabelValues(dir).Set(float64(free))
+	}
+}
+
+// DiskMin records the free space the node keeps.
+func (m *Node) DiskMin(min uint64) {
+	if m != nil {
+		m.diskMin.WithLabelValues().Set(float64(min))
 	}
 }
 

@@ -67,6 +67,13 @@ func (m *Node) Queues(copies, receipts int) {
 	}
 }
 
+// OutboxLimit records how many copies the outbox may hold.
+func (m *Node) OutboxLimit(n int) {
+	if m.state() {
+		m.copiesLimit.WithLabelValues().Set(float64(n))
+	}
+}
+
 // Inbox records the state's inbox consumer as the backbone reports it.
 func (m *Node) Inbox(pending uint64, ackPending int) {
 	if m.state() {

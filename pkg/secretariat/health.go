@@ -107,6 +107,7 @@ func (n *Node) startHealth(ctx context.Context) {
 			return err
 		}},
 	}, health.Options{Now: n.now, Report: func(r health.Result) { n.ops.met.Check(r.Name, r.OK) }})
+	n.ops.met.DiskMin(n.cfg.Health.minFreeDisk())
 	n.checkHealth(ctx)
 	n.srv.RegisterStatus(n.status)
 	n.wg.Go(func() {

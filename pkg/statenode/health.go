@@ -103,6 +103,8 @@ func (n *Node) startHealth(ctx context.Context) {
 		}}.Check},
 		{Name: "svid", Run: n.checkSVID},
 	}, health.Options{Now: n.now, Report: func(r health.Result) { n.ops.met.Check(r.Name, r.OK) }})
+	n.ops.met.DiskMin(n.cfg.Health.minFreeDisk())
+	n.ops.met.OutboxLimit(n.maxPendingCopies())
 	n.checkHealth(ctx)
 	n.srv.RegisterStatus(n.status)
 	n.wg.Go(func() {
