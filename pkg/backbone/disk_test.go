@@ -158,4 +158,3 @@ func tmpfs(t *testing.T, size string) string {
 	})
 	return dir
 }
-
