@@ -53,7 +53,7 @@ func printStatus(w io.Writer, st *iantv1.GetStatusResponse, now time.Time) error
 		serving = "SERVING"
 	}
 	fmt.Fprintf(w, "node         %s %s, up since %s\n", escape.Line(st.GetNodeId()), serving, fmtTime(st.GetStartTime(), st.GetStartTime() != nil))
-	fmt.Fprintf(w, "backbone     %s\n", backboneLine(st.GetBackbone()))
+	fmt.Fprintf(w, "backbone     %s\n", backboneLine(st.GetBackbone(), st.GetState() != ""))
 	if q := st.GetQueues(); q != nil {
 		fmt.Fprintf(w, "queues       %d copies wait for the backbone (bound %d), %d receipts; %d copies published since start\n",
 			q.GetCopiesPending(), q.GetMaxPendingCopies(), q.GetReceiptsPending(), q.GetCopiesPublished())
@@ -90,7 +90,9 @@ func printStatus(w io.Writer, st *iantv1.GetStatusResponse, now time.Time) error
 	return tw.Flush()
 }
 
-func backboneLine(b *iantv1.BackboneStatus) string {
+// backboneLine describes the connection; inbox says whether the node
+// has one (a state's node).
+func backboneLine(b *iantv1.BackboneStatus, inbox bool) string {
 	var parts []string
 	switch {
 	case b.GetConnected():
@@ -105,7 +107,7 @@ func backboneLine(b *iantv1.BackboneStatus) string {
 		}
 		parts = append(parts, "behind its leaf node, "+link+" ("+escape.Line(strings.Join(b.GetUrls(), ", "))+")")
 	}
-	if b.GetConnected() {
+	if b.GetConnected() && inbox {
 		parts = append(parts, fmt.Sprintf("inbox: %d waiting, %d unacknowledged", b.GetInboxPending(), b.GetInboxAckPending()))
 	}
 	return strings.Join(parts, "; ")
