@@ -260,6 +260,10 @@ func (c *Client) natsOptions(ctx context.Context, cfg ClientConfig) []nats.Optio
 		nats.Timeout(timeout),
 		nats.CustomInboxPrefix(ReplyPrefix(c.self.State)),
 		nats.MaxReconnects(-1),
+		// A server gone silent (a cut link drops packets and sends no
+		// reset) is left for another after three unanswered pings, within
+		// a minute rather than the default's minutes (tests/wan).
+		nats.PingInterval(serverPingInterval), nats.MaxPingsOutstanding(3),
 		nats.ReconnectWait(250 * time.Millisecond),
 		nats.ClosedHandler(func(*nats.Conn) { close(c.closedCh) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {

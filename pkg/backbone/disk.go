@@ -33,6 +33,13 @@ import (
 // filesystem unless [ServerConfig.MinFreeDisk] says otherwise.
 const DefaultMinFreeDisk = 256 << 20
 
+// Ping intervals: how often a server pings its peers (routes, leaf nodes,
+// clients) and a node its server, and a leaf node the backbone.
+const (
+	serverPingInterval = 15 * time.Second
+	leafPingInterval   = 5 * time.Second
+)
+
 // diskWatchEvery is how often the server measures its free space.
 var diskWatchEvery = time.Second
 
@@ -227,8 +234,12 @@ func (s *Server) Health() error {
 	switch {
 	case !s.ns.JetStreamEnabled():
 		problems = append(problems, "JetStream is not running")
-	case !s.ns.JetStreamIsCurrent():
-		problems = append(problems, "JetStream is not current with the cluster's meta leader")
+	default:
+		// nats-server's own health: JetStream in contact with its
+		// cluster's meta leader, every stream and consumer current.
+		if h := s.ns.Healthz(nil); h.Status != "ok" {
+			problems = append(problems, "JetStream: "+h.Error)
+		}
 	}
 	if s.disk.pressure.Load() || s.disk.writeFailed.Load() {
 		problems = append(problems, fmt.Sprintf("disk space low in %s: %s free, below the minimum %s",

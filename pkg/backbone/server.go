@@ -314,6 +314,10 @@ func (c ServerConfig) options() (*server.Options, error) {
 		opts.Port = DefaultPort
 	}
 	opts.NoSigs = true // the embedding process owns its signals
+	// A silent peer (a route, a leaf node or a client behind a cut link)
+	// is found dead after three unanswered pings, under a minute, not
+	// the default's four to six minutes of two-minute pings (tests/wan).
+	opts.PingInterval, opts.MaxPingsOut = serverPingInterval, 3
 	opts.MaxPayload = MaxMsgSize
 	opts.DisableJetStreamBanner = true
 
