@@ -14,6 +14,13 @@
 // principal of the peer's verified SPIFFE ID, and the node's [Admission]
 // decides who may call it at all before any handler runs.
 //
+// Health (health.go): the node reports the results of its health checks
+// with [Server.SetChecks]; the gRPC health service then answers SERVING
+// only while all pass, and each check under [CheckService] (e.g.
+// "iant.check.disk"). [Server.RegisterStatus] serves the StatusService
+// the node answers. With Config.Metrics the server counts every call by
+// method and code, and every PermissionDenied by its rule.
+//
 // [statenode]: github.com/oas-cicte/iant/pkg/statenode
 // [secretariat]: github.com/oas-cicte/iant/pkg/secretariat
 //

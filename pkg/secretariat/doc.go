@@ -21,6 +21,12 @@
 // it, except a state's focal point asking for the delivery report of a
 // bulletin its own state originated.
 //
+// Health and metrics (health.go): the node checks that the backbone
+// answers, every consumer it provisioned exists, its disk has room and
+// its SVID is valid, serves GetStatus to the secretariat's people, and
+// records its figures (escalations, overdue acknowledgements, the log's
+// size) in Config.Metrics under node=secretariat.
+//
 // # Concurrency
 //
 // A Node is safe for concurrent use. Its goroutines (gRPC server, receipt
