@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,8 +16,10 @@ import (
 
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/dirlock"
+	"github.com/oas-cicte/iant/pkg/health"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/logconfig"
+	"github.com/oas-cicte/iant/pkg/metrics"
 	"github.com/oas-cicte/iant/pkg/yamlfile"
 )
 
@@ -40,6 +43,18 @@ type config struct {
 	Membership struct {
 		VerifierKeyFile string `yaml:"verifier_key_file"`
 	} `yaml:"membership"`
+	// Metrics serves /metrics and /healthz (docs/operations.md); off
+	// when absent.
+	Metrics metrics.Config `yaml:"metrics"`
+	// Disk is the free space the server keeps on store_dir's filesystem.
+	Disk diskConfig `yaml:"disk"`
+}
+
+// diskConfig is the disk: section.
+type diskConfig struct {
+	// MinFree is a size, e.g. "256MiB" (the default) or "2GB": below it
+	// JetStream refuses new messages until space returns.
+	MinFree string `yaml:"min_free"`
 }
 
 type clusterConfig struct {
@@ -92,6 +107,14 @@ func (c config) serverConfig() (backbone.ServerConfig, error) {
 		return sc, err
 	}
 	sc = backbone.ServerConfig{Name: c.Name, StoreDir: c.StoreDir, TrustDomain: td}
+	if err := c.Metrics.Validate(); err != nil {
+		return sc, err
+	}
+	if c.Disk.MinFree != "" {
+		if sc.MinFreeDisk, err = health.ParseBytes(c.Disk.MinFree); err != nil || sc.MinFreeDisk == 0 {
+			return sc, fmt.Errorf("disk.min_free %q: want a size above zero, e.g. 256MiB or 2GB", c.Disk.MinFree)
+		}
+	}
 	if sc.Host, sc.Port, err = hostPort("listen", c.Listen); err != nil {
 		return sc, err
 	}
@@ -180,7 +203,26 @@ func start(ctx context.Context, c config, log *slog.Logger) (*backbone.Server, f
 	if err != nil {
 		return nil, nil, errors.Join(err, closeSrc(), lock.Unlock())
 	}
-	return srv, func() error { return errors.Join(closeSrc(), lock.Unlock()) }, nil
+	ms, err := serveMetrics(c, srv, log)
+	if err != nil {
+		return nil, nil, errors.Join(err, srv.Close(), closeSrc(), lock.Unlock())
+	}
+	return srv, func() error { return errors.Join(ms(), closeSrc(), lock.Unlock()) }, nil
+}
+
+// serveMetrics serves the server's figures and health as the metrics:
+// section says, and returns what stops it.
+func serveMetrics(c config, srv *backbone.Server, log *slog.Logger) (func() error, error) {
+	reg := metrics.NewRegistry()
+	name := cmp.Or(c.Name, "iant-backbone")
+	if _, err := metrics.Register(reg, metrics.LabelServer, name, srv.Collector()); err != nil {
+		return nil, err
+	}
+	ms, err := c.Metrics.Serve(reg, srv.Health, log)
+	if err != nil || ms == nil {
+		return func() error { return nil }, err
+	}
+	return ms.Close, nil
 }
 
 // membershipKey reads membership.verifier_key_file, "" when none is named.

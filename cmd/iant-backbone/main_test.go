@@ -64,6 +64,8 @@ func TestBadConfigsNameTheProblem(t *testing.T) {
 		{"cluster route not a URL", base + nodes + "name: hub-1\ncluster: {name: iant, routes: [hub-2], " + peers + "}\n", `Cluster.Routes: "hub-2"`},
 		{"cluster listen bad", base + nodes + "name: hub-1\ncluster: {name: iant, listen: x, " + peers + "}\n", `cluster.listen "x"`},
 		{"leaf listen bad", base + nodes + "leafnodes: {listen: ':0'}\n", "leafnodes.listen"},
+		{"metrics beyond loopback", base + nodes + "metrics: {listen: '10.0.0.1:9465'}\n", `metrics.listen "10.0.0.1:9465" is not a loopback address`},
+		{"bad disk min_free", base + nodes + "disk: {min_free: '-1'}\n", `disk.min_free "-1"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,12 +20,14 @@ const demoLong = `Run a whole IANT network in this process: a development PKI (m
 first run), the embedded NATS JetStream backbone, the secretariat node and a
 node for every member state (all 35 unless --states names fewer), all on
 loopback. It writes a context file for every demo person into DIR/contexts,
-prints a line containing "ready", then example commands, and runs until
-interrupted. Running it again with the same --dir keeps the data; a second
+prints a line containing "ready", then example commands and the URL of the
+network's Prometheus metrics (every node's, under its node label, and the
+backbone's; --metrics-addr, by default on the port after the nodes' and
+TAXII servers' ports), and runs until interrupted. Running it again with the same --dir keeps the data; a second
 demo on a --dir in use is refused, naming the process that uses it.`
 
 func newDemoCmd() *cobra.Command {
-	var dir, states, logLevel string
+	var dir, states, logLevel, metricsAddr string
 	var basePort int
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -52,7 +54,8 @@ func newDemoCmd() *cobra.Command {
 			if err := renewDemoSVIDs(cmd.Context(), pki, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
-			nw, err := testenv.Start(cmd.Context(), testenv.Options{Dir: abs, States: codes, BasePort: basePort, Logger: logger, TAXII: true})
+			nw, err := testenv.Start(cmd.Context(), testenv.Options{Dir: abs, States: codes, BasePort: basePort, Logger: logger, TAXII: true,
+				MetricsAddr: demoMetricsAddr(metricsAddr, basePort, len(codes))})
 			if le := (*dirlock.LockedError)(nil); errors.As(err, &le) {
 				return fmt.Errorf("--dir %s is in use by %s, another iant demo: stop it first or choose another --dir", dir, le.Holder())
 			}
@@ -72,6 +75,7 @@ func newDemoCmd() *cobra.Command {
 	f.StringVar(&states, "states", "all", `member states to run nodes for: "all" or state codes, e.g. MX,US,JM`)
 	f.IntVar(&basePort, "base-port", 7400, "backbone port; the secretariat, the state nodes and their TAXII servers listen on the ports after it (0 = free ports)")
 	f.StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	f.StringVar(&metricsAddr, "metrics-addr", "", `where to serve /metrics, host:port on loopback; default the port after the TAXII servers' (a free one with --base-port 0); "off" serves none`)
 	return cmd
 }
 
@@ -99,7 +103,11 @@ func printDemoHelp(w io.Writer, dir string, states []string, nw *testenv.Network
 	fmt.Fprintf(w, "IANT demo network ready: backbone %s, secretariat %s, %d states\n",
 		nw.BackboneURLs()[0], nw.Secretariat.Addr(), len(states))
 	ctxDir := filepath.Join(dir, "contexts")
-	fmt.Fprintf(w, "context files: %s\n\n", ctxDir)
+	fmt.Fprintf(w, "context files: %s\n", ctxDir)
+	if u := nw.MetricsURL(); u != "" {
+		fmt.Fprintf(w, "metrics: %s (Prometheus; dashboard and alerts in deploy/grafana, deploy/prometheus)\n", u)
+	}
+	fmt.Fprintln(w)
 	if len(states) < 2 {
 		return
 	}
@@ -140,4 +148,20 @@ func printInterop(w io.Writer, dir, cc string, nw *testenv.Network) {
 	fmt.Fprintf(w, "MISP feed and STIX export:\n")
 	fmt.Fprintf(w, "  iant --context %s feed misp --dir %s\n", ctx, filepath.Join(dir, "misp-feed"))
 	fmt.Fprintf(w, "  iant --context %s export ID --format stix\n", ctx)
+}
+
+// demoMetricsAddr is where the demo serves its metrics: addr as given
+// ("off": nowhere), else the loopback port after the nodes' and their
+// TAXII servers' ports (2 + 2*states after basePort), or a free port when
+// basePort is 0.
+func demoMetricsAddr(addr string, basePort, states int) string {
+	switch {
+	case addr == "off":
+		return ""
+	case addr != "":
+		return addr
+	case basePort == 0:
+		return "127.0.0.1:0"
+	}
+	return fmt.Sprintf("127.0.0.1:%d", basePort+2+2*states)
 }

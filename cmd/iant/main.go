@@ -84,6 +84,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newTailCmd(g),
 		newAckCmd(g),
 		newStatesCmd(g),
+		newStatusCmd(g),
 		newAuditCmd(g),
 		newAdminCmd(g),
 		newWhoamiCmd(g),

@@ -15,6 +15,7 @@ import (
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/logconfig"
 	"github.com/oas-cicte/iant/pkg/membership"
+	"github.com/oas-cicte/iant/pkg/metrics"
 	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/policy"
 	"github.com/oas-cicte/iant/pkg/secretariat"
@@ -61,6 +62,11 @@ type config struct {
 	// Membership names the secretariat's membership verifier key (see
 	// membershipConfig).
 	Membership membershipConfig `yaml:"membership"`
+	// Metrics serves /metrics and /healthz (docs/operations.md); off
+	// when absent.
+	Metrics metrics.Config `yaml:"metrics"`
+	Health  healthConfig   `yaml:"health"`
+	Disk    diskConfig     `yaml:"disk"`
 }
 
 // receiveConfig is the receive: section: the bounds of a state node's
@@ -191,6 +197,9 @@ func (c config) validate() error {
 			return fmt.Errorf("taxii.listen %q: want host:port, e.g. 127.0.0.1:7443", c.TAXII.Listen)
 		}
 	}
+	if err := c.validateOps(); err != nil {
+		return err
+	}
 	_, err := c.Audit.durations()
 	return err
 }
@@ -203,6 +212,7 @@ type daemon struct {
 	state    *statenode.Node
 	sec      *secretariat.Node
 	backbone *backbone.Server
+	metrics  *metrics.Server // nil without a metrics: section
 	closers  []func() error
 }
 
@@ -213,6 +223,9 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 		return nil, err
 	}
 	d := &daemon{closers: unlocks}
+	reg := metrics.NewRegistry()       // the node's and the embedded backbone's figures
+	minFree, _ := c.Disk.minFree()     // checked by validate
+	interval, _ := c.Health.interval() // checked by validate
 	svid, bundle, closeSrc, err := c.SVID.Open(ctx, td)
 	if err != nil {
 		d.close()
@@ -245,8 +258,13 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 			Host: e.Host, Port: e.Port, StoreDir: e.StoreDir, TrustDomain: td,
 			SVID: svid, Bundle: bundle, Nodes: ids, LeafNodes: leafPort, Logger: log.With("component", "backbone"),
 			MembershipKey: vkey,
+			MinFreeDisk:   minFree,
 		})
 		if err != nil {
+			d.close()
+			return nil, err
+		}
+		if _, err := metrics.Register(reg, metrics.LabelServer, "embedded", d.backbone.Collector()); err != nil {
 			d.close()
 			return nil, err
 		}
@@ -287,15 +305,20 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 			TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
 			BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, ProvisionStates: c.ProvisionStates,
 			Directory: nodeserver.StaticDirectory(dir), Logger: log,
+			Metrics: reg, Health: secretariat.HealthConfig{Interval: interval, MinFreeDisk: minFree},
 		})
 	} else {
 		err = d.startState(ctx, c, statenode.Config{
 			TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
 			BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, Leaf: c.Backbone.leaf(), Directory: nodeserver.StaticDirectory(dir),
 			Logger: log, Policy: d.policy, People: people, MaxPendingCopies: c.Backbone.MaxPendingCopies,
-			TAXII: statenode.TAXIIConfig{ListenAddr: c.TAXII.Listen},
-			Park:  statenode.ParkConfig{MaxCopies: c.Receive.ParkMaxCopies, MaxBytes: c.Receive.ParkMaxBytes},
+			TAXII:   statenode.TAXIIConfig{ListenAddr: c.TAXII.Listen},
+			Park:    statenode.ParkConfig{MaxCopies: c.Receive.ParkMaxCopies, MaxBytes: c.Receive.ParkMaxBytes},
+			Metrics: reg, Health: statenode.HealthConfig{Interval: interval, MinFreeDisk: minFree},
 		})
+	}
+	if err == nil {
+		err = d.serveMetrics(c, reg, log)
 	}
 	if err != nil {
 		d.close()

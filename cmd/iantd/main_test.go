@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,6 +86,10 @@ func TestBadConfigsNameTheProblem(t *testing.T) {
 		{"bad header wait", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {header_wait: -1m}\n", `audit.header_wait "-1m"`},
 		{"bad taxii listen", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\ntaxii: {listen: everywhere}\n", `taxii.listen "everywhere"`},
 		{"negative park bound", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\nreceive: {park_max_copies: -1}\n", "receive.park_max_copies -1"},
+		{"metrics beyond loopback", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\nmetrics: {listen: \"0.0.0.0:9464\"}\n", `metrics.listen "0.0.0.0:9464" is not a loopback address`},
+		{"metrics listen without port", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\nmetrics: {listen: localhost}\n", `metrics.listen: "localhost": want host:port`},
+		{"bad disk min_free", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\ndisk: {min_free: lots}\n", `disk.min_free "lots"`},
+		{"bad health interval", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\nhealth: {interval: 1ms}\n", `health.interval "1ms"`},
 		{"unknown audit precedence", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {deadlines: {urgent: 1m}}\n", `unknown precedence "urgent"`},
 		{"relative keys file", base + "keys_file: keys/node.keys\n", `keys_file "keys/node.keys": want an absolute path`},
 		{"bad sign key rotation", base + "sign_key_rotation: yearly\n", `sign_key_rotation "yearly": want a duration`},
@@ -136,7 +141,7 @@ func TestDaemonsFormANetwork(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sec := write("secretariat", "trust_domain: iant.test\ndata_dir: sec\nlisten: 127.0.0.1:0\n"+svid("secretariat-node-node")+
 		"backbone:\n  embedded:\n    port: -1\n    store_dir: bb\n    nodes: [spiffe://iant.test/secretariat/node/node, spiffe://iant.test/state/MX/node/node, spiffe://iant.test/state/US/node/node]\n"+
-		"provision_states: [MX, US]\n")
+		"provision_states: [MX, US]\nmetrics: {listen: '127.0.0.1:0'}\n")
 	secD, err := start(t.Context(), sec, log)
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +181,7 @@ func TestDaemonsFormANetwork(t *testing.T) {
 			keys = "keys_file: " + mxKeys + "\nsign_key_rotation: 2160h\nretention: {inbox: 2160h, outbox: 720h}\n"
 		}
 		c := write(cc, "trust_domain: iant.test\ndata_dir: "+cc+"\nlisten: 127.0.0.1:0\n"+svid(cc+"-node-node")+"backbone: {urls: ["+url+"]}\n"+
-			"audit: {verifier_key_file: sec/audit.vkey}\nmembership: {verifier_key_file: sec/membership.vkey}\ntaxii: {listen: 127.0.0.1:0}\n"+keys)
+			"audit: {verifier_key_file: sec/audit.vkey}\nmembership: {verifier_key_file: sec/membership.vkey}\ntaxii: {listen: 127.0.0.1:0}\nmetrics: {listen: '127.0.0.1:0'}\n"+keys)
 		d, err := start(t.Context(), c, log)
 		if err != nil {
 			t.Fatal(err)
@@ -241,6 +246,41 @@ func TestDaemonsFormANetwork(t *testing.T) {
 	if afterKEM := keysNow(); afterKEM.KEMKeyID == afterSign.KEMKeyID || afterKEM.SignKeyID != afterSign.SignKeyID {
 		t.Errorf("rotate kem: keys %+v, then %+v; want only a new KEM key", afterSign, afterKEM)
 	}
+	// Each daemon serves its node's metrics (and the embedded backbone's)
+	// and its health.
+	for d, want := range map[*daemon][]string{
+		nodes["mx"]: {`iant_bulletins_posted_total{node="MX",precedence="routine"} 1`, `iant_health_check_ok{check="disk",node="MX"} 1`},
+		nodes["us"]: {`iant_bulletins_received_total{node="US",precedence="routine"} 1`, "iant_delivery_latency_seconds_bucket"},
+		secD:        {`iant_backbone_jetstream_enabled{server="embedded"} 1`, `iant_audit_log_entries{node="secretariat"}`, "go_goroutines"},
+	} {
+		body := httpGet(t, d.metrics.URL(), 200)
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s lacks %s", d.metrics.URL(), w)
+			}
+		}
+		if got := httpGet(t, strings.TrimSuffix(d.metrics.URL(), "metrics")+"healthz", 200); got != "ok\n" {
+			t.Errorf("/healthz = %q, want ok", got)
+		}
+	}
+}
+
+// httpGet gets url, expecting the status code want, and returns the body.
+func httpGet(t *testing.T, url string, want int) string {
+	t.Helper()
+	resp, err := http.Get(url) //nolint:gosec // the test's own daemon
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != want {
+		t.Fatalf("GET %s = %d %s, want %d", url, resp.StatusCode, b, want)
+	}
+	return string(b)
 }
 
 func TestBrokenPolicyStopsStartAndKeepsOldOnReload(t *testing.T) {

@@ -62,7 +62,8 @@ func loadPackages(t *testing.T) map[string]pkgInfo {
 // backbone and seal (verifying the attestations receipts carry against
 // the directory, hence seal's entry verification), and never the state
 // node's other concerns (the store, the policy): it holds no bulletin
-// content. The state node composes everything and is not listed.
+// content. Metrics and health are leaves the nodes and the backbone
+// report through. The state node composes everything and is not listed.
 var allowed = map[string][]string{
 	"pkg/region":                {},
 	"pkg/problem":               {},
@@ -82,11 +83,13 @@ var allowed = map[string][]string{
 	"pkg/taxii":                 {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem", "pkg/strictjson", "pkg/stix"},
 	"pkg/store":                 {"pkg/bulletin", "pkg/region", "pkg/problem", "pkg/sqlitedb"},
 	"pkg/audit":                 {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem", "pkg/sqlitedb"},
-	"pkg/backbone":              {"pkg/identity", "pkg/region", "pkg/membership"},
+	"pkg/metrics":               {"pkg/bulletin"},
+	"pkg/health":                {},
+	"pkg/backbone":              {"pkg/identity", "pkg/region", "pkg/membership", "pkg/health"},
 	"pkg/devpki":                {"pkg/identity", "pkg/region"},
-	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem", "pkg/membership"},
+	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem", "pkg/membership", "pkg/metrics", "pkg/health"},
 	"pkg/secretariat": {"pkg/audit", "pkg/backbone", "pkg/bulletin", "pkg/identity", "pkg/nodeserver",
-		"pkg/problem", "pkg/region", "pkg/seal", "pkg/membership"},
+		"pkg/problem", "pkg/region", "pkg/seal", "pkg/membership", "pkg/metrics", "pkg/health"},
 }
 
 // edge lists the listed packages that serve gRPC and so convert to and

@@ -270,6 +270,10 @@ func (c *Client) natsOptions(ctx context.Context, cfg ClientConfig) []nats.Optio
 		nats.Timeout(timeout),
 		nats.CustomInboxPrefix(ReplyPrefix(c.self.State)),
 		nats.MaxReconnects(-1),
+		// A server gone silent (a cut link drops packets and sends no
+		// reset) is left for another after three unanswered pings, within
+		// a minute rather than the default's minutes (tests/wan).
+		nats.PingInterval(serverPingInterval), nats.MaxPingsOutstanding(3),
 		nats.ReconnectWait(250 * time.Millisecond),
 		// A node whose state is suspended, or whose SVID is denied, is
 		// refused as it reconnects; it keeps trying (nats.go would give up
@@ -405,6 +409,8 @@ func (c *Client) publishTo(ctx context.Context, js jetstream.JetStream, subj str
 		switch {
 		case err == nil:
 			return ack, nil
+		case storageFull(err):
+			return nil, fmt.Errorf("%w: the backbone refuses new messages: %w", ErrStorageFull, err)
 		case ctx.Err() != nil && noStream != nil:
 			return nil, noStream
 		case !(timedOut || electing) || ctx.Err() != nil:

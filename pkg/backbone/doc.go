@@ -86,6 +86,18 @@
 // Directory entries read are kept at the leaf ([KeptDirectoryStream]) and
 // used while the link is cut.
 //
+// # Operations
+//
+// A [Server] keeps [ServerConfig.MinFreeDisk] free on its store's
+// filesystem: below it JetStream refuses new messages at once
+// ([ErrStorageFull] at the publisher) until space returns, and a
+// JetStream that failed a write for want of space is restarted
+// in-process once there is room again (disk.go). [Server.Health] says
+// whether it is fit to take messages, and [Server.Collector] reads its
+// figures (iant_backbone_*) from the embedded nats-server at each scrape.
+// A [Client] tells its node whether it reaches the backbone and how its
+// inbox consumer stands (health.go).
+//
 // # Concurrency
 //
 // A [Client] is safe for concurrent use. [Client.ConsumeInbox] calls its

@@ -50,4 +50,10 @@ var (
 	// ErrTooLarge is returned by [Client.PublishInbox] for data larger than
 	// [MaxDataSize].
 	ErrTooLarge = errors.New("backbone: message too large")
+
+	// ErrStorageFull is returned by publishing methods when the backbone
+	// refuses new messages for want of storage (its disk below
+	// [ServerConfig.MinFreeDisk], or a JetStream limit): nothing was
+	// stored; publishing again once space returns is safe.
+	ErrStorageFull = errors.New("backbone: storage full")
 )

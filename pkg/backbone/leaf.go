@@ -122,6 +122,10 @@ func leafOptions(cfg ClientConfig, self identity.Principal) (*server.Options, er
 		SyncAlways: true,
 	}
 	opts.LeafNode.ReconnectInterval = leafReconnect
+	// A link whose far end went silent (a WAN cut drops packets, it sends
+	// no reset) is found dead after two unanswered pings: seconds, where
+	// the default two-minute pings took minutes (tests/wan).
+	opts.PingInterval, opts.MaxPingsOut = leafPingInterval, 2
 	opts.LeafNode.Remotes = []*server.RemoteLeafOpts{{
 		URLs: urls,
 		TLS:  true,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nats-io/nats-server/v2/server"
 )
@@ -18,6 +19,9 @@ var discard = slog.New(slog.DiscardHandler)
 // process as its own logger would.
 type serverLogger struct {
 	log *slog.Logger
+	// outOfSpace, if set, is set when the server logs an error saying a
+	// write failed for want of space (see disk.go).
+	outOfSpace *atomic.Bool
 
 	fatalMu sync.Mutex
 	fatal   error
@@ -27,9 +31,14 @@ var _ server.Logger = (*serverLogger)(nil)
 
 func (l *serverLogger) Noticef(format string, v ...any) { l.emit(slog.LevelInfo, format, v) }
 func (l *serverLogger) Warnf(format string, v ...any)   { l.emit(slog.LevelWarn, format, v) }
-func (l *serverLogger) Errorf(format string, v ...any)  { l.emit(slog.LevelError, format, v) }
-func (l *serverLogger) Debugf(format string, v ...any)  { l.emit(slog.LevelDebug, format, v) }
-func (l *serverLogger) Tracef(format string, v ...any)  { l.emit(slog.LevelDebug-4, format, v) }
+func (l *serverLogger) Errorf(format string, v ...any) {
+	if l.outOfSpace != nil && outOfSpace(fmt.Sprintf(format, v...)) {
+		l.outOfSpace.Store(true)
+	}
+	l.emit(slog.LevelError, format, v)
+}
+func (l *serverLogger) Debugf(format string, v ...any) { l.emit(slog.LevelDebug, format, v) }
+func (l *serverLogger) Tracef(format string, v ...any) { l.emit(slog.LevelDebug-4, format, v) }
 
 // Fatalf logs at error level and records the error for [StartServer].
 func (l *serverLogger) Fatalf(format string, v ...any) {

@@ -1,6 +1,7 @@
 package backbone
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -43,6 +44,9 @@ type Server struct {
 
 	access *access
 	gov    governance // the secretariat's documents, when cfg.MembershipKey is set
+	disk   diskGuard
+	// peers is the number of cluster members, 0 alone.
+	peers int
 
 	closeOnce sync.Once
 }
@@ -71,7 +75,11 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backbone: new server: %w", err)
 	}
-	sl := &serverLogger{log: log}
+	s.disk = diskGuard{min: cmp.Or(cfg.MinFreeDisk, DefaultMinFreeDisk)}
+	if cfg.Cluster != nil {
+		s.peers = len(cfg.Cluster.Peers)
+	}
+	sl := &serverLogger{log: log, outOfSpace: &s.disk.writeFailed}
 	ns.SetLoggerV2(sl, log.Enabled(ctx, slog.LevelDebug), false, false)
 	ns.Start() // returns once the accept loop runs in the background
 	s.ns, s.opts = ns, opts
@@ -79,6 +87,7 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		s.shutdown()
 		return nil, fmt.Errorf("backbone: start server: %w", err)
 	}
+	s.watchDisk()
 	log.Info("backbone server ready", "url", s.ClientURL(), "nodes", len(cfg.Nodes), "users", len(users))
 	s.watchGovernance()
 	return s, nil
@@ -132,6 +141,10 @@ func (c ServerConfig) options(users []spiffeid.ID, watcher spiffeid.ID, a *acces
 		opts.Port = DefaultPort
 	}
 	opts.NoSigs = true // the embedding process owns its signals
+	// A silent peer (a route, a leaf node or a client behind a cut link)
+	// is found dead after three unanswered pings, under a minute, not
+	// the default's four to six minutes of two-minute pings (tests/wan).
+	opts.PingInterval, opts.MaxPingsOut = serverPingInterval, 3
 	opts.MaxPayload = MaxMsgSize
 	opts.DisableJetStreamBanner = true
 
@@ -144,6 +157,7 @@ func (c ServerConfig) options(users []spiffeid.ID, watcher spiffeid.ID, a *acces
 
 	opts.JetStream = true
 	opts.StoreDir = c.StoreDir
+	opts.JetStreamMaxStore = storeLimit(c.StoreDir)
 	// sync_interval: always. A publish acknowledgement is our commit point,
 	// so the server must have fsynced the message before it acks. The
 	// default syncs about every two minutes, and the 2025 Jepsen analysis
@@ -311,6 +325,7 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) shutdown() {
+	s.stopDiskWatch()
 	s.ns.Shutdown()
 	s.ns.WaitForShutdown()
 }

@@ -67,6 +67,10 @@ type ServerConfig struct {
 	// are cut, leaf node connections included. Empty applies neither:
 	// Nodes alone decide.
 	MembershipKey string
+	// MinFreeDisk is the free space, in bytes, the server keeps on the
+	// filesystem of StoreDir: below it JetStream refuses new messages
+	// until space returns (see disk.go). 0 means [DefaultMinFreeDisk].
+	MinFreeDisk uint64
 	// Logger receives the server's log; nil discards it.
 	Logger *slog.Logger
 }

@@ -176,7 +176,18 @@ func (s *Server) reloadUsers(users []spiffeid.ID) error {
 	next := s.opts.Clone()
 	next.Users, next.Accounts, next.Nkeys = fresh.Users, fresh.Accounts, fresh.Nkeys
 	next.TLSConfig, next.LeafNode.TLSConfig, next.Cluster.TLSConfig = s.opts.TLSConfig, s.opts.LeafNode.TLSConfig, s.opts.Cluster.TLSConfig
-	return s.ns.ReloadOptions(next)
+	if err := s.ns.ReloadOptions(next); err != nil {
+		return err
+	}
+	// A reloaded account starts with the configured JetStream limits: the
+	// disk guard's limit, if the disk is short now, must hold again.
+	if s.disk.pressure.Load() {
+		s.disk.mu.Lock()
+		s.disk.limits = nil
+		s.disk.mu.Unlock()
+		return s.limitAccount()
+	}
+	return nil
 }
 
 // MembershipVersions returns the versions of the membership table and the

@@ -411,3 +411,14 @@ func replayPermissions(state string) []string {
 		jsAck + cons + ".>",
 	}
 }
+
+// consumerOwner names the state whose inbox (kind "inbox") or replay
+// (kind "replay") consumer name is; ok is false for any other consumer.
+func consumerOwner(name string) (kind, state string, ok bool) {
+	for _, k := range []string{"inbox", "replay"} {
+		if s, found := strings.CutPrefix(name, k+"-"); found && region.IsMember(s) {
+			return k, s, true
+		}
+	}
+	return "", "", false
+}

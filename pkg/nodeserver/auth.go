@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/membership"
@@ -81,10 +82,21 @@ func (s *Server) admitted(p identity.Principal, cert *x509.Certificate, method s
 func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	ctx, _, err := s.authenticate(ctx, info.FullMethod)
 	if err != nil {
-		return nil, ToStatus(s.log, info.FullMethod, err)
+		return nil, s.answered(info.FullMethod, err)
 	}
 	resp, err := h(ctx, req)
-	return resp, ToStatus(s.log, info.FullMethod, err)
+	return resp, s.answered(info.FullMethod, err)
+}
+
+// answered maps err to its status (ToStatus) and counts the call, and
+// the refusal by its rule when it is one.
+func (s *Server) answered(method string, err error) error {
+	if p := (*problem.Error)(nil); errors.As(err, &p) && p.Kind == problem.KindPermission {
+		s.cfg.Metrics.Refused(p.Rule)
+	}
+	err = ToStatus(s.log, method, err)
+	s.cfg.Metrics.Call(method, status.Code(err).String())
+	return err
 }
 
 type authStream struct {
@@ -101,7 +113,7 @@ func (s authStream) Context() context.Context { return s.ctx }
 func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 	ctx, cert, err := s.authenticate(ss.Context(), info.FullMethod)
 	if err != nil {
-		return ToStatus(s.log, info.FullMethod, err)
+		return s.answered(info.FullMethod, err)
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -113,7 +125,7 @@ func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	if cause := context.Cause(ctx); errors.As(cause, &refused) {
 		err = refused
 	}
-	return ToStatus(s.log, info.FullMethod, err)
+	return s.answered(info.FullMethod, err)
 }
 
 // RequireRole returns the caller if its role is one of roles, and refuses

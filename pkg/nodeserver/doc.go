@@ -19,6 +19,13 @@
 // a stream whose caller is denied, or refused by the admission rule by
 // then, ends with PermissionDenied at once.
 //
+// Health (health.go): the node reports the results of its health checks
+// with [Server.SetChecks]; the gRPC health service then answers SERVING
+// only while all pass, and each check under [CheckService] (e.g.
+// "iant.check.disk"). [Server.RegisterStatus] serves the StatusService
+// the node answers. With Config.Metrics the server counts every call by
+// method and code, and every PermissionDenied by its rule.
+//
 // [statenode]: github.com/oas-cicte/iant/pkg/statenode
 // [secretariat]: github.com/oas-cicte/iant/pkg/secretariat
 //

@@ -19,6 +19,7 @@ import (
 
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/membership"
+	"github.com/oas-cicte/iant/pkg/metrics"
 )
 
 // MaxRecvMsgSize bounds a request a node accepts: a bulletin's body is
@@ -52,6 +53,9 @@ type Config struct {
 	Membership *membership.Holder
 	// Logger receives refusals and internal errors; nil discards them.
 	Logger *slog.Logger
+	// Metrics counts the calls answered and the callers refused; nil
+	// counts nothing.
+	Metrics *metrics.Node
 }
 
 // Server is a node's gRPC server: listening from [Listen], serving from

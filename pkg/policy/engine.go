@@ -14,6 +14,30 @@ import (
 // [Engine.Reload] swaps atomically. An Engine is safe for concurrent use.
 type Engine struct {
 	set atomic.Pointer[Set]
+	obs atomic.Pointer[Observer]
+}
+
+// Observer is told of each decision an engine makes: its decision point
+// ("post", "release", "read" or "forward") and the decision. It must be
+// quick and safe for concurrent use: it runs on the deciding goroutine.
+type Observer func(point string, d Decision)
+
+// Observe makes o the engine's observer (one at a time: a later call
+// replaces it; nil removes it). A node counts decisions by rule this way.
+func (e *Engine) Observe(o Observer) {
+	if o == nil {
+		e.obs.Store(nil)
+		return
+	}
+	e.obs.Store(&o)
+}
+
+// observed tells the observer, if any, of d at a and returns d.
+func (e *Engine) observed(a action, d Decision) Decision {
+	if o := e.obs.Load(); o != nil {
+		(*o)(actionNames[a], d)
+	}
+	return d
 }
 
 // NewEngine returns an engine deciding with s. It panics if s is nil.
@@ -47,14 +71,14 @@ func (e *Engine) Reload(dir string) error {
 func (e *Engine) Post(p identity.Principal, b *bulletin.Bulletin) Decision {
 	s := e.set.Load()
 	res := bulletinEntity(b, holders(b))
-	return s.decide(actPost, principalEntity(p, PersonAttrs{}), res, emptyContext, b.Conditions)
+	return e.observed(actPost, s.decide(actPost, principalEntity(p, PersonAttrs{}), res, emptyContext, b.Conditions))
 }
 
 // Release decides whether b is released to the node of state.
 func (e *Engine) Release(b *bulletin.Bulletin, state string) Decision {
 	s := e.set.Load()
 	res := bulletinEntity(b, holders(b))
-	return s.decide(actRelease, nodeEntity(state, identity.RoleNode), res, emptyContext, b.Conditions)
+	return e.observed(actRelease, s.decide(actRelease, nodeEntity(state, identity.RoleNode), res, emptyContext, b.Conditions))
 }
 
 // Recipients decides [Engine.Release] for each state b is released to:
@@ -69,7 +93,7 @@ func (e *Engine) Recipients(b *bulletin.Bulletin) (allowed []string, refused map
 	res := bulletinEntity(b, states)
 	conds := s.conditions(b.Conditions)
 	for _, st := range states {
-		d := s.decideWith(actRelease, nodeEntity(st, identity.RoleNode), res, emptyContext, conds)
+		d := e.observed(actRelease, s.decideWith(actRelease, nodeEntity(st, identity.RoleNode), res, emptyContext, conds))
 		if d.Allowed {
 			allowed = append(allowed, st)
 			continue
@@ -87,7 +111,7 @@ func (e *Engine) Recipients(b *bulletin.Bulletin) (allowed []string, refused map
 func (e *Engine) Read(p identity.Principal, attrs PersonAttrs, b *bulletin.Bulletin) Decision {
 	s := e.set.Load()
 	res := bulletinEntity(b, holders(b))
-	return s.decide(actRead, principalEntity(p, attrs), res, emptyContext, b.Conditions)
+	return e.observed(actRead, s.decide(actRead, principalEntity(p, attrs), res, emptyContext, b.Conditions))
 }
 
 // ReadBatch decides [Engine.Read] for each of bs with one set and one
@@ -98,7 +122,7 @@ func (e *Engine) ReadBatch(p identity.Principal, attrs PersonAttrs, bs []*bullet
 	out := make([]Decision, len(bs))
 	for i, b := range bs {
 		res := bulletinEntity(b, holders(b))
-		out[i] = s.decide(actRead, who, res, emptyContext, b.Conditions)
+		out[i] = e.observed(actRead, s.decide(actRead, who, res, emptyContext, b.Conditions))
 	}
 	return out
 }
@@ -108,7 +132,7 @@ func (e *Engine) ReadBatch(p identity.Principal, attrs PersonAttrs, bs []*bullet
 func (e *Engine) Forward(p identity.Principal, b *bulletin.Bulletin, target string, originatorConsent bool) Decision {
 	s := e.set.Load()
 	res := bulletinEntity(b, holders(b))
-	return s.decide(actForward, principalEntity(p, PersonAttrs{}), res, forwardContext(target, originatorConsent), b.Conditions)
+	return e.observed(actForward, s.decide(actForward, principalEntity(p, PersonAttrs{}), res, forwardContext(target, originatorConsent), b.Conditions))
 }
 
 // decide runs one request with the bulletin's conditions text.

@@ -31,6 +31,11 @@
 // first) and deny or allow identities; auditors read both. Each new
 // version is kept in DataDir before it is published on the backbone, and
 // published again until the backbone carries it.
+// Health and metrics (health.go): the node checks that the backbone
+// answers, every consumer it provisioned exists, its disk has room and
+// its SVID is valid, serves GetStatus to the secretariat's people, and
+// records its figures (escalations, overdue acknowledgements, the log's
+// size) in Config.Metrics under node=secretariat.
 //
 // # Concurrency
 //

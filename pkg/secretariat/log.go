@@ -116,8 +116,12 @@ func (n *Node) escalateOverdue(ctx context.Context) {
 func (n *Node) escalate(ctx context.Context) error {
 	now := n.now()
 	late, err := n.audit.log.Overdue(ctx, now, n.cfg.Audit.Deadlines)
-	if err != nil || len(late) == 0 {
+	if err != nil {
 		return err
+	}
+	n.observeEscalations(late, nil)
+	if len(late) == 0 {
+		return nil
 	}
 	byKey := map[[3]string]audit.OverdueItem{}
 	for _, it := range late {
@@ -127,6 +131,7 @@ func (n *Node) escalate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	n.observeEscalations(late, events)
 	items := make([]audit.OverdueItem, 0, len(events))
 	for _, e := range events {
 		it, ok := byKey[[3]string{e.Origin, e.BulletinID, e.State}]

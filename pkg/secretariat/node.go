@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
@@ -72,6 +73,11 @@ type Config struct {
 	// attestations, verified with the signing keys (current or retired)
 	// of the directory on the backbone.
 	Verifiers audit.Verifiers
+	// Health configures the node's health checks (health.go).
+	Health HealthConfig
+	// Metrics is the registry the node registers its metrics with, under
+	// the label node=secretariat (package metrics); nil registers none.
+	Metrics prometheus.Registerer
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -100,6 +106,9 @@ func (c Config) Validate() error {
 	if err := c.Retention.Validate(); err != nil {
 		return fmt.Errorf("secretariat: config: %w", err)
 	}
+	if err := c.Health.validate(); err != nil {
+		return err
+	}
 	return c.Audit.validate()
 }
 
@@ -113,6 +122,7 @@ type Node struct {
 	srv   *nodeserver.Server
 	audit auditState
 	gov   govState // the membership table and deny list it signs
+	ops   opsState // metrics and health (health.go)
 
 	// closing is closed by Close so that open streams end and the gRPC
 	// server can stop gracefully.
@@ -143,6 +153,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.log = n.log.With("node", self.String())
 	if n.now == nil {
 		n.now = time.Now
+	}
+	if err := n.initOps(cfg.Metrics); err != nil {
+		return nil, err
 	}
 	if err := n.open(ctx); err != nil {
 		n.release()
@@ -178,7 +191,7 @@ func (n *Node) open(ctx context.Context) error {
 	}
 	n.srv, err = nodeserver.Listen(nodeserver.Config{
 		TrustDomain: n.cfg.TrustDomain, SVID: n.cfg.SVID, Bundle: n.cfg.Bundle,
-		ListenAddr: n.cfg.ListenAddr, Admit: admit, Logger: n.log, Membership: n.gov.holder,
+		ListenAddr: n.cfg.ListenAddr, Admit: admit, Logger: n.log, Membership: n.gov.holder, Metrics: n.ops.met,
 	})
 	if err != nil {
 		return fmt.Errorf("secretariat: %w", err)
@@ -204,6 +217,7 @@ func (n *Node) serve() {
 	n.cancel = cancel
 	n.runAudit(ctx)
 	n.wg.Go(func() { n.republishEvery(ctx) })
+	n.startHealth(ctx)
 	n.srv.Serve()
 }
 
@@ -230,6 +244,9 @@ func (n *Node) Close() error {
 
 func (n *Node) release() error {
 	var errs []error
+	if n.ops.unregister != nil {
+		n.ops.unregister()
+	}
 	if n.srv != nil {
 		n.srv.Stop()
 	}

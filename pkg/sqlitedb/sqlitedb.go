@@ -19,8 +19,17 @@ import (
 	"path/filepath"
 	"strings"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
+
+// IsDiskFull reports whether err is SQLite's "database or disk is full"
+// (SQLITE_FULL): a write failed for want of space, and its transaction
+// was rolled back.
+func IsDiskFull(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
+}
 
 // dsnOptions apply to every connection. busy_timeout comes first so the
 // others wait for a lock rather than fail; synchronous(FULL) fsyncs every

@@ -115,6 +115,9 @@ func (n *Node) storeReceived(ctx context.Context, o *opened, data []byte) (store
 	if err == nil {
 		wakeUp(n.audit.wake)
 	}
+	if inserted {
+		n.observeDelivery(b, at)
+	}
 	return rec, inserted, err
 }
 

@@ -87,6 +87,14 @@
 // logged (rule directory.replay). An hourly maintenance prunes keys and
 // outbox markers past their retention ([Config.OutboxRetention]) and
 // publishes the node's own entry again when it ages or was replaced.
+// Health and metrics (health.go, status.go, observe.go): the node checks
+// every [HealthConfig.Interval] that the backbone answers, its inbox
+// consumer exists, its directory entry is current and fresh, its disks
+// have [HealthConfig.MinFreeDisk] free and its SVID is valid, and answers
+// SERVING only then; GetStatus describes it to its people. Below the
+// free disk minimum it refuses posts (Unavailable, naming its disk). It
+// records its figures (package metrics) in Config.Metrics under
+// node=<state code>.
 //
 // # Concurrency
 //

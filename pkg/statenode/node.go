@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
@@ -121,6 +122,11 @@ type Config struct {
 	MembershipKey string
 	// TAXII configures the node's TAXII 2.1 server; zero runs none.
 	TAXII TAXIIConfig
+	// Health configures the node's health checks (health.go).
+	Health HealthConfig
+	// Metrics is the registry the node registers its metrics with, under
+	// the label node=<state code> (package metrics); nil registers none.
+	Metrics prometheus.Registerer
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -158,6 +164,9 @@ func (c Config) Validate() error {
 	if err := c.validateRetention(); err != nil {
 		return err
 	}
+	if err := c.Health.validate(); err != nil {
+		return err
+	}
 	if c.MembershipKey == "" {
 		return errors.New("statenode: config: MembershipKey is required: the secretariat's membership verifier key (its membership.vkey)")
 	}
@@ -189,6 +198,7 @@ type Node struct {
 	out           copyOutbox // sealed copies waiting for the backbone
 	taxii         taxiiState
 	parked        parkState // copies not decidable yet (park.go)
+	ops           opsState  // metrics and health (health.go)
 
 	// closing is closed by Close so that open subscriptions end and the
 	// gRPC server can stop gracefully.
@@ -229,6 +239,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("statenode: embedded policy set: %w", err)
 		}
 		n.policy = policy.NewEngine(set)
+	}
+	if err := n.initOps(cfg.Metrics); err != nil {
+		return nil, err
 	}
 	if err := n.open(ctx); err != nil {
 		n.release()
@@ -273,7 +286,7 @@ func (n *Node) open(ctx context.Context) error {
 	}
 	n.srv, err = nodeserver.Listen(nodeserver.Config{
 		TrustDomain: n.cfg.TrustDomain, SVID: n.cfg.SVID, Bundle: n.cfg.Bundle,
-		ListenAddr: n.cfg.ListenAddr, Admit: n.admit, Logger: n.log, Membership: n.members,
+		ListenAddr: n.cfg.ListenAddr, Admit: n.admit, Logger: n.log, Membership: n.members, Metrics: n.ops.met,
 	})
 	if err != nil {
 		return fmt.Errorf("statenode: %w", err)
@@ -300,6 +313,7 @@ func (n *Node) serve() {
 	n.wg.Go(func() { n.watchMembership(ctx) })
 	n.wg.Go(func() { n.watchRefusal(ctx) })
 	n.wg.Go(func() { n.drainCopies(ctx) })
+	n.startHealth(ctx)
 	n.srv.Serve()
 	n.serveTAXII()
 	n.wg.Go(func() { n.runPark(ctx) })
@@ -341,6 +355,9 @@ func (n *Node) Close() error {
 
 func (n *Node) release() error {
 	var errs []error
+	if n.ops.unregister != nil {
+		n.ops.unregister()
+	}
 	n.stopTAXII()
 	if n.srv != nil {
 		n.srv.Stop()

@@ -174,6 +174,7 @@ func (n *Node) publishCopy(ctx context.Context, c store.Copy) error {
 		return fmt.Errorf("publish copy of %s for %s: %w", c.BulletinID, c.Recipient, err)
 	}
 	n.out.count.Add(1)
+	n.ops.met.CopyPublished()
 	if ack.Duplicate {
 		// The Nats-Msg-Id binds recipient, origin, id and these bytes,
 		// which no other state saw before they were stored: this is the
@@ -239,6 +240,7 @@ func (n *Node) postWait() time.Duration {
 func (n *Node) outboxFull(cause error) error {
 	bound := n.maxPendingCopies()
 	n.log.Warn("refused: the outbox is full", "bound", bound)
+	n.ops.met.Refused("node.outbox_full")
 	return problem.Unavailable(cause, "this node's outbox is full: %d copies wait for the backbone, its bound "+
 		"(max_pending_copies); post again once the backbone has taken them", bound)
 }

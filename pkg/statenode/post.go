@@ -33,6 +33,9 @@ func (n *Node) post(ctx context.Context, req *iantv1.PostBulletinRequest) (store
 	if err != nil {
 		return store.Record{}, nil, err
 	}
+	if err := n.diskRoom(); err != nil {
+		return store.Record{}, nil, err
+	}
 	key, err := postKey(author.ID(n.cfg.TrustDomain).String(), req)
 	if err != nil {
 		return store.Record{}, nil, err
@@ -142,6 +145,7 @@ func (n *Node) commitPost(ctx context.Context, b *bulletin.Bulletin, key *store.
 	wakeUp(n.out.wake)
 	wakeUp(n.audit.wake)
 	n.hub.notify()
+	n.ops.met.Posted(b.Precedence)
 	n.log.Info("bulletin posted", "bulletin_id", b.ID, "precedence", b.Precedence.String(),
 		"marking", b.Marking.String(), "recipients", len(b.Recipients))
 	return rec, nil
@@ -158,6 +162,7 @@ func (n *Node) sealCopies(ctx context.Context, b *bulletin.Bulletin) ([]store.Co
 	sealed, err := n.sealFor(ctx, b, b.Recipients)
 	if err != nil {
 		n.log.Warn("seal failed", "bulletin_id", b.ID, "err", err)
+		n.observeSealFailed(err)
 		return nil, nil, err
 	}
 	data, err := marshalCopies(sealed)

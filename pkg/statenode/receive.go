@@ -223,5 +223,6 @@ func (n *Node) entryWait() time.Duration {
 func (n *Node) reject(m backbone.Msg, rule string, err error) error {
 	n.log.Warn("rejected inbox message", "subject", m.Subject, "origin", m.Origin, "bulletin_id", m.ID, "rule", "receive."+rule, "err", err)
 	n.emitRejected(m, rule)
+	n.observeRejected(rule, err)
 	return fmt.Errorf("%w: %s: %v", backbone.ErrReject, rule, err)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/oas-cicte/iant/pkg/problem"
+	"github.com/oas-cicte/iant/pkg/sqlitedb"
 )
 
 // Sentinel errors, matched with errors.Is. Each is returned inside a
@@ -66,7 +67,22 @@ var (
 	// ErrOutboxFull means the outbox holds as many pending copies as its
 	// bound allows (problem kind Unavailable); nothing was stored.
 	ErrOutboxFull = errors.New("outbox full")
+
+	// ErrDiskFull means a write failed because the database's disk is
+	// full (problem kind Unavailable); it was rolled back, nothing was
+	// stored.
+	ErrDiskFull = errors.New("disk full")
 )
+
+// diskFullOr returns err, or, when err is SQLite's disk full, the
+// Unavailable problem that says so, naming the disk.
+func diskFullOr(err error) error {
+	if err == nil || !sqlitedb.IsDiskFull(err) {
+		return err
+	}
+	return &problem.Error{Kind: problem.KindUnavailable, Err: errors.Join(ErrDiskFull, err),
+		Msg: "the node's disk is full: nothing was stored; the node takes new bulletins again once space is freed"}
+}
 
 func keyReused(id string) error {
 	return &problem.Error{Kind: problem.KindInvalid, Field: "idempotency_key",

@@ -371,15 +371,15 @@ func (s *Store) write(ctx context.Context, f func(tx *sql.Tx) (commit bool, err 
 	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return diskFullOr(fmt.Errorf("begin: %w", err))
 	}
 	defer rollback(tx)
 	commit, err := f(tx)
 	if err != nil || !commit {
-		return err
+		return diskFullOr(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return diskFullOr(fmt.Errorf("commit: %w", err))
 	}
 	return nil
 }

@@ -49,7 +49,7 @@ func (nw *Network) StartBackbone(ctx context.Context) error {
 		return fmt.Errorf("testenv: restart backbone: %w", err)
 	}
 	nw.Backbone = srv
-	return nil
+	return nw.registerBackbone(srv)
 }
 
 // portOf returns the port of a URL such as "tls://127.0.0.1:4222".

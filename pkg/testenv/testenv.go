@@ -106,6 +106,18 @@ type Options struct {
 	// in their name (no directory entry) until a test does, or
 	// [Network.StartNode] starts them.
 	Idle []string
+	// SecretariatConfig, when set, adjusts the secretariat node's
+	// configuration before it starts (at every start).
+	SecretariatConfig func(c *secretariat.Config)
+	// MetricsAddr, when set, serves the network's metrics (every node's
+	// and the embedded backbone's, see [Network.Registry]) at
+	// http://MetricsAddr/metrics; port 0 picks a free port
+	// ([Network.MetricsURL]).
+	MetricsAddr string
+	// MinFreeDisk is the free disk space every node and the embedded
+	// backbone keep (statenode.HealthConfig.MinFreeDisk); 0 means their
+	// default.
+	MinFreeDisk uint64
 }
 
 // Network is a running network.
@@ -131,6 +143,7 @@ type Network struct {
 	addrs map[string]string
 	taxii map[string]string         // TAXII listen addresses of the state nodes
 	links map[string]*linkcut.Proxy // leaf states' links to the backbone
+	met   metricsState
 }
 
 // FocalPoint, Analyst and Auditor name the demo people of the development
@@ -193,6 +206,10 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 	}
 	nw := &Network{opts: opts, TD: td, lock: lock, nodes: map[string]*statenode.Node{}, addrs: map[string]string{}, taxii: map[string]string{}, links: map[string]*linkcut.Proxy{}}
 	if nw.PKI, err = loadOrInitPKI(ctx, opts); err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	if err := nw.serveMetrics(opts.MetricsAddr); err != nil {
 		lock.Unlock()
 		return nil, err
 	}
@@ -322,11 +339,14 @@ func (nw *Network) start(ctx context.Context) error {
 		nw.bbCfg = backbone.ServerConfig{
 			Port: port, StoreDir: filepath.Join(nw.opts.Dir, "data", "backbone"), TrustDomain: nw.TD,
 			SVID: sec, Bundle: sec, Nodes: ids, Inspectors: nw.opts.Inspectors, LeafNodes: leafPort, Logger: nw.logger("backbone"),
-			MembershipKey: nw.membershipKey,
+			MembershipKey: nw.membershipKey, MinFreeDisk: nw.minFreeDisk(),
 		}
 		nw.Backbone, err = backbone.StartServer(ctx, nw.bbCfg)
 		if err != nil {
 			return fmt.Errorf("testenv: %w", err)
+		}
+		if err := nw.registerBackbone(nw.Backbone); err != nil {
+			return err
 		}
 	}
 	nw.Secretariat, err = secretariat.Start(ctx, nw.secretariatConfig(sec))
@@ -382,7 +402,8 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 		DataDir: filepath.Join(nw.opts.Dir, "data", strings.ToLower(cc)), BackboneURLs: nw.BackboneURLs(),
 		Directory: nw.directory, Logger: nw.logger(strings.ToLower(cc)), Audit: nw.stateAudit(),
 		TAXII: statenode.TAXIIConfig{ListenAddr: nw.taxiiAddr(cc)}, InboxRetention: nw.opts.Retention.Inbox,
-		MembershipKey: nw.membershipKey,
+		MembershipKey: nw.membershipKey, Metrics: nw.met.reg,
+		Health: statenode.HealthConfig{MinFreeDisk: nw.opts.MinFreeDisk},
 	}
 	if slices.Contains(nw.opts.LeafStates, cc) {
 		link, err := nw.link(cc)
@@ -407,12 +428,17 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 }
 
 func (nw *Network) secretariatConfig(svid *identity.FileSource) secretariat.Config {
-	return secretariat.Config{
+	c := secretariat.Config{
 		TrustDomain: nw.TD, SVID: svid, Bundle: svid, ListenAddr: nw.listenAddr(""),
 		DataDir: nw.secretariatDir(), BackboneURLs: nw.BackboneURLs(),
 		BackboneReplicas: nw.opts.BackboneReplicas, ProvisionStates: nw.opts.States, Directory: nw.directory,
-		Logger: nw.logger("secretariat"), Audit: nw.opts.Audit, Retention: nw.opts.Retention,
+		Logger: nw.logger("secretariat"), Audit: nw.opts.Audit, Retention: nw.opts.Retention, Metrics: nw.met.reg,
+		Health: secretariat.HealthConfig{MinFreeDisk: nw.opts.MinFreeDisk},
 	}
+	if nw.opts.SecretariatConfig != nil {
+		nw.opts.SecretariatConfig(&c)
+	}
+	return c
 }
 
 // stateAudit is the audit configuration of a state node.
@@ -504,6 +530,6 @@ func (nw *Network) Close() error {
 	if nw.Backbone != nil {
 		errs = append(errs, nw.Backbone.Close())
 	}
-	errs = append(errs, nw.lock.Unlock())
+	errs = append(errs, nw.closeMetrics(), nw.lock.Unlock())
 	return errors.Join(errs...)
 }
