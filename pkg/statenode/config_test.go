@@ -10,6 +10,7 @@ import (
 
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/identity/identitytest"
+	"github.com/oas-cicte/iant/pkg/membership"
 	"github.com/oas-cicte/iant/pkg/statenode"
 )
 
@@ -24,10 +25,14 @@ func TestConfigValidateKeysAndRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, mkey, err := membership.LoadOrCreateKey(t.TempDir(), ca.TD.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
 	good := statenode.Config{
 		TrustDomain: ca.TD, SVID: ca.SVID(t, identity.Principal{State: "MX", Role: identity.RoleNode, Name: "node"}),
 		Bundle: ca.Bundle(), DataDir: t.TempDir(), BackboneURLs: []string{"tls://127.0.0.1:1"},
-		Audit: statenode.AuditConfig{VerifierKey: vkey},
+		Audit: statenode.AuditConfig{VerifierKey: vkey}, MembershipKey: mkey,
 	}
 	if min := statenode.MinSignKeyRotation(0); min != (97*day+7)/8 {
 		t.Errorf("MinSignKeyRotation(default) = %s, want (90 days + 7 days) / 8", min)
