@@ -43,19 +43,19 @@ func membershipStreamConfig(replicas int) jetstream.StreamConfig {
 	}
 }
 
-// ProvisionMembership creates or updates [MembershipStream]. Only the
+// ProvisionMembership creates or updates [MembershipStream], trying again
+// while a new cluster elects its leader like [Client.Provision]. Only the
 // secretariat may ([ErrForbidden]).
 func (c *Client) ProvisionMembership(ctx context.Context) error {
 	if c.self.Role != identity.RoleSecretariatNode {
 		return fmt.Errorf("%w: %s may not provision the backbone", ErrForbidden, c.self)
 	}
-	if c.isClosing() {
-		return ErrClosed
-	}
-	if _, err := c.js.CreateOrUpdateStream(ctx, membershipStreamConfig(c.replicas)); err != nil {
-		return c.provisionErr("stream "+MembershipStream, err)
-	}
-	return nil
+	return c.provisionRetried(ctx, func(ctx context.Context) error {
+		if _, err := c.js.CreateOrUpdateStream(ctx, membershipStreamConfig(c.replicas)); err != nil {
+			return c.provisionErr("stream "+MembershipStream, err)
+		}
+		return nil
+	})
 }
 
 // PublishMembership publishes a signed version of doc and returns once the

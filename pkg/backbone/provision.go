@@ -101,6 +101,14 @@ func (c *Client) Provision(ctx context.Context, states []string) error {
 			return fmt.Errorf("%w: %q is not a member state", ErrInvalidSubject, s)
 		}
 	}
+	return c.provisionRetried(ctx, func(ctx context.Context) error { return c.provisionOnce(ctx, states) })
+}
+
+// provisionRetried runs once until it succeeds, ctx ends or the server
+// refuses for good. A cluster that has just started answers only once it
+// has elected a meta leader, and a request sent before that may get no
+// answer at all: each attempt is bounded, and a failed one is tried again.
+func (c *Client) provisionRetried(ctx context.Context, once func(context.Context) error) error {
 	if c.isClosing() {
 		return ErrClosed
 	}
@@ -109,13 +117,10 @@ func (c *Client) Provision(ctx context.Context, states []string) error {
 		ctx, cancel = context.WithTimeout(ctx, provisionTimeout)
 		defer cancel()
 	}
-	// A cluster that has just started answers only once it has elected a
-	// meta leader, and a request sent before that may get no answer at
-	// all: each attempt is bounded, and a failed one is tried again.
 	wait := newBackoff()
 	for {
 		actx, cancel := context.WithTimeout(ctx, provisionAttemptTimeout)
-		err := c.provisionOnce(actx, states)
+		err := once(actx)
 		cancel()
 		if err == nil || errors.Is(err, ErrClosed) || errors.Is(err, nats.ErrPermissionViolation) || ctx.Err() != nil {
 			return err

@@ -14,8 +14,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/health"
-	"github.com/oas-cicte/iant/pkg/secretariat"
 	"github.com/oas-cicte/iant/pkg/statenode"
 	"github.com/oas-cicte/iant/pkg/testenv"
 	"github.com/oas-cicte/iant/pkg/testenv/nettest"
@@ -73,17 +73,28 @@ func TestHealthFollowsTheBackbone(t *testing.T) {
 
 func TestHealthFollowsTheInboxConsumer(t *testing.T) {
 	var clock shiftClock
-	var provisionUS atomic.Bool
-	nw := nettest.Start(t, testenv.Options{States: []string{"MX", "US"},
-		NodeConfig: func(_ string, c *statenode.Config) { fastHealth(c, &clock) },
-		SecretariatConfig: func(c *secretariat.Config) {
-			if !provisionUS.Load() {
-				c.ProvisionStates = []string{"MX"}
-			}
-		}})
+	dir := t.TempDir()
+	nw := nettest.Start(t, testenv.Options{Dir: dir, States: []string{"MX", "US"},
+		NodeConfig: func(_ string, c *statenode.Config) { fastHealth(c, &clock) }})
+	expectCheck(t, nw, "US", "consumers", serving, "")
+	// US's inbox consumer is lost with its files while the backbone is
+	// down (no node may delete a consumer); the secretariat's next start
+	// provisions it again.
+	if err := nw.StopBackbone(); err != nil {
+		t.Fatal(err)
+	}
+	obs := filepath.Join(dir, "data", "backbone", "jetstream", "IANT", "streams", backbone.InboxStream, "obs", backbone.InboxConsumer("US"))
+	if _, err := os.Stat(obs); err != nil {
+		t.Fatalf("US's inbox consumer's files: %v", err)
+	}
+	if err := os.RemoveAll(obs); err != nil {
+		t.Fatal(err)
+	}
+	if err := nw.StartBackbone(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	expectCheck(t, nw, "US", "consumers", notServing, "inbox consumer inbox-US is not provisioned")
 	expectCheck(t, nw, "MX", "consumers", serving, "")
-	provisionUS.Store(true)
 	if err := nw.StopSecretariat(); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +106,9 @@ func TestHealthFollowsTheInboxConsumer(t *testing.T) {
 
 func TestHealthFollowsTheDirectoryEntry(t *testing.T) {
 	var clock shiftClock
-	nw := nettest.Start(t, testenv.Options{States: []string{"MX", "US"}, NodeConfig: func(_ string, c *statenode.Config) { fastHealth(c, &clock) }})
+	// SVIDs valid past the 25 days the clock moves on, so that only the
+	// entry's age fails the check.
+	nw := nettest.Start(t, testenv.Options{States: []string{"MX", "US"}, SVIDValidity: 60 * 24 * time.Hour, NodeConfig: func(_ string, c *statenode.Config) { fastHealth(c, &clock) }})
 	expectCheck(t, nw, "US", "directory", serving, "")
 	v, ok := nettest.MetricValue(t, nw.Registry(), "iant_directory_entry_expiry_timestamp_seconds", map[string]string{"node": "US"})
 	if !ok || time.Unix(int64(v), 0).Before(time.Now().Add(29*24*time.Hour)) {

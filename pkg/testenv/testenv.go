@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
@@ -90,6 +91,10 @@ type Options struct {
 	// stream (see [backbone.ServerConfig.Inspectors]); no node, the
 	// secretariat's included, may. `iant demo` sets none.
 	Inspectors []spiffeid.ID
+	// SVIDValidity is how long the SVIDs of a new PKI are valid; zero
+	// means devpki.DefaultSVIDValidity (a day). Tests that move a node's
+	// clock weeks ahead need longer.
+	SVIDValidity time.Duration
 	// Joining lists states that are not members at the network's start
 	// (the genesis of the membership table is States) but may join it:
 	// the PKI holds their nodes and people, and once the secretariat has
@@ -237,7 +242,8 @@ func loadOrInitPKI(ctx context.Context, opts Options) (*devpki.Layout, error) {
 		}
 		return l, nil
 	}
-	l, err := devpki.Init(ctx, devpki.Options{Dir: dir, TrustDomain: opts.TrustDomain, States: append(slices.Clone(opts.States), opts.Joining...)})
+	l, err := devpki.Init(ctx, devpki.Options{Dir: dir, TrustDomain: opts.TrustDomain, States: append(slices.Clone(opts.States), opts.Joining...),
+		SVIDValidity: opts.SVIDValidity})
 	if err != nil {
 		return nil, fmt.Errorf("testenv: %w", err)
 	}

@@ -122,8 +122,9 @@ func (n *Net) dataDir(nd Node) string {
 }
 
 // NodeConfig writes nd's config, listing the nodes of directory, and
-// returns its path. A state node reads the secretariat's audit verifier
-// key from the secretariat's data dir (the secretariat of directory).
+// returns its path. A state node reads the secretariat's audit and
+// membership verifier keys from the secretariat's data dir (the
+// secretariat of directory).
 func (n *Net) NodeConfig(nd Node, directory []Node) string {
 	n.t.Helper()
 	stem := "secretariat-node-node"
@@ -139,7 +140,7 @@ func (n *Net) NodeConfig(nd Node, directory []Node) string {
 		fmt.Fprintf(&b, "backbone: {urls: [%s], replicas: %d}\n", strings.Join(nd.Backbone, ", "), nd.Replicas)
 	}
 	var states []string
-	vkey := ""
+	vkey, mkey := "", ""
 	b.WriteString("directory:\n")
 	for _, d := range directory {
 		fmt.Fprintf(&b, "  - {id: '%s', address: '%s'}\n", d.ID(), d.Addr())
@@ -147,10 +148,12 @@ func (n *Net) NodeConfig(nd Node, directory []Node) string {
 			states = append(states, d.State)
 		} else {
 			vkey = filepath.Join(n.dataDir(d), "audit.vkey")
+			mkey = filepath.Join(n.dataDir(d), "membership.vkey")
 		}
 	}
 	if nd.State != "" {
 		fmt.Fprintf(&b, "audit: {verifier_key_file: %s}\n", vkey)
+		fmt.Fprintf(&b, "membership: {verifier_key_file: %s}\n", mkey)
 	}
 	if nd.State == "" {
 		fmt.Fprintf(&b, "provision_states: [%s]\n", strings.Join(states, ", "))
