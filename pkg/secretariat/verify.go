@@ -47,7 +47,7 @@ func (n *Node) verifyHeader(ctx context.Context, att []byte) (audit.SignedHeader
 	if err != nil {
 		return audit.SignedHeader{}, verdict(err)
 	}
-	if err := a.Verify(n.lookupFor(ctx), n.policy()); errors.Is(err, seal.ErrKeyRetired) {
+	if err := a.Verify(n.lookupFor(ctx), n.policy()); withdrawn(err) {
 		return n.heldHeader(ctx, a, err)
 	} else if err != nil {
 		return audit.SignedHeader{}, verdict(err)
@@ -67,7 +67,7 @@ func (n *Node) verifyForward(ctx context.Context, h audit.SignedHeader, att []by
 	if err != nil {
 		return audit.SignedForward{}, err
 	}
-	if err := f.Verify(n.lookupFor(ctx), n.policy()); errors.Is(err, seal.ErrKeyRetired) {
+	if err := f.Verify(n.lookupFor(ctx), n.policy()); withdrawn(err) {
 		if err := n.heldForward(ctx, fh, f, err); err != nil {
 			return audit.SignedForward{}, err
 		}
