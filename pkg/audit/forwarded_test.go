@@ -122,7 +122,8 @@ func TestVerifyReceiptForwardedReporter(t *testing.T) {
 // FLASH bulletin to CA; CA's delivery is not logged. Past the deadline,
 // BR (released, not acknowledged) is overdue and escalated, CA is not:
 // the forward alone is BR's word, and a forward BR never sent must not
-// have CA escalated. Once CA's delivery is logged, CA is overdue too.
+// have CA escalated, nor counted in CA's statistics. Once CA's delivery
+// is logged, CA is overdue and counted too.
 func TestOverdueForwardOnceDelivered(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
@@ -145,6 +146,9 @@ func TestOverdueForwardOnceDelivered(t *testing.T) {
 	if err != nil || !slices.Equal(states(items), []string{"BR"}) {
 		t.Errorf("Overdue before CA's delivery = %v, %v; want BR only", states(items), err)
 	}
+	if st, err := f.lg.Stats(ctx, t0, late); err != nil || len(st) != 1 || st[0].State != "BR" {
+		t.Errorf("Stats before CA's delivery = %+v, %v; want BR's only", st, err)
+	}
 	esc, err := f.lg.Escalations(ctx, late, audit.Deadlines{})
 	if err != nil || len(esc) != 1 || esc[0].State != "BR" {
 		t.Errorf("Escalations before CA's delivery = %+v, %v; want BR's only", esc, err)
@@ -155,5 +159,8 @@ func TestOverdueForwardOnceDelivered(t *testing.T) {
 	items, err = f.lg.Overdue(ctx, late, audit.Deadlines{})
 	if err != nil || !slices.Equal(states(items), []string{"BR", "CA"}) {
 		t.Errorf("Overdue after CA's delivery = %v, %v; want BR and CA", states(items), err)
+	}
+	if st, err := f.lg.Stats(ctx, t0, late); err != nil || len(st) != 2 || st[1].State != "CA" || st[1].Released != 1 || st[1].Received != 1 {
+		t.Errorf("Stats after CA's delivery = %+v, %v; want BR's and CA's, CA released and received once", st, err)
 	}
 }
