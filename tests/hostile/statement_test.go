@@ -118,3 +118,40 @@ func must(t *testing.T, s *seal.Sealed, err error) []byte {
 	}
 	return b
 }
+
+// TestForwardAgainstTheMarking: MX releases an AMBER bulletin, and one
+// with the no-onward-sharing caveat, to CO. CO's focal point cannot
+// forward them (the policy refuses, audited); CO's node, compromised,
+// builds each forward itself with its genuine keys, bypassing its own
+// policy, and publishes it to PE. PE's node applies the policy to what it
+// receives: it refuses both (receive.forward, audited) and shows
+// nothing.
+func TestForwardAgainstTheMarking(t *testing.T) {
+	t.Parallel()
+	nw := nettest.Start(t, nettest.Inspected(testenv.Options{States: []string{"MX", "CO", "PE"}}))
+	mxFocal := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
+	amber := nettest.Draft("amber", "CO")
+	caveat := green("no onward sharing", "CO")
+	caveat.Caveats = []iantv1.Caveat{iantv1.Caveat_CAVEAT_NO_ONWARD_SHARING}
+	co := newAttacker(t, nw, "CO")
+	coFocal := nettest.Dial(t, nw, testenv.FocalPoint("CO"))
+	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
+	for _, d := range []*iantv1.Bulletin{amber, caveat} {
+		t.Run(d.GetTitle(), func(t *testing.T) {
+			id := nettest.Post(t, mxFocal, d).GetBulletin().GetId()
+			nettest.WaitStored(t, coFocal, id)
+			if _, err := coFocal.ForwardBulletin(t.Context(), &iantv1.ForwardBulletinRequest{Id: id, Origin: "MX", TargetState: "PE"}); err == nil {
+				t.Fatal("CO's focal point forwarded it")
+			}
+			f, err := seal.Forward(inboxCopy(t, nw, "CO", "MX", id), "CO", co.keys, nettest.NodeKeys(t, nw, "PE").Public(),
+				seal.ForwardStatement{Signer: co.nodeID, Reason: "policy forward-focal-point", At: time.Now()}, co.keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkForgery(t, nw, f, nil)
+			co.publish(t, "PE", id, marshal(t, f))
+			refusedWith(t, auditor, "CO", id, "PE", "receive.forward")
+			notShown(t, nettest.Dial(t, nw, testenv.FocalPoint("PE")), "MX", id)
+		})
+	}
+}
