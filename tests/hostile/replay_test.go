@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
+	"github.com/oklog/ulid/v2"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/audit"
@@ -199,5 +200,29 @@ func TestReplayedForward(t *testing.T) {
 	}
 	if r := countRefusals(t, auditor, "CO", id, "PE"); r != 0 {
 		t.Errorf("PE refused CO's replays %d times, want none", r)
+	}
+}
+
+// TestCopyUnderAnotherID: CO posts a bulletin to PE, then publishes PE's
+// genuine copy of it again under another bulletin id in the subject (an
+// id that MX's next bulletin could carry, or a fresh one). PE refuses it
+// (receive.subject, audited under that id) and holds the bulletin once,
+// under its own id.
+func TestCopyUnderAnotherID(t *testing.T) {
+	t.Parallel()
+	nw := nettest.Start(t, nettest.Inspected(testenv.Options{States: []string{"CO", "PE"}}))
+	id := nettest.Post(t, nettest.Dial(t, nw, testenv.FocalPoint("CO")), green("CO's own", "PE")).GetBulletin().GetId()
+	pe := nettest.Dial(t, nw, testenv.FocalPoint("PE"))
+	nettest.WaitStored(t, pe, id)
+	data, err := inboxCopy(t, nw, "PE", "CO", id).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := ulid.Make().String()
+	newAttacker(t, nw, "CO").publish(t, "PE", other, data)
+	refusedWith(t, nettest.AuditClient(t, nw, testenv.Auditor()), "CO", other, "PE", "receive.subject")
+	notShown(t, pe, "CO", other)
+	if got, err := pe.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id, Origin: "CO"}); err != nil || got.GetBulletin().GetBulletin().GetId() != id {
+		t.Errorf("PE's copy of %s = %v, %v", id, got, err)
 	}
 }
