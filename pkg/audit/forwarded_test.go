@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -114,5 +115,52 @@ func TestVerifyReceiptForwardedReporter(t *testing.T) {
 				t.Errorf("VerifyReceipt = %v, want refused by %s", err, tt.rule)
 			}
 		})
+	}
+}
+
+// TestOverdueForwardOnceDelivered: BR reports that it forwarded MX's
+// FLASH bulletin to CA; CA's delivery is not logged. Past the deadline,
+// BR (released, not acknowledged) is overdue and escalated, CA is not:
+// the forward alone is BR's word, and a forward BR never sent must not
+// have CA escalated, nor counted in CA's statistics. Once CA's delivery
+// is logged, CA is overdue and counted too.
+func TestOverdueForwardOnceDelivered(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	const id = "01JFWDDUE"
+	f.post(id, bulletin.Flash, t0, "BR")
+	at := t0.Add(time.Minute)
+	st := &audit.SignedForward{Origin: "MX", ID: id, Forwarder: "BR", Signer: node("BR"), Recipient: "CA", At: at}
+	if o := f.submit(f.submission(forwarded(id, "BR", "CA", at), nil, st))[0]; o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	states := func(items []audit.OverdueItem) []string {
+		var out []string
+		for _, it := range items {
+			out = append(out, it.State)
+		}
+		return out
+	}
+	late := t0.Add(time.Hour)
+	items, err := f.lg.Overdue(ctx, late, audit.Deadlines{})
+	if err != nil || !slices.Equal(states(items), []string{"BR"}) {
+		t.Errorf("Overdue before CA's delivery = %v, %v; want BR only", states(items), err)
+	}
+	if st, err := f.lg.Stats(ctx, t0, late); err != nil || len(st) != 1 || st[0].State != "BR" {
+		t.Errorf("Stats before CA's delivery = %+v, %v; want BR's only", st, err)
+	}
+	esc, err := f.lg.Escalations(ctx, late, audit.Deadlines{})
+	if err != nil || len(esc) != 1 || esc[0].State != "BR" {
+		t.Errorf("Escalations before CA's delivery = %+v, %v; want BR's only", esc, err)
+	}
+	if o := f.submit(f.submission(delivered(id, "CA", at.Add(time.Second)), nil, st))[0]; o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	items, err = f.lg.Overdue(ctx, late, audit.Deadlines{})
+	if err != nil || !slices.Equal(states(items), []string{"BR", "CA"}) {
+		t.Errorf("Overdue after CA's delivery = %v, %v; want BR and CA", states(items), err)
+	}
+	if st, err := f.lg.Stats(ctx, t0, late); err != nil || len(st) != 2 || st[1].State != "CA" || st[1].Released != 1 || st[1].Received != 1 {
+		t.Errorf("Stats after CA's delivery = %+v, %v; want BR's and CA's, CA released and received once", st, err)
 	}
 }

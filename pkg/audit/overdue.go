@@ -70,7 +70,11 @@ type OverdueItem struct {
 
 // Overdue returns every (bulletin, recipient state) pair without an
 // acknowledgement whose deadline under d has passed at now, most overdue
-// first (then by bulletin and state). After Close it returns [ErrClosed].
+// first (then by bulletin and state). A state a forward reached counts
+// once its delivery is logged: until then the forward is the forwarder's
+// word alone (a forwarder that reports a forward it never sent must not
+// have the state it names escalated for a bulletin it never held). After
+// Close it returns [ErrClosed].
 func (l *Log) Overdue(ctx context.Context, now time.Time, d Deadlines) ([]OverdueItem, error) {
 	leave, err := l.enter()
 	if err != nil {
@@ -89,7 +93,8 @@ func (l *Log) Overdue(ctx context.Context, now time.Time, d Deadlines) ([]Overdu
 func overdue(ctx context.Context, q querier, now time.Time, d Deadlines, unescalatedOnly bool) ([]OverdueItem, error) {
 	const query = `SELECT b.bulletin_id, b.origin, b.clock_at, r.state, r.delivered_at, r.escalated_at
 		FROM bulletins b JOIN recipients r ON r.origin = b.origin AND r.bulletin_id = b.bulletin_id
-		WHERE b.precedence = ? AND b.clock_at <= ? AND r.acked_at IS NULL`
+		WHERE b.precedence = ? AND b.clock_at <= ? AND r.acked_at IS NULL
+			AND (r.forwarded_by IS NULL OR r.delivered_at IS NOT NULL)`
 	var out []OverdueItem
 	for _, p := range bulletin.Precedences() {
 		deadline, ok := d.For(p)

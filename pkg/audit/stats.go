@@ -14,7 +14,9 @@ import (
 // acknowledged them, counted from the creation time the origin signed.
 type StateStats struct {
 	State string
-	// Released counts the bulletins released or forwarded to the state.
+	// Released counts the bulletins released to the state, and those
+	// forwarded to it that it received (a forward is the forwarder's word
+	// alone until then: see [Log.Overdue]).
 	Released int
 	// Received counts those its node reported delivered.
 	Received int
@@ -52,7 +54,7 @@ type samples struct {
 func stats(ctx context.Context, q querier, from, to time.Time) ([]StateStats, error) {
 	rows, err := q.QueryContext(ctx, `SELECT r.state, b.clock_at, r.delivered_at, r.acked_at
 		FROM bulletins b JOIN recipients r ON r.origin = b.origin AND r.bulletin_id = b.bulletin_id
-		WHERE b.clock_at >= ? AND b.clock_at < ?`,
+		WHERE b.clock_at >= ? AND b.clock_at < ? AND (r.forwarded_by IS NULL OR r.delivered_at IS NOT NULL)`,
 		from.UnixNano(), to.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("query: %w", err)

@@ -32,6 +32,11 @@ type cachedKey struct {
 // not a verdict on the evidence, which is offered again later.
 var errDirectory = errors.New("directory not readable")
 
+// errKeyGone marks a signing key its state's directory entry does not
+// publish (any more): a verdict, unless what it signed is what the log
+// already holds (retired.go).
+var errKeyGone = errors.New("signing key not published")
+
 // signKey returns the signing key keyID of state's node, current or
 // retired (with its retirement time), from its directory entry on the
 // backbone, verified against the trust bundle. An entry that does not
@@ -69,7 +74,7 @@ func (n *Node) signKey(ctx context.Context, state, keyID string) (seal.SignerKey
 	}
 	k, ok := c.entry.SignKey(keyID)
 	if !ok {
-		return seal.SignerKey{}, fmt.Errorf("%w: %s is not a signing key of %s, current or retired", audit.ErrAttestation, keyID, state)
+		return seal.SignerKey{}, fmt.Errorf("%w: %w: %s is not a signing key of %s, current or retired", audit.ErrAttestation, errKeyGone, keyID, state)
 	}
 	return k, nil
 }

@@ -47,7 +47,9 @@ func (n *Node) verifyHeader(ctx context.Context, att []byte) (audit.SignedHeader
 	if err != nil {
 		return audit.SignedHeader{}, verdict(err)
 	}
-	if err := a.Verify(n.lookupFor(ctx), n.policy()); err != nil {
+	if err := a.Verify(n.lookupFor(ctx), n.policy()); withdrawn(err) {
+		return n.heldHeader(ctx, a, err)
+	} else if err != nil {
 		return audit.SignedHeader{}, verdict(err)
 	}
 	return signedHeader(&a.Header)
@@ -61,12 +63,16 @@ func (n *Node) verifyForward(ctx context.Context, h audit.SignedHeader, att []by
 	if err != nil {
 		return audit.SignedForward{}, verdict(err)
 	}
-	if err := f.Verify(n.lookupFor(ctx), n.policy()); err != nil {
-		return audit.SignedForward{}, verdict(err)
-	}
 	fh, err := signedHeader(&f.Origin.Header)
 	if err != nil {
 		return audit.SignedForward{}, err
+	}
+	if err := f.Verify(n.lookupFor(ctx), n.policy()); withdrawn(err) {
+		if err := n.heldForward(ctx, fh, f, err); err != nil {
+			return audit.SignedForward{}, err
+		}
+	} else if err != nil {
+		return audit.SignedForward{}, verdict(err)
 	}
 	if !sameHeader(&fh, &h) {
 		return audit.SignedForward{}, fmt.Errorf("%w: the forward is of another header of %s/%s than the one signed", audit.ErrAttestation, h.Origin, h.ID)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/seal"
 	"github.com/oas-cicte/iant/pkg/store"
@@ -32,7 +33,8 @@ import (
 //	  seal refuses (own bulletin, never held, already
 //	  a recipient), the policy (release, forward),
 //	  other content under a stored origin and id,
-//	  an expired bulletin
+//	  an expired bulletin, a creation or forward time
+//	  ahead of this node's clock (MaxClockSkew)
 //	the signer's state's directory cannot vouch yet:    undecided   parked (reason signer) while it is younger than
 //	  no entry published, or an entry that does not     (bounded)   Config.EntryWait (the entry may not be
 //	  verify now (expired, a chain not trusted yet,                 published yet), retried at once when the node
@@ -131,6 +133,9 @@ func (n *Node) accept(ctx context.Context, m backbone.Msg, o *opened, reject rej
 	if err := b.Validate(); err != nil {
 		return reject(m, "validate", err)
 	}
+	if err := n.ahead(o); err != nil {
+		return reject(m, "time", err)
+	}
 	switch {
 	case m.Recipient != n.self.State:
 		return reject(m, "recipient", fmt.Errorf("copy addressed to %s", m.Recipient))
@@ -157,6 +162,29 @@ func (n *Node) accept(ctx context.Context, m backbone.Msg, o *opened, reject rej
 	if inserted {
 		n.hub.notify()
 		n.log.Info("bulletin received", "bulletin_id", b.ID, "origin", b.Origin, "forwarded_by", o.forwardedBy)
+	}
+	return nil
+}
+
+// MaxClockSkew is how far ahead of this node's clock the times a copy's
+// signers state may lie: the bulletin's creation (the origin's header)
+// and a forward's (the forwarder's statement). Beyond it the copy is
+// rejected (receive.time): a state would otherwise date its bulletin or
+// forward ahead at will, and its recipients would hold and show what the
+// audit log, which takes no receipt dated before the signed creation nor
+// a forward reported after it was published, cannot record. It is the
+// log's own tolerance ([audit.MaxClockSkew]).
+const MaxClockSkew = audit.MaxClockSkew
+
+// ahead returns why opened copy o is dated ahead of this node's clock
+// (beyond MaxClockSkew), nil if it is not.
+func (n *Node) ahead(o *opened) error {
+	limit := n.now().Add(MaxClockSkew)
+	switch {
+	case o.bulletin.CreatedAt.After(limit):
+		return fmt.Errorf("bulletin created at %s, ahead of this node's clock", o.bulletin.CreatedAt.UTC().Format(time.RFC3339))
+	case o.forwardedAt.After(limit):
+		return fmt.Errorf("forwarded at %s, ahead of this node's clock", o.forwardedAt.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -75,6 +76,9 @@ type opened struct {
 	// forwardedBy is the state whose forward this copy is; "" for the
 	// origin's own copy.
 	forwardedBy string
+	// forwardedAt is when the forwarder's signed statement says it
+	// forwarded the copy; zero for the origin's own copy.
+	forwardedAt time.Time
 	// evidence is what the delivered receipt carries: the origin's header
 	// attestation and, for a forward, the forwarder's.
 	evidence audit.Evidence
@@ -135,7 +139,7 @@ func (n *Node) openForward(ctx context.Context, m backbone.Msg) (opened, error) 
 	if err != nil {
 		return opened{}, err
 	}
-	return opened{bulletin: b, forwardedBy: f.Statement.Forwarder, evidence: ev}, nil
+	return opened{bulletin: b, forwardedBy: f.Statement.Forwarder, forwardedAt: f.Statement.At, evidence: ev}, nil
 }
 
 // decodeSealed decodes the bulletin in plaintext pt and binds it to the
