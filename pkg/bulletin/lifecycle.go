@@ -223,14 +223,18 @@ func (b *Bulletin) Ref() Ref {
 	return Ref{}
 }
 
-// Subkind is b's reply kind or consent decision as the seal header
-// carries it; 0 for other kinds.
+// Subkind is b's reply kind, consent decision or narrowed revocation
+// (1) as the seal header carries it; 0 for other kinds.
 func (b *Bulletin) Subkind() int {
 	switch b.Kind() {
 	case KindReply:
 		return int(b.Reply.Kind)
 	case KindConsentDecision:
 		return int(b.Consent.Decision)
+	case KindRevocation:
+		if b.Revocation.Narrowed {
+			return 1
+		}
 	}
 	return 0
 }

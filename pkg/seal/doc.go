@@ -63,7 +63,7 @@
 //	kind        revision  subkind              ref
 //	bulletin    1         0                    none
 //	revision    2, 3, ... 0                    none
-//	revocation  the last  0                    none     (no expiry)
+//	revocation  the last  0, or narrowed       none     (no expiry)
 //	reply       1         sighting, rfi,       the bulletin (or reply) answered
 //	                      answer or note
 //	consent request   1   0                    the bulletin to forward

@@ -80,8 +80,10 @@ type Header struct {
 	// 1 for a first version, a reply or a consent, 2 or more for a
 	// revision ([Version4] only; [Seal] sets 0 to 1 in version 4).
 	Revision uint32
-	// Subkind is a reply's kind ([ReplySighting] ...) or a consent
-	// decision ([ConsentGranted], [ConsentRefused]); 0 for other kinds.
+	// Subkind is a reply's kind ([ReplySighting] ...), a consent decision
+	// ([ConsentGranted], [ConsentRefused]) or, for a revocation that
+	// withdraws only its recipients' copies, [RevocationNarrowed]; 0
+	// otherwise.
 	Subkind uint8
 	// Ref names the bulletin (or reply) a reply answers or a consent is
 	// about; zero for other kinds.

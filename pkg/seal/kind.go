@@ -31,8 +31,8 @@ const (
 	KindConsentDecision Kind = 6
 )
 
-// Subkinds of a reply and of a consent decision ([Header.Subkind]); other
-// kinds have none (0). Their values are frozen.
+// Subkinds of a reply, a consent decision and a revocation
+// ([Header.Subkind]); other kinds have none (0). Their values are frozen.
 const (
 	ReplySighting uint8 = 1
 	ReplyRFI      uint8 = 2
@@ -41,6 +41,11 @@ const (
 
 	ConsentGranted uint8 = 1
 	ConsentRefused uint8 = 2
+
+	// RevocationNarrowed is a revocation's subkind when only its
+	// recipients' copies are withdrawn (a revision no longer releases the
+	// bulletin to them); 0 revokes the bulletin itself.
+	RevocationNarrowed uint8 = 1
 )
 
 var kindNames = map[Kind]string{KindBulletin: "bulletin", KindRevision: "revision", KindRevocation: "revocation",
@@ -130,6 +135,10 @@ func (h *Header) checkSubkind() error {
 	case KindConsentDecision:
 		if h.Subkind != ConsentGranted && h.Subkind != ConsentRefused {
 			return fmt.Errorf("%w: consent decision %d", ErrVersion, h.Subkind)
+		}
+	case KindRevocation:
+		if h.Subkind > RevocationNarrowed {
+			return fmt.Errorf("%w: revocation subkind %d", ErrVersion, h.Subkind)
 		}
 	default:
 		if h.Subkind != 0 {

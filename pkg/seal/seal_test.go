@@ -145,6 +145,9 @@ func TestSealRefuses(t *testing.T) {
 		}, want: seal.ErrVersion},
 		{name: "bulletin with a reference", hdr: func(h *seal.Header) { h.Ref = seal.Ref{Origin: "BR", ID: "01JOTHER"} }, want: seal.ErrMalformed},
 		{name: "bulletin with a subkind", hdr: func(h *seal.Header) { h.Subkind = 1 }, want: seal.ErrMalformed},
+		{name: "revocation of an unknown subkind", hdr: func(h *seal.Header) {
+			h.Kind, h.Subkind, h.ExpiresAt = seal.KindRevocation, 2, time.Time{}
+		}, want: seal.ErrVersion},
 		{name: "consent decision undecided", hdr: func(h *seal.Header) {
 			h.Kind, h.Ref = seal.KindConsentDecision, seal.Ref{Origin: "MX", ID: "01JOTHER"}
 		}, want: seal.ErrVersion},
