@@ -110,7 +110,7 @@ func (f *fixture) nodeSVID(state string) *x509svid.SVID {
 
 // reporter is the state whose node reports e.
 func reporter(e audit.Event) string {
-	if e.Kind == audit.EventPosted || e.Kind == audit.EventReleased {
+	if e.Kind == audit.EventPosted || e.Kind == audit.EventReleased || e.Kind == audit.EventRevised || e.Kind == audit.EventRevocation {
 		return e.Origin
 	}
 	return e.State
