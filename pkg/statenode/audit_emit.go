@@ -84,25 +84,6 @@ func (n *Node) postedReceipts(b *bulletin.Bulletin, sealed *seal.Sealed) ([]stor
 	return append(out, released...), err
 }
 
-// storeReceived stores a received bulletin, opened from the copy data,
-// and the receipt that reports it delivered in one transaction: both or
-// neither. The receipt carries the copy's evidence: the origin's header
-// attestation and, for a forward, the forwarder's attestation.
-func (n *Node) storeReceived(ctx context.Context, o *opened, data []byte) (store.Record, bool, error) {
-	at := n.now().UTC()
-	b := &o.bulletin
-	rs, err := n.receiptsOf(o.evidence, audit.Event{Kind: audit.EventDelivered, BulletinID: b.ID, Origin: b.Origin,
-		State: n.self.State, Actor: n.nodeID(), Precedence: b.Precedence, At: at})
-	if err != nil {
-		return store.Record{}, false, err
-	}
-	rec, inserted, err := n.store.PutReceived(ctx, *b, at, store.Delivery{Copy: data, ForwardedBy: o.forwardedBy}, rs)
-	if err == nil {
-		wakeUp(n.audit.wake)
-	}
-	return rec, inserted, err
-}
-
 // forwardEvidence is the evidence the receipts about rec carry when a
 // forward brought it to this state: the origin's and the forwarder's
 // attestations, made again from the forward as received (the log may
@@ -156,7 +137,7 @@ func (n *Node) emitRead(p identity.Principal, rec *store.Record) {
 	}
 	b := &rec.Bulletin
 	n.emitWith(n.evidenceOf(rec), audit.Event{Kind: audit.EventRead, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
-		Actor: p.ID(n.cfg.TrustDomain).String(), Precedence: b.Precedence, At: n.now().UTC()})
+		Actor: p.ID(n.cfg.TrustDomain).String(), Precedence: b.Precedence, Revision: eventRevision(b.RevisionNumber()), At: n.now().UTC()})
 }
 
 // emitAcknowledged reports the first acknowledgement of rec.
@@ -166,7 +147,7 @@ func (n *Node) emitAcknowledged(rec *store.Record) {
 	}
 	b := &rec.Bulletin
 	n.emitWith(n.evidenceOf(rec), audit.Event{Kind: audit.EventAcknowledged, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
-		Actor: rec.AckedBy, Precedence: b.Precedence, At: rec.AckedAt})
+		Actor: rec.AckedBy, Precedence: b.Precedence, Revision: eventRevision(b.RevisionNumber()), At: rec.AckedAt})
 }
 
 // evidenceOf is forwardEvidence under its own deadline.

@@ -108,6 +108,11 @@ type Config struct {
 	// being queued twice; default [DefaultOutboxRetention]. Neither
 	// retention may be shorter than [backbone.MinRetention].
 	OutboxRetention time.Duration
+	// ExpiredRetention is how long an expired bulletin stays at the node
+	// (its origin's focal points still read it; nobody else lists,
+	// searches or is pushed it) before it is purged, leaving nothing in
+	// the node's files; default [DefaultExpiredRetention].
+	ExpiredRetention time.Duration
 	// Audit configures the node's part in the delivery audit.
 	Audit AuditConfig
 	// TAXII configures the node's TAXII 2.1 server; zero runs none.
@@ -206,7 +211,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		if err != nil {
 			return nil, fmt.Errorf("statenode: embedded policy set: %w", err)
 		}
-		n.policy = policy.NewEngine(set)
+		n.policy = policy.NewEngine(set, policy.WithClock(n.now))
 	}
 	if err := n.open(ctx); err != nil {
 		n.release()
