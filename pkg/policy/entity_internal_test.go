@@ -22,7 +22,7 @@ func TestRequestsFitSchema(t *testing.T) {
 	b := &bulletin.Bulletin{ID: "x", Origin: "MX", Marking: bulletin.Red, Precedence: bulletin.Flash,
 		Category: bulletin.CBRN, Caveats: []bulletin.Caveat{bulletin.NoOnwardSharing},
 		Releasability: bulletin.Releasability{States: []string{"US"}, Regions: []region.Region{region.Caribbean}},
-		CreatedAt: time.Unix(1700000000, 0), ExpiresAt: time.Unix(1700086400, 0)}
+		CreatedAt:     time.Unix(1700000000, 0), ExpiresAt: time.Unix(1700086400, 0)}
 	res := bulletinEntity(b, bulletin.Recipients(b.Origin, b.Releasability))
 	noExpiry := *b
 	noExpiry.ExpiresAt = time.Time{}
