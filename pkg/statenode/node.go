@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
@@ -173,6 +174,9 @@ type Node struct {
 	audit         auditState
 	out           copyOutbox // sealed copies waiting for the backbone
 	taxii         taxiiState
+	// rebuildRevoked, while a rebuild replays the inbox, holds the
+	// revocations it found there (rebuild.go).
+	rebuildRevoked atomic.Pointer[revoked]
 
 	// closing is closed by Close so that open subscriptions end and the
 	// gRPC server can stop gracefully.
