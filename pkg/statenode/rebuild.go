@@ -170,10 +170,12 @@ func (n *Node) revokedInInbox(ctx context.Context, floor uint64) (revoked, error
 		}
 		o, err := n.openCopy(ctx, m)
 		if err != nil {
-			if _, verdict := n.classifyOpen(ctx, m, err); verdict {
-				return nil // the replay skips it as well
+			if stopping(ctx, err) {
+				return err
 			}
-			return err
+			// The replay rejects or parks it as well; a parked
+			// revocation, decided later, still removes the content.
+			return nil
 		}
 		b := &o.bulletin
 		k := [2]string{b.Origin, b.ID}
