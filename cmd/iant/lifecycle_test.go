@@ -47,9 +47,9 @@ func TestCLILifecycle(t *testing.T) {
 	if !strings.Contains(out, "Revision:") || !strings.Contains(out, "revision 1") || !strings.Contains(out, "MSCU1234567") {
 		t.Errorf("get --history =\n%s\nwant revision 2 and the first version in the history", out)
 	}
-	if _, errLine = iant(t, t.Context(), "--context", fpUS, "revise", id, "--body", "x"); !strings.Contains(errLine, "NotFound:") &&
-		!strings.Contains(errLine, "PermissionDenied:") {
-		t.Errorf("revise by US = %q, want refused", errLine)
+	if _, errLine = iant(t, t.Context(), "--context", fpUS, "revise", id, "--body", "x"); !strings.HasPrefix(errLine, "PermissionDenied:") ||
+		!strings.Contains(errLine, "(rule ") {
+		t.Errorf("revise by US = %q, want PermissionDenied naming the rule", errLine)
 	}
 
 	if out, errLine = iant(t, t.Context(), "--context", anUS, "reply", id, "--kind", "sighting", "--seen-at", "1h", "--place", "Port of Houston"); errLine != "" {

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/bulletin"
@@ -91,6 +93,11 @@ func registerDraftFlags(f *pflag.FlagSet, d *draft, defaults bool) {
 func (g *globals) revise(cmd *cobra.Command, conn *grpc.ClientConn, own, id string, flags *draft, file, bodyFile string) error {
 	ctx := cmd.Context()
 	cur, err := bulletinClient(conn).GetBulletin(ctx, &iantv1.GetBulletinRequest{Id: id, Origin: own})
+	if status.Code(err) == codes.NotFound {
+		// Another state's bulletin: the node refuses its revision, naming
+		// the rule (only the origin's focal points revise).
+		cur, err = bulletinClient(conn).GetBulletin(ctx, &iantv1.GetBulletinRequest{Id: id})
+	}
 	if err != nil {
 		return err
 	}
