@@ -27,12 +27,13 @@ type retentionConfig struct {
 	Events      string `yaml:"events"`
 	Checkpoints string `yaml:"checkpoints"`
 	Witness     string `yaml:"witness"`
+	Expired     string `yaml:"expired"`
 }
 
 // retention is the parsed retention: section; zero means the default.
 type retention struct {
 	backbone.Retention
-	Outbox time.Duration
+	Outbox, Expired time.Duration
 }
 
 // parse parses every duration of the section; errors name the key.
@@ -48,6 +49,7 @@ func (r retentionConfig) parse() (retention, error) {
 		{"retention.events", r.Events, &out.Events},
 		{"retention.checkpoints", r.Checkpoints, &out.Checkpoints},
 		{"retention.witness", r.Witness, &out.Witness},
+		{"retention.expired", r.Expired, &out.Expired},
 	} {
 		if f.s == "" {
 			continue
@@ -106,12 +108,12 @@ func (c config) stateKeys(cfg *statenode.Config) error {
 	}
 	if c.Retention.Events != "" || c.Retention.Checkpoints != "" || c.Retention.Witness != "" {
 		return errors.New("retention: events, checkpoints and witness are the secretariat's (it provisions those streams); " +
-			"a state node takes inbox and outbox")
+			"a state node takes inbox, outbox and expired")
 	}
 	cfg.KeyFile = c.KeysFile
 	cfg.KeyRotation, _ = duration("key_rotation", c.KeyRotation)
 	cfg.SignKeyRotation, _ = duration("sign_key_rotation", c.SignKeyRotation)
-	cfg.InboxRetention, cfg.OutboxRetention = r.Inbox, r.Outbox
+	cfg.InboxRetention, cfg.OutboxRetention, cfg.ExpiredRetention = r.Inbox, r.Outbox, r.Expired
 	return nil
 }
 
@@ -123,6 +125,8 @@ func (c config) secretariatKeys(cfg *secretariat.Config) error {
 		return errors.New("keys_file, key_rotation and sign_key_rotation: the secretariat's node holds no sealing keys")
 	case c.Retention.Outbox != "":
 		return errors.New("retention.outbox: the secretariat's node has no outbox of copies; it is a state node's")
+	case c.Retention.Expired != "":
+		return errors.New("retention.expired: the secretariat's node holds no bulletins; it is a state node's")
 	}
 	r, err := c.Retention.parse()
 	cfg.Retention = r.Retention

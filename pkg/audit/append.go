@@ -82,7 +82,7 @@ func validateOwn(e *Event) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	if e.Kind != EventRefused && e.Kind != EventEscalated {
+	if e.Kind != EventRefused && !e.Kind.escalation() {
 		return invalid("kind", "the log itself reports only refused and escalated events, not %s", e.Kind)
 	}
 	return nil
@@ -101,7 +101,10 @@ func (w *write) addOwn(ctx context.Context, l *Log, e *Event) (uint64, bool, err
 	if err != nil {
 		return 0, false, err
 	}
-	return idx, true, index(ctx, w.q, e)
+	if err := index(ctx, w.q, e); err != nil {
+		return 0, false, err
+	}
+	return idx, true, indexLifecycle(ctx, w.q, e)
 }
 
 // write is one write transaction and the tree as it will be once the

@@ -27,8 +27,36 @@ type SignedHeader struct {
 	CreatedAt time.Time
 	// ExpiresAt is the signed expiry, zero for none.
 	ExpiresAt time.Time
-	// Recipients are the states the origin released the bulletin to.
+	// Recipients are the states the origin released the bulletin to (the
+	// message's recipients).
 	Recipients []string
+	// Kind is what the message is (zero: a bulletin's first version, as
+	// before the lifecycle); Revision the bulletin's revision it carries
+	// or revokes (zero: 1); Subkind a reply's kind, a consent's decision
+	// or a narrowing revocation; Ref the bulletin a reply or a consent is
+	// about.
+	Kind     bulletin.Kind
+	Revision int
+	Subkind  int
+	Ref      bulletin.Ref
+}
+
+// kind is h's kind, a first version's when unset.
+func (h *SignedHeader) kind() bulletin.Kind {
+	if h.Kind == bulletin.KindUnspecified {
+		return bulletin.KindBulletin
+	}
+	return h.Kind
+}
+
+// revision is h's revision, 1 when unset.
+func (h *SignedHeader) revision() int { return max(h.Revision, 1) }
+
+// laterMessage reports whether h is a revision or a revocation of a
+// bulletin, kept apart from its first version's header.
+func (h *SignedHeader) laterMessage() bool {
+	k := h.kind()
+	return k == bulletin.KindRevision || k == bulletin.KindRevocation
 }
 
 // SignedForward is what a forwarding state signed when it shared a
@@ -84,6 +112,15 @@ func (h *SignedHeader) Validate() error {
 		return fmt.Errorf("%w: expires before it was created", ErrAttestation)
 	case len(h.Recipients) == 0:
 		return fmt.Errorf("%w: no recipients", ErrAttestation)
+	case h.Kind != bulletin.KindUnspecified && !h.Kind.Valid():
+		return fmt.Errorf("%w: unknown message kind %d", ErrAttestation, int(h.Kind))
+	case h.Revision < 0 || h.Revision > MaxRevision:
+		return fmt.Errorf("%w: revision %d", ErrAttestation, h.Revision)
+	case h.kind() == bulletin.KindRevision && h.revision() < 2:
+		return fmt.Errorf("%w: a revision of revision %d", ErrAttestation, h.Revision)
+	case (h.kind() == bulletin.KindReply || h.kind() == bulletin.KindConsentRequest || h.kind() == bulletin.KindConsentDecision) &&
+		(!region.IsMember(h.Ref.Origin) || !token(h.Ref.ID) || len(h.Ref.ID) > MaxBulletinIDBytes):
+		return fmt.Errorf("%w: a %s names no bulletin", ErrAttestation, h.kind())
 	}
 	for _, r := range h.Recipients {
 		if !region.IsMember(r) || r == h.Origin {
@@ -98,7 +135,8 @@ func (h *SignedHeader) Validate() error {
 func sameHeader(a, b *SignedHeader) bool {
 	return a.Origin == b.Origin && a.ID == b.ID && a.Precedence == b.Precedence &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.ExpiresAt.Equal(b.ExpiresAt) &&
-		slices.Equal(sortedStates(a.Recipients), sortedStates(b.Recipients))
+		slices.Equal(sortedStates(a.Recipients), sortedStates(b.Recipients)) &&
+		a.kind() == b.kind() && a.revision() == b.revision() && a.Subkind == b.Subkind && a.Ref == b.Ref
 }
 
 // sortedStates returns a sorted copy of states.

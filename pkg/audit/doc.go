@@ -53,6 +53,20 @@
 // does not hold yet is not logged ([ErrNoHeader]): the secretariat offers
 // it again later.
 //
+// # The bulletin's life
+//
+// Revisions, revocations, replies and consents are signed messages too
+// (lifecycle.go): the origin's revised and revocation receipts carry their
+// header attestations, each holder confirms a revocation with a signed
+// revoked receipt, which the log accepts only from a state the
+// revocation's signed header names (or a state one of them forwarded the
+// bulletin to), and each event names the revision it is about
+// ([Event.Revision], part of its key). Reports show the latest revision,
+// each state's latest delivered revision and its confirmation of a
+// revocation (pending, confirmed, escalated past the precedence deadline
+// counted from when it was sent), and the thread of replies and consents
+// about the bulletin: what they were and when, never their content.
+//
 // # Verifying, offline
 //
 // What the CLI's "iant audit verify" and a member state's node run, with
@@ -87,7 +101,7 @@
 // # Reports
 //
 //	r, err := lg.Report(ctx, origin, id)                  // per recipient: delivered, read, acked, latencies
-//	late, err := lg.Overdue(ctx, now, audit.Deadlines{})  // default FLASH 15m, IMMEDIATE 1h, PRIORITY 24h
+//	late, err := lg.Overdue(ctx, now, audit.Deadlines{})  // default FLASH 15m, IMMEDIATE 1h, PRIORITY 24h; unconfirmed revocations too
 //	esc, err := lg.Escalations(ctx, now, audit.Deadlines{}) // appends "escalated" once per bulletin and state
 //	st, err := lg.Stats(ctx, from, to)                    // per state: counts, p50 and p95 latencies
 //

@@ -24,6 +24,7 @@ type wireEvent struct {
 	Kind       string `json:"kind"`
 	Origin     string `json:"origin"`
 	Precedence int    `json:"precedence,omitempty"`
+	Revision   int    `json:"revision,omitempty"`
 	Rule       string `json:"rule,omitempty"`
 	State      string `json:"state,omitempty"`
 	V          int    `json:"v"`
@@ -52,6 +53,7 @@ func marshal(e *Event) ([]byte, error) {
 		Kind:       string(e.Kind),
 		Origin:     e.Origin,
 		Precedence: int(e.Precedence),
+		Revision:   e.Revision,
 		Rule:       e.Rule,
 		State:      e.State,
 		V:          encodingVersion,
@@ -106,6 +108,7 @@ func unmarshal(b []byte) (Event, error) {
 		Actor:      w.Actor,
 		Rule:       w.Rule,
 		Precedence: bulletin.Precedence(w.Precedence),
+		Revision:   w.Revision,
 		At:         at.UTC(),
 		Detail:     w.Detail,
 	}

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,6 +28,13 @@ const (
 	// state was released, to State (reported by the forwarder, carrying
 	// its signed forward statement).
 	EventForwarded EventKind = "forwarded"
+
+	// The lifecycle (Revision names the revision of the bulletin each is
+	// about; 0 is the first version).
+	EventRevised             EventKind = "revised"              // the origin issued revision Revision
+	EventRevocation          EventKind = "revocation"           // the origin revoked the bulletin (or, narrowing, some copies)
+	EventRevoked             EventKind = "revoked"              // State's node removed its copy: its confirmation
+	EventRevocationEscalated EventKind = "revocation_escalated" // State's confirmation of a revocation is overdue
 )
 
 // String returns the kind's frozen name.
@@ -36,11 +44,23 @@ func (k EventKind) String() string { return string(k) }
 func (k EventKind) Valid() bool {
 	switch k {
 	case EventPosted, EventReleased, EventDelivered, EventRead, EventAcknowledged, EventRefused, EventEscalated,
-		EventForwarded:
+		EventForwarded, EventRevised, EventRevocation, EventRevoked, EventRevocationEscalated:
 		return true
 	}
 	return false
 }
+
+// byOrigin reports whether the origin reports k about its bulletin as a
+// whole (State empty).
+func (k EventKind) byOrigin() bool {
+	return k == EventPosted || k == EventRevised || k == EventRevocation
+}
+
+// escalation reports whether k is the log's own escalation.
+func (k EventKind) escalation() bool { return k == EventEscalated || k == EventRevocationEscalated }
+
+// MaxRevision bounds an event's revision.
+const MaxRevision = 1 << 20
 
 // Limits on an event's fields. Events record who and when, never bulletin
 // content: Detail is a short note such as a deadline, not a title or body.
@@ -69,23 +89,31 @@ type Event struct {
 	// Origin is the ISO code of the state that posted the bulletin. Required.
 	Origin string
 	// State is the ISO code of the state the event is about: the recipient
-	// for released, delivered, read, acknowledged and escalated, the state
-	// forwarded to for forwarded (required there), the refused principal's
-	// state for refused (optional), and empty for posted (the posting
-	// state is Origin).
+	// for released, delivered, read, acknowledged, escalated, revoked and
+	// revocation_escalated, the state forwarded to for forwarded (required
+	// there), the refused principal's state for refused (optional), and
+	// empty for posted, revised and revocation (the origin's).
 	State string
-	// Actor is the SPIFFE ID of who acted: the author (posted), the origin
-	// node (released), the recipient node (delivered), the person (read),
-	// the focal point (acknowledged), the refused principal (refused), the
-	// forwarding node (forwarded). Required, except for escalated, where
-	// empty means the log itself.
+	// Actor is the SPIFFE ID of who acted: the author (posted, revised,
+	// revocation), the origin node (released), the recipient node
+	// (delivered, revoked), the person (read), the focal point
+	// (acknowledged), the refused principal (refused), the forwarding node
+	// (forwarded). Required, except for the escalations, where empty means
+	// the log itself.
 	Actor string
 	// Rule is the id of the refusing policy rule; required for refused and
 	// empty for every other kind.
 	Rule string
-	// Precedence is the bulletin's precedence; required for posted,
-	// optional (zero) elsewhere. It decides the acknowledgement deadline.
+	// Precedence is the bulletin's precedence; required for posted and
+	// revised, optional (zero) elsewhere. It decides the acknowledgement
+	// deadline.
 	Precedence bulletin.Precedence
+	// Revision is the bulletin's revision the event is about: 0 for its
+	// first version (and every event before revisions existed), 2 or more
+	// for a later one; 1 is written as 0. A revocation names the revision
+	// it revokes. Part of the event's key: each revision is delivered,
+	// read and acknowledged on its own.
+	Revision int
 	// At is when it happened, as stated by whoever reported it. Required,
 	// between 1970 and 2261; the log keeps it to the nanosecond, in UTC.
 	At time.Time
@@ -121,8 +149,12 @@ func (e *Event) Validate() error {
 		return invalid("rule", "only a refused event names a rule")
 	case len(e.Rule) > MaxRuleBytes || e.Rule != "" && !token(e.Rule):
 		return invalid("rule", "rule must be at most %d printable ASCII characters", MaxRuleBytes)
-	case e.Kind == EventPosted && !e.Precedence.Valid():
-		return invalid("precedence", "a posted event carries the bulletin's precedence")
+	case (e.Kind == EventPosted || e.Kind == EventRevised) && !e.Precedence.Valid():
+		return invalid("precedence", "a %s event carries the bulletin's precedence", e.Kind)
+	case e.Revision < 0 || e.Revision == 1 || e.Revision > MaxRevision:
+		return invalid("revision", "revision must be 0 (the first version) or 2 to %d", MaxRevision)
+	case e.Kind == EventRevised && e.Revision == 0:
+		return invalid("revision", "a revised event names the revision, 2 or more")
 	case e.Precedence != bulletin.PrecedenceUnspecified && !e.Precedence.Valid():
 		return invalid("precedence", "unknown precedence %d", int(e.Precedence))
 	case e.At.IsZero():
@@ -138,12 +170,12 @@ func (e *Event) Validate() error {
 }
 
 func (e *Event) validateState() error {
-	switch e.Kind {
-	case EventPosted:
+	switch {
+	case e.Kind.byOrigin():
 		if e.State != "" {
-			return invalid("state", "a posted event has no state (the origin posts)")
+			return invalid("state", "a %s event has no state (the origin reports it)", e.Kind)
 		}
-	case EventRefused:
+	case e.Kind == EventRefused:
 		if e.State != "" && !region.IsMember(e.State) {
 			return invalid("state", "state %q is not a member state", e.State)
 		}
@@ -159,7 +191,7 @@ func (e *Event) validateState() error {
 // report which event is decided by the node that verified the receipt.
 func (e *Event) validateActor() error {
 	switch {
-	case e.Actor == "" && e.Kind == EventEscalated:
+	case e.Actor == "" && e.Kind.escalation():
 		return nil
 	case e.Actor == "":
 		return invalid("actor", "actor is required")
@@ -202,7 +234,13 @@ func (e *Event) key() string {
 }
 
 // baseKey is the key of every event up to log format 2: kind, origin,
-// bulletin, state, actor.
+// bulletin, state, actor; and, for an event about a revision 2 or later,
+// " r<n>" (so the key of every event about a first version is what it
+// always was).
 func (e *Event) baseKey() string {
-	return string(e.Kind) + " " + e.Origin + " " + e.BulletinID + " " + e.State + " " + e.Actor
+	k := string(e.Kind) + " " + e.Origin + " " + e.BulletinID + " " + e.State + " " + e.Actor
+	if e.Revision > 1 {
+		k += " r" + strconv.Itoa(e.Revision)
+	}
+	return k
 }

@@ -18,6 +18,7 @@ func FuzzUnmarshalEvent(f *testing.F) {
 		posted("01JB", bulletin.Flash, t0),
 		delivered("01JB", "BR", t0.Add(time.Millisecond)),
 		{Kind: audit.EventRefused, BulletinID: "x", Origin: "US", Actor: "spiffe://a/b", Rule: "r", At: t0, Detail: "<é>"},
+		revised("01JB", 2, t0), revoked("01JB", "BR", 3, t0),
 	} {
 		b, err := audit.MarshalEvent(e)
 		if err != nil {
@@ -76,7 +77,7 @@ func FuzzParseReceipt(f *testing.F) {
 // FuzzParseLeaf checks the decoder of both leaf formats: no panic, and
 // only canonical entries accepted.
 func FuzzParseLeaf(f *testing.F) {
-	for _, dir := range []string{"testdata/v1/events.jsonl", "testdata/v2/leaves.jsonl"} {
+	for _, dir := range []string{"testdata/v1/events.jsonl", "testdata/v2/leaves.jsonl", "testdata/v2/lifecycle-events.jsonl"} {
 		data, err := os.ReadFile(dir)
 		if err != nil {
 			f.Fatal(err)

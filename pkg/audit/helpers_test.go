@@ -112,7 +112,7 @@ func (f *fixture) nodeSVID(state string) *x509svid.SVID {
 // reporter is the state whose node reports e.
 func reporter(e audit.Event) string {
 	switch e.Kind {
-	case audit.EventPosted, audit.EventReleased:
+	case audit.EventPosted, audit.EventReleased, audit.EventRevised, audit.EventRevocation:
 		return e.Origin
 	case audit.EventForwarded:
 		return strings.Split(strings.TrimPrefix(e.Actor, td+"/state/"), "/")[0] // the forwarding node's state

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/oas-cicte/iant/pkg/bulletin"
 )
 
 // The report indexes are maintained inside the append transaction, so they
@@ -23,13 +25,20 @@ func storeHeader(ctx context.Context, q querier, h *SignedHeader, idx uint64) er
 	if !h.ExpiresAt.IsZero() {
 		expires = sql.NullInt64{Int64: h.ExpiresAt.UnixNano(), Valid: true}
 	}
+	var refOrigin, refID sql.NullString
+	if !h.Ref.IsZero() {
+		refOrigin, refID = sql.NullString{String: h.Ref.Origin, Valid: true}, sql.NullString{String: h.Ref.ID, Valid: true}
+	}
 	_, err := q.ExecContext(ctx, `INSERT INTO bulletins
-		(origin, bulletin_id, precedence, clock_at, expires_at, recipients, signer, header_idx) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+		(origin, bulletin_id, precedence, clock_at, expires_at, recipients, signer, header_idx, kind, subkind, ref_origin, ref_id)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
 		ON CONFLICT (origin, bulletin_id) DO UPDATE SET precedence = excluded.precedence, clock_at = excluded.clock_at,
 			expires_at = excluded.expires_at, recipients = excluded.recipients, signer = excluded.signer,
-			header_idx = excluded.header_idx
+			header_idx = excluded.header_idx, kind = excluded.kind, subkind = excluded.subkind,
+			ref_origin = excluded.ref_origin, ref_id = excluded.ref_id
 		WHERE recipients IS NULL`,
-		h.Origin, h.ID, int64(h.Precedence), h.CreatedAt.UnixNano(), expires, joinStates(h.Recipients), h.Signer, int64(idx))
+		h.Origin, h.ID, int64(h.Precedence), h.CreatedAt.UnixNano(), expires, joinStates(h.Recipients), h.Signer, int64(idx),
+		int64(h.kind()), int64(h.Subkind), refOrigin, refID)
 	if err != nil {
 		return fmt.Errorf("index bulletin: %w", err)
 	}
@@ -48,9 +57,10 @@ func heldHeader(ctx context.Context, q querier, origin, id string) (*SignedHeade
 	h := SignedHeader{Origin: origin, ID: id}
 	var clock int64
 	var expires sql.NullInt64
-	var recipients, signer sql.NullString
-	err := q.QueryRowContext(ctx, `SELECT precedence, clock_at, expires_at, recipients, signer FROM bulletins
-		WHERE origin = ? AND bulletin_id = ?`, origin, id).Scan(&h.Precedence, &clock, &expires, &recipients, &signer)
+	var recipients, signer, refOrigin, refID sql.NullString
+	err := q.QueryRowContext(ctx, `SELECT precedence, clock_at, expires_at, recipients, signer, kind, subkind, ref_origin, ref_id FROM bulletins
+		WHERE origin = ? AND bulletin_id = ?`, origin, id).Scan(&h.Precedence, &clock, &expires, &recipients, &signer,
+		&h.Kind, &h.Subkind, &refOrigin, &refID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil
@@ -61,6 +71,10 @@ func heldHeader(ctx context.Context, q querier, origin, id string) (*SignedHeade
 	}
 	h.CreatedAt, h.ExpiresAt = time.Unix(0, clock).UTC(), fromNanos(expires)
 	h.Recipients, h.Signer = splitStates(recipients.String), signer.String
+	h.Ref = bulletin.Ref{Origin: refOrigin.String, ID: refID.String}
+	if h.Kind == bulletin.KindBulletin {
+		h.Kind = bulletin.KindUnspecified // as verifiers read a first version: see SignedHeader.kind
+	}
 	return &h, nil
 }
 

@@ -66,11 +66,18 @@ type OverdueItem struct {
 	DeliveredAt time.Time
 	// EscalatedAt is zero until [Log.Escalations] escalated the pair.
 	EscalatedAt time.Time
+	// Revocation says that what is overdue is the state's confirmation
+	// of a revocation sent to it at ClockAt, not its acknowledgement.
+	Revocation bool
 }
 
 // Overdue returns every (bulletin, recipient state) pair without an
-// acknowledgement whose deadline under d has passed at now, most overdue
-// first (then by bulletin and state). A state a forward reached counts
+// acknowledgement whose deadline under d has passed at now, and every
+// pair whose confirmation of a revocation is overdue by the bulletin's
+// precedence deadline counted from when the revocation was sent, most
+// overdue first (then by bulletin and state). A revoked bulletin, or a
+// copy withdrawn, is not acknowledged any more; replies and consents
+// have no acknowledgement deadline. A state a forward reached counts
 // once its delivery is logged: until then the forward is the forwarder's
 // word alone (a forwarder that reports a forward it never sent must not
 // have the state it names escalated for a bulletin it never held). After
@@ -89,25 +96,36 @@ func (l *Log) Overdue(ctx context.Context, now time.Time, d Deadlines) ([]Overdu
 }
 
 // overdue queries the overdue pairs, per precedence through the index on
-// (precedence, clock_at), and only the unacknowledged recipients.
+// (precedence, clock_at), and only the unacknowledged recipients; then
+// the unconfirmed revocations.
 func overdue(ctx context.Context, q querier, now time.Time, d Deadlines, unescalatedOnly bool) ([]OverdueItem, error) {
 	const query = `SELECT b.bulletin_id, b.origin, b.clock_at, r.state, r.delivered_at, r.escalated_at
 		FROM bulletins b JOIN recipients r ON r.origin = b.origin AND r.bulletin_id = b.bulletin_id
 		WHERE b.precedence = ? AND b.clock_at <= ? AND r.acked_at IS NULL
-			AND (r.forwarded_by IS NULL OR r.delivered_at IS NOT NULL)`
+		AND b.kind = 1 AND b.revoked_at IS NULL AND r.revocation_at IS NULL
+		AND (r.forwarded_by IS NULL OR r.delivered_at IS NOT NULL)`
+	const revocations = `SELECT b.bulletin_id, b.origin, r.revocation_at, r.state, r.delivered_at, r.revocation_escalated_at
+		FROM recipients r JOIN bulletins b ON r.origin = b.origin AND r.bulletin_id = b.bulletin_id
+		WHERE b.precedence = ? AND r.revocation_at <= ? AND r.revoked_at IS NULL
+		AND (r.forwarded_by IS NULL OR r.delivered_at IS NOT NULL)`
 	var out []OverdueItem
 	for _, p := range bulletin.Precedences() {
 		deadline, ok := d.For(p)
 		if !ok {
 			continue
 		}
-		rows, err := q.QueryContext(ctx, query, int64(p), now.Add(-deadline).UnixNano())
-		if err != nil {
-			return nil, fmt.Errorf("query %s bulletins: %w", p, err)
-		}
-		out, err = scanOverdue(rows, out, p, deadline, unescalatedOnly)
-		if err != nil {
-			return nil, err
+		for i, query := range []string{query, revocations} {
+			rows, err := q.QueryContext(ctx, query, int64(p), now.Add(-deadline).UnixNano())
+			if err != nil {
+				return nil, fmt.Errorf("query %s bulletins: %w", p, err)
+			}
+			n := len(out)
+			if out, err = scanOverdue(rows, out, p, deadline, unescalatedOnly); err != nil {
+				return nil, err
+			}
+			for j := n; j < len(out); j++ {
+				out[j].Revocation = i == 1
+			}
 		}
 	}
 	slices.SortFunc(out, func(a, b OverdueItem) int {
@@ -117,7 +135,10 @@ func overdue(ctx context.Context, q querier, now time.Time, d Deadlines, unescal
 		if c := strings.Compare(a.BulletinID, b.BulletinID); c != 0 {
 			return c
 		}
-		return strings.Compare(a.State, b.State)
+		if c := strings.Compare(a.State, b.State); c != 0 {
+			return c
+		}
+		return boolCompare(a.Revocation, b.Revocation)
 	})
 	return out, nil
 }
@@ -183,6 +204,9 @@ func (l *Log) escalations(ctx context.Context, now time.Time, d Deadlines) ([]Ev
 		e := Event{Kind: EventEscalated, BulletinID: it.BulletinID, Origin: it.Origin, State: it.State,
 			Precedence: it.Precedence, At: now.UTC(),
 			Detail: "acknowledgement was due " + it.DueAt.Format(time.RFC3339Nano)}
+		if it.Revocation {
+			e.Kind, e.Detail = EventRevocationEscalated, "confirmation of the revocation was due "+it.DueAt.Format(time.RFC3339Nano)
+		}
 		if err := validateOwn(&e); err != nil {
 			return nil, err
 		}
@@ -193,4 +217,15 @@ func (l *Log) escalations(ctx context.Context, now time.Time, d Deadlines) ([]Ev
 		}
 	}
 	return events, l.commit(w)
+}
+
+// boolCompare orders false before true.
+func boolCompare(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
 }

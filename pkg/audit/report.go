@@ -27,6 +27,38 @@ type BulletinReport struct {
 	PostedAt time.Time
 	// Recipients are sorted by state code.
 	Recipients []RecipientStatus
+
+	// Kind is what the message is (a bulletin, a reply, a consent), as
+	// signed; Ref the bulletin a reply or a consent is about; Subkind a
+	// reply's kind or a consent's decision.
+	Kind    bulletin.Kind
+	Ref     bulletin.Ref
+	Subkind int
+	// Revision is the latest revision its origin signed (1 for none).
+	Revision int
+	// RevokedAt is the signed time of its revocation (zero: not revoked);
+	// RevokedBy the focal point who revoked it.
+	RevokedAt time.Time
+	RevokedBy string
+	// Thread lists the replies and consents about it, and the replies to
+	// those, oldest first: that they happened and when, not their content.
+	Thread []ThreadItem
+}
+
+// ThreadItem is a message about a bulletin: a reply or a consent, as its
+// sender signed its header.
+type ThreadItem struct {
+	// ID and Origin name the message; Ref is the message it answers.
+	ID, Origin string
+	Ref        bulletin.Ref
+	// Kind is reply, consent request or consent decision; Subkind the
+	// reply's kind or the decision.
+	Kind    bulletin.Kind
+	Subkind int
+	// CreatedAt is when its sender signed it; Latency how long after the
+	// message it answers was created.
+	CreatedAt time.Time
+	Latency   time.Duration
 }
 
 // RecipientStatus is what one recipient state did with a bulletin. Each
@@ -50,6 +82,15 @@ type RecipientStatus struct {
 	// end is unknown.
 	DeliveryLatency time.Duration
 	AckLatency      time.Duration
+	// Revision is the latest revision the state reported delivered.
+	Revision int
+	// RevocationAt is when a revocation was sent to the state (its
+	// origin's signed time), RevokedAt when the state confirmed it removed
+	// the content, RevocationEscalatedAt when the missing confirmation was
+	// escalated; zero when not.
+	RevocationAt          time.Time
+	RevokedAt             time.Time
+	RevocationEscalatedAt time.Time
 }
 
 // Report returns the delivery status of the bulletin id of origin, read
@@ -83,14 +124,21 @@ func (l *Log) report(ctx context.Context, origin, id string) (BulletinReport, er
 	}
 	r := BulletinReport{ID: id, Origin: origin}
 	var clock int64
-	var posted sql.NullInt64
-	err = q.QueryRowContext(ctx, `SELECT precedence, clock_at, posted_at FROM bulletins WHERE origin = ? AND bulletin_id = ?`,
-		origin, id).Scan(&r.Precedence, &clock, &posted)
+	var posted, revoked sql.NullInt64
+	var refOrigin, refID, revokedBy sql.NullString
+	err = q.QueryRowContext(ctx, `SELECT precedence, clock_at, posted_at, kind, subkind, ref_origin, ref_id, revision,
+		revoked_at, revoked_by FROM bulletins WHERE origin = ? AND bulletin_id = ?`, origin, id).Scan(&r.Precedence, &clock,
+		&posted, &r.Kind, &r.Subkind, &refOrigin, &refID, &r.Revision, &revoked, &revokedBy)
 	if err != nil {
 		return BulletinReport{}, fmt.Errorf("read bulletin: %w", err)
 	}
 	r.CreatedAt, r.PostedAt = time.Unix(0, clock).UTC(), fromNanos(posted)
-	r.Recipients, err = recipientStatuses(ctx, q, origin, id, r.CreatedAt)
+	r.Ref = bulletin.Ref{Origin: refOrigin.String, ID: refID.String}
+	r.RevokedAt, r.RevokedBy = fromNanos(revoked), revokedBy.String
+	if r.Recipients, err = recipientStatuses(ctx, q, origin, id, r.CreatedAt); err != nil {
+		return BulletinReport{}, err
+	}
+	r.Thread, err = thread(ctx, q, origin, id, r.CreatedAt)
 	return r, err
 }
 
@@ -167,7 +215,8 @@ func (l *Log) Header(ctx context.Context, origin, id string) (SignedHeader, bool
 
 func recipientStatuses(ctx context.Context, tx querier, origin, id string, clock time.Time) ([]RecipientStatus, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT state, forwarded_by, forwarded_at, released_at, delivered_at, read_at, read_by, acked_at,
-		acked_by, escalated_at FROM recipients WHERE origin = ? AND bulletin_id = ? ORDER BY state`, origin, id)
+		acked_by, escalated_at, COALESCE(revision, 0), revocation_at, revoked_at, revocation_escalated_at
+		FROM recipients WHERE origin = ? AND bulletin_id = ? ORDER BY state`, origin, id)
 	if err != nil {
 		return nil, fmt.Errorf("read recipients: %w", err)
 	}
@@ -175,12 +224,14 @@ func recipientStatuses(ctx context.Context, tx querier, origin, id string, clock
 	var out []RecipientStatus
 	for rows.Next() {
 		var s RecipientStatus
-		var forwarded, released, delivered, read, acked, escalated sql.NullInt64
+		var forwarded, released, delivered, read, acked, escalated, revocation, revoked, revEscalated sql.NullInt64
 		var fwd, readBy, ackedBy sql.NullString
-		if err := rows.Scan(&s.State, &fwd, &forwarded, &released, &delivered, &read, &readBy, &acked, &ackedBy, &escalated); err != nil {
+		if err := rows.Scan(&s.State, &fwd, &forwarded, &released, &delivered, &read, &readBy, &acked, &ackedBy, &escalated,
+			&s.Revision, &revocation, &revoked, &revEscalated); err != nil {
 			return nil, fmt.Errorf("read recipient: %w", err)
 		}
 		s.ForwardedAt = fromNanos(forwarded)
+		s.RevocationAt, s.RevokedAt, s.RevocationEscalatedAt = fromNanos(revocation), fromNanos(revoked), fromNanos(revEscalated)
 		s.ReleasedAt, s.DeliveredAt, s.ReadAt = fromNanos(released), fromNanos(delivered), fromNanos(read)
 		s.AckedAt, s.EscalatedAt = fromNanos(acked), fromNanos(escalated)
 		s.ForwardedBy, s.ReadBy, s.AckedBy = fwd.String, readBy.String, ackedBy.String

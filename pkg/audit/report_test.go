@@ -41,13 +41,14 @@ func TestReportDeliveredReadAcked(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := audit.BulletinReport{ID: id, Origin: "MX", Precedence: bulletin.Immediate, CreatedAt: t0, PostedAt: t0,
+		Kind: bulletin.KindBulletin, Revision: 1,
 		Recipients: []audit.RecipientStatus{
 			{State: "AR", ReleasedAt: rel, DeliveredAt: at(2 * time.Second), ReadAt: at(time.Minute),
-				ReadBy: person("AR", "analyst", "luis"), DeliveryLatency: 2 * time.Second},
+				ReadBy: person("AR", "analyst", "luis"), DeliveryLatency: 2 * time.Second, Revision: 1},
 			{State: "BR", ReleasedAt: rel, DeliveredAt: at(3 * time.Second), ReadAt: at(2 * time.Minute),
 				ReadBy: person("BR", "analyst", "joao"), AckedAt: at(7 * time.Minute), AckedBy: person("BR", "focal-point", "maria"),
-				DeliveryLatency: 3 * time.Second, AckLatency: 7 * time.Minute},
-			{State: "CA", ReleasedAt: rel, DeliveredAt: at(4 * time.Second), DeliveryLatency: 4 * time.Second},
+				DeliveryLatency: 3 * time.Second, AckLatency: 7 * time.Minute, Revision: 1},
+			{State: "CA", ReleasedAt: rel, DeliveredAt: at(4 * time.Second), DeliveryLatency: 4 * time.Second, Revision: 1},
 		}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Report (-want +got):\n%s", diff)

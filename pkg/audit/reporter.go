@@ -10,8 +10,9 @@ import (
 
 // checkReporter decides whether the node signer, publishing under scope,
 // may report e (DESIGN.md, "Threat model"): a state node reports what
-// happened at its state — posted and released as the origin; delivered,
-// read, acknowledged and refused as the state; forwarded, to another
+// happened at its state — posted, released, revised and revocation as the
+// origin; delivered, read, acknowledged, refused and revoked (its
+// confirmation of a revocation) as the state; forwarded, to another
 // state, as the forwarder — with actors of that state; the secretariat's
 // node reports only the log's own events, refusals and escalations.
 // Whether the state was released the bulletin, and what a forward
@@ -22,7 +23,7 @@ func checkReporter(td spiffeid.TrustDomain, signer spiffeid.ID, scope string, e 
 		return "receipt.signer", err
 	}
 	if scope == "" {
-		if p.Role != identity.RoleSecretariatNode || e.Kind != EventRefused && e.Kind != EventEscalated {
+		if p.Role != identity.RoleSecretariatNode || e.Kind != EventRefused && !e.Kind.escalation() {
 			return "receipt.signer", fmt.Errorf("%s may not report a %s event for the secretariat", p, e.Kind)
 		}
 		return "", nil
@@ -31,24 +32,24 @@ func checkReporter(td spiffeid.TrustDomain, signer spiffeid.ID, scope string, e 
 		return "receipt.signer", fmt.Errorf("%s is not the node of %s", p, scope)
 	}
 	where := e.State
-	switch e.Kind {
-	case EventPosted, EventReleased:
+	switch {
+	case e.Kind.byOrigin() || e.Kind == EventReleased:
 		where = e.Origin
-	case EventForwarded:
+	case e.Kind == EventForwarded:
 		if e.State == scope {
 			return "receipt.signer", fmt.Errorf("the node of %s reports a forward to its own state", scope)
 		}
 		where = scope // the forwarder's doing; the statement says to whom
 	}
-	if e.Kind == EventEscalated || where != scope {
+	if e.Kind.escalation() || where != scope {
 		return "receipt.signer", fmt.Errorf("the node of %s may not report a %s event of %s at %q", scope, e.Kind, e.Origin, where)
 	}
 	switch e.Kind {
-	case EventReleased, EventDelivered, EventForwarded:
+	case EventReleased, EventDelivered, EventRevoked, EventForwarded:
 		if e.Actor != signer.String() {
 			return "receipt.actor", fmt.Errorf("%s event by %s signed by %s", e.Kind, e.Actor, signer)
 		}
-	case EventPosted, EventAcknowledged, EventRead:
+	case EventPosted, EventAcknowledged, EventRead, EventRevised, EventRevocation:
 		a, err := identity.ParseString(td, e.Actor)
 		ok := err == nil && a.State == scope && a.Role.IsPerson()
 		if e.Kind != EventRead {

@@ -154,6 +154,40 @@ CREATE INDEX recipients_unacked ON recipients (origin, bulletin_id) WHERE acked_
 	`
 ALTER TABLE recipients ADD COLUMN forwarded_at INTEGER;
 `,
+	// 4: the bulletin lifecycle. A message's row says what its origin
+	// signed it is (kind, subkind, and for a reply or a consent the
+	// bulletin it is about); later revisions and revocations keep their
+	// signed headers apart; each recipient's row tracks the latest
+	// revision delivered and its confirmation of a revocation sent to it.
+	`
+ALTER TABLE bulletins ADD COLUMN kind                INTEGER NOT NULL DEFAULT 1; -- bulletin.Kind of the message signed
+ALTER TABLE bulletins ADD COLUMN subkind             INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE bulletins ADD COLUMN ref_origin          TEXT;    -- a reply's or consent's bulletin
+ALTER TABLE bulletins ADD COLUMN ref_id              TEXT;
+ALTER TABLE bulletins ADD COLUMN revision            INTEGER NOT NULL DEFAULT 1; -- the latest revision signed
+ALTER TABLE bulletins ADD COLUMN revoked_at          INTEGER; -- the signed time of its revocation
+ALTER TABLE bulletins ADD COLUMN revoked_by          TEXT;
+CREATE INDEX bulletins_ref ON bulletins (ref_origin, ref_id) WHERE ref_id IS NOT NULL;
+CREATE TABLE revisions (
+	origin      TEXT    NOT NULL,
+	bulletin_id TEXT    NOT NULL,
+	revision    INTEGER NOT NULL,
+	kind        INTEGER NOT NULL, -- 2 revision, 3 revocation
+	subkind     INTEGER NOT NULL,
+	precedence  INTEGER NOT NULL,
+	clock_at    INTEGER NOT NULL, -- the signed creation time
+	expires_at  INTEGER,
+	recipients  TEXT    NOT NULL, -- sorted, comma-separated
+	signer      TEXT    NOT NULL,
+	header_idx  INTEGER NOT NULL,
+	PRIMARY KEY (origin, bulletin_id, revision, kind)
+) STRICT, WITHOUT ROWID;
+ALTER TABLE recipients ADD COLUMN revision                INTEGER; -- the latest revision delivered
+ALTER TABLE recipients ADD COLUMN revocation_at           INTEGER; -- when a revocation was sent to the state: the clock of its confirmation
+ALTER TABLE recipients ADD COLUMN revoked_at              INTEGER; -- its confirmation
+ALTER TABLE recipients ADD COLUMN revocation_escalated_at INTEGER;
+CREATE INDEX recipients_unconfirmed ON recipients (revocation_at) WHERE revocation_at IS NOT NULL AND revoked_at IS NULL;
+`,
 }
 
 // checkOrigin records origin in a new database and refuses an existing

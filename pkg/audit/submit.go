@@ -126,7 +126,7 @@ func (w *write) submit(ctx context.Context, l *Log, s *Submission) (Outcome, err
 	if idx, ok, err := w.logged(ctx, e); err != nil || ok {
 		return Outcome{Index: idx}, err
 	}
-	held, err := heldHeader(ctx, w.q, e.Origin, e.BulletinID)
+	held, firstHeld, err := heldFor(ctx, w.q, e)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -137,6 +137,9 @@ func (w *write) submit(ctx context.Context, l *Log, s *Submission) (Outcome, err
 		}
 	}
 	rule, verdict := judge(e, s, held, by)
+	if verdict == nil && !firstHeld && !ownRefusal(e) && (s.Header == nil || s.Header.laterMessage()) {
+		verdict = ErrNoHeader // a later message waits for its bulletin's first version
+	}
 	switch {
 	case errors.Is(verdict, ErrNoHeader):
 		return Outcome{Err: fmt.Errorf("%s event of bulletin %s/%s: %w", e.Kind, e.Origin, e.BulletinID, verdict)}, nil
@@ -152,7 +155,7 @@ func (w *write) submit(ctx context.Context, l *Log, s *Submission) (Outcome, err
 		return Outcome{}, err
 	}
 	if s.Header != nil && held == nil {
-		if err := storeHeader(ctx, w.q, s.Header, idx); err != nil {
+		if err := storeSigned(ctx, w.q, s.Header, idx); err != nil {
 			return Outcome{}, err
 		}
 	}
@@ -166,17 +169,20 @@ func (w *write) submit(ctx context.Context, l *Log, s *Submission) (Outcome, err
 			return Outcome{}, err
 		}
 	}
-	return Outcome{Index: idx}, index(ctx, w.q, e)
+	if err := index(ctx, w.q, e); err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Index: idx}, indexLifecycle(ctx, w.q, e)
 }
 
 // refuse appends the log's own refusal of a receipt.
 func (w *write) refuse(ctx context.Context, l *Log, s *Submission, rule string, cause error) (Outcome, error) {
 	e := &s.Receipt.Event
 	state := e.State
-	switch e.Kind {
-	case EventPosted, EventReleased:
+	switch {
+	case e.Kind.byOrigin() || e.Kind == EventReleased:
 		state = e.Origin
-	case EventForwarded:
+	case e.Kind == EventForwarded:
 		state = reporterState(s)
 	}
 	r := Event{Kind: EventRefused, BulletinID: e.BulletinID, Origin: e.Origin, State: state,
@@ -201,6 +207,9 @@ func judge(e *Event, s *Submission, held *SignedHeader, forwardedBy string) (str
 		switch {
 		case s.Header.Origin != e.Origin || s.Header.ID != e.BulletinID:
 			return "receipt.header", fmt.Errorf("the header attestation is of bulletin %s/%s", s.Header.Origin, s.Header.ID)
+		case !fits(s.Header, e):
+			return "receipt.header", fmt.Errorf("the header attestation is of the %s of revision %d, not of what the %s event is about",
+				s.Header.kind(), s.Header.revision(), e.Kind)
 		case held != nil && !sameHeader(held, s.Header):
 			return "receipt.header", errors.New("the header attestation contradicts the signed header the log holds")
 		case held == nil:
@@ -211,17 +220,17 @@ func judge(e *Event, s *Submission, held *SignedHeader, forwardedBy string) (str
 		return "receipt.time", fmt.Errorf("%s at %s, after the receipt was published", e.Kind, e.At.Format(time.RFC3339))
 	}
 	switch {
-	case e.Kind == EventPosted && s.Header == nil:
-		return "receipt.header", errors.New("a posted receipt carries the origin's header attestation")
+	case e.Kind.byOrigin() && s.Header == nil:
+		return "receipt.header", fmt.Errorf("a %s receipt carries the origin's header attestation", e.Kind)
 	case h == nil && ownRefusal(e):
 		return "", nil // a header may never exist: see ownRefusal
 	case h == nil:
 		return "", ErrNoHeader
 	case e.Precedence != 0 && e.Precedence != h.Precedence:
 		return "receipt.header", fmt.Errorf("precedence %s, the origin signed %s", e.Precedence, h.Precedence)
-	case e.Kind == EventPosted && !e.At.Equal(h.CreatedAt):
-		return "receipt.header", fmt.Errorf("posted at %s, the origin signed %s", e.At.Format(time.RFC3339Nano), h.CreatedAt.Format(time.RFC3339Nano))
-	case e.Kind != EventPosted && e.At.Before(h.CreatedAt.Add(-MaxClockSkew)):
+	case e.Kind.byOrigin() && !e.At.Equal(h.CreatedAt):
+		return "receipt.header", fmt.Errorf("%s at %s, the origin signed %s", e.Kind, e.At.Format(time.RFC3339Nano), h.CreatedAt.Format(time.RFC3339Nano))
+	case !e.Kind.byOrigin() && e.At.Before(h.CreatedAt.Add(-MaxClockSkew)):
 		return "receipt.time", fmt.Errorf("%s at %s, before the bulletin was created (%s)", e.Kind, e.At.Format(time.RFC3339), h.CreatedAt.Format(time.RFC3339))
 	}
 	if e.Kind == EventForwarded {
@@ -274,7 +283,7 @@ func ownRefusal(e *Event) bool {
 
 // judgeHolder checks that the state e is about held the bulletin h.
 func judgeHolder(e *Event, s *Submission, h *SignedHeader, forwardedBy string) (string, error) {
-	if e.Kind == EventPosted || slices.Contains(h.Recipients, e.State) || forwardedBy != "" {
+	if e.Kind.byOrigin() || slices.Contains(h.Recipients, e.State) || forwardedBy != "" {
 		return "", nil
 	}
 	if e.Kind == EventReleased {

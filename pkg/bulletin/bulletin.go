@@ -41,6 +41,20 @@ type Bulletin struct {
 	Supersedes string      `json:"supersedes,omitempty"`
 	Revoked    bool        `json:"revoked,omitempty"`
 	Recipients []string    `json:"recipients,omitempty"` // resolved by the origin node
+
+	// Revision is the bulletin's version, set by the origin node: 1 (or
+	// 0, read as 1) for the first, one more for each revision.
+	Revision int `json:"revision,omitempty"`
+	// FirstCreatedAt is when the first version was created; zero in the
+	// first version itself ([Bulletin.FirstCreated]).
+	FirstCreatedAt time.Time `json:"first_created_at,omitzero"`
+	// Revocation is set (with Revoked) once the origin withdrew the
+	// bulletin, on the message that says so and on the tombstone kept.
+	Revocation *Revocation `json:"revocation,omitempty"`
+	// Reply is set on a reply to another bulletin.
+	Reply *Reply `json:"reply,omitempty"`
+	// Consent is set on a consent request or decision.
+	Consent *Consent `json:"consent,omitempty"`
 }
 
 // Releasability is the audience a bulletin is released to: listed states,

@@ -77,12 +77,32 @@ func (b *Bulletin) validateText() error {
 	return CheckBlock("conditions", b.Conditions)
 }
 
-// Validate checks a complete bulletin as stored and transported: the draft
-// rules plus the fields the origin node sets.
+// Validate checks a complete message as stored and transported: for a
+// bulletin or a revision, the draft rules plus the fields the origin node
+// sets; for a reply, a revocation or a consent, their own rules
+// (lifecycle_validate.go). Every error is a *problem.Error of kind
+// invalid naming the field.
 func (b *Bulletin) Validate() error {
+	switch b.Kind() {
+	case KindReply:
+		return b.validateReply()
+	case KindRevocation:
+		return b.validateRevocation()
+	case KindConsentRequest, KindConsentDecision:
+		return b.validateConsent()
+	}
 	if err := b.ValidateDraft(); err != nil {
 		return err
 	}
+	if err := b.validateEnvelope(); err != nil {
+		return err
+	}
+	return b.validateVersion()
+}
+
+// validateEnvelope checks what every message carries: id, origin,
+// author, times, recipients.
+func (b *Bulletin) validateEnvelope() error {
 	switch {
 	case b.ID == "":
 		return problem.Invalid("id", "id is required")
@@ -100,6 +120,8 @@ func (b *Bulletin) Validate() error {
 		return problem.Invalid("expire_time", "expire time must be after create time")
 	case !b.ExpiresAt.IsZero() && b.ExpiresAt.Sub(b.CreatedAt) > MaxExpiry:
 		return problem.Invalid("expire_time", "expire time is more than %v after create time", MaxExpiry)
+	case b.Revision < 0 || b.Revision > MaxRevision:
+		return problem.Invalid("revision", "revision %d is outside 1 to %d", b.Revision, MaxRevision)
 	}
 	if err := CheckLine("author", b.Author); err != nil {
 		return err

@@ -1,5 +1,6 @@
 // Package policy decides, per bulletin, who may post it, which member
-// states it is released to, who may read it and who may share it onward.
+// states it is released to, who may read it, who may share it onward,
+// and along its life who may revise, revoke and reply to it.
 // The meaning of a bulletin's marking (TLP 2.0), releasability, caveats and
 // conditions lives in a network-wide Cedar policy set kept as text in
 // deploy/policies (network.cedar, validated against network.cedarschema);
@@ -12,6 +13,10 @@
 //	to, refused := eng.Recipients(b)                // release: one copy per allowed state
 //	d := eng.Read(person, policy.PersonAttrs{LawEnforcement: true}, b)
 //	d = eng.Forward(focalPoint, b, "CO", consent)
+//	d = eng.Revise(focalPoint, revision, previousMarking) // and eng.Post(focalPoint, revision)
+//	d = eng.Revoke(focalPoint, b)
+//	d = eng.Reply(person, attrs, b, policy.Reply{Kind: bulletin.ReplyRFI, Marking: b.Marking})
+//	eng = policy.NewEngine(set, policy.WithClock(now))  // context.now of every decision
 //	fmt.Print(eng.ExplainRead(person, attrs, b))    // every policy and whether it matched
 //	err = eng.Reload("deploy/policies")             // swap atomically; a bad set keeps the old one
 //
@@ -32,6 +37,17 @@
 //     another member state. CLEAR and GREEN go freely; AMBER, AMBER+STRICT,
 //     RED, no-onward-sharing and originator-consent-required need the
 //     originator's consent.
+//   - revise, revoke: only the origin's focal points; a revision does not
+//     loosen the marking (its own rule, revise-marking-not-looser).
+//   - reply: focal points of a state holding the bulletin (not its
+//     origin), analysts for sightings and notes, marked at least as
+//     strictly as the bulletin.
+//
+// Every request's context holds the time of the decision, context.now (a
+// Cedar datetime, the engine's clock), and the bulletin its creation and
+// expiry (resource.created, resource.expires), so rules can depend on
+// time: read-expired leaves an expired bulletin to its origin's focal
+// points.
 //
 // Each policy has an @id annotation, its stable name in a [Decision], in a
 // refusal ([Decision.Err]) and in the audit log, and an @doc annotation,

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	cedar "github.com/cedar-policy/cedar-go"
 
@@ -11,14 +12,17 @@ import (
 )
 
 // Engine decides requests against the current network [Set], which
-// [Engine.Reload] swaps atomically. An Engine is safe for concurrent use.
+// [Engine.Reload] swaps atomically, at the time of its clock (every
+// request's context.now). An Engine is safe for concurrent use.
 type Engine struct {
 	set atomic.Pointer[Set]
 	obs atomic.Pointer[Observer]
+	now func() time.Time
 }
 
 // Observer is told of each decision an engine makes: its decision point
-// ("post", "release", "read" or "forward") and the decision. It must be
+// ("post", "release", "read", "forward", "revise", "revoke" or "reply")
+// and the decision. It must be
 // quick and safe for concurrent use: it runs on the deciding goroutine.
 type Observer func(point string, d Decision)
 
@@ -40,14 +44,39 @@ func (e *Engine) observed(a action, d Decision) Decision {
 	return d
 }
 
+// EngineOption configures an [Engine].
+type EngineOption interface{ apply(*Engine) }
+
+type clockOption func() time.Time
+
+func (c clockOption) apply(e *Engine) { e.now = c }
+
+// WithClock makes now the engine's clock, the context.now of every
+// decision; the default is time.Now.
+func WithClock(now func() time.Time) EngineOption { return clockOption(now) }
+
 // NewEngine returns an engine deciding with s. It panics if s is nil.
-func NewEngine(s *Set) *Engine {
+func NewEngine(s *Set, opts ...EngineOption) *Engine {
 	if s == nil {
 		panic("policy: NewEngine with a nil Set")
 	}
-	e := &Engine{}
+	e := &Engine{now: time.Now}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(e)
+		}
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
 	e.set.Store(s)
 	return e
+}
+
+// At returns an engine deciding with e's current set at the fixed time t:
+// what a decision table asks.
+func (e *Engine) At(t time.Time) *Engine {
+	return NewEngine(e.set.Load(), WithClock(func() time.Time { return t }))
 }
 
 // Set returns the set the engine decides with now.
@@ -71,14 +100,14 @@ func (e *Engine) Reload(dir string) error {
 func (e *Engine) Post(p identity.Principal, b *bulletin.Bulletin) Decision {
 	s := e.set.Load()
 	res := bulletinEntity(b, holders(b))
-	return e.observed(actPost, s.decide(actPost, principalEntity(p, PersonAttrs{}), res, emptyContext, b.Conditions))
+	return e.observed(actPost, s.decide(actPost, principalEntity(p, PersonAttrs{}), res, nowContext(e.now()), b.Conditions))
 }
 
 // Release decides whether b is released to the node of state.
 func (e *Engine) Release(b *bulletin.Bulletin, state string) Decision {
 	s := e.set.Load()
 	res := bulletinEntity(b, holders(b))
-	return e.observed(actRelease, s.decide(actRelease, nodeEntity(state, identity.RoleNode), res, emptyContext, b.Conditions))
+	return e.observed(actRelease, s.decide(actRelease, nodeEntity(state, identity.RoleNode), res, nowContext(e.now()), b.Conditions))
 }
 
 // Recipients decides [Engine.Release] for each state b is released to:
@@ -92,8 +121,9 @@ func (e *Engine) Recipients(b *bulletin.Bulletin) (allowed []string, refused map
 	states := holders(b)
 	res := bulletinEntity(b, states)
 	conds := s.conditions(b.Conditions)
+	ctx := nowContext(e.now())
 	for _, st := range states {
-		d := e.observed(actRelease, s.decideWith(actRelease, nodeEntity(st, identity.RoleNode), res, emptyContext, conds))
+		d := e.observed(actRelease, s.decideWith(actRelease, nodeEntity(st, identity.RoleNode), res, ctx, conds))
 		if d.Allowed {
 			allowed = append(allowed, st)
 			continue
@@ -111,7 +141,7 @@ func (e *Engine) Recipients(b *bulletin.Bulletin) (allowed []string, refused map
 func (e *Engine) Read(p identity.Principal, attrs PersonAttrs, b *bulletin.Bulletin) Decision {
 	s := e.set.Load()
 	res := bulletinEntity(b, holders(b))
-	return e.observed(actRead, s.decide(actRead, principalEntity(p, attrs), res, emptyContext, b.Conditions))
+	return e.observed(actRead, s.decide(actRead, principalEntity(p, attrs), res, nowContext(e.now()), b.Conditions))
 }
 
 // ReadBatch decides [Engine.Read] for each of bs with one set and one
@@ -119,10 +149,11 @@ func (e *Engine) Read(p identity.Principal, attrs PersonAttrs, b *bulletin.Bulle
 func (e *Engine) ReadBatch(p identity.Principal, attrs PersonAttrs, bs []*bulletin.Bulletin) []Decision {
 	s := e.set.Load()
 	who := principalEntity(p, attrs)
+	ctx := nowContext(e.now())
 	out := make([]Decision, len(bs))
 	for i, b := range bs {
 		res := bulletinEntity(b, holders(b))
-		out[i] = e.observed(actRead, s.decide(actRead, who, res, emptyContext, b.Conditions))
+		out[i] = e.observed(actRead, s.decide(actRead, who, res, ctx, b.Conditions))
 	}
 	return out
 }
@@ -132,7 +163,46 @@ func (e *Engine) ReadBatch(p identity.Principal, attrs PersonAttrs, bs []*bullet
 func (e *Engine) Forward(p identity.Principal, b *bulletin.Bulletin, target string, originatorConsent bool) Decision {
 	s := e.set.Load()
 	res := bulletinEntity(b, holders(b))
-	return e.observed(actForward, s.decide(actForward, principalEntity(p, PersonAttrs{}), res, forwardContext(target, originatorConsent), b.Conditions))
+	return e.observed(actForward, s.decide(actForward, principalEntity(p, PersonAttrs{}), res, forwardContext(e.now(), target, originatorConsent), b.Conditions))
+}
+
+// Revise decides whether p may publish b, with its releasability and
+// marking, as the revision of a bulletin whose last revision was marked
+// previous: only the origin's focal points revise, and loosening the
+// marking is a decision of its own (rule revise-marking-not-looser in the
+// reviewed set). The caller decides [Engine.Post] on b too.
+func (e *Engine) Revise(p identity.Principal, b *bulletin.Bulletin, previous bulletin.Marking) Decision {
+	s := e.set.Load()
+	res := bulletinEntity(b, holders(b))
+	return e.observed(actRevise, s.decide(actRevise, principalEntity(p, PersonAttrs{}), res, reviseContext(e.now(), previous), b.Conditions))
+}
+
+// Revoke decides whether p may revoke b: only the origin's focal points.
+func (e *Engine) Revoke(p identity.Principal, b *bulletin.Bulletin) Decision {
+	s := e.set.Load()
+	res := bulletinEntity(b, holders(b))
+	return e.observed(actRevoke, s.decide(actRevoke, principalEntity(p, PersonAttrs{}), res, nowContext(e.now()), b.Conditions))
+}
+
+// Reply is what a reply's decision looks at besides the bulletin replied
+// to.
+type Reply struct {
+	// Kind is what the reply is.
+	Kind bulletin.ReplyKind
+	// Marking is the reply's marking.
+	Marking bulletin.Marking
+	// ToRecipients says the reply goes to every state b was released to,
+	// not to its origin only.
+	ToRecipients bool
+}
+
+// Reply decides whether person p, with attrs, may reply r to b, held at
+// p's node: focal points reply, analysts send sightings and notes; a
+// reply is marked at least as strictly as b.
+func (e *Engine) Reply(p identity.Principal, attrs PersonAttrs, b *bulletin.Bulletin, r Reply) Decision {
+	s := e.set.Load()
+	res := bulletinEntity(b, holders(b))
+	return e.observed(actReply, s.decide(actReply, principalEntity(p, attrs), res, replyContext(e.now(), r), b.Conditions))
 }
 
 // decide runs one request with the bulletin's conditions text.

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"time"
+
 	cedar "github.com/cedar-policy/cedar-go"
 
 	"github.com/oas-cicte/iant/pkg/bulletin"
@@ -11,7 +13,7 @@ import (
 // This file turns IANT values into the Cedar request of
 // deploy/policies/network.cedarschema; the two change together.
 
-// action is one of the four decision points.
+// action is one of the decision points.
 type action int
 
 const (
@@ -19,16 +21,22 @@ const (
 	actRelease
 	actRead
 	actForward
+	actRevise
+	actRevoke
+	actReply
 	numActions
 )
 
-var actionNames = [numActions]string{"post", "release", "read", "forward"}
+var actionNames = [numActions]string{"post", "release", "read", "forward", "revise", "revoke", "reply"}
 
 var actionUIDs = [numActions]cedar.EntityUID{
 	cedar.NewEntityUID("Action", "post"),
 	cedar.NewEntityUID("Action", "release"),
 	cedar.NewEntityUID("Action", "read"),
 	cedar.NewEntityUID("Action", "forward"),
+	cedar.NewEntityUID("Action", "revise"),
+	cedar.NewEntityUID("Action", "revoke"),
+	cedar.NewEntityUID("Action", "reply"),
 }
 
 // Entity types of the schema.
@@ -47,8 +55,14 @@ type PersonAttrs struct {
 	LawEnforcement bool
 }
 
-// emptyContext is the context of post, release and read.
-var emptyContext = cedar.NewRecord(nil)
+// nowContext is the context of post, release, read and revoke: the time
+// of the decision (context.now), so that rules can depend on it.
+func nowContext(now time.Time) cedar.Record {
+	return cedar.NewRecord(cedar.RecordMap{"now": datetime(now)})
+}
+
+// datetime is t as a Cedar datetime (millisecond precision).
+func datetime(t time.Time) cedar.Datetime { return cedar.NewDatetimeFromMillis(t.UnixMilli()) }
 
 // principalEntity is a Person for people and a Node for nodes:
 // Person::"MX/analyst/ana" (identity.Principal.String) and Node::"MX"
@@ -102,20 +116,25 @@ func bulletinEntity(b *bulletin.Bulletin, recipients []string) cedar.Entity {
 		}
 		regions = cedar.NewSet(vs...)
 	}
-	return cedar.Entity{
-		UID: cedar.NewEntityUID(typeBulletin, cedar.String(b.ID)),
-		Attributes: cedar.NewRecord(cedar.RecordMap{
-			"origin":        stringValue(b.Origin),
-			"marking":       cedar.String(b.Marking.String()),
-			"precedence":    cedar.String(b.Precedence.String()),
-			"category":      cedar.String(b.Category.String()),
-			"caveats":       caveats,
-			"listed_states": stringSet(b.Releasability.States),
-			"regions":       regions,
-			"release_all":   cedar.Boolean(b.Releasability.All),
-			"recipients":    stringSet(recipients),
-		}),
+	attrs := cedar.RecordMap{
+		"origin":        stringValue(b.Origin),
+		"marking":       cedar.String(b.Marking.String()),
+		"marking_rank":  cedar.Long(int64(b.Marking)),
+		"precedence":    cedar.String(b.Precedence.String()),
+		"category":      cedar.String(b.Category.String()),
+		"caveats":       caveats,
+		"listed_states": stringSet(b.Releasability.States),
+		"regions":       regions,
+		"release_all":   cedar.Boolean(b.Releasability.All),
+		"recipients":    stringSet(recipients),
+		"kind":          cedar.String(b.Kind().String()),
+		"revision":      cedar.Long(int64(b.RevisionNumber())),
+		"created":       datetime(b.CreatedAt),
 	}
+	if !b.ExpiresAt.IsZero() {
+		attrs["expires"] = datetime(b.ExpiresAt)
+	}
+	return cedar.Entity{UID: cedar.NewEntityUID(typeBulletin, cedar.String(b.ID)), Attributes: cedar.NewRecord(attrs)}
 }
 
 var emptySet = cedar.NewSet()
@@ -149,11 +168,34 @@ func stringSet(ss []string) cedar.Set {
 }
 
 // forwardContext is the context of a forward request.
-func forwardContext(target string, consent bool) cedar.Record {
+func forwardContext(now time.Time, target string, consent bool) cedar.Record {
 	return cedar.NewRecord(cedar.RecordMap{
+		"now":                datetime(now),
 		"target":             cedar.String(target),
 		"target_is_member":   cedar.Boolean(region.IsMember(target)),
 		"originator_consent": cedar.Boolean(consent),
+	})
+}
+
+// reviseContext is the context of a revision: the marking of the
+// revision it follows.
+func reviseContext(now time.Time, previous bulletin.Marking) cedar.Record {
+	return cedar.NewRecord(cedar.RecordMap{
+		"now":                   datetime(now),
+		"previous_marking":      cedar.String(previous.String()),
+		"previous_marking_rank": cedar.Long(int64(previous)),
+	})
+}
+
+// replyContext is the context of a reply: its kind, its marking and
+// whether it goes to every recipient.
+func replyContext(now time.Time, r Reply) cedar.Record {
+	return cedar.NewRecord(cedar.RecordMap{
+		"now":           datetime(now),
+		"kind":          cedar.String(r.Kind.String()),
+		"marking":       cedar.String(r.Marking.String()),
+		"marking_rank":  cedar.Long(int64(r.Marking)),
+		"to_recipients": cedar.Boolean(r.ToRecipients),
 	})
 }
 

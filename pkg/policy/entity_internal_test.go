@@ -2,6 +2,7 @@ package policy
 
 import (
 	"testing"
+	"time"
 
 	cedar "github.com/cedar-policy/cedar-go"
 
@@ -20,23 +21,32 @@ func TestRequestsFitSchema(t *testing.T) {
 	}
 	b := &bulletin.Bulletin{ID: "x", Origin: "MX", Marking: bulletin.Red, Precedence: bulletin.Flash,
 		Category: bulletin.CBRN, Caveats: []bulletin.Caveat{bulletin.NoOnwardSharing},
-		Releasability: bulletin.Releasability{States: []string{"US"}, Regions: []region.Region{region.Caribbean}}}
+		Releasability: bulletin.Releasability{States: []string{"US"}, Regions: []region.Region{region.Caribbean}},
+		CreatedAt:     time.Unix(1700000000, 0), ExpiresAt: time.Unix(1700086400, 0)}
 	res := bulletinEntity(b, bulletin.Recipients(b.Origin, b.Releasability))
+	noExpiry := *b
+	noExpiry.ExpiresAt = time.Time{}
 	people := []cedar.Entity{
 		principalEntity(identity.Principal{State: "US", Role: identity.RoleAnalyst, Name: "a"}, PersonAttrs{LawEnforcement: true}),
 		principalEntity(identity.Principal{Role: identity.RoleAuditor, Name: "b"}, PersonAttrs{}),
 		principalEntity(identity.Principal{State: "US", Role: identity.RoleNode, Name: "n"}, PersonAttrs{}),
 		nodeEntity("", identity.RoleSecretariatNode),
 	}
-	for _, ent := range append(people, res) {
+	for _, ent := range append(people, res, bulletinEntity(&noExpiry, nil)) {
 		if err := s.validator.Entity(ent); err != nil {
 			t.Errorf("entity %v does not fit the schema: %v", ent.UID, err)
 		}
 	}
+	now := time.Now()
 	for a := range numActions {
-		ctx := emptyContext
-		if a == actForward {
-			ctx = forwardContext("CO", true)
+		ctx := nowContext(now)
+		switch a {
+		case actForward:
+			ctx = forwardContext(now, "CO", true)
+		case actRevise:
+			ctx = reviseContext(now, bulletin.Amber)
+		case actReply:
+			ctx = replyContext(now, Reply{Kind: bulletin.ReplySighting, Marking: bulletin.Red, ToRecipients: true})
 		}
 		for _, p := range people {
 			if a == actRelease && p.UID.Type != typeNode {

@@ -90,7 +90,7 @@ func (x Explanation) String() string {
 func (e *Engine) ExplainRead(p identity.Principal, attrs PersonAttrs, b *bulletin.Bulletin) Explanation {
 	s := e.set.Load()
 	res := bulletinEntity(b, holders(b))
-	return s.explain(actRead, principalEntity(p, attrs), res, emptyContext, b.Conditions)
+	return s.explain(actRead, principalEntity(p, attrs), res, nowContext(e.now()), b.Conditions)
 }
 
 func (s *Set) explain(a action, principal, res cedar.Entity, ctx cedar.Record, conditions string) Explanation {

@@ -109,13 +109,13 @@ func (a *Attestation) check() error {
 }
 
 // check validates f's structure: a sane origin attestation of version 3
-// (only version 3 bulletins are forwarded), statement and signature.
+// or 4 (only those are forwarded), statement and signature.
 func (f *ForwardAttestation) check() error {
 	if err := f.Origin.check(); err != nil {
 		return err
 	}
-	if f.Origin.Header.Version != Version3 {
-		return fmt.Errorf("%w: forward of a version %d bulletin, forwards carry version 3", ErrMalformed, f.Origin.Header.Version)
+	if f.Origin.Header.Version < Version3 {
+		return fmt.Errorf("%w: forward of a version %d bulletin, forwards carry version 3 or 4", ErrMalformed, f.Origin.Header.Version)
 	}
 	if err := f.Statement.check(); err != nil {
 		return err

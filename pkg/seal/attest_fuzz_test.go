@@ -17,8 +17,10 @@ func FuzzUnmarshalAttestation(f *testing.F) {
 	genuine := mustAttest(f, s)
 	f.Add(genuine)
 	f.Add(genuine[:len(genuine)/2])
-	if g, err := os.ReadFile("testdata/attest/attestation-BR.bin"); err == nil {
-		f.Add(g)
+	for _, name := range []string{"testdata/attest/attestation-BR.bin", "testdata/v4/attestation-reply.bin"} {
+		if g, err := os.ReadFile(name); err == nil {
+			f.Add(g)
+		}
 	}
 	f.Add([]byte("IANTHATT\x01\x03"))
 	f.Fuzz(func(t *testing.T, in []byte) {

@@ -15,9 +15,11 @@ import (
 // backbone, the secretariat and the receiving node's policy see) differ
 // from its content.
 //
-// It compares id, origin, precedence, marking, created and expiry times
-// and the recipients (the same states in the same order: the origin's
-// node resolves them and seals to exactly those). A forward carries the
+// It compares id, origin, precedence, marking, created and expiry times,
+// the recipients (the same states in the same order: the origin's node
+// resolves them and seals to exactly those) and what the message is: its
+// kind, revision, subkind and the message it names (version 4; earlier
+// headers carry a bulletin's first version). A forward carries the
 // origin's header unchanged, so the same rule holds for it; the forward's
 // own recipient is named by its [ForwardStatement], not by b.
 //
@@ -51,6 +53,14 @@ func (h *Header) mismatch(b *bulletin.Bulletin) string {
 		return "expiry time"
 	case !slices.Equal(b.Recipients, h.Recipients):
 		return "recipients"
+	case int(b.Kind()) != int(h.MessageKind()):
+		return "kind"
+	case int64(b.RevisionNumber()) != int64(h.MessageRevision()):
+		return "revision"
+	case b.Subkind() != int(h.Subkind):
+		return "subkind"
+	case b.Ref() != bulletin.Ref{Origin: h.Ref.Origin, ID: h.Ref.ID}:
+		return "reference"
 	}
 	return ""
 }

@@ -7,7 +7,8 @@
 // package keystore.
 //
 // A sealed bulletin has a clear [Header] (id, origin, signer, precedence,
-// marking, recipient states, times, key commitment, ciphertext hash), the
+// marking, recipient states, times, what the message is, key commitment,
+// ciphertext hash), the
 // body encrypted once under a fresh random content key, that key wrapped
 // with HPKE (RFC 9180, crypto/hpke) for each recipient state's node, and
 // the origin node's Ed25519 signature. The backbone sees only the header.
@@ -35,7 +36,7 @@
 // Ed25519) and H = SHA-256:
 //
 //	K      = 32 random bytes, one per bulletin
-//	commit = H("iant/key-commitment/v1\x00" ‖ K)  // Header.KeyCommitment, version 3
+//	commit = H("iant/key-commitment/v1\x00" ‖ K)  // Header.KeyCommitment, versions 3 and 4
 //	aad    = H("iant/content-aad/v1\x00" ‖ header without ciphertext hash)
 //	ct     = AES-256-GCM(K, nonce 0, body, aad)   // K is used once, so a fixed nonce is safe
 //	hash   = H(ct)                                // Header.CiphertextHash
@@ -49,6 +50,32 @@
 // signature covers every wrapped key (from version 2 through its hash), so
 // no key can be moved or swapped. H(header) covers the version byte, so
 // the digests of versions 2 and 3 cannot be confused.
+//
+// # Messages
+//
+// Every message of a bulletin's life crosses states sealed and signed
+// like the bulletin itself, so a receiver believes an origin about its
+// own revisions and revocations, and a replying state about its reply,
+// only on their signatures. Version 4 puts in the signed header what
+// routing, ordering and the audit need ([Header.Kind], [Header.Revision],
+// [Header.Subkind], [Header.Ref]):
+//
+//	kind        revision  subkind              ref
+//	bulletin    1         0                    none
+//	revision    2, 3, ... 0                    none
+//	revocation  the last  0, or narrowed       none     (no expiry)
+//	reply       1         sighting, rfi,       the bulletin (or reply) answered
+//	                      answer or note
+//	consent request   1   0                    the bulletin to forward
+//	consent decision  1   granted or refused   the bulletin to forward
+//
+// A receiver orders an origin's messages about one bulletin by the signed
+// revision (an older revision never replaces a newer one; a revocation
+// withdraws what it names and every older revision), and the audit checks
+// a recipient's confirmation of a revocation, or the delivery of a
+// reply, against the header its origin signed. A kind or subkind this
+// package does not know is [ErrVersion] (newer software), as an unknown
+// version is. Versions 1 to 3 carry bulletins only ([Header.MessageKind]).
 //
 // # Key commitment
 //
@@ -73,7 +100,7 @@
 //
 // # Forwards
 //
-// A state that received a version 3 bulletin forwards it to a state the
+// A state that received a version 3 or 4 message forwards it to a state the
 // origin did not release it to with [Forward]. The [Forwarded] bulletin
 // carries the origin's header, ciphertext and signature unchanged, every
 // origin wrapped key reduced to its hash (so the origin's signature still
@@ -94,7 +121,9 @@
 // commitment, so a forwarder can neither invent nor alter a bulletin nor
 // give the new recipient other content. [OpenForwarded] documents the
 // order. Forwards of forwards are refused: the second forwarder was not
-// one of the origin's recipients ([ErrNotHeld]).
+// one of the origin's recipients ([ErrNotHeld]). A forwarder passes its
+// origin's revocation on to the states it forwarded to the same way: the
+// origin's signed revocation, which it cannot forge.
 //
 // # Attestations
 //
@@ -157,6 +186,12 @@
 //
 //	... i64 created, i64 expires, [32] key commitment, [32] ciphertext hash ...
 //
+// Version 4 is version 3 with the message fields after the times:
+//
+//	... i64 created, i64 expires,
+//	u8 kind, u32 revision, u8 subkind, u8 0  or  u8 1 ‖ str ref-origin ‖ str ref-id,
+//	[32] key commitment, [32] ciphertext hash ...
+//
 // In version 1 every recipient's copy carries all wrapped keys (about 1.2
 // KB each), because the signature covers the whole list. From version 2
 // [Sealed.For] makes each recipient's copy with its own wrapped key and
@@ -167,7 +202,7 @@
 // Forwarded bulletin, version 1 (about 2 KB beyond the ciphertext):
 //
 //	"IANTFWRD" u8(1)
-//	blob32 origin       (a version 3 sealed bulletin, every wrapped key as its hash)
+//	blob32 origin       (a version 3 or 4 sealed message, every wrapped key as its hash)
 //	stmt                (as in "Forwards")
 //	blob16 enc_f, blob16 sig_f
 //
@@ -176,8 +211,8 @@
 //	"IANTHATT" u8(1) header u8 n, n × (str recipient, str kem-key-id, [32] H(enc)) blob16 signature
 //	"IANTFATT" u8(1) blob32 attestation stmt blob16 sig_f
 //
-// where header is the sealed format's, from its version byte (2 or 3) to
-// the ciphertext hash.
+// where header is the sealed format's, from its version byte (2, 3 or 4)
+// to the ciphertext hash.
 //
 // Directory entry (what the SVID signs), versions 1 and 2:
 //

@@ -150,8 +150,8 @@ func checkForwardInputs(c *Sealed, self string, to PublicKeys, st *ForwardStatem
 	st.At = st.At.Round(0).UTC()
 	i := indexOf(c.Recipients, self)
 	switch {
-	case c.Version != Version3:
-		return algs{}, 0, fmt.Errorf("%w: only version 3 bulletins are forwarded, this is version %d", ErrVersionRefused, c.Version)
+	case c.Version < Version3:
+		return algs{}, 0, fmt.Errorf("%w: only version 3 and 4 bulletins are forwarded, this is version %d", ErrVersionRefused, c.Version)
 	case fk == nil:
 		return algs{}, 0, fmt.Errorf("%w: no signing keys", ErrKey)
 	case fk.state != self:
@@ -178,7 +178,7 @@ func checkForwardInputs(c *Sealed, self string, to PublicKeys, st *ForwardStatem
 // Checks run in this order, each failing with its own sentinel:
 //
 //  1. structure: the suite is known and allowed by pol: [ErrSuite]; the
-//     origin's bulletin is a sane version 3 bulletin with every key
+//     origin's bulletin is a sane version 3 or 4 bulletin with every key
 //     hashed and the statement is sane: [ErrVersion], [ErrMalformed]; the
 //     statement names this bulletin (origin, id, header hash, key hash,
 //     time): [ErrStatement]

@@ -102,15 +102,15 @@ func (st *ForwardStatement) check() error {
 	return checkTime("forward time", st.At)
 }
 
-// check validates f's structure: the origin's bulletin is a sane version 3
+// check validates f's structure: the origin's bulletin is a sane version 3 or 4
 // bulletin with every wrapped key hashed, the statement's fields are sane,
 // a wrapped key and a signature are present.
 func (f *Forwarded) check() error {
 	if err := f.Sealed.check(); err != nil {
 		return err
 	}
-	if f.Sealed.Version != Version3 {
-		return fmt.Errorf("%w: forwarded bulletin of version %d, forwards carry version 3", ErrMalformed, f.Sealed.Version)
+	if f.Sealed.Version < Version3 {
+		return fmt.Errorf("%w: forwarded bulletin of version %d, forwards carry version 3 or 4", ErrMalformed, f.Sealed.Version)
 	}
 	for i, k := range f.Sealed.Keys {
 		if len(k.Enc) != 0 {

@@ -36,7 +36,8 @@ func FuzzUnmarshal(f *testing.F) {
 	}
 	f.Add(cb)
 	for _, name := range []string{"testdata/v1/sealed.bin", "testdata/v2/sealed.bin", "testdata/v2/copy-BR.bin",
-		"testdata/v3/sealed.bin", "testdata/v3/copy-BR.bin"} {
+		"testdata/v3/sealed.bin", "testdata/v3/copy-BR.bin", "testdata/v4/revision.bin", "testdata/v4/revision-BR.bin",
+		"testdata/v4/revocation-BR.bin", "testdata/v4/reply-MX.bin"} {
 		g, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -107,11 +108,13 @@ func FuzzUnmarshalForwarded(f *testing.F) {
 	b := mustMarshal(f, n.forward(f, n.seal(f, "MX", body, "BR", "US"), "BR", "PE"))
 	f.Add(b)
 	f.Add(b[:len(b)/2])
-	g, err := os.ReadFile("testdata/v3/forwarded-PE.bin")
-	if err != nil {
-		f.Fatal(err)
+	for _, name := range []string{"testdata/v3/forwarded-PE.bin", "testdata/v4/forwarded-revocation-PE.bin"} {
+		g, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(g)
 	}
-	f.Add(g)
 	f.Add([]byte("IANTFWRD\x01"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		fw, err := seal.UnmarshalForwarded(in)

@@ -19,10 +19,16 @@ const (
 	// Version3 is version 2 with a key commitment in the signed header
 	// ([Header.KeyCommitment]), so one signed ciphertext opens to one
 	// plaintext only, whichever wrapped key a recipient is given. [Seal]
-	// writes it by default and [Open] requires it unless the [Policy]
-	// says otherwise; only version 3 bulletins can be forwarded
-	// ([Forward]).
+	// was written by default before version 4; [Open] requires version 3
+	// or later unless the [Policy] says otherwise; only versions 3 and 4
+	// can be forwarded ([Forward]).
 	Version3 = 3
+	// Version4 is version 3 with the message's kind in the signed header
+	// ([Header.Kind], [Header.Revision], [Header.Subkind], [Header.Ref]):
+	// revisions, revocations, replies and consents are signed and checked
+	// like bulletins, and a receiver orders them by what the origin
+	// signed. [Seal] writes it by default.
+	Version4 = 4
 )
 
 // Domain-separation strings. Each hash, signature and HPKE info starts with
@@ -43,7 +49,7 @@ const (
 // Header is the clear part of a sealed bulletin: only what routing and
 // audit need, never the title or body.
 type Header struct {
-	// Version is the format version; [Seal] sets 0 to [Version3].
+	// Version is the format version; [Seal] sets 0 to [Version4].
 	Version int
 	// Suite names the algorithms; [Seal] sets the zero Suite to [SuiteV1].
 	Suite Suite
@@ -66,6 +72,22 @@ type Header struct {
 	// ExpiresAt, if not zero, is when [Open] starts refusing it with
 	// [ErrExpired]; it must be after CreatedAt.
 	ExpiresAt time.Time
+	// Kind is what the message is ([Version4] only; zero before, where
+	// every message is a bulletin: see [Header.MessageKind]); [Seal] sets
+	// 0 to [KindBulletin] in version 4.
+	Kind Kind
+	// Revision is the bulletin's revision the message carries or revokes:
+	// 1 for a first version, a reply or a consent, 2 or more for a
+	// revision ([Version4] only; [Seal] sets 0 to 1 in version 4).
+	Revision uint32
+	// Subkind is a reply's kind ([ReplySighting] ...), a consent decision
+	// ([ConsentGranted], [ConsentRefused]) or, for a revocation that
+	// withdraws only its recipients' copies, [RevocationNarrowed]; 0
+	// otherwise.
+	Subkind uint8
+	// Ref names the bulletin (or reply) a reply answers or a consent is
+	// about; zero for other kinds.
+	Ref Ref
 	// KeyCommitment is SHA-256("iant/key-commitment/v1\x00" ‖ K) of the
 	// content key K ([Version3] only; zero in earlier versions); [Seal]
 	// sets it.
@@ -83,11 +105,11 @@ func (h *Header) Hash() [32]byte {
 
 // knownVersion reports whether v is a sealed format version this package
 // reads.
-func knownVersion(v int) bool { return v >= Version1 && v <= Version3 }
+func knownVersion(v int) bool { return v >= Version1 && v <= Version4 }
 
 // hashesKeys reports whether version v signs each wrapped key through its
 // hash, so copies may carry hashes for the others' keys.
-func hashesKeys(v int) bool { return v == Version2 || v == Version3 }
+func hashesKeys(v int) bool { return v >= Version2 && v <= Version4 }
 
 // check validates h's fields as the format requires; it knows nothing of
 // identities, keys or the region table.
@@ -97,6 +119,9 @@ func (h *Header) check() error {
 	}
 	if h.Version < Version3 && h.KeyCommitment != ([32]byte{}) {
 		return fmt.Errorf("%w: key commitment in a version %d header", ErrMalformed, h.Version)
+	}
+	if h.Version < Version4 && (h.Kind != 0 || h.Revision != 0 || h.Subkind != 0 || !h.Ref.IsZero()) {
+		return fmt.Errorf("%w: message kind in a version %d header", ErrMalformed, h.Version)
 	}
 	strs := []struct {
 		field, s string
@@ -119,7 +144,13 @@ func (h *Header) check() error {
 	if err := checkRecipients(h.Recipients); err != nil {
 		return err
 	}
-	return checkTimes(h.CreatedAt, h.ExpiresAt)
+	if err := checkTimes(h.CreatedAt, h.ExpiresAt); err != nil {
+		return err
+	}
+	if h.Version >= Version4 {
+		return h.checkKind()
+	}
+	return nil
 }
 
 func checkRecipients(rs []string) error {
@@ -163,7 +194,8 @@ func checkTimes(created, expires time.Time) error {
 //	i32 precedence, i32 marking
 //	u8 n, n × str recipient
 //	i64 created, i64 expires      (Unix ns; 0 = zero time)
-//	[32] key commitment           (version 3 only)
+//	message fields                (version 4 only, see appendKind)
+//	[32] key commitment           (versions 3 and 4)
 //	[32] ciphertext hash          (only if withHash)
 func appendHeader(b []byte, h *Header, withHash bool) []byte {
 	b = append(b, byte(h.Version))
@@ -178,6 +210,9 @@ func appendHeader(b []byte, h *Header, withHash bool) []byte {
 	}
 	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(h.CreatedAt)))
 	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(h.ExpiresAt)))
+	if h.Version >= Version4 {
+		b = appendKind(b, h)
+	}
 	if h.Version >= Version3 {
 		b = append(b, h.KeyCommitment[:]...)
 	}
@@ -209,6 +244,9 @@ func readHeader(d *decoder, version uint8) Header {
 	}
 	h.CreatedAt = wireTime(int64(d.u64("created time")))
 	h.ExpiresAt = wireTime(int64(d.u64("expiry time")))
+	if h.Version >= Version4 {
+		readKind(d, &h)
+	}
 	if h.Version >= Version3 {
 		copy(h.KeyCommitment[:], d.take(32, "key commitment"))
 	}

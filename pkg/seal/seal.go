@@ -26,7 +26,9 @@ var zeroNonce [12]byte
 //
 // From hdr the caller sets ID, Origin (signer's state), Signer (the SPIFFE
 // ID of Origin's node), Precedence, Marking, CreatedAt and optionally
-// ExpiresAt, Version and Suite. Seal sets SignKeyID, KeyCommitment
+// ExpiresAt, Version, Suite and, in version 4, the message fields (Kind,
+// Revision, Subkind, Ref; a zero Kind and Revision make a bulletin's first
+// version). Seal sets SignKeyID, KeyCommitment
 // (version 3), CiphertextHash and Recipients (the recipients' states in order; if hdr.Recipients is set it
 // must already equal them).
 //
@@ -76,7 +78,13 @@ func seal(hdr Header, plaintext []byte, recipients []PublicKeys, signer *NodeKey
 // public keys.
 func prepare(hdr Header, plaintext []byte, recipients []PublicKeys, signer *NodeKeys) (Header, algs, []hpke.PublicKey, error) {
 	if hdr.Version == 0 {
-		hdr.Version = Version3
+		hdr.Version = Version4
+	}
+	if hdr.Version >= Version4 && hdr.Kind == 0 {
+		hdr.Kind = KindBulletin
+	}
+	if hdr.Version >= Version4 && hdr.Revision == 0 {
+		hdr.Revision = 1
 	}
 	if hdr.Suite.IsZero() {
 		hdr.Suite = SuiteV1

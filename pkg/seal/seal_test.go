@@ -21,7 +21,8 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	s := n.seal(t, "MX", body, "BR", "US")
 
 	want := n.header("MX")
-	want.Version = seal.Version3
+	want.Version = seal.Version4
+	want.Kind, want.Revision = seal.KindBulletin, 1
 	want.Suite = seal.SuiteV1
 	want.KeyCommitment = s.KeyCommitment
 	want.SignKeyID = n.dir["MX"].SignKeyID
@@ -131,8 +132,25 @@ func TestSealRefuses(t *testing.T) {
 		{name: "unknown suite", hdr: func(h *seal.Header) {
 			h.Suite = seal.Suite{KEM: "RSA", KDF: "HKDF-SHA256", AEAD: "AES-256-GCM", Sig: "Ed25519"}
 		}, want: seal.ErrSuite},
-		{name: "version 4", hdr: func(h *seal.Header) { h.Version = 4 }, want: seal.ErrVersion},
+		{name: "version 5", hdr: func(h *seal.Header) { h.Version = 5 }, want: seal.ErrVersion},
 		{name: "key commitment in version 2", hdr: func(h *seal.Header) { h.Version, h.KeyCommitment[0] = 2, 1 }, want: seal.ErrMalformed},
+		{name: "message kind in version 3", hdr: func(h *seal.Header) { h.Version, h.Kind = 3, seal.KindRevision }, want: seal.ErrMalformed},
+		{name: "unknown message kind", hdr: func(h *seal.Header) { h.Kind = 9 }, want: seal.ErrVersion},
+		{name: "revision of revision 1", hdr: func(h *seal.Header) { h.Kind, h.Revision = seal.KindRevision, 1 }, want: seal.ErrMalformed},
+		{name: "bulletin of revision 2", hdr: func(h *seal.Header) { h.Revision = 2 }, want: seal.ErrMalformed},
+		{name: "revocation that expires", hdr: func(h *seal.Header) { h.Kind = seal.KindRevocation }, want: seal.ErrMalformed},
+		{name: "reply without reference", hdr: func(h *seal.Header) { h.Kind, h.Subkind = seal.KindReply, seal.ReplyRFI }, want: seal.ErrMalformed},
+		{name: "reply of unknown kind", hdr: func(h *seal.Header) {
+			h.Kind, h.Subkind, h.Ref = seal.KindReply, 9, seal.Ref{Origin: "BR", ID: "01JOTHER"}
+		}, want: seal.ErrVersion},
+		{name: "bulletin with a reference", hdr: func(h *seal.Header) { h.Ref = seal.Ref{Origin: "BR", ID: "01JOTHER"} }, want: seal.ErrMalformed},
+		{name: "bulletin with a subkind", hdr: func(h *seal.Header) { h.Subkind = 1 }, want: seal.ErrMalformed},
+		{name: "revocation of an unknown subkind", hdr: func(h *seal.Header) {
+			h.Kind, h.Subkind, h.ExpiresAt = seal.KindRevocation, 2, time.Time{}
+		}, want: seal.ErrVersion},
+		{name: "consent decision undecided", hdr: func(h *seal.Header) {
+			h.Kind, h.Ref = seal.KindConsentDecision, seal.Ref{Origin: "MX", ID: "01JOTHER"}
+		}, want: seal.ErrVersion},
 		{name: "no id", hdr: func(h *seal.Header) { h.ID = "" }, want: seal.ErrMalformed},
 		{name: "id with newline", hdr: func(h *seal.Header) { h.ID = "a\nb" }, want: seal.ErrMalformed},
 		{name: "no created time", hdr: func(h *seal.Header) { h.CreatedAt = time.Time{} }, want: seal.ErrMalformed},

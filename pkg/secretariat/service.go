@@ -11,6 +11,7 @@ import (
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/audit"
+	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/problem"
@@ -287,15 +288,36 @@ func (s *auditService) WatchEscalations(_ *iantv1.WatchEscalationsRequest, strea
 
 func reportToProto(r audit.BulletinReport) *iantv1.BulletinReport {
 	out := &iantv1.BulletinReport{Id: r.ID, Origin: r.Origin, Precedence: iantv1.Precedence(r.Precedence),
-		PostTime: timestamp(r.PostedAt), CreateTime: timestamp(r.CreatedAt)}
+		PostTime: timestamp(r.PostedAt), CreateTime: timestamp(r.CreatedAt), Revision: uint32(max(r.Revision, 1)),
+		RevokeTime: timestamp(r.RevokedAt), RevokedBy: r.RevokedBy, Kind: iantv1.MessageKind(r.Kind)}
+	if !r.Ref.IsZero() {
+		out.InReplyTo = &iantv1.BulletinRef{Origin: r.Ref.Origin, Id: r.Ref.ID}
+	}
+	if r.Kind == bulletin.KindReply {
+		out.ReplyKind = iantv1.ReplyKind(r.Subkind)
+	}
 	for _, rs := range r.Recipients {
 		out.Recipients = append(out.Recipients, &iantv1.RecipientStatus{
 			State: rs.State, ReleaseTime: timestamp(rs.ReleasedAt), DeliverTime: timestamp(rs.DeliveredAt),
 			ReadTime: timestamp(rs.ReadAt), ReadBy: rs.ReadBy, AcknowledgeTime: timestamp(rs.AckedAt),
 			AcknowledgedBy: rs.AckedBy, EscalateTime: timestamp(rs.EscalatedAt),
 			DeliveryLatency: duration(rs.DeliveryLatency), AcknowledgeLatency: duration(rs.AckLatency),
-			ForwardedBy: rs.ForwardedBy, ForwardTime: timestamp(rs.ForwardedAt),
+			ForwardedBy: rs.ForwardedBy, ForwardTime: timestamp(rs.ForwardedAt), Revision: uint32(rs.Revision),
+			RevocationTime: timestamp(rs.RevocationAt), RevokedTime: timestamp(rs.RevokedAt),
+			RevocationEscalateTime: timestamp(rs.RevocationEscalatedAt),
 		})
+	}
+	for _, it := range r.Thread {
+		ti := &iantv1.ThreadItem{Id: it.ID, Origin: it.Origin, Kind: iantv1.MessageKind(it.Kind),
+			CreateTime: timestamp(it.CreatedAt), Latency: duration(it.Latency),
+			InReplyTo: &iantv1.BulletinRef{Origin: it.Ref.Origin, Id: it.Ref.ID}}
+		switch it.Kind {
+		case bulletin.KindReply:
+			ti.ReplyKind = iantv1.ReplyKind(it.Subkind)
+		case bulletin.KindConsentDecision:
+			ti.Decision = iantv1.ConsentDecision(it.Subkind)
+		}
+		out.Thread = append(out.Thread, ti)
 	}
 	return out
 }
@@ -304,7 +326,7 @@ func overdueToProto(it audit.OverdueItem) *iantv1.OverdueItem {
 	return &iantv1.OverdueItem{
 		BulletinId: it.BulletinID, Origin: it.Origin, State: it.State, Precedence: iantv1.Precedence(it.Precedence),
 		ClockTime: timestamp(it.ClockAt), DueTime: timestamp(it.DueAt), DeliverTime: timestamp(it.DeliveredAt),
-		EscalateTime: timestamp(it.EscalatedAt),
+		EscalateTime: timestamp(it.EscalatedAt), Revocation: it.Revocation,
 	}
 }
 

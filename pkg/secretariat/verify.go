@@ -85,7 +85,9 @@ func (n *Node) verifyForward(ctx context.Context, h audit.SignedHeader, att []by
 // signedHeader is what a verified header says, as the audit reads it.
 func signedHeader(sh *seal.Header) (audit.SignedHeader, error) {
 	h := audit.SignedHeader{Origin: sh.Origin, ID: sh.ID, Signer: sh.Signer, Precedence: bulletin.Precedence(sh.Precedence),
-		CreatedAt: sh.CreatedAt.UTC(), Recipients: slices.Clone(sh.Recipients)}
+		CreatedAt: sh.CreatedAt.UTC(), Recipients: slices.Clone(sh.Recipients),
+		Kind: bulletin.Kind(sh.MessageKind()), Revision: int(sh.MessageRevision()), Subkind: int(sh.Subkind),
+		Ref: bulletin.Ref{Origin: sh.Ref.Origin, ID: sh.Ref.ID}}
 	if !sh.ExpiresAt.IsZero() {
 		h.ExpiresAt = sh.ExpiresAt.UTC()
 	}
@@ -101,5 +103,15 @@ func sameHeader(a, b *audit.SignedHeader) bool {
 	slices.Sort(ra)
 	slices.Sort(rb)
 	return a.Origin == b.Origin && a.ID == b.ID && a.Precedence == b.Precedence && a.Signer == b.Signer &&
-		a.CreatedAt.Equal(b.CreatedAt) && a.ExpiresAt.Equal(b.ExpiresAt) && slices.Equal(ra, rb)
+		a.CreatedAt.Equal(b.CreatedAt) && a.ExpiresAt.Equal(b.ExpiresAt) && slices.Equal(ra, rb) &&
+		kindOf(a) == kindOf(b) && max(a.Revision, 1) == max(b.Revision, 1) && a.Subkind == b.Subkind && a.Ref == b.Ref
+}
+
+// kindOf is h's kind, a first version's when unset (headers the log held
+// before the lifecycle).
+func kindOf(h *audit.SignedHeader) bulletin.Kind {
+	if h.Kind == bulletin.KindUnspecified {
+		return bulletin.KindBulletin
+	}
+	return h.Kind
 }

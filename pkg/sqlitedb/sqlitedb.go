@@ -33,11 +33,14 @@ func IsDiskFull(err error) bool {
 
 // dsnOptions apply to every connection. busy_timeout comes first so the
 // others wait for a lock rather than fail; synchronous(FULL) fsyncs every
-// commit; _txlock=immediate takes the write lock when a transaction
+// commit; secure_delete(1) overwrites deleted records and freed pages
+// with zeros, so what is deleted (a revoked bulletin) is not left in the
+// file; _txlock=immediate takes the write lock when a transaction
 // starts, so two writers never deadlock upgrading read locks.
 const dsnOptions = "?_pragma=busy_timeout(5000)" +
 	"&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(FULL)" +
+	"&_pragma=secure_delete(1)" +
 	"&_pragma=foreign_keys(1)" +
 	"&_pragma=recursive_triggers(1)" + // REPLACE fires DELETE triggers, so guards hold
 	"&_txlock=immediate"

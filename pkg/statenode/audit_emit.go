@@ -96,7 +96,7 @@ func (n *Node) forwardedReceipts(b *bulletin.Bulletin, f *seal.Forwarded) ([]sto
 		return nil, fmt.Errorf("forward attestation: %w", err)
 	}
 	return n.receiptsOf(ev, audit.Event{Kind: audit.EventForwarded, BulletinID: b.ID, Origin: b.Origin,
-		State: f.Statement.Recipient, Actor: n.nodeID(), Precedence: b.Precedence, At: f.Statement.At.UTC()})
+		State: f.Statement.Recipient, Actor: n.nodeID(), Precedence: b.Precedence, Revision: eventRevision(b.RevisionNumber()), At: f.Statement.At.UTC()})
 }
 
 // storeReceived stores a received bulletin, opened from the copy data,
@@ -174,7 +174,7 @@ func (n *Node) emitRead(p identity.Principal, rec *store.Record) {
 	}
 	b := &rec.Bulletin
 	n.emitWith(n.evidenceOf(rec), audit.Event{Kind: audit.EventRead, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
-		Actor: p.ID(n.cfg.TrustDomain).String(), Precedence: b.Precedence, At: n.now().UTC()})
+		Actor: p.ID(n.cfg.TrustDomain).String(), Precedence: b.Precedence, Revision: eventRevision(b.RevisionNumber()), At: n.now().UTC()})
 }
 
 // emitAcknowledged reports the first acknowledgement of rec.
@@ -184,7 +184,7 @@ func (n *Node) emitAcknowledged(rec *store.Record) {
 	}
 	b := &rec.Bulletin
 	n.emitWith(n.evidenceOf(rec), audit.Event{Kind: audit.EventAcknowledged, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
-		Actor: rec.AckedBy, Precedence: b.Precedence, At: rec.AckedAt})
+		Actor: rec.AckedBy, Precedence: b.Precedence, Revision: eventRevision(b.RevisionNumber()), At: rec.AckedAt})
 }
 
 // evidenceOf is forwardEvidence under its own deadline.

@@ -86,6 +86,9 @@ func bulletinFromProto(p *iantv1.Bulletin) (bulletin.Bulletin, error) {
 			Attributes:  in.GetAttributes(),
 		})
 	}
+	if err := lifecycleFromProto(p, &b); err != nil {
+		return bulletin.Bulletin{}, err
+	}
 	return b, nil
 }
 
@@ -133,10 +136,15 @@ func bulletinToProto(b *bulletin.Bulletin) *iantv1.Bulletin {
 			Attributes:  in.Attributes,
 		})
 	}
+	lifecycleToProto(b, p)
 	return p
 }
 
 func recordToProto(r store.Record) *iantv1.StoredBulletin {
+	state := iantv1.BulletinState_BULLETIN_STATE_ACTIVE
+	if r.Bulletin.Revoked {
+		state = iantv1.BulletinState_BULLETIN_STATE_REVOKED
+	}
 	return &iantv1.StoredBulletin{
 		Bulletin:        bulletinToProto(&r.Bulletin),
 		Cursor:          r.Cursor,
@@ -145,6 +153,8 @@ func recordToProto(r store.Record) *iantv1.StoredBulletin {
 		AcknowledgeTime: tsOf(r.AckedAt),
 		AcknowledgedBy:  r.AckedBy,
 		ForwardedBy:     r.ForwardedBy,
+		State:           state,
+		Kind:            iantv1.MessageKind(r.Bulletin.Kind()),
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/policy"
 	"github.com/oas-cicte/iant/pkg/problem"
-	"github.com/oas-cicte/iant/pkg/region"
 	"github.com/oas-cicte/iant/pkg/seal"
 	"github.com/oas-cicte/iant/pkg/store"
 )
@@ -62,49 +61,58 @@ func forwarder(state string) identity.Principal {
 // checkForwarded decides whether a bulletin that state from forwarded to
 // this state may be accepted, once seal.OpenForwarded verified the
 // origin's signature and from's statement (from held the bulletin): the
-// policy must allow from to share it onward with this state.
-func (n *Node) checkForwarded(b *bulletin.Bulletin, from string) error {
+// policy must allow from to share it onward with this state, with the
+// origin's consent when this state holds the origin's grant of it. A
+// forward that lacks only that consent waits, as long as a copy whose
+// signer is not vouched for does ([Config.EntryWait]), for the grant the
+// origin sent here too; then it is refused.
+func (n *Node) checkForwarded(ctx context.Context, m backbone.Msg, b *bulletin.Bulletin, from string) error {
 	if b.Origin == n.self.State {
 		return fmt.Errorf("%s forwarded this state's own bulletin back to it", from)
 	}
-	if err := n.policy.Forward(forwarder(from), b, n.self.State, false).Err(); err != nil {
-		return fmt.Errorf("forward by %s refused: %w", from, err)
+	grant, err := n.store.Grant(ctx, bulletin.Ref{Origin: b.Origin, ID: b.ID}, from, n.self.State, true)
+	if err != nil {
+		return fmt.Errorf("%w: consent grants: %v", errTemporary, err)
 	}
-	return nil
+	d := n.policy.Forward(forwarder(from), b, n.self.State, grant != "")
+	if d.Allowed {
+		return nil
+	}
+	if grant == "" && n.policy.Forward(forwarder(from), b, n.self.State, true).Allowed {
+		if age := n.now().Sub(m.Published); !m.Published.IsZero() && age < n.entryWait() {
+			n.log.Warn("forward needs the origin's consent, which has not arrived; it is redelivered", "bulletin_id", b.ID,
+				"origin", b.Origin, "forwarded_by", from)
+			return fmt.Errorf("%w: the origin's consent to %s's forward has not arrived", errTemporary, from)
+		}
+	}
+	return fmt.Errorf("forward by %s refused: %w", from, d.Err())
 }
 
 // forward shares bulletin (origin, id), which this node received from its
 // origin, with target, if p may read it and the policy allows onward
-// sharing, and queues the forward in the outbox.
+// sharing — with the origin's consent when this node holds an unused
+// grant of it, which the forward then uses — and queues the forward in
+// the outbox, recording it so that a revocation is relayed along it.
 func (n *Node) forward(ctx context.Context, origin, id, target string) (store.Record, error) {
 	p, err := nodeserver.RequireRole(ctx, "forward.role", "forward bulletins (only focal points forward)", identity.RoleFocalPoint)
 	if err != nil {
 		return store.Record{}, n.refused("forward", p, origin, id, err)
 	}
-	if !region.IsMember(target) {
-		return store.Record{}, problem.Invalid("target_state", "unknown state code %q", target)
-	}
-	rec, err := n.lookup(ctx, origin, id)
+	rec, err := n.forwardable(ctx, p, origin, id, target, "forward")
 	if err != nil {
 		return store.Record{}, err
 	}
 	b := &rec.Bulletin
-	if b.Origin == n.self.State {
-		return store.Record{}, n.refused("forward", p, b.Origin, b.ID, problem.Denied("forward.own_bulletin",
-			"bulletin %s is %s's own: an origin does not forward its bulletins; post it again, released to %s, to reach it", b.ID, b.Origin, target))
-	}
-	if err := n.mayRead("forward", p, &rec); err != nil {
-		return store.Record{}, err
-	}
-	if rec.ForwardedBy != "" {
-		return store.Record{}, n.refused("forward", p, b.Origin, b.ID, problem.Denied("forward.not_released",
-			"bulletin %s reached %s through %s's forward, not from its origin: only states %s released it to forward it; ask %s",
-			b.ID, n.self.State, rec.ForwardedBy, b.Origin, b.Origin))
-	}
-	if b.ReleasedTo(target) || target == b.Origin {
-		return store.Record{}, problem.Invalid("target_state", "bulletin %s of %s already reached %s from its origin", b.ID, b.Origin, target)
-	}
 	d := n.policy.Forward(p, b, target, false)
+	grant := ""
+	if !d.Allowed {
+		if grant, err = n.store.Grant(ctx, bulletin.Ref{Origin: b.Origin, ID: b.ID}, n.self.State, target, false); err != nil {
+			return store.Record{}, storeProblem(err)
+		}
+		if grant != "" {
+			d = n.policy.Forward(p, b, target, true)
+		}
+	}
 	if err := d.Err(); err != nil {
 		return store.Record{}, n.refused("forward", p, b.Origin, b.ID, err)
 	}
@@ -119,11 +127,15 @@ func (n *Node) forward(ctx context.Context, origin, id, target string) (store.Re
 	if err != nil {
 		return store.Record{}, problem.Internal(err)
 	}
-	err = n.queueCopy(ctx, store.Copy{Recipient: target, Origin: n.self.State, BulletinOrigin: b.Origin, BulletinID: b.ID, Data: data}, rs...)
-	if err != nil {
+	c := store.Copy{Recipient: target, Origin: n.self.State, BulletinOrigin: b.Origin, BulletinID: b.ID,
+		Kind: int(b.Kind()), Revision: b.RevisionNumber(), Data: data}
+	if err := n.queueForward(ctx, c, grant, rs...); err != nil {
+		if errors.Is(err, store.ErrGrantUsed) {
+			return store.Record{}, n.refused("forward", p, b.Origin, b.ID, err)
+		}
 		return store.Record{}, err
 	}
-	n.log.Info("bulletin forwarded", "bulletin_id", b.ID, "origin", b.Origin, "recipient", target, "peer", p.String())
+	n.log.Info("bulletin forwarded", "bulletin_id", b.ID, "origin", b.Origin, "recipient", target, "peer", p.String(), "consent", grant)
 	return rec, nil
 }
 
@@ -138,6 +150,7 @@ func (n *Node) forwardCopy(ctx context.Context, rec *store.Record, target string
 	case len(data) == 0 || seal.IsForwarded(data):
 		return nil, nil, problem.Invalid("id", "bulletin %s was stored before this node kept the sealed copies it receives: it cannot be forwarded", b.ID)
 	}
+	// The copy kept is the latest revision's, as its origin sealed it.
 	c, err := seal.Unmarshal(data)
 	if err != nil {
 		return nil, nil, problem.Internal(fmt.Errorf("stored copy of %s/%s: %w", b.Origin, b.ID, err))

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -113,6 +114,11 @@ type Config struct {
 	// being queued twice; default [DefaultOutboxRetention]. Neither
 	// retention may be shorter than [backbone.MinRetention].
 	OutboxRetention time.Duration
+	// ExpiredRetention is how long an expired bulletin stays at the node
+	// (its origin's focal points still read it; nobody else lists,
+	// searches or is pushed it) before it is purged, leaving nothing in
+	// the node's files; default [DefaultExpiredRetention].
+	ExpiredRetention time.Duration
 	// Audit configures the node's part in the delivery audit.
 	Audit AuditConfig
 	// MembershipKey is the secretariat's membership verifier key (its
@@ -199,6 +205,9 @@ type Node struct {
 	taxii         taxiiState
 	parked        parkState // copies not decidable yet (park.go)
 	ops           opsState  // metrics and health (health.go)
+	// rebuildRevoked, while a rebuild replays the inbox, holds the
+	// revocations it found there (rebuild.go).
+	rebuildRevoked atomic.Pointer[revoked]
 
 	// closing is closed by Close so that open subscriptions end and the
 	// gRPC server can stop gracefully.
@@ -238,7 +247,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		if err != nil {
 			return nil, fmt.Errorf("statenode: embedded policy set: %w", err)
 		}
-		n.policy = policy.NewEngine(set)
+		n.policy = policy.NewEngine(set, policy.WithClock(n.now))
 	}
 	if err := n.initOps(cfg.Metrics); err != nil {
 		return nil, err

@@ -91,6 +91,7 @@ func (n *Node) completeDraft(author identity.Principal, draft *iantv1.Bulletin) 
 	b.Origin = n.self.State
 	b.Author = author.ID(n.cfg.TrustDomain).String()
 	b.CreatedAt = now
+	b.Revision = 1
 	if b.Recipients, err = n.resolveRecipients(&b); err != nil {
 		return bulletin.Bulletin{}, err
 	}
@@ -175,7 +176,8 @@ func (n *Node) sealCopies(ctx context.Context, b *bulletin.Bulletin) ([]store.Co
 			return nil, nil, problem.Invalid("bulletin", "the sealed copy for %s is %d bytes, more than the backbone's %d; shorten the body or the indicators",
 				b.Recipients[i], len(d), backbone.MaxDataSize)
 		}
-		copies[i] = store.Copy{Recipient: b.Recipients[i], Origin: b.Origin, BulletinID: b.ID, Data: d}
+		copies[i] = store.Copy{Recipient: b.Recipients[i], Origin: b.Origin, BulletinID: b.ID, Data: d,
+			Kind: int(b.Kind()), Revision: b.RevisionNumber()}
 	}
 	return copies, sealed, nil
 }
@@ -204,8 +206,16 @@ func checkNodeSetFields(b *bulletin.Bulletin, state string) error {
 		return problem.Invalid("create_time", "create time is set by the node; leave it empty")
 	case len(b.Recipients) > 0:
 		return problem.Invalid("recipients", "recipients are resolved by the node from releasability; leave them empty")
-	case b.Revoked:
-		return problem.Invalid("revoked", "a new bulletin cannot be revoked")
+	case b.Revoked || b.Revocation != nil:
+		return problem.Invalid("revoked", "a bulletin is revoked with RevokeBulletin, not by a field of its draft")
+	case b.Revision != 0:
+		return problem.Invalid("revision", "the revision is set by the node; leave it empty")
+	case !b.FirstCreatedAt.IsZero():
+		return problem.Invalid("first_create_time", "the first version's create time is set by the node; leave it empty")
+	case b.Reply != nil:
+		return problem.Invalid("reply", "a reply is sent with ReplyToBulletin")
+	case b.Consent != nil:
+		return problem.Invalid("consent", "consent is asked with RequestForwardConsent")
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+
 	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/policy"
@@ -94,4 +96,46 @@ func (n *Node) lookup(ctx context.Context, origin, id string) (store.Record, err
 		return store.Record{}, problem.Internal(err)
 	}
 	return rec, nil
+}
+
+// ruleExpired is the rule of the read decision that leaves an expired
+// bulletin to its origin's focal points (deploy/policies: read-expired).
+const ruleExpired = "read-expired"
+
+// expiredView is rec as a reader who may not read it any more sees it:
+// its header, without title, body or indicators.
+func expiredView(rec store.Record) store.Record {
+	b := &rec.Bulletin
+	b.Title, b.Body, b.Indicators, b.Conditions = "", "", nil, ""
+	if b.Reply != nil {
+		r := *b.Reply
+		r.Sighting = nil
+		b.Reply = &r
+	}
+	return rec
+}
+
+// storedToProto is rec on the wire, its state (active, revoked, expired)
+// judged now.
+func (n *Node) storedToProto(rec store.Record) *iantv1.StoredBulletin {
+	sb := recordToProto(rec)
+	if e := rec.Bulletin.ExpiresAt; !rec.Bulletin.Revoked && !e.IsZero() && !e.After(n.now()) {
+		sb.State = iantv1.BulletinState_BULLETIN_STATE_EXPIRED
+	}
+	return sb
+}
+
+// thread returns the replies to rec (and to those) that p may read.
+func (n *Node) thread(ctx context.Context, p identity.Principal, rec *store.Record) ([]*iantv1.StoredBulletin, error) {
+	recs, err := n.store.Thread(ctx, rec.Bulletin.Origin, rec.Bulletin.ID)
+	if err != nil {
+		return nil, storeProblem(err)
+	}
+	var out []*iantv1.StoredBulletin
+	for i := range recs {
+		if n.visible(p, &recs[i]) {
+			out = append(out, n.storedToProto(recs[i]))
+		}
+	}
+	return out, nil
 }

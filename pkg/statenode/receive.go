@@ -8,6 +8,7 @@ import (
 
 	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/seal"
 	"github.com/oas-cicte/iant/pkg/store"
 )
@@ -32,8 +33,12 @@ import (
 //	  the content, another state's copy, a forward
 //	  seal refuses (own bulletin, never held, already
 //	  a recipient), the policy (release, forward),
-//	  other content under a stored origin and id,
-//	  an expired bulletin, a creation or forward time
+//	  other content under a stored origin and id, a
+//	  revision or revocation older than what is held
+//	  (receive.revision), a reply wider or looser than
+//	  what it answers, a forwarded revocation of a
+//	  bulletin not forwarded here by that state, an
+//	  expired bulletin, a creation or forward time
 //	  ahead of this node's clock (MaxClockSkew)
 //	the signer's state's directory cannot vouch yet:    undecided   parked (reason signer) while it is younger than
 //	  no entry published, or an entry that does not     (bounded)   Config.EntryWait (the entry may not be
@@ -141,29 +146,19 @@ func (n *Node) accept(ctx context.Context, m backbone.Msg, o *opened, reject rej
 		return reject(m, "recipient", fmt.Errorf("copy addressed to %s", m.Recipient))
 	case b.ID != m.ID:
 		return reject(m, "subject", fmt.Errorf("subject names %s, bulletin says %s", m.ID, b.ID))
-	case o.forwardedBy != "":
-		if err := n.checkForwarded(b, o.forwardedBy); err != nil {
-			return reject(m, "forward", err)
+	}
+	// What the message is decides where it goes (receive_lifecycle.go).
+	switch b.Kind() {
+	case bulletin.KindConsentRequest, bulletin.KindConsentDecision:
+		return n.receiveConsent(ctx, m, o, reject)
+	}
+	if rule, err := n.admitMessage(ctx, m, o); err != nil {
+		if rule == "" {
+			return fmt.Errorf("admit %s %s from %s: %w", b.Kind(), b.ID, b.Origin, err)
 		}
-	case !b.ReleasedTo(n.self.State):
-		return reject(m, "releasability", errors.New("bulletin not released to this state"))
-	default:
-		if err := n.policy.Release(b, n.self.State).Err(); err != nil {
-			return reject(m, "release", err)
-		}
+		return reject(m, rule, err)
 	}
-	_, inserted, err := n.storeReceived(ctx, o, m.Data)
-	switch {
-	case errors.Is(err, store.ErrConflict):
-		return reject(m, "replay", err)
-	case err != nil:
-		return fmt.Errorf("store received bulletin %s from %s: %w", b.ID, b.Origin, err)
-	}
-	if inserted {
-		n.hub.notify()
-		n.log.Info("bulletin received", "bulletin_id", b.ID, "origin", b.Origin, "forwarded_by", o.forwardedBy)
-	}
-	return nil
+	return n.applyReceived(ctx, m, o, reject)
 }
 
 // MaxClockSkew is how far ahead of this node's clock the times a copy's

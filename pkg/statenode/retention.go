@@ -32,6 +32,9 @@ const (
 	// rows of copies published and receipts sent, as markers that keep
 	// the same copy or receipt from being queued twice: 30 days.
 	DefaultOutboxRetention = 30 * 24 * time.Hour
+	// DefaultExpiredRetention is how long an expired bulletin stays
+	// before it is purged: 30 days.
+	DefaultExpiredRetention = 30 * 24 * time.Hour
 )
 
 // maintenanceInterval is how often the node prunes what it keeps beyond
@@ -55,6 +58,14 @@ func (c Config) outboxRetention() time.Duration {
 		return DefaultOutboxRetention
 	}
 	return c.OutboxRetention
+}
+
+// expiredRetention is Config.ExpiredRetention or its default.
+func (c Config) expiredRetention() time.Duration {
+	if c.ExpiredRetention == 0 {
+		return DefaultExpiredRetention
+	}
+	return c.ExpiredRetention
 }
 
 // MinSignKeyRotation returns the shortest signing-key rotation interval
@@ -82,6 +93,8 @@ func (c Config) validateRetention() error {
 		}
 	}
 	switch min := MinSignKeyRotation(c.InboxRetention); {
+	case c.ExpiredRetention < 0:
+		return fmt.Errorf("statenode: config: ExpiredRetention %s is negative", c.ExpiredRetention)
 	case c.KeyRotation < 0:
 		return fmt.Errorf("statenode: config: KeyRotation %s is negative", c.KeyRotation)
 	case c.SignKeyRotation < 0:
@@ -127,6 +140,25 @@ func (n *Node) maintain(ctx context.Context) {
 	}
 	if err := n.checkOwnEntry(ctx); err != nil {
 		n.log.Warn("directory entry not published again", "err", err)
+	}
+	n.purgeExpired(ctx)
+}
+
+// purgeExpired removes the bulletins expired longer ago than the expired
+// retention, and finishes a scrub of removed content that could not
+// finish before.
+func (n *Node) purgeExpired(ctx context.Context) {
+	purged, err := n.store.PurgeExpired(ctx, n.now().Add(-n.cfg.expiredRetention()))
+	switch {
+	case err != nil:
+		n.log.Warn("expired bulletins not purged", "err", err)
+	case purged > 0:
+		n.log.Info("expired bulletins purged", "count", purged, "retention", n.cfg.expiredRetention())
+	}
+	if n.store.ScrubPending() {
+		if err := n.store.Scrub(ctx); err != nil {
+			n.log.Warn("removed content not scrubbed from the database files yet", "err", err)
+		}
 	}
 }
 

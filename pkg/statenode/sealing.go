@@ -17,9 +17,10 @@ import (
 	"github.com/oas-cicte/iant/pkg/seal"
 )
 
-// sealFor seals b, this node's own bulletin, for recipients under the
-// node's own signature. Each recipient is sent its own copy
-// ([marshalCopies]).
+// sealFor seals b, a message of this node's own (a bulletin, a revision,
+// a revocation, a reply, a consent), for recipients under the node's own
+// signature, its kind, revision, subkind and reference in the signed
+// header. Each recipient is sent its own copy ([marshalCopies]).
 func (n *Node) sealFor(ctx context.Context, b *bulletin.Bulletin, recipients []string) (*seal.Sealed, error) {
 	pt, err := proto.MarshalOptions{Deterministic: true}.Marshal(bulletinToProto(b))
 	if err != nil {
@@ -46,10 +47,13 @@ func (n *Node) sealFor(ctx context.Context, b *bulletin.Bulletin, recipients []s
 	if err != nil {
 		return nil, err
 	}
+	ref := b.Ref()
 	return seal.Seal(seal.Header{
 		ID: b.ID, Origin: n.self.State, Signer: svid.ID.String(),
 		Precedence: int32(b.Precedence), Marking: int32(b.Marking), Recipients: recipients,
 		CreatedAt: b.CreatedAt, ExpiresAt: b.ExpiresAt,
+		Kind: seal.Kind(b.Kind()), Revision: uint32(b.RevisionNumber()), Subkind: uint8(b.Subkind()),
+		Ref: seal.Ref{Origin: ref.Origin, ID: ref.ID},
 	}, pt, keys, n.keys.current())
 }
 

@@ -43,11 +43,30 @@ func (s *bulletinService) GetBulletin(ctx context.Context, req *iantv1.GetBullet
 	if err != nil {
 		return nil, err
 	}
+	if d := s.n.readDecision(p, &rec); !d.Allowed && d.Rule() == ruleExpired {
+		// Not a refusal: the bulletin expired, and says so.
+		return &iantv1.GetBulletinResponse{Bulletin: s.n.storedToProto(expiredView(rec))}, nil
+	}
 	if err := s.n.mayRead("read", p, &rec); err != nil {
 		return nil, err
 	}
-	s.n.emitRead(p, &rec)
-	return &iantv1.GetBulletinResponse{Bulletin: recordToProto(rec)}, nil
+	resp := &iantv1.GetBulletinResponse{Bulletin: s.n.storedToProto(rec)}
+	if rec.Bulletin.IsContent() {
+		s.n.emitRead(p, &rec)
+	}
+	if resp.Thread, err = s.n.thread(ctx, p, &rec); err != nil {
+		return nil, err
+	}
+	if req.GetHistory() {
+		h, err := s.n.store.History(ctx, rec.Bulletin.Origin, rec.Bulletin.ID)
+		if err != nil {
+			return nil, storeProblem(err)
+		}
+		for i := range h {
+			resp.History = append(resp.History, bulletinToProto(&h[i]))
+		}
+	}
+	return resp, nil
 }
 
 func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBulletinsRequest) (*iantv1.ListBulletinsResponse, error) {
@@ -59,14 +78,10 @@ func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBul
 	if err != nil {
 		return nil, err
 	}
-	switch size := req.GetPageSize(); {
-	case size < 0:
-		return nil, problem.Invalid("page_size", "page size must not be negative")
-	case size == 0:
-		f.Limit = defaultPageSize
-	default:
-		f.Limit = min(int(size), maxPageSize)
+	if f.Limit, err = pageSize(req.GetPageSize()); err != nil {
+		return nil, err
 	}
+	f.IncludeRevoked, f.ActiveAt = req.GetIncludeRevoked(), s.n.now()
 	if tok := req.GetPageToken(); tok != "" {
 		c, err := strconv.ParseUint(tok, 10, 64)
 		if err != nil {
@@ -81,7 +96,7 @@ func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBul
 	resp := &iantv1.ListBulletinsResponse{}
 	for _, r := range recs {
 		if s.n.visible(p, &r) {
-			resp.Bulletins = append(resp.Bulletins, recordToProto(r))
+			resp.Bulletins = append(resp.Bulletins, s.n.storedToProto(r))
 		}
 	}
 	if len(recs) == f.Limit {
@@ -92,7 +107,9 @@ func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBul
 
 // Subscribe first sends what is stored after the resume point, then every
 // new matching bulletin as it is stored, in cursor order, until the caller
-// goes away or the node stops.
+// goes away or the node stops: a new bulletin, a revision, a revocation
+// (the tombstone) or a reply, each with its kind. An expired bulletin is
+// not pushed.
 func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.BulletinService_SubscribeServer) error {
 	ctx := stream.Context()
 	p, err := s.n.requireReader(ctx, "subscribe to bulletins")
@@ -113,9 +130,10 @@ func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.
 			return problem.Internal(err)
 		}
 	}
-	f.Limit = subscribeBatch
+	f.Limit, f.IncludeRevoked = subscribeBatch, true
 	for {
 		changed := s.n.hub.changed()
+		f.ActiveAt = s.n.now()
 		recs, err := s.n.store.List(ctx, f)
 		if err != nil {
 			return problem.Internal(err)
@@ -125,10 +143,13 @@ func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.
 			if !s.n.visible(p, &r) {
 				continue // filtered out: never delivered
 			}
-			if err := stream.Send(&iantv1.SubscribeResponse{Bulletin: recordToProto(r)}); err != nil {
+			sb := s.n.storedToProto(r)
+			if err := stream.Send(&iantv1.SubscribeResponse{Bulletin: sb, Kind: sb.GetKind()}); err != nil {
 				return err
 			}
-			s.n.emitRead(p, &r)
+			if r.Bulletin.IsContent() {
+				s.n.emitRead(p, &r)
+			}
 		}
 		if len(recs) == subscribeBatch {
 			continue
@@ -152,8 +173,11 @@ func (s *bulletinService) AcknowledgeBulletin(ctx context.Context, req *iantv1.A
 	if err != nil {
 		return nil, err
 	}
-	if rec.Direction != store.Received {
+	switch {
+	case rec.Direction != store.Received:
 		return nil, problem.Invalid("id", "bulletin %s was sent by %s; only receiving states acknowledge", rec.Bulletin.ID, rec.Bulletin.Origin)
+	case rec.Bulletin.Revoked:
+		return nil, problem.Invalid("id", "bulletin %s of %s was revoked: there is nothing to acknowledge", rec.Bulletin.ID, rec.Bulletin.Origin)
 	}
 	if err := s.n.mayRead("acknowledge", p, &rec); err != nil {
 		return nil, err

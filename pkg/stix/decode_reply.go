@@ -44,8 +44,10 @@ func decodeReply(o *object, bulletins []Imported) (Reply, error) {
 		r.Kind = ReplyNote
 	case kind == "rfi":
 		r.Kind = ReplyRFI
+	case kind == "answer":
+		r.Kind = ReplyAnswer
 	default:
-		return r, f.Errorf("reply kind %q is neither note nor rfi", kind)
+		return r, f.Errorf("reply kind %q is neither note, rfi nor answer", kind)
 	}
 	f = v.Field("object_refs")
 	refs, err := f.Strings(MaxObjects)
@@ -79,6 +81,16 @@ func decodeSighting(r *Reply, v strictjson.Value, bulletins []Imported) error {
 	if r.LastSeen, err = v.Field("last_seen").OptTime(true); err != nil {
 		return err
 	}
+	if r.Place, err = v.Field("x_iant_place").OptString(); err != nil {
+		return err
+	}
+	f := v.Field("x_iant_sighting_kind")
+	if r.SightingKind, err = f.OptString(); err != nil {
+		return err
+	}
+	if k, err := bulletin.ParseSightingKind(r.SightingKind); r.SightingKind != "" && (err != nil || k == bulletin.SightingSeen) {
+		return f.Errorf("sighting kind %q is not-seen, false-positive or true-positive", r.SightingKind)
+	}
 	if c := v.Field("count"); c.Exists() {
 		n, err := c.Int(0, 999999999)
 		if err != nil {
@@ -86,7 +98,7 @@ func decodeSighting(r *Reply, v strictjson.Value, bulletins []Imported) error {
 		}
 		r.Count = int(n)
 	}
-	f := v.Field("sighting_of_ref")
+	f = v.Field("sighting_of_ref")
 	if r.Ref, err = f.String(); err != nil {
 		return err
 	}

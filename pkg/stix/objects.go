@@ -174,6 +174,11 @@ type Sighting struct {
 	// BulletinOrigin is the origin of the bulletin replied to.
 	BulletinOrigin string `json:"x_iant_bulletin_origin,omitempty"`
 	Author         string `json:"x_iant_author,omitempty"`
+	// SightingKind is IANT's kind of sighting when not "seen":
+	// not-seen, false-positive or true-positive.
+	SightingKind string `json:"x_iant_sighting_kind,omitempty"`
+	// Place is where the subject was seen, as the sighting state wrote it.
+	Place string `json:"x_iant_place,omitempty"`
 }
 
 // Bundle is a STIX bundle (STIX 2.1 §8).

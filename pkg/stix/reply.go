@@ -12,18 +12,20 @@ import (
 // ReplyKind is what a reply to a bulletin is.
 type ReplyKind int
 
-// Reply kinds: a sighting becomes a STIX sighting; a note and a request
-// for information become a STIX note (x_iant_reply_kind tells them apart).
+// Reply kinds: a sighting becomes a STIX sighting; a note, a request for
+// information and an answer become a STIX note (x_iant_reply_kind tells
+// them apart).
 const (
 	ReplyUnspecified ReplyKind = iota
 	ReplySighting
 	ReplyRFI
 	ReplyNote
+	ReplyAnswer
 )
 
-var replyKindNames = []string{"", "sighting", "rfi", "note"}
+var replyKindNames = []string{"", "sighting", "rfi", "note", "answer"}
 
-// String returns "sighting", "rfi" or "note".
+// String returns "sighting", "rfi", "note" or "answer".
 func (k ReplyKind) String() string {
 	if k <= 0 || int(k) >= len(replyKindNames) {
 		return fmt.Sprintf("reply-kind(%d)", int(k))
@@ -58,6 +60,10 @@ type Reply struct {
 	OfIndex             int
 	Count               int
 	FirstSeen, LastSeen time.Time
+	// SightingKind is IANT's sighting kind when it is not "seen"
+	// (not-seen, false-positive, true-positive; x_iant_sighting_kind),
+	// and Place where it was seen (x_iant_place).
+	SightingKind, Place string
 
 	// Ref is the STIX id the reply refers to (a report or an indicator).
 	// It is set by decoding; ReplyObject derives it from BulletinOrigin,
@@ -94,13 +100,14 @@ func ReplyObject(r Reply) (Object, error) {
 		}
 		s := Sighting{Common: c, Description: r.Body, FirstSeen: optTime(r.FirstSeen), LastSeen: optTime(r.LastSeen),
 			SightingOfRef: of, WhereSightedRefs: []string{StateIdentityID(r.Origin)},
-			ReplyID: r.ID, BulletinID: r.Bulletin, BulletinOrigin: r.BulletinOrigin, Author: r.Author}
+			ReplyID: r.ID, BulletinID: r.Bulletin, BulletinOrigin: r.BulletinOrigin, Author: r.Author,
+			SightingKind: r.SightingKind, Place: r.Place}
 		if r.Count > 0 {
 			n := r.Count
 			s.Count = &n
 		}
 		return s, nil
-	case ReplyRFI, ReplyNote:
+	case ReplyRFI, ReplyNote, ReplyAnswer:
 		c.Type = TypeNote
 		if r.Body == "" {
 			return nil, fmt.Errorf("stix: reply %s: a %s needs a body", r.ID, r.Kind)

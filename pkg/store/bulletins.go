@@ -146,11 +146,14 @@ func insert(ctx context.Context, tx *sql.Tx, b *bulletin.Bulletin, dir Direction
 	if d.ForwardedBy != "" {
 		forwardedBy = sql.NullString{String: d.ForwardedBy, Valid: true}
 	}
+	life := lifeColumns(b)
 	res, err := tx.ExecContext(ctx, `INSERT INTO bulletins (id, origin, origin_region, direction,
-		precedence, category, marking, created_at, expires_at, received_at, content_hash, doc, copy, forwarded_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		precedence, category, marking, created_at, expires_at, received_at, content_hash, doc, copy, forwarded_by,
+		revision, revoked_at, reply_to_origin, reply_to_id, reply_to_region)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		b.ID, b.Origin, int64(originRegion(b.Origin)), int64(dir), int64(b.Precedence), int64(b.Category),
-		int64(b.Marking), b.CreatedAt.UnixNano(), expires, at.UnixNano(), sum[:], doc, copyData, forwardedBy)
+		int64(b.Marking), b.CreatedAt.UnixNano(), expires, at.UnixNano(), sum[:], doc, copyData, forwardedBy,
+		life.revision, life.revokedAt, life.replyOrigin, life.replyID, life.replyRegion)
 	if err != nil {
 		return Record{}, fmt.Errorf("insert: %w", err)
 	}
@@ -158,10 +161,12 @@ func insert(ctx context.Context, tx *sql.Tx, b *bulletin.Bulletin, dir Direction
 	if err != nil {
 		return Record{}, fmt.Errorf("insert: %w", err)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO bulletins_fts (rowid, title, body, indicators) VALUES (?, ?, ?, ?)`,
-		cursor, b.Title, b.Body, indicatorText(b.Indicators))
-	if err != nil {
-		return Record{}, fmt.Errorf("index text: %w", err)
+	if b.IsContent() { // a tombstone has no text to index
+		_, err = tx.ExecContext(ctx, `INSERT INTO bulletins_fts (rowid, title, body, indicators) VALUES (?, ?, ?, ?)`,
+			cursor, b.Title, b.Body, indicatorText(b.Indicators))
+		if err != nil {
+			return Record{}, fmt.Errorf("index text: %w", err)
+		}
 	}
 	stored, err := decode(doc) // exactly what Get will return
 	if err != nil {

@@ -32,8 +32,28 @@
 // subscriber that remembers the last cursor it saw misses nothing. Cursors
 // mean nothing at another node.
 //
-// A stored bulletin never changes. Only its acknowledgement (first time and
-// focal point) is recorded later, once.
+// A bulletin lives (lifecycle.go): [Store.Apply] applies the messages of
+// its life — a newer revision, the tombstone of its revocation, a reply —
+// in the order of the revisions its origin signed, whatever order they
+// arrive in (an older revision never replaces a newer one, revoked
+// content never comes back: [ErrStale]). Each change moves the bulletin
+// to a new cursor, so that subscriptions deliver it again; earlier
+// revisions are kept for [Store.History]; a revocation removes content,
+// history and indexed text and scrubs the file (scrub.go: secure_delete,
+// the full-text index merged, the write-ahead log truncated), as
+// [Store.PurgeExpired] does for bulletins past their expiry and the
+// node's retention. Replies are threaded ([Store.Thread]). Its
+// acknowledgement (first time and focal point) is recorded once.
+//
+//	a, err := st.Apply(ctx, store.Change{Bulletin: revision, Direction: store.Received, At: now, Delivery: d, Receipts: rs})
+//	h, err := st.History(ctx, origin, id)        // earlier revisions, oldest first
+//	replies, err := st.Thread(ctx, origin, id)
+//	n, err := st.PurgeExpired(ctx, now.Add(-retention))
+//
+// The node keeps the forwards it made ([Store.QueueForward],
+// [Store.Forwards]: a revocation is relayed along them) and consent
+// requests ([Store.PutConsent], [Store.Grant]: a grant serves one
+// forward).
 //
 // The same file holds the node's outboxes, so that what a decision
 // produces commits with it: [Store.CommitPost] stores a sent bulletin, its

@@ -25,6 +25,8 @@ const MaxFilterValues = 64
 // Filter selects records. Fields combine with AND; the values listed in one
 // field combine with OR; an empty field or zero value does not restrict.
 type Filter struct {
+	// Origins and Regions keep bulletins of these origin states or of
+	// their regions, and the replies to their bulletins.
 	Origins     []string        // origin state codes
 	Regions     []region.Region // regions of the origin state
 	Categories  []bulletin.Category
@@ -49,6 +51,14 @@ type Filter struct {
 	// Descending returns newest (highest cursor) first; the default is
 	// ascending cursor order, as subscriptions need. Match ignores it.
 	Descending bool
+
+	// IncludeRevoked keeps the tombstones of revoked bulletins (a
+	// subscription delivers them as revocations); by default they are
+	// left out. Search never finds them: they carry no text.
+	IncludeRevoked bool
+	// ActiveAt, when not zero, leaves out the bulletins expired at that
+	// time (ExpiresAt not after it).
+	ActiveAt time.Time
 }
 
 // Match reports whether r passes f, with the same semantics as the query
@@ -56,9 +66,15 @@ type Filter struct {
 // not apply to a single record.
 func (f Filter) Match(r Record) bool {
 	b := &r.Bulletin
+	var replyOrigin string
+	if b.Reply != nil && !b.Revoked {
+		replyOrigin = b.Reply.InReplyTo.Origin
+	}
 	switch {
-	case len(f.Origins) > 0 && !slices.Contains(f.Origins, b.Origin),
-		len(f.Regions) > 0 && !slices.Contains(f.Regions, originRegion(b.Origin)),
+	case len(f.Origins) > 0 && !slices.Contains(f.Origins, b.Origin) && (replyOrigin == "" || !slices.Contains(f.Origins, replyOrigin)),
+		len(f.Regions) > 0 && !slices.Contains(f.Regions, originRegion(b.Origin)) && (replyOrigin == "" || !slices.Contains(f.Regions, originRegion(replyOrigin))),
+		b.Revoked && !f.IncludeRevoked,
+		!f.ActiveAt.IsZero() && !b.ExpiresAt.IsZero() && !b.ExpiresAt.After(f.ActiveAt),
 		len(f.Categories) > 0 && !slices.Contains(f.Categories, b.Category),
 		len(f.Precedences) > 0 && !slices.Contains(f.Precedences, b.Precedence),
 		len(f.Markings) > 0 && !slices.Contains(f.Markings, b.Marking),
@@ -89,6 +105,9 @@ func (f Filter) check() error {
 		}
 	}
 	if err := checkTime("since", f.Since, false); err != nil {
+		return err
+	}
+	if err := checkTime("active_at", f.ActiveAt, false); err != nil {
 		return err
 	}
 	return checkTime("until", f.Until, false)
@@ -128,12 +147,29 @@ func in[T any](q *where, col string, vals []T) {
 	q.add(col+" IN ("+marks[:len(marks)-2]+")", args...)
 }
 
+// either adds "(col IN (...) OR alt IN (...))" for a non-empty vals.
+func either[T any](q *where, col, alt string, vals []T) {
+	if len(vals) == 0 {
+		return
+	}
+	var a, b where
+	in(&a, col, vals)
+	in(&b, alt, vals)
+	q.add("("+a.conds[0]+" OR "+b.conds[0]+")", append(a.args, b.args...)...)
+}
+
 // clause renders the conditions of f on table alias t; cursors above the
 // int64 range that SQLite stores are clamped, which keeps Match's meaning.
 func (f Filter) clause(t string) where {
 	var q where
-	in(&q, t+".origin", f.Origins)
-	in(&q, t+".origin_region", f.Regions)
+	either(&q, t+".origin", t+".reply_to_origin", f.Origins)
+	either(&q, t+".origin_region", t+".reply_to_region", f.Regions)
+	if !f.IncludeRevoked {
+		q.add(t + ".revoked_at IS NULL")
+	}
+	if !f.ActiveAt.IsZero() {
+		q.add("("+t+".expires_at IS NULL OR "+t+".expires_at > ?)", f.ActiveAt.UnixNano())
+	}
 	in(&q, t+".category", f.Categories)
 	in(&q, t+".precedence", f.Precedences)
 	in(&q, t+".marking", f.Markings)

@@ -67,3 +67,37 @@ func TestMigration4KeepsRowsAndCursors(t *testing.T) {
 		t.Errorf("new copy seq %+v, want after 7", cs)
 	}
 }
+
+// TestMigration7KeepsCopies moves a database of schema 5 with a pending
+// copy to the lifecycle's schema: the copy keeps its place as its
+// bulletin's first version, and a revision of the same bulletin to the
+// same recipient is another copy.
+func TestMigration7KeepsCopies(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "node.db")
+	db, err := sqlitedb.Open(ctx, path, migrations[:5], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO outbox_copies (seq, recipient, origin, bulletin_origin, bulletin_id, data, queued_at)
+		VALUES (9, 'US', 'MX', 'MX', '01JA', x'01', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n, err := s.QueueCopies(ctx, []Copy{
+		{Recipient: "US", Origin: "MX", BulletinID: "01JA", Data: []byte{1}},
+		{Recipient: "US", Origin: "MX", BulletinID: "01JA", Kind: 2, Revision: 2, Data: []byte{2}},
+	}, time.Unix(6, 0), 0)
+	if err != nil || n != 1 {
+		t.Fatalf("QueueCopies = %d, %v; want the revision queued, the first version held already", n, err)
+	}
+	cs, err := s.PendingCopies(ctx, 10)
+	if err != nil || len(cs) != 2 || cs[0].Seq != 9 || cs[0].Kind != 1 || cs[0].Revision != 1 || cs[1].Revision != 2 || cs[1].Seq <= 9 {
+		t.Errorf("PendingCopies = %+v, %v", cs, err)
+	}
+}

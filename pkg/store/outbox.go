@@ -13,25 +13,6 @@ import (
 	"github.com/oas-cicte/iant/pkg/problem"
 )
 
-// Copy is one sealed copy in the node's outbox: committed at this node,
-// to be published to its recipient's inbox on the backbone.
-type Copy struct {
-	// Seq is the copy's place in commit order (set by the store).
-	Seq uint64
-	// Recipient is the state whose inbox the copy goes to.
-	Recipient string
-	// Origin is the publishing state: this node's.
-	Origin string
-	// BulletinOrigin is the bulletin's origin: Origin for a copy of this
-	// node's own bulletin (empty means that), another state for a
-	// forward.
-	BulletinOrigin string
-	// BulletinID is the bulletin's id.
-	BulletinID string
-	// Data is the sealed copy.
-	Data []byte
-}
-
 // PostKey is an author's idempotency key for a post: a retry with the same
 // key returns the bulletin the first attempt committed.
 type PostKey struct {
@@ -223,14 +204,16 @@ func checkCopies(cs []Copy) error {
 }
 
 // insertCopies adds copies to the outbox in order, skipping one already
-// queued for the same recipient, origin and bulletin (origin and id); it
-// returns how many it added.
+// queued for the same recipient, origin and message (the bulletin's
+// origin and id, the message's kind and revision); it returns how many
+// it added.
 func insertCopies(ctx context.Context, tx *sql.Tx, cs []Copy, at time.Time) (int, error) {
 	added := 0
 	for _, c := range cs {
-		res, err := tx.ExecContext(ctx, `INSERT INTO outbox_copies (recipient, origin, bulletin_origin, bulletin_id, data, queued_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (recipient, origin, bulletin_origin, bulletin_id) DO NOTHING`,
-			c.Recipient, c.Origin, c.bulletinOrigin(), c.BulletinID, c.Data, at.UnixNano())
+		kind, revision := c.message()
+		res, err := tx.ExecContext(ctx, `INSERT INTO outbox_copies (recipient, origin, bulletin_origin, bulletin_id, kind, revision, data, queued_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (recipient, origin, bulletin_origin, bulletin_id, kind, revision) DO NOTHING`,
+			c.Recipient, c.Origin, c.bulletinOrigin(), c.BulletinID, kind, revision, c.Data, at.UnixNano())
 		if err != nil {
 			return 0, fmt.Errorf("queue copy for %s: %w", c.Recipient, err)
 		}
@@ -245,8 +228,8 @@ func insertCopies(ctx context.Context, tx *sql.Tx, cs []Copy, at time.Time) (int
 
 // QueueCopies adds copies to the outbox in one transaction, in order,
 // outside a post (a forward; copies taken over from an older outbox). A
-// copy already queued for the same recipient, origin and bulletin (its
-// origin and id) is skipped; QueueCopies returns how many it added. maxPending works as in
+// copy already queued for the same recipient, origin and message (the
+// bulletin's origin and id, the message's kind and revision) is skipped; QueueCopies returns how many it added. maxPending works as in
 // [Post.MaxPending] ([ErrOutboxFull]). Errors: kind Invalid for an
 // incomplete copy, [ErrClosed]. [Store.QueueForward] queues receipts
 // with them.
@@ -262,7 +245,7 @@ func (s *Store) PendingCopies(ctx context.Context, limit int) ([]Copy, error) {
 		return nil, fmt.Errorf("store: pending copies: %w", err)
 	}
 	defer leave()
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, recipient, origin, bulletin_origin, bulletin_id, data FROM outbox_copies
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, recipient, origin, bulletin_origin, bulletin_id, kind, revision, data FROM outbox_copies
 		WHERE published_at IS NULL ORDER BY seq LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending copies: %w", err)
@@ -272,7 +255,7 @@ func (s *Store) PendingCopies(ctx context.Context, limit int) ([]Copy, error) {
 	for rows.Next() {
 		var c Copy
 		var seq int64
-		if err := rows.Scan(&seq, &c.Recipient, &c.Origin, &c.BulletinOrigin, &c.BulletinID, &c.Data); err != nil {
+		if err := rows.Scan(&seq, &c.Recipient, &c.Origin, &c.BulletinOrigin, &c.BulletinID, &c.Kind, &c.Revision, &c.Data); err != nil {
 			return nil, fmt.Errorf("store: pending copies: %w", err)
 		}
 		c.Seq = uint64(seq)

@@ -191,4 +191,79 @@ CREATE TABLE parked_copies (
 CREATE INDEX parked_copies_next    ON parked_copies (next_try);
 CREATE INDEX parked_copies_waiting ON parked_copies (waiting_for);
 `,
+	// 7: the bulletin lifecycle. A bulletin's row is its latest state: the
+	// latest revision, or the tombstone a revocation left (no content,
+	// revoked_at set); each change moves it to a new cursor, so that
+	// subscriptions deliver it again as a revision or a revocation.
+	// Earlier revisions are kept apart for the history, and removed with
+	// the bulletin. Replies name the message they answer (reply_to_*).
+	// The node's forwards (which a revocation is relayed along) and its
+	// consent requests are kept. Outbox copies are named by their
+	// message's kind and revision too: a bulletin's revision and its
+	// revocation are other copies than its first version. The full-text
+	// index removes a deleted row's terms at once (FTS5 secure-delete).
+	`
+ALTER TABLE bulletins ADD COLUMN revision        INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE bulletins ADD COLUMN revoked_at      INTEGER; -- Unix nanoseconds; set on a tombstone
+ALTER TABLE bulletins ADD COLUMN reply_to_origin TEXT;    -- a reply: the message it answers
+ALTER TABLE bulletins ADD COLUMN reply_to_id     TEXT;
+ALTER TABLE bulletins ADD COLUMN reply_to_region INTEGER; -- region.Region of reply_to_origin, for filters
+CREATE INDEX bulletins_reply_to ON bulletins (reply_to_origin, reply_to_id) WHERE reply_to_id IS NOT NULL;
+CREATE INDEX bulletins_expires  ON bulletins (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE revisions (
+	origin     TEXT    NOT NULL,
+	id         TEXT    NOT NULL,
+	revision   INTEGER NOT NULL,
+	created_at INTEGER NOT NULL, -- Unix nanoseconds: when that revision was made
+	doc        BLOB    NOT NULL, -- canonical JSON of bulletin.Bulletin
+	PRIMARY KEY (origin, id, revision)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE forwards (
+	origin TEXT    NOT NULL, -- the bulletin's origin
+	id     TEXT    NOT NULL,
+	target TEXT    NOT NULL, -- the state this node forwarded it to
+	at     INTEGER NOT NULL,
+	PRIMARY KEY (origin, id, target)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE consents (
+	id              TEXT    PRIMARY KEY, -- the request's id
+	bulletin_origin TEXT    NOT NULL,
+	bulletin_id     TEXT    NOT NULL,
+	forwarder       TEXT    NOT NULL,
+	target          TEXT    NOT NULL,
+	reason          TEXT    NOT NULL,
+	requested_by    TEXT    NOT NULL,
+	requested_at    INTEGER NOT NULL,
+	decision        INTEGER NOT NULL DEFAULT 0, -- bulletin.ConsentDecision
+	decided_by      TEXT,
+	decided_at      INTEGER,
+	decision_reason TEXT,
+	used_at         INTEGER                      -- a grant serves one forward
+) STRICT, WITHOUT ROWID;
+CREATE INDEX consents_bulletin ON consents (bulletin_origin, bulletin_id, target);
+CREATE TABLE outbox_copies_v7 (
+	seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+	recipient       TEXT    NOT NULL,
+	origin          TEXT    NOT NULL,
+	bulletin_origin TEXT    NOT NULL,
+	bulletin_id     TEXT    NOT NULL,
+	kind            INTEGER NOT NULL DEFAULT 1, -- bulletin.Kind of the message
+	revision        INTEGER NOT NULL DEFAULT 1,
+	data            BLOB,
+	queued_at       INTEGER NOT NULL,
+	published_at    INTEGER,
+	UNIQUE (recipient, origin, bulletin_origin, bulletin_id, kind, revision),
+	CHECK ((data IS NULL) = (published_at IS NOT NULL))
+) STRICT;
+INSERT INTO outbox_copies_v7 (seq, recipient, origin, bulletin_origin, bulletin_id, data, queued_at, published_at)
+	SELECT seq, recipient, origin, bulletin_origin, bulletin_id, data, queued_at, published_at FROM outbox_copies ORDER BY seq;
+DELETE FROM sqlite_sequence WHERE name = 'outbox_copies_v7';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_copies_v7', seq FROM sqlite_sequence WHERE name = 'outbox_copies';
+DROP TABLE outbox_copies;
+ALTER TABLE outbox_copies_v7 RENAME TO outbox_copies;
+CREATE INDEX outbox_copies_pending   ON outbox_copies (seq) WHERE published_at IS NULL;
+CREATE INDEX outbox_copies_bulletin  ON outbox_copies (bulletin_origin, bulletin_id);
+CREATE INDEX outbox_copies_published ON outbox_copies (published_at) WHERE published_at IS NOT NULL;
+INSERT INTO bulletins_fts (bulletins_fts, rank) VALUES ('secure-delete', 1);
+`,
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/oas-cicte/iant/pkg/sqlitedb"
 )
@@ -22,6 +23,9 @@ type Store struct {
 	// waits for calls in progress.
 	mu     sync.RWMutex
 	closed bool
+
+	// scrubPending: content was removed and no Scrub finished since.
+	scrubPending atomic.Bool
 }
 
 // Open opens the store at path, creating the file and its directory when

@@ -144,7 +144,21 @@ type BulletinReport struct {
 	Recipients []*RecipientStatus `protobuf:"bytes,5,rep,name=recipients,proto3" json:"recipients,omitempty"`
 	// When the origin created it, as signed: deadlines and latencies run
 	// from it.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The latest revision the origin signed (1 for a first version).
+	Revision uint32 `protobuf:"varint,7,opt,name=revision,proto3" json:"revision,omitempty"`
+	// When the origin revoked it, as signed; unset while it is not revoked.
+	RevokeTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
+	// SPIFFE ID of the focal point who revoked it.
+	RevokedBy string `protobuf:"bytes,9,opt,name=revoked_by,json=revokedBy,proto3" json:"revoked_by,omitempty"`
+	// The replies and consents about it, without content, oldest first.
+	Thread []*ThreadItem `protobuf:"bytes,10,rep,name=thread,proto3" json:"thread,omitempty"`
+	// What this message is: a bulletin, a reply, a consent.
+	Kind MessageKind `protobuf:"varint,11,opt,name=kind,proto3,enum=iant.v1.MessageKind" json:"kind,omitempty"`
+	// For a reply or a consent: the bulletin it is about.
+	InReplyTo *BulletinRef `protobuf:"bytes,12,opt,name=in_reply_to,json=inReplyTo,proto3" json:"in_reply_to,omitempty"`
+	// For a reply: its kind.
+	ReplyKind     ReplyKind `protobuf:"varint,13,opt,name=reply_kind,json=replyKind,proto3,enum=iant.v1.ReplyKind" json:"reply_kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -221,6 +235,55 @@ func (x *BulletinReport) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *BulletinReport) GetRevision() uint32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *BulletinReport) GetRevokeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokeTime
+	}
+	return nil
+}
+
+func (x *BulletinReport) GetRevokedBy() string {
+	if x != nil {
+		return x.RevokedBy
+	}
+	return ""
+}
+
+func (x *BulletinReport) GetThread() []*ThreadItem {
+	if x != nil {
+		return x.Thread
+	}
+	return nil
+}
+
+func (x *BulletinReport) GetKind() MessageKind {
+	if x != nil {
+		return x.Kind
+	}
+	return MessageKind_MESSAGE_KIND_UNSPECIFIED
+}
+
+func (x *BulletinReport) GetInReplyTo() *BulletinRef {
+	if x != nil {
+		return x.InReplyTo
+	}
+	return nil
+}
+
+func (x *BulletinReport) GetReplyKind() ReplyKind {
+	if x != nil {
+		return x.ReplyKind
+	}
+	return ReplyKind_REPLY_KIND_UNSPECIFIED
+}
+
 // RecipientStatus is what one recipient state did with a bulletin. Unset
 // times have not happened (or were not reported).
 type RecipientStatus struct {
@@ -250,9 +313,19 @@ type RecipientStatus struct {
 	ForwardedBy string `protobuf:"bytes,11,opt,name=forwarded_by,json=forwardedBy,proto3" json:"forwarded_by,omitempty"`
 	// When forwarded_by forwarded the bulletin to this state, as the
 	// forwarder reported it with its signed statement; unset until it has.
-	ForwardTime   *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=forward_time,json=forwardTime,proto3" json:"forward_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ForwardTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=forward_time,json=forwardTime,proto3" json:"forward_time,omitempty"`
+	// The latest revision the state reported delivered.
+	Revision uint32 `protobuf:"varint,13,opt,name=revision,proto3" json:"revision,omitempty"`
+	// When a revocation was sent to the state (of the bulletin, or of its
+	// copy by a narrowing revision); unset if none.
+	RevocationTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=revocation_time,json=revocationTime,proto3" json:"revocation_time,omitempty"`
+	// When the state confirmed it removed the content (its signed "revoked"
+	// receipt); unset while pending.
+	RevokedTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=revoked_time,json=revokedTime,proto3" json:"revoked_time,omitempty"`
+	// When the secretariat escalated the missing confirmation.
+	RevocationEscalateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=revocation_escalate_time,json=revocationEscalateTime,proto3" json:"revocation_escalate_time,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *RecipientStatus) Reset() {
@@ -369,6 +442,34 @@ func (x *RecipientStatus) GetForwardTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *RecipientStatus) GetRevision() uint32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *RecipientStatus) GetRevocationTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevocationTime
+	}
+	return nil
+}
+
+func (x *RecipientStatus) GetRevokedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokedTime
+	}
+	return nil
+}
+
+func (x *RecipientStatus) GetRevocationEscalateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevocationEscalateTime
+	}
+	return nil
+}
+
 // ListOverdueRequest is empty: the deadlines are the node's configuration.
 type ListOverdueRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -471,7 +572,11 @@ type OverdueItem struct {
 	// When the state's node stored the copy; unset if never reported.
 	DeliverTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=deliver_time,json=deliverTime,proto3" json:"deliver_time,omitempty"`
 	// When it was escalated; unset until then.
-	EscalateTime  *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=escalate_time,json=escalateTime,proto3" json:"escalate_time,omitempty"`
+	EscalateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=escalate_time,json=escalateTime,proto3" json:"escalate_time,omitempty"`
+	// True when what is overdue is the state's confirmation of a
+	// revocation, not its acknowledgement; the clock then started when the
+	// revocation was sent.
+	Revocation    bool `protobuf:"varint,9,opt,name=revocation,proto3" json:"revocation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -560,6 +665,13 @@ func (x *OverdueItem) GetEscalateTime() *timestamppb.Timestamp {
 		return x.EscalateTime
 	}
 	return nil
+}
+
+func (x *OverdueItem) GetRevocation() bool {
+	if x != nil {
+		return x.Revocation
+	}
+	return false
 }
 
 // GetStatsRequest is a time range of postings.
@@ -1307,12 +1419,12 @@ var File_iant_v1_audit_service_proto protoreflect.FileDescriptor
 
 const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1biant/v1/audit_service.proto\x12\aiant.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16iant/v1/bulletin.proto\"B\n" +
+	"\x1biant/v1/audit_service.proto\x12\aiant.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16iant/v1/bulletin.proto\x1a\x17iant/v1/lifecycle.proto\"B\n" +
 	"\x18GetBulletinReportRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06origin\x18\x02 \x01(\tR\x06origin\"L\n" +
 	"\x19GetBulletinReportResponse\x12/\n" +
-	"\x06report\x18\x01 \x01(\v2\x17.iant.v1.BulletinReportR\x06report\"\x9d\x02\n" +
+	"\x06report\x18\x01 \x01(\v2\x17.iant.v1.BulletinReportR\x06report\"\xd5\x04\n" +
 	"\x0eBulletinReport\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06origin\x18\x02 \x01(\tR\x06origin\x123\n" +
@@ -1324,7 +1436,18 @@ const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"recipients\x18\x05 \x03(\v2\x18.iant.v1.RecipientStatusR\n" +
 	"recipients\x12;\n" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\x9c\x05\n" +
+	"createTime\x12\x1a\n" +
+	"\brevision\x18\a \x01(\rR\brevision\x12;\n" +
+	"\vrevoke_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"revokeTime\x12\x1d\n" +
+	"\n" +
+	"revoked_by\x18\t \x01(\tR\trevokedBy\x12+\n" +
+	"\x06thread\x18\n" +
+	" \x03(\v2\x13.iant.v1.ThreadItemR\x06thread\x12(\n" +
+	"\x04kind\x18\v \x01(\x0e2\x14.iant.v1.MessageKindR\x04kind\x124\n" +
+	"\vin_reply_to\x18\f \x01(\v2\x14.iant.v1.BulletinRefR\tinReplyTo\x121\n" +
+	"\n" +
+	"reply_kind\x18\r \x01(\x0e2\x12.iant.v1.ReplyKindR\treplyKind\"\x92\a\n" +
 	"\x0fRecipientStatus\x12\x14\n" +
 	"\x05state\x18\x01 \x01(\tR\x05state\x12=\n" +
 	"\frelease_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vreleaseTime\x12=\n" +
@@ -1338,10 +1461,14 @@ const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"\x13acknowledge_latency\x18\n" +
 	" \x01(\v2\x19.google.protobuf.DurationR\x12acknowledgeLatency\x12!\n" +
 	"\fforwarded_by\x18\v \x01(\tR\vforwardedBy\x12=\n" +
-	"\fforward_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vforwardTime\"\x14\n" +
+	"\fforward_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vforwardTime\x12\x1a\n" +
+	"\brevision\x18\r \x01(\rR\brevision\x12C\n" +
+	"\x0frevocation_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x0erevocationTime\x12=\n" +
+	"\frevoked_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\vrevokedTime\x12T\n" +
+	"\x18revocation_escalate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x16revocationEscalateTime\"\x14\n" +
 	"\x12ListOverdueRequest\"A\n" +
 	"\x13ListOverdueResponse\x12*\n" +
-	"\x05items\x18\x01 \x03(\v2\x14.iant.v1.OverdueItemR\x05items\"\x83\x03\n" +
+	"\x05items\x18\x01 \x03(\v2\x14.iant.v1.OverdueItemR\x05items\"\xa3\x03\n" +
 	"\vOverdueItem\x12\x1f\n" +
 	"\vbulletin_id\x18\x01 \x01(\tR\n" +
 	"bulletinId\x12\x16\n" +
@@ -1354,7 +1481,10 @@ const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"clock_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tclockTime\x125\n" +
 	"\bdue_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\x12=\n" +
 	"\fdeliver_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vdeliverTime\x12?\n" +
-	"\rescalate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fescalateTime\"\x83\x01\n" +
+	"\rescalate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fescalateTime\x12\x1e\n" +
+	"\n" +
+	"revocation\x18\t \x01(\bR\n" +
+	"revocation\"\x83\x01\n" +
 	"\x0fGetStatsRequest\x129\n" +
 	"\n" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
@@ -1447,7 +1577,11 @@ var file_iant_v1_audit_service_proto_goTypes = []any{
 	(*WatchEscalationsResponse)(nil),    // 18: iant.v1.WatchEscalationsResponse
 	(Precedence)(0),                     // 19: iant.v1.Precedence
 	(*timestamppb.Timestamp)(nil),       // 20: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),         // 21: google.protobuf.Duration
+	(*ThreadItem)(nil),                  // 21: iant.v1.ThreadItem
+	(MessageKind)(0),                    // 22: iant.v1.MessageKind
+	(*BulletinRef)(nil),                 // 23: iant.v1.BulletinRef
+	(ReplyKind)(0),                      // 24: iant.v1.ReplyKind
+	(*durationpb.Duration)(nil),         // 25: google.protobuf.Duration
 }
 var file_iant_v1_audit_service_proto_depIdxs = []int32{
 	2,  // 0: iant.v1.GetBulletinReportResponse.report:type_name -> iant.v1.BulletinReport
@@ -1455,48 +1589,56 @@ var file_iant_v1_audit_service_proto_depIdxs = []int32{
 	20, // 2: iant.v1.BulletinReport.post_time:type_name -> google.protobuf.Timestamp
 	3,  // 3: iant.v1.BulletinReport.recipients:type_name -> iant.v1.RecipientStatus
 	20, // 4: iant.v1.BulletinReport.create_time:type_name -> google.protobuf.Timestamp
-	20, // 5: iant.v1.RecipientStatus.release_time:type_name -> google.protobuf.Timestamp
-	20, // 6: iant.v1.RecipientStatus.deliver_time:type_name -> google.protobuf.Timestamp
-	20, // 7: iant.v1.RecipientStatus.read_time:type_name -> google.protobuf.Timestamp
-	20, // 8: iant.v1.RecipientStatus.acknowledge_time:type_name -> google.protobuf.Timestamp
-	20, // 9: iant.v1.RecipientStatus.escalate_time:type_name -> google.protobuf.Timestamp
-	21, // 10: iant.v1.RecipientStatus.delivery_latency:type_name -> google.protobuf.Duration
-	21, // 11: iant.v1.RecipientStatus.acknowledge_latency:type_name -> google.protobuf.Duration
-	20, // 12: iant.v1.RecipientStatus.forward_time:type_name -> google.protobuf.Timestamp
-	6,  // 13: iant.v1.ListOverdueResponse.items:type_name -> iant.v1.OverdueItem
-	19, // 14: iant.v1.OverdueItem.precedence:type_name -> iant.v1.Precedence
-	20, // 15: iant.v1.OverdueItem.clock_time:type_name -> google.protobuf.Timestamp
-	20, // 16: iant.v1.OverdueItem.due_time:type_name -> google.protobuf.Timestamp
-	20, // 17: iant.v1.OverdueItem.deliver_time:type_name -> google.protobuf.Timestamp
-	20, // 18: iant.v1.OverdueItem.escalate_time:type_name -> google.protobuf.Timestamp
-	20, // 19: iant.v1.GetStatsRequest.start_time:type_name -> google.protobuf.Timestamp
-	20, // 20: iant.v1.GetStatsRequest.end_time:type_name -> google.protobuf.Timestamp
-	9,  // 21: iant.v1.GetStatsResponse.states:type_name -> iant.v1.StateStats
-	21, // 22: iant.v1.StateStats.delivery_p50:type_name -> google.protobuf.Duration
-	21, // 23: iant.v1.StateStats.delivery_p95:type_name -> google.protobuf.Duration
-	21, // 24: iant.v1.StateStats.acknowledge_p50:type_name -> google.protobuf.Duration
-	21, // 25: iant.v1.StateStats.acknowledge_p95:type_name -> google.protobuf.Duration
-	14, // 26: iant.v1.GetInclusionProofResponse.entries:type_name -> iant.v1.LogEntryProof
-	6,  // 27: iant.v1.WatchEscalationsResponse.item:type_name -> iant.v1.OverdueItem
-	0,  // 28: iant.v1.AuditService.GetBulletinReport:input_type -> iant.v1.GetBulletinReportRequest
-	4,  // 29: iant.v1.AuditService.ListOverdue:input_type -> iant.v1.ListOverdueRequest
-	7,  // 30: iant.v1.AuditService.GetStats:input_type -> iant.v1.GetStatsRequest
-	10, // 31: iant.v1.AuditService.GetCheckpoint:input_type -> iant.v1.GetCheckpointRequest
-	12, // 32: iant.v1.AuditService.GetInclusionProof:input_type -> iant.v1.GetInclusionProofRequest
-	15, // 33: iant.v1.AuditService.GetConsistencyProof:input_type -> iant.v1.GetConsistencyProofRequest
-	17, // 34: iant.v1.AuditService.WatchEscalations:input_type -> iant.v1.WatchEscalationsRequest
-	1,  // 35: iant.v1.AuditService.GetBulletinReport:output_type -> iant.v1.GetBulletinReportResponse
-	5,  // 36: iant.v1.AuditService.ListOverdue:output_type -> iant.v1.ListOverdueResponse
-	8,  // 37: iant.v1.AuditService.GetStats:output_type -> iant.v1.GetStatsResponse
-	11, // 38: iant.v1.AuditService.GetCheckpoint:output_type -> iant.v1.GetCheckpointResponse
-	13, // 39: iant.v1.AuditService.GetInclusionProof:output_type -> iant.v1.GetInclusionProofResponse
-	16, // 40: iant.v1.AuditService.GetConsistencyProof:output_type -> iant.v1.GetConsistencyProofResponse
-	18, // 41: iant.v1.AuditService.WatchEscalations:output_type -> iant.v1.WatchEscalationsResponse
-	35, // [35:42] is the sub-list for method output_type
-	28, // [28:35] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	20, // 5: iant.v1.BulletinReport.revoke_time:type_name -> google.protobuf.Timestamp
+	21, // 6: iant.v1.BulletinReport.thread:type_name -> iant.v1.ThreadItem
+	22, // 7: iant.v1.BulletinReport.kind:type_name -> iant.v1.MessageKind
+	23, // 8: iant.v1.BulletinReport.in_reply_to:type_name -> iant.v1.BulletinRef
+	24, // 9: iant.v1.BulletinReport.reply_kind:type_name -> iant.v1.ReplyKind
+	20, // 10: iant.v1.RecipientStatus.release_time:type_name -> google.protobuf.Timestamp
+	20, // 11: iant.v1.RecipientStatus.deliver_time:type_name -> google.protobuf.Timestamp
+	20, // 12: iant.v1.RecipientStatus.read_time:type_name -> google.protobuf.Timestamp
+	20, // 13: iant.v1.RecipientStatus.acknowledge_time:type_name -> google.protobuf.Timestamp
+	20, // 14: iant.v1.RecipientStatus.escalate_time:type_name -> google.protobuf.Timestamp
+	25, // 15: iant.v1.RecipientStatus.delivery_latency:type_name -> google.protobuf.Duration
+	25, // 16: iant.v1.RecipientStatus.acknowledge_latency:type_name -> google.protobuf.Duration
+	20, // 17: iant.v1.RecipientStatus.forward_time:type_name -> google.protobuf.Timestamp
+	20, // 18: iant.v1.RecipientStatus.revocation_time:type_name -> google.protobuf.Timestamp
+	20, // 19: iant.v1.RecipientStatus.revoked_time:type_name -> google.protobuf.Timestamp
+	20, // 20: iant.v1.RecipientStatus.revocation_escalate_time:type_name -> google.protobuf.Timestamp
+	6,  // 21: iant.v1.ListOverdueResponse.items:type_name -> iant.v1.OverdueItem
+	19, // 22: iant.v1.OverdueItem.precedence:type_name -> iant.v1.Precedence
+	20, // 23: iant.v1.OverdueItem.clock_time:type_name -> google.protobuf.Timestamp
+	20, // 24: iant.v1.OverdueItem.due_time:type_name -> google.protobuf.Timestamp
+	20, // 25: iant.v1.OverdueItem.deliver_time:type_name -> google.protobuf.Timestamp
+	20, // 26: iant.v1.OverdueItem.escalate_time:type_name -> google.protobuf.Timestamp
+	20, // 27: iant.v1.GetStatsRequest.start_time:type_name -> google.protobuf.Timestamp
+	20, // 28: iant.v1.GetStatsRequest.end_time:type_name -> google.protobuf.Timestamp
+	9,  // 29: iant.v1.GetStatsResponse.states:type_name -> iant.v1.StateStats
+	25, // 30: iant.v1.StateStats.delivery_p50:type_name -> google.protobuf.Duration
+	25, // 31: iant.v1.StateStats.delivery_p95:type_name -> google.protobuf.Duration
+	25, // 32: iant.v1.StateStats.acknowledge_p50:type_name -> google.protobuf.Duration
+	25, // 33: iant.v1.StateStats.acknowledge_p95:type_name -> google.protobuf.Duration
+	14, // 34: iant.v1.GetInclusionProofResponse.entries:type_name -> iant.v1.LogEntryProof
+	6,  // 35: iant.v1.WatchEscalationsResponse.item:type_name -> iant.v1.OverdueItem
+	0,  // 36: iant.v1.AuditService.GetBulletinReport:input_type -> iant.v1.GetBulletinReportRequest
+	4,  // 37: iant.v1.AuditService.ListOverdue:input_type -> iant.v1.ListOverdueRequest
+	7,  // 38: iant.v1.AuditService.GetStats:input_type -> iant.v1.GetStatsRequest
+	10, // 39: iant.v1.AuditService.GetCheckpoint:input_type -> iant.v1.GetCheckpointRequest
+	12, // 40: iant.v1.AuditService.GetInclusionProof:input_type -> iant.v1.GetInclusionProofRequest
+	15, // 41: iant.v1.AuditService.GetConsistencyProof:input_type -> iant.v1.GetConsistencyProofRequest
+	17, // 42: iant.v1.AuditService.WatchEscalations:input_type -> iant.v1.WatchEscalationsRequest
+	1,  // 43: iant.v1.AuditService.GetBulletinReport:output_type -> iant.v1.GetBulletinReportResponse
+	5,  // 44: iant.v1.AuditService.ListOverdue:output_type -> iant.v1.ListOverdueResponse
+	8,  // 45: iant.v1.AuditService.GetStats:output_type -> iant.v1.GetStatsResponse
+	11, // 46: iant.v1.AuditService.GetCheckpoint:output_type -> iant.v1.GetCheckpointResponse
+	13, // 47: iant.v1.AuditService.GetInclusionProof:output_type -> iant.v1.GetInclusionProofResponse
+	16, // 48: iant.v1.AuditService.GetConsistencyProof:output_type -> iant.v1.GetConsistencyProofResponse
+	18, // 49: iant.v1.AuditService.WatchEscalations:output_type -> iant.v1.WatchEscalationsResponse
+	43, // [43:50] is the sub-list for method output_type
+	36, // [36:43] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_iant_v1_audit_service_proto_init() }
@@ -1505,6 +1647,7 @@ func file_iant_v1_audit_service_proto_init() {
 		return
 	}
 	file_iant_v1_bulletin_proto_init()
+	file_iant_v1_lifecycle_proto_init()
 	file_iant_v1_audit_service_proto_msgTypes[12].OneofWrappers = []any{
 		(*GetInclusionProofRequest_Index)(nil),
 		(*GetInclusionProofRequest_BulletinId)(nil),

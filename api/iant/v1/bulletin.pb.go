@@ -986,7 +986,18 @@ type Bulletin struct {
 	Recipients []string `protobuf:"bytes,19,rep,name=recipients,proto3" json:"recipients,omitempty"`
 	// Extra policy conditions scoped to this bulletin (Cedar forbid
 	// policies); they may only narrow what the network policy permits.
-	Conditions    string `protobuf:"bytes,20,opt,name=conditions,proto3" json:"conditions,omitempty"`
+	Conditions string `protobuf:"bytes,20,opt,name=conditions,proto3" json:"conditions,omitempty"`
+	// Version, set by the origin node: 1 (or 0, read as 1) for the first,
+	// one more for each revision. A revision keeps the bulletin's id.
+	Revision uint32 `protobuf:"varint,21,opt,name=revision,proto3" json:"revision,omitempty"`
+	// When the first version was created; unset in the first version.
+	FirstCreateTime *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=first_create_time,json=firstCreateTime,proto3" json:"first_create_time,omitempty"`
+	// Set (with revoked) on a revoked bulletin's tombstone: who, when, why.
+	Revocation *Revocation `protobuf:"bytes,23,opt,name=revocation,proto3" json:"revocation,omitempty"`
+	// Set on a reply to another bulletin.
+	Reply *Reply `protobuf:"bytes,24,opt,name=reply,proto3" json:"reply,omitempty"`
+	// Set on a consent request or decision.
+	Consent       *Consent `protobuf:"bytes,25,opt,name=consent,proto3" json:"consent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1161,6 +1172,41 @@ func (x *Bulletin) GetConditions() string {
 	return ""
 }
 
+func (x *Bulletin) GetRevision() uint32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *Bulletin) GetFirstCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstCreateTime
+	}
+	return nil
+}
+
+func (x *Bulletin) GetRevocation() *Revocation {
+	if x != nil {
+		return x.Revocation
+	}
+	return nil
+}
+
+func (x *Bulletin) GetReply() *Reply {
+	if x != nil {
+		return x.Reply
+	}
+	return nil
+}
+
+func (x *Bulletin) GetConsent() *Consent {
+	if x != nil {
+		return x.Consent
+	}
+	return nil
+}
+
 // StoredBulletin is a bulletin as a node holds it.
 type StoredBulletin struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1179,7 +1225,13 @@ type StoredBulletin struct {
 	// For a received bulletin its origin did not release to this state: the
 	// member state whose forward brought it (the bulletin is still the
 	// origin's, verified against the origin's signature). Empty otherwise.
-	ForwardedBy   string `protobuf:"bytes,7,opt,name=forwarded_by,json=forwardedBy,proto3" json:"forwarded_by,omitempty"`
+	ForwardedBy string `protobuf:"bytes,7,opt,name=forwarded_by,json=forwardedBy,proto3" json:"forwarded_by,omitempty"`
+	// Active, revoked (the bulletin holds only its tombstone) or expired
+	// (content only for the origin's focal points).
+	State BulletinState `protobuf:"varint,8,opt,name=state,proto3,enum=iant.v1.BulletinState" json:"state,omitempty"`
+	// What the latest change to it was: a first version, a revision, a
+	// revocation, or a reply.
+	Kind          MessageKind `protobuf:"varint,9,opt,name=kind,proto3,enum=iant.v1.MessageKind" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1261,6 +1313,20 @@ func (x *StoredBulletin) GetForwardedBy() string {
 		return x.ForwardedBy
 	}
 	return ""
+}
+
+func (x *StoredBulletin) GetState() BulletinState {
+	if x != nil {
+		return x.State
+	}
+	return BulletinState_BULLETIN_STATE_UNSPECIFIED
+}
+
+func (x *StoredBulletin) GetKind() MessageKind {
+	if x != nil {
+		return x.Kind
+	}
+	return MessageKind_MESSAGE_KIND_UNSPECIFIED
 }
 
 // BulletinFilter selects bulletins; empty fields match everything, and
@@ -1368,7 +1434,7 @@ var File_iant_v1_bulletin_proto protoreflect.FileDescriptor
 
 const file_iant_v1_bulletin_proto_rawDesc = "" +
 	"\n" +
-	"\x16iant/v1/bulletin.proto\x12\aiant.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x90\x01\n" +
+	"\x16iant/v1/bulletin.proto\x12\aiant.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17iant/v1/lifecycle.proto\"\x90\x01\n" +
 	"\rSourceGrading\x12<\n" +
 	"\vreliability\x18\x01 \x01(\x0e2\x1a.iant.v1.SourceReliabilityR\vreliability\x12A\n" +
 	"\vcredibility\x18\x02 \x01(\x0e2\x1f.iant.v1.InformationCredibilityR\vcredibility\"d\n" +
@@ -1385,7 +1451,7 @@ const file_iant_v1_bulletin_proto_rawDesc = "" +
 	"attributes\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9d\x06\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x88\b\n" +
 	"\bBulletin\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06origin\x18\x02 \x01(\tR\x06origin\x12\x16\n" +
@@ -1419,7 +1485,14 @@ const file_iant_v1_bulletin_proto_rawDesc = "" +
 	"recipients\x12\x1e\n" +
 	"\n" +
 	"conditions\x18\x14 \x01(\tR\n" +
-	"conditions\"\xdb\x02\n" +
+	"conditions\x12\x1a\n" +
+	"\brevision\x18\x15 \x01(\rR\brevision\x12F\n" +
+	"\x11first_create_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\x0ffirstCreateTime\x123\n" +
+	"\n" +
+	"revocation\x18\x17 \x01(\v2\x13.iant.v1.RevocationR\n" +
+	"revocation\x12$\n" +
+	"\x05reply\x18\x18 \x01(\v2\x0e.iant.v1.ReplyR\x05reply\x12*\n" +
+	"\aconsent\x18\x19 \x01(\v2\x10.iant.v1.ConsentR\aconsent\"\xb3\x03\n" +
 	"\x0eStoredBulletin\x12-\n" +
 	"\bbulletin\x18\x01 \x01(\v2\x11.iant.v1.BulletinR\bbulletin\x12\x16\n" +
 	"\x06cursor\x18\x02 \x01(\x04R\x06cursor\x120\n" +
@@ -1427,7 +1500,9 @@ const file_iant_v1_bulletin_proto_rawDesc = "" +
 	"\freceive_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12E\n" +
 	"\x10acknowledge_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0facknowledgeTime\x12'\n" +
 	"\x0facknowledged_by\x18\x06 \x01(\tR\x0eacknowledgedBy\x12!\n" +
-	"\fforwarded_by\x18\a \x01(\tR\vforwardedBy\"\xd1\x02\n" +
+	"\fforwarded_by\x18\a \x01(\tR\vforwardedBy\x12,\n" +
+	"\x05state\x18\b \x01(\x0e2\x16.iant.v1.BulletinStateR\x05state\x12(\n" +
+	"\x04kind\x18\t \x01(\x0e2\x14.iant.v1.MessageKindR\x04kind\"\xd1\x02\n" +
 	"\x0eBulletinFilter\x12\x18\n" +
 	"\aorigins\x18\x01 \x03(\tR\aorigins\x12)\n" +
 	"\aregions\x18\x02 \x03(\x0e2\x0f.iant.v1.RegionR\aregions\x121\n" +
@@ -1556,6 +1631,11 @@ var file_iant_v1_bulletin_proto_goTypes = []any{
 	(*BulletinFilter)(nil),        // 16: iant.v1.BulletinFilter
 	nil,                           // 17: iant.v1.Indicator.AttributesEntry
 	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*Revocation)(nil),            // 19: iant.v1.Revocation
+	(*Reply)(nil),                 // 20: iant.v1.Reply
+	(*Consent)(nil),               // 21: iant.v1.Consent
+	(BulletinState)(0),            // 22: iant.v1.BulletinState
+	(MessageKind)(0),              // 23: iant.v1.MessageKind
 }
 var file_iant_v1_bulletin_proto_depIdxs = []int32{
 	4,  // 0: iant.v1.SourceGrading.reliability:type_name -> iant.v1.SourceReliability
@@ -1573,21 +1653,27 @@ var file_iant_v1_bulletin_proto_depIdxs = []int32{
 	12, // 12: iant.v1.Bulletin.releasability:type_name -> iant.v1.Releasability
 	6,  // 13: iant.v1.Bulletin.caveats:type_name -> iant.v1.Caveat
 	13, // 14: iant.v1.Bulletin.indicators:type_name -> iant.v1.Indicator
-	14, // 15: iant.v1.StoredBulletin.bulletin:type_name -> iant.v1.Bulletin
-	10, // 16: iant.v1.StoredBulletin.direction:type_name -> iant.v1.Direction
-	18, // 17: iant.v1.StoredBulletin.receive_time:type_name -> google.protobuf.Timestamp
-	18, // 18: iant.v1.StoredBulletin.acknowledge_time:type_name -> google.protobuf.Timestamp
-	8,  // 19: iant.v1.BulletinFilter.regions:type_name -> iant.v1.Region
-	1,  // 20: iant.v1.BulletinFilter.categories:type_name -> iant.v1.Category
-	0,  // 21: iant.v1.BulletinFilter.precedences:type_name -> iant.v1.Precedence
-	2,  // 22: iant.v1.BulletinFilter.markings:type_name -> iant.v1.Marking
-	18, // 23: iant.v1.BulletinFilter.since:type_name -> google.protobuf.Timestamp
-	18, // 24: iant.v1.BulletinFilter.until:type_name -> google.protobuf.Timestamp
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	18, // 15: iant.v1.Bulletin.first_create_time:type_name -> google.protobuf.Timestamp
+	19, // 16: iant.v1.Bulletin.revocation:type_name -> iant.v1.Revocation
+	20, // 17: iant.v1.Bulletin.reply:type_name -> iant.v1.Reply
+	21, // 18: iant.v1.Bulletin.consent:type_name -> iant.v1.Consent
+	14, // 19: iant.v1.StoredBulletin.bulletin:type_name -> iant.v1.Bulletin
+	10, // 20: iant.v1.StoredBulletin.direction:type_name -> iant.v1.Direction
+	18, // 21: iant.v1.StoredBulletin.receive_time:type_name -> google.protobuf.Timestamp
+	18, // 22: iant.v1.StoredBulletin.acknowledge_time:type_name -> google.protobuf.Timestamp
+	22, // 23: iant.v1.StoredBulletin.state:type_name -> iant.v1.BulletinState
+	23, // 24: iant.v1.StoredBulletin.kind:type_name -> iant.v1.MessageKind
+	8,  // 25: iant.v1.BulletinFilter.regions:type_name -> iant.v1.Region
+	1,  // 26: iant.v1.BulletinFilter.categories:type_name -> iant.v1.Category
+	0,  // 27: iant.v1.BulletinFilter.precedences:type_name -> iant.v1.Precedence
+	2,  // 28: iant.v1.BulletinFilter.markings:type_name -> iant.v1.Marking
+	18, // 29: iant.v1.BulletinFilter.since:type_name -> google.protobuf.Timestamp
+	18, // 30: iant.v1.BulletinFilter.until:type_name -> google.protobuf.Timestamp
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_iant_v1_bulletin_proto_init() }
@@ -1595,6 +1681,7 @@ func file_iant_v1_bulletin_proto_init() {
 	if File_iant_v1_bulletin_proto != nil {
 		return
 	}
+	file_iant_v1_lifecycle_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -150,7 +150,9 @@ type GetBulletinRequest struct {
 	// bulletin of that id; when it holds bulletins of that id from several
 	// origins (a state chooses its own bulletins' ids), the call is refused
 	// (InvalidArgument, field origin) naming them.
-	Origin        string `protobuf:"bytes,2,opt,name=origin,proto3" json:"origin,omitempty"`
+	Origin string `protobuf:"bytes,2,opt,name=origin,proto3" json:"origin,omitempty"`
+	// Also return the bulletin's earlier revisions this node holds.
+	History       bool `protobuf:"varint,3,opt,name=history,proto3" json:"history,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -199,11 +201,25 @@ func (x *GetBulletinRequest) GetOrigin() string {
 	return ""
 }
 
+func (x *GetBulletinRequest) GetHistory() bool {
+	if x != nil {
+		return x.History
+	}
+	return false
+}
+
 // GetBulletinResponse returns the bulletin.
 type GetBulletinResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The bulletin.
-	Bulletin      *StoredBulletin `protobuf:"bytes,1,opt,name=bulletin,proto3" json:"bulletin,omitempty"`
+	// The bulletin: its latest revision, or, revoked, its tombstone (state
+	// REVOKED, the revocation, no content), or, expired and not the
+	// origin's focal point asking, its header only (state EXPIRED).
+	Bulletin *StoredBulletin `protobuf:"bytes,1,opt,name=bulletin,proto3" json:"bulletin,omitempty"`
+	// The replies to it (and to its replies) this node holds that the
+	// caller may read, oldest first.
+	Thread []*StoredBulletin `protobuf:"bytes,2,rep,name=thread,proto3" json:"thread,omitempty"`
+	// With history: its earlier revisions, oldest first.
+	History       []*Bulletin `protobuf:"bytes,3,rep,name=history,proto3" json:"history,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -245,6 +261,20 @@ func (x *GetBulletinResponse) GetBulletin() *StoredBulletin {
 	return nil
 }
 
+func (x *GetBulletinResponse) GetThread() []*StoredBulletin {
+	if x != nil {
+		return x.Thread
+	}
+	return nil
+}
+
+func (x *GetBulletinResponse) GetHistory() []*Bulletin {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
 // ListBulletinsRequest selects a page.
 type ListBulletinsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -253,9 +283,12 @@ type ListBulletinsRequest struct {
 	// At most this many (default 50, at most 500).
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// From a previous response's next_page_token.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Also list revoked bulletins (their tombstones). Expired bulletins are
+	// never listed.
+	IncludeRevoked bool `protobuf:"varint,4,opt,name=include_revoked,json=includeRevoked,proto3" json:"include_revoked,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ListBulletinsRequest) Reset() {
@@ -307,6 +340,13 @@ func (x *ListBulletinsRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListBulletinsRequest) GetIncludeRevoked() bool {
+	if x != nil {
+		return x.IncludeRevoked
+	}
+	return false
 }
 
 // ListBulletinsResponse is one page.
@@ -428,11 +468,14 @@ func (x *SubscribeRequest) GetFromStart() bool {
 	return false
 }
 
-// SubscribeResponse carries one bulletin.
+// SubscribeResponse carries one event: a bulletin, a revision, a
+// revocation (the tombstone) or a reply.
 type SubscribeResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The bulletin; its cursor is the resume point.
-	Bulletin      *StoredBulletin `protobuf:"bytes,1,opt,name=bulletin,proto3" json:"bulletin,omitempty"`
+	Bulletin *StoredBulletin `protobuf:"bytes,1,opt,name=bulletin,proto3" json:"bulletin,omitempty"`
+	// What happened: a new bulletin, a revision, a revocation or a reply.
+	Kind          MessageKind `protobuf:"varint,2,opt,name=kind,proto3,enum=iant.v1.MessageKind" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -472,6 +515,13 @@ func (x *SubscribeResponse) GetBulletin() *StoredBulletin {
 		return x.Bulletin
 	}
 	return nil
+}
+
+func (x *SubscribeResponse) GetKind() MessageKind {
+	if x != nil {
+		return x.Kind
+	}
+	return MessageKind_MESSAGE_KIND_UNSPECIFIED
 }
 
 // AcknowledgeBulletinRequest names the bulletin.
@@ -823,27 +873,901 @@ func (x *ExplainReadResponse) GetExplanation() string {
 	return ""
 }
 
+// ReviseBulletinRequest carries the new revision.
+type ReviseBulletinRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the caller's state's bulletin.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The whole new version, as a post's draft: node-set fields empty.
+	Bulletin      *Bulletin `protobuf:"bytes,2,opt,name=bulletin,proto3" json:"bulletin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReviseBulletinRequest) Reset() {
+	*x = ReviseBulletinRequest{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReviseBulletinRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReviseBulletinRequest) ProtoMessage() {}
+
+func (x *ReviseBulletinRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReviseBulletinRequest.ProtoReflect.Descriptor instead.
+func (*ReviseBulletinRequest) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ReviseBulletinRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ReviseBulletinRequest) GetBulletin() *Bulletin {
+	if x != nil {
+		return x.Bulletin
+	}
+	return nil
+}
+
+// ReviseBulletinResponse returns the stored revision.
+type ReviseBulletinResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The revision as stored at the origin node.
+	Bulletin *StoredBulletin `protobuf:"bytes,1,opt,name=bulletin,proto3" json:"bulletin,omitempty"`
+	// States whose copy of the revision (or revocation) waits at the node.
+	PendingRecipients []string `protobuf:"bytes,2,rep,name=pending_recipients,json=pendingRecipients,proto3" json:"pending_recipients,omitempty"`
+	// States the revision no longer releases to: their copy is revoked.
+	WithdrawnFrom []string `protobuf:"bytes,3,rep,name=withdrawn_from,json=withdrawnFrom,proto3" json:"withdrawn_from,omitempty"`
+	// States the revision newly releases to: they get this revision only.
+	Added         []string `protobuf:"bytes,4,rep,name=added,proto3" json:"added,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReviseBulletinResponse) Reset() {
+	*x = ReviseBulletinResponse{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReviseBulletinResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReviseBulletinResponse) ProtoMessage() {}
+
+func (x *ReviseBulletinResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReviseBulletinResponse.ProtoReflect.Descriptor instead.
+func (*ReviseBulletinResponse) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ReviseBulletinResponse) GetBulletin() *StoredBulletin {
+	if x != nil {
+		return x.Bulletin
+	}
+	return nil
+}
+
+func (x *ReviseBulletinResponse) GetPendingRecipients() []string {
+	if x != nil {
+		return x.PendingRecipients
+	}
+	return nil
+}
+
+func (x *ReviseBulletinResponse) GetWithdrawnFrom() []string {
+	if x != nil {
+		return x.WithdrawnFrom
+	}
+	return nil
+}
+
+func (x *ReviseBulletinResponse) GetAdded() []string {
+	if x != nil {
+		return x.Added
+	}
+	return nil
+}
+
+// RevokeBulletinRequest names the bulletin and why.
+type RevokeBulletinRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the caller's state's bulletin.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why, one line; required.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeBulletinRequest) Reset() {
+	*x = RevokeBulletinRequest{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeBulletinRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeBulletinRequest) ProtoMessage() {}
+
+func (x *RevokeBulletinRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeBulletinRequest.ProtoReflect.Descriptor instead.
+func (*RevokeBulletinRequest) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RevokeBulletinRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RevokeBulletinRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// RevokeBulletinResponse returns the tombstone.
+type RevokeBulletinResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tombstone kept at the origin node.
+	Bulletin *StoredBulletin `protobuf:"bytes,1,opt,name=bulletin,proto3" json:"bulletin,omitempty"`
+	// The states told, each of which confirms to the secretariat.
+	Recipients []string `protobuf:"bytes,2,rep,name=recipients,proto3" json:"recipients,omitempty"`
+	// States whose copy of the revocation waits at the node.
+	PendingRecipients []string `protobuf:"bytes,3,rep,name=pending_recipients,json=pendingRecipients,proto3" json:"pending_recipients,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *RevokeBulletinResponse) Reset() {
+	*x = RevokeBulletinResponse{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeBulletinResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeBulletinResponse) ProtoMessage() {}
+
+func (x *RevokeBulletinResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeBulletinResponse.ProtoReflect.Descriptor instead.
+func (*RevokeBulletinResponse) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RevokeBulletinResponse) GetBulletin() *StoredBulletin {
+	if x != nil {
+		return x.Bulletin
+	}
+	return nil
+}
+
+func (x *RevokeBulletinResponse) GetRecipients() []string {
+	if x != nil {
+		return x.Recipients
+	}
+	return nil
+}
+
+func (x *RevokeBulletinResponse) GetPendingRecipients() []string {
+	if x != nil {
+		return x.PendingRecipients
+	}
+	return nil
+}
+
+// ReplyToBulletinRequest carries the reply.
+type ReplyToBulletinRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the bulletin (or reply) answered.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Its origin, as in GetBulletinRequest.
+	Origin string `protobuf:"bytes,2,opt,name=origin,proto3" json:"origin,omitempty"`
+	// What the reply is.
+	Kind ReplyKind `protobuf:"varint,3,opt,name=kind,proto3,enum=iant.v1.ReplyKind" json:"kind,omitempty"`
+	// One-line summary; optional.
+	Title string `protobuf:"bytes,4,opt,name=title,proto3" json:"title,omitempty"`
+	// Text; required but for a sighting.
+	Body string `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
+	// Marking; unset means the bulletin's. Looser is refused.
+	Marking Marking `protobuf:"varint,6,opt,name=marking,proto3,enum=iant.v1.Marking" json:"marking,omitempty"`
+	// Whom to: the origin only (default) or every state it was released to.
+	To ReplyAudience `protobuf:"varint,7,opt,name=to,proto3,enum=iant.v1.ReplyAudience" json:"to,omitempty"`
+	// A sighting's facts; for sightings only.
+	Sighting *Sighting `protobuf:"bytes,8,opt,name=sighting,proto3" json:"sighting,omitempty"`
+	// A key the client chooses, as in PostBulletinRequest.
+	IdempotencyKey string `protobuf:"bytes,9,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ReplyToBulletinRequest) Reset() {
+	*x = ReplyToBulletinRequest{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplyToBulletinRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplyToBulletinRequest) ProtoMessage() {}
+
+func (x *ReplyToBulletinRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplyToBulletinRequest.ProtoReflect.Descriptor instead.
+func (*ReplyToBulletinRequest) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ReplyToBulletinRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ReplyToBulletinRequest) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
+func (x *ReplyToBulletinRequest) GetKind() ReplyKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ReplyKind_REPLY_KIND_UNSPECIFIED
+}
+
+func (x *ReplyToBulletinRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *ReplyToBulletinRequest) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+func (x *ReplyToBulletinRequest) GetMarking() Marking {
+	if x != nil {
+		return x.Marking
+	}
+	return Marking_MARKING_UNSPECIFIED
+}
+
+func (x *ReplyToBulletinRequest) GetTo() ReplyAudience {
+	if x != nil {
+		return x.To
+	}
+	return ReplyAudience_REPLY_AUDIENCE_UNSPECIFIED
+}
+
+func (x *ReplyToBulletinRequest) GetSighting() *Sighting {
+	if x != nil {
+		return x.Sighting
+	}
+	return nil
+}
+
+func (x *ReplyToBulletinRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+// ReplyToBulletinResponse returns the reply.
+type ReplyToBulletinResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The reply as stored at the replying node.
+	Reply *StoredBulletin `protobuf:"bytes,1,opt,name=reply,proto3" json:"reply,omitempty"`
+	// States whose copy waits at the node.
+	PendingRecipients []string `protobuf:"bytes,2,rep,name=pending_recipients,json=pendingRecipients,proto3" json:"pending_recipients,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ReplyToBulletinResponse) Reset() {
+	*x = ReplyToBulletinResponse{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplyToBulletinResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplyToBulletinResponse) ProtoMessage() {}
+
+func (x *ReplyToBulletinResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplyToBulletinResponse.ProtoReflect.Descriptor instead.
+func (*ReplyToBulletinResponse) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ReplyToBulletinResponse) GetReply() *StoredBulletin {
+	if x != nil {
+		return x.Reply
+	}
+	return nil
+}
+
+func (x *ReplyToBulletinResponse) GetPendingRecipients() []string {
+	if x != nil {
+		return x.PendingRecipients
+	}
+	return nil
+}
+
+// SearchBulletinsRequest is a query and filters.
+type SearchBulletinsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Words, all of which must occur (title, body, indicator values);
+	// case and accents are ignored, a trailing * matches a prefix.
+	Query string `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	// Which bulletins.
+	Filter *BulletinFilter `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
+	// At most this many (default 50, at most 500).
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchBulletinsRequest) Reset() {
+	*x = SearchBulletinsRequest{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchBulletinsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchBulletinsRequest) ProtoMessage() {}
+
+func (x *SearchBulletinsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchBulletinsRequest.ProtoReflect.Descriptor instead.
+func (*SearchBulletinsRequest) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SearchBulletinsRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *SearchBulletinsRequest) GetFilter() *BulletinFilter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *SearchBulletinsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *SearchBulletinsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// SearchBulletinsResponse is one page, newest first.
+type SearchBulletinsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Matching bulletins the caller may read.
+	Bulletins []*StoredBulletin `protobuf:"bytes,1,rep,name=bulletins,proto3" json:"bulletins,omitempty"`
+	// Token of the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchBulletinsResponse) Reset() {
+	*x = SearchBulletinsResponse{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchBulletinsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchBulletinsResponse) ProtoMessage() {}
+
+func (x *SearchBulletinsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchBulletinsResponse.ProtoReflect.Descriptor instead.
+func (*SearchBulletinsResponse) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *SearchBulletinsResponse) GetBulletins() []*StoredBulletin {
+	if x != nil {
+		return x.Bulletins
+	}
+	return nil
+}
+
+func (x *SearchBulletinsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// RequestForwardConsentRequest names the bulletin, the target and why.
+type RequestForwardConsentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Bulletin id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Its origin, as in GetBulletinRequest.
+	Origin string `protobuf:"bytes,2,opt,name=origin,proto3" json:"origin,omitempty"`
+	// State to forward to.
+	TargetState string `protobuf:"bytes,3,opt,name=target_state,json=targetState,proto3" json:"target_state,omitempty"`
+	// Why, one line; optional.
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestForwardConsentRequest) Reset() {
+	*x = RequestForwardConsentRequest{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestForwardConsentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestForwardConsentRequest) ProtoMessage() {}
+
+func (x *RequestForwardConsentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestForwardConsentRequest.ProtoReflect.Descriptor instead.
+func (*RequestForwardConsentRequest) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RequestForwardConsentRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RequestForwardConsentRequest) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
+func (x *RequestForwardConsentRequest) GetTargetState() string {
+	if x != nil {
+		return x.TargetState
+	}
+	return ""
+}
+
+func (x *RequestForwardConsentRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// RequestForwardConsentResponse returns the request.
+type RequestForwardConsentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request as kept at this node.
+	Request       *ConsentRequest `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestForwardConsentResponse) Reset() {
+	*x = RequestForwardConsentResponse{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestForwardConsentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestForwardConsentResponse) ProtoMessage() {}
+
+func (x *RequestForwardConsentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestForwardConsentResponse.ProtoReflect.Descriptor instead.
+func (*RequestForwardConsentResponse) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RequestForwardConsentResponse) GetRequest() *ConsentRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// ListConsentRequestsRequest selects requests.
+type ListConsentRequestsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Also list decided requests.
+	IncludeDecided bool `protobuf:"varint,1,opt,name=include_decided,json=includeDecided,proto3" json:"include_decided,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListConsentRequestsRequest) Reset() {
+	*x = ListConsentRequestsRequest{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConsentRequestsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConsentRequestsRequest) ProtoMessage() {}
+
+func (x *ListConsentRequestsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConsentRequestsRequest.ProtoReflect.Descriptor instead.
+func (*ListConsentRequestsRequest) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListConsentRequestsRequest) GetIncludeDecided() bool {
+	if x != nil {
+		return x.IncludeDecided
+	}
+	return false
+}
+
+// ListConsentRequestsResponse lists requests, oldest first.
+type ListConsentRequestsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Requests this state made or was asked.
+	Requests      []*ConsentRequest `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConsentRequestsResponse) Reset() {
+	*x = ListConsentRequestsResponse{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConsentRequestsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConsentRequestsResponse) ProtoMessage() {}
+
+func (x *ListConsentRequestsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConsentRequestsResponse.ProtoReflect.Descriptor instead.
+func (*ListConsentRequestsResponse) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListConsentRequestsResponse) GetRequests() []*ConsentRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+// DecideConsentRequest grants or refuses a request.
+type DecideConsentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Request id.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Granted or refused.
+	Decision ConsentDecision `protobuf:"varint,2,opt,name=decision,proto3,enum=iant.v1.ConsentDecision" json:"decision,omitempty"`
+	// Why, one line; optional.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideConsentRequest) Reset() {
+	*x = DecideConsentRequest{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideConsentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideConsentRequest) ProtoMessage() {}
+
+func (x *DecideConsentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideConsentRequest.ProtoReflect.Descriptor instead.
+func (*DecideConsentRequest) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *DecideConsentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *DecideConsentRequest) GetDecision() ConsentDecision {
+	if x != nil {
+		return x.Decision
+	}
+	return ConsentDecision_CONSENT_DECISION_UNSPECIFIED
+}
+
+func (x *DecideConsentRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// DecideConsentResponse returns the decided request.
+type DecideConsentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request with its decision.
+	Request       *ConsentRequest `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideConsentResponse) Reset() {
+	*x = DecideConsentResponse{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideConsentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideConsentResponse) ProtoMessage() {}
+
+func (x *DecideConsentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideConsentResponse.ProtoReflect.Descriptor instead.
+func (*DecideConsentResponse) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *DecideConsentResponse) GetRequest() *ConsentRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
 var File_iant_v1_bulletin_service_proto protoreflect.FileDescriptor
 
 const file_iant_v1_bulletin_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1eiant/v1/bulletin_service.proto\x12\aiant.v1\x1a\x16iant/v1/bulletin.proto\"m\n" +
+	"\x1eiant/v1/bulletin_service.proto\x12\aiant.v1\x1a\x16iant/v1/bulletin.proto\x1a\x17iant/v1/lifecycle.proto\"m\n" +
 	"\x13PostBulletinRequest\x12-\n" +
 	"\bbulletin\x18\x01 \x01(\v2\x11.iant.v1.BulletinR\bbulletin\x12'\n" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\"z\n" +
 	"\x14PostBulletinResponse\x123\n" +
 	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\x12-\n" +
-	"\x12pending_recipients\x18\x02 \x03(\tR\x11pendingRecipients\"<\n" +
+	"\x12pending_recipients\x18\x02 \x03(\tR\x11pendingRecipients\"V\n" +
 	"\x12GetBulletinRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
-	"\x06origin\x18\x02 \x01(\tR\x06origin\"J\n" +
+	"\x06origin\x18\x02 \x01(\tR\x06origin\x12\x18\n" +
+	"\ahistory\x18\x03 \x01(\bR\ahistory\"\xa8\x01\n" +
 	"\x13GetBulletinResponse\x123\n" +
-	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\"\x83\x01\n" +
+	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\x12/\n" +
+	"\x06thread\x18\x02 \x03(\v2\x17.iant.v1.StoredBulletinR\x06thread\x12+\n" +
+	"\ahistory\x18\x03 \x03(\v2\x11.iant.v1.BulletinR\ahistory\"\xac\x01\n" +
 	"\x14ListBulletinsRequest\x12/\n" +
 	"\x06filter\x18\x01 \x01(\v2\x17.iant.v1.BulletinFilterR\x06filter\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"v\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12'\n" +
+	"\x0finclude_revoked\x18\x04 \x01(\bR\x0eincludeRevoked\"v\n" +
 	"\x15ListBulletinsResponse\x125\n" +
 	"\tbulletins\x18\x01 \x03(\v2\x17.iant.v1.StoredBulletinR\tbulletins\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x85\x01\n" +
@@ -851,9 +1775,10 @@ const file_iant_v1_bulletin_service_proto_rawDesc = "" +
 	"\x06filter\x18\x01 \x01(\v2\x17.iant.v1.BulletinFilterR\x06filter\x12!\n" +
 	"\fafter_cursor\x18\x02 \x01(\x04R\vafterCursor\x12\x1d\n" +
 	"\n" +
-	"from_start\x18\x03 \x01(\bR\tfromStart\"H\n" +
+	"from_start\x18\x03 \x01(\bR\tfromStart\"r\n" +
 	"\x11SubscribeResponse\x123\n" +
-	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\"D\n" +
+	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\x12(\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x14.iant.v1.MessageKindR\x04kind\"D\n" +
 	"\x1aAcknowledgeBulletinRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06origin\x18\x02 \x01(\tR\x06origin\"R\n" +
@@ -874,7 +1799,64 @@ const file_iant_v1_bulletin_service_proto_rawDesc = "" +
 	"\aallowed\x18\x01 \x01(\bR\aallowed\x12\x1d\n" +
 	"\n" +
 	"policy_ids\x18\x02 \x03(\tR\tpolicyIds\x12 \n" +
-	"\vexplanation\x18\x03 \x01(\tR\vexplanation2\xc0\x04\n" +
+	"\vexplanation\x18\x03 \x01(\tR\vexplanation\"V\n" +
+	"\x15ReviseBulletinRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12-\n" +
+	"\bbulletin\x18\x02 \x01(\v2\x11.iant.v1.BulletinR\bbulletin\"\xb9\x01\n" +
+	"\x16ReviseBulletinResponse\x123\n" +
+	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\x12-\n" +
+	"\x12pending_recipients\x18\x02 \x03(\tR\x11pendingRecipients\x12%\n" +
+	"\x0ewithdrawn_from\x18\x03 \x03(\tR\rwithdrawnFrom\x12\x14\n" +
+	"\x05added\x18\x04 \x03(\tR\x05added\"?\n" +
+	"\x15RevokeBulletinRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x9c\x01\n" +
+	"\x16RevokeBulletinResponse\x123\n" +
+	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\x12\x1e\n" +
+	"\n" +
+	"recipients\x18\x02 \x03(\tR\n" +
+	"recipients\x12-\n" +
+	"\x12pending_recipients\x18\x03 \x03(\tR\x11pendingRecipients\"\xbe\x02\n" +
+	"\x16ReplyToBulletinRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06origin\x18\x02 \x01(\tR\x06origin\x12&\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x12.iant.v1.ReplyKindR\x04kind\x12\x14\n" +
+	"\x05title\x18\x04 \x01(\tR\x05title\x12\x12\n" +
+	"\x04body\x18\x05 \x01(\tR\x04body\x12*\n" +
+	"\amarking\x18\x06 \x01(\x0e2\x10.iant.v1.MarkingR\amarking\x12&\n" +
+	"\x02to\x18\a \x01(\x0e2\x16.iant.v1.ReplyAudienceR\x02to\x12-\n" +
+	"\bsighting\x18\b \x01(\v2\x11.iant.v1.SightingR\bsighting\x12'\n" +
+	"\x0fidempotency_key\x18\t \x01(\tR\x0eidempotencyKey\"w\n" +
+	"\x17ReplyToBulletinResponse\x12-\n" +
+	"\x05reply\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\x05reply\x12-\n" +
+	"\x12pending_recipients\x18\x02 \x03(\tR\x11pendingRecipients\"\x9b\x01\n" +
+	"\x16SearchBulletinsRequest\x12\x14\n" +
+	"\x05query\x18\x01 \x01(\tR\x05query\x12/\n" +
+	"\x06filter\x18\x02 \x01(\v2\x17.iant.v1.BulletinFilterR\x06filter\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"x\n" +
+	"\x17SearchBulletinsResponse\x125\n" +
+	"\tbulletins\x18\x01 \x03(\v2\x17.iant.v1.StoredBulletinR\tbulletins\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x81\x01\n" +
+	"\x1cRequestForwardConsentRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06origin\x18\x02 \x01(\tR\x06origin\x12!\n" +
+	"\ftarget_state\x18\x03 \x01(\tR\vtargetState\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"R\n" +
+	"\x1dRequestForwardConsentResponse\x121\n" +
+	"\arequest\x18\x01 \x01(\v2\x17.iant.v1.ConsentRequestR\arequest\"E\n" +
+	"\x1aListConsentRequestsRequest\x12'\n" +
+	"\x0finclude_decided\x18\x01 \x01(\bR\x0eincludeDecided\"R\n" +
+	"\x1bListConsentRequestsResponse\x123\n" +
+	"\brequests\x18\x01 \x03(\v2\x17.iant.v1.ConsentRequestR\brequests\"\x83\x01\n" +
+	"\x14DecideConsentRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x124\n" +
+	"\bdecision\x18\x02 \x01(\x0e2\x18.iant.v1.ConsentDecisionR\bdecision\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"J\n" +
+	"\x15DecideConsentResponse\x121\n" +
+	"\arequest\x18\x01 \x01(\v2\x17.iant.v1.ConsentRequestR\arequest2\xac\t\n" +
 	"\x0fBulletinService\x12K\n" +
 	"\fPostBulletin\x12\x1c.iant.v1.PostBulletinRequest\x1a\x1d.iant.v1.PostBulletinResponse\x12H\n" +
 	"\vGetBulletin\x12\x1b.iant.v1.GetBulletinRequest\x1a\x1c.iant.v1.GetBulletinResponse\x12N\n" +
@@ -882,7 +1864,14 @@ const file_iant_v1_bulletin_service_proto_rawDesc = "" +
 	"\tSubscribe\x12\x19.iant.v1.SubscribeRequest\x1a\x1a.iant.v1.SubscribeResponse0\x01\x12`\n" +
 	"\x13AcknowledgeBulletin\x12#.iant.v1.AcknowledgeBulletinRequest\x1a$.iant.v1.AcknowledgeBulletinResponse\x12T\n" +
 	"\x0fForwardBulletin\x12\x1f.iant.v1.ForwardBulletinRequest\x1a .iant.v1.ForwardBulletinResponse\x12H\n" +
-	"\vExplainRead\x12\x1b.iant.v1.ExplainReadRequest\x1a\x1c.iant.v1.ExplainReadResponseB.Z,github.com/oas-cicte/iant/api/iant/v1;iantv1b\x06proto3"
+	"\vExplainRead\x12\x1b.iant.v1.ExplainReadRequest\x1a\x1c.iant.v1.ExplainReadResponse\x12Q\n" +
+	"\x0eReviseBulletin\x12\x1e.iant.v1.ReviseBulletinRequest\x1a\x1f.iant.v1.ReviseBulletinResponse\x12Q\n" +
+	"\x0eRevokeBulletin\x12\x1e.iant.v1.RevokeBulletinRequest\x1a\x1f.iant.v1.RevokeBulletinResponse\x12T\n" +
+	"\x0fReplyToBulletin\x12\x1f.iant.v1.ReplyToBulletinRequest\x1a .iant.v1.ReplyToBulletinResponse\x12T\n" +
+	"\x0fSearchBulletins\x12\x1f.iant.v1.SearchBulletinsRequest\x1a .iant.v1.SearchBulletinsResponse\x12f\n" +
+	"\x15RequestForwardConsent\x12%.iant.v1.RequestForwardConsentRequest\x1a&.iant.v1.RequestForwardConsentResponse\x12`\n" +
+	"\x13ListConsentRequests\x12#.iant.v1.ListConsentRequestsRequest\x1a$.iant.v1.ListConsentRequestsResponse\x12N\n" +
+	"\rDecideConsent\x12\x1d.iant.v1.DecideConsentRequest\x1a\x1e.iant.v1.DecideConsentResponseB.Z,github.com/oas-cicte/iant/api/iant/v1;iantv1b\x06proto3"
 
 var (
 	file_iant_v1_bulletin_service_proto_rawDescOnce sync.Once
@@ -896,55 +1885,107 @@ func file_iant_v1_bulletin_service_proto_rawDescGZIP() []byte {
 	return file_iant_v1_bulletin_service_proto_rawDescData
 }
 
-var file_iant_v1_bulletin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_iant_v1_bulletin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_iant_v1_bulletin_service_proto_goTypes = []any{
-	(*PostBulletinRequest)(nil),         // 0: iant.v1.PostBulletinRequest
-	(*PostBulletinResponse)(nil),        // 1: iant.v1.PostBulletinResponse
-	(*GetBulletinRequest)(nil),          // 2: iant.v1.GetBulletinRequest
-	(*GetBulletinResponse)(nil),         // 3: iant.v1.GetBulletinResponse
-	(*ListBulletinsRequest)(nil),        // 4: iant.v1.ListBulletinsRequest
-	(*ListBulletinsResponse)(nil),       // 5: iant.v1.ListBulletinsResponse
-	(*SubscribeRequest)(nil),            // 6: iant.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),           // 7: iant.v1.SubscribeResponse
-	(*AcknowledgeBulletinRequest)(nil),  // 8: iant.v1.AcknowledgeBulletinRequest
-	(*AcknowledgeBulletinResponse)(nil), // 9: iant.v1.AcknowledgeBulletinResponse
-	(*ForwardBulletinRequest)(nil),      // 10: iant.v1.ForwardBulletinRequest
-	(*ForwardBulletinResponse)(nil),     // 11: iant.v1.ForwardBulletinResponse
-	(*ExplainReadRequest)(nil),          // 12: iant.v1.ExplainReadRequest
-	(*ExplainReadResponse)(nil),         // 13: iant.v1.ExplainReadResponse
-	(*Bulletin)(nil),                    // 14: iant.v1.Bulletin
-	(*StoredBulletin)(nil),              // 15: iant.v1.StoredBulletin
-	(*BulletinFilter)(nil),              // 16: iant.v1.BulletinFilter
+	(*PostBulletinRequest)(nil),           // 0: iant.v1.PostBulletinRequest
+	(*PostBulletinResponse)(nil),          // 1: iant.v1.PostBulletinResponse
+	(*GetBulletinRequest)(nil),            // 2: iant.v1.GetBulletinRequest
+	(*GetBulletinResponse)(nil),           // 3: iant.v1.GetBulletinResponse
+	(*ListBulletinsRequest)(nil),          // 4: iant.v1.ListBulletinsRequest
+	(*ListBulletinsResponse)(nil),         // 5: iant.v1.ListBulletinsResponse
+	(*SubscribeRequest)(nil),              // 6: iant.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),             // 7: iant.v1.SubscribeResponse
+	(*AcknowledgeBulletinRequest)(nil),    // 8: iant.v1.AcknowledgeBulletinRequest
+	(*AcknowledgeBulletinResponse)(nil),   // 9: iant.v1.AcknowledgeBulletinResponse
+	(*ForwardBulletinRequest)(nil),        // 10: iant.v1.ForwardBulletinRequest
+	(*ForwardBulletinResponse)(nil),       // 11: iant.v1.ForwardBulletinResponse
+	(*ExplainReadRequest)(nil),            // 12: iant.v1.ExplainReadRequest
+	(*ExplainReadResponse)(nil),           // 13: iant.v1.ExplainReadResponse
+	(*ReviseBulletinRequest)(nil),         // 14: iant.v1.ReviseBulletinRequest
+	(*ReviseBulletinResponse)(nil),        // 15: iant.v1.ReviseBulletinResponse
+	(*RevokeBulletinRequest)(nil),         // 16: iant.v1.RevokeBulletinRequest
+	(*RevokeBulletinResponse)(nil),        // 17: iant.v1.RevokeBulletinResponse
+	(*ReplyToBulletinRequest)(nil),        // 18: iant.v1.ReplyToBulletinRequest
+	(*ReplyToBulletinResponse)(nil),       // 19: iant.v1.ReplyToBulletinResponse
+	(*SearchBulletinsRequest)(nil),        // 20: iant.v1.SearchBulletinsRequest
+	(*SearchBulletinsResponse)(nil),       // 21: iant.v1.SearchBulletinsResponse
+	(*RequestForwardConsentRequest)(nil),  // 22: iant.v1.RequestForwardConsentRequest
+	(*RequestForwardConsentResponse)(nil), // 23: iant.v1.RequestForwardConsentResponse
+	(*ListConsentRequestsRequest)(nil),    // 24: iant.v1.ListConsentRequestsRequest
+	(*ListConsentRequestsResponse)(nil),   // 25: iant.v1.ListConsentRequestsResponse
+	(*DecideConsentRequest)(nil),          // 26: iant.v1.DecideConsentRequest
+	(*DecideConsentResponse)(nil),         // 27: iant.v1.DecideConsentResponse
+	(*Bulletin)(nil),                      // 28: iant.v1.Bulletin
+	(*StoredBulletin)(nil),                // 29: iant.v1.StoredBulletin
+	(*BulletinFilter)(nil),                // 30: iant.v1.BulletinFilter
+	(MessageKind)(0),                      // 31: iant.v1.MessageKind
+	(ReplyKind)(0),                        // 32: iant.v1.ReplyKind
+	(Marking)(0),                          // 33: iant.v1.Marking
+	(ReplyAudience)(0),                    // 34: iant.v1.ReplyAudience
+	(*Sighting)(nil),                      // 35: iant.v1.Sighting
+	(*ConsentRequest)(nil),                // 36: iant.v1.ConsentRequest
+	(ConsentDecision)(0),                  // 37: iant.v1.ConsentDecision
 }
 var file_iant_v1_bulletin_service_proto_depIdxs = []int32{
-	14, // 0: iant.v1.PostBulletinRequest.bulletin:type_name -> iant.v1.Bulletin
-	15, // 1: iant.v1.PostBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	15, // 2: iant.v1.GetBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	16, // 3: iant.v1.ListBulletinsRequest.filter:type_name -> iant.v1.BulletinFilter
-	15, // 4: iant.v1.ListBulletinsResponse.bulletins:type_name -> iant.v1.StoredBulletin
-	16, // 5: iant.v1.SubscribeRequest.filter:type_name -> iant.v1.BulletinFilter
-	15, // 6: iant.v1.SubscribeResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	15, // 7: iant.v1.AcknowledgeBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	15, // 8: iant.v1.ForwardBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	0,  // 9: iant.v1.BulletinService.PostBulletin:input_type -> iant.v1.PostBulletinRequest
-	2,  // 10: iant.v1.BulletinService.GetBulletin:input_type -> iant.v1.GetBulletinRequest
-	4,  // 11: iant.v1.BulletinService.ListBulletins:input_type -> iant.v1.ListBulletinsRequest
-	6,  // 12: iant.v1.BulletinService.Subscribe:input_type -> iant.v1.SubscribeRequest
-	8,  // 13: iant.v1.BulletinService.AcknowledgeBulletin:input_type -> iant.v1.AcknowledgeBulletinRequest
-	10, // 14: iant.v1.BulletinService.ForwardBulletin:input_type -> iant.v1.ForwardBulletinRequest
-	12, // 15: iant.v1.BulletinService.ExplainRead:input_type -> iant.v1.ExplainReadRequest
-	1,  // 16: iant.v1.BulletinService.PostBulletin:output_type -> iant.v1.PostBulletinResponse
-	3,  // 17: iant.v1.BulletinService.GetBulletin:output_type -> iant.v1.GetBulletinResponse
-	5,  // 18: iant.v1.BulletinService.ListBulletins:output_type -> iant.v1.ListBulletinsResponse
-	7,  // 19: iant.v1.BulletinService.Subscribe:output_type -> iant.v1.SubscribeResponse
-	9,  // 20: iant.v1.BulletinService.AcknowledgeBulletin:output_type -> iant.v1.AcknowledgeBulletinResponse
-	11, // 21: iant.v1.BulletinService.ForwardBulletin:output_type -> iant.v1.ForwardBulletinResponse
-	13, // 22: iant.v1.BulletinService.ExplainRead:output_type -> iant.v1.ExplainReadResponse
-	16, // [16:23] is the sub-list for method output_type
-	9,  // [9:16] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	28, // 0: iant.v1.PostBulletinRequest.bulletin:type_name -> iant.v1.Bulletin
+	29, // 1: iant.v1.PostBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	29, // 2: iant.v1.GetBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	29, // 3: iant.v1.GetBulletinResponse.thread:type_name -> iant.v1.StoredBulletin
+	28, // 4: iant.v1.GetBulletinResponse.history:type_name -> iant.v1.Bulletin
+	30, // 5: iant.v1.ListBulletinsRequest.filter:type_name -> iant.v1.BulletinFilter
+	29, // 6: iant.v1.ListBulletinsResponse.bulletins:type_name -> iant.v1.StoredBulletin
+	30, // 7: iant.v1.SubscribeRequest.filter:type_name -> iant.v1.BulletinFilter
+	29, // 8: iant.v1.SubscribeResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	31, // 9: iant.v1.SubscribeResponse.kind:type_name -> iant.v1.MessageKind
+	29, // 10: iant.v1.AcknowledgeBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	29, // 11: iant.v1.ForwardBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	28, // 12: iant.v1.ReviseBulletinRequest.bulletin:type_name -> iant.v1.Bulletin
+	29, // 13: iant.v1.ReviseBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	29, // 14: iant.v1.RevokeBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	32, // 15: iant.v1.ReplyToBulletinRequest.kind:type_name -> iant.v1.ReplyKind
+	33, // 16: iant.v1.ReplyToBulletinRequest.marking:type_name -> iant.v1.Marking
+	34, // 17: iant.v1.ReplyToBulletinRequest.to:type_name -> iant.v1.ReplyAudience
+	35, // 18: iant.v1.ReplyToBulletinRequest.sighting:type_name -> iant.v1.Sighting
+	29, // 19: iant.v1.ReplyToBulletinResponse.reply:type_name -> iant.v1.StoredBulletin
+	30, // 20: iant.v1.SearchBulletinsRequest.filter:type_name -> iant.v1.BulletinFilter
+	29, // 21: iant.v1.SearchBulletinsResponse.bulletins:type_name -> iant.v1.StoredBulletin
+	36, // 22: iant.v1.RequestForwardConsentResponse.request:type_name -> iant.v1.ConsentRequest
+	36, // 23: iant.v1.ListConsentRequestsResponse.requests:type_name -> iant.v1.ConsentRequest
+	37, // 24: iant.v1.DecideConsentRequest.decision:type_name -> iant.v1.ConsentDecision
+	36, // 25: iant.v1.DecideConsentResponse.request:type_name -> iant.v1.ConsentRequest
+	0,  // 26: iant.v1.BulletinService.PostBulletin:input_type -> iant.v1.PostBulletinRequest
+	2,  // 27: iant.v1.BulletinService.GetBulletin:input_type -> iant.v1.GetBulletinRequest
+	4,  // 28: iant.v1.BulletinService.ListBulletins:input_type -> iant.v1.ListBulletinsRequest
+	6,  // 29: iant.v1.BulletinService.Subscribe:input_type -> iant.v1.SubscribeRequest
+	8,  // 30: iant.v1.BulletinService.AcknowledgeBulletin:input_type -> iant.v1.AcknowledgeBulletinRequest
+	10, // 31: iant.v1.BulletinService.ForwardBulletin:input_type -> iant.v1.ForwardBulletinRequest
+	12, // 32: iant.v1.BulletinService.ExplainRead:input_type -> iant.v1.ExplainReadRequest
+	14, // 33: iant.v1.BulletinService.ReviseBulletin:input_type -> iant.v1.ReviseBulletinRequest
+	16, // 34: iant.v1.BulletinService.RevokeBulletin:input_type -> iant.v1.RevokeBulletinRequest
+	18, // 35: iant.v1.BulletinService.ReplyToBulletin:input_type -> iant.v1.ReplyToBulletinRequest
+	20, // 36: iant.v1.BulletinService.SearchBulletins:input_type -> iant.v1.SearchBulletinsRequest
+	22, // 37: iant.v1.BulletinService.RequestForwardConsent:input_type -> iant.v1.RequestForwardConsentRequest
+	24, // 38: iant.v1.BulletinService.ListConsentRequests:input_type -> iant.v1.ListConsentRequestsRequest
+	26, // 39: iant.v1.BulletinService.DecideConsent:input_type -> iant.v1.DecideConsentRequest
+	1,  // 40: iant.v1.BulletinService.PostBulletin:output_type -> iant.v1.PostBulletinResponse
+	3,  // 41: iant.v1.BulletinService.GetBulletin:output_type -> iant.v1.GetBulletinResponse
+	5,  // 42: iant.v1.BulletinService.ListBulletins:output_type -> iant.v1.ListBulletinsResponse
+	7,  // 43: iant.v1.BulletinService.Subscribe:output_type -> iant.v1.SubscribeResponse
+	9,  // 44: iant.v1.BulletinService.AcknowledgeBulletin:output_type -> iant.v1.AcknowledgeBulletinResponse
+	11, // 45: iant.v1.BulletinService.ForwardBulletin:output_type -> iant.v1.ForwardBulletinResponse
+	13, // 46: iant.v1.BulletinService.ExplainRead:output_type -> iant.v1.ExplainReadResponse
+	15, // 47: iant.v1.BulletinService.ReviseBulletin:output_type -> iant.v1.ReviseBulletinResponse
+	17, // 48: iant.v1.BulletinService.RevokeBulletin:output_type -> iant.v1.RevokeBulletinResponse
+	19, // 49: iant.v1.BulletinService.ReplyToBulletin:output_type -> iant.v1.ReplyToBulletinResponse
+	21, // 50: iant.v1.BulletinService.SearchBulletins:output_type -> iant.v1.SearchBulletinsResponse
+	23, // 51: iant.v1.BulletinService.RequestForwardConsent:output_type -> iant.v1.RequestForwardConsentResponse
+	25, // 52: iant.v1.BulletinService.ListConsentRequests:output_type -> iant.v1.ListConsentRequestsResponse
+	27, // 53: iant.v1.BulletinService.DecideConsent:output_type -> iant.v1.DecideConsentResponse
+	40, // [40:54] is the sub-list for method output_type
+	26, // [26:40] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_iant_v1_bulletin_service_proto_init() }
@@ -953,13 +1994,14 @@ func file_iant_v1_bulletin_service_proto_init() {
 		return
 	}
 	file_iant_v1_bulletin_proto_init()
+	file_iant_v1_lifecycle_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_iant_v1_bulletin_service_proto_rawDesc), len(file_iant_v1_bulletin_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,13 +19,20 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	BulletinService_PostBulletin_FullMethodName        = "/iant.v1.BulletinService/PostBulletin"
-	BulletinService_GetBulletin_FullMethodName         = "/iant.v1.BulletinService/GetBulletin"
-	BulletinService_ListBulletins_FullMethodName       = "/iant.v1.BulletinService/ListBulletins"
-	BulletinService_Subscribe_FullMethodName           = "/iant.v1.BulletinService/Subscribe"
-	BulletinService_AcknowledgeBulletin_FullMethodName = "/iant.v1.BulletinService/AcknowledgeBulletin"
-	BulletinService_ForwardBulletin_FullMethodName     = "/iant.v1.BulletinService/ForwardBulletin"
-	BulletinService_ExplainRead_FullMethodName         = "/iant.v1.BulletinService/ExplainRead"
+	BulletinService_PostBulletin_FullMethodName          = "/iant.v1.BulletinService/PostBulletin"
+	BulletinService_GetBulletin_FullMethodName           = "/iant.v1.BulletinService/GetBulletin"
+	BulletinService_ListBulletins_FullMethodName         = "/iant.v1.BulletinService/ListBulletins"
+	BulletinService_Subscribe_FullMethodName             = "/iant.v1.BulletinService/Subscribe"
+	BulletinService_AcknowledgeBulletin_FullMethodName   = "/iant.v1.BulletinService/AcknowledgeBulletin"
+	BulletinService_ForwardBulletin_FullMethodName       = "/iant.v1.BulletinService/ForwardBulletin"
+	BulletinService_ExplainRead_FullMethodName           = "/iant.v1.BulletinService/ExplainRead"
+	BulletinService_ReviseBulletin_FullMethodName        = "/iant.v1.BulletinService/ReviseBulletin"
+	BulletinService_RevokeBulletin_FullMethodName        = "/iant.v1.BulletinService/RevokeBulletin"
+	BulletinService_ReplyToBulletin_FullMethodName       = "/iant.v1.BulletinService/ReplyToBulletin"
+	BulletinService_SearchBulletins_FullMethodName       = "/iant.v1.BulletinService/SearchBulletins"
+	BulletinService_RequestForwardConsent_FullMethodName = "/iant.v1.BulletinService/RequestForwardConsent"
+	BulletinService_ListConsentRequests_FullMethodName   = "/iant.v1.BulletinService/ListConsentRequests"
+	BulletinService_DecideConsent_FullMethodName         = "/iant.v1.BulletinService/DecideConsent"
 )
 
 // BulletinServiceClient is the client API for BulletinService service.
@@ -65,6 +72,38 @@ type BulletinServiceClient interface {
 	// bulletin: every policy that decided (focal points, or a person asking
 	// about themselves).
 	ExplainRead(ctx context.Context, in *ExplainReadRequest, opts ...grpc.CallOption) (*ExplainReadResponse, error)
+	// ReviseBulletin publishes a new revision of one of the caller's state's
+	// bulletins (its focal points only): the same id, revision + 1, sealed,
+	// signed and sent through the node's outbox like a post. States the
+	// revision no longer releases to get a revocation of their copy; states
+	// it newly releases to get this revision only. Loosening the marking is
+	// a decision of the policy of its own (rule revise-*).
+	ReviseBulletin(ctx context.Context, in *ReviseBulletinRequest, opts ...grpc.CallOption) (*ReviseBulletinResponse, error)
+	// RevokeBulletin revokes one of the caller's state's bulletins (its
+	// focal points only): every state holding it removes its content and
+	// keeps a tombstone, and confirms with a signed receipt; the
+	// secretariat's report shows each state's confirmation.
+	RevokeBulletin(ctx context.Context, in *RevokeBulletinRequest, opts ...grpc.CallOption) (*RevokeBulletinResponse, error)
+	// ReplyToBulletin replies to a bulletin the caller may read (focal
+	// points; analysts for sightings and notes): a small bulletin of the
+	// caller's state, sealed and signed by its node, to the origin only or
+	// to every state the bulletin was released to, marked at least as
+	// strictly as the bulletin.
+	ReplyToBulletin(ctx context.Context, in *ReplyToBulletinRequest, opts ...grpc.CallOption) (*ReplyToBulletinResponse, error)
+	// SearchBulletins searches the node's full-text index (accent- and
+	// case-insensitive) and returns, newest first, what the caller may read,
+	// as ListBulletins would: revoked and expired bulletins are left out.
+	SearchBulletins(ctx context.Context, in *SearchBulletinsRequest, opts ...grpc.CallOption) (*SearchBulletinsResponse, error)
+	// RequestForwardConsent asks the origin of a received bulletin for
+	// consent to forward it to a state (focal points).
+	RequestForwardConsent(ctx context.Context, in *RequestForwardConsentRequest, opts ...grpc.CallOption) (*RequestForwardConsentResponse, error)
+	// ListConsentRequests lists the consent requests this state made, and
+	// those made to it about its bulletins (focal points).
+	ListConsentRequests(ctx context.Context, in *ListConsentRequestsRequest, opts ...grpc.CallOption) (*ListConsentRequestsResponse, error)
+	// DecideConsent grants or refuses a consent request about one of the
+	// caller's state's bulletins (its focal points). A grant is signed by
+	// the origin's node and lets exactly one forward to the target pass.
+	DecideConsent(ctx context.Context, in *DecideConsentRequest, opts ...grpc.CallOption) (*DecideConsentResponse, error)
 }
 
 type bulletinServiceClient struct {
@@ -154,6 +193,76 @@ func (c *bulletinServiceClient) ExplainRead(ctx context.Context, in *ExplainRead
 	return out, nil
 }
 
+func (c *bulletinServiceClient) ReviseBulletin(ctx context.Context, in *ReviseBulletinRequest, opts ...grpc.CallOption) (*ReviseBulletinResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReviseBulletinResponse)
+	err := c.cc.Invoke(ctx, BulletinService_ReviseBulletin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *bulletinServiceClient) RevokeBulletin(ctx context.Context, in *RevokeBulletinRequest, opts ...grpc.CallOption) (*RevokeBulletinResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeBulletinResponse)
+	err := c.cc.Invoke(ctx, BulletinService_RevokeBulletin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *bulletinServiceClient) ReplyToBulletin(ctx context.Context, in *ReplyToBulletinRequest, opts ...grpc.CallOption) (*ReplyToBulletinResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReplyToBulletinResponse)
+	err := c.cc.Invoke(ctx, BulletinService_ReplyToBulletin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *bulletinServiceClient) SearchBulletins(ctx context.Context, in *SearchBulletinsRequest, opts ...grpc.CallOption) (*SearchBulletinsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchBulletinsResponse)
+	err := c.cc.Invoke(ctx, BulletinService_SearchBulletins_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *bulletinServiceClient) RequestForwardConsent(ctx context.Context, in *RequestForwardConsentRequest, opts ...grpc.CallOption) (*RequestForwardConsentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RequestForwardConsentResponse)
+	err := c.cc.Invoke(ctx, BulletinService_RequestForwardConsent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *bulletinServiceClient) ListConsentRequests(ctx context.Context, in *ListConsentRequestsRequest, opts ...grpc.CallOption) (*ListConsentRequestsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListConsentRequestsResponse)
+	err := c.cc.Invoke(ctx, BulletinService_ListConsentRequests_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *bulletinServiceClient) DecideConsent(ctx context.Context, in *DecideConsentRequest, opts ...grpc.CallOption) (*DecideConsentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DecideConsentResponse)
+	err := c.cc.Invoke(ctx, BulletinService_DecideConsent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BulletinServiceServer is the server API for BulletinService service.
 // All implementations must embed UnimplementedBulletinServiceServer
 // for forward compatibility.
@@ -191,6 +300,38 @@ type BulletinServiceServer interface {
 	// bulletin: every policy that decided (focal points, or a person asking
 	// about themselves).
 	ExplainRead(context.Context, *ExplainReadRequest) (*ExplainReadResponse, error)
+	// ReviseBulletin publishes a new revision of one of the caller's state's
+	// bulletins (its focal points only): the same id, revision + 1, sealed,
+	// signed and sent through the node's outbox like a post. States the
+	// revision no longer releases to get a revocation of their copy; states
+	// it newly releases to get this revision only. Loosening the marking is
+	// a decision of the policy of its own (rule revise-*).
+	ReviseBulletin(context.Context, *ReviseBulletinRequest) (*ReviseBulletinResponse, error)
+	// RevokeBulletin revokes one of the caller's state's bulletins (its
+	// focal points only): every state holding it removes its content and
+	// keeps a tombstone, and confirms with a signed receipt; the
+	// secretariat's report shows each state's confirmation.
+	RevokeBulletin(context.Context, *RevokeBulletinRequest) (*RevokeBulletinResponse, error)
+	// ReplyToBulletin replies to a bulletin the caller may read (focal
+	// points; analysts for sightings and notes): a small bulletin of the
+	// caller's state, sealed and signed by its node, to the origin only or
+	// to every state the bulletin was released to, marked at least as
+	// strictly as the bulletin.
+	ReplyToBulletin(context.Context, *ReplyToBulletinRequest) (*ReplyToBulletinResponse, error)
+	// SearchBulletins searches the node's full-text index (accent- and
+	// case-insensitive) and returns, newest first, what the caller may read,
+	// as ListBulletins would: revoked and expired bulletins are left out.
+	SearchBulletins(context.Context, *SearchBulletinsRequest) (*SearchBulletinsResponse, error)
+	// RequestForwardConsent asks the origin of a received bulletin for
+	// consent to forward it to a state (focal points).
+	RequestForwardConsent(context.Context, *RequestForwardConsentRequest) (*RequestForwardConsentResponse, error)
+	// ListConsentRequests lists the consent requests this state made, and
+	// those made to it about its bulletins (focal points).
+	ListConsentRequests(context.Context, *ListConsentRequestsRequest) (*ListConsentRequestsResponse, error)
+	// DecideConsent grants or refuses a consent request about one of the
+	// caller's state's bulletins (its focal points). A grant is signed by
+	// the origin's node and lets exactly one forward to the target pass.
+	DecideConsent(context.Context, *DecideConsentRequest) (*DecideConsentResponse, error)
 	mustEmbedUnimplementedBulletinServiceServer()
 }
 
@@ -221,6 +362,27 @@ func (UnimplementedBulletinServiceServer) ForwardBulletin(context.Context, *Forw
 }
 func (UnimplementedBulletinServiceServer) ExplainRead(context.Context, *ExplainReadRequest) (*ExplainReadResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ExplainRead not implemented")
+}
+func (UnimplementedBulletinServiceServer) ReviseBulletin(context.Context, *ReviseBulletinRequest) (*ReviseBulletinResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReviseBulletin not implemented")
+}
+func (UnimplementedBulletinServiceServer) RevokeBulletin(context.Context, *RevokeBulletinRequest) (*RevokeBulletinResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RevokeBulletin not implemented")
+}
+func (UnimplementedBulletinServiceServer) ReplyToBulletin(context.Context, *ReplyToBulletinRequest) (*ReplyToBulletinResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReplyToBulletin not implemented")
+}
+func (UnimplementedBulletinServiceServer) SearchBulletins(context.Context, *SearchBulletinsRequest) (*SearchBulletinsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SearchBulletins not implemented")
+}
+func (UnimplementedBulletinServiceServer) RequestForwardConsent(context.Context, *RequestForwardConsentRequest) (*RequestForwardConsentResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RequestForwardConsent not implemented")
+}
+func (UnimplementedBulletinServiceServer) ListConsentRequests(context.Context, *ListConsentRequestsRequest) (*ListConsentRequestsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListConsentRequests not implemented")
+}
+func (UnimplementedBulletinServiceServer) DecideConsent(context.Context, *DecideConsentRequest) (*DecideConsentResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DecideConsent not implemented")
 }
 func (UnimplementedBulletinServiceServer) mustEmbedUnimplementedBulletinServiceServer() {}
 func (UnimplementedBulletinServiceServer) testEmbeddedByValue()                         {}
@@ -362,6 +524,132 @@ func _BulletinService_ExplainRead_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _BulletinService_ReviseBulletin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReviseBulletinRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BulletinServiceServer).ReviseBulletin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BulletinService_ReviseBulletin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BulletinServiceServer).ReviseBulletin(ctx, req.(*ReviseBulletinRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BulletinService_RevokeBulletin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeBulletinRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BulletinServiceServer).RevokeBulletin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BulletinService_RevokeBulletin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BulletinServiceServer).RevokeBulletin(ctx, req.(*RevokeBulletinRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BulletinService_ReplyToBulletin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReplyToBulletinRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BulletinServiceServer).ReplyToBulletin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BulletinService_ReplyToBulletin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BulletinServiceServer).ReplyToBulletin(ctx, req.(*ReplyToBulletinRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BulletinService_SearchBulletins_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchBulletinsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BulletinServiceServer).SearchBulletins(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BulletinService_SearchBulletins_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BulletinServiceServer).SearchBulletins(ctx, req.(*SearchBulletinsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BulletinService_RequestForwardConsent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RequestForwardConsentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BulletinServiceServer).RequestForwardConsent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BulletinService_RequestForwardConsent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BulletinServiceServer).RequestForwardConsent(ctx, req.(*RequestForwardConsentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BulletinService_ListConsentRequests_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListConsentRequestsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BulletinServiceServer).ListConsentRequests(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BulletinService_ListConsentRequests_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BulletinServiceServer).ListConsentRequests(ctx, req.(*ListConsentRequestsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BulletinService_DecideConsent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DecideConsentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BulletinServiceServer).DecideConsent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BulletinService_DecideConsent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BulletinServiceServer).DecideConsent(ctx, req.(*DecideConsentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // BulletinService_ServiceDesc is the grpc.ServiceDesc for BulletinService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -392,6 +680,34 @@ var BulletinService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExplainRead",
 			Handler:    _BulletinService_ExplainRead_Handler,
+		},
+		{
+			MethodName: "ReviseBulletin",
+			Handler:    _BulletinService_ReviseBulletin_Handler,
+		},
+		{
+			MethodName: "RevokeBulletin",
+			Handler:    _BulletinService_RevokeBulletin_Handler,
+		},
+		{
+			MethodName: "ReplyToBulletin",
+			Handler:    _BulletinService_ReplyToBulletin_Handler,
+		},
+		{
+			MethodName: "SearchBulletins",
+			Handler:    _BulletinService_SearchBulletins_Handler,
+		},
+		{
+			MethodName: "RequestForwardConsent",
+			Handler:    _BulletinService_RequestForwardConsent_Handler,
+		},
+		{
+			MethodName: "ListConsentRequests",
+			Handler:    _BulletinService_ListConsentRequests_Handler,
+		},
+		{
+			MethodName: "DecideConsent",
+			Handler:    _BulletinService_DecideConsent_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -11,7 +11,7 @@
 //
 //   - name: analyst cannot read red
 //     principal: {state: US, role: analyst, law_enforcement: false}
-//     action: read                  # post | release | read | forward
+//     action: read                  # post | release | read | forward | revise | revoke | reply
 //     bulletin:
 //     origin: MX
 //     marking: red                # clear | green | amber | amber+strict | red
@@ -21,9 +21,14 @@
 //     conditions: ""              # Cedar forbid policies
 //     target: CO                    # forward only
 //     consent: false                # forward only
+//     previous_marking: amber       # revise only: the marking of the revision it follows
+//     reply: {kind: rfi, marking: red, to_recipients: false}   # reply only; marking defaults to the bulletin's
+//     now: 2026-12-01T12:00:00Z     # the decision's time (context.now); default 2026-01-01T00:00:00Z
 //     expect: deny                  # allow | deny
 //     policy: read-red-focal-points-only
 //
+// The bulletin may also say created and expires (RFC 3339; created
+// defaults to a day before now, expires to none).
 // For release the principal is the node of principal.state (role is
 // ignored). Roles are node, focal-point, analyst, secretariat-node and
 // secretariat-auditor (or auditor); secretariat principals have no state.
@@ -39,6 +44,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -56,9 +62,25 @@ type Case struct {
 	Bulletin  CaseBulletin  `yaml:"bulletin"`
 	Target    string        `yaml:"target"`
 	Consent   bool          `yaml:"consent"`
-	Expect    string        `yaml:"expect"`
-	Policy    string        `yaml:"policy"`
+	// PreviousMarking is, for revise, the marking of the revision before.
+	PreviousMarking string `yaml:"previous_marking"`
+	// Reply is, for reply, the reply's kind, marking and audience.
+	Reply CaseReply `yaml:"reply"`
+	// Now is the time of the decision (RFC 3339); default DefaultNow.
+	Now    string `yaml:"now"`
+	Expect string `yaml:"expect"`
+	Policy string `yaml:"policy"`
 }
+
+// CaseReply is the reply a reply case decides.
+type CaseReply struct {
+	Kind         string `yaml:"kind"`
+	Marking      string `yaml:"marking"` // default the bulletin's
+	ToRecipients bool   `yaml:"to_recipients"`
+}
+
+// DefaultNow is the time of a case that gives none.
+var DefaultNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // CasePrincipal is who asks.
 type CasePrincipal struct {
@@ -77,6 +99,8 @@ type CaseBulletin struct {
 	Caveats    []string    `yaml:"caveats"`
 	Release    CaseRelease `yaml:"release"`
 	Conditions string      `yaml:"conditions"`
+	Created    string      `yaml:"created"` // RFC 3339; default a day before the case's now
+	Expires    string      `yaml:"expires"` // RFC 3339; default none
 }
 
 // CaseRelease is the releasability as an author writes it.
@@ -189,7 +213,16 @@ func verdict(allowed bool) string {
 }
 
 func decide(e *policy.Engine, c Case) (policy.Decision, error) {
-	b, err := c.Bulletin.build()
+	now := DefaultNow
+	if c.Now != "" {
+		t, err := time.Parse(time.RFC3339, c.Now)
+		if err != nil {
+			return policy.Decision{}, fmt.Errorf("now: %w", err)
+		}
+		now = t
+	}
+	e = e.At(now)
+	b, err := c.Bulletin.build(now)
 	if err != nil {
 		return policy.Decision{}, err
 	}
@@ -207,8 +240,36 @@ func decide(e *policy.Engine, c Case) (policy.Decision, error) {
 		return e.Read(p, attrs, b), nil
 	case "forward":
 		return e.Forward(p, b, c.Target, c.Consent), nil
+	case "revise":
+		prev, err := bulletin.ParseMarking(c.PreviousMarking)
+		if err != nil {
+			return policy.Decision{}, fmt.Errorf("previous_marking: %w", err)
+		}
+		return e.Revise(p, b, prev), nil
+	case "revoke":
+		return e.Revoke(p, b), nil
+	case "reply":
+		r, err := c.Reply.build(b.Marking)
+		if err != nil {
+			return policy.Decision{}, err
+		}
+		return e.Reply(p, attrs, b, r), nil
 	}
-	return policy.Decision{}, fmt.Errorf("unknown action %q (want post, release, read or forward)", c.Action)
+	return policy.Decision{}, fmt.Errorf("unknown action %q (want post, release, read, forward, revise, revoke or reply)", c.Action)
+}
+
+func (cr CaseReply) build(marking bulletin.Marking) (policy.Reply, error) {
+	k, err := bulletin.ParseReplyKind(cr.Kind)
+	if err != nil {
+		return policy.Reply{}, fmt.Errorf("reply.kind: %w", err)
+	}
+	r := policy.Reply{Kind: k, Marking: marking, ToRecipients: cr.ToRecipients}
+	if cr.Marking != "" {
+		if r.Marking, err = bulletin.ParseMarking(cr.Marking); err != nil {
+			return policy.Reply{}, fmt.Errorf("reply.marking: %w", err)
+		}
+	}
+	return r, nil
 }
 
 var roles = map[string]identity.Role{
@@ -235,11 +296,22 @@ func (cp CasePrincipal) build() (identity.Principal, policy.PersonAttrs, error) 
 	return p, policy.PersonAttrs{LawEnforcement: cp.LawEnforcement}, nil
 }
 
-func (cb CaseBulletin) build() (*bulletin.Bulletin, error) {
+func (cb CaseBulletin) build(now time.Time) (*bulletin.Bulletin, error) {
 	b := &bulletin.Bulletin{ID: "case", Origin: cb.Origin, Conditions: cb.Conditions,
-		Precedence: bulletin.Routine, Category: bulletin.CategoryOther,
+		Precedence: bulletin.Routine, Category: bulletin.CategoryOther, CreatedAt: now.Add(-24 * time.Hour),
 		Releasability: bulletin.Releasability{States: cb.Release.States, All: cb.Release.All}}
 	var err error
+	for _, t := range []struct {
+		field, s string
+		to       *time.Time
+	}{{"created", cb.Created, &b.CreatedAt}, {"expires", cb.Expires, &b.ExpiresAt}} {
+		if t.s == "" {
+			continue
+		}
+		if *t.to, err = time.Parse(time.RFC3339, t.s); err != nil {
+			return nil, fmt.Errorf("bulletin.%s: %w", t.field, err)
+		}
+	}
 	if b.Marking, err = bulletin.ParseMarking(cb.Marking); err != nil {
 		return nil, err
 	}

@@ -7,15 +7,6 @@ import (
 	"time"
 )
 
-// QueueForward is [Store.QueueCopies] for a forward: its copy and the
-// receipts that report it (the forwarder's "forwarded") commit in one
-// transaction, both or neither. Receipts whose id was queued before are
-// skipped, as [Store.QueueReceipts] does; when the copy was queued before,
-// nothing is added.
-func (s *Store) QueueForward(ctx context.Context, c Copy, rs []Receipt, at time.Time, maxPending int) (int, error) {
-	return s.queueCopies(ctx, []Copy{c}, rs, at, maxPending)
-}
-
 // queueCopies queues cs and, if any of them is new, rs, in one
 // transaction.
 func (s *Store) queueCopies(ctx context.Context, cs []Copy, rs []Receipt, at time.Time, maxPending int) (int, error) {

@@ -1,0 +1,220 @@
+package statenode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/oas-cicte/iant/pkg/audit"
+	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/problem"
+	"github.com/oas-cicte/iant/pkg/seal"
+	"github.com/oas-cicte/iant/pkg/store"
+)
+
+// Receiving the messages of a bulletin's life. Each was opened and bound
+// to the header its sender signed (sealing.go), so what it is — a first
+// version, a revision, a revocation, a reply — is its sender's signed
+// word: a state's node may be believed about its own bulletins' revisions
+// and revocations and about its own replies, and about nothing else.
+//
+//	message          addressed by    admitted when                          stored
+//	bulletin,        its origin      released to this state, the release    store.Apply: newer revisions
+//	revision                         policy allows it                       replace older, never the reverse
+//	                 a forwarder     the forward policy allows it (with     the same
+//	                                 the origin's grant, if it needs one)
+//	revocation       its origin      this state is one of its recipients    the tombstone; the content, its
+//	                 a forwarder     this state holds the bulletin through  history and indexed text removed;
+//	                                 that forwarder's forward               relayed along this node's forwards
+//	reply            the replier     this state holds what it answers, the  stored, threaded
+//	                                 reply reaches no state beyond it and
+//	                                 is marked at least as strictly
+//	consent request  the asker       this state is the bulletin's origin    consent.go
+//	consent decision the origin      this state asked, or is the target
+//
+// Each stored message is reported with its receipt in the same
+// transaction: delivered (of its revision), or, for a revocation,
+// revoked — this state's signed confirmation that the content is gone.
+
+// admitMessage decides whether message o may be stored here, by its kind. It
+// returns the rule of a verdict, or "" with a temporary error.
+func (n *Node) admitMessage(ctx context.Context, m backbone.Msg, o *opened) (rule string, err error) {
+	b := &o.bulletin
+	if o.forwardedBy != "" {
+		if b.Kind() == bulletin.KindRevocation {
+			return n.admitForwardedRevocation(ctx, b, o.forwardedBy)
+		}
+		if err := n.checkForwarded(ctx, m, b, o.forwardedBy); err != nil {
+			return ruleOf(err, "forward"), err
+		}
+		return "", nil
+	}
+	if !b.ReleasedTo(n.self.State) {
+		return "releasability", errors.New("bulletin not released to this state")
+	}
+	switch b.Kind() {
+	case bulletin.KindRevocation:
+		return "", nil // its origin withdraws what it released here
+	case bulletin.KindReply:
+		if rule, err := n.admitReply(ctx, b); err != nil {
+			return rule, err
+		}
+	}
+	if err := n.policy.Release(b, n.self.State).Err(); err != nil {
+		return "release", err
+	}
+	return "", nil
+}
+
+// ruleOf is the rule err names as a temporary failure ("") or the given
+// verdict rule.
+func ruleOf(err error, rule string) string {
+	if errors.Is(err, errTemporary) {
+		return ""
+	}
+	return rule
+}
+
+// errTemporary marks a failure of this node's own (its store) while
+// admitting a message: the message is redelivered.
+var errTemporary = errors.New("temporary")
+
+// admitForwardedRevocation admits a revocation that state from relays:
+// only for a bulletin this state holds through from's forward.
+func (n *Node) admitForwardedRevocation(ctx context.Context, b *bulletin.Bulletin, from string) (string, error) {
+	rec, err := n.store.Get(ctx, b.Origin, b.ID)
+	switch {
+	case problem.KindOf(err) == problem.KindNotFound:
+		return "forward", fmt.Errorf("%s relays the revocation of %s/%s, which this state does not hold", from, b.Origin, b.ID)
+	case err != nil:
+		return "", err
+	case rec.ForwardedBy != from:
+		return "forward", fmt.Errorf("%s relays the revocation of %s/%s, which it did not forward here", from, b.Origin, b.ID)
+	}
+	return "", nil
+}
+
+// admitReply admits reply b: this state holds what it answers (its
+// tombstone will do), the reply reaches no state that message did not,
+// and it is marked at least as strictly.
+func (n *Node) admitReply(ctx context.Context, b *bulletin.Bulletin) (string, error) {
+	to := b.Reply.InReplyTo
+	parent, err := n.store.Get(ctx, to.Origin, to.ID)
+	switch {
+	case problem.KindOf(err) == problem.KindNotFound:
+		return "reply", fmt.Errorf("a reply to %s, which this state does not hold", to)
+	case err != nil:
+		return "", err
+	}
+	p := &parent.Bulletin
+	reach := append(slices.Clone(n.heldView(&parent).Recipients), p.Origin)
+	for _, r := range b.Recipients {
+		if !slices.Contains(reach, r) {
+			return "reply", fmt.Errorf("the reply reaches %s, which %s was not released to", r, to)
+		}
+	}
+	if b.Marking < p.Marking {
+		return "reply", fmt.Errorf("the reply is marked %s, looser than %s's %s", b.Marking, to, p.Marking)
+	}
+	return "", nil
+}
+
+// applyReceived stores message o from copy m with its receipt and, for a
+// revocation, the relays of it to the states this node forwarded the
+// bulletin to.
+func (n *Node) applyReceived(ctx context.Context, m backbone.Msg, o *opened, reject func(backbone.Msg, string, error) error) error {
+	b := &o.bulletin
+	if n.withdrawnInRebuild(b) {
+		n.log.Info("replayed copy not restored: a revocation in the inbox withdraws it", "bulletin_id", b.ID,
+			"origin", b.Origin, "revision", b.RevisionNumber())
+		return nil
+	}
+	at := n.now().UTC()
+	e := audit.Event{Kind: audit.EventDelivered, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
+		Actor: n.nodeID(), Precedence: b.Precedence, Revision: eventRevision(b.RevisionNumber()), At: at}
+	var relays []store.Copy
+	if b.Kind() == bulletin.KindRevocation {
+		e.Kind, e.Precedence = audit.EventRevoked, 0
+		var err error
+		if relays, err = n.relays(ctx, m, o); err != nil {
+			return fmt.Errorf("relay the revocation of %s/%s: %w", b.Origin, b.ID, err)
+		}
+	}
+	rs, err := n.receiptsOf(o.evidence, e)
+	if err != nil {
+		return reject(m, "validate", err)
+	}
+	a, err := n.store.Apply(ctx, store.Change{Bulletin: *b, Direction: store.Received, At: at,
+		Delivery: store.Delivery{Copy: m.Data, ForwardedBy: o.forwardedBy}, Copies: relays, Receipts: rs})
+	switch {
+	case errors.Is(err, store.ErrStale):
+		return reject(m, "revision", err)
+	case errors.Is(err, store.ErrConflict):
+		return reject(m, "replay", err)
+	case err != nil:
+		return fmt.Errorf("store received %s %s from %s: %w", b.Kind(), b.ID, b.Origin, err)
+	}
+	wakeUp(n.audit.wake)
+	if len(relays) > 0 {
+		wakeUp(n.out.wake)
+	}
+	if a.Changed {
+		n.hub.notify()
+		n.log.Info("message received", "kind", b.Kind().String(), "bulletin_id", b.ID, "origin", b.Origin,
+			"revision", b.RevisionNumber(), "forwarded_by", o.forwardedBy)
+	}
+	return nil
+}
+
+// eventRevision is a revision as audit events carry it: 0 for the first.
+func eventRevision(r int) int {
+	if r <= 1 {
+		return 0
+	}
+	return r
+}
+
+// relays are the forwards of revocation o (from its origin) to the states
+// this node forwarded the bulletin to: the origin's signed revocation,
+// which a forwarder cannot forge, with this node's statement. A state
+// whose keys the directory no longer holds is skipped (its confirmation
+// stays pending at the secretariat); any other failure is temporary.
+func (n *Node) relays(ctx context.Context, m backbone.Msg, o *opened) ([]store.Copy, error) {
+	b := &o.bulletin
+	if o.forwardedBy != "" {
+		return nil, nil // a forward's recipient forwards nothing onward
+	}
+	targets, err := n.store.Forwards(ctx, b.Origin, b.ID)
+	if err != nil || len(targets) == 0 {
+		return nil, err
+	}
+	c, err := seal.Unmarshal(m.Data)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Copy
+	for _, t := range targets {
+		e, err := n.entryOf(ctx, t, "")
+		switch {
+		case errors.Is(err, backbone.ErrNoEntry):
+			n.log.Warn("revocation not relayed: no keys of the state forwarded to", "bulletin_id", b.ID, "origin", b.Origin, "recipient", t)
+			continue
+		case err != nil:
+			return nil, err
+		}
+		st := seal.ForwardStatement{Signer: n.nodeID(), Reason: "revocation relayed to a state this state forwarded the bulletin to", At: n.now().UTC()}
+		f, err := seal.Forward(c, n.self.State, n.keys.snapshot(), e.PublicKeys(), st, n.keys.current())
+		if err != nil {
+			return nil, err
+		}
+		data, err := f.Marshal()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, store.Copy{Recipient: t, Origin: n.self.State, BulletinOrigin: b.Origin, BulletinID: b.ID,
+			Kind: int(bulletin.KindRevocation), Revision: b.RevisionNumber(), Data: data})
+	}
+	return out, nil
+}
