@@ -76,6 +76,7 @@ var allowed = map[string][]string{
 	"pkg/policy":                {"pkg/bulletin", "pkg/identity", "pkg/region", "pkg/problem"},
 	"pkg/seal":                  {"pkg/bulletin", "pkg/identity", "pkg/region"},
 	"pkg/seal/keystore":         {"pkg/seal"},
+	"pkg/seal/sealtest":         {},
 	"pkg/sqlitedb":              {},
 	"pkg/strictjson":            {},
 	"pkg/stix":                  {"pkg/bulletin", "pkg/region", "pkg/problem", "pkg/strictjson"},
@@ -126,6 +127,20 @@ func TestCryptoAndPolicyStayOffTheWire(t *testing.T) {
 		for _, imp := range pkgs[dir].imports {
 			if strings.HasPrefix(imp, "google.golang.org/grpc") || strings.HasPrefix(imp, "github.com/nats-io/") {
 				t.Errorf("%s imports %s", dir, imp)
+			}
+		}
+	}
+}
+
+// testOnly lists the packages that build attacks for tests: no package's
+// non-test code may import them.
+var testOnly = []string{"pkg/seal/sealtest"}
+
+func TestAttackBuildersStayInTests(t *testing.T) {
+	for dir, info := range loadPackages(t) {
+		for _, imp := range info.imports {
+			if slices.Contains(testOnly, strings.TrimPrefix(imp, module)) {
+				t.Errorf("%s imports %s outside its tests", dir, imp)
 			}
 		}
 	}
