@@ -55,6 +55,11 @@ func newDemoCmd() *cobra.Command {
 			}
 			defer nw.Close()
 			printDemoHelp(cmd.OutOrStdout(), dir, codes, nw)
+			stop, err := startDemoConsoles(cmd.Context(), cmd.OutOrStdout(), codes, nw, logger)
+			if err != nil {
+				return err
+			}
+			defer stop()
 			<-cmd.Context().Done()
 			fmt.Fprintln(cmd.OutOrStdout(), "stopping")
 			return nw.Close()

@@ -86,6 +86,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newExportCmd(g),
 		newImportCmd(g),
 		newFeedCmd(g),
+		newConsoleCmd(g),
 	)
 	return root
 }
