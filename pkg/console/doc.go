@@ -13,7 +13,7 @@
 //
 // The server listens on a loopback address only. [Server.LoginURL] mints a
 // one-time token; the first request presenting it gets a random session
-// cookie (HttpOnly, SameSite=Strict, Path=/) and is redirected to the feed,
+// cookie (iant_console_PORT; HttpOnly, SameSite=Strict, Path=/) and is redirected to the feed,
 // and the token is spent. Every other request without a live session
 // cookie is refused (401). The Host header must name the loopback address
 // the server listens on (against DNS rebinding), and a state-changing

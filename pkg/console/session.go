@@ -11,8 +11,13 @@ import (
 	"time"
 )
 
-// cookieName is the session cookie's name.
-const cookieName = "iant_console"
+// cookieName is the session cookie's name: iant_console_PORT. Browsers
+// keep cookies by host, not by port, so consoles of several people on
+// one machine (iant demo runs three) must not share a name.
+func (s *Server) cookieName() string {
+	_, port, _ := net.SplitHostPort(s.Addr())
+	return "iant_console_" + port
+}
 
 // csrfHeader carries the session's CSRF token on every POST.
 const csrfHeader = "X-CSRF-Token"
@@ -68,8 +73,8 @@ func (ss *sessions) spend(token string) (cookie string, ok bool) {
 }
 
 // lookup returns the session of a request's cookie.
-func (ss *sessions) lookup(r *http.Request) (*session, bool) {
-	c, err := r.Cookie(cookieName)
+func (ss *sessions) lookup(r *http.Request, name string) (*session, bool) {
+	c, err := r.Cookie(name)
 	if err != nil || c.Value == "" {
 		return nil, false
 	}
@@ -128,7 +133,7 @@ func (s *Server) guard(next func(http.ResponseWriter, *http.Request, *session)) 
 			writeError(w, http.StatusMisdirectedRequest, "PermissionDenied", "host", "the console answers only at its loopback address")
 			return
 		}
-		sess, ok := s.sessions.lookup(r)
+		sess, ok := s.sessions.lookup(r, s.cookieName())
 		if !ok {
 			writeError(w, http.StatusUnauthorized, "Unauthenticated", "", "no console session: open the URL iant console printed")
 			return
@@ -159,6 +164,6 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "Unauthenticated", "token", "the login token is unknown, spent or expired: run iant console again")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: cookie, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: cookie, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, s.home(), http.StatusSeeOther)
 }
