@@ -116,11 +116,11 @@ func (b *browser) do(method, path, body string, edit func(*http.Request)) (*http
 
 // rpc makes one node call through the console; it fails the test unless
 // the answer is 200.
-func (b *browser) rpc(method, body string) string {
-	b.t.Helper()
+func (b *browser) rpc(t testing.TB, method, body string) string {
+	t.Helper()
 	resp, out := b.do(http.MethodPost, "/api/rpc/"+method, body, nil)
 	if resp.StatusCode != http.StatusOK {
-		b.t.Fatalf("rpc %s(%s) = %s %s", method, body, resp.Status, out)
+		t.Fatalf("rpc %s(%s) = %s %s", method, body, resp.Status, out)
 	}
 	return out
 }
@@ -161,3 +161,5 @@ func (s *sse) next(t testing.TB, event string) string {
 		}
 	}
 }
+
+func bufioReader(resp *http.Response) *bufio.Reader { return bufio.NewReader(resp.Body) }

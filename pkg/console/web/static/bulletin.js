@@ -111,7 +111,7 @@
   function showActions(b) {
     const mine = b.origin === IANT.myState;
     const fp = IANT.role === "focal-point";
-    $("ack").hidden = mine;
+    $("ack").hidden = mine || !fp;
     $("forward-form").hidden = !fp || mine;
     document.querySelectorAll(".origin-only").forEach((f) => (f.hidden = !(fp && mine)));
     if (mine) { $("revise-form").elements.title.value = b.title || ""; $("revise-form").elements.body.value = b.body || ""; }

@@ -82,7 +82,7 @@
     const fmt = (d) => (d ? Number(String(d).replace("s", "")).toFixed(1) + " s" : "—");
     const bar = (d, max) => { const m = el("meter"); m.min = 0; m.max = max || 1; m.value = d ? Number(String(d).replace("s", "")) : 0; return m; };
     try {
-      const resp = await rpc("GetStats", {});
+      const resp = await rpc("GetStats", { startTime: new Date(Date.now() - 30 * 864e5).toISOString(), endTime: new Date().toISOString() });
       const tb = $("stats").tBodies[0];
       tb.replaceChildren();
       const rows = resp.states || [];
