@@ -84,7 +84,7 @@ var allowed = map[string][]string{
 	"pkg/backbone":              {"pkg/identity", "pkg/region"},
 	"pkg/devpki":                {"pkg/identity", "pkg/region"},
 	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem"},
-	"pkg/console":     {"pkg/audit", "pkg/identity", "pkg/region"},
+	"pkg/console":               {"pkg/audit", "pkg/identity", "pkg/region"},
 	"pkg/secretariat": {"pkg/audit", "pkg/backbone", "pkg/bulletin", "pkg/identity", "pkg/nodeserver",
 		"pkg/problem", "pkg/region", "pkg/seal"},
 }
