@@ -47,6 +47,7 @@
   // validate checks what the browser can know; the node checks the rest.
   function validate() {
     let ok = setErr("title", $("p-title").value.trim() ? "" : "err.required");
+    ok = setErr("body", $("p-body").value.trim() ? "" : "err.required") && ok;
     const r = releasability();
     ok = setErr("releasability", r.all || r.states.length || r.regions.length ? "" : "err.release") && ok;
     ok = setErr("indicators", indicators() ? "" : "err.indicator") && ok;
