@@ -42,7 +42,8 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("feed: a FLASH arrives live with its alert", func(t *testing.T) {
-		br.run(t, "login", chromedp.Navigate(c.an.LoginURL()), chromedp.WaitReady(css(`#status[data-live="1"]`)))
+		br.run(t, "login", chromedp.Navigate(c.an.LoginURL()), chromedp.WaitReady(css(`#status[data-live="1"]`)),
+			chromedp.WaitNotVisible(css("#flash-alert")))
 		flashID = nettest.Post(t, mx, nettest.Draft("FLASH: suspected travel", "US")).GetBulletin().GetId()
 		br.run(t, "see it arrive", chromedp.WaitVisible(css(feedItem(flashID))), chromedp.WaitVisible(css("#flash-alert")))
 		if tlp := br.text(t, feedItem(flashID)+" .tlp"); tlp != "TLP:AMBER" {

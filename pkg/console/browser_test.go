@@ -119,7 +119,7 @@ func value[T any](t testing.TB, b *tab, a chromedp.Action[T]) T {
 // (go test -artifacts keeps them).
 func (b *tab) screenshot(t *testing.T, name string) {
 	t.Helper()
-	png := value(t, b, chromedp.FullScreenshot(90))
+	png := value(t, b, chromedp.FullScreenshot(100))
 	path := filepath.Join(t.ArtifactDir(), name+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)
