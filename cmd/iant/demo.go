@@ -60,6 +60,7 @@ func newDemoCmd() *cobra.Command {
 				return err
 			}
 			defer stop()
+			fmt.Fprintf(cmd.OutOrStdout(), "Stop with Ctrl-C.\n")
 			<-cmd.Context().Done()
 			fmt.Fprintln(cmd.OutOrStdout(), "stopping")
 			return nw.Close()
@@ -115,7 +116,6 @@ func printDemoHelp(w io.Writer, dir string, states []string, nw *testenv.Network
 	fmt.Fprintf(w, "  iant --context %s list\n", ctx(to, "analyst-analyst"))
 	fmt.Fprintf(w, "  iant --context %s states\n", ctx(to, "analyst-analyst"))
 	printInterop(w, dir, strings.ToLower(to), nw)
-	fmt.Fprintf(w, "Stop with Ctrl-C.\n")
 }
 
 // printInterop prints the TAXII servers and how to point a TAXII client
