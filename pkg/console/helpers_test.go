@@ -16,16 +16,17 @@ import (
 	"github.com/oas-cicte/iant/pkg/testenv/nettest"
 )
 
-// consoles is a real network of MX and US with a console for an MX focal
-// point, a US analyst and the secretariat's auditor.
+// consoles is a real network of MX and US (and more states if given)
+// with a console for an MX focal point, a US analyst and the
+// secretariat's auditor.
 type consoles struct {
 	nw         *testenv.Network
 	fp, an, au *console.Server
 }
 
-func startConsoles(t *testing.T) *consoles {
+func startConsoles(t *testing.T, more ...string) *consoles {
 	t.Helper()
-	nw := nettest.StartStates(t, "MX", "US")
+	nw := nettest.StartStates(t, append([]string{"MX", "US"}, more...)...)
 	return &consoles{nw: nw,
 		fp: startConsole(t, nw, testenv.FocalPoint("MX")),
 		an: startConsole(t, nw, testenv.Analyst("US")),

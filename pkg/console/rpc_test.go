@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -82,7 +83,7 @@ func TestRPCBadInput(t *testing.T) {
 }
 
 func TestRPCEndpoints(t *testing.T) {
-	c := startConsoles(t)
+	c := startConsoles(t, "JM")
 	fp, an := login(t, c.fp), login(t, c.an)
 	usNode := nettest.Dial(t, c.nw, testenv.Analyst("US"))
 
@@ -142,13 +143,31 @@ func TestRPCEndpoints(t *testing.T) {
 		fp.rpc(t, "ReviseBulletin", string(b))
 		nettest.WaitRevision(t, usNode, id, 2)
 	})
-	t.Run("RequestForwardConsent and ListConsentRequests", func(t *testing.T) {
-		// The US focal point asks MX's consent to forward to JM.
-		resp, body := usFP.do("POST", "/api/rpc/RequestForwardConsent", `{"id":"`+id+`","origin":"MX","targetState":"JM","reason":"regional"}`, nil)
-		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusForbidden {
-			t.Fatalf("RequestForwardConsent = %s %s", resp.Status, body)
+	t.Run("RequestForwardConsent, ListConsentRequests, DecideConsent", func(t *testing.T) {
+		// The US focal point asks MX's consent to forward to JM; MX's
+		// focal point sees the request and grants it.
+		var req iantv1.RequestForwardConsentResponse
+		out := usFP.rpc(t, "RequestForwardConsent", `{"id":"`+id+`","origin":"MX","targetState":"JM","reason":"regional threat"}`)
+		if err := protojson.Unmarshal([]byte(out), &req); err != nil {
+			t.Fatal(err)
 		}
-		fp.rpc(t, "ListConsentRequests", `{"includeDecided":true}`)
+		rid := req.GetRequest().GetId()
+		deadline := time.Now().Add(nettest.Eventually)
+		for !strings.Contains(fp.rpc(t, "ListConsentRequests", `{}`), rid) {
+			if time.Now().After(deadline) {
+				t.Fatalf("consent request %s never reached MX", rid)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if out := fp.rpc(t, "DecideConsent", `{"requestId":"`+rid+`","decision":"CONSENT_DECISION_GRANTED","reason":"agreed"}`); !strings.Contains(out, "CONSENT_DECISION_GRANTED") {
+			t.Errorf("DecideConsent = %s", out)
+		}
+	})
+	t.Run("ForwardBulletin", func(t *testing.T) {
+		resp, body := usFP.do("POST", "/api/rpc/ForwardBulletin", `{"id":"`+id+`","origin":"MX","targetState":"MX"}`, nil)
+		if e := decodeErr(t, body); resp.StatusCode != http.StatusBadRequest || e.Field != "target_state" {
+			t.Errorf("ForwardBulletin back to its origin = %s %+v, want 400 naming target_state", resp.Status, e)
+		}
 	})
 	t.Run("RevokeBulletin", func(t *testing.T) {
 		fp.rpc(t, "RevokeBulletin", `{"id":"`+id+`","reason":"withdrawn"}`)

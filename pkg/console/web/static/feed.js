@@ -117,6 +117,7 @@
     source.addEventListener("bulletin", (e) => {
       if (g !== gen) return;
       const ev = JSON.parse(e.data);
+      if (String(ev.kind).startsWith("MESSAGE_KIND_CONSENT")) { if (IANT.role === "focal-point") loadConsents(); return; }
       const sb = ev.bulletin || {};
       put(sb);
       const b = sb.bulletin || {};
@@ -149,4 +150,40 @@
     }
   });
   restart();
+  if (IANT.role === "focal-point") loadConsents();
+
+  // loadConsents lists the forward consents asked of this state's
+  // bulletins, undecided, with grant and refuse buttons (focal points).
+  async function loadConsents() {
+    let resp;
+    try { resp = await rpc("ListConsentRequests", {}); } catch (err) { return; }
+    const ul = sel("consent-list");
+    ul.replaceChildren();
+    const reqs = (resp.requests || []).filter((r) => !r.decision || r.decision === "CONSENT_DECISION_UNSPECIFIED");
+    sel("consents").hidden = reqs.length === 0;
+    for (const r of reqs) {
+      const li = el("li", "consent");
+      li.dataset.id = r.id;
+      const b = r.bulletin || {};
+      const a = el("a", "", (b.origin || "") + " " + (b.id || ""));
+      a.href = bulletinURL(b);
+      li.append(el("span", "", (r.forwarder || "") + " " + I18N.t("consent.asks") + " " + (r.target || "") + ": "), a,
+        el("span", "reason", " — " + (r.reason || "")));
+      for (const [key, decision] of [["consent.grant", "CONSENT_DECISION_GRANTED"], ["consent.refuse", "CONSENT_DECISION_REFUSED"]]) {
+        const btn = el("button", "", I18N.t(key));
+        btn.type = "button";
+        btn.dataset.decision = decision;
+        btn.addEventListener("click", async () => {
+          try {
+            await rpc("DecideConsent", { requestId: r.id, decision });
+            loadConsents();
+          } catch (err) {
+            text(sel("consent-result"), IANT.errorText(err));
+          }
+        });
+        li.append(btn);
+      }
+      ul.append(li);
+    }
+  }
 })();
