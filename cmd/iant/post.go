@@ -71,17 +71,8 @@ func newPostCmd(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVarP(&file, "file", "f", "", "read the bulletin from a YAML or JSON file (flags given too override it)")
-	f.StringVar(&d.Title, "title", "", "title")
-	f.StringVar(&d.Body, "body", "", "body text")
 	f.StringVar(&bodyFile, "body-file", "", "read the body from a file (not with --body)")
-	f.StringSliceVar(&d.Release, "release", nil, "release to: comma-separated state codes, region names or all")
-	f.StringVar(&d.Precedence, "precedence", "routine", "flash, immediate, priority or routine")
-	f.StringVar(&d.Category, "category", "other", "category, e.g. cbrn, foreign-terrorist-fighter, arms-trafficking")
-	f.StringVar(&d.Marking, "marking", "amber", "TLP 2.0 marking: clear, green, amber, amber+strict or red")
-	f.StringVar(&d.Language, "language", "en", "es, en, pt or fr")
-	f.StringVar(&d.Grading, "grading", "", "Admiralty source grading, e.g. B2")
-	f.StringSliceVar(&d.Caveats, "caveat", nil, "handling caveat: law-enforcement-only, no-onward-sharing, originator-consent-required")
-	f.StringVar(&d.Expires, "expires", "", "expiry: RFC 3339 time, a date (2026-12-31) or a duration such as 72h or 7d")
+	registerDraftFlags(f, &d, true)
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the new bulletin's id (for scripts)")
 	f.StringVar(&key, "idempotency-key", "", "retry the post made with this key (1 to 64 printable ASCII characters; default: a new random key)")
 	return cmd

@@ -66,7 +66,7 @@ func printTable(w io.Writer, recs []*iantv1.StoredBulletin) error {
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.GetCursor(), escape.Line(b.GetId()), origin,
 			strings.ToUpper(bulletin.Precedence(b.GetPrecedence()).String()), bulletin.Category(b.GetCategory()),
-			markingString(b.GetMarking()), fmtTime(b.GetCreateTime(), b.GetCreateTime() != nil), ack, oneLine(b.GetTitle(), 60))
+			markingString(b.GetMarking()), fmtTime(b.GetCreateTime(), b.GetCreateTime() != nil), ack, kindTag(r)+oneLine(b.GetTitle(), 60))
 	}
 	return tw.Flush()
 }
@@ -78,6 +78,7 @@ func printDetail(w io.Writer, r *iantv1.StoredBulletin) error {
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	row("ID", escape.Line(b.GetId()))
 	row("Title", escape.Line(b.GetTitle()))
+	lifecycleRows(r, row)
 	row("Origin", escape.Line(b.GetOrigin()))
 	if r.GetForwardedBy() != "" {
 		row("Forwarded by", escape.Line(r.GetForwardedBy()))

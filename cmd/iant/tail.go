@@ -152,7 +152,7 @@ func printTailLine(w io.Writer, output string, r *iantv1.StoredBulletin) error {
 	b := r.GetBulletin()
 	_, err := fmt.Fprintf(w, "%d  %s  %s  %-9s  %-12s  %s  %s\n", r.GetCursor(), escape.Line(b.GetId()), escape.Line(b.GetOrigin()),
 		strings.ToUpper(bulletin.Precedence(b.GetPrecedence()).String()), markingString(b.GetMarking()),
-		bulletin.Category(b.GetCategory()), oneLine(b.GetTitle(), 70))
+		bulletin.Category(b.GetCategory()), kindTag(r)+oneLine(b.GetTitle(), 70))
 	return err
 }
 
