@@ -98,6 +98,15 @@ func TestBrowser(t *testing.T) {
 		br.run(t, "clear the text filter", setValue("#f-text", ""))
 	})
 
+	t.Run("a revocation marks the bulletin live", func(t *testing.T) {
+		id := nettest.Post(t, mx, nettest.Draft("To be revoked", "US")).GetBulletin().GetId()
+		br.run(t, "see it", chromedp.WaitVisible(css(feedItem(id))))
+		nettest.WaitStored(t, us, id)
+		nettest.Revoke(t, mx, id, "source retracted")
+		br.run(t, "see it marked revoked", chromedp.WaitVisible(css(feedItem(id)+".revoked .mark.revoked")))
+		br.screenshot(t, "03b-revoked")
+	})
+
 	t.Run("the language is the person's choice, remembered", func(t *testing.T) {
 		br.run(t, "switch to Spanish", choose("#lang", "es"))
 		if h1 := br.text(t, "h1"); h1 != "Boletines en vivo" {

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -94,6 +95,19 @@ func decodeRequest(m method, body []byte) (proto.Message, error) {
 // readLimited reads at most maxBody bytes of the request body.
 func readLimited(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+}
+
+// readBody reads a bounded request body, answering the error itself.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := readLimited(w, r)
+	if err != nil {
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "InvalidArgument", "body", "the request body is too large")
+		} else {
+			writeError(w, http.StatusBadRequest, "InvalidArgument", "body", "could not read the request body")
+		}
+	}
+	return body, err
 }
 
 // rpc makes one node call for the page: the body is the request message,

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -161,17 +160,4 @@ func included(ctx context.Context, a iantv1.AuditServiceClient, cur audit.Checkp
 	res.Bulletin, res.Entries = req.BulletinID, len(p.GetEntries())
 	res.Message += fmt.Sprintf("; %d entries of the bulletin are in the log", res.Entries)
 	return nil
-}
-
-// readBody reads a bounded request body, answering the error itself.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := readLimited(w, r)
-	if err != nil {
-		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "InvalidArgument", "body", "the request body is too large")
-		} else {
-			writeError(w, http.StatusBadRequest, "InvalidArgument", "body", "could not read the request body")
-		}
-	}
-	return body, err
 }
