@@ -13,8 +13,8 @@
 //
 // The server listens on a loopback address only. [Server.LoginURL] mints a
 // one-time token; the first request presenting it gets a random session
-// cookie (iant_console_PORT; HttpOnly, SameSite=Strict, Path=/) and is redirected to the feed,
-// and the token is spent. Every other request without a live session
+// cookie (iant_console_PORT: HttpOnly, SameSite=Strict, Path=/) and is
+// redirected to the person's first page, and the token is spent. Every other request without a live session
 // cookie is refused (401). The Host header must name the loopback address
 // the server listens on (against DNS rebinding), and a state-changing
 // request (POST) must carry an Origin of that address and the session's
@@ -41,8 +41,12 @@
 //	POST /api/verify           verify the audit log in this server
 //
 // Errors are JSON objects {"code", "message", "field", "rule"}: code is
-// the gRPC status code's name (or "InvalidArgument" for bad input to the
-// console itself) and field names the offending request field.
+// the node's gRPC status code name, or for the console's own refusals
+// Unauthenticated (no session), PermissionDenied (host, origin, csrf),
+// NotFound (path, method) or InvalidArgument (body, filter); field names
+// the offending request field, rule the policy rule that refused.
+//
+// A session lives as long as the server; nothing of it is stored on disk.
 //
 // # Concurrency
 //
