@@ -65,6 +65,12 @@ func newDemoCmd() *cobra.Command {
 			defer nw.Close()
 			printDemoHelp(cmd.OutOrStdout(), dir, codes, nw)
 			go keepDemoSVIDsFresh(cmd.Context(), pki, cmd.ErrOrStderr())
+			stop, err := startDemoConsoles(cmd.Context(), cmd.OutOrStdout(), codes, nw, logger)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			fmt.Fprintf(cmd.OutOrStdout(), "Stop with Ctrl-C.\n")
 			<-cmd.Context().Done()
 			fmt.Fprintln(cmd.OutOrStdout(), "stopping")
 			return nw.Close()
@@ -127,7 +133,6 @@ func printDemoHelp(w io.Writer, dir string, states []string, nw *testenv.Network
 	fmt.Fprintf(w, "  iant --context %s admin state list      # the membership table (docs/operations.md)\n",
 		filepath.Join(ctxDir, "secretariat-admin-admin.yaml"))
 	printInterop(w, dir, strings.ToLower(to), nw)
-	fmt.Fprintf(w, "Stop with Ctrl-C.\n")
 }
 
 // printInterop prints the TAXII servers and how to point a TAXII client

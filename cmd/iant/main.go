@@ -97,6 +97,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newReplyCmd(g),
 		newSearchCmd(g),
 		newConsentCmd(g),
+		newConsoleCmd(g),
 	)
 	return root
 }

@@ -89,13 +89,14 @@ var allowed = map[string][]string{
 	"pkg/backbone":              {"pkg/identity", "pkg/region", "pkg/membership", "pkg/health"},
 	"pkg/devpki":                {"pkg/identity", "pkg/region"},
 	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem", "pkg/membership", "pkg/metrics", "pkg/health"},
+	"pkg/console":               {"pkg/audit", "pkg/identity", "pkg/region"},
 	"pkg/secretariat": {"pkg/audit", "pkg/backbone", "pkg/bulletin", "pkg/identity", "pkg/nodeserver",
 		"pkg/problem", "pkg/region", "pkg/seal", "pkg/membership", "pkg/metrics", "pkg/health"},
 }
 
 // edge lists the listed packages that serve gRPC and so convert to and
 // from the protobuf types of api/.
-var edge = map[string]bool{"pkg/nodeserver": true, "pkg/secretariat": true}
+var edge = map[string]bool{"pkg/nodeserver": true, "pkg/secretariat": true, "pkg/console": true}
 
 func TestImportDirections(t *testing.T) {
 	for dir, info := range loadPackages(t) {

@@ -1,0 +1,55 @@
+// Package console is IANT's web console: a small web server on loopback
+// that a person runs beside their browser (iant console), speaking gRPC to
+// the person's node with the person's own SVID, the way kubectl proxy
+// works. The console never holds more rights than its person: every
+// decision stays at the node, which sees the person's SVID.
+//
+//	conn, me, _ := client.Dial(ctx, c)
+//	s, _ := console.Start(ctx, conn, console.Config{Person: me})
+//	fmt.Println(s.LoginURL()) // http://127.0.0.1:PORT/login?token=...
+//	defer s.Close()
+//
+// # Security
+//
+// The server listens on a loopback address only. [Server.LoginURL] mints a
+// one-time token; the first request presenting it gets a random session
+// cookie (iant_console_PORT: HttpOnly, SameSite=Strict, Path=/) and is
+// redirected to the person's first page, and the token is spent. Every other request without a live session
+// cookie is refused (401). The Host header must name the loopback address
+// the server listens on (against DNS rebinding), and a state-changing
+// request (POST) must carry an Origin of that address and the session's
+// CSRF token in the X-CSRF-Token header (403 otherwise). Every response
+// carries a strict Content-Security-Policy (scripts and styles from the
+// console itself, no inline script, no third-party origin), nosniff,
+// no-referrer and no-store.
+//
+// Bulletin content is text of another state and hostile: the pages are
+// static (embedded with go:embed) and their scripts put every field into
+// the page with textContent, never as markup.
+//
+// # Routes
+//
+//	GET  /login?token=T        spend the one-time token, set the cookie
+//	GET  /, /bulletin, /post, /secretariat   the pages
+//	GET  /static/...           scripts, styles (embedded)
+//	GET  /api/me               who the console acts for, the member states
+//	POST /api/rpc/{Method}     one node call; the body is the request
+//	                           message as protojson, the answer the
+//	                           response message or an error object
+//	GET  /api/events?filter=   server-sent events from Subscribe
+//	GET  /api/escalations      server-sent events from WatchEscalations
+//	POST /api/verify           verify the audit log in this server
+//
+// Errors are JSON objects {"code", "message", "field", "rule"}: code is
+// the node's gRPC status code name, or for the console's own refusals
+// Unauthenticated (no session), PermissionDenied (host, origin, csrf),
+// NotFound (path, method) or InvalidArgument (body, filter); field names
+// the offending request field, rule the policy rule that refused.
+//
+// A session lives as long as the server; nothing of it is stored on disk.
+//
+// # Concurrency
+//
+// A Server is safe for concurrent use; Close stops it and waits for every
+// request and event stream to end.
+package console

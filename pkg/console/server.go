@@ -1,0 +1,141 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/identity"
+)
+
+// Config configures a console server.
+type Config struct {
+	// Person is who the console acts for: the identity client.Dial
+	// returned for conn. It chooses the pages shown (the secretariat's
+	// for an auditor); the node decides what the person may do.
+	Person identity.Principal
+	// Listen is the loopback address to listen on; empty means
+	// 127.0.0.1:0 (a free port). Any other host than a loopback IP or
+	// "localhost" is refused with ErrNotLoopback.
+	Listen string
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+	// TokenTTL is how long a login token stays valid unspent; zero means
+	// 10 minutes.
+	TokenTTL time.Duration
+}
+
+// Server is a running console.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	bulletin iantv1.BulletinServiceClient
+	audit    iantv1.AuditServiceClient
+	ln       net.Listener
+	http     *http.Server
+	sessions *sessions
+	verify   *verifier
+
+	stop    context.CancelFunc // ends the event streams
+	baseCtx context.Context
+	wg      sync.WaitGroup
+	once    sync.Once
+	err     error
+}
+
+// Start listens on cfg.Listen and serves the console in the background
+// until Close. conn is the person's connection to their node (for an
+// auditor, to the secretariat's node).
+func Start(ctx context.Context, conn grpc.ClientConnInterface, cfg Config) (*Server, error) {
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	if cfg.TokenTTL == 0 {
+		cfg.TokenTTL = 10 * time.Minute
+	}
+	if err := checkLoopback(cfg.Listen); err != nil {
+		return nil, err
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("console: listen %s: %w", cfg.Listen, err)
+	}
+	s := &Server{
+		cfg: cfg, log: cfg.Logger, ln: ln,
+		bulletin: iantv1.NewBulletinServiceClient(conn),
+		audit:    iantv1.NewAuditServiceClient(conn),
+		sessions: newSessions(cfg.TokenTTL),
+		verify:   &verifier{},
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s.baseCtx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
+	s.http = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("console: serve", "err", err)
+		}
+	}()
+	s.log.Info("console listening", "addr", ln.Addr().String())
+	return s, nil
+}
+
+// checkLoopback refuses a listen address whose host is not loopback.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("console: listen address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%w: %q", ErrNotLoopback, addr)
+	}
+	return nil
+}
+
+// Addr is the address the console listens on, e.g. 127.0.0.1:43121.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// BaseURL is the console's origin, e.g. http://127.0.0.1:43121.
+func (s *Server) BaseURL() string { return "http://" + s.Addr() }
+
+// LoginURL mints a new one-time token and returns the URL that spends it
+// for a session: open it in the browser. A token is valid once, for
+// Config.TokenTTL.
+func (s *Server) LoginURL() string {
+	return s.BaseURL() + "/login?token=" + s.sessions.newToken()
+}
+
+// Close stops the server: it ends the event streams, closes the listener
+// and waits for every request to end. It is idempotent.
+func (s *Server) Close() error {
+	s.once.Do(func() {
+		s.stop()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.err = s.http.Shutdown(ctx)
+		if s.err != nil {
+			s.err = errors.Join(s.err, s.http.Close())
+		}
+		s.wg.Wait()
+	})
+	return s.err
+}

@@ -1,0 +1,126 @@
+// The secretariat's view: the delivery matrix of the bulletins followed
+// (and every overdue one) × member states, kept current from the audit
+// reports and the escalations stream; per-state statistics; the audit
+// log's checkpoint and a verify button whose checks run in the console's
+// server.
+"use strict";
+(function () {
+  const { el, text, rpc, post, precedence, when } = IANT;
+  const $ = (id) => document.getElementById(id);
+  const KEY = "iant-followed";
+  const overdue = new Map(); // origin/id/state -> OverdueItem
+  let reports = [];
+
+  function followed() {
+    try { return JSON.parse(localStorage.getItem(KEY)) || []; } catch (e) { return []; }
+  }
+  function follow(origin, id) {
+    const f = followed().filter((x) => !(x.origin === origin && x.id === id));
+    f.unshift({ origin, id });
+    localStorage.setItem(KEY, JSON.stringify(f.slice(0, 50)));
+  }
+  // cellState is what the matrix shows of one recipient.
+  function cellState(r, rep) {
+    if (r.revokedTime) return "revoked";
+    if (r.acknowledgeTime) return "acknowledged";
+    if (r.escalateTime || r.revocationEscalateTime || overdue.has(rep.origin + "/" + rep.id + "/" + r.state)) return "overdue";
+    if (r.readTime) return "read";
+    if (r.deliverTime) return "delivered";
+    return "pending";
+  }
+  function renderMatrix() {
+    const states = [...new Set(reports.flatMap((rep) => (rep.recipients || []).map((r) => r.state)))].sort();
+    const head = $("matrix").tHead.rows[0];
+    while (head.cells.length > 1) head.deleteCell(1);
+    for (const s of states) head.append(el("th", "", s));
+    const tb = $("matrix").tBodies[0];
+    tb.replaceChildren();
+    for (const rep of reports) {
+      const tr = el("tr");
+      tr.dataset.id = rep.id;
+      tr.append(el("th", "", rep.origin + " " + rep.id + " · " + precedence(rep.precedence) + (rep.revision > 1 ? " r" + rep.revision : "")));
+      for (const s of states) {
+        const r = (rep.recipients || []).find((x) => x.state === s);
+        if (!r) { tr.append(el("td", "cell none", "")); continue; }
+        const st = cellState(r, rep);
+        const td = el("td", "cell " + st, I18N.t("cell." + st));
+        td.dataset.state = s;
+        td.dataset.status = st;
+        td.title = s + ": " + [r.deliverTime && "delivered " + when(r.deliverTime), r.acknowledgeTime && "acknowledged " + when(r.acknowledgeTime) + " " + (r.acknowledgedBy || "")].filter(Boolean).join(", ");
+        tr.append(td);
+      }
+      tb.append(tr);
+    }
+  }
+  async function refresh() {
+    try {
+      const od = await rpc("ListOverdue", {});
+      overdue.clear();
+      for (const it of od.items || []) overdue.set(it.origin + "/" + it.bulletinId + "/" + it.state, it);
+      renderOverdue();
+      const refs = followed();
+      for (const it of overdue.values()) if (!refs.some((r) => r.id === it.bulletinId && r.origin === it.origin)) refs.push({ origin: it.origin, id: it.bulletinId });
+      const out = [];
+      for (const r of refs) {
+        try { out.push((await rpc("GetBulletinReport", r)).report); } catch (e) { /* not logged yet */ }
+      }
+      reports = out;
+      renderMatrix();
+    } catch (err) {
+      text($("verify-result"), IANT.errorText(err));
+    }
+  }
+  function renderOverdue() {
+    const ul = $("overdue");
+    ul.replaceChildren();
+    for (const it of overdue.values()) {
+      ul.append(el("li", it.escalateTime ? "escalated" : "", it.origin + " " + it.bulletinId + " → " + it.state + " · " + precedence(it.precedence) +
+        " · due " + when(it.dueTime) + (it.escalateTime ? " · escalated " + when(it.escalateTime) : "") + (it.revocation ? " · revocation" : "")));
+    }
+  }
+  async function stats() {
+    const fmt = (d) => (d ? Number(String(d).replace("s", "")).toFixed(1) + " s" : "—");
+    const bar = (d, max) => { const m = el("meter"); m.min = 0; m.max = max || 1; m.value = d ? Number(String(d).replace("s", "")) : 0; return m; };
+    try {
+      const resp = await rpc("GetStats", { startTime: new Date(Date.now() - 30 * 864e5).toISOString(), endTime: new Date().toISOString() });
+      const tb = $("stats").tBodies[0];
+      tb.replaceChildren();
+      const rows = resp.states || [];
+      const max = Math.max(1, ...rows.map((s) => Number(String(s.acknowledgeP95 || s.deliveryP95 || "0").replace("s", ""))));
+      for (const s of rows) {
+        const tr = el("tr");
+        const d = el("td", "", fmt(s.deliveryP50) + " / " + fmt(s.deliveryP95)); d.append(bar(s.deliveryP95, max));
+        const a = el("td", "", fmt(s.acknowledgeP50) + " / " + fmt(s.acknowledgeP95)); a.append(bar(s.acknowledgeP95, max));
+        tr.append(el("td", "", s.state), el("td", "", String(s.released || 0)), el("td", "", String(s.received || 0)), el("td", "", String(s.acknowledged || 0)), d, a);
+        tb.append(tr);
+      }
+    } catch (err) { /* shown by refresh */ }
+  }
+  async function verify(bulletinId) {
+    const out = $("verify-result");
+    try {
+      const r = await post("/api/verify", bulletinId ? { bulletinId } : {});
+      text(out, (r.ok ? I18N.t("sec.verified") + ": " : I18N.t("sec.failed") + ": ") + r.message);
+      out.dataset.ok = r.ok ? "1" : "0";
+      if (r.ok) {
+        const dl = $("checkpoint");
+        dl.replaceChildren(el("dt", "", "Origin"), el("dd", "", r.origin), el("dt", "", I18N.t("sec.size")), el("dd", "", String(r.newSize)),
+          el("dt", "", I18N.t("sec.root")), el("dd", "mono", r.root), el("dt", "", I18N.t("sec.time")), el("dd", "", when(r.time)));
+      }
+    } catch (err) {
+      text(out, IANT.errorText(err));
+    }
+  }
+  $("track-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const origin = $("track-origin").value.trim().toUpperCase(), id = $("track-id").value.trim().toUpperCase();
+    if (origin && id) { follow(origin, id); refresh(); }
+  });
+  $("verify-form").addEventListener("submit", (e) => { e.preventDefault(); verify($("verify-id").value.trim().toUpperCase()); });
+  const es = new EventSource("/api/escalations");
+  es.addEventListener("escalation", () => { refresh(); });
+  document.addEventListener("iant-lang", renderMatrix);
+  refresh(); stats(); verify("");
+  setInterval(refresh, 2000);
+  setInterval(stats, 15000);
+})();
