@@ -117,19 +117,20 @@ func bulletinEntity(b *bulletin.Bulletin, recipients []string) cedar.Entity {
 		regions = cedar.NewSet(vs...)
 	}
 	attrs := cedar.RecordMap{
-		"origin":        stringValue(b.Origin),
-		"marking":       cedar.String(b.Marking.String()),
-		"marking_rank":  cedar.Long(int64(b.Marking)),
-		"precedence":    cedar.String(b.Precedence.String()),
-		"category":      cedar.String(b.Category.String()),
-		"caveats":       caveats,
-		"listed_states": stringSet(b.Releasability.States),
-		"regions":       regions,
-		"release_all":   cedar.Boolean(b.Releasability.All),
-		"recipients":    stringSet(recipients),
-		"kind":          cedar.String(b.Kind().String()),
-		"revision":      cedar.Long(int64(b.RevisionNumber())),
-		"created":       datetime(b.CreatedAt),
+		"origin":                stringValue(b.Origin),
+		"marking":               cedar.String(b.Marking.String()),
+		"marking_rank":          cedar.Long(int64(b.Marking)),
+		"precedence":            cedar.String(b.Precedence.String()),
+		"category":              cedar.String(b.Category.String()),
+		"caveats":               caveats,
+		"listed_states":         stringSet(b.Releasability.States),
+		"regions":               regions,
+		"release_all":           cedar.Boolean(b.Releasability.All),
+		"recipients":            stringSet(recipients),
+		"confidential_audience": cedar.Boolean(b.ConfidentialAudience),
+		"kind":                  cedar.String(b.Kind().String()),
+		"revision":              cedar.Long(int64(b.RevisionNumber())),
+		"created":               datetime(b.CreatedAt),
 	}
 	if !b.ExpiresAt.IsZero() {
 		attrs["expires"] = datetime(b.ExpiresAt)

@@ -19,6 +19,7 @@
 //     caveats: [law-enforcement-only]
 //     release: {states: [US], regions: [caribbean], all: false}
 //     conditions: ""              # Cedar forbid policies
+//     confidential_audience: true # default false
 //     target: CO                    # forward only
 //     consent: false                # forward only
 //     previous_marking: amber       # revise only: the marking of the revision it follows
@@ -101,6 +102,8 @@ type CaseBulletin struct {
 	Conditions string      `yaml:"conditions"`
 	Created    string      `yaml:"created"` // RFC 3339; default a day before the case's now
 	Expires    string      `yaml:"expires"` // RFC 3339; default none
+	// ConfidentialAudience marks the audience confidential.
+	ConfidentialAudience bool `yaml:"confidential_audience"`
 }
 
 // CaseRelease is the releasability as an author writes it.
@@ -299,7 +302,7 @@ func (cp CasePrincipal) build() (identity.Principal, policy.PersonAttrs, error) 
 func (cb CaseBulletin) build(now time.Time) (*bulletin.Bulletin, error) {
 	b := &bulletin.Bulletin{ID: "case", Origin: cb.Origin, Conditions: cb.Conditions,
 		Precedence: bulletin.Routine, Category: bulletin.CategoryOther, CreatedAt: now.Add(-24 * time.Hour),
-		Releasability: bulletin.Releasability{States: cb.Release.States, All: cb.Release.All}}
+		Releasability: bulletin.Releasability{States: cb.Release.States, All: cb.Release.All}, ConfidentialAudience: cb.ConfidentialAudience}
 	var err error
 	for _, t := range []struct {
 		field, s string
