@@ -254,7 +254,8 @@ func (b *Bulletin) Tombstone(r Revocation, revision int) Bulletin {
 	t := Bulletin{ID: b.ID, Origin: b.Origin, Author: r.By, CreatedAt: r.At, Precedence: b.Precedence,
 		Category: b.Category, Grading: b.Grading, Language: b.Language, Marking: b.Marking,
 		Releasability: b.Releasability, Caveats: b.Caveats, Conditions: b.Conditions, Revision: revision,
-		FirstCreatedAt: b.FirstCreated(), Revoked: true, Revocation: &r, Recipients: b.Recipients}
+		FirstCreatedAt: b.FirstCreated(), Revoked: true, Revocation: &r, Recipients: b.Recipients,
+		ConfidentialAudience: b.ConfidentialAudience}
 	return t
 }
 

@@ -102,6 +102,9 @@ func (n *Node) completeRevision(p identity.Principal, old *bulletin.Bulletin, dr
 	}
 	b.ID, b.Origin, b.Author, b.CreatedAt = old.ID, old.Origin, p.ID(n.cfg.TrustDomain).String(), now
 	b.Revision, b.FirstCreatedAt = old.RevisionNumber()+1, old.FirstCreated()
+	// An audience once confidential stays so: a revision naming it would
+	// tell every recipient what the first version kept from them.
+	b.ConfidentialAudience = b.ConfidentialAudience || old.ConfidentialAudience
 	b.Recipients = bulletin.Recipients(b.Origin, b.Releasability)
 	if len(b.Recipients) == 0 {
 		return bulletin.Bulletin{}, problem.Invalid("releasability", "releasability reaches no state but your own (%s): release to at least one other state", b.Origin)
