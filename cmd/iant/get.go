@@ -33,7 +33,11 @@ func newGetCmd(g *globals) *cobra.Command {
 				if g.output == "json" {
 					return printJSON(cmd.OutOrStdout(), resp.GetBulletin())
 				}
-				return printDetail(cmd.OutOrStdout(), resp.GetBulletin())
+				pref, err := g.preferred()
+				if err != nil {
+					return err
+				}
+				return printDetail(cmd.OutOrStdout(), resp.GetBulletin(), pref)
 			})
 		},
 	}

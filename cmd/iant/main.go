@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 type globals struct {
 	contextFile string
 	output      string
+	language    string // --language; see preferred
 }
 
 func newRootCmd(g *globals) *cobra.Command {
@@ -68,6 +69,7 @@ func newRootCmd(g *globals) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	root.PersistentFlags().StringVar(&g.contextFile, "context", "", "context file naming your node and your SVID (default $IANT_CONTEXT)")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+	root.PersistentFlags().StringVar(&g.language, "language", "", "show bulletins in this language when they have it: es, en, pt or fr (default: the context file's language, else the original)")
 	policyCmd := newPolicyCmd()
 	policyCmd.AddCommand(newPolicyExplainCmd(g))
 	root.AddCommand(

@@ -68,12 +68,21 @@ func (b *Bulletin) TextIn(preferred Language) Text {
 	return Text{Language: b.Language, Title: b.Title, Body: b.Body, Original: true, By: b.Origin}
 }
 
-// SearchText returns every title and body of b, in all its languages,
-// for a full-text index.
-func (b *Bulletin) SearchText() string {
-	parts := []string{b.Title, b.Body}
+// SearchTitles returns b's title in every language it has, one a line,
+// for a full-text index: a search finds b by words of any of them.
+func (b *Bulletin) SearchTitles() string {
+	parts := []string{b.Title}
 	for _, t := range b.Translations {
-		parts = append(parts, t.Title, t.Body)
+		parts = append(parts, t.Title)
+	}
+	return strings.Join(parts, "\n")
+}
+
+// SearchBodies is [Bulletin.SearchTitles] of the bodies.
+func (b *Bulletin) SearchBodies() string {
+	parts := []string{b.Body}
+	for _, t := range b.Translations {
+		parts = append(parts, t.Body)
 	}
 	return strings.Join(parts, "\n")
 }

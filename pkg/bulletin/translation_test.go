@@ -77,8 +77,11 @@ func TestTextIn(t *testing.T) {
 	if got := b.Languages(); len(got) != 3 || got[0] != bulletin.Spanish {
 		t.Errorf("Languages() = %v, want es first and 3 in all", got)
 	}
-	if s := b.SearchText(); !strings.Contains(s, "portáteis") || !strings.Contains(s, "portable") || !strings.Contains(s, "traslado") {
-		t.Errorf("SearchText() misses a language: %q", s)
+	if s := b.SearchBodies(); !strings.Contains(s, "portáteis") || !strings.Contains(s, "portable") || !strings.Contains(s, "traslado") {
+		t.Errorf("SearchBodies() misses a language: %q", s)
+	}
+	if s := b.SearchTitles(); !strings.Contains(s, "trânsito") || !strings.Contains(s, "transit") || !strings.Contains(s, "tránsito") {
+		t.Errorf("SearchTitles() misses a language: %q", s)
 	}
 }
 

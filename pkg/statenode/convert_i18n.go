@@ -3,9 +3,30 @@ package statenode
 import (
 	"fmt"
 
+	"github.com/oas-cicte/iant/pkg/problem"
+
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/bulletin"
 )
+
+// ownTranslations marks the translations of an author's draft as the
+// origin's, made by author: a draft carries no other state's translation
+// and says nothing of when it was added.
+func ownTranslations(b *bulletin.Bulletin, state, author string) error {
+	for i := range b.Translations {
+		t := &b.Translations[i]
+		switch {
+		case t.By != "" && t.By != state:
+			return problem.Invalid(fmt.Sprintf("translations[%d].by", i), "a draft's translations are %s's own; leave by empty", state)
+		case t.Translator != "":
+			return problem.Invalid(fmt.Sprintf("translations[%d].translator", i), "the translator is taken from your certificate; leave it empty")
+		case !t.At.IsZero():
+			return problem.Invalid(fmt.Sprintf("translations[%d].add_time", i), "a draft's translations are posted with it; leave add_time empty")
+		}
+		t.By, t.Translator = state, author
+	}
+	return nil
+}
 
 // audienceFromProto reads a wire bulletin's confidential audience and
 // translations into b; bulletin validation checks them afterwards.

@@ -90,6 +90,9 @@ func (n *Node) completeRevision(p identity.Principal, old *bulletin.Bulletin, dr
 	if err := checkNodeSetFields(&b, n.self.State); err != nil {
 		return bulletin.Bulletin{}, err
 	}
+	if err := ownTranslations(&b, n.self.State, p.ID(n.cfg.TrustDomain).String()); err != nil {
+		return bulletin.Bulletin{}, err
+	}
 	if err := b.ValidateDraft(); err != nil {
 		return bulletin.Bulletin{}, err
 	}
