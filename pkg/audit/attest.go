@@ -126,7 +126,8 @@ func (h *SignedHeader) Validate() error {
 		return fmt.Errorf("%w: revision %d", ErrAttestation, h.Revision)
 	case h.kind() == bulletin.KindRevision && h.revision() < 2:
 		return fmt.Errorf("%w: a revision of revision %d", ErrAttestation, h.Revision)
-	case (h.kind() == bulletin.KindReply || h.kind() == bulletin.KindConsentRequest || h.kind() == bulletin.KindConsentDecision) &&
+	case (h.kind() == bulletin.KindReply || h.kind() == bulletin.KindConsentRequest || h.kind() == bulletin.KindConsentDecision ||
+		h.kind() == bulletin.KindTranslation) &&
 		(!region.IsMember(h.Ref.Origin) || !token(h.Ref.ID) || len(h.Ref.ID) > MaxBulletinIDBytes):
 		return fmt.Errorf("%w: a %s names no bulletin", ErrAttestation, h.kind())
 	}

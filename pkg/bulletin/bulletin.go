@@ -52,6 +52,9 @@ type Bulletin struct {
 	// Language (which Title and Body are in, the original), at most one
 	// per language.
 	Translations []Translation `json:"translations,omitempty"`
+	// Translated is set on the message that carries a translation its
+	// origin (the translating state) added to another state's bulletin.
+	Translated *Translated `json:"translated,omitempty"`
 
 	// Revision is the bulletin's version, set by the origin node: 1 (or
 	// 0, read as 1) for the first, one more for each revision.

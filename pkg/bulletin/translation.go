@@ -34,6 +34,49 @@ type Translation struct {
 	At time.Time `json:"at,omitzero"`
 }
 
+// Translated is what a translation message carries: the bulletin and
+// revision translated and the translation, whose By is the message's
+// origin.
+type Translated struct {
+	Of          Ref         `json:"of"`
+	Revision    int         `json:"revision"`
+	Translation Translation `json:"translation"`
+}
+
+// validateTranslated checks a translation message: its envelope, what it
+// translates, the translation (by the message's origin, not the
+// bulletin's) and no content of its own.
+func (b *Bulletin) validateTranslated() error {
+	if err := b.validateHeaderEnums(); err != nil {
+		return err
+	}
+	if err := b.validateEnvelope(); err != nil {
+		return err
+	}
+	t := b.Translated
+	switch {
+	case b.Title != "" || b.Body != "" || len(b.Indicators) > 0 || len(b.Translations) > 0 || b.Conditions != "":
+		return problem.Invalid("body", "a translation message carries the translation only")
+	case b.Revoked || b.RevisionNumber() != 1 || b.Reply != nil || b.Consent != nil || b.Revocation != nil:
+		return problem.Invalid("translated", "a translation message is neither revised nor a reply nor a consent")
+	case t.Of.Origin == b.Origin:
+		return problem.Invalid("translated.of", "a state adds its translations to its own bulletin with a revision")
+	case t.Revision < 1 || t.Revision > MaxRevision:
+		return problem.Invalid("translated.revision", "revision %d is outside 1 to %d", t.Revision, MaxRevision)
+	case t.Translation.By != b.Origin:
+		return problem.Invalid("translated.translation.by", "a translation is by the state that sends it")
+	case !t.Translation.At.Equal(b.CreatedAt):
+		return problem.Invalid("translated.translation.add_time", "a translation is dated when it was added (its message's create time)")
+	}
+	if err := ValidateRef("translated.of", t.Of); err != nil {
+		return err
+	}
+	if err := t.Translation.Validate("translated.translation"); err != nil {
+		return err
+	}
+	return b.Releasability.Validate()
+}
+
 // Text is a bulletin's title and body in one language, as shown to a
 // person.
 type Text struct {

@@ -97,6 +97,8 @@ func (b *Bulletin) Validate() error {
 		return b.validateRevocation()
 	case KindConsentRequest, KindConsentDecision:
 		return b.validateConsent()
+	case KindTranslation:
+		return b.validateTranslated()
 	}
 	if err := b.validateDraft(!b.confidentialCopy()); err != nil {
 		return err

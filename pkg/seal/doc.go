@@ -69,6 +69,7 @@
 //	                      answer or note
 //	consent request   1   0                    the bulletin to forward
 //	consent decision  1   granted or refused   the bulletin to forward
+//	translation       1   0                    the bulletin translated
 //
 // A receiver orders an origin's messages about one bulletin by the signed
 // revision (an older revision never replaces a newer one; a revocation

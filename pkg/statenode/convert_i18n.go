@@ -33,26 +33,48 @@ func ownTranslations(b *bulletin.Bulletin, state, author string) error {
 func audienceFromProto(p *iantv1.Bulletin, b *bulletin.Bulletin) error {
 	b.ConfidentialAudience = p.GetConfidentialAudience()
 	for i, t := range p.GetTranslations() {
-		at, err := timeOf(t.GetAddTime(), fmt.Sprintf("translations[%d].add_time", i))
+		tr, err := translationFromProto(t, fmt.Sprintf("translations[%d]", i))
 		if err != nil {
 			return err
 		}
-		b.Translations = append(b.Translations, bulletin.Translation{
-			Language: bulletin.Language(t.GetLanguage()), Title: t.GetTitle(), Body: t.GetBody(),
-			By: t.GetBy(), Translator: t.GetTranslator(), At: at,
-		})
+		b.Translations = append(b.Translations, tr)
+	}
+	if t := p.GetTranslated(); t != nil {
+		tr, err := translationFromProto(t.GetTranslation(), "translated.translation")
+		if err != nil {
+			return err
+		}
+		b.Translated = &bulletin.Translated{Of: bulletin.Ref{Origin: t.GetOf().GetOrigin(), ID: t.GetOf().GetId()},
+			Revision: int(t.GetRevision()), Translation: tr}
 	}
 	return nil
+}
+
+// translationFromProto converts one translation, naming field.
+func translationFromProto(t *iantv1.Translation, field string) (bulletin.Translation, error) {
+	at, err := timeOf(t.GetAddTime(), field+".add_time")
+	if err != nil {
+		return bulletin.Translation{}, err
+	}
+	return bulletin.Translation{Language: bulletin.Language(t.GetLanguage()), Title: t.GetTitle(), Body: t.GetBody(),
+		By: t.GetBy(), Translator: t.GetTranslator(), At: at}, nil
+}
+
+// translationToProto converts one translation.
+func translationToProto(t *bulletin.Translation) *iantv1.Translation {
+	return &iantv1.Translation{Language: iantv1.Language(t.Language), Title: t.Title, Body: t.Body,
+		By: t.By, Translator: t.Translator, AddTime: tsOf(t.At)}
 }
 
 // audienceToProto writes b's confidential audience and translations to p.
 func audienceToProto(b *bulletin.Bulletin, p *iantv1.Bulletin) {
 	p.ConfidentialAudience = b.ConfidentialAudience
-	for _, t := range b.Translations {
-		p.Translations = append(p.Translations, &iantv1.Translation{
-			Language: iantv1.Language(t.Language), Title: t.Title, Body: t.Body,
-			By: t.By, Translator: t.Translator, AddTime: tsOf(t.At),
-		})
+	for i := range b.Translations {
+		p.Translations = append(p.Translations, translationToProto(&b.Translations[i]))
+	}
+	if t := b.Translated; t != nil {
+		p.Translated = &iantv1.Translated{Of: &iantv1.BulletinRef{Origin: t.Of.Origin, Id: t.Of.ID},
+			Revision: uint32(t.Revision), Translation: translationToProto(&t.Translation)}
 	}
 }
 

@@ -101,6 +101,9 @@ func (n *Node) receiveWith(ctx context.Context, m backbone.Msg, reject func(m ba
 		}
 		return reject(m, rule, err)
 	}
+	if b.Kind() == bulletin.KindTranslation {
+		return n.applyTranslation(ctx, m, &o, reject)
+	}
 	return n.applyReceived(ctx, m, &o, reject)
 }
 

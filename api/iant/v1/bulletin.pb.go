@@ -1000,7 +1000,10 @@ type Bulletin struct {
 	ConfidentialAudience bool `protobuf:"varint,26,opt,name=confidential_audience,json=confidentialAudience,proto3" json:"confidential_audience,omitempty"`
 	// Title and body in other languages than language (the original's), at
 	// most one per language.
-	Translations  []*Translation `protobuf:"bytes,27,rep,name=translations,proto3" json:"translations,omitempty"`
+	Translations []*Translation `protobuf:"bytes,27,rep,name=translations,proto3" json:"translations,omitempty"`
+	// Set on the message that carries a translation a state added to
+	// another state's bulletin (MESSAGE_KIND_TRANSLATION).
+	Translated    *Translated `protobuf:"bytes,28,opt,name=translated,proto3" json:"translated,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1224,6 +1227,78 @@ func (x *Bulletin) GetTranslations() []*Translation {
 	return nil
 }
 
+func (x *Bulletin) GetTranslated() *Translated {
+	if x != nil {
+		return x.Translated
+	}
+	return nil
+}
+
+// Translated is a translation of a bulletin as it travels sealed from
+// the translating state.
+type Translated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bulletin translated.
+	Of *BulletinRef `protobuf:"bytes,1,opt,name=of,proto3" json:"of,omitempty"`
+	// Its revision translated.
+	Revision uint32 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The translation; its by is the message's origin.
+	Translation   *Translation `protobuf:"bytes,3,opt,name=translation,proto3" json:"translation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Translated) Reset() {
+	*x = Translated{}
+	mi := &file_iant_v1_bulletin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Translated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Translated) ProtoMessage() {}
+
+func (x *Translated) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Translated.ProtoReflect.Descriptor instead.
+func (*Translated) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Translated) GetOf() *BulletinRef {
+	if x != nil {
+		return x.Of
+	}
+	return nil
+}
+
+func (x *Translated) GetRevision() uint32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *Translated) GetTranslation() *Translation {
+	if x != nil {
+		return x.Translation
+	}
+	return nil
+}
+
 // Translation is a bulletin's title and body in another language.
 type Translation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1246,7 +1321,7 @@ type Translation struct {
 
 func (x *Translation) Reset() {
 	*x = Translation{}
-	mi := &file_iant_v1_bulletin_proto_msgTypes[4]
+	mi := &file_iant_v1_bulletin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1258,7 +1333,7 @@ func (x *Translation) String() string {
 func (*Translation) ProtoMessage() {}
 
 func (x *Translation) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_bulletin_proto_msgTypes[4]
+	mi := &file_iant_v1_bulletin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1271,7 +1346,7 @@ func (x *Translation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Translation.ProtoReflect.Descriptor instead.
 func (*Translation) Descriptor() ([]byte, []int) {
-	return file_iant_v1_bulletin_proto_rawDescGZIP(), []int{4}
+	return file_iant_v1_bulletin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Translation) GetLanguage() Language {
@@ -1347,7 +1422,7 @@ type StoredBulletin struct {
 
 func (x *StoredBulletin) Reset() {
 	*x = StoredBulletin{}
-	mi := &file_iant_v1_bulletin_proto_msgTypes[5]
+	mi := &file_iant_v1_bulletin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1359,7 +1434,7 @@ func (x *StoredBulletin) String() string {
 func (*StoredBulletin) ProtoMessage() {}
 
 func (x *StoredBulletin) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_bulletin_proto_msgTypes[5]
+	mi := &file_iant_v1_bulletin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1372,7 +1447,7 @@ func (x *StoredBulletin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredBulletin.ProtoReflect.Descriptor instead.
 func (*StoredBulletin) Descriptor() ([]byte, []int) {
-	return file_iant_v1_bulletin_proto_rawDescGZIP(), []int{5}
+	return file_iant_v1_bulletin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *StoredBulletin) GetBulletin() *Bulletin {
@@ -1462,7 +1537,7 @@ type BulletinFilter struct {
 
 func (x *BulletinFilter) Reset() {
 	*x = BulletinFilter{}
-	mi := &file_iant_v1_bulletin_proto_msgTypes[6]
+	mi := &file_iant_v1_bulletin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1474,7 +1549,7 @@ func (x *BulletinFilter) String() string {
 func (*BulletinFilter) ProtoMessage() {}
 
 func (x *BulletinFilter) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_bulletin_proto_msgTypes[6]
+	mi := &file_iant_v1_bulletin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1487,7 +1562,7 @@ func (x *BulletinFilter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BulletinFilter.ProtoReflect.Descriptor instead.
 func (*BulletinFilter) Descriptor() ([]byte, []int) {
-	return file_iant_v1_bulletin_proto_rawDescGZIP(), []int{6}
+	return file_iant_v1_bulletin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *BulletinFilter) GetOrigins() []string {
@@ -1560,7 +1635,7 @@ const file_iant_v1_bulletin_proto_rawDesc = "" +
 	"attributes\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf7\b\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xac\t\n" +
 	"\bBulletin\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06origin\x18\x02 \x01(\tR\x06origin\x12\x16\n" +
@@ -1603,7 +1678,15 @@ const file_iant_v1_bulletin_proto_rawDesc = "" +
 	"\x05reply\x18\x18 \x01(\v2\x0e.iant.v1.ReplyR\x05reply\x12*\n" +
 	"\aconsent\x18\x19 \x01(\v2\x10.iant.v1.ConsentR\aconsent\x123\n" +
 	"\x15confidential_audience\x18\x1a \x01(\bR\x14confidentialAudience\x128\n" +
-	"\ftranslations\x18\x1b \x03(\v2\x14.iant.v1.TranslationR\ftranslations\"\xcd\x01\n" +
+	"\ftranslations\x18\x1b \x03(\v2\x14.iant.v1.TranslationR\ftranslations\x123\n" +
+	"\n" +
+	"translated\x18\x1c \x01(\v2\x13.iant.v1.TranslatedR\n" +
+	"translated\"\x86\x01\n" +
+	"\n" +
+	"Translated\x12$\n" +
+	"\x02of\x18\x01 \x01(\v2\x14.iant.v1.BulletinRefR\x02of\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\rR\brevision\x126\n" +
+	"\vtranslation\x18\x03 \x01(\v2\x14.iant.v1.TranslationR\vtranslation\"\xcd\x01\n" +
 	"\vTranslation\x12-\n" +
 	"\blanguage\x18\x01 \x01(\x0e2\x11.iant.v1.LanguageR\blanguage\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x12\n" +
@@ -1728,7 +1811,7 @@ func file_iant_v1_bulletin_proto_rawDescGZIP() []byte {
 }
 
 var file_iant_v1_bulletin_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
-var file_iant_v1_bulletin_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_iant_v1_bulletin_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_iant_v1_bulletin_proto_goTypes = []any{
 	(Precedence)(0),               // 0: iant.v1.Precedence
 	(Category)(0),                 // 1: iant.v1.Category
@@ -1745,25 +1828,27 @@ var file_iant_v1_bulletin_proto_goTypes = []any{
 	(*Releasability)(nil),         // 12: iant.v1.Releasability
 	(*Indicator)(nil),             // 13: iant.v1.Indicator
 	(*Bulletin)(nil),              // 14: iant.v1.Bulletin
-	(*Translation)(nil),           // 15: iant.v1.Translation
-	(*StoredBulletin)(nil),        // 16: iant.v1.StoredBulletin
-	(*BulletinFilter)(nil),        // 17: iant.v1.BulletinFilter
-	nil,                           // 18: iant.v1.Indicator.AttributesEntry
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
-	(*Revocation)(nil),            // 20: iant.v1.Revocation
-	(*Reply)(nil),                 // 21: iant.v1.Reply
-	(*Consent)(nil),               // 22: iant.v1.Consent
-	(BulletinState)(0),            // 23: iant.v1.BulletinState
-	(MessageKind)(0),              // 24: iant.v1.MessageKind
+	(*Translated)(nil),            // 15: iant.v1.Translated
+	(*Translation)(nil),           // 16: iant.v1.Translation
+	(*StoredBulletin)(nil),        // 17: iant.v1.StoredBulletin
+	(*BulletinFilter)(nil),        // 18: iant.v1.BulletinFilter
+	nil,                           // 19: iant.v1.Indicator.AttributesEntry
+	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
+	(*Revocation)(nil),            // 21: iant.v1.Revocation
+	(*Reply)(nil),                 // 22: iant.v1.Reply
+	(*Consent)(nil),               // 23: iant.v1.Consent
+	(*BulletinRef)(nil),           // 24: iant.v1.BulletinRef
+	(BulletinState)(0),            // 25: iant.v1.BulletinState
+	(MessageKind)(0),              // 26: iant.v1.MessageKind
 }
 var file_iant_v1_bulletin_proto_depIdxs = []int32{
 	4,  // 0: iant.v1.SourceGrading.reliability:type_name -> iant.v1.SourceReliability
 	5,  // 1: iant.v1.SourceGrading.credibility:type_name -> iant.v1.InformationCredibility
 	8,  // 2: iant.v1.Releasability.regions:type_name -> iant.v1.Region
 	7,  // 3: iant.v1.Indicator.type:type_name -> iant.v1.IndicatorType
-	18, // 4: iant.v1.Indicator.attributes:type_name -> iant.v1.Indicator.AttributesEntry
-	19, // 5: iant.v1.Bulletin.create_time:type_name -> google.protobuf.Timestamp
-	19, // 6: iant.v1.Bulletin.expire_time:type_name -> google.protobuf.Timestamp
+	19, // 4: iant.v1.Indicator.attributes:type_name -> iant.v1.Indicator.AttributesEntry
+	20, // 5: iant.v1.Bulletin.create_time:type_name -> google.protobuf.Timestamp
+	20, // 6: iant.v1.Bulletin.expire_time:type_name -> google.protobuf.Timestamp
 	0,  // 7: iant.v1.Bulletin.precedence:type_name -> iant.v1.Precedence
 	1,  // 8: iant.v1.Bulletin.category:type_name -> iant.v1.Category
 	11, // 9: iant.v1.Bulletin.source_grading:type_name -> iant.v1.SourceGrading
@@ -1772,30 +1857,33 @@ var file_iant_v1_bulletin_proto_depIdxs = []int32{
 	12, // 12: iant.v1.Bulletin.releasability:type_name -> iant.v1.Releasability
 	6,  // 13: iant.v1.Bulletin.caveats:type_name -> iant.v1.Caveat
 	13, // 14: iant.v1.Bulletin.indicators:type_name -> iant.v1.Indicator
-	19, // 15: iant.v1.Bulletin.first_create_time:type_name -> google.protobuf.Timestamp
-	20, // 16: iant.v1.Bulletin.revocation:type_name -> iant.v1.Revocation
-	21, // 17: iant.v1.Bulletin.reply:type_name -> iant.v1.Reply
-	22, // 18: iant.v1.Bulletin.consent:type_name -> iant.v1.Consent
-	15, // 19: iant.v1.Bulletin.translations:type_name -> iant.v1.Translation
-	3,  // 20: iant.v1.Translation.language:type_name -> iant.v1.Language
-	19, // 21: iant.v1.Translation.add_time:type_name -> google.protobuf.Timestamp
-	14, // 22: iant.v1.StoredBulletin.bulletin:type_name -> iant.v1.Bulletin
-	10, // 23: iant.v1.StoredBulletin.direction:type_name -> iant.v1.Direction
-	19, // 24: iant.v1.StoredBulletin.receive_time:type_name -> google.protobuf.Timestamp
-	19, // 25: iant.v1.StoredBulletin.acknowledge_time:type_name -> google.protobuf.Timestamp
-	23, // 26: iant.v1.StoredBulletin.state:type_name -> iant.v1.BulletinState
-	24, // 27: iant.v1.StoredBulletin.kind:type_name -> iant.v1.MessageKind
-	8,  // 28: iant.v1.BulletinFilter.regions:type_name -> iant.v1.Region
-	1,  // 29: iant.v1.BulletinFilter.categories:type_name -> iant.v1.Category
-	0,  // 30: iant.v1.BulletinFilter.precedences:type_name -> iant.v1.Precedence
-	2,  // 31: iant.v1.BulletinFilter.markings:type_name -> iant.v1.Marking
-	19, // 32: iant.v1.BulletinFilter.since:type_name -> google.protobuf.Timestamp
-	19, // 33: iant.v1.BulletinFilter.until:type_name -> google.protobuf.Timestamp
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	20, // 15: iant.v1.Bulletin.first_create_time:type_name -> google.protobuf.Timestamp
+	21, // 16: iant.v1.Bulletin.revocation:type_name -> iant.v1.Revocation
+	22, // 17: iant.v1.Bulletin.reply:type_name -> iant.v1.Reply
+	23, // 18: iant.v1.Bulletin.consent:type_name -> iant.v1.Consent
+	16, // 19: iant.v1.Bulletin.translations:type_name -> iant.v1.Translation
+	15, // 20: iant.v1.Bulletin.translated:type_name -> iant.v1.Translated
+	24, // 21: iant.v1.Translated.of:type_name -> iant.v1.BulletinRef
+	16, // 22: iant.v1.Translated.translation:type_name -> iant.v1.Translation
+	3,  // 23: iant.v1.Translation.language:type_name -> iant.v1.Language
+	20, // 24: iant.v1.Translation.add_time:type_name -> google.protobuf.Timestamp
+	14, // 25: iant.v1.StoredBulletin.bulletin:type_name -> iant.v1.Bulletin
+	10, // 26: iant.v1.StoredBulletin.direction:type_name -> iant.v1.Direction
+	20, // 27: iant.v1.StoredBulletin.receive_time:type_name -> google.protobuf.Timestamp
+	20, // 28: iant.v1.StoredBulletin.acknowledge_time:type_name -> google.protobuf.Timestamp
+	25, // 29: iant.v1.StoredBulletin.state:type_name -> iant.v1.BulletinState
+	26, // 30: iant.v1.StoredBulletin.kind:type_name -> iant.v1.MessageKind
+	8,  // 31: iant.v1.BulletinFilter.regions:type_name -> iant.v1.Region
+	1,  // 32: iant.v1.BulletinFilter.categories:type_name -> iant.v1.Category
+	0,  // 33: iant.v1.BulletinFilter.precedences:type_name -> iant.v1.Precedence
+	2,  // 34: iant.v1.BulletinFilter.markings:type_name -> iant.v1.Marking
+	20, // 35: iant.v1.BulletinFilter.since:type_name -> google.protobuf.Timestamp
+	20, // 36: iant.v1.BulletinFilter.until:type_name -> google.protobuf.Timestamp
+	37, // [37:37] is the sub-list for method output_type
+	37, // [37:37] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_iant_v1_bulletin_proto_init() }
@@ -1810,7 +1898,7 @@ func file_iant_v1_bulletin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_iant_v1_bulletin_proto_rawDesc), len(file_iant_v1_bulletin_proto_rawDesc)),
 			NumEnums:      11,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -11,7 +11,7 @@
 //
 //   - name: analyst cannot read red
 //     principal: {state: US, role: analyst, law_enforcement: false}
-//     action: read                  # post | release | read | forward | revise | revoke | reply
+//     action: read                  # post | release | read | forward | revise | revoke | reply | translate
 //     bulletin:
 //     origin: MX
 //     marking: red                # clear | green | amber | amber+strict | red
@@ -24,6 +24,7 @@
 //     consent: false                # forward only
 //     previous_marking: amber       # revise only: the marking of the revision it follows
 //     reply: {kind: rfi, marking: red, to_recipients: false}   # reply only; marking defaults to the bulletin's
+//     language: pt                  # translate only
 //     now: 2026-12-01T12:00:00Z     # the decision's time (context.now); default 2026-01-01T00:00:00Z
 //     expect: deny                  # allow | deny
 //     policy: read-red-focal-points-only
@@ -67,6 +68,8 @@ type Case struct {
 	PreviousMarking string `yaml:"previous_marking"`
 	// Reply is, for reply, the reply's kind, marking and audience.
 	Reply CaseReply `yaml:"reply"`
+	// Language is, for translate, the translation's language.
+	Language string `yaml:"language"`
 	// Now is the time of the decision (RFC 3339); default DefaultNow.
 	Now    string `yaml:"now"`
 	Expect string `yaml:"expect"`
@@ -257,8 +260,14 @@ func decide(e *policy.Engine, c Case) (policy.Decision, error) {
 			return policy.Decision{}, err
 		}
 		return e.Reply(p, attrs, b, r), nil
+	case "translate":
+		lang, err := bulletin.ParseLanguage(c.Language)
+		if err != nil {
+			return policy.Decision{}, fmt.Errorf("language: %w", err)
+		}
+		return e.Translate(p, attrs, b, lang), nil
 	}
-	return policy.Decision{}, fmt.Errorf("unknown action %q (want post, release, read, forward, revise, revoke or reply)", c.Action)
+	return policy.Decision{}, fmt.Errorf("unknown action %q (want post, release, read, forward, revise, revoke, reply or translate)", c.Action)
 }
 
 func (cr CaseReply) build(marking bulletin.Marking) (policy.Reply, error) {
