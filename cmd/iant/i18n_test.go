@@ -80,6 +80,26 @@ translations:
 		t.Errorf("get without a preference = %q, %q", out, errLine)
 	}
 
+	// BR adds a French translation; JM, which did not learn of BR (the
+	// audience is confidential), does not get it; MX does.
+	fr := filepath.Join(dir, "fr.yaml")
+	if err := os.WriteFile(fr, []byte("title: Armes en transit\nbody: Deux systèmes portatifs.\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errLine = iant(t, t.Context(), "--context", ctxFile("br-focal-point-focal"), "translate", id, "--lang", "fr", "-f", fr)
+	if errLine != "" || !strings.Contains(out, "translated "+id+" into fr") {
+		t.Fatalf("translate = %q, %q", out, errLine)
+	}
+	mx := ctxFile("mx-focal-point-focal")
+	waitFor(t, func() bool {
+		out, _ := iant(t, t.Context(), "--context", mx, "--language", "fr", "get", id)
+		return strings.Contains(out, "fr, translation by BR")
+	})
+	_, errLine = iant(t, t.Context(), "--context", ctxFile("br-focal-point-focal"), "translate", id, "--lang", "de", "-f", fr)
+	if !strings.Contains(errLine, "--lang") {
+		t.Errorf("translate --lang de = %q, want an error naming --lang", errLine)
+	}
+
 	for _, tt := range []struct{ name, translation, want string }{
 		{"escape in title", `{language: pt, title: "a\e[2Jb", body: x}`, "translations[0].title"},
 		{"unknown language", `{language: de, title: a, body: b}`, "translations[0].language"},

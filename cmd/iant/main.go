@@ -83,6 +83,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newListCmd(g),
 		newTailCmd(g),
 		newAckCmd(g),
+		newTranslateCmd(g),
 		newStatesCmd(g),
 		newAuditCmd(g),
 		newExportCmd(g),
