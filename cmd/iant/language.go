@@ -11,8 +11,9 @@ import (
 )
 
 // preferred is the language bulletins are shown in when they have it:
-// --language, else the context file's language, else none (each
-// bulletin's original).
+// --language, else the context file's language, else none (then the
+// language the node's configuration gives the person, see preferredFor,
+// else each bulletin's original).
 func (g *globals) preferred() (bulletin.Language, error) {
 	s := g.language
 	if s == "" {
@@ -32,6 +33,15 @@ func (g *globals) preferred() (bulletin.Language, error) {
 		return 0, usagef("--language: %v", err)
 	}
 	return l, nil
+}
+
+// preferredFor is the language to show r in: pref (--language or the
+// context file's), else the one r's node says the person prefers.
+func preferredFor(r *iantv1.StoredBulletin, pref bulletin.Language) bulletin.Language {
+	if pref != bulletin.LanguageUnspecified {
+		return pref
+	}
+	return bulletin.Language(r.GetPreferredLanguage())
 }
 
 // shownText is b's title and body in language pref if b has it, its

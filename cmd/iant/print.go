@@ -66,7 +66,7 @@ func printTable(w io.Writer, recs []*iantv1.StoredBulletin, pref bulletin.Langua
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.GetCursor(), escape.Line(b.GetId()), origin,
 			strings.ToUpper(bulletin.Precedence(b.GetPrecedence()).String()), bulletin.Category(b.GetCategory()),
-			markingString(b.GetMarking()), fmtTime(b.GetCreateTime(), b.GetCreateTime() != nil), ack, shownTitle(b, pref, 60))
+			markingString(b.GetMarking()), fmtTime(b.GetCreateTime(), b.GetCreateTime() != nil), ack, shownTitle(b, preferredFor(r, pref), 60))
 	}
 	return tw.Flush()
 }
@@ -74,7 +74,7 @@ func printTable(w io.Writer, recs []*iantv1.StoredBulletin, pref bulletin.Langua
 // printDetail writes one bulletin in full.
 func printDetail(w io.Writer, r *iantv1.StoredBulletin, pref bulletin.Language) error {
 	b := r.GetBulletin()
-	text, note := shownText(b, pref)
+	text, note := shownText(b, preferredFor(r, pref))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	row("ID", escape.Line(b.GetId()))

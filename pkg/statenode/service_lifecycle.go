@@ -83,7 +83,7 @@ func (s *bulletinService) SearchBulletins(ctx context.Context, req *iantv1.Searc
 	resp := &iantv1.SearchBulletinsResponse{}
 	for _, r := range recs {
 		if s.n.visible(p, &r) {
-			resp.Bulletins = append(resp.Bulletins, recordToProto(r))
+			resp.Bulletins = append(resp.Bulletins, s.n.storedToProto(p, r))
 		}
 	}
 	if len(recs) == f.Limit {

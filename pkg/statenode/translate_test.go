@@ -5,7 +5,11 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/statenode"
 	"github.com/oas-cicte/iant/pkg/testenv"
 	"github.com/oas-cicte/iant/pkg/testenv/nettest"
 )
@@ -18,7 +22,11 @@ import (
 // rather than translates.
 func TestTranslate(t *testing.T) {
 	t.Parallel()
-	nw := nettest.StartStates(t, "MX", "BR", "US", "CA", "PE")
+	nw := nettest.Start(t, testenv.Options{States: []string{"MX", "BR", "US", "CA", "PE"}, NodeConfig: func(cc string, c *statenode.Config) {
+		if cc == "US" { // US's analyst reads Portuguese first
+			c.Languages = map[string]bulletin.Language{testenv.Analyst("US").ID(spiffeid.RequireTrustDomainFromString("iant.test")).String(): bulletin.Portuguese}
+		}
+	}})
 	draft := nettest.Draft("Traslado de armas", "BR", "US", "CA")
 	draft.Language = iantv1.Language_LANGUAGE_ES
 	id := nettest.Post(t, nettest.Dial(t, nw, testenv.FocalPoint("MX")), draft).GetBulletin().GetId()
@@ -41,6 +49,9 @@ func TestTranslate(t *testing.T) {
 		if got.GetBy() != "BR" || got.GetLanguage() != iantv1.Language_LANGUAGE_PT || got.GetTitle() != req.Title ||
 			got.GetTranslator() != testenv.FocalPoint("BR").ID(nw.TD).String() {
 			t.Errorf("%s holds translation %+v, want BR's in pt by BR's focal point", cc, got)
+		}
+		if pref := nettest.WaitStored(t, c, id).GetPreferredLanguage(); (cc == "US") != (pref == iantv1.Language_LANGUAGE_PT) {
+			t.Errorf("%s's analyst's preferred language is %s, want pt at US only", cc, pref)
 		}
 		found, err := c.SearchBulletins(t.Context(), &iantv1.SearchBulletinsRequest{Query: "iguaçu"})
 		if err != nil || len(found.GetBulletins()) != 1 {

@@ -1415,9 +1415,14 @@ type StoredBulletin struct {
 	State BulletinState `protobuf:"varint,8,opt,name=state,proto3,enum=iant.v1.BulletinState" json:"state,omitempty"`
 	// What the latest change to it was: a first version, a revision, a
 	// revocation, or a reply.
-	Kind          MessageKind `protobuf:"varint,9,opt,name=kind,proto3,enum=iant.v1.MessageKind" json:"kind,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Kind MessageKind `protobuf:"varint,9,opt,name=kind,proto3,enum=iant.v1.MessageKind" json:"kind,omitempty"`
+	// The caller's preferred language as its node's configuration says
+	// (people: language); unset when it says none. Clients show the
+	// bulletin's translation into it when there is one, unless the person
+	// asked for another language.
+	PreferredLanguage Language `protobuf:"varint,10,opt,name=preferred_language,json=preferredLanguage,proto3,enum=iant.v1.Language" json:"preferred_language,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *StoredBulletin) Reset() {
@@ -1511,6 +1516,13 @@ func (x *StoredBulletin) GetKind() MessageKind {
 		return x.Kind
 	}
 	return MessageKind_MESSAGE_KIND_UNSPECIFIED
+}
+
+func (x *StoredBulletin) GetPreferredLanguage() Language {
+	if x != nil {
+		return x.PreferredLanguage
+	}
+	return Language_LANGUAGE_UNSPECIFIED
 }
 
 // BulletinFilter selects bulletins; empty fields match everything, and
@@ -1695,7 +1707,7 @@ const file_iant_v1_bulletin_proto_rawDesc = "" +
 	"\n" +
 	"translator\x18\x05 \x01(\tR\n" +
 	"translator\x125\n" +
-	"\badd_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\aaddTime\"\xb3\x03\n" +
+	"\badd_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\aaddTime\"\xf5\x03\n" +
 	"\x0eStoredBulletin\x12-\n" +
 	"\bbulletin\x18\x01 \x01(\v2\x11.iant.v1.BulletinR\bbulletin\x12\x16\n" +
 	"\x06cursor\x18\x02 \x01(\x04R\x06cursor\x120\n" +
@@ -1705,7 +1717,9 @@ const file_iant_v1_bulletin_proto_rawDesc = "" +
 	"\x0facknowledged_by\x18\x06 \x01(\tR\x0eacknowledgedBy\x12!\n" +
 	"\fforwarded_by\x18\a \x01(\tR\vforwardedBy\x12,\n" +
 	"\x05state\x18\b \x01(\x0e2\x16.iant.v1.BulletinStateR\x05state\x12(\n" +
-	"\x04kind\x18\t \x01(\x0e2\x14.iant.v1.MessageKindR\x04kind\"\xd1\x02\n" +
+	"\x04kind\x18\t \x01(\x0e2\x14.iant.v1.MessageKindR\x04kind\x12@\n" +
+	"\x12preferred_language\x18\n" +
+	" \x01(\x0e2\x11.iant.v1.LanguageR\x11preferredLanguage\"\xd1\x02\n" +
 	"\x0eBulletinFilter\x12\x18\n" +
 	"\aorigins\x18\x01 \x03(\tR\aorigins\x12)\n" +
 	"\aregions\x18\x02 \x03(\x0e2\x0f.iant.v1.RegionR\aregions\x121\n" +
@@ -1873,17 +1887,18 @@ var file_iant_v1_bulletin_proto_depIdxs = []int32{
 	20, // 28: iant.v1.StoredBulletin.acknowledge_time:type_name -> google.protobuf.Timestamp
 	25, // 29: iant.v1.StoredBulletin.state:type_name -> iant.v1.BulletinState
 	26, // 30: iant.v1.StoredBulletin.kind:type_name -> iant.v1.MessageKind
-	8,  // 31: iant.v1.BulletinFilter.regions:type_name -> iant.v1.Region
-	1,  // 32: iant.v1.BulletinFilter.categories:type_name -> iant.v1.Category
-	0,  // 33: iant.v1.BulletinFilter.precedences:type_name -> iant.v1.Precedence
-	2,  // 34: iant.v1.BulletinFilter.markings:type_name -> iant.v1.Marking
-	20, // 35: iant.v1.BulletinFilter.since:type_name -> google.protobuf.Timestamp
-	20, // 36: iant.v1.BulletinFilter.until:type_name -> google.protobuf.Timestamp
-	37, // [37:37] is the sub-list for method output_type
-	37, // [37:37] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	3,  // 31: iant.v1.StoredBulletin.preferred_language:type_name -> iant.v1.Language
+	8,  // 32: iant.v1.BulletinFilter.regions:type_name -> iant.v1.Region
+	1,  // 33: iant.v1.BulletinFilter.categories:type_name -> iant.v1.Category
+	0,  // 34: iant.v1.BulletinFilter.precedences:type_name -> iant.v1.Precedence
+	2,  // 35: iant.v1.BulletinFilter.markings:type_name -> iant.v1.Marking
+	20, // 36: iant.v1.BulletinFilter.since:type_name -> google.protobuf.Timestamp
+	20, // 37: iant.v1.BulletinFilter.until:type_name -> google.protobuf.Timestamp
+	38, // [38:38] is the sub-list for method output_type
+	38, // [38:38] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_iant_v1_bulletin_proto_init() }
