@@ -53,7 +53,36 @@ func printReport(w io.Writer, r *iantv1.BulletinReport) error {
 			tsString(rs.GetAcknowledgeTime()), durString(rs.GetAcknowledgeLatency()), orDash(rs.GetAcknowledgedBy()),
 			tsString(rs.GetEscalateTime()))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := printForwards(w, r.GetRecipients()); err != nil {
+		return err
+	}
+	return printLife(w, r)
+}
+
+// printForwards says, under a report, how each state a forward reached
+// was reached: "PE reached through CO's forward at T".
+func printForwards(w io.Writer, rs []*iantv1.RecipientStatus) error {
+	first := true
+	for _, s := range rs {
+		if s.GetForwardedBy() == "" {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w)
+			first = false
+		}
+		at := " (not reported by the forwarder yet)"
+		if s.GetForwardTime() != nil {
+			at = " at " + tsString(s.GetForwardTime())
+		}
+		if _, err := fmt.Fprintf(w, "%s reached through %s's forward%s\n", orDash(s.GetState()), orDash(s.GetForwardedBy()), at); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // printOverdue writes overdue acknowledgements as a table.
@@ -96,5 +125,52 @@ func printEscalation(w io.Writer, it *iantv1.OverdueItem) error {
 	_, err := fmt.Fprintf(w, "%s escalated: %s (%s) from %s not acknowledged by %s, due %s\n",
 		tsString(it.GetEscalateTime()), orDash(it.GetBulletinId()), precedenceString(it.GetPrecedence()), orDash(it.GetOrigin()),
 		orDash(it.GetState()), tsString(it.GetDueTime()))
+	return err
+}
+
+// printLife says, under a report, the bulletin's life: its latest
+// revision, its revocation and each state's confirmation ("US confirmed
+// the revocation at T", "JM: confirmation pending"), and the thread of
+// replies and consents, without their content ("BR sighting at T, after
+// 14m").
+func printLife(w io.Writer, r *iantv1.BulletinReport) error {
+	var lines []string
+	if r.GetRevision() > 1 {
+		lines = append(lines, fmt.Sprintf("latest revision: %d", r.GetRevision()))
+	}
+	if r.GetRevokeTime() != nil {
+		lines = append(lines, fmt.Sprintf("revoked at %s by %s", tsString(r.GetRevokeTime()), orDash(r.GetRevokedBy())))
+	}
+	for _, s := range r.GetRecipients() {
+		if s.GetRevocationTime() == nil {
+			continue
+		}
+		switch {
+		case s.GetRevokedTime() != nil:
+			lines = append(lines, fmt.Sprintf("%s confirmed the revocation at %s", orDash(s.GetState()), tsString(s.GetRevokedTime())))
+		case s.GetRevocationEscalateTime() != nil:
+			lines = append(lines, fmt.Sprintf("%s: confirmation of the revocation overdue, escalated at %s", orDash(s.GetState()), tsString(s.GetRevocationEscalateTime())))
+		default:
+			lines = append(lines, fmt.Sprintf("%s: confirmation of the revocation pending (sent %s)", orDash(s.GetState()), tsString(s.GetRevocationTime())))
+		}
+	}
+	for _, it := range r.GetThread() {
+		what := bulletin.Kind(it.GetKind()).String()
+		switch {
+		case it.GetReplyKind() != iantv1.ReplyKind_REPLY_KIND_UNSPECIFIED:
+			what = bulletin.ReplyKind(it.GetReplyKind()).String()
+		case it.GetDecision() != iantv1.ConsentDecision_CONSENT_DECISION_UNSPECIFIED:
+			what = "consent " + bulletin.ConsentDecision(it.GetDecision()).String()
+		}
+		line := fmt.Sprintf("%s %s at %s", orDash(it.GetOrigin()), what, tsString(it.GetCreateTime()))
+		if it.GetLatency() != nil {
+			line += ", after " + durString(it.GetLatency())
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "\n%s\n", strings.Join(lines, "\n"))
 	return err
 }

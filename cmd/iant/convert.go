@@ -28,6 +28,20 @@ func fromProto(p *iantv1.Bulletin) bulletin.Bulletin {
 	if p.GetCreateTime() != nil {
 		b.CreatedAt = p.GetCreateTime().AsTime()
 	}
+	b.Revision = int(p.GetRevision())
+	if p.GetFirstCreateTime() != nil {
+		b.FirstCreatedAt = p.GetFirstCreateTime().AsTime()
+	}
+	if rv := p.GetRevocation(); rv != nil {
+		b.Revocation = &bulletin.Revocation{Reason: rv.GetReason(), By: rv.GetRevokedBy(), Narrowed: rv.GetNarrowed()}
+		if rv.GetRevokeTime() != nil {
+			b.Revocation.At = rv.GetRevokeTime().AsTime()
+		}
+	}
+	if rp := p.GetReply(); rp != nil {
+		b.Reply = &bulletin.Reply{Kind: bulletin.ReplyKind(rp.GetKind()),
+			InReplyTo: bulletin.Ref{Origin: rp.GetInReplyTo().GetOrigin(), ID: rp.GetInReplyTo().GetId()}}
+	}
 	if p.GetExpireTime() != nil {
 		b.ExpiresAt = p.GetExpireTime().AsTime()
 	}

@@ -92,7 +92,10 @@ func (d *draft) mergeFile(path string, changed func(flag string) bool) error {
 	if !changed("confidential-audience") && f.ConfidentialAudience {
 		d.ConfidentialAudience, d.from["confidential_audience"] = true, path+": confidential_audience"
 	}
-	d.Indicators, d.Translations = f.Indicators, f.Translations
+	d.Indicators = f.Indicators
+	if len(f.Translations) > 0 {
+		d.Translations = f.Translations
+	}
 	return nil
 }
 

@@ -81,6 +81,10 @@ func readVersion(ctx context.Context, c iantv1.BulletinServiceClient, id string)
 		return versioned{}, err
 	}
 	v := versioned{b: fromProto(resp.GetBulletin().GetBulletin())}
+	if v.b.Reply != nil {
+		return versioned{}, usagef("%s is a reply to %s/%s: export the bulletin it answers (replies are served over TAXII as sightings and notes)",
+			id, v.b.Reply.InReplyTo.Origin, v.b.Reply.InReplyTo.ID)
+	}
 	prev := v.b
 	for i := 0; prev.Revises != ""; i++ {
 		if i == maxRevisions {
@@ -103,7 +107,11 @@ func exportDoc(format string, vs []versioned) (any, error) {
 	if format == "stix" {
 		var svs []stix.Version
 		for _, v := range vs {
-			svs = append(svs, stix.Version{Bulletin: v.b, First: v.first, FirstCreated: v.firstCreated})
+			sv := stix.Version{Bulletin: v.b, First: v.first, FirstCreated: v.firstCreated}
+			if v.first == "" {
+				sv = stix.VersionOf(v.b) // a revision keeps its id: a later version of the same report
+			}
+			svs = append(svs, sv)
 		}
 		return stix.FromBulletins(svs...)
 	}

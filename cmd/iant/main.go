@@ -1,6 +1,7 @@
 // Command iant is the IANT command-line tool: a development PKI, a whole
 // demo network in one process, and the commands people use at their node
-// (post, get, list, tail, ack, states).
+// (post, revise, revoke, reply, get, list, search, tail, ack, forward,
+// consent, states).
 package main
 
 import (
@@ -89,6 +90,11 @@ func newRootCmd(g *globals) *cobra.Command {
 		newExportCmd(g),
 		newImportCmd(g),
 		newFeedCmd(g),
+		newReviseCmd(g),
+		newRevokeCmd(g),
+		newReplyCmd(g),
+		newSearchCmd(g),
+		newConsentCmd(g),
 	)
 	return root
 }

@@ -66,7 +66,7 @@ func printTable(w io.Writer, recs []*iantv1.StoredBulletin, pref bulletin.Langua
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.GetCursor(), escape.Line(b.GetId()), origin,
 			strings.ToUpper(bulletin.Precedence(b.GetPrecedence()).String()), bulletin.Category(b.GetCategory()),
-			markingString(b.GetMarking()), fmtTime(b.GetCreateTime(), b.GetCreateTime() != nil), ack, shownTitle(b, preferredFor(r, pref), 60))
+			markingString(b.GetMarking()), fmtTime(b.GetCreateTime(), b.GetCreateTime() != nil), ack, kindTag(r)+shownTitle(b, preferredFor(r, pref), 60))
 	}
 	return tw.Flush()
 }
@@ -79,6 +79,7 @@ func printDetail(w io.Writer, r *iantv1.StoredBulletin, pref bulletin.Language) 
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	row("ID", escape.Line(b.GetId()))
 	row("Title", escape.Line(text.Title))
+	lifecycleRows(r, row)
 	row("Origin", escape.Line(b.GetOrigin()))
 	if r.GetForwardedBy() != "" {
 		row("Forwarded by", escape.Line(r.GetForwardedBy()))

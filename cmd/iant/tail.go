@@ -157,7 +157,7 @@ func printTailLine(w io.Writer, output string, r *iantv1.StoredBulletin, pref bu
 	b := r.GetBulletin()
 	_, err := fmt.Fprintf(w, "%d  %s  %s  %-9s  %-12s  %s  %s\n", r.GetCursor(), escape.Line(b.GetId()), escape.Line(b.GetOrigin()),
 		strings.ToUpper(bulletin.Precedence(b.GetPrecedence()).String()), markingString(b.GetMarking()),
-		bulletin.Category(b.GetCategory()), shownTitle(b, preferredFor(r, pref), 70))
+		bulletin.Category(b.GetCategory()), kindTag(r)+shownTitle(b, preferredFor(r, pref), 70))
 	return err
 }
 

@@ -24,6 +24,10 @@ const (
 	EventAcknowledged EventKind = "acknowledged" // a focal point of State acknowledged it (Actor)
 	EventRefused      EventKind = "refused"      // policy refused Actor; Rule names the rule
 	EventEscalated    EventKind = "escalated"    // State's acknowledgement deadline passed
+	// EventForwarded: the node Actor forwarded the bulletin, which its
+	// state was released, to State (reported by the forwarder, carrying
+	// its signed forward statement).
+	EventForwarded EventKind = "forwarded"
 
 	// The lifecycle (Revision names the revision of the bulletin each is
 	// about; 0 is the first version).
@@ -40,7 +44,7 @@ func (k EventKind) String() string { return string(k) }
 func (k EventKind) Valid() bool {
 	switch k {
 	case EventPosted, EventReleased, EventDelivered, EventRead, EventAcknowledged, EventRefused, EventEscalated,
-		EventRevised, EventRevocation, EventRevoked, EventRevocationEscalated:
+		EventForwarded, EventRevised, EventRevocation, EventRevoked, EventRevocationEscalated:
 		return true
 	}
 	return false
@@ -86,15 +90,16 @@ type Event struct {
 	Origin string
 	// State is the ISO code of the state the event is about: the recipient
 	// for released, delivered, read, acknowledged, escalated, revoked and
-	// revocation_escalated (required there), the refused principal's
-	// state for refused (optional), and empty for posted, revised and
-	// revocation (the origin's).
+	// revocation_escalated, the state forwarded to for forwarded (required
+	// there), the refused principal's state for refused (optional), and
+	// empty for posted, revised and revocation (the origin's).
 	State string
 	// Actor is the SPIFFE ID of who acted: the author (posted, revised,
 	// revocation), the origin node (released), the recipient node
 	// (delivered, revoked), the person (read), the focal point
-	// (acknowledged), the refused principal (refused). Required, except
-	// for the escalations, where empty means the log itself.
+	// (acknowledged), the refused principal (refused), the forwarding node
+	// (forwarded). Required, except for the escalations, where empty means
+	// the log itself.
 	Actor string
 	// Rule is the id of the refusing policy rule; required for refused and
 	// empty for every other kind.
@@ -209,14 +214,30 @@ func token(s string) bool {
 // key is the identity of an event for idempotent appends: a receipt
 // delivered twice by the backbone has the same key and is logged once.
 // A bulletin is named by origin and id (two states may use one id), so
-// both are in the key. The fields cannot contain the separator (see
-// token). Entries logged before the origin was part of the key (log
-// format 1) keep their old keys in the database; only VerifyLog
-// recomputes keys, and it uses this one for every leaf.
+// both are in the key. A refusal's key also holds its rule and detail
+// (the action refused): a person refused reading a bulletin and later
+// refused acknowledging it was refused twice, and both are logged. The
+// fields before the detail cannot contain the separator (see token), and
+// the detail comes last, so keys do not collide.
 //
-// The revision joins the key only when it is 2 or more (" r<n>"), so the
-// key of every event about a first version is what it always was.
+// Compatibility: logs written before refusals named their rule hold
+// them under their [Event.baseKey] (and entries of log format 1 under
+// keys without the origin) in the database; an append looks a refusal up
+// under both (write.logged), and only VerifyLog recomputes keys, with
+// this one for every leaf — a refinement of the old keys, so an old log
+// holds no duplicates under it either.
 func (e *Event) key() string {
+	if e.Kind == EventRefused {
+		return e.baseKey() + " " + e.Rule + " " + e.Detail
+	}
+	return e.baseKey()
+}
+
+// baseKey is the key of every event up to log format 2: kind, origin,
+// bulletin, state, actor; and, for an event about a revision 2 or later,
+// " r<n>" (so the key of every event about a first version is what it
+// always was).
+func (e *Event) baseKey() string {
 	k := string(e.Kind) + " " + e.Origin + " " + e.BulletinID + " " + e.State + " " + e.Actor
 	if e.Revision > 1 {
 		k += " r" + strconv.Itoa(e.Revision)

@@ -68,6 +68,9 @@ type RecipientStatus struct {
 	// ForwardedBy is the state whose signed forward made State a holder;
 	// empty for the states the origin released the bulletin to.
 	ForwardedBy string
+	// ForwardedAt is when ForwardedBy forwarded it, as the forwarder
+	// reported (its "forwarded" event); zero until it has.
+	ForwardedAt time.Time
 	ReleasedAt  time.Time
 	DeliveredAt time.Time
 	ReadAt      time.Time
@@ -211,8 +214,8 @@ func (l *Log) Header(ctx context.Context, origin, id string) (SignedHeader, bool
 }
 
 func recipientStatuses(ctx context.Context, tx querier, origin, id string, clock time.Time) ([]RecipientStatus, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT state, forwarded_by, released_at, delivered_at, read_at, read_by, acked_at, acked_by, escalated_at,
-		COALESCE(revision, 0), revocation_at, revoked_at, revocation_escalated_at
+	rows, err := tx.QueryContext(ctx, `SELECT state, forwarded_by, forwarded_at, released_at, delivered_at, read_at, read_by, acked_at,
+		acked_by, escalated_at, COALESCE(revision, 0), revocation_at, revoked_at, revocation_escalated_at
 		FROM recipients WHERE origin = ? AND bulletin_id = ? ORDER BY state`, origin, id)
 	if err != nil {
 		return nil, fmt.Errorf("read recipients: %w", err)
@@ -221,12 +224,13 @@ func recipientStatuses(ctx context.Context, tx querier, origin, id string, clock
 	var out []RecipientStatus
 	for rows.Next() {
 		var s RecipientStatus
-		var released, delivered, read, acked, escalated, revocation, revoked, revEscalated sql.NullInt64
+		var forwarded, released, delivered, read, acked, escalated, revocation, revoked, revEscalated sql.NullInt64
 		var fwd, readBy, ackedBy sql.NullString
-		if err := rows.Scan(&s.State, &fwd, &released, &delivered, &read, &readBy, &acked, &ackedBy, &escalated,
+		if err := rows.Scan(&s.State, &fwd, &forwarded, &released, &delivered, &read, &readBy, &acked, &ackedBy, &escalated,
 			&s.Revision, &revocation, &revoked, &revEscalated); err != nil {
 			return nil, fmt.Errorf("read recipient: %w", err)
 		}
+		s.ForwardedAt = fromNanos(forwarded)
 		s.RevocationAt, s.RevokedAt, s.RevocationEscalatedAt = fromNanos(revocation), fromNanos(revoked), fromNanos(revEscalated)
 		s.ReleasedAt, s.DeliveredAt, s.ReadAt = fromNanos(released), fromNanos(delivered), fromNanos(read)
 		s.AckedAt, s.EscalatedAt = fromNanos(acked), fromNanos(escalated)

@@ -148,7 +148,13 @@ CREATE INDEX bulletins_clock    ON bulletins (clock_at);
 CREATE INDEX bulletins_id       ON bulletins (bulletin_id);
 CREATE INDEX recipients_unacked ON recipients (origin, bulletin_id) WHERE acked_at IS NULL;
 `,
-	// 3: the bulletin lifecycle. A message's row says what its origin
+	// 3: when the forwarding state forwarded a bulletin to a state, as the
+	// forwarder reported it (a "forwarded" event with its signed
+	// statement); NULL while it has not.
+	`
+ALTER TABLE recipients ADD COLUMN forwarded_at INTEGER;
+`,
+	// 4: the bulletin lifecycle. A message's row says what its origin
 	// signed it is (kind, subkind, and for a reply or a consent the
 	// bulletin it is about); later revisions and revocations keep their
 	// signed headers apart; each recipient's row tracks the latest

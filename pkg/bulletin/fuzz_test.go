@@ -129,7 +129,7 @@ func FuzzParseMarking(f *testing.F) {
 // FuzzParseEnums checks the other enum parsers the same way.
 func FuzzParseEnums(f *testing.F) {
 	for _, s := range []string{"", "flash", "CBRN", "Arms_Trafficking", "es", "no onward sharing",
-		"TRAVEL_DOCUMENT", "tlp:flash", "\xff", " other "} {
+		"TRAVEL_DOCUMENT", "tlp:flash", "\xff", " other ", "sighting", "RFI", "not-seen", "recipients"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -138,6 +138,9 @@ func FuzzParseEnums(f *testing.F) {
 		fuzzEnum(t, s, bulletin.ParseLanguage)
 		fuzzEnum(t, s, bulletin.ParseCaveat)
 		fuzzEnum(t, s, bulletin.ParseIndicatorType)
+		fuzzEnum(t, s, bulletin.ParseReplyKind)
+		fuzzEnum(t, s, bulletin.ParseSightingKind)
+		fuzzEnum(t, s, bulletin.ParseAudience)
 	})
 }
 

@@ -302,8 +302,9 @@ func reportToProto(r audit.BulletinReport) *iantv1.BulletinReport {
 			ReadTime: timestamp(rs.ReadAt), ReadBy: rs.ReadBy, AcknowledgeTime: timestamp(rs.AckedAt),
 			AcknowledgedBy: rs.AckedBy, EscalateTime: timestamp(rs.EscalatedAt),
 			DeliveryLatency: duration(rs.DeliveryLatency), AcknowledgeLatency: duration(rs.AckLatency),
-			ForwardedBy: rs.ForwardedBy, Revision: uint32(rs.Revision), RevocationTime: timestamp(rs.RevocationAt),
-			RevokedTime: timestamp(rs.RevokedAt), RevocationEscalateTime: timestamp(rs.RevocationEscalatedAt),
+			ForwardedBy: rs.ForwardedBy, ForwardTime: timestamp(rs.ForwardedAt), Revision: uint32(rs.Revision),
+			RevocationTime: timestamp(rs.RevocationAt), RevokedTime: timestamp(rs.RevokedAt),
+			RevocationEscalateTime: timestamp(rs.RevocationEscalatedAt),
 		})
 	}
 	for _, it := range r.Thread {

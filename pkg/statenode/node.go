@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
@@ -85,13 +86,16 @@ type Config struct {
 	// (StoredBulletin.preferred_language), and clients show a bulletin's
 	// translation into it when there is one. Absent people have none.
 	Languages map[string]bulletin.Language
-	// EntryWait is how long a copy whose signer's state's directory
-	// cannot vouch for its signing key yet (no entry published, or an
-	// entry that does not verify now) is redelivered before it is
-	// rejected (see receive.go); default [DefaultEntryWait]. A directory
-	// that cannot be read is waited out without bound; an entry that does
-	// not publish the key is a verdict at once.
+	// EntryWait is how long after it was published a copy whose signer's
+	// state's directory cannot vouch for its signing key yet (no entry
+	// published, or an entry that does not verify now) waits, parked,
+	// before it is rejected (see receive.go); default [DefaultEntryWait].
+	// A directory that cannot be read is waited out without bound; an
+	// entry that does not publish the key is a verdict at once.
 	EntryWait time.Duration
+	// Park bounds the copies the node parks per publishing state: copies
+	// it cannot decide yet, kept until it can (park.go).
+	Park ParkConfig
 	// KeyRotation is how often the node rotates its HPKE (KEM) key; zero
 	// never rotates on a schedule (see [Node.RotateKeys]). A retired KEM
 	// key is kept for InboxRetention plus [KeyRetentionMargin].
@@ -154,6 +158,9 @@ func (c Config) Validate() error {
 	if err := c.validateLeaf(); err != nil {
 		return err
 	}
+	if err := c.Park.validate(); err != nil {
+		return err
+	}
 	if err := c.validateRetention(); err != nil {
 		return err
 	}
@@ -179,6 +186,10 @@ type Node struct {
 	audit         auditState
 	out           copyOutbox // sealed copies waiting for the backbone
 	taxii         taxiiState
+	parked        parkState // copies not decidable yet (park.go)
+	// rebuildRevoked, while a rebuild replays the inbox, holds the
+	// revocations it found there (rebuild.go).
+	rebuildRevoked atomic.Pointer[revoked]
 
 	// closing is closed by Close so that open subscriptions end and the
 	// gRPC server can stop gracefully.
@@ -209,6 +220,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.log = n.log.With("node", self.String())
 	n.newCopyOutbox()
+	n.parked.init()
 	if n.now == nil {
 		n.now = time.Now
 	}
@@ -285,6 +297,7 @@ func (n *Node) serve() {
 	n.wg.Go(func() { n.drainCopies(ctx) })
 	n.srv.Serve()
 	n.serveTAXII()
+	n.wg.Go(func() { n.runPark(ctx) })
 	n.wg.Go(func() {
 		n.rebuild(ctx) // a new store first takes back what was received
 		if err := n.bb.ConsumeInbox(ctx, n.receive); err != nil {

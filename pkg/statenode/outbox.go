@@ -288,15 +288,16 @@ func (n *Node) Outbox(ctx context.Context) (OutboxStats, error) {
 	return OutboxStats{Pending: p, Published: n.out.count.Load(), Duplicates: n.out.duplicates.Load()}, nil
 }
 
-// queueForward commits a forward's copy in the outbox, with the record of
-// the forward and the use of consent grant (if not ""), and waits, as a
-// post does, up to PostWait for it to be published; one that still waits
-// is published later. The same copy queued again is queued once.
-func (n *Node) queueForward(ctx context.Context, c store.Copy, grant string) error {
+// queueForward commits a forward's copy in the outbox, with the receipts
+// rs that report it, the record of the forward and the use of consent
+// grant (if not ""), and waits, as a post does, up to PostWait for it to
+// be published; one that still waits is published later. The same copy
+// queued again is queued once.
+func (n *Node) queueForward(ctx context.Context, c store.Copy, grant string, rs ...store.Receipt) error {
 	if len(c.Data) > backbone.MaxDataSize {
 		return problem.Invalid("bulletin", "the sealed copy for %s is %d bytes, more than the backbone's %d", c.Recipient, len(c.Data), backbone.MaxDataSize)
 	}
-	err := n.store.QueueForward(ctx, c, grant, n.now(), n.maxPendingCopies())
+	added, err := n.store.QueueForward(ctx, c, grant, rs, n.now(), n.maxPendingCopies())
 	switch {
 	case errors.Is(err, store.ErrOutboxFull):
 		return n.outboxFull(err)
@@ -304,6 +305,9 @@ func (n *Node) queueForward(ctx context.Context, c store.Copy, grant string) err
 		return err
 	case err != nil:
 		return storeProblem(err)
+	}
+	if added > 0 && len(rs) > 0 {
+		wakeUp(n.audit.wake)
 	}
 	since := n.out.rounds.Load() // rounds after the commit try the copy
 	wakeUp(n.out.wake)

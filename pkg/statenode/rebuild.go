@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/seal"
 )
 
 // Rebuilding a lost database from the inbox stream (DESIGN.md, "Node
@@ -26,6 +28,12 @@ import (
 // removed once the replay is done, so a replay cut short by a crash or a
 // stop is taken up at the next start (receiving is idempotent: storing a
 // bulletin again changes nothing).
+//
+// Revoked content is never stored again: a first pass reads the inbox for
+// revocations (opened and verified like any copy), and the replay skips
+// every copy of content one of them withdraws, storing the revocation's
+// tombstone when its turn comes; the order of the inbox decides nothing
+// about what reaches the disk.
 //
 // Side effects. Each replayed bulletin is reported "delivered" again, as
 // a first reception would be, and that is safe: the event's id is the hash
@@ -121,6 +129,12 @@ func (n *Node) rebuildOnce(ctx context.Context) error {
 	}
 	n.log.Info("new store: rebuilding from the inbox", "up_to_seq", floor)
 	start := time.Now()
+	revoked, err := n.revokedInInbox(ctx, floor)
+	if err != nil {
+		return err
+	}
+	n.rebuildRevoked.Store(&revoked)
+	defer n.rebuildRevoked.Store(nil)
 	var restored, skipped int
 	handed, err := n.bb.ReplayInbox(ctx, floor, func(ctx context.Context, m backbone.Msg) error {
 		err := n.receiveWith(ctx, m, n.skipReplayed)
@@ -138,6 +152,59 @@ func (n *Node) rebuildOnce(ctx context.Context) error {
 	n.log.Info("store rebuilt from the inbox", "copies", handed, "restored", restored, "skipped", skipped,
 		"up_to_seq", floor, "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// revoked maps a bulletin (origin, id) to the latest revision of it that a
+// revocation in the inbox withdraws.
+type revoked map[[2]string]int
+
+// revokedInInbox reads the inbox up to floor for revocations, opened and
+// verified like any copy: the rebuild then stores no content that one of
+// them withdraws, so revoked content never reaches the new database, not
+// even until its revocation is replayed.
+func (n *Node) revokedInInbox(ctx context.Context, floor uint64) (revoked, error) {
+	out := revoked{}
+	_, err := n.bb.ReplayInbox(ctx, floor, func(ctx context.Context, m backbone.Msg) error {
+		if !isRevocation(m.Data) {
+			return nil
+		}
+		o, err := n.openCopy(ctx, m)
+		if err != nil {
+			if stopping(ctx, err) {
+				return err
+			}
+			// The replay rejects or parks it as well; a parked
+			// revocation, decided later, still removes the content.
+			return nil
+		}
+		b := &o.bulletin
+		k := [2]string{b.Origin, b.ID}
+		out[k] = max(out[k], b.RevisionNumber())
+		return nil
+	})
+	return out, err
+}
+
+// isRevocation reports whether copy data is, by its header, a revocation
+// (its signature is checked when it is opened).
+func isRevocation(data []byte) bool {
+	if seal.IsForwarded(data) {
+		f, err := seal.UnmarshalForwarded(data)
+		return err == nil && f.Sealed.MessageKind() == seal.KindRevocation
+	}
+	s, err := seal.Unmarshal(data)
+	return err == nil && s.MessageKind() == seal.KindRevocation
+}
+
+// withdrawnInRebuild reports whether a rebuild in progress found that a
+// revocation withdraws content b: the rebuild skips it.
+func (n *Node) withdrawnInRebuild(b *bulletin.Bulletin) bool {
+	r := n.rebuildRevoked.Load()
+	if r == nil || !b.IsContent() {
+		return false
+	}
+	rev, ok := (*r)[[2]string{b.Origin, b.ID}]
+	return ok && b.RevisionNumber() <= rev
 }
 
 // skipReplayed is the rebuild's treatment of a copy that does not pass

@@ -132,6 +132,11 @@ func (n *Node) admitReply(ctx context.Context, b *bulletin.Bulletin) (string, er
 // bulletin to.
 func (n *Node) applyReceived(ctx context.Context, m backbone.Msg, o *opened, reject func(backbone.Msg, string, error) error) error {
 	b := &o.bulletin
+	if n.withdrawnInRebuild(b) {
+		n.log.Info("replayed copy not restored: a revocation in the inbox withdraws it", "bulletin_id", b.ID,
+			"origin", b.Origin, "revision", b.RevisionNumber())
+		return nil
+	}
 	at := n.now().UTC()
 	e := audit.Event{Kind: audit.EventDelivered, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
 		Actor: n.nodeID(), Precedence: b.Precedence, Revision: eventRevision(b.RevisionNumber()), At: at}

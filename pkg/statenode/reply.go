@@ -61,7 +61,7 @@ func (n *Node) reply(ctx context.Context, req *iantv1.ReplyToBulletinRequest) (s
 	if err := msg.Validate(); err != nil {
 		return store.Record{}, nil, err
 	}
-	if err := n.releaseTo(p, msg, "reply"); err != nil {
+	if err := n.resolveRecipients(p, msg, "reply"); err != nil {
 		return store.Record{}, nil, err
 	}
 	key, err := replyKey(p.ID(n.cfg.TrustDomain).String(), req)

@@ -124,6 +124,14 @@ func (n *Node) releaseTo(p identity.Principal, b *bulletin.Bulletin, action stri
 	if err := n.policy.Post(p, b).Err(); err != nil {
 		return n.refused(action, p, b.Origin, b.ID, err)
 	}
+	return n.resolveRecipients(p, b, action)
+}
+
+// resolveRecipients sets b's recipients to the states of its
+// releasability the release policy allows, refusing (for action) when it
+// allows none. A reply, which its own decision point allowed (analysts
+// send sightings and notes), comes here without the post decision.
+func (n *Node) resolveRecipients(p identity.Principal, b *bulletin.Bulletin, action string) error {
 	allowed, refused := n.policy.Recipients(b)
 	for state, d := range refused {
 		n.log.Info("release refused by policy", "bulletin_id", b.ID, "recipient", state, "rule", d.Rule())

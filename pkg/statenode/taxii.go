@@ -19,6 +19,7 @@ import (
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/problem"
+	"github.com/oas-cicte/iant/pkg/stix"
 	"github.com/oas-cicte/iant/pkg/store"
 	"github.com/oas-cicte/iant/pkg/taxii"
 )
@@ -133,7 +134,10 @@ var _ taxii.Source = taxiiSource{}
 
 // List lists stored records after q.After and keeps those p may read.
 func (s taxiiSource) List(ctx context.Context, p identity.Principal, q taxii.Query) (taxii.Page, error) {
-	recs, err := s.n.store.List(ctx, store.Filter{AfterCursor: q.After, Limit: q.Limit, Regions: q.Regions, Categories: q.Categories})
+	// A revoked bulletin is served as its version with revoked true; an
+	// expired one is not served.
+	recs, err := s.n.store.List(ctx, store.Filter{AfterCursor: q.After, Limit: q.Limit, Regions: q.Regions, Categories: q.Categories,
+		IncludeRevoked: true, ActiveAt: s.n.now()})
 	if err != nil {
 		return taxii.Page{}, problem.Internal(err)
 	}
@@ -159,10 +163,22 @@ func (s taxiiSource) Get(ctx context.Context, p identity.Principal, origin, id s
 	if err != nil {
 		return taxii.Entry{}, err
 	}
-	if !s.n.visible(p, &rec) {
+	if e := rec.Bulletin.ExpiresAt; !s.n.visible(p, &rec) || !rec.Bulletin.Revoked && !e.IsZero() && !e.After(s.n.now()) {
 		return taxii.Entry{}, problem.NotFound("bulletin %s not found at %s's node", id, s.n.self.State)
 	}
-	return entryOf(rec), nil
+	e := entryOf(rec)
+	if rec.Bulletin.RevisionNumber() > 1 {
+		hist, err := s.n.store.History(ctx, rec.Bulletin.Origin, rec.Bulletin.ID)
+		if err != nil {
+			return taxii.Entry{}, storeProblem(err)
+		}
+		for _, b := range hist {
+			v := entryOf(store.Record{Bulletin: b, Cursor: rec.Cursor, ReceivedAt: rec.ReceivedAt})
+			v.Superseded = true
+			e.Earlier = append(e.Earlier, v)
+		}
+	}
+	return e, nil
 }
 
 // Post posts draft through the node's post path, as p.
@@ -174,8 +190,12 @@ func (s taxiiSource) Post(ctx context.Context, p identity.Principal, draft bulle
 	return entryOf(rec), nil
 }
 
-// entryOf is a stored record as the TAXII server needs it. The bulletin
-// lifecycle (issue 13) fills First, FirstCreated, Modified and Superseded.
+// entryOf is a stored record as the TAXII server needs it: a version of
+// its bulletin's report (stix.VersionOf: every revision is a version of
+// the same report, a revocation the version with revoked true). An
+// expired bulletin is never served (visible).
 func entryOf(r store.Record) taxii.Entry {
-	return taxii.Entry{Bulletin: r.Bulletin, Cursor: r.Cursor, Added: r.ReceivedAt}
+	v := stix.VersionOf(r.Bulletin)
+	return taxii.Entry{Bulletin: r.Bulletin, Cursor: r.Cursor, Added: r.ReceivedAt, First: v.First, FirstCreated: v.FirstCreated,
+		Modified: v.Modified}
 }

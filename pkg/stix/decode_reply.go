@@ -21,7 +21,8 @@ func decodeReply(o *object, bulletins []Imported) (Reply, error) {
 	for _, f := range []struct {
 		prop string
 		dst  *string
-	}{{"x_iant_reply_id", &r.ID}, {"x_iant_bulletin_id", &r.Bulletin}, {"x_iant_author", &r.Author}} {
+	}{{"x_iant_reply_id", &r.ID}, {"x_iant_bulletin_id", &r.Bulletin}, {"x_iant_bulletin_origin", &r.BulletinOrigin},
+		{"x_iant_author", &r.Author}} {
 		if *f.dst, err = v.Field(f.prop).OptString(); err != nil {
 			return r, err
 		}
@@ -43,8 +44,10 @@ func decodeReply(o *object, bulletins []Imported) (Reply, error) {
 		r.Kind = ReplyNote
 	case kind == "rfi":
 		r.Kind = ReplyRFI
+	case kind == "answer":
+		r.Kind = ReplyAnswer
 	default:
-		return r, f.Errorf("reply kind %q is neither note nor rfi", kind)
+		return r, f.Errorf("reply kind %q is neither note, rfi nor answer", kind)
 	}
 	f = v.Field("object_refs")
 	refs, err := f.Strings(MaxObjects)
@@ -78,6 +81,16 @@ func decodeSighting(r *Reply, v strictjson.Value, bulletins []Imported) error {
 	if r.LastSeen, err = v.Field("last_seen").OptTime(true); err != nil {
 		return err
 	}
+	if r.Place, err = v.Field("x_iant_place").OptString(); err != nil {
+		return err
+	}
+	f := v.Field("x_iant_sighting_kind")
+	if r.SightingKind, err = f.OptString(); err != nil {
+		return err
+	}
+	if k, err := bulletin.ParseSightingKind(r.SightingKind); r.SightingKind != "" && (err != nil || k == bulletin.SightingSeen) {
+		return f.Errorf("sighting kind %q is not-seen, false-positive or true-positive", r.SightingKind)
+	}
 	if c := v.Field("count"); c.Exists() {
 		n, err := c.Int(0, 999999999)
 		if err != nil {
@@ -85,30 +98,34 @@ func decodeSighting(r *Reply, v strictjson.Value, bulletins []Imported) error {
 		}
 		r.Count = int(n)
 	}
-	f := v.Field("sighting_of_ref")
+	f = v.Field("sighting_of_ref")
 	if r.Ref, err = f.String(); err != nil {
 		return err
 	}
 	if !checkID(r.Ref, TypeReport) && !checkID(r.Ref, TypeIndicator) && !checkID(r.Ref, TypeIdentity) && !checkID(r.Ref, TypeWeapon) {
 		return f.Errorf("%q: IANT reads sightings of reports and indicators", r.Ref)
 	}
-	r.Of, r.OfIndex = findIndicator(r.Bulletin, r.Ref, bulletins)
+	r.Of, r.OfIndex = findIndicator(r.BulletinOrigin, r.Bulletin, r.Ref, bulletins)
 	return nil
 }
 
 // findIndicator finds the indicator with STIX id ref among those of the
-// decoded bulletins whose first version is first.
-func findIndicator(first, ref string, bulletins []Imported) (*bulletin.Indicator, int) {
+// decoded bulletins of origin whose first version is first ("" origin:
+// of any origin).
+func findIndicator(origin, first, ref string, bulletins []Imported) (*bulletin.Indicator, int) {
 	if first == "" {
 		return nil, 0
 	}
 	for _, im := range bulletins {
+		if origin != "" && im.Bulletin.Origin != origin {
+			continue
+		}
 		seen := map[string]int{}
 		for _, in := range im.Bulletin.Indicators {
 			key := in.Type.String() + "\x00" + in.Value
 			n := seen[key]
 			seen[key]++
-			if IndicatorID(first, in, n) == ref {
+			if IndicatorID(im.Bulletin.Origin, first, in, n) == ref {
 				found := in
 				return &found, n
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/stix"
@@ -203,6 +204,7 @@ func FuzzDecodeBundle(f *testing.F) {
 	f.Add(bundleOf(f, stix.Version{Bulletin: sample()}))
 	f.Add(bundleOf(f, stix.Version{Bulletin: minimal()}))
 	f.Add([]byte(`{"type":"bundle","id":"bundle--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061","objects":[{"type":"report"}]}`))
+	f.Add(repliesBundle(f))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := stix.DecodeBundle(data)
 		if err != nil {
@@ -220,4 +222,33 @@ func FuzzDecodeBundle(f *testing.F) {
 			}
 		}
 	})
+}
+
+// repliesBundle is a bulletin with a false-positive sighting (kind and
+// place) and an answer, as a node serves them: a fuzz seed.
+func repliesBundle(f *testing.F) []byte {
+	f.Helper()
+	b := sample()
+	objs, err := stix.Objects(stix.Version{Bulletin: b})
+	if err != nil {
+		f.Fatal(err)
+	}
+	at := b.CreatedAt.Add(time.Hour)
+	for _, r := range []stix.Reply{
+		{ID: "01KAR1000000000000000000S7", Kind: stix.ReplySighting, Bulletin: b.ID, BulletinOrigin: b.Origin, Origin: "US", CreatedAt: at,
+			Marking: bulletin.Amber, FirstSeen: at, LastSeen: at, SightingKind: "false-positive", Place: "Tocumen"},
+		{ID: "01KAR1000000000000000000A7", Kind: stix.ReplyAnswer, Bulletin: b.ID, BulletinOrigin: b.Origin, Origin: "JM", CreatedAt: at,
+			Marking: bulletin.Amber, Body: "known to us"},
+	} {
+		o, err := stix.ReplyObject(r)
+		if err != nil {
+			f.Fatal(err)
+		}
+		objs = append(objs, o)
+	}
+	data, err := json.Marshal(stix.NewBundle(objs))
+	if err != nil {
+		f.Fatal(err)
+	}
+	return data
 }

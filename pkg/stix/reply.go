@@ -12,18 +12,20 @@ import (
 // ReplyKind is what a reply to a bulletin is.
 type ReplyKind int
 
-// Reply kinds: a sighting becomes a STIX sighting; a note and a request
-// for information become a STIX note (x_iant_reply_kind tells them apart).
+// Reply kinds: a sighting becomes a STIX sighting; a note, a request for
+// information and an answer become a STIX note (x_iant_reply_kind tells
+// them apart).
 const (
 	ReplyUnspecified ReplyKind = iota
 	ReplySighting
 	ReplyRFI
 	ReplyNote
+	ReplyAnswer
 )
 
-var replyKindNames = []string{"", "sighting", "rfi", "note"}
+var replyKindNames = []string{"", "sighting", "rfi", "note", "answer"}
 
-// String returns "sighting", "rfi" or "note".
+// String returns "sighting", "rfi", "note" or "answer".
 func (k ReplyKind) String() string {
 	if k <= 0 || int(k) >= len(replyKindNames) {
 		return fmt.Sprintf("reply-kind(%d)", int(k))
@@ -35,13 +37,16 @@ func (k ReplyKind) String() string {
 // bulletin lifecycle (replies, revisions, revocations) is the node's; it
 // fills a Reply from its own record of one.
 type Reply struct {
-	ID        string    // IANT id of the reply
-	Kind      ReplyKind // sighting, rfi or note
-	Bulletin  string    // IANT id of the first version of the bulletin replied to
-	Origin    string    // the replying state
-	Author    string    // SPIFFE ID of the person who replied
-	CreatedAt time.Time
-	Marking   bulletin.Marking
+	ID       string    // IANT id of the reply
+	Kind     ReplyKind // sighting, rfi or note
+	Bulletin string    // IANT id of the first version of the bulletin replied to
+	// BulletinOrigin is the origin of the bulletin replied to (a bulletin
+	// is named by its origin and id); required.
+	BulletinOrigin string
+	Origin         string // the replying state
+	Author         string // SPIFFE ID of the person who replied
+	CreatedAt      time.Time
+	Marking        bulletin.Marking
 	// Subject is a note's or request's one-line summary (abstract).
 	Subject string
 	// Body is a note's or request's text, or a sighting's description.
@@ -55,9 +60,14 @@ type Reply struct {
 	OfIndex             int
 	Count               int
 	FirstSeen, LastSeen time.Time
+	// SightingKind is IANT's sighting kind when it is not "seen"
+	// (not-seen, false-positive, true-positive; x_iant_sighting_kind),
+	// and Place where it was seen (x_iant_place).
+	SightingKind, Place string
 
 	// Ref is the STIX id the reply refers to (a report or an indicator).
-	// It is set by decoding; ReplyObject derives it from Bulletin and Of.
+	// It is set by decoding; ReplyObject derives it from BulletinOrigin,
+	// Bulletin and Of.
 	Ref string
 }
 
@@ -68,6 +78,8 @@ func ReplyObject(r Reply) (Object, error) {
 	switch {
 	case r.ID == "" || r.Bulletin == "":
 		return nil, errors.New("stix: reply: id and bulletin are required")
+	case !region.IsMember(r.BulletinOrigin):
+		return nil, fmt.Errorf("stix: reply %s: the bulletin's origin %q is not a member state", r.ID, r.BulletinOrigin)
 	case !region.IsMember(r.Origin):
 		return nil, fmt.Errorf("stix: reply %s: origin %q is not a member state", r.ID, r.Origin)
 	case MarkingID(r.Marking) == "":
@@ -82,25 +94,26 @@ func ReplyObject(r Reply) (Object, error) {
 	switch r.Kind {
 	case ReplySighting:
 		c.Type = TypeSighting
-		of := ReportID(r.Bulletin)
+		of := ReportID(r.BulletinOrigin, r.Bulletin)
 		if r.Of != nil {
-			of = IndicatorID(r.Bulletin, *r.Of, r.OfIndex)
+			of = IndicatorID(r.BulletinOrigin, r.Bulletin, *r.Of, r.OfIndex)
 		}
 		s := Sighting{Common: c, Description: r.Body, FirstSeen: optTime(r.FirstSeen), LastSeen: optTime(r.LastSeen),
 			SightingOfRef: of, WhereSightedRefs: []string{StateIdentityID(r.Origin)},
-			ReplyID: r.ID, BulletinID: r.Bulletin, Author: r.Author}
+			ReplyID: r.ID, BulletinID: r.Bulletin, BulletinOrigin: r.BulletinOrigin, Author: r.Author,
+			SightingKind: r.SightingKind, Place: r.Place}
 		if r.Count > 0 {
 			n := r.Count
 			s.Count = &n
 		}
 		return s, nil
-	case ReplyRFI, ReplyNote:
+	case ReplyRFI, ReplyNote, ReplyAnswer:
 		c.Type = TypeNote
 		if r.Body == "" {
 			return nil, fmt.Errorf("stix: reply %s: a %s needs a body", r.ID, r.Kind)
 		}
-		n := Note{Common: c, Abstract: r.Subject, Content: r.Body, ObjectRefs: []string{ReportID(r.Bulletin)},
-			ReplyID: r.ID, ReplyKind: r.Kind.String(), BulletinID: r.Bulletin, Author: r.Author}
+		n := Note{Common: c, Abstract: r.Subject, Content: r.Body, ObjectRefs: []string{ReportID(r.BulletinOrigin, r.Bulletin)},
+			ReplyID: r.ID, ReplyKind: r.Kind.String(), BulletinID: r.Bulletin, BulletinOrigin: r.BulletinOrigin, Author: r.Author}
 		if r.Author != "" {
 			n.Authors = []string{r.Author}
 		}

@@ -8,17 +8,22 @@ import (
 )
 
 // QueueForward commits the forward of bulletin (c.BulletinOrigin,
-// c.BulletinID) to c.Recipient: its copy in the outbox and the forward in
-// the node's record of forwards ([Store.Forwards]), so that the origin's
+// c.BulletinID) to c.Recipient: its copy in the outbox, the receipts rs
+// that report it (the forwarder's "forwarded") and the forward in the
+// node's record of forwards ([Store.Forwards]), so that the origin's
 // revocation can be relayed along it; and, when grant is not "", marks
-// that consent grant used, in the same transaction. A grant used already
-// gives [ErrGrantUsed] and nothing is stored. maxPending as in
+// that consent grant used, all in one transaction, all or nothing. A
+// grant used already gives [ErrGrantUsed] and nothing is stored. When
+// the copy was queued before, no receipt is added (those whose id was
+// queued before are skipped anyway, as [Store.QueueReceipts] does). It
+// returns the number of copies added (0 or 1). maxPending as in
 // [Store.QueueCopies]. Errors: kind Invalid for an incomplete copy,
 // [ErrOutboxFull], [ErrClosed].
-func (s *Store) QueueForward(ctx context.Context, c Copy, grant string, at time.Time, maxPending int) error {
+func (s *Store) QueueForward(ctx context.Context, c Copy, grant string, rs []Receipt, at time.Time, maxPending int) (int, error) {
 	if err := checkCopies([]Copy{c}); err != nil {
-		return fmt.Errorf("store: queue forward: %w", err)
+		return 0, fmt.Errorf("store: queue forward: %w", err)
 	}
+	added := 0
 	err := s.write(ctx, func(tx *sql.Tx) (bool, error) {
 		if err := checkRoom(ctx, tx, maxPending); err != nil {
 			return false, err
@@ -28,17 +33,23 @@ func (s *Store) QueueForward(ctx context.Context, c Copy, grant string, at time.
 				return false, err
 			}
 		}
-		if _, err := insertCopies(ctx, tx, []Copy{c}, at); err != nil {
+		var err error
+		if added, err = insertCopies(ctx, tx, []Copy{c}, at); err != nil {
 			return false, err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO forwards (origin, id, target, at) VALUES (?, ?, ?, ?)
+		if added > 0 {
+			if _, err := insertReceipts(ctx, tx, rs, at); err != nil {
+				return false, err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO forwards (origin, id, target, at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (origin, id, target) DO NOTHING`, c.bulletinOrigin(), c.BulletinID, c.Recipient, at.UnixNano())
 		return err == nil, err
 	})
 	if err != nil {
-		return fmt.Errorf("store: queue forward of %s to %s: %w", c.BulletinID, c.Recipient, err)
+		return 0, fmt.Errorf("store: queue forward of %s to %s: %w", c.BulletinID, c.Recipient, err)
 	}
-	return nil
+	return added, nil
 }
 
 // Forwards returns the states this node forwarded bulletin id of origin

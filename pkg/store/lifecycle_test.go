@@ -302,10 +302,10 @@ func TestConsentGrantServesOneForward(t *testing.T) {
 		t.Fatalf("Grant = %q, %v", id, err)
 	}
 	c := store.Copy{Recipient: "CO", Origin: "BR", BulletinOrigin: "MX", BulletinID: lifeID, Data: []byte{1}}
-	if err := st.QueueForward(ctx, c, id, t0, 0); err != nil {
+	if _, err := st.QueueForward(ctx, c, id, nil, t0, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.QueueForward(ctx, c, id, t0, 0); !errors.Is(err, store.ErrGrantUsed) {
+	if _, err := st.QueueForward(ctx, c, id, nil, t0, 0); !errors.Is(err, store.ErrGrantUsed) {
 		t.Errorf("second forward under the grant = %v, want %v", err, store.ErrGrantUsed)
 	}
 	if cs, _ := st.PendingCopies(ctx, 10); len(cs) != 1 {

@@ -150,7 +150,7 @@ func (v versionMatch) match(it item) bool {
 	if v.last && (e == nil || !e.Superseded) {
 		return true
 	}
-	if v.first && (e == nil || e.First == "" || e.First == e.Bulletin.ID) {
+	if v.first && (e == nil || e.First == "" || e.First == e.Bulletin.ID && e.Bulletin.RevisionNumber() <= 1 && !e.Bulletin.Revoked) {
 		return true
 	}
 	for _, t := range v.at {

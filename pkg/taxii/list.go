@@ -77,11 +77,7 @@ func (s *Server) walk(ctx context.Context, p identity.Principal, c collection, f
 // the index. A bulletin the mapping refuses (a broken invariant: the node
 // stored it) is logged and served as nothing.
 func (s *Server) objectsOf(e Entry) []stix.Object {
-	v := stix.Version{Bulletin: e.Bulletin, First: e.First, FirstCreated: e.FirstCreated, Modified: e.Modified}
-	if v.First == "" {
-		v.First = e.Bulletin.ID // lineage not given: its own first version
-	}
-	objs, err := stix.BulletinObjects(v)
+	objs, err := entryObjects(e)
 	if err != nil {
 		s.log.Error("bulletin not mapped to STIX", "bulletin_id", e.Bulletin.ID, "err", err)
 		return nil
@@ -90,6 +86,27 @@ func (s *Server) objectsOf(e Entry) []stix.Object {
 		s.index.add(o.ObjectID(), bulletinRef{origin: e.Bulletin.Origin, id: e.Bulletin.ID})
 	}
 	return objs
+}
+
+// entryObjects maps entry e: a reply to its sighting or note, a bulletin
+// (a version of it) to its report and indicators.
+func entryObjects(e Entry) ([]stix.Object, error) {
+	if e.Bulletin.Reply != nil {
+		r, err := stix.ReplyOf(e.Bulletin)
+		if err != nil {
+			return nil, err
+		}
+		o, err := stix.ReplyObject(r)
+		if err != nil {
+			return nil, err
+		}
+		return []stix.Object{o}, nil
+	}
+	v := stix.Version{Bulletin: e.Bulletin, First: e.First, FirstCreated: e.FirstCreated, Modified: e.Modified}
+	if v.First == "" {
+		v.First = e.Bulletin.ID // lineage not given: its own first version
+	}
+	return stix.BulletinObjects(v)
 }
 
 // envelope is the TAXII envelope (§3.7).

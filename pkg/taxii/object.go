@@ -77,9 +77,11 @@ func (s *Server) versionsOf(ctx context.Context, p identity.Principal, c collect
 		if !inCollection(c, e) {
 			continue
 		}
-		for i, o := range s.objectsOf(e) {
-			if o.ObjectID() == oid {
-				out = append(out, item{obj: o, added: e.Added, pos: position{e.Cursor, i}, entry: &e})
+		for _, v := range append(e.Earlier, e) {
+			for i, o := range s.objectsOf(v) {
+				if o.ObjectID() == oid {
+					out = append(out, item{obj: o, added: v.Added, pos: position{v.Cursor, i}, entry: &v})
+				}
 			}
 		}
 	}

@@ -68,4 +68,9 @@ type Entry struct {
 	FirstCreated time.Time
 	Modified     time.Time
 	Superseded   bool
+	// Earlier are the earlier versions of the bulletin the node holds
+	// (its revisions before this one), oldest first, each Superseded:
+	// the versions endpoint serves them. [Source.Get] fills them; List
+	// need not.
+	Earlier []Entry
 }

@@ -311,16 +311,19 @@ type RecipientStatus struct {
 	// The state whose signed forward made this state a holder; empty for the
 	// states the origin released the bulletin to.
 	ForwardedBy string `protobuf:"bytes,11,opt,name=forwarded_by,json=forwardedBy,proto3" json:"forwarded_by,omitempty"`
+	// When forwarded_by forwarded the bulletin to this state, as the
+	// forwarder reported it with its signed statement; unset until it has.
+	ForwardTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=forward_time,json=forwardTime,proto3" json:"forward_time,omitempty"`
 	// The latest revision the state reported delivered.
-	Revision uint32 `protobuf:"varint,12,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision uint32 `protobuf:"varint,13,opt,name=revision,proto3" json:"revision,omitempty"`
 	// When a revocation was sent to the state (of the bulletin, or of its
 	// copy by a narrowing revision); unset if none.
-	RevocationTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=revocation_time,json=revocationTime,proto3" json:"revocation_time,omitempty"`
+	RevocationTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=revocation_time,json=revocationTime,proto3" json:"revocation_time,omitempty"`
 	// When the state confirmed it removed the content (its signed "revoked"
 	// receipt); unset while pending.
-	RevokedTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=revoked_time,json=revokedTime,proto3" json:"revoked_time,omitempty"`
+	RevokedTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=revoked_time,json=revokedTime,proto3" json:"revoked_time,omitempty"`
 	// When the secretariat escalated the missing confirmation.
-	RevocationEscalateTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=revocation_escalate_time,json=revocationEscalateTime,proto3" json:"revocation_escalate_time,omitempty"`
+	RevocationEscalateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=revocation_escalate_time,json=revocationEscalateTime,proto3" json:"revocation_escalate_time,omitempty"`
 	unknownFields          protoimpl.UnknownFields
 	sizeCache              protoimpl.SizeCache
 }
@@ -430,6 +433,13 @@ func (x *RecipientStatus) GetForwardedBy() string {
 		return x.ForwardedBy
 	}
 	return ""
+}
+
+func (x *RecipientStatus) GetForwardTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ForwardTime
+	}
+	return nil
 }
 
 func (x *RecipientStatus) GetRevision() uint32 {
@@ -1437,7 +1447,7 @@ const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"\x04kind\x18\v \x01(\x0e2\x14.iant.v1.MessageKindR\x04kind\x124\n" +
 	"\vin_reply_to\x18\f \x01(\v2\x14.iant.v1.BulletinRefR\tinReplyTo\x121\n" +
 	"\n" +
-	"reply_kind\x18\r \x01(\x0e2\x12.iant.v1.ReplyKindR\treplyKind\"\xd3\x06\n" +
+	"reply_kind\x18\r \x01(\x0e2\x12.iant.v1.ReplyKindR\treplyKind\"\x92\a\n" +
 	"\x0fRecipientStatus\x12\x14\n" +
 	"\x05state\x18\x01 \x01(\tR\x05state\x12=\n" +
 	"\frelease_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vreleaseTime\x12=\n" +
@@ -1450,11 +1460,12 @@ const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"\x10delivery_latency\x18\t \x01(\v2\x19.google.protobuf.DurationR\x0fdeliveryLatency\x12J\n" +
 	"\x13acknowledge_latency\x18\n" +
 	" \x01(\v2\x19.google.protobuf.DurationR\x12acknowledgeLatency\x12!\n" +
-	"\fforwarded_by\x18\v \x01(\tR\vforwardedBy\x12\x1a\n" +
-	"\brevision\x18\f \x01(\rR\brevision\x12C\n" +
-	"\x0frevocation_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\x0erevocationTime\x12=\n" +
-	"\frevoked_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\vrevokedTime\x12T\n" +
-	"\x18revocation_escalate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\x16revocationEscalateTime\"\x14\n" +
+	"\fforwarded_by\x18\v \x01(\tR\vforwardedBy\x12=\n" +
+	"\fforward_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vforwardTime\x12\x1a\n" +
+	"\brevision\x18\r \x01(\rR\brevision\x12C\n" +
+	"\x0frevocation_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x0erevocationTime\x12=\n" +
+	"\frevoked_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\vrevokedTime\x12T\n" +
+	"\x18revocation_escalate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x16revocationEscalateTime\"\x14\n" +
 	"\x12ListOverdueRequest\"A\n" +
 	"\x13ListOverdueResponse\x12*\n" +
 	"\x05items\x18\x01 \x03(\v2\x14.iant.v1.OverdueItemR\x05items\"\xa3\x03\n" +
@@ -1590,43 +1601,44 @@ var file_iant_v1_audit_service_proto_depIdxs = []int32{
 	20, // 14: iant.v1.RecipientStatus.escalate_time:type_name -> google.protobuf.Timestamp
 	25, // 15: iant.v1.RecipientStatus.delivery_latency:type_name -> google.protobuf.Duration
 	25, // 16: iant.v1.RecipientStatus.acknowledge_latency:type_name -> google.protobuf.Duration
-	20, // 17: iant.v1.RecipientStatus.revocation_time:type_name -> google.protobuf.Timestamp
-	20, // 18: iant.v1.RecipientStatus.revoked_time:type_name -> google.protobuf.Timestamp
-	20, // 19: iant.v1.RecipientStatus.revocation_escalate_time:type_name -> google.protobuf.Timestamp
-	6,  // 20: iant.v1.ListOverdueResponse.items:type_name -> iant.v1.OverdueItem
-	19, // 21: iant.v1.OverdueItem.precedence:type_name -> iant.v1.Precedence
-	20, // 22: iant.v1.OverdueItem.clock_time:type_name -> google.protobuf.Timestamp
-	20, // 23: iant.v1.OverdueItem.due_time:type_name -> google.protobuf.Timestamp
-	20, // 24: iant.v1.OverdueItem.deliver_time:type_name -> google.protobuf.Timestamp
-	20, // 25: iant.v1.OverdueItem.escalate_time:type_name -> google.protobuf.Timestamp
-	20, // 26: iant.v1.GetStatsRequest.start_time:type_name -> google.protobuf.Timestamp
-	20, // 27: iant.v1.GetStatsRequest.end_time:type_name -> google.protobuf.Timestamp
-	9,  // 28: iant.v1.GetStatsResponse.states:type_name -> iant.v1.StateStats
-	25, // 29: iant.v1.StateStats.delivery_p50:type_name -> google.protobuf.Duration
-	25, // 30: iant.v1.StateStats.delivery_p95:type_name -> google.protobuf.Duration
-	25, // 31: iant.v1.StateStats.acknowledge_p50:type_name -> google.protobuf.Duration
-	25, // 32: iant.v1.StateStats.acknowledge_p95:type_name -> google.protobuf.Duration
-	14, // 33: iant.v1.GetInclusionProofResponse.entries:type_name -> iant.v1.LogEntryProof
-	6,  // 34: iant.v1.WatchEscalationsResponse.item:type_name -> iant.v1.OverdueItem
-	0,  // 35: iant.v1.AuditService.GetBulletinReport:input_type -> iant.v1.GetBulletinReportRequest
-	4,  // 36: iant.v1.AuditService.ListOverdue:input_type -> iant.v1.ListOverdueRequest
-	7,  // 37: iant.v1.AuditService.GetStats:input_type -> iant.v1.GetStatsRequest
-	10, // 38: iant.v1.AuditService.GetCheckpoint:input_type -> iant.v1.GetCheckpointRequest
-	12, // 39: iant.v1.AuditService.GetInclusionProof:input_type -> iant.v1.GetInclusionProofRequest
-	15, // 40: iant.v1.AuditService.GetConsistencyProof:input_type -> iant.v1.GetConsistencyProofRequest
-	17, // 41: iant.v1.AuditService.WatchEscalations:input_type -> iant.v1.WatchEscalationsRequest
-	1,  // 42: iant.v1.AuditService.GetBulletinReport:output_type -> iant.v1.GetBulletinReportResponse
-	5,  // 43: iant.v1.AuditService.ListOverdue:output_type -> iant.v1.ListOverdueResponse
-	8,  // 44: iant.v1.AuditService.GetStats:output_type -> iant.v1.GetStatsResponse
-	11, // 45: iant.v1.AuditService.GetCheckpoint:output_type -> iant.v1.GetCheckpointResponse
-	13, // 46: iant.v1.AuditService.GetInclusionProof:output_type -> iant.v1.GetInclusionProofResponse
-	16, // 47: iant.v1.AuditService.GetConsistencyProof:output_type -> iant.v1.GetConsistencyProofResponse
-	18, // 48: iant.v1.AuditService.WatchEscalations:output_type -> iant.v1.WatchEscalationsResponse
-	42, // [42:49] is the sub-list for method output_type
-	35, // [35:42] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	20, // 17: iant.v1.RecipientStatus.forward_time:type_name -> google.protobuf.Timestamp
+	20, // 18: iant.v1.RecipientStatus.revocation_time:type_name -> google.protobuf.Timestamp
+	20, // 19: iant.v1.RecipientStatus.revoked_time:type_name -> google.protobuf.Timestamp
+	20, // 20: iant.v1.RecipientStatus.revocation_escalate_time:type_name -> google.protobuf.Timestamp
+	6,  // 21: iant.v1.ListOverdueResponse.items:type_name -> iant.v1.OverdueItem
+	19, // 22: iant.v1.OverdueItem.precedence:type_name -> iant.v1.Precedence
+	20, // 23: iant.v1.OverdueItem.clock_time:type_name -> google.protobuf.Timestamp
+	20, // 24: iant.v1.OverdueItem.due_time:type_name -> google.protobuf.Timestamp
+	20, // 25: iant.v1.OverdueItem.deliver_time:type_name -> google.protobuf.Timestamp
+	20, // 26: iant.v1.OverdueItem.escalate_time:type_name -> google.protobuf.Timestamp
+	20, // 27: iant.v1.GetStatsRequest.start_time:type_name -> google.protobuf.Timestamp
+	20, // 28: iant.v1.GetStatsRequest.end_time:type_name -> google.protobuf.Timestamp
+	9,  // 29: iant.v1.GetStatsResponse.states:type_name -> iant.v1.StateStats
+	25, // 30: iant.v1.StateStats.delivery_p50:type_name -> google.protobuf.Duration
+	25, // 31: iant.v1.StateStats.delivery_p95:type_name -> google.protobuf.Duration
+	25, // 32: iant.v1.StateStats.acknowledge_p50:type_name -> google.protobuf.Duration
+	25, // 33: iant.v1.StateStats.acknowledge_p95:type_name -> google.protobuf.Duration
+	14, // 34: iant.v1.GetInclusionProofResponse.entries:type_name -> iant.v1.LogEntryProof
+	6,  // 35: iant.v1.WatchEscalationsResponse.item:type_name -> iant.v1.OverdueItem
+	0,  // 36: iant.v1.AuditService.GetBulletinReport:input_type -> iant.v1.GetBulletinReportRequest
+	4,  // 37: iant.v1.AuditService.ListOverdue:input_type -> iant.v1.ListOverdueRequest
+	7,  // 38: iant.v1.AuditService.GetStats:input_type -> iant.v1.GetStatsRequest
+	10, // 39: iant.v1.AuditService.GetCheckpoint:input_type -> iant.v1.GetCheckpointRequest
+	12, // 40: iant.v1.AuditService.GetInclusionProof:input_type -> iant.v1.GetInclusionProofRequest
+	15, // 41: iant.v1.AuditService.GetConsistencyProof:input_type -> iant.v1.GetConsistencyProofRequest
+	17, // 42: iant.v1.AuditService.WatchEscalations:input_type -> iant.v1.WatchEscalationsRequest
+	1,  // 43: iant.v1.AuditService.GetBulletinReport:output_type -> iant.v1.GetBulletinReportResponse
+	5,  // 44: iant.v1.AuditService.ListOverdue:output_type -> iant.v1.ListOverdueResponse
+	8,  // 45: iant.v1.AuditService.GetStats:output_type -> iant.v1.GetStatsResponse
+	11, // 46: iant.v1.AuditService.GetCheckpoint:output_type -> iant.v1.GetCheckpointResponse
+	13, // 47: iant.v1.AuditService.GetInclusionProof:output_type -> iant.v1.GetInclusionProofResponse
+	16, // 48: iant.v1.AuditService.GetConsistencyProof:output_type -> iant.v1.GetConsistencyProofResponse
+	18, // 49: iant.v1.AuditService.WatchEscalations:output_type -> iant.v1.WatchEscalationsResponse
+	43, // [43:50] is the sub-list for method output_type
+	36, // [36:43] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_iant_v1_audit_service_proto_init() }
