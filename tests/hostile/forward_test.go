@@ -237,7 +237,7 @@ func TestForwardNeverReceived(t *testing.T) {
 }
 
 // TestForwardOwnBulletin: MX's focal point asks MX's node to forward
-// MX's own bulletin: refused (it must post again), audited. MX's node,
+// MX's own bulletin: refused (it must revise it to reach PE), audited. MX's node,
 // compromised, builds the forward itself: PE refuses it.
 func TestForwardOwnBulletin(t *testing.T) {
 	t.Parallel()
@@ -245,8 +245,8 @@ func TestForwardOwnBulletin(t *testing.T) {
 	fp := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
 	id := nettest.Post(t, fp, green("MX's own", "CO")).GetBulletin().GetId()
 	_, err := fp.ForwardBulletin(t.Context(), &iantv1.ForwardBulletinRequest{Id: id, TargetState: "PE"})
-	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "post it again") {
-		t.Errorf("MX forwarding its own bulletin = %v, want PermissionDenied telling to post again", err)
+	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "revise it, released to PE") {
+		t.Errorf("MX forwarding its own bulletin = %v, want PermissionDenied telling to revise it", err)
 	}
 	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
 	waitRefusals(t, auditor, "MX", id, "forward.own_bulletin")
