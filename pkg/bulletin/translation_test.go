@@ -123,3 +123,42 @@ func FuzzValidateTranslation(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValidateTranslated: Validate of a translation message never
+// panics, refuses with a field named, and accepts only a translation by
+// the message's origin, of another state's bulletin, without content of
+// its own and with text a terminal cannot act on.
+func FuzzValidateTranslated(f *testing.F) {
+	f.Add("BR", "MX", "BR", 3, "Armas", "Dois sistemas.", "")
+	f.Add("BR", "MX", "US", 3, "Armas", "Dois sistemas.", "")
+	f.Add("MX", "MX", "MX", 2, "Arms", "Two.", "")
+	f.Add("BR", "MX", "BR", 1, "Armas", "Dois", "")
+	f.Add("BR", "MX", "BR", 3, "\x1b]0;x\x07", "a\u202eb", "own body")
+	f.Add("BR", "XX", "BR", 9, "", "", "")
+	f.Fuzz(func(t *testing.T, origin, of, by string, lang int, title, body, ownBody string) {
+		b := complete()
+		b.Origin, b.Title, b.Body, b.Indicators, b.Caveats = origin, "", ownBody, nil, nil
+		b.Releasability, b.Recipients = bulletin.Releasability{States: []string{"MX"}}, []string{"MX"}
+		b.Translated = &bulletin.Translated{Of: bulletin.Ref{Origin: of, ID: "01JBX6Q4W3S9ZK2M8T5N7R1VCF"}, Revision: 1,
+			Translation: bulletin.Translation{Language: bulletin.Language(lang), Title: title, Body: body, By: by, At: b.CreatedAt}}
+		err := b.Validate()
+		if err != nil {
+			var p *problem.Error
+			if !errors.As(err, &p) || p.Kind != problem.KindInvalid || p.Field == "" {
+				t.Fatalf("Validate() = %#v, want a *problem.Error of kind invalid naming a field", err)
+			}
+			return
+		}
+		tr := b.Translated.Translation
+		switch {
+		case b.Kind() != bulletin.KindTranslation:
+			t.Errorf("Kind() = %s, want translation", b.Kind())
+		case tr.By != b.Origin || b.Translated.Of.Origin == b.Origin:
+			t.Errorf("Validate() accepted a translation by %s sent by %s of %s's bulletin", tr.By, b.Origin, b.Translated.Of.Origin)
+		case b.Body != "":
+			t.Errorf("Validate() accepted a translation message with a body of its own")
+		case !utf8.ValidString(title+body) || strings.ContainsAny(title, "\x1b\x07\n") || strings.ContainsAny(body, "\x1b\x07\r"):
+			t.Errorf("Validate() accepted text a terminal could act on: %q %q", title, body)
+		}
+	})
+}
