@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/yamlfile"
 )
@@ -22,6 +23,10 @@ type draft struct {
 	Caveats    []string         `yaml:"caveats"`
 	Expires    string           `yaml:"expires"` // a time or a duration, see parseTime
 	Indicators []draftIndicator `yaml:"indicators"`
+	// ConfidentialAudience is --confidential-audience.
+	ConfidentialAudience bool `yaml:"confidential_audience"`
+	// Translations are the title and body in other languages (file only).
+	Translations []draftTranslation `yaml:"translations"`
 
 	file string            // the -f file, if any
 	from map[string]string // field (yaml name) → where its value came from, when not its flag
@@ -32,6 +37,14 @@ type draftIndicator struct {
 	Value       string            `yaml:"value"`
 	Description string            `yaml:"description"`
 	Attributes  map[string]string `yaml:"attributes"`
+}
+
+// draftTranslation is the title and body in another language than the
+// draft's.
+type draftTranslation struct {
+	Language string `yaml:"language"`
+	Title    string `yaml:"title"`
+	Body     string `yaml:"body"`
 }
 
 // flagOf names the flag of each draft field whose flag name differs.
@@ -76,7 +89,13 @@ func (d *draft) mergeFile(path string, changed func(flag string) bool) error {
 	if !changed("caveat") && len(f.Caveats) > 0 {
 		d.Caveats, d.from["caveats"] = f.Caveats, path+": caveats"
 	}
+	if !changed("confidential-audience") && f.ConfidentialAudience {
+		d.ConfidentialAudience, d.from["confidential_audience"] = true, path+": confidential_audience"
+	}
 	d.Indicators = f.Indicators
+	if len(f.Translations) > 0 {
+		d.Translations = f.Translations
+	}
 	return nil
 }
 
@@ -102,6 +121,10 @@ func (d *draft) checkText() error {
 			fields = append(fields, textField{f + ".attributes", k, false}, textField{f + ".attributes", v, false})
 		}
 	}
+	for i, tr := range d.Translations {
+		f := fmt.Sprintf("%s: translations[%d]", d.file, i)
+		fields = append(fields, textField{f + ".title", tr.Title, false}, textField{f + ".body", tr.Body, true})
+	}
 	for _, f := range fields {
 		check := bulletin.CheckLine
 		if f.block {
@@ -110,6 +133,19 @@ func (d *draft) checkText() error {
 		if err := check(f.name, f.s); err != nil {
 			return usagef("%s", err.Error())
 		}
+	}
+	return nil
+}
+
+// translations converts the draft's translations into p, naming the
+// file's field of a bad language.
+func (d *draft) translations(p *iantv1.Bulletin) error {
+	for i, tr := range d.Translations {
+		l, err := bulletin.ParseLanguage(tr.Language)
+		if err != nil {
+			return usagef("%s: translations[%d].language: %v", d.file, i, err)
+		}
+		p.Translations = append(p.Translations, &iantv1.Translation{Language: iantv1.Language(l), Title: tr.Title, Body: tr.Body})
 	}
 	return nil
 }

@@ -44,7 +44,11 @@ answer: {"bulletin": …, "thread": […], "history": […]}.`,
 					}
 					return printJSON(cmd.OutOrStdout(), resp.GetBulletin())
 				}
-				return printGet(cmd.OutOrStdout(), resp, history)
+				pref, err := g.preferred()
+				if err != nil {
+					return err
+				}
+				return printGet(cmd.OutOrStdout(), resp, history, pref)
 			})
 		},
 	}

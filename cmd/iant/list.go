@@ -49,7 +49,11 @@ func newListCmd(g *globals) *cobra.Command {
 			if g.output == "json" {
 				return printJSON(cmd.OutOrStdout(), &iantv1.ListBulletinsResponse{Bulletins: all})
 			}
-			return printTable(cmd.OutOrStdout(), all)
+			pref, err := g.preferred()
+			if err != nil {
+				return err
+			}
+			return printTable(cmd.OutOrStdout(), all, pref)
 		},
 	}
 	f.register(cmd)

@@ -58,6 +58,7 @@ type globals struct {
 	contextFile string
 	output      string
 	stderr      io.Writer // warnings (a certificate expiring soon)
+	language    string    // --language; see preferred
 }
 
 func newRootCmd(g *globals) *cobra.Command {
@@ -71,6 +72,7 @@ func newRootCmd(g *globals) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	root.PersistentFlags().StringVar(&g.contextFile, "context", "", "context file naming your node and your SVID (default $IANT_CONTEXT)")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+	root.PersistentFlags().StringVar(&g.language, "language", "", "show bulletins in this language when they have it: es, en, pt or fr (default: the context file's language, else the original)")
 	policyCmd := newPolicyCmd()
 	policyCmd.AddCommand(newPolicyExplainCmd(g))
 	root.AddCommand(
@@ -84,6 +86,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newListCmd(g),
 		newTailCmd(g),
 		newAckCmd(g),
+		newTranslateCmd(g),
 		newStatesCmd(g),
 		newStatusCmd(g),
 		newAuditCmd(g),

@@ -37,9 +37,16 @@ with the same id, instead of posting a second one. The retry must carry the
 same bulletin: give --expires as the absolute time iant printed, not a
 duration, which would be counted from the new run.
 
+--confidential-audience keeps the audience from the recipients: each
+recipient's copy, and everything its node shows, names only its own state;
+you and the secretariat's auditors still see every delivery. Replies to it
+come to you only. A revision of it stays confidential.
+
 -f reads the bulletin from a YAML or JSON file (one document; its fields are
-the flags' names, with caveats and indicators as lists); flags given too
-override it. Titles, bodies and indicators must be valid UTF-8 without
+the flags' names, with caveats and indicators as lists, and
+confidential_audience: true); flags given too override it. The file may add
+translations, a list of {language, title, body} in other languages than the
+bulletin's, marked as yours. Titles, bodies and indicators must be valid UTF-8 without
 control or formatting characters (newlines and tabs are fine in the body).
 
 Examples:
@@ -185,7 +192,7 @@ func (d *draft) complete(cmd *cobra.Command, file, bodyFile string, now time.Tim
 
 // toProto converts the draft, naming the first bad value.
 func (d *draft) toProto(now time.Time) (*iantv1.Bulletin, error) {
-	p := &iantv1.Bulletin{Title: d.Title, Body: d.Body, Releasability: &iantv1.Releasability{}}
+	p := &iantv1.Bulletin{Title: d.Title, Body: d.Body, Releasability: &iantv1.Releasability{}, ConfidentialAudience: d.ConfidentialAudience}
 	if len(d.Release) == 0 {
 		return nil, usagef("%s is required: state codes, region names or all", d.field("release"))
 	}
@@ -195,6 +202,9 @@ func (d *draft) toProto(now time.Time) (*iantv1.Bulletin, error) {
 		}
 	}
 	if err := d.enums(p); err != nil {
+		return nil, err
+	}
+	if err := d.translations(p); err != nil {
 		return nil, err
 	}
 	if d.Expires != "" {

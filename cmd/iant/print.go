@@ -51,7 +51,7 @@ func markingString(m iantv1.Marking) string {
 }
 
 // printTable writes bulletins as a human table.
-func printTable(w io.Writer, recs []*iantv1.StoredBulletin) error {
+func printTable(w io.Writer, recs []*iantv1.StoredBulletin, pref bulletin.Language) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CURSOR\tID\tORIGIN\tPRECEDENCE\tCATEGORY\tMARKING\tCREATED\tACK\tTITLE")
 	for _, r := range recs {
@@ -66,18 +66,19 @@ func printTable(w io.Writer, recs []*iantv1.StoredBulletin) error {
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.GetCursor(), escape.Line(b.GetId()), origin,
 			strings.ToUpper(bulletin.Precedence(b.GetPrecedence()).String()), bulletin.Category(b.GetCategory()),
-			markingString(b.GetMarking()), fmtTime(b.GetCreateTime(), b.GetCreateTime() != nil), ack, kindTag(r)+oneLine(b.GetTitle(), 60))
+			markingString(b.GetMarking()), fmtTime(b.GetCreateTime(), b.GetCreateTime() != nil), ack, kindTag(r)+shownTitle(b, preferredFor(r, pref), 60))
 	}
 	return tw.Flush()
 }
 
 // printDetail writes one bulletin in full.
-func printDetail(w io.Writer, r *iantv1.StoredBulletin) error {
+func printDetail(w io.Writer, r *iantv1.StoredBulletin, pref bulletin.Language) error {
 	b := r.GetBulletin()
+	text, note := shownText(b, preferredFor(r, pref))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	row("ID", escape.Line(b.GetId()))
-	row("Title", escape.Line(b.GetTitle()))
+	row("Title", escape.Line(text.Title))
 	lifecycleRows(r, row)
 	row("Origin", escape.Line(b.GetOrigin()))
 	if r.GetForwardedBy() != "" {
@@ -87,12 +88,15 @@ func printDetail(w io.Writer, r *iantv1.StoredBulletin) error {
 	row("Precedence", strings.ToUpper(bulletin.Precedence(b.GetPrecedence()).String()))
 	row("Category", bulletin.Category(b.GetCategory()).String())
 	row("Marking", markingString(b.GetMarking()))
-	row("Language", bulletin.Language(b.GetLanguage()).String())
+	row("Language", note)
 	if g := b.GetSourceGrading(); g != nil {
 		row("Source grading", bulletin.Grading{Reliability: int(g.GetReliability()), Credibility: int(g.GetCredibility())}.String())
 	}
 	row("Released to", releaseString(b.GetReleasability()))
 	row("Recipients", escape.Line(strings.Join(b.GetRecipients(), ",")))
+	if b.GetConfidentialAudience() {
+		row("Audience", "confidential (each recipient sees only its own state)")
+	}
 	if len(b.GetCaveats()) > 0 {
 		var cs []string
 		for _, c := range b.GetCaveats() {
@@ -113,7 +117,7 @@ func printDetail(w io.Writer, r *iantv1.StoredBulletin) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s\n", escape.Block(b.GetBody()))
+	fmt.Fprintf(w, "\n%s\n", escape.Block(text.Body))
 	for _, in := range b.GetIndicators() {
 		fmt.Fprintf(w, "  - %s: %s", bulletin.IndicatorType(in.GetType()), escape.Line(in.GetValue()))
 		if in.GetDescription() != "" {

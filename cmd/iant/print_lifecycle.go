@@ -56,8 +56,8 @@ func lifecycleRows(r *iantv1.StoredBulletin, row func(k, v string)) {
 
 // printGet writes a GetBulletin answer: the bulletin, its thread and,
 // when asked, its earlier revisions.
-func printGet(w io.Writer, resp *iantv1.GetBulletinResponse, history bool) error {
-	if err := printDetail(w, resp.GetBulletin()); err != nil {
+func printGet(w io.Writer, resp *iantv1.GetBulletinResponse, history bool, pref bulletin.Language) error {
+	if err := printDetail(w, resp.GetBulletin(), pref); err != nil {
 		return err
 	}
 	if th := resp.GetThread(); len(th) > 0 {

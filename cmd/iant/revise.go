@@ -86,6 +86,7 @@ func registerDraftFlags(f *pflag.FlagSet, d *draft, defaults bool) {
 	f.StringVar(&d.Grading, "grading", "", "Admiralty source grading, e.g. B2")
 	f.StringSliceVar(&d.Caveats, "caveat", nil, "handling caveat: law-enforcement-only, no-onward-sharing, originator-consent-required")
 	f.StringVar(&d.Expires, "expires", "", "expiry: RFC 3339 time, a date (2026-12-31) or a duration such as 72h or 7d")
+	f.BoolVar(&d.ConfidentialAudience, "confidential-audience", false, "keep the audience confidential: each recipient sees only its own state, replies go to you only (a confidential audience stays so)")
 }
 
 // revise fetches bulletin id of state own, applies the file and the flags
@@ -153,6 +154,13 @@ func draftFrom(p *iantv1.Bulletin) *draft {
 		d.Indicators = append(d.Indicators, draftIndicator{Type: bulletin.IndicatorType(in.GetType()).String(),
 			Value: in.GetValue(), Description: in.GetDescription(), Attributes: in.GetAttributes()})
 	}
+	d.ConfidentialAudience = p.GetConfidentialAudience()
+	for _, t := range p.GetTranslations() {
+		if t.GetBy() == p.GetOrigin() { // other states' translations are of the revision they translated
+			d.Translations = append(d.Translations, draftTranslation{Language: bulletin.Language(t.GetLanguage()).String(),
+				Title: t.GetTitle(), Body: t.GetBody()})
+		}
+	}
 	return d
 }
 
@@ -174,6 +182,9 @@ func (d *draft) override(fs *pflag.FlagSet, flags *draft) {
 	}
 	if fs.Changed("caveat") {
 		d.Caveats = flags.Caveats
+	}
+	if fs.Changed("confidential-audience") {
+		d.ConfidentialAudience = flags.ConfidentialAudience
 	}
 }
 

@@ -62,7 +62,11 @@ are list's.`,
 			if g.output == "json" {
 				return printJSON(cmd.OutOrStdout(), &iantv1.SearchBulletinsResponse{Bulletins: all})
 			}
-			return printTable(cmd.OutOrStdout(), all)
+			pref, err := g.preferred()
+			if err != nil {
+				return err
+			}
+			return printTable(cmd.OutOrStdout(), all, pref)
 		},
 	}
 	f.register(cmd)

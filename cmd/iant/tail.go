@@ -74,7 +74,11 @@ func (g *globals) tail(ctx context.Context, out, errw io.Writer, o tailOpts) err
 	if o.after > 0 {
 		cursor = o.after
 	}
-	t := &tailer{g: g, out: out, o: o, filter: filter, cursor: cursor}
+	pref, err := g.preferred()
+	if err != nil {
+		return err
+	}
+	t := &tailer{g: g, out: out, o: o, filter: filter, cursor: cursor, pref: pref}
 	backoff := 200 * time.Millisecond
 	for {
 		progressed, err := t.follow(ctx)
@@ -109,6 +113,7 @@ type tailer struct {
 	filter  *iantv1.BulletinFilter
 	cursor  uint64
 	printed int
+	pref    bulletin.Language // shown language, see globals.preferred
 }
 
 // follow dials the node named by the context file — read again on every
@@ -131,7 +136,7 @@ func (t *tailer) follow(ctx context.Context) (bool, error) {
 		}
 		progressed = true
 		r := resp.GetBulletin()
-		if err := printTailLine(t.out, t.g.output, r); err != nil {
+		if err := printTailLine(t.out, t.g.output, r, t.pref); err != nil {
 			return progressed, err
 		}
 		t.cursor = r.GetCursor()
@@ -145,14 +150,14 @@ func (t *tailer) follow(ctx context.Context) (bool, error) {
 	return progressed, err
 }
 
-func printTailLine(w io.Writer, output string, r *iantv1.StoredBulletin) error {
+func printTailLine(w io.Writer, output string, r *iantv1.StoredBulletin, pref bulletin.Language) error {
 	if output == "json" {
 		return printJSON(w, r)
 	}
 	b := r.GetBulletin()
 	_, err := fmt.Fprintf(w, "%d  %s  %s  %-9s  %-12s  %s  %s\n", r.GetCursor(), escape.Line(b.GetId()), escape.Line(b.GetOrigin()),
 		strings.ToUpper(bulletin.Precedence(b.GetPrecedence()).String()), markingString(b.GetMarking()),
-		bulletin.Category(b.GetCategory()), kindTag(r)+oneLine(b.GetTitle(), 70))
+		bulletin.Category(b.GetCategory()), kindTag(r)+shownTitle(b, preferredFor(r, pref), 70))
 	return err
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/oas-cicte/iant/deploy/policies"
 	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/logconfig"
 	"github.com/oas-cicte/iant/pkg/membership"
@@ -88,6 +89,8 @@ type taxiiConfig struct {
 type personConfig struct {
 	ID             string `yaml:"id"`
 	LawEnforcement bool   `yaml:"law_enforcement"`
+	// Language is the person's preferred language: es, en, pt or fr.
+	Language string `yaml:"language"`
 }
 
 type backboneConfig struct {
@@ -274,13 +277,21 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 		d.close()
 		return nil, err
 	}
-	people := map[string]policy.PersonAttrs{}
+	people, languages := map[string]policy.PersonAttrs{}, map[string]bulletin.Language{}
 	for _, p := range c.People {
 		if _, err := identity.ParseString(td, p.ID); err != nil {
 			d.close()
 			return nil, fmt.Errorf("config: people: %w", err)
 		}
 		people[p.ID] = policy.PersonAttrs{LawEnforcement: p.LawEnforcement}
+		if p.Language != "" {
+			l, err := bulletin.ParseLanguage(p.Language)
+			if err != nil {
+				d.close()
+				return nil, fmt.Errorf("config: people: %s: language: %w", p.ID, err)
+			}
+			languages[p.ID] = l
+		}
 	}
 	var dir []nodeserver.DirectoryEntry
 	for _, e := range c.Directory {
@@ -311,7 +322,7 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 		err = d.startState(ctx, c, statenode.Config{
 			TrustDomain: td, SVID: svid, Bundle: bundle, ListenAddr: c.Listen, DataDir: c.DataDir,
 			BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, Leaf: c.Backbone.leaf(), Directory: nodeserver.StaticDirectory(dir),
-			Logger: log, Policy: d.policy, People: people, MaxPendingCopies: c.Backbone.MaxPendingCopies,
+			Logger: log, Policy: d.policy, People: people, Languages: languages, MaxPendingCopies: c.Backbone.MaxPendingCopies,
 			TAXII:   statenode.TAXIIConfig{ListenAddr: c.TAXII.Listen},
 			Park:    statenode.ParkConfig{MaxCopies: c.Receive.ParkMaxCopies, MaxBytes: c.Receive.ParkMaxBytes},
 			Metrics: reg, Health: statenode.HealthConfig{Interval: interval, MinFreeDisk: minFree},

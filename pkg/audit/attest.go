@@ -28,8 +28,16 @@ type SignedHeader struct {
 	// ExpiresAt is the signed expiry, zero for none.
 	ExpiresAt time.Time
 	// Recipients are the states the origin released the bulletin to (the
-	// message's recipients).
+	// message's recipients). For a confidential audience they are the
+	// states whose audience entries the attestation opened: all of them
+	// in the origin's, one in a recipient's.
 	Recipients []string
+	// Confidential reports a confidential audience (sealed format 5): the
+	// origin signed a commitment to its recipients, not their names. The
+	// log holds such a header only from the origin's own receipts, which
+	// open every entry; a recipient's names itself alone, and must be
+	// among them. Not stored: the log keeps the recipients it opened.
+	Confidential bool
 	// Kind is what the message is (zero: a bulletin's first version, as
 	// before the lifecycle); Revision the bulletin's revision it carries
 	// or revokes (zero: 1); Subkind a reply's kind, a consent's decision
@@ -118,7 +126,8 @@ func (h *SignedHeader) Validate() error {
 		return fmt.Errorf("%w: revision %d", ErrAttestation, h.Revision)
 	case h.kind() == bulletin.KindRevision && h.revision() < 2:
 		return fmt.Errorf("%w: a revision of revision %d", ErrAttestation, h.Revision)
-	case (h.kind() == bulletin.KindReply || h.kind() == bulletin.KindConsentRequest || h.kind() == bulletin.KindConsentDecision) &&
+	case (h.kind() == bulletin.KindReply || h.kind() == bulletin.KindConsentRequest || h.kind() == bulletin.KindConsentDecision ||
+		h.kind() == bulletin.KindTranslation) &&
 		(!region.IsMember(h.Ref.Origin) || !token(h.Ref.ID) || len(h.Ref.ID) > MaxBulletinIDBytes):
 		return fmt.Errorf("%w: a %s names no bulletin", ErrAttestation, h.kind())
 	}
@@ -130,12 +139,21 @@ func (h *SignedHeader) Validate() error {
 	return nil
 }
 
-// sameHeader reports whether a and b say the same about one bulletin (two
-// attestations of one header, e.g. the origin's and a recipient's copy's).
-func sameHeader(a, b *SignedHeader) bool {
+// sameHeader reports whether held, the header the log holds, and b say
+// the same about one bulletin (two attestations of one header, e.g. the
+// origin's and a recipient's copy's). A confidential b names only the
+// recipients it opened, each of which held must name.
+func sameHeader(held, b *SignedHeader) bool {
+	a := held
+	recipients := slices.Equal(sortedStates(a.Recipients), sortedStates(b.Recipients))
+	if b.Confidential {
+		recipients = len(b.Recipients) > 0
+		for _, r := range b.Recipients {
+			recipients = recipients && slices.Contains(a.Recipients, r)
+		}
+	}
 	return a.Origin == b.Origin && a.ID == b.ID && a.Precedence == b.Precedence &&
-		a.CreatedAt.Equal(b.CreatedAt) && a.ExpiresAt.Equal(b.ExpiresAt) &&
-		slices.Equal(sortedStates(a.Recipients), sortedStates(b.Recipients)) &&
+		a.CreatedAt.Equal(b.CreatedAt) && a.ExpiresAt.Equal(b.ExpiresAt) && recipients &&
 		a.kind() == b.kind() && a.revision() == b.revision() && a.Subkind == b.Subkind && a.Ref == b.Ref
 }
 

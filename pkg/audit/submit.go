@@ -212,6 +212,10 @@ func judge(e *Event, s *Submission, held *SignedHeader, forwardedBy string) (str
 				s.Header.kind(), s.Header.revision(), e.Kind)
 		case held != nil && !sameHeader(held, s.Header):
 			return "receipt.header", errors.New("the header attestation contradicts the signed header the log holds")
+		case held == nil && s.Header.Confidential && !e.Kind.byOrigin():
+			// A recipient's attestation of a confidential audience names
+			// itself alone: the origin's, which names all, comes first.
+			return "", ErrNoHeader
 		case held == nil:
 			h = s.Header
 		}

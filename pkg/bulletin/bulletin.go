@@ -42,6 +42,20 @@ type Bulletin struct {
 	Revoked    bool        `json:"revoked,omitempty"`
 	Recipients []string    `json:"recipients,omitempty"` // resolved by the origin node
 
+	// ConfidentialAudience keeps the audience from the recipients: each
+	// recipient's copy names only its own state (the sealed header
+	// commits to the recipient set without naming it). The content
+	// sealed for the recipients then carries no Releasability and no
+	// Recipients; the origin keeps them.
+	ConfidentialAudience bool `json:"confidential_audience,omitempty"`
+	// Translations are the title and body in other languages than
+	// Language (which Title and Body are in, the original), at most one
+	// per language.
+	Translations []Translation `json:"translations,omitempty"`
+	// Translated is set on the message that carries a translation its
+	// origin (the translating state) added to another state's bulletin.
+	Translated *Translated `json:"translated,omitempty"`
+
 	// Revision is the bulletin's version, set by the origin node: 1 (or
 	// 0, read as 1) for the first, one more for each revision.
 	Revision int `json:"revision,omitempty"`

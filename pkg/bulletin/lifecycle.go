@@ -24,6 +24,7 @@ const (
 	KindReply                // a reply to a bulletin (Reply)
 	KindConsentRequest       // a request for the origin's consent to a forward (Consent)
 	KindConsentDecision      // the origin's grant or refusal (Consent with a Decision)
+	KindTranslation          // a translation a recipient state added to a bulletin (Translated)
 )
 
 // ReplyKind is what a reply is. Values are frozen (they are the seal
@@ -72,7 +73,7 @@ const (
 )
 
 var (
-	kindNames         = []string{"", "bulletin", "revision", "revocation", "reply", "consent-request", "consent-decision"}
+	kindNames         = []string{"", "bulletin", "revision", "revocation", "reply", "consent-request", "consent-decision", "translation"}
 	replyKindNames    = []string{"", "sighting", "rfi", "answer", "note"}
 	sightingKindNames = []string{"", "seen", "not-seen", "false-positive", "true-positive"}
 	audienceNames     = []string{"", "origin", "recipients"}
@@ -197,6 +198,8 @@ func (b *Bulletin) Kind() Kind {
 		return KindConsentDecision
 	case b.Reply != nil:
 		return KindReply
+	case b.Translated != nil:
+		return KindTranslation
 	case b.Revision > 1:
 		return KindRevision
 	}
@@ -219,6 +222,8 @@ func (b *Bulletin) Ref() Ref {
 		return b.Consent.Bulletin
 	case KindReply:
 		return b.Reply.InReplyTo
+	case KindTranslation:
+		return b.Translated.Of
 	}
 	return Ref{}
 }
@@ -254,7 +259,8 @@ func (b *Bulletin) Tombstone(r Revocation, revision int) Bulletin {
 	t := Bulletin{ID: b.ID, Origin: b.Origin, Author: r.By, CreatedAt: r.At, Precedence: b.Precedence,
 		Category: b.Category, Grading: b.Grading, Language: b.Language, Marking: b.Marking,
 		Releasability: b.Releasability, Caveats: b.Caveats, Conditions: b.Conditions, Revision: revision,
-		FirstCreatedAt: b.FirstCreated(), Revoked: true, Revocation: &r, Recipients: b.Recipients}
+		FirstCreatedAt: b.FirstCreated(), Revoked: true, Revocation: &r, Recipients: b.Recipients,
+		ConfidentialAudience: b.ConfidentialAudience}
 	return t
 }
 

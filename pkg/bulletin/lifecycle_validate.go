@@ -143,6 +143,8 @@ func (b *Bulletin) validateRevocation() error {
 		return problem.Invalid("revoked", "a revocation is marked revoked")
 	case b.Title != "" || b.Body != "" || len(b.Indicators) > 0:
 		return problem.Invalid("body", "a revocation carries no content")
+	case len(b.Translations) > 0:
+		return problem.Invalid("translations", "a revocation carries no content")
 	case b.Reply != nil || b.Consent != nil:
 		return problem.Invalid("revocation", "a revocation is neither a reply nor a consent")
 	case !b.ExpiresAt.IsZero():

@@ -28,8 +28,15 @@ const (
 // ValidateDraft checks what an author supplies, before the node assigns id,
 // origin, author and times. Every error is a *problem.Error of kind invalid
 // naming the offending field.
-func (b *Bulletin) ValidateDraft() error {
+func (b *Bulletin) ValidateDraft() error { return b.validateDraft(true) }
+
+// validateDraft is ValidateDraft; a recipient's copy of a bulletin with a
+// confidential audience has no releasability (withAudience false).
+func (b *Bulletin) validateDraft(withAudience bool) error {
 	if err := b.validateText(); err != nil {
+		return err
+	}
+	if err := b.ValidateTranslations(); err != nil {
 		return err
 	}
 	switch {
@@ -48,7 +55,7 @@ func (b *Bulletin) ValidateDraft() error {
 	case b.Supersedes != "":
 		return problem.Invalid("supersedes", "supersedes is not supported yet (lifecycle links are not defined); leave it empty")
 	}
-	if err := b.Releasability.Validate(); err != nil {
+	if err := b.Releasability.Validate(); err != nil && withAudience {
 		return err
 	}
 	if err := validateCaveats(b.Caveats); err != nil {
@@ -90,14 +97,24 @@ func (b *Bulletin) Validate() error {
 		return b.validateRevocation()
 	case KindConsentRequest, KindConsentDecision:
 		return b.validateConsent()
+	case KindTranslation:
+		return b.validateTranslated()
 	}
-	if err := b.ValidateDraft(); err != nil {
+	if err := b.validateDraft(!b.confidentialCopy()); err != nil {
 		return err
 	}
 	if err := b.validateEnvelope(); err != nil {
 		return err
 	}
 	return b.validateVersion()
+}
+
+// confidentialCopy reports whether b is what a recipient of a
+// confidential audience holds: no releasability, at most its own state
+// as recipient.
+func (b *Bulletin) confidentialCopy() bool {
+	r := b.Releasability
+	return b.ConfidentialAudience && !r.All && len(r.States) == 0 && len(r.Regions) == 0 && len(b.Recipients) <= 1
 }
 
 // validateEnvelope checks what every message carries: id, origin,

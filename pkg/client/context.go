@@ -38,6 +38,10 @@ type Context struct {
 	Cert   string `yaml:"cert"`
 	Key    string `yaml:"key"`
 	Bundle string `yaml:"bundle"`
+	// Language is the person's preferred language (es, en, pt or fr): iant
+	// shows a bulletin's translation into it when there is one. Empty
+	// shows each bulletin's original.
+	Language string `yaml:"language,omitempty"`
 
 	dir string
 }
@@ -84,6 +88,8 @@ func (c Context) Validate() error {
 		return errors.New("trust_domain is required")
 	case c.Cert == "" || c.Key == "" || c.Bundle == "":
 		return errors.New("cert, key and bundle are required")
+	case c.Language != "" && c.Language != "es" && c.Language != "en" && c.Language != "pt" && c.Language != "fr":
+		return errors.New("language must be es, en, pt or fr")
 	}
 	if _, _, err := net.SplitHostPort(c.Node); err != nil {
 		return fmt.Errorf("node %q: %w", c.Node, err)

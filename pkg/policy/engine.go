@@ -230,3 +230,12 @@ func holders(b *bulletin.Bulletin) []string {
 	}
 	return bulletin.Recipients(b.Origin, b.Releasability)
 }
+
+// Translate decides whether person p, with attrs, may add a translation
+// into lang to b, held at p's node: focal points of a state b was
+// released to, not its origin's (which revises its own).
+func (e *Engine) Translate(p identity.Principal, attrs PersonAttrs, b *bulletin.Bulletin, lang bulletin.Language) Decision {
+	s := e.set.Load()
+	res := bulletinEntity(b, holders(b))
+	return s.decide(actTranslate, principalEntity(p, attrs), res, translateContext(e.now(), lang), b.Conditions)
+}

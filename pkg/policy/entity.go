@@ -24,10 +24,11 @@ const (
 	actRevise
 	actRevoke
 	actReply
+	actTranslate
 	numActions
 )
 
-var actionNames = [numActions]string{"post", "release", "read", "forward", "revise", "revoke", "reply"}
+var actionNames = [numActions]string{"post", "release", "read", "forward", "revise", "revoke", "reply", "translate"}
 
 var actionUIDs = [numActions]cedar.EntityUID{
 	cedar.NewEntityUID("Action", "post"),
@@ -37,6 +38,7 @@ var actionUIDs = [numActions]cedar.EntityUID{
 	cedar.NewEntityUID("Action", "revise"),
 	cedar.NewEntityUID("Action", "revoke"),
 	cedar.NewEntityUID("Action", "reply"),
+	cedar.NewEntityUID("Action", "translate"),
 }
 
 // Entity types of the schema.
@@ -117,19 +119,20 @@ func bulletinEntity(b *bulletin.Bulletin, recipients []string) cedar.Entity {
 		regions = cedar.NewSet(vs...)
 	}
 	attrs := cedar.RecordMap{
-		"origin":        stringValue(b.Origin),
-		"marking":       cedar.String(b.Marking.String()),
-		"marking_rank":  cedar.Long(int64(b.Marking)),
-		"precedence":    cedar.String(b.Precedence.String()),
-		"category":      cedar.String(b.Category.String()),
-		"caveats":       caveats,
-		"listed_states": stringSet(b.Releasability.States),
-		"regions":       regions,
-		"release_all":   cedar.Boolean(b.Releasability.All),
-		"recipients":    stringSet(recipients),
-		"kind":          cedar.String(b.Kind().String()),
-		"revision":      cedar.Long(int64(b.RevisionNumber())),
-		"created":       datetime(b.CreatedAt),
+		"origin":                stringValue(b.Origin),
+		"marking":               cedar.String(b.Marking.String()),
+		"marking_rank":          cedar.Long(int64(b.Marking)),
+		"precedence":            cedar.String(b.Precedence.String()),
+		"category":              cedar.String(b.Category.String()),
+		"caveats":               caveats,
+		"listed_states":         stringSet(b.Releasability.States),
+		"regions":               regions,
+		"release_all":           cedar.Boolean(b.Releasability.All),
+		"recipients":            stringSet(recipients),
+		"confidential_audience": cedar.Boolean(b.ConfidentialAudience),
+		"kind":                  cedar.String(b.Kind().String()),
+		"revision":              cedar.Long(int64(b.RevisionNumber())),
+		"created":               datetime(b.CreatedAt),
 	}
 	if !b.ExpiresAt.IsZero() {
 		attrs["expires"] = datetime(b.ExpiresAt)
@@ -184,6 +187,14 @@ func reviseContext(now time.Time, previous bulletin.Marking) cedar.Record {
 		"now":                   datetime(now),
 		"previous_marking":      cedar.String(previous.String()),
 		"previous_marking_rank": cedar.Long(int64(previous)),
+	})
+}
+
+// translateContext is the context of a translation: its language.
+func translateContext(now time.Time, lang bulletin.Language) cedar.Record {
+	return cedar.NewRecord(cedar.RecordMap{
+		"now":      datetime(now),
+		"language": cedar.String(lang.String()),
 	})
 }
 

@@ -47,6 +47,8 @@ func TestRequestsFitSchema(t *testing.T) {
 			ctx = reviseContext(now, bulletin.Amber)
 		case actReply:
 			ctx = replyContext(now, Reply{Kind: bulletin.ReplySighting, Marking: bulletin.Red, ToRecipients: true})
+		case actTranslate:
+			ctx = translateContext(now, bulletin.Portuguese)
 		}
 		for _, p := range people {
 			if a == actRelease && p.UID.Type != typeNode {

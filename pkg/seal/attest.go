@@ -11,8 +11,10 @@ import (
 // The signature verifies over these alone, so a recipient can hand it to
 // a third party (the audit) as evidence of what the origin signed,
 // revealing nothing a copy's header does not: no ciphertext, no wrapped
-// key. Only versions 2 and 3 have attestations (version 1 signs the
-// wrapped keys as one list).
+// key. Only versions 2 to 5 have attestations (version 1 signs the
+// wrapped keys as one list). In version 5 the keys are the audience
+// openings the attested value carries (see [Attestation.Verify]), so a
+// recipient's copy attests its own recipient only.
 type Attestation struct {
 	// Header is the origin's header as signed.
 	Header Header
@@ -37,7 +39,8 @@ type ForwardAttestation struct {
 }
 
 // Attest returns the attestation of s, a sealed bulletin or any
-// recipient's copy of it (all attest the same). It returns an error
+// recipient's copy of it (all attest the same, but for version 5, where
+// a copy attests its own recipient's opening only). It returns an error
 // wrapping [ErrVersionRefused] for a version 1 bulletin, or
 // [ErrMalformed] or [ErrVersion] if s breaks the format. The result
 // shares no slices with s.
@@ -58,9 +61,10 @@ func (s *Sealed) Attest() (*Attestation, error) {
 func (s *Sealed) attest() *Attestation {
 	a := &Attestation{Header: s.Header, Keys: make([]WrappedKey, len(s.Keys)), Signature: slices.Clone(s.Signature)}
 	a.Header.Recipients = slices.Clone(s.Recipients)
+	a.Header.Audience = slices.Clone(s.Audience)
 	for i := range s.Keys {
 		k := &s.Keys[i]
-		a.Keys[i] = WrappedKey{Recipient: k.Recipient, KEMKeyID: k.KEMKeyID, EncHash: k.encHash()}
+		a.Keys[i] = WrappedKey{Recipient: k.Recipient, KEMKeyID: k.KEMKeyID, EncHash: k.encHash(), Salt: k.Salt}
 	}
 	return a
 }
@@ -94,6 +98,9 @@ func (a *Attestation) check() error {
 	case len(a.Signature) == 0 || len(a.Signature) > maxSig:
 		return fmt.Errorf("%w: signature of %d bytes", ErrMalformed, len(a.Signature))
 	}
+	if err := checkSalts(h.Version, a.Keys); err != nil {
+		return err
+	}
 	for i, k := range a.Keys {
 		if k.Recipient != h.Recipients[i] {
 			return fmt.Errorf("%w: wrapped key %d is for %q, recipient %d is %q", ErrMalformed, i, k.Recipient, i, h.Recipients[i])
@@ -114,8 +121,8 @@ func (f *ForwardAttestation) check() error {
 	if err := f.Origin.check(); err != nil {
 		return err
 	}
-	if f.Origin.Header.Version < Version3 {
-		return fmt.Errorf("%w: forward of a version %d bulletin, forwards carry version 3 or 4", ErrMalformed, f.Origin.Header.Version)
+	if v := f.Origin.Header.Version; v < Version3 || v > Version4 {
+		return fmt.Errorf("%w: forward of a version %d bulletin, forwards carry version 3 or 4", ErrMalformed, v)
 	}
 	if err := f.Statement.check(); err != nil {
 		return err
@@ -137,9 +144,16 @@ func (f *ForwardAttestation) check() error {
 //  2. the attestation is sane: [ErrVersion], [ErrMalformed]; its version
 //     is at least pol's minimum: [ErrVersionRefused]; its Signer is the
 //     node of its Origin: [ErrSigner]
-//  3. verifier knows the signing key: [ErrSigner]; it was not retired at
+//  3. version 5: every audience opening a carries is committed to by
+//     the header: [ErrAudience]
+//  4. verifier knows the signing key: [ErrSigner]; it was not retired at
 //     CreatedAt: [ErrKeyRetired]; the signature over header and wrapped
 //     key hashes holds: [ErrSignature]
+//
+// A version 5 attestation names (in Header.Recipients) exactly the
+// recipients whose openings it carries: all of them when the origin
+// attests its bulletin, one when a recipient attests its copy. Once
+// verified, each of them was addressed by the origin.
 //
 // An error of verifier is wrapped (with [ErrSigner]), so that a caller
 // can tell its own temporary failure from a verdict.
@@ -168,6 +182,9 @@ func (a *Attestation) verify(verifier SignerLookup, pol Policy) error {
 		return fmt.Errorf("%w: version %d has no key commitment, the policy requires version %d", ErrVersionRefused, h.Version, pol.minVersion())
 	}
 	if err := checkSigner(pol.TrustDomain, h.Signer, h.Origin); err != nil {
+		return err
+	}
+	if err := checkOpenings(h, a.Keys); err != nil {
 		return err
 	}
 	return verifySignature(verifier, h.Origin, h.SignKeyID, h.CreatedAt, signedMessage(h, a.Keys), a.Signature)

@@ -17,7 +17,8 @@ func FuzzUnmarshalAttestation(f *testing.F) {
 	genuine := mustAttest(f, s)
 	f.Add(genuine)
 	f.Add(genuine[:len(genuine)/2])
-	for _, name := range []string{"testdata/attest/attestation-BR.bin", "testdata/v4/attestation-reply.bin"} {
+	for _, name := range []string{"testdata/attest/attestation-BR.bin", "testdata/v4/attestation-reply.bin",
+		"testdata/v5/attestation.bin", "testdata/v5/attestation-BR.bin"} {
 		if g, err := os.ReadFile(name); err == nil {
 			f.Add(g)
 		}

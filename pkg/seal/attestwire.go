@@ -31,6 +31,9 @@ func appendAttestation(b []byte, a *Attestation) []byte {
 	for _, k := range a.Keys {
 		b = appendString(b, k.Recipient)
 		b = appendString(b, k.KEMKeyID)
+		if a.Header.Version == Version5 {
+			b = append(b, k.Salt[:]...)
+		}
 		b = append(b, k.EncHash[:]...)
 	}
 	return appendBlob16(b, a.Signature)
@@ -42,6 +45,9 @@ func appendAttestation(b []byte, a *Attestation) []byte {
 //	header                     (as signed: u8 version ... [32] ciphertext hash)
 //	u8 n, n × (str recipient, str kem-key-id, [32] SHA-256(enc))
 //	blob16 signature
+//
+// With a version 5 header each key is an audience opening:
+// (str recipient, str kem-key-id, [32] salt, [32] SHA-256(enc)).
 //
 // It returns an error wrapping [ErrMalformed] or [ErrVersion] if a breaks
 // the format's rules, which [UnmarshalAttestation] would refuse.
@@ -101,6 +107,10 @@ func readAttestation(d *decoder) (*Attestation, error) {
 	}
 	for i := 0; i < n && d.err == nil; i++ {
 		k := WrappedKey{Recipient: d.str("wrapped key recipient", maxState), KEMKeyID: d.str("kem key id", maxKeyID)}
+		if v == Version5 {
+			copy(k.Salt[:], d.take(SaltSize, "audience salt"))
+			a.Header.Recipients = append(a.Header.Recipients, k.Recipient)
+		}
 		copy(k.EncHash[:], d.take(32, "wrapped key hash"))
 		a.Keys = append(a.Keys, k)
 	}

@@ -19,7 +19,11 @@ import (
 // the recipients (the same states in the same order: the origin's node
 // resolves them and seals to exactly those) and what the message is: its
 // kind, revision, subkind and the message it names (version 4; earlier
-// headers carry a bulletin's first version). A forward carries the
+// headers carry a bulletin's first version). A version 5 header (a
+// confidential audience) binds only a bulletin marked so whose content
+// names no recipient and no releasability: the content is the same for
+// every recipient, so it must not tell them the audience; earlier
+// headers bind only a bulletin not marked so. A forward carries the
 // origin's header unchanged, so the same rule holds for it; the forward's
 // own recipient is named by its [ForwardStatement], not by b.
 //
@@ -51,7 +55,11 @@ func (h *Header) mismatch(b *bulletin.Bulletin) string {
 		return "created time"
 	case !b.ExpiresAt.Equal(h.ExpiresAt):
 		return "expiry time"
-	case !slices.Equal(b.Recipients, h.Recipients):
+	case b.ConfidentialAudience != h.IsConfidential():
+		return "confidential audience"
+	case h.IsConfidential() && (len(b.Recipients) != 0 || !isZeroReleasability(b.Releasability)):
+		return "recipients"
+	case !h.IsConfidential() && !slices.Equal(b.Recipients, h.Recipients):
 		return "recipients"
 	case int(b.Kind()) != int(h.MessageKind()):
 		return "kind"
@@ -63,4 +71,9 @@ func (h *Header) mismatch(b *bulletin.Bulletin) string {
 		return "reference"
 	}
 	return ""
+}
+
+// isZeroReleasability reports whether r names no audience.
+func isZeroReleasability(r bulletin.Releasability) bool {
+	return !r.All && len(r.States) == 0 && len(r.Regions) == 0
 }

@@ -11,7 +11,8 @@
 // ciphertext hash), the
 // body encrypted once under a fresh random content key, that key wrapped
 // with HPKE (RFC 9180, crypto/hpke) for each recipient state's node, and
-// the origin node's Ed25519 signature. The backbone sees only the header.
+// the origin node's Ed25519 signature. The backbone sees only the header;
+// a version 5 header commits to its recipients without naming them.
 //
 // Walk-through:
 //
@@ -68,6 +69,7 @@
 //	                      answer or note
 //	consent request   1   0                    the bulletin to forward
 //	consent decision  1   granted or refused   the bulletin to forward
+//	translation       1   0                    the bulletin translated
 //
 // A receiver orders an origin's messages about one bulletin by the signed
 // revision (an older revision never replaces a newer one; a revocation
@@ -76,6 +78,41 @@
 // reply, against the header its origin signed. A kind or subkind this
 // package does not know is [ErrVersion] (newer software), as an unknown
 // version is. Versions 1 to 3 carry bulletins only ([Header.MessageKind]).
+//
+// # Confidential audience
+//
+// Version 5 lets an origin warn several states without telling each who
+// else was warned. Its signed header names no recipient; in their place
+// it commits to the recipient set with [AudienceSize] (64) entries in
+// ascending byte order:
+//
+//	salt_r  = 32 random bytes, one per recipient r
+//	entry_r = H("iant/audience-entry/v1\x00" ‖ salt_r ‖ str r ‖ str kem-key-id_r ‖ H(enc_r))
+//	pad     = 32 random bytes, as many as fill the 64
+//	sig     = Ed25519(sk_origin, "iant/sealed-signature/v1\x00" ‖ H(header))
+//
+// Each recipient's copy carries its own opening only (r, its KEM key id,
+// salt_r and enc_r): [Open] recomputes entry_r and finds it among the
+// signed entries ([ErrAudience] if not), so the recipient knows the copy
+// is genuine and addressed to it. It learns nothing of the others: every
+// other entry is a hash under a salt it never sees, indistinguishable
+// from the random padding, the padding makes every copy the same size
+// whatever the audience (up to 64), and the sorted order carries no
+// position. Because entry_r covers H(enc_r), the signature covers every
+// wrapped key as in version 2. The content key, its commitment and the
+// ciphertext are those of version 4, and so is the AAD (the header
+// includes the audience). The body is one ciphertext for everyone, so
+// the node seals a confidential bulletin's content without its
+// recipients and releasability ([Header.Bind] checks it).
+//
+// The origin's own value (and [Sealed.Attest] of it) carries every
+// opening: the origin's node hands that attestation to the secretariat,
+// which so learns and verifies the full audience; a recipient attests
+// its copy with its own opening, which the secretariat checks against
+// the same signed header. Version 5 messages are never forwarded: a
+// forward would widen an audience no recipient may know. What the
+// backbone operator still sees is in docs/security.md (per-copy
+// subjects: one copy per recipient, each on its recipient's subject).
 //
 // # Key commitment
 //
@@ -192,6 +229,12 @@
 //	u8 kind, u32 revision, u8 subkind, u8 0  or  u8 1 ‖ str ref-origin ‖ str ref-id,
 //	[32] key commitment, [32] ciphertext hash ...
 //
+// Version 5 is version 4 with the audience in place of the recipient
+// list, and openings as wrapped keys (every key present, none hashed):
+//
+//	... i32 marking, 64 × [32] audience entry (strictly ascending), i64 created ...
+//	u8 n (1..64), n × (str recipient, str kem-key-id, [32] salt, blob16 enc)
+//
 // In version 1 every recipient's copy carries all wrapped keys (about 1.2
 // KB each), because the signature covers the whole list. From version 2
 // [Sealed.For] makes each recipient's copy with its own wrapped key and
@@ -211,8 +254,9 @@
 //	"IANTHATT" u8(1) header u8 n, n × (str recipient, str kem-key-id, [32] H(enc)) blob16 signature
 //	"IANTFATT" u8(1) blob32 attestation stmt blob16 sig_f
 //
-// where header is the sealed format's, from its version byte (2, 3 or 4)
-// to the ciphertext hash.
+// where header is the sealed format's, from its version byte (2 to 5)
+// to the ciphertext hash. With a version 5 header each key is an
+// opening: (str recipient, str kem-key-id, [32] salt, [32] H(enc)).
 //
 // Directory entry (what the SVID signs), versions 1 and 2:
 //

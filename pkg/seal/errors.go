@@ -31,6 +31,11 @@ var (
 	ErrSigner = errors.New("seal: signer not valid for origin")
 	// ErrNotRecipient means the opening state is not among the recipients.
 	ErrNotRecipient = errors.New("seal: not a recipient")
+	// ErrAudience means an opening of a confidential audience that a
+	// [Version5] message carries (a recipient, its key and salt) is not
+	// committed to by its signed header: the copy was not addressed to
+	// that state.
+	ErrAudience = errors.New("seal: not in the committed audience")
 	// ErrSignature means the origin's signature over header and wrapped keys, or
 	// a forwarder's over its statement, does not verify.
 	ErrSignature = errors.New("seal: signature invalid")

@@ -150,8 +150,8 @@ func checkForwardInputs(c *Sealed, self string, to PublicKeys, st *ForwardStatem
 	st.At = st.At.Round(0).UTC()
 	i := indexOf(c.Recipients, self)
 	switch {
-	case c.Version < Version3:
-		return algs{}, 0, fmt.Errorf("%w: only version 3 and 4 bulletins are forwarded, this is version %d", ErrVersionRefused, c.Version)
+	case c.Version < Version3 || c.Version > Version4:
+		return algs{}, 0, fmt.Errorf("%w: only version 3 and 4 bulletins are forwarded (a confidential audience never), this is version %d", ErrVersionRefused, c.Version)
 	case fk == nil:
 		return algs{}, 0, fmt.Errorf("%w: no signing keys", ErrKey)
 	case fk.state != self:

@@ -109,8 +109,8 @@ func (f *Forwarded) check() error {
 	if err := f.Sealed.check(); err != nil {
 		return err
 	}
-	if f.Sealed.Version < Version3 {
-		return fmt.Errorf("%w: forwarded bulletin of version %d, forwards carry version 3 or 4", ErrMalformed, f.Sealed.Version)
+	if v := f.Sealed.Version; v < Version3 || v > Version4 {
+		return fmt.Errorf("%w: forwarded bulletin of version %d, forwards carry version 3 or 4", ErrMalformed, v)
 	}
 	for i, k := range f.Sealed.Keys {
 		if len(k.Enc) != 0 {

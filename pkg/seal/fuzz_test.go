@@ -37,7 +37,7 @@ func FuzzUnmarshal(f *testing.F) {
 	f.Add(cb)
 	for _, name := range []string{"testdata/v1/sealed.bin", "testdata/v2/sealed.bin", "testdata/v2/copy-BR.bin",
 		"testdata/v3/sealed.bin", "testdata/v3/copy-BR.bin", "testdata/v4/revision.bin", "testdata/v4/revision-BR.bin",
-		"testdata/v4/revocation-BR.bin", "testdata/v4/reply-MX.bin"} {
+		"testdata/v4/revocation-BR.bin", "testdata/v4/reply-MX.bin", "testdata/v5/sealed.bin", "testdata/v5/copy-BR.bin"} {
 		g, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)

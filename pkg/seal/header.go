@@ -29,6 +29,12 @@ const (
 	// like bulletins, and a receiver orders them by what the origin
 	// signed. [Seal] writes it by default.
 	Version4 = 4
+	// Version5 is version 4 with a confidential audience: the signed
+	// header commits to the recipient set ([Header.Audience]) instead of
+	// naming it, and each recipient's copy opens its own entry only
+	// (see the package doc, "Confidential audience"). [Seal] writes it
+	// when the caller sets it; it is never forwarded.
+	Version5 = 5
 )
 
 // Domain-separation strings. Each hash, signature and HPKE info starts with
@@ -44,6 +50,7 @@ const (
 	domainCommit    = "iant/key-commitment/v1\x00"
 	domainFwdWrap   = "iant/forward-wrap/v1\x00"
 	domainStatement = "iant/forward-statement/v1\x00"
+	domainAudience  = "iant/audience-entry/v1\x00"
 )
 
 // Header is the clear part of a sealed bulletin: only what routing and
@@ -65,8 +72,16 @@ type Header struct {
 	// opaque numbers: this package only carries and authenticates them.
 	Precedence, Marking int32
 	// Recipients are the recipient states' codes, unique, in the order of
-	// [Sealed.Keys]; [Seal] fills it from its recipients.
+	// [Sealed.Keys]; [Seal] fills it from its recipients. In [Version5]
+	// it is not signed: it names the recipients whose audience entries
+	// this value opens (every recipient at the origin, only its own in a
+	// recipient's copy), and decoders fill it from the wrapped keys.
 	Recipients []string
+	// Audience is the commitment to the recipient set of a [Version5]
+	// header: exactly [AudienceSize] entries in ascending byte order, one
+	// per recipient and the rest random padding; nil in earlier versions.
+	// [Seal] sets it.
+	Audience [][32]byte
 	// CreatedAt is when the bulletin was sealed; required.
 	CreatedAt time.Time
 	// ExpiresAt, if not zero, is when [Open] starts refusing it with
@@ -105,15 +120,27 @@ func (h *Header) Hash() [32]byte {
 
 // knownVersion reports whether v is a sealed format version this package
 // reads.
-func knownVersion(v int) bool { return v >= Version1 && v <= Version4 }
+func knownVersion(v int) bool { return v >= Version1 && v <= Version5 }
 
 // hashesKeys reports whether version v signs each wrapped key through its
 // hash, so copies may carry hashes for the others' keys.
-func hashesKeys(v int) bool { return v >= Version2 && v <= Version4 }
+func hashesKeys(v int) bool { return v >= Version2 && v <= Version5 }
+
+// IsConfidential reports whether h's audience is confidential
+// ([Version5]): its signed part names no recipient.
+func (h *Header) IsConfidential() bool { return h.Version == Version5 }
 
 // check validates h's fields as the format requires; it knows nothing of
 // identities, keys or the region table.
 func (h *Header) check() error {
+	if err := h.checkFields(); err != nil {
+		return err
+	}
+	return checkAudience(h)
+}
+
+// checkFields is check but for the audience, which [Seal] makes last.
+func (h *Header) checkFields() error {
 	if !knownVersion(h.Version) {
 		return fmt.Errorf("%w: header version %d", ErrVersion, h.Version)
 	}
@@ -192,7 +219,7 @@ func checkTimes(created, expires time.Time) error {
 //	str KEM, KDF, AEAD, Sig
 //	str id, origin, signer, sign-key-id
 //	i32 precedence, i32 marking
-//	u8 n, n × str recipient
+//	u8 n, n × str recipient       (version 5: AudienceSize × [32] entry)
 //	i64 created, i64 expires      (Unix ns; 0 = zero time)
 //	message fields                (version 4 only, see appendKind)
 //	[32] key commitment           (versions 3 and 4)
@@ -204,9 +231,13 @@ func appendHeader(b []byte, h *Header, withHash bool) []byte {
 	}
 	b = binary.BigEndian.AppendUint32(b, uint32(h.Precedence))
 	b = binary.BigEndian.AppendUint32(b, uint32(h.Marking))
-	b = append(b, byte(len(h.Recipients)))
-	for _, r := range h.Recipients {
-		b = appendString(b, r)
+	if h.Version == Version5 {
+		b = appendAudience(b, h.Audience)
+	} else {
+		b = append(b, byte(len(h.Recipients)))
+		for _, r := range h.Recipients {
+			b = appendString(b, r)
+		}
 	}
 	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(h.CreatedAt)))
 	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(h.ExpiresAt)))
@@ -235,12 +266,10 @@ func readHeader(d *decoder, version uint8) Header {
 	h.SignKeyID = d.str("sign key id", maxKeyID)
 	h.Precedence = int32(d.u32("precedence"))
 	h.Marking = int32(d.u32("marking"))
-	n := int(d.u8("recipient count"))
-	if n > MaxRecipients {
-		d.fail("%d recipients, want at most %d", n, MaxRecipients)
-	}
-	for i := 0; i < n && d.err == nil; i++ {
-		h.Recipients = append(h.Recipients, d.str("recipient", maxState))
+	if h.Version == Version5 {
+		h.Audience = readAudience(d)
+	} else {
+		readRecipients(d, &h)
 	}
 	h.CreatedAt = wireTime(int64(d.u64("created time")))
 	h.ExpiresAt = wireTime(int64(d.u64("expiry time")))
@@ -252,6 +281,17 @@ func readHeader(d *decoder, version uint8) Header {
 	}
 	copy(h.CiphertextHash[:], d.take(32, "ciphertext hash"))
 	return h
+}
+
+// readRecipients decodes the recipient list of a header before version 5.
+func readRecipients(d *decoder, h *Header) {
+	n := int(d.u8("recipient count"))
+	if n > MaxRecipients {
+		d.fail("%d recipients, want at most %d", n, MaxRecipients)
+	}
+	for i := 0; i < n && d.err == nil; i++ {
+		h.Recipients = append(h.Recipients, d.str("recipient", maxState))
+	}
 }
 
 // contentAAD returns the AAD of the body: SHA-256 of the content-AAD
@@ -288,11 +328,15 @@ func wrapInfo(h *Header, recipient, kemKeyID string) []byte {
 // where header is the canonical header with its ciphertext hash and the
 // keys digest is [keysDigest] for version 1, [keysDigestV2] for versions
 // 2 and 3 (the header hash covers the version, so the digests of versions
-// 2 and 3 cannot be confused).
+// 2 and 3 cannot be confused). Version 5 signs the header alone: its
+// audience commits to every wrapped key.
 func signedMessage(h *Header, keys []WrappedKey) []byte {
 	hh := h.Hash()
 	b := append([]byte(domainSignature), hh[:]...)
-	if h.Version == Version1 {
+	switch h.Version {
+	case Version5:
+		return b
+	case Version1:
 		return append(b, keysDigest(keys)...)
 	}
 	return append(b, keysDigestV2(keys)...)

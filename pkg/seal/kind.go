@@ -29,6 +29,9 @@ const (
 	// KindConsentDecision is the origin's answer to a consent request
 	// about its bulletin Ref; Subkind says granted or refused.
 	KindConsentDecision Kind = 6
+	// KindTranslation carries a translation a state that was released the
+	// bulletin named by Ref added to it: signed by the translating state.
+	KindTranslation Kind = 7
 )
 
 // Subkinds of a reply, a consent decision and a revocation
@@ -49,7 +52,8 @@ const (
 )
 
 var kindNames = map[Kind]string{KindBulletin: "bulletin", KindRevision: "revision", KindRevocation: "revocation",
-	KindReply: "reply", KindConsentRequest: "consent-request", KindConsentDecision: "consent-decision"}
+	KindReply: "reply", KindConsentRequest: "consent-request", KindConsentDecision: "consent-decision",
+	KindTranslation: "translation"}
 
 // String returns the kind's name, e.g. "revocation".
 func (k Kind) String() string {
@@ -93,7 +97,7 @@ func (h *Header) MessageRevision() uint32 {
 func (h *Header) checkKind() error {
 	first := false
 	switch h.Kind {
-	case KindBulletin, KindReply, KindConsentRequest, KindConsentDecision:
+	case KindBulletin, KindReply, KindConsentRequest, KindConsentDecision, KindTranslation:
 		first = true
 	case KindRevision, KindRevocation:
 	default:
@@ -112,7 +116,7 @@ func (h *Header) checkKind() error {
 	if err := h.checkSubkind(); err != nil {
 		return err
 	}
-	needsRef := h.Kind == KindReply || h.Kind == KindConsentRequest || h.Kind == KindConsentDecision
+	needsRef := h.Kind == KindReply || h.Kind == KindConsentRequest || h.Kind == KindConsentDecision || h.Kind == KindTranslation
 	switch {
 	case needsRef:
 		if err := checkString("reference origin", h.Ref.Origin, maxState); err != nil {

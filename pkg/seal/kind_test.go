@@ -29,7 +29,11 @@ func lifecycleHeaders(n *network) map[string]seal.Header {
 	grant := n.header("MX")
 	grant.ID = "01JBULLETIN0010"
 	grant.Kind, grant.Subkind, grant.Ref = seal.KindConsentDecision, seal.ConsentGranted, seal.Ref{Origin: "MX", ID: "01JBULLETIN0001"}
-	return map[string]seal.Header{"revision": rev, "revocation": revoke, "reply": reply, "consent request": ask, "consent decision": grant}
+	tr := reply
+	tr.ID = "01JBULLETIN0011"
+	tr.Kind, tr.Subkind = seal.KindTranslation, 0
+	return map[string]seal.Header{"revision": rev, "revocation": revoke, "reply": reply, "consent request": ask,
+		"consent decision": grant, "translation": tr}
 }
 
 // TestKindsRoundTrip: every message kind seals, round-trips through the

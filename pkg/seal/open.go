@@ -40,7 +40,9 @@ type SignerLookup func(state, signKeyID string) (SignerKey, error)
 //  2. the header is sane: [ErrVersion], [ErrMalformed]; its version is at
 //     least pol's minimum: [ErrVersionRefused]; its Signer is the node of
 //     its Origin: [ErrSigner]
-//  3. self is a recipient: [ErrNotRecipient]
+//  3. self is a recipient: [ErrNotRecipient]; in version 5 every
+//     audience opening s carries (self's, in a copy) is committed to by
+//     the header: [ErrAudience]
 //  4. verifier knows the signing key: [ErrSigner]; it was not retired at
 //     CreatedAt: [ErrKeyRetired]; the signature over header and wrapped
 //     keys holds: [ErrSignature]
@@ -93,6 +95,9 @@ func authenticate(s *Sealed, self string, verifier SignerLookup, pol Policy, now
 	i := indexOf(s.Recipients, self)
 	if i < 0 {
 		return algs{}, 0, fmt.Errorf("%w: %q", ErrNotRecipient, self)
+	}
+	if err := checkOpenings(&s.Header, s.Keys); err != nil {
+		return algs{}, 0, err
 	}
 	if err := verifyOrigin(s, verifier); err != nil {
 		return algs{}, 0, err

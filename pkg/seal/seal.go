@@ -28,8 +28,9 @@ var zeroNonce [12]byte
 // ID of Origin's node), Precedence, Marking, CreatedAt and optionally
 // ExpiresAt, Version, Suite and, in version 4, the message fields (Kind,
 // Revision, Subkind, Ref; a zero Kind and Revision make a bulletin's first
-// version). Seal sets SignKeyID, KeyCommitment
-// (version 3), CiphertextHash and Recipients (the recipients' states in order; if hdr.Recipients is set it
+// version). With Version set to [Version5] the audience is confidential:
+// Seal draws a salt per recipient and makes [Header.Audience]. Seal sets
+// SignKeyID, KeyCommitment (version 3 on), CiphertextHash and Recipients (the recipients' states in order; if hdr.Recipients is set it
 // must already equal them).
 //
 // Seal returns an error wrapping [ErrSuite], [ErrVersion], [ErrMalformed],
@@ -55,11 +56,6 @@ func seal(hdr Header, plaintext []byte, recipients []PublicKeys, signer *NodeKey
 		return nil, err
 	}
 	s := &Sealed{Header: h}
-	if h.Version >= Version3 {
-		s.KeyCommitment = keyCommitment(key)
-	}
-	s.Ciphertext = aead.Seal(nil, zeroNonce[:], plaintext, contentAAD(&s.Header))
-	s.CiphertextHash = sha256.Sum256(s.Ciphertext)
 	s.Keys = make([]WrappedKey, len(recipients))
 	for i, pk := range pks {
 		r := recipients[i]
@@ -69,6 +65,16 @@ func seal(hdr Header, plaintext []byte, recipients []PublicKeys, signer *NodeKey
 		}
 		s.Keys[i] = WrappedKey{Recipient: r.State, KEMKeyID: r.KEMKeyID, Enc: enc}
 	}
+	if h.Version == Version5 {
+		// The audience is in the header the AAD covers, and commits to
+		// the wrapped keys, so the keys are wrapped first.
+		s.Audience = makeAudience(s.Keys)
+	}
+	if h.Version >= Version3 {
+		s.KeyCommitment = keyCommitment(key)
+	}
+	s.Ciphertext = aead.Seal(nil, zeroNonce[:], plaintext, contentAAD(&s.Header))
+	s.CiphertextHash = sha256.Sum256(s.Ciphertext)
 	s.Signature = ed25519.Sign(signer.sign, signedMessage(&s.Header, s.Keys))
 	return s, nil
 }
@@ -109,7 +115,10 @@ func prepare(hdr Header, plaintext []byte, recipients []PublicKeys, signer *Node
 	if !hdr.ExpiresAt.IsZero() {
 		hdr.ExpiresAt = hdr.ExpiresAt.Round(0).UTC()
 	}
-	if err := hdr.check(); err != nil {
+	if hdr.Audience != nil {
+		return Header{}, algs{}, nil, fmt.Errorf("%w: the audience commitment is made by Seal", ErrMalformed)
+	}
+	if err := hdr.checkFields(); err != nil {
 		return Header{}, algs{}, nil, err
 	}
 	pks, err := parseRecipients(a.kem, recipients)

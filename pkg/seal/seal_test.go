@@ -132,7 +132,7 @@ func TestSealRefuses(t *testing.T) {
 		{name: "unknown suite", hdr: func(h *seal.Header) {
 			h.Suite = seal.Suite{KEM: "RSA", KDF: "HKDF-SHA256", AEAD: "AES-256-GCM", Sig: "Ed25519"}
 		}, want: seal.ErrSuite},
-		{name: "version 5", hdr: func(h *seal.Header) { h.Version = 5 }, want: seal.ErrVersion},
+		{name: "version 6", hdr: func(h *seal.Header) { h.Version = 6 }, want: seal.ErrVersion},
 		{name: "key commitment in version 2", hdr: func(h *seal.Header) { h.Version, h.KeyCommitment[0] = 2, 1 }, want: seal.ErrMalformed},
 		{name: "message kind in version 3", hdr: func(h *seal.Header) { h.Version, h.Kind = 3, seal.KindRevision }, want: seal.ErrMalformed},
 		{name: "unknown message kind", hdr: func(h *seal.Header) { h.Kind = 9 }, want: seal.ErrVersion},

@@ -22,8 +22,12 @@ type WrappedKey struct {
 	// for it.
 	Enc []byte
 	// EncHash is SHA-256 of the absent Enc when Enc is empty (versions 2
-	// and 3 only); it is ignored when Enc is set.
+	// to 4 only); it is ignored when Enc is set.
 	EncHash [32]byte
+	// Salt is the salt of the recipient's audience entry ([Version5]
+	// only, zero before): with Recipient, KEMKeyID and the hash of Enc it
+	// opens one entry of [Header.Audience]. [Seal] draws it.
+	Salt [SaltSize]byte
 }
 
 // encHash returns SHA-256 of the wrapped key, or EncHash if it is absent.
@@ -61,7 +65,13 @@ func (s *Sealed) check() error {
 	case len(s.Signature) == 0 || len(s.Signature) > maxSig:
 		return fmt.Errorf("%w: signature of %d bytes", ErrMalformed, len(s.Signature))
 	}
+	if err := checkSalts(s.Version, s.Keys); err != nil {
+		return err
+	}
 	for i, k := range s.Keys {
+		if s.Version == Version5 && len(k.Enc) == 0 {
+			return fmt.Errorf("%w: wrapped key %d of a version 5 message is a hash", ErrMalformed, i)
+		}
 		if k.Recipient != s.Recipients[i] {
 			return fmt.Errorf("%w: wrapped key %d is for %q, recipient %d is %q", ErrMalformed, i, k.Recipient, i, s.Recipients[i])
 		}
@@ -78,14 +88,18 @@ func (s *Sealed) check() error {
 // appendKeys appends the canonical wrapped-key list of version v:
 //
 //	version 1:    u8 n, n × (str recipient, str kem-key-id, blob16 enc)
-//	versions 2, 3: u8 n, n × (str recipient, str kem-key-id,
+//	versions 2-4: u8 n, n × (str recipient, str kem-key-id,
 //	                      u8 1 ‖ blob16 enc  or  u8 0 ‖ [32] SHA-256(enc))
+//	version 5:    u8 n, n × (str recipient, str kem-key-id, [32] salt, blob16 enc)
 func appendKeys(b []byte, v int, keys []WrappedKey) []byte {
 	b = append(b, byte(len(keys)))
 	for _, k := range keys {
 		b = appendString(b, k.Recipient)
 		b = appendString(b, k.KEMKeyID)
 		switch {
+		case v == Version5:
+			b = append(b, k.Salt[:]...)
+			b = appendBlob16(b, k.Enc)
 		case v == Version1:
 			b = appendBlob16(b, k.Enc)
 		case len(k.Enc) > 0:
@@ -102,6 +116,11 @@ func appendKeys(b []byte, v int, keys []WrappedKey) []byte {
 // readKey decodes one wrapped key written by appendKeys for version v.
 func readKey(d *decoder, v uint8) WrappedKey {
 	k := WrappedKey{Recipient: d.str("wrapped key recipient", maxState), KEMKeyID: d.str("kem key id", maxKeyID)}
+	if v == Version5 {
+		copy(k.Salt[:], d.take(SaltSize, "audience salt"))
+		k.Enc = d.blob("wrapped key", 2, maxEnc)
+		return k
+	}
 	if v == Version1 {
 		k.Enc = d.blob("wrapped key", 2, maxEnc)
 		return k
@@ -122,10 +141,11 @@ func readKey(d *decoder, v uint8) WrappedKey {
 // For returns recipient's copy of s: the same sealed bulletin with every
 // other recipient's wrapped key replaced by its hash, which the signature
 // covers as well, so the copy verifies and opens at recipient alone and
-// is about 1.2 KB smaller per other recipient. Only [Version2] and
-// [Version3] bulletins have such copies ([ErrVersion]); recipient must be one of them, with its
-// wrapped key present ([ErrNotRecipient]). The copy shares no mutable
-// slices with s.
+// is about 1.2 KB smaller per other recipient. A [Version5] copy carries
+// recipient's wrapped key and audience opening only, and names no other
+// recipient. Only versions 2 to 5 have such copies ([ErrVersion]);
+// recipient must be one of them, with its wrapped key present
+// ([ErrNotRecipient]). The copy shares no mutable slices with s.
 func (s *Sealed) For(recipient string) (*Sealed, error) {
 	if !hashesKeys(s.Version) {
 		return nil, fmt.Errorf("seal: copy for %s: %w: version %d copies carry every wrapped key", recipient, ErrVersion, s.Version)
@@ -168,9 +188,17 @@ func (s *Sealed) keyHashes() [][32]byte {
 
 // copyFor is the copy of s for the recipient of key i: that key, and the
 // others' hashes (hashes[j] of key j). With i = -1 every key is a hash,
-// as in a [Forwarded] bulletin.
+// as in a [Forwarded] bulletin. In version 5 it is key i alone.
 func (s *Sealed) copyFor(i int, hashes [][32]byte) *Sealed {
 	c := *s
+	c.Audience = slices.Clone(s.Audience)
+	if s.Version == Version5 {
+		k := s.Keys[i]
+		k.Enc = slices.Clone(k.Enc)
+		c.Recipients, c.Keys = []string{k.Recipient}, []WrappedKey{k}
+		c.Ciphertext, c.Signature = slices.Clone(s.Ciphertext), slices.Clone(s.Signature)
+		return &c
+	}
 	c.Recipients = slices.Clone(s.Recipients)
 	c.Keys = make([]WrappedKey, len(s.Keys))
 	for j, k := range s.Keys {
@@ -232,6 +260,9 @@ func unmarshal(b []byte) (*Sealed, error) {
 	}
 	for i := 0; i < n && d.err == nil; i++ {
 		s.Keys = append(s.Keys, readKey(&d, v))
+		if v == Version5 {
+			s.Recipients = append(s.Recipients, s.Keys[i].Recipient)
+		}
 	}
 	s.Signature = d.blob("signature", 2, maxSig)
 	d.done()

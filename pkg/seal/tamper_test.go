@@ -191,7 +191,7 @@ func TestEveryByteFlipRejected(t *testing.T) {
 
 var sentinels = []error{
 	seal.ErrSuite, seal.ErrVersion, seal.ErrVersionRefused, seal.ErrMalformed, seal.ErrTooLarge, seal.ErrKey,
-	seal.ErrSigner, seal.ErrNotRecipient, seal.ErrSignature, seal.ErrKeyRetired, seal.ErrExpired,
+	seal.ErrSigner, seal.ErrNotRecipient, seal.ErrAudience, seal.ErrSignature, seal.ErrKeyRetired, seal.ErrExpired,
 	seal.ErrUnknownKey, seal.ErrUnwrap, seal.ErrKeyCommitment, seal.ErrCiphertextHash, seal.ErrDecrypt,
 	seal.ErrStatement, seal.ErrOwnForward, seal.ErrNotHeld, seal.ErrAlreadyRecipient,
 }

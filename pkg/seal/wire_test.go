@@ -57,7 +57,7 @@ func TestUnmarshalRejects(t *testing.T) {
 		{"magic only", []byte("IANTSEAL"), seal.ErrMalformed},
 		{"bad magic", edit(func(b []byte) []byte { b[0] = 'J'; return b }), seal.ErrMalformed},
 		{"version 0", edit(func(b []byte) []byte { b[8] = 0; return b }), seal.ErrVersion},
-		{"version 5", edit(func(b []byte) []byte { b[8] = 5; return b }), seal.ErrVersion},
+		{"version 6", edit(func(b []byte) []byte { b[8] = 6; return b }), seal.ErrVersion},
 		{"version 2 bytes as version 4", edit(func(b []byte) []byte { b[8] = 2; return b }), seal.ErrMalformed},
 		{"version 3 bytes as version 4", edit(func(b []byte) []byte { b[8] = 3; return b }), seal.ErrMalformed},
 		{"trailing byte", append(bytes.Clone(b), 0), seal.ErrMalformed},

@@ -85,7 +85,7 @@ func (n *Node) verifyForward(ctx context.Context, h audit.SignedHeader, att []by
 // signedHeader is what a verified header says, as the audit reads it.
 func signedHeader(sh *seal.Header) (audit.SignedHeader, error) {
 	h := audit.SignedHeader{Origin: sh.Origin, ID: sh.ID, Signer: sh.Signer, Precedence: bulletin.Precedence(sh.Precedence),
-		CreatedAt: sh.CreatedAt.UTC(), Recipients: slices.Clone(sh.Recipients),
+		CreatedAt: sh.CreatedAt.UTC(), Recipients: slices.Clone(sh.Recipients), Confidential: sh.IsConfidential(),
 		Kind: bulletin.Kind(sh.MessageKind()), Revision: int(sh.MessageRevision()), Subkind: int(sh.Subkind),
 		Ref: bulletin.Ref{Origin: sh.Ref.Origin, ID: sh.Ref.ID}}
 	if !sh.ExpiresAt.IsZero() {

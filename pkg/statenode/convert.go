@@ -89,6 +89,9 @@ func bulletinFromProto(p *iantv1.Bulletin) (bulletin.Bulletin, error) {
 	if err := lifecycleFromProto(p, &b); err != nil {
 		return bulletin.Bulletin{}, err
 	}
+	if err := audienceFromProto(p, &b); err != nil {
+		return bulletin.Bulletin{}, err
+	}
 	return b, nil
 }
 
@@ -137,6 +140,7 @@ func bulletinToProto(b *bulletin.Bulletin) *iantv1.Bulletin {
 		})
 	}
 	lifecycleToProto(b, p)
+	audienceToProto(b, p)
 	return p
 }
 

@@ -20,6 +20,7 @@ import (
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/deploy/policies"
 	"github.com/oas-cicte/iant/pkg/backbone"
+	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/membership"
 	"github.com/oas-cicte/iant/pkg/nodeserver"
@@ -82,6 +83,11 @@ type Config struct {
 	// People holds attributes of this state's people that the policy reads
 	// (e.g. law enforcement), keyed by SPIFFE ID; absent people have none.
 	People map[string]policy.PersonAttrs
+	// Languages holds the preferred language of this state's people,
+	// keyed by SPIFFE ID: every bulletin read through the API carries it
+	// (StoredBulletin.preferred_language), and clients show a bulletin's
+	// translation into it when there is one. Absent people have none.
+	Languages map[string]bulletin.Language
 	// EntryWait is how long after it was published a copy whose signer's
 	// state's directory cannot vouch for its signing key yet (no entry
 	// published, or an entry that does not verify now) waits, parked,

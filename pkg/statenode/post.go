@@ -77,6 +77,9 @@ func (n *Node) completeDraft(author identity.Principal, draft *iantv1.Bulletin) 
 	if err := checkNodeSetFields(&b, n.self.State); err != nil {
 		return bulletin.Bulletin{}, err
 	}
+	if err := ownTranslations(&b, n.self.State, author.ID(n.cfg.TrustDomain).String()); err != nil {
+		return bulletin.Bulletin{}, err
+	}
 	if err := b.ValidateDraft(); err != nil {
 		return bulletin.Bulletin{}, err
 	}

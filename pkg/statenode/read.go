@@ -115,10 +115,11 @@ func expiredView(rec store.Record) store.Record {
 	return rec
 }
 
-// storedToProto is rec on the wire, its state (active, revoked, expired)
-// judged now.
-func (n *Node) storedToProto(rec store.Record) *iantv1.StoredBulletin {
+// storedToProto is rec on the wire as person p reads it: its state
+// (active, revoked, expired) judged now, and p's preferred language.
+func (n *Node) storedToProto(p identity.Principal, rec store.Record) *iantv1.StoredBulletin {
 	sb := recordToProto(rec)
+	sb.PreferredLanguage = iantv1.Language(n.cfg.Languages[p.ID(n.cfg.TrustDomain).String()])
 	if e := rec.Bulletin.ExpiresAt; !rec.Bulletin.Revoked && !e.IsZero() && !e.After(n.now()) {
 		sb.State = iantv1.BulletinState_BULLETIN_STATE_EXPIRED
 	}
@@ -134,7 +135,7 @@ func (n *Node) thread(ctx context.Context, p identity.Principal, rec *store.Reco
 	var out []*iantv1.StoredBulletin
 	for i := range recs {
 		if n.visible(p, &recs[i]) {
-			out = append(out, n.storedToProto(recs[i]))
+			out = append(out, n.storedToProto(p, recs[i]))
 		}
 	}
 	return out, nil

@@ -158,6 +158,9 @@ func (n *Node) accept(ctx context.Context, m backbone.Msg, o *opened, reject rej
 		}
 		return reject(m, rule, err)
 	}
+	if b.Kind() == bulletin.KindTranslation {
+		return n.applyTranslation(ctx, m, o, reject)
+	}
 	return n.applyReceived(ctx, m, o, reject)
 }
 

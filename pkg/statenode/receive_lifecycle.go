@@ -42,6 +42,12 @@ import (
 // returns the rule of a verdict, or "" with a temporary error.
 func (n *Node) admitMessage(ctx context.Context, m backbone.Msg, o *opened) (rule string, err error) {
 	b := &o.bulletin
+	if b.Kind() == bulletin.KindTranslation {
+		if o.forwardedBy != "" {
+			return "forward", errors.New("a translation is not forwarded")
+		}
+		return n.admitTranslation(ctx, b)
+	}
 	if o.forwardedBy != "" {
 		if b.Kind() == bulletin.KindRevocation {
 			return n.admitForwardedRevocation(ctx, b, o.forwardedBy)

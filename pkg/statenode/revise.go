@@ -90,6 +90,9 @@ func (n *Node) completeRevision(p identity.Principal, old *bulletin.Bulletin, dr
 	if err := checkNodeSetFields(&b, n.self.State); err != nil {
 		return bulletin.Bulletin{}, err
 	}
+	if err := ownTranslations(&b, n.self.State, p.ID(n.cfg.TrustDomain).String()); err != nil {
+		return bulletin.Bulletin{}, err
+	}
 	if err := b.ValidateDraft(); err != nil {
 		return bulletin.Bulletin{}, err
 	}
@@ -102,6 +105,9 @@ func (n *Node) completeRevision(p identity.Principal, old *bulletin.Bulletin, dr
 	}
 	b.ID, b.Origin, b.Author, b.CreatedAt = old.ID, old.Origin, p.ID(n.cfg.TrustDomain).String(), now
 	b.Revision, b.FirstCreatedAt = old.RevisionNumber()+1, old.FirstCreated()
+	// An audience once confidential stays so: a revision naming it would
+	// tell every recipient what the first version kept from them.
+	b.ConfidentialAudience = b.ConfidentialAudience || old.ConfidentialAudience
 	if b.Recipients, err = n.resolveRecipients(&b); err != nil {
 		return bulletin.Bulletin{}, err
 	}

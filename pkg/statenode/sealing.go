@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 // signature, its kind, revision, subkind and reference in the signed
 // header. Each recipient is sent its own copy ([marshalCopies]).
 func (n *Node) sealFor(ctx context.Context, b *bulletin.Bulletin, recipients []string) (*seal.Sealed, error) {
-	pt, err := proto.MarshalOptions{Deterministic: true}.Marshal(bulletinToProto(b))
+	pt, err := proto.MarshalOptions{Deterministic: true}.Marshal(bulletinToProto(forRecipients(b)))
 	if err != nil {
 		return nil, fmt.Errorf("encode bulletin: %w", err)
 	}
@@ -48,8 +49,12 @@ func (n *Node) sealFor(ctx context.Context, b *bulletin.Bulletin, recipients []s
 		return nil, err
 	}
 	ref := b.Ref()
+	version := 0 // seal's default
+	if b.ConfidentialAudience {
+		version = seal.Version5
+	}
 	return seal.Seal(seal.Header{
-		ID: b.ID, Origin: n.self.State, Signer: svid.ID.String(),
+		Version: version, ID: b.ID, Origin: n.self.State, Signer: svid.ID.String(),
 		Precedence: int32(b.Precedence), Marking: int32(b.Marking), Recipients: recipients,
 		CreatedAt: b.CreatedAt, ExpiresAt: b.ExpiresAt,
 		Kind: seal.Kind(b.Kind()), Revision: uint32(b.RevisionNumber()), Subkind: uint8(b.Subkind()),
@@ -159,6 +164,14 @@ func decodeSealed(pt []byte, h *seal.Header) (bulletin.Bulletin, error) {
 	}
 	if err := h.Bind(&b); err != nil {
 		return bulletin.Bulletin{}, err
+	}
+	if h.IsConfidential() {
+		// The content names no recipient; the copy names this node's
+		// state alone (seal checked that the origin addressed it), and
+		// this node sees it as released to it by name: the origin's node
+		// decided the release of the audience it alone knows.
+		b.Recipients = slices.Clone(h.Recipients)
+		b.Releasability = bulletin.Releasability{States: slices.Clone(h.Recipients)}
 	}
 	return b, nil
 }

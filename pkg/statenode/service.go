@@ -45,12 +45,12 @@ func (s *bulletinService) GetBulletin(ctx context.Context, req *iantv1.GetBullet
 	}
 	if d := s.n.readDecision(p, &rec); !d.Allowed && d.Rule() == ruleExpired {
 		// Not a refusal: the bulletin expired, and says so.
-		return &iantv1.GetBulletinResponse{Bulletin: s.n.storedToProto(expiredView(rec))}, nil
+		return &iantv1.GetBulletinResponse{Bulletin: s.n.storedToProto(p, expiredView(rec))}, nil
 	}
 	if err := s.n.mayRead("read", p, &rec); err != nil {
 		return nil, err
 	}
-	resp := &iantv1.GetBulletinResponse{Bulletin: s.n.storedToProto(rec)}
+	resp := &iantv1.GetBulletinResponse{Bulletin: s.n.storedToProto(p, rec)}
 	if rec.Bulletin.IsContent() {
 		s.n.emitRead(p, &rec)
 	}
@@ -96,7 +96,7 @@ func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBul
 	resp := &iantv1.ListBulletinsResponse{}
 	for _, r := range recs {
 		if s.n.visible(p, &r) {
-			resp.Bulletins = append(resp.Bulletins, s.n.storedToProto(r))
+			resp.Bulletins = append(resp.Bulletins, s.n.storedToProto(p, r))
 		}
 	}
 	if len(recs) == f.Limit {
@@ -143,7 +143,7 @@ func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.
 			if !s.n.visible(p, &r) {
 				continue // filtered out: never delivered
 			}
-			sb := s.n.storedToProto(r)
+			sb := s.n.storedToProto(p, r)
 			if err := stream.Send(&iantv1.SubscribeResponse{Bulletin: sb, Kind: sb.GetKind()}); err != nil {
 				return err
 			}

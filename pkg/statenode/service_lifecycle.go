@@ -40,6 +40,16 @@ func (s *bulletinService) ReplyToBulletin(ctx context.Context, req *iantv1.Reply
 	return &iantv1.ReplyToBulletinResponse{Reply: recordToProto(rec), PendingRecipients: pending}, nil
 }
 
+// TranslateBulletin adds a translation of a bulletin the caller's state
+// was released (translate.go).
+func (s *bulletinService) TranslateBulletin(ctx context.Context, req *iantv1.TranslateBulletinRequest) (*iantv1.TranslateBulletinResponse, error) {
+	rec, pending, err := s.n.translate(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return &iantv1.TranslateBulletinResponse{Bulletin: recordToProto(rec), PendingRecipients: pending}, nil
+}
+
 // SearchBulletins searches the full-text index, newest first, leaving out
 // revoked and expired bulletins and what the caller may not read, as
 // ListBulletins does.
@@ -73,7 +83,7 @@ func (s *bulletinService) SearchBulletins(ctx context.Context, req *iantv1.Searc
 	resp := &iantv1.SearchBulletinsResponse{}
 	for _, r := range recs {
 		if s.n.visible(p, &r) {
-			resp.Bulletins = append(resp.Bulletins, recordToProto(r))
+			resp.Bulletins = append(resp.Bulletins, s.n.storedToProto(p, r))
 		}
 	}
 	if len(recs) == f.Limit {

@@ -163,7 +163,7 @@ func insert(ctx context.Context, tx *sql.Tx, b *bulletin.Bulletin, dir Direction
 	}
 	if b.IsContent() { // a tombstone has no text to index
 		_, err = tx.ExecContext(ctx, `INSERT INTO bulletins_fts (rowid, title, body, indicators) VALUES (?, ?, ?, ?)`,
-			cursor, b.Title, b.Body, indicatorText(b.Indicators))
+			cursor, b.SearchTitles(), b.SearchBodies(), indicatorText(b.Indicators))
 		if err != nil {
 			return Record{}, fmt.Errorf("index text: %w", err)
 		}

@@ -20,6 +20,10 @@ func TestSearch(t *testing.T) {
 	b.Indicators = []bulletin.Indicator{{Type: bulletin.IndicatorTravelDocument, Value: "P1234567", Description: "forged passport"}}
 	c := sample("c")
 	c.Title, c.Body, c.Indicators = "Financiamiento", "Transferencias sospechosas.", nil
+	c.Translations = []bulletin.Translation{
+		{Language: bulletin.Portuguese, Title: "Financiamento", Body: "Transferências suspeitas de Curitiba.", By: "BR"},
+		{Language: bulletin.French, Title: "Financement", Body: "Virements douteux.", By: "MX"},
+	}
 	for _, x := range []bulletin.Bulletin{a, b, c} {
 		put(t, st, x, store.Received)
 	}
@@ -39,6 +43,9 @@ func TestSearch(t *testing.T) {
 		{"indicator with punctuation", "abc-1234", store.Filter{}, "a"},
 		{"indicator description", "passport", store.Filter{}, "b"},
 		{"no hit", "ricin", store.Filter{}, ""},
+		{"a translation's body", "curitiba", store.Filter{}, "c"},
+		{"a translation's title", "financement", store.Filter{}, "c"},
+		{"words of two languages", "virements sospechosas", store.Filter{}, "c"},
 		{"filter origin", "manpads", store.Filter{Origins: []string{"US"}}, "b"},
 		{"filter descending", "manpads", store.Filter{Descending: true}, "ba"},
 		{"filter limit", "manpads", store.Filter{Limit: 1}, "a"},

@@ -997,7 +997,18 @@ type Bulletin struct {
 	// Set on a reply to another bulletin.
 	Reply *Reply `protobuf:"bytes,24,opt,name=reply,proto3" json:"reply,omitempty"`
 	// Set on a consent request or decision.
-	Consent       *Consent `protobuf:"bytes,25,opt,name=consent,proto3" json:"consent,omitempty"`
+	Consent *Consent `protobuf:"bytes,25,opt,name=consent,proto3" json:"consent,omitempty"`
+	// Whether the audience is confidential: each recipient is shown only its
+	// own state (recipients holds it alone, releasability is empty), and
+	// replies go to the origin only. The origin and the secretariat's
+	// auditors see the full audience.
+	ConfidentialAudience bool `protobuf:"varint,26,opt,name=confidential_audience,json=confidentialAudience,proto3" json:"confidential_audience,omitempty"`
+	// Title and body in other languages than language (the original's), at
+	// most one per language.
+	Translations []*Translation `protobuf:"bytes,27,rep,name=translations,proto3" json:"translations,omitempty"`
+	// Set on the message that carries a translation a state added to
+	// another state's bulletin (MESSAGE_KIND_TRANSLATION).
+	Translated    *Translated `protobuf:"bytes,28,opt,name=translated,proto3" json:"translated,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1207,6 +1218,184 @@ func (x *Bulletin) GetConsent() *Consent {
 	return nil
 }
 
+func (x *Bulletin) GetConfidentialAudience() bool {
+	if x != nil {
+		return x.ConfidentialAudience
+	}
+	return false
+}
+
+func (x *Bulletin) GetTranslations() []*Translation {
+	if x != nil {
+		return x.Translations
+	}
+	return nil
+}
+
+func (x *Bulletin) GetTranslated() *Translated {
+	if x != nil {
+		return x.Translated
+	}
+	return nil
+}
+
+// Translated is a translation of a bulletin as it travels sealed from
+// the translating state.
+type Translated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bulletin translated.
+	Of *BulletinRef `protobuf:"bytes,1,opt,name=of,proto3" json:"of,omitempty"`
+	// Its revision translated.
+	Revision uint32 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The translation; its by is the message's origin.
+	Translation   *Translation `protobuf:"bytes,3,opt,name=translation,proto3" json:"translation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Translated) Reset() {
+	*x = Translated{}
+	mi := &file_iant_v1_bulletin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Translated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Translated) ProtoMessage() {}
+
+func (x *Translated) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Translated.ProtoReflect.Descriptor instead.
+func (*Translated) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Translated) GetOf() *BulletinRef {
+	if x != nil {
+		return x.Of
+	}
+	return nil
+}
+
+func (x *Translated) GetRevision() uint32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *Translated) GetTranslation() *Translation {
+	if x != nil {
+		return x.Translation
+	}
+	return nil
+}
+
+// Translation is a bulletin's title and body in another language.
+type Translation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The translation's language, not the original's.
+	Language Language `protobuf:"varint,1,opt,name=language,proto3,enum=iant.v1.Language" json:"language,omitempty"`
+	// Translated title.
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// Translated body.
+	Body string `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	// The state whose focal point translated: the origin, or a recipient
+	// state that added it later.
+	By string `protobuf:"bytes,4,opt,name=by,proto3" json:"by,omitempty"`
+	// SPIFFE ID of the person who added it, if known.
+	Translator string `protobuf:"bytes,5,opt,name=translator,proto3" json:"translator,omitempty"`
+	// When it was added; unset when posted with the bulletin.
+	AddTime       *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=add_time,json=addTime,proto3" json:"add_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Translation) Reset() {
+	*x = Translation{}
+	mi := &file_iant_v1_bulletin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Translation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Translation) ProtoMessage() {}
+
+func (x *Translation) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Translation.ProtoReflect.Descriptor instead.
+func (*Translation) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Translation) GetLanguage() Language {
+	if x != nil {
+		return x.Language
+	}
+	return Language_LANGUAGE_UNSPECIFIED
+}
+
+func (x *Translation) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Translation) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+func (x *Translation) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *Translation) GetTranslator() string {
+	if x != nil {
+		return x.Translator
+	}
+	return ""
+}
+
+func (x *Translation) GetAddTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AddTime
+	}
+	return nil
+}
+
 // StoredBulletin is a bulletin as a node holds it.
 type StoredBulletin struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1231,14 +1420,19 @@ type StoredBulletin struct {
 	State BulletinState `protobuf:"varint,8,opt,name=state,proto3,enum=iant.v1.BulletinState" json:"state,omitempty"`
 	// What the latest change to it was: a first version, a revision, a
 	// revocation, or a reply.
-	Kind          MessageKind `protobuf:"varint,9,opt,name=kind,proto3,enum=iant.v1.MessageKind" json:"kind,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Kind MessageKind `protobuf:"varint,9,opt,name=kind,proto3,enum=iant.v1.MessageKind" json:"kind,omitempty"`
+	// The caller's preferred language as its node's configuration says
+	// (people: language); unset when it says none. Clients show the
+	// bulletin's translation into it when there is one, unless the person
+	// asked for another language.
+	PreferredLanguage Language `protobuf:"varint,10,opt,name=preferred_language,json=preferredLanguage,proto3,enum=iant.v1.Language" json:"preferred_language,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *StoredBulletin) Reset() {
 	*x = StoredBulletin{}
-	mi := &file_iant_v1_bulletin_proto_msgTypes[4]
+	mi := &file_iant_v1_bulletin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1250,7 +1444,7 @@ func (x *StoredBulletin) String() string {
 func (*StoredBulletin) ProtoMessage() {}
 
 func (x *StoredBulletin) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_bulletin_proto_msgTypes[4]
+	mi := &file_iant_v1_bulletin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1263,7 +1457,7 @@ func (x *StoredBulletin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredBulletin.ProtoReflect.Descriptor instead.
 func (*StoredBulletin) Descriptor() ([]byte, []int) {
-	return file_iant_v1_bulletin_proto_rawDescGZIP(), []int{4}
+	return file_iant_v1_bulletin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *StoredBulletin) GetBulletin() *Bulletin {
@@ -1329,6 +1523,13 @@ func (x *StoredBulletin) GetKind() MessageKind {
 	return MessageKind_MESSAGE_KIND_UNSPECIFIED
 }
 
+func (x *StoredBulletin) GetPreferredLanguage() Language {
+	if x != nil {
+		return x.PreferredLanguage
+	}
+	return Language_LANGUAGE_UNSPECIFIED
+}
+
 // BulletinFilter selects bulletins; empty fields match everything, and
 // values within a field are alternatives.
 type BulletinFilter struct {
@@ -1353,7 +1554,7 @@ type BulletinFilter struct {
 
 func (x *BulletinFilter) Reset() {
 	*x = BulletinFilter{}
-	mi := &file_iant_v1_bulletin_proto_msgTypes[5]
+	mi := &file_iant_v1_bulletin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1365,7 +1566,7 @@ func (x *BulletinFilter) String() string {
 func (*BulletinFilter) ProtoMessage() {}
 
 func (x *BulletinFilter) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_bulletin_proto_msgTypes[5]
+	mi := &file_iant_v1_bulletin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1378,7 +1579,7 @@ func (x *BulletinFilter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BulletinFilter.ProtoReflect.Descriptor instead.
 func (*BulletinFilter) Descriptor() ([]byte, []int) {
-	return file_iant_v1_bulletin_proto_rawDescGZIP(), []int{5}
+	return file_iant_v1_bulletin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *BulletinFilter) GetOrigins() []string {
@@ -1451,7 +1652,7 @@ const file_iant_v1_bulletin_proto_rawDesc = "" +
 	"attributes\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x88\b\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xac\t\n" +
 	"\bBulletin\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06origin\x18\x02 \x01(\tR\x06origin\x12\x16\n" +
@@ -1492,7 +1693,26 @@ const file_iant_v1_bulletin_proto_rawDesc = "" +
 	"revocation\x18\x17 \x01(\v2\x13.iant.v1.RevocationR\n" +
 	"revocation\x12$\n" +
 	"\x05reply\x18\x18 \x01(\v2\x0e.iant.v1.ReplyR\x05reply\x12*\n" +
-	"\aconsent\x18\x19 \x01(\v2\x10.iant.v1.ConsentR\aconsent\"\xb3\x03\n" +
+	"\aconsent\x18\x19 \x01(\v2\x10.iant.v1.ConsentR\aconsent\x123\n" +
+	"\x15confidential_audience\x18\x1a \x01(\bR\x14confidentialAudience\x128\n" +
+	"\ftranslations\x18\x1b \x03(\v2\x14.iant.v1.TranslationR\ftranslations\x123\n" +
+	"\n" +
+	"translated\x18\x1c \x01(\v2\x13.iant.v1.TranslatedR\n" +
+	"translated\"\x86\x01\n" +
+	"\n" +
+	"Translated\x12$\n" +
+	"\x02of\x18\x01 \x01(\v2\x14.iant.v1.BulletinRefR\x02of\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\rR\brevision\x126\n" +
+	"\vtranslation\x18\x03 \x01(\v2\x14.iant.v1.TranslationR\vtranslation\"\xcd\x01\n" +
+	"\vTranslation\x12-\n" +
+	"\blanguage\x18\x01 \x01(\x0e2\x11.iant.v1.LanguageR\blanguage\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x12\n" +
+	"\x04body\x18\x03 \x01(\tR\x04body\x12\x0e\n" +
+	"\x02by\x18\x04 \x01(\tR\x02by\x12\x1e\n" +
+	"\n" +
+	"translator\x18\x05 \x01(\tR\n" +
+	"translator\x125\n" +
+	"\badd_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\aaddTime\"\xf5\x03\n" +
 	"\x0eStoredBulletin\x12-\n" +
 	"\bbulletin\x18\x01 \x01(\v2\x11.iant.v1.BulletinR\bbulletin\x12\x16\n" +
 	"\x06cursor\x18\x02 \x01(\x04R\x06cursor\x120\n" +
@@ -1502,7 +1722,9 @@ const file_iant_v1_bulletin_proto_rawDesc = "" +
 	"\x0facknowledged_by\x18\x06 \x01(\tR\x0eacknowledgedBy\x12!\n" +
 	"\fforwarded_by\x18\a \x01(\tR\vforwardedBy\x12,\n" +
 	"\x05state\x18\b \x01(\x0e2\x16.iant.v1.BulletinStateR\x05state\x12(\n" +
-	"\x04kind\x18\t \x01(\x0e2\x14.iant.v1.MessageKindR\x04kind\"\xd1\x02\n" +
+	"\x04kind\x18\t \x01(\x0e2\x14.iant.v1.MessageKindR\x04kind\x12@\n" +
+	"\x12preferred_language\x18\n" +
+	" \x01(\x0e2\x11.iant.v1.LanguageR\x11preferredLanguage\"\xd1\x02\n" +
 	"\x0eBulletinFilter\x12\x18\n" +
 	"\aorigins\x18\x01 \x03(\tR\aorigins\x12)\n" +
 	"\aregions\x18\x02 \x03(\x0e2\x0f.iant.v1.RegionR\aregions\x121\n" +
@@ -1610,7 +1832,7 @@ func file_iant_v1_bulletin_proto_rawDescGZIP() []byte {
 }
 
 var file_iant_v1_bulletin_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
-var file_iant_v1_bulletin_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_iant_v1_bulletin_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_iant_v1_bulletin_proto_goTypes = []any{
 	(Precedence)(0),               // 0: iant.v1.Precedence
 	(Category)(0),                 // 1: iant.v1.Category
@@ -1627,24 +1849,27 @@ var file_iant_v1_bulletin_proto_goTypes = []any{
 	(*Releasability)(nil),         // 12: iant.v1.Releasability
 	(*Indicator)(nil),             // 13: iant.v1.Indicator
 	(*Bulletin)(nil),              // 14: iant.v1.Bulletin
-	(*StoredBulletin)(nil),        // 15: iant.v1.StoredBulletin
-	(*BulletinFilter)(nil),        // 16: iant.v1.BulletinFilter
-	nil,                           // 17: iant.v1.Indicator.AttributesEntry
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
-	(*Revocation)(nil),            // 19: iant.v1.Revocation
-	(*Reply)(nil),                 // 20: iant.v1.Reply
-	(*Consent)(nil),               // 21: iant.v1.Consent
-	(BulletinState)(0),            // 22: iant.v1.BulletinState
-	(MessageKind)(0),              // 23: iant.v1.MessageKind
+	(*Translated)(nil),            // 15: iant.v1.Translated
+	(*Translation)(nil),           // 16: iant.v1.Translation
+	(*StoredBulletin)(nil),        // 17: iant.v1.StoredBulletin
+	(*BulletinFilter)(nil),        // 18: iant.v1.BulletinFilter
+	nil,                           // 19: iant.v1.Indicator.AttributesEntry
+	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
+	(*Revocation)(nil),            // 21: iant.v1.Revocation
+	(*Reply)(nil),                 // 22: iant.v1.Reply
+	(*Consent)(nil),               // 23: iant.v1.Consent
+	(*BulletinRef)(nil),           // 24: iant.v1.BulletinRef
+	(BulletinState)(0),            // 25: iant.v1.BulletinState
+	(MessageKind)(0),              // 26: iant.v1.MessageKind
 }
 var file_iant_v1_bulletin_proto_depIdxs = []int32{
 	4,  // 0: iant.v1.SourceGrading.reliability:type_name -> iant.v1.SourceReliability
 	5,  // 1: iant.v1.SourceGrading.credibility:type_name -> iant.v1.InformationCredibility
 	8,  // 2: iant.v1.Releasability.regions:type_name -> iant.v1.Region
 	7,  // 3: iant.v1.Indicator.type:type_name -> iant.v1.IndicatorType
-	17, // 4: iant.v1.Indicator.attributes:type_name -> iant.v1.Indicator.AttributesEntry
-	18, // 5: iant.v1.Bulletin.create_time:type_name -> google.protobuf.Timestamp
-	18, // 6: iant.v1.Bulletin.expire_time:type_name -> google.protobuf.Timestamp
+	19, // 4: iant.v1.Indicator.attributes:type_name -> iant.v1.Indicator.AttributesEntry
+	20, // 5: iant.v1.Bulletin.create_time:type_name -> google.protobuf.Timestamp
+	20, // 6: iant.v1.Bulletin.expire_time:type_name -> google.protobuf.Timestamp
 	0,  // 7: iant.v1.Bulletin.precedence:type_name -> iant.v1.Precedence
 	1,  // 8: iant.v1.Bulletin.category:type_name -> iant.v1.Category
 	11, // 9: iant.v1.Bulletin.source_grading:type_name -> iant.v1.SourceGrading
@@ -1653,27 +1878,34 @@ var file_iant_v1_bulletin_proto_depIdxs = []int32{
 	12, // 12: iant.v1.Bulletin.releasability:type_name -> iant.v1.Releasability
 	6,  // 13: iant.v1.Bulletin.caveats:type_name -> iant.v1.Caveat
 	13, // 14: iant.v1.Bulletin.indicators:type_name -> iant.v1.Indicator
-	18, // 15: iant.v1.Bulletin.first_create_time:type_name -> google.protobuf.Timestamp
-	19, // 16: iant.v1.Bulletin.revocation:type_name -> iant.v1.Revocation
-	20, // 17: iant.v1.Bulletin.reply:type_name -> iant.v1.Reply
-	21, // 18: iant.v1.Bulletin.consent:type_name -> iant.v1.Consent
-	14, // 19: iant.v1.StoredBulletin.bulletin:type_name -> iant.v1.Bulletin
-	10, // 20: iant.v1.StoredBulletin.direction:type_name -> iant.v1.Direction
-	18, // 21: iant.v1.StoredBulletin.receive_time:type_name -> google.protobuf.Timestamp
-	18, // 22: iant.v1.StoredBulletin.acknowledge_time:type_name -> google.protobuf.Timestamp
-	22, // 23: iant.v1.StoredBulletin.state:type_name -> iant.v1.BulletinState
-	23, // 24: iant.v1.StoredBulletin.kind:type_name -> iant.v1.MessageKind
-	8,  // 25: iant.v1.BulletinFilter.regions:type_name -> iant.v1.Region
-	1,  // 26: iant.v1.BulletinFilter.categories:type_name -> iant.v1.Category
-	0,  // 27: iant.v1.BulletinFilter.precedences:type_name -> iant.v1.Precedence
-	2,  // 28: iant.v1.BulletinFilter.markings:type_name -> iant.v1.Marking
-	18, // 29: iant.v1.BulletinFilter.since:type_name -> google.protobuf.Timestamp
-	18, // 30: iant.v1.BulletinFilter.until:type_name -> google.protobuf.Timestamp
-	31, // [31:31] is the sub-list for method output_type
-	31, // [31:31] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	20, // 15: iant.v1.Bulletin.first_create_time:type_name -> google.protobuf.Timestamp
+	21, // 16: iant.v1.Bulletin.revocation:type_name -> iant.v1.Revocation
+	22, // 17: iant.v1.Bulletin.reply:type_name -> iant.v1.Reply
+	23, // 18: iant.v1.Bulletin.consent:type_name -> iant.v1.Consent
+	16, // 19: iant.v1.Bulletin.translations:type_name -> iant.v1.Translation
+	15, // 20: iant.v1.Bulletin.translated:type_name -> iant.v1.Translated
+	24, // 21: iant.v1.Translated.of:type_name -> iant.v1.BulletinRef
+	16, // 22: iant.v1.Translated.translation:type_name -> iant.v1.Translation
+	3,  // 23: iant.v1.Translation.language:type_name -> iant.v1.Language
+	20, // 24: iant.v1.Translation.add_time:type_name -> google.protobuf.Timestamp
+	14, // 25: iant.v1.StoredBulletin.bulletin:type_name -> iant.v1.Bulletin
+	10, // 26: iant.v1.StoredBulletin.direction:type_name -> iant.v1.Direction
+	20, // 27: iant.v1.StoredBulletin.receive_time:type_name -> google.protobuf.Timestamp
+	20, // 28: iant.v1.StoredBulletin.acknowledge_time:type_name -> google.protobuf.Timestamp
+	25, // 29: iant.v1.StoredBulletin.state:type_name -> iant.v1.BulletinState
+	26, // 30: iant.v1.StoredBulletin.kind:type_name -> iant.v1.MessageKind
+	3,  // 31: iant.v1.StoredBulletin.preferred_language:type_name -> iant.v1.Language
+	8,  // 32: iant.v1.BulletinFilter.regions:type_name -> iant.v1.Region
+	1,  // 33: iant.v1.BulletinFilter.categories:type_name -> iant.v1.Category
+	0,  // 34: iant.v1.BulletinFilter.precedences:type_name -> iant.v1.Precedence
+	2,  // 35: iant.v1.BulletinFilter.markings:type_name -> iant.v1.Marking
+	20, // 36: iant.v1.BulletinFilter.since:type_name -> google.protobuf.Timestamp
+	20, // 37: iant.v1.BulletinFilter.until:type_name -> google.protobuf.Timestamp
+	38, // [38:38] is the sub-list for method output_type
+	38, // [38:38] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_iant_v1_bulletin_proto_init() }
@@ -1688,7 +1920,7 @@ func file_iant_v1_bulletin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_iant_v1_bulletin_proto_rawDesc), len(file_iant_v1_bulletin_proto_rawDesc)),
 			NumEnums:      11,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1239,6 +1239,142 @@ func (x *ReplyToBulletinRequest) GetIdempotencyKey() string {
 }
 
 // ReplyToBulletinResponse returns the reply.
+type TranslateBulletinRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bulletin translated.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Its origin; required when the node holds bulletins of this id from
+	// more than one state.
+	Origin string `protobuf:"bytes,2,opt,name=origin,proto3" json:"origin,omitempty"`
+	// The translation's language: not the bulletin's, nor one it has.
+	Language Language `protobuf:"varint,3,opt,name=language,proto3,enum=iant.v1.Language" json:"language,omitempty"`
+	// Translated title.
+	Title string `protobuf:"bytes,4,opt,name=title,proto3" json:"title,omitempty"`
+	// Translated body.
+	Body          string `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TranslateBulletinRequest) Reset() {
+	*x = TranslateBulletinRequest{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TranslateBulletinRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TranslateBulletinRequest) ProtoMessage() {}
+
+func (x *TranslateBulletinRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TranslateBulletinRequest.ProtoReflect.Descriptor instead.
+func (*TranslateBulletinRequest) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *TranslateBulletinRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *TranslateBulletinRequest) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
+func (x *TranslateBulletinRequest) GetLanguage() Language {
+	if x != nil {
+		return x.Language
+	}
+	return Language_LANGUAGE_UNSPECIFIED
+}
+
+func (x *TranslateBulletinRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *TranslateBulletinRequest) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+type TranslateBulletinResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bulletin with the translation, as the caller's node holds it.
+	Bulletin *StoredBulletin `protobuf:"bytes,1,opt,name=bulletin,proto3" json:"bulletin,omitempty"`
+	// States whose copy of the translation waits at the node.
+	PendingRecipients []string `protobuf:"bytes,2,rep,name=pending_recipients,json=pendingRecipients,proto3" json:"pending_recipients,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *TranslateBulletinResponse) Reset() {
+	*x = TranslateBulletinResponse{}
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TranslateBulletinResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TranslateBulletinResponse) ProtoMessage() {}
+
+func (x *TranslateBulletinResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TranslateBulletinResponse.ProtoReflect.Descriptor instead.
+func (*TranslateBulletinResponse) Descriptor() ([]byte, []int) {
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *TranslateBulletinResponse) GetBulletin() *StoredBulletin {
+	if x != nil {
+		return x.Bulletin
+	}
+	return nil
+}
+
+func (x *TranslateBulletinResponse) GetPendingRecipients() []string {
+	if x != nil {
+		return x.PendingRecipients
+	}
+	return nil
+}
+
 type ReplyToBulletinResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The reply as stored at the replying node.
@@ -1251,7 +1387,7 @@ type ReplyToBulletinResponse struct {
 
 func (x *ReplyToBulletinResponse) Reset() {
 	*x = ReplyToBulletinResponse{}
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[19]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1263,7 +1399,7 @@ func (x *ReplyToBulletinResponse) String() string {
 func (*ReplyToBulletinResponse) ProtoMessage() {}
 
 func (x *ReplyToBulletinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[19]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1276,7 +1412,7 @@ func (x *ReplyToBulletinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplyToBulletinResponse.ProtoReflect.Descriptor instead.
 func (*ReplyToBulletinResponse) Descriptor() ([]byte, []int) {
-	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{19}
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReplyToBulletinResponse) GetReply() *StoredBulletin {
@@ -1311,7 +1447,7 @@ type SearchBulletinsRequest struct {
 
 func (x *SearchBulletinsRequest) Reset() {
 	*x = SearchBulletinsRequest{}
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[20]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1323,7 +1459,7 @@ func (x *SearchBulletinsRequest) String() string {
 func (*SearchBulletinsRequest) ProtoMessage() {}
 
 func (x *SearchBulletinsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[20]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1336,7 +1472,7 @@ func (x *SearchBulletinsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchBulletinsRequest.ProtoReflect.Descriptor instead.
 func (*SearchBulletinsRequest) Descriptor() ([]byte, []int) {
-	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{20}
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SearchBulletinsRequest) GetQuery() string {
@@ -1380,7 +1516,7 @@ type SearchBulletinsResponse struct {
 
 func (x *SearchBulletinsResponse) Reset() {
 	*x = SearchBulletinsResponse{}
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[21]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1392,7 +1528,7 @@ func (x *SearchBulletinsResponse) String() string {
 func (*SearchBulletinsResponse) ProtoMessage() {}
 
 func (x *SearchBulletinsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[21]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1405,7 +1541,7 @@ func (x *SearchBulletinsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchBulletinsResponse.ProtoReflect.Descriptor instead.
 func (*SearchBulletinsResponse) Descriptor() ([]byte, []int) {
-	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{21}
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SearchBulletinsResponse) GetBulletins() []*StoredBulletin {
@@ -1439,7 +1575,7 @@ type RequestForwardConsentRequest struct {
 
 func (x *RequestForwardConsentRequest) Reset() {
 	*x = RequestForwardConsentRequest{}
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[22]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1451,7 +1587,7 @@ func (x *RequestForwardConsentRequest) String() string {
 func (*RequestForwardConsentRequest) ProtoMessage() {}
 
 func (x *RequestForwardConsentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[22]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1464,7 +1600,7 @@ func (x *RequestForwardConsentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestForwardConsentRequest.ProtoReflect.Descriptor instead.
 func (*RequestForwardConsentRequest) Descriptor() ([]byte, []int) {
-	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{22}
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RequestForwardConsentRequest) GetId() string {
@@ -1506,7 +1642,7 @@ type RequestForwardConsentResponse struct {
 
 func (x *RequestForwardConsentResponse) Reset() {
 	*x = RequestForwardConsentResponse{}
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[23]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1518,7 +1654,7 @@ func (x *RequestForwardConsentResponse) String() string {
 func (*RequestForwardConsentResponse) ProtoMessage() {}
 
 func (x *RequestForwardConsentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[23]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1531,7 +1667,7 @@ func (x *RequestForwardConsentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestForwardConsentResponse.ProtoReflect.Descriptor instead.
 func (*RequestForwardConsentResponse) Descriptor() ([]byte, []int) {
-	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{23}
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RequestForwardConsentResponse) GetRequest() *ConsentRequest {
@@ -1552,7 +1688,7 @@ type ListConsentRequestsRequest struct {
 
 func (x *ListConsentRequestsRequest) Reset() {
 	*x = ListConsentRequestsRequest{}
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[24]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1564,7 +1700,7 @@ func (x *ListConsentRequestsRequest) String() string {
 func (*ListConsentRequestsRequest) ProtoMessage() {}
 
 func (x *ListConsentRequestsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[24]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1577,7 +1713,7 @@ func (x *ListConsentRequestsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConsentRequestsRequest.ProtoReflect.Descriptor instead.
 func (*ListConsentRequestsRequest) Descriptor() ([]byte, []int) {
-	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{24}
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListConsentRequestsRequest) GetIncludeDecided() bool {
@@ -1598,7 +1734,7 @@ type ListConsentRequestsResponse struct {
 
 func (x *ListConsentRequestsResponse) Reset() {
 	*x = ListConsentRequestsResponse{}
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[25]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1610,7 +1746,7 @@ func (x *ListConsentRequestsResponse) String() string {
 func (*ListConsentRequestsResponse) ProtoMessage() {}
 
 func (x *ListConsentRequestsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[25]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1623,7 +1759,7 @@ func (x *ListConsentRequestsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConsentRequestsResponse.ProtoReflect.Descriptor instead.
 func (*ListConsentRequestsResponse) Descriptor() ([]byte, []int) {
-	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{25}
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListConsentRequestsResponse) GetRequests() []*ConsentRequest {
@@ -1648,7 +1784,7 @@ type DecideConsentRequest struct {
 
 func (x *DecideConsentRequest) Reset() {
 	*x = DecideConsentRequest{}
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[26]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1660,7 +1796,7 @@ func (x *DecideConsentRequest) String() string {
 func (*DecideConsentRequest) ProtoMessage() {}
 
 func (x *DecideConsentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[26]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1673,7 +1809,7 @@ func (x *DecideConsentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideConsentRequest.ProtoReflect.Descriptor instead.
 func (*DecideConsentRequest) Descriptor() ([]byte, []int) {
-	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{26}
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DecideConsentRequest) GetRequestId() string {
@@ -1708,7 +1844,7 @@ type DecideConsentResponse struct {
 
 func (x *DecideConsentResponse) Reset() {
 	*x = DecideConsentResponse{}
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[27]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1720,7 +1856,7 @@ func (x *DecideConsentResponse) String() string {
 func (*DecideConsentResponse) ProtoMessage() {}
 
 func (x *DecideConsentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_bulletin_service_proto_msgTypes[27]
+	mi := &file_iant_v1_bulletin_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1733,7 +1869,7 @@ func (x *DecideConsentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideConsentResponse.ProtoReflect.Descriptor instead.
 func (*DecideConsentResponse) Descriptor() ([]byte, []int) {
-	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{27}
+	return file_iant_v1_bulletin_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *DecideConsentResponse) GetRequest() *ConsentRequest {
@@ -1826,7 +1962,16 @@ const file_iant_v1_bulletin_service_proto_rawDesc = "" +
 	"\amarking\x18\x06 \x01(\x0e2\x10.iant.v1.MarkingR\amarking\x12&\n" +
 	"\x02to\x18\a \x01(\x0e2\x16.iant.v1.ReplyAudienceR\x02to\x12-\n" +
 	"\bsighting\x18\b \x01(\v2\x11.iant.v1.SightingR\bsighting\x12'\n" +
-	"\x0fidempotency_key\x18\t \x01(\tR\x0eidempotencyKey\"w\n" +
+	"\x0fidempotency_key\x18\t \x01(\tR\x0eidempotencyKey\"\x9b\x01\n" +
+	"\x18TranslateBulletinRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06origin\x18\x02 \x01(\tR\x06origin\x12-\n" +
+	"\blanguage\x18\x03 \x01(\x0e2\x11.iant.v1.LanguageR\blanguage\x12\x14\n" +
+	"\x05title\x18\x04 \x01(\tR\x05title\x12\x12\n" +
+	"\x04body\x18\x05 \x01(\tR\x04body\"\x7f\n" +
+	"\x19TranslateBulletinResponse\x123\n" +
+	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\x12-\n" +
+	"\x12pending_recipients\x18\x02 \x03(\tR\x11pendingRecipients\"w\n" +
 	"\x17ReplyToBulletinResponse\x12-\n" +
 	"\x05reply\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\x05reply\x12-\n" +
 	"\x12pending_recipients\x18\x02 \x03(\tR\x11pendingRecipients\"\x9b\x01\n" +
@@ -1856,7 +2001,8 @@ const file_iant_v1_bulletin_service_proto_rawDesc = "" +
 	"\bdecision\x18\x02 \x01(\x0e2\x18.iant.v1.ConsentDecisionR\bdecision\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"J\n" +
 	"\x15DecideConsentResponse\x121\n" +
-	"\arequest\x18\x01 \x01(\v2\x17.iant.v1.ConsentRequestR\arequest2\xac\t\n" +
+	"\arequest\x18\x01 \x01(\v2\x17.iant.v1.ConsentRequestR\arequest2\x88\n" +
+	"\n" +
 	"\x0fBulletinService\x12K\n" +
 	"\fPostBulletin\x12\x1c.iant.v1.PostBulletinRequest\x1a\x1d.iant.v1.PostBulletinResponse\x12H\n" +
 	"\vGetBulletin\x12\x1b.iant.v1.GetBulletinRequest\x1a\x1c.iant.v1.GetBulletinResponse\x12N\n" +
@@ -1867,7 +2013,8 @@ const file_iant_v1_bulletin_service_proto_rawDesc = "" +
 	"\vExplainRead\x12\x1b.iant.v1.ExplainReadRequest\x1a\x1c.iant.v1.ExplainReadResponse\x12Q\n" +
 	"\x0eReviseBulletin\x12\x1e.iant.v1.ReviseBulletinRequest\x1a\x1f.iant.v1.ReviseBulletinResponse\x12Q\n" +
 	"\x0eRevokeBulletin\x12\x1e.iant.v1.RevokeBulletinRequest\x1a\x1f.iant.v1.RevokeBulletinResponse\x12T\n" +
-	"\x0fReplyToBulletin\x12\x1f.iant.v1.ReplyToBulletinRequest\x1a .iant.v1.ReplyToBulletinResponse\x12T\n" +
+	"\x0fReplyToBulletin\x12\x1f.iant.v1.ReplyToBulletinRequest\x1a .iant.v1.ReplyToBulletinResponse\x12Z\n" +
+	"\x11TranslateBulletin\x12!.iant.v1.TranslateBulletinRequest\x1a\".iant.v1.TranslateBulletinResponse\x12T\n" +
 	"\x0fSearchBulletins\x12\x1f.iant.v1.SearchBulletinsRequest\x1a .iant.v1.SearchBulletinsResponse\x12f\n" +
 	"\x15RequestForwardConsent\x12%.iant.v1.RequestForwardConsentRequest\x1a&.iant.v1.RequestForwardConsentResponse\x12`\n" +
 	"\x13ListConsentRequests\x12#.iant.v1.ListConsentRequestsRequest\x1a$.iant.v1.ListConsentRequestsResponse\x12N\n" +
@@ -1885,7 +2032,7 @@ func file_iant_v1_bulletin_service_proto_rawDescGZIP() []byte {
 	return file_iant_v1_bulletin_service_proto_rawDescData
 }
 
-var file_iant_v1_bulletin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_iant_v1_bulletin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_iant_v1_bulletin_service_proto_goTypes = []any{
 	(*PostBulletinRequest)(nil),           // 0: iant.v1.PostBulletinRequest
 	(*PostBulletinResponse)(nil),          // 1: iant.v1.PostBulletinResponse
@@ -1906,86 +2053,93 @@ var file_iant_v1_bulletin_service_proto_goTypes = []any{
 	(*RevokeBulletinRequest)(nil),         // 16: iant.v1.RevokeBulletinRequest
 	(*RevokeBulletinResponse)(nil),        // 17: iant.v1.RevokeBulletinResponse
 	(*ReplyToBulletinRequest)(nil),        // 18: iant.v1.ReplyToBulletinRequest
-	(*ReplyToBulletinResponse)(nil),       // 19: iant.v1.ReplyToBulletinResponse
-	(*SearchBulletinsRequest)(nil),        // 20: iant.v1.SearchBulletinsRequest
-	(*SearchBulletinsResponse)(nil),       // 21: iant.v1.SearchBulletinsResponse
-	(*RequestForwardConsentRequest)(nil),  // 22: iant.v1.RequestForwardConsentRequest
-	(*RequestForwardConsentResponse)(nil), // 23: iant.v1.RequestForwardConsentResponse
-	(*ListConsentRequestsRequest)(nil),    // 24: iant.v1.ListConsentRequestsRequest
-	(*ListConsentRequestsResponse)(nil),   // 25: iant.v1.ListConsentRequestsResponse
-	(*DecideConsentRequest)(nil),          // 26: iant.v1.DecideConsentRequest
-	(*DecideConsentResponse)(nil),         // 27: iant.v1.DecideConsentResponse
-	(*Bulletin)(nil),                      // 28: iant.v1.Bulletin
-	(*StoredBulletin)(nil),                // 29: iant.v1.StoredBulletin
-	(*BulletinFilter)(nil),                // 30: iant.v1.BulletinFilter
-	(MessageKind)(0),                      // 31: iant.v1.MessageKind
-	(ReplyKind)(0),                        // 32: iant.v1.ReplyKind
-	(Marking)(0),                          // 33: iant.v1.Marking
-	(ReplyAudience)(0),                    // 34: iant.v1.ReplyAudience
-	(*Sighting)(nil),                      // 35: iant.v1.Sighting
-	(*ConsentRequest)(nil),                // 36: iant.v1.ConsentRequest
-	(ConsentDecision)(0),                  // 37: iant.v1.ConsentDecision
+	(*TranslateBulletinRequest)(nil),      // 19: iant.v1.TranslateBulletinRequest
+	(*TranslateBulletinResponse)(nil),     // 20: iant.v1.TranslateBulletinResponse
+	(*ReplyToBulletinResponse)(nil),       // 21: iant.v1.ReplyToBulletinResponse
+	(*SearchBulletinsRequest)(nil),        // 22: iant.v1.SearchBulletinsRequest
+	(*SearchBulletinsResponse)(nil),       // 23: iant.v1.SearchBulletinsResponse
+	(*RequestForwardConsentRequest)(nil),  // 24: iant.v1.RequestForwardConsentRequest
+	(*RequestForwardConsentResponse)(nil), // 25: iant.v1.RequestForwardConsentResponse
+	(*ListConsentRequestsRequest)(nil),    // 26: iant.v1.ListConsentRequestsRequest
+	(*ListConsentRequestsResponse)(nil),   // 27: iant.v1.ListConsentRequestsResponse
+	(*DecideConsentRequest)(nil),          // 28: iant.v1.DecideConsentRequest
+	(*DecideConsentResponse)(nil),         // 29: iant.v1.DecideConsentResponse
+	(*Bulletin)(nil),                      // 30: iant.v1.Bulletin
+	(*StoredBulletin)(nil),                // 31: iant.v1.StoredBulletin
+	(*BulletinFilter)(nil),                // 32: iant.v1.BulletinFilter
+	(MessageKind)(0),                      // 33: iant.v1.MessageKind
+	(ReplyKind)(0),                        // 34: iant.v1.ReplyKind
+	(Marking)(0),                          // 35: iant.v1.Marking
+	(ReplyAudience)(0),                    // 36: iant.v1.ReplyAudience
+	(*Sighting)(nil),                      // 37: iant.v1.Sighting
+	(Language)(0),                         // 38: iant.v1.Language
+	(*ConsentRequest)(nil),                // 39: iant.v1.ConsentRequest
+	(ConsentDecision)(0),                  // 40: iant.v1.ConsentDecision
 }
 var file_iant_v1_bulletin_service_proto_depIdxs = []int32{
-	28, // 0: iant.v1.PostBulletinRequest.bulletin:type_name -> iant.v1.Bulletin
-	29, // 1: iant.v1.PostBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	29, // 2: iant.v1.GetBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	29, // 3: iant.v1.GetBulletinResponse.thread:type_name -> iant.v1.StoredBulletin
-	28, // 4: iant.v1.GetBulletinResponse.history:type_name -> iant.v1.Bulletin
-	30, // 5: iant.v1.ListBulletinsRequest.filter:type_name -> iant.v1.BulletinFilter
-	29, // 6: iant.v1.ListBulletinsResponse.bulletins:type_name -> iant.v1.StoredBulletin
-	30, // 7: iant.v1.SubscribeRequest.filter:type_name -> iant.v1.BulletinFilter
-	29, // 8: iant.v1.SubscribeResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	31, // 9: iant.v1.SubscribeResponse.kind:type_name -> iant.v1.MessageKind
-	29, // 10: iant.v1.AcknowledgeBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	29, // 11: iant.v1.ForwardBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	28, // 12: iant.v1.ReviseBulletinRequest.bulletin:type_name -> iant.v1.Bulletin
-	29, // 13: iant.v1.ReviseBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	29, // 14: iant.v1.RevokeBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
-	32, // 15: iant.v1.ReplyToBulletinRequest.kind:type_name -> iant.v1.ReplyKind
-	33, // 16: iant.v1.ReplyToBulletinRequest.marking:type_name -> iant.v1.Marking
-	34, // 17: iant.v1.ReplyToBulletinRequest.to:type_name -> iant.v1.ReplyAudience
-	35, // 18: iant.v1.ReplyToBulletinRequest.sighting:type_name -> iant.v1.Sighting
-	29, // 19: iant.v1.ReplyToBulletinResponse.reply:type_name -> iant.v1.StoredBulletin
-	30, // 20: iant.v1.SearchBulletinsRequest.filter:type_name -> iant.v1.BulletinFilter
-	29, // 21: iant.v1.SearchBulletinsResponse.bulletins:type_name -> iant.v1.StoredBulletin
-	36, // 22: iant.v1.RequestForwardConsentResponse.request:type_name -> iant.v1.ConsentRequest
-	36, // 23: iant.v1.ListConsentRequestsResponse.requests:type_name -> iant.v1.ConsentRequest
-	37, // 24: iant.v1.DecideConsentRequest.decision:type_name -> iant.v1.ConsentDecision
-	36, // 25: iant.v1.DecideConsentResponse.request:type_name -> iant.v1.ConsentRequest
-	0,  // 26: iant.v1.BulletinService.PostBulletin:input_type -> iant.v1.PostBulletinRequest
-	2,  // 27: iant.v1.BulletinService.GetBulletin:input_type -> iant.v1.GetBulletinRequest
-	4,  // 28: iant.v1.BulletinService.ListBulletins:input_type -> iant.v1.ListBulletinsRequest
-	6,  // 29: iant.v1.BulletinService.Subscribe:input_type -> iant.v1.SubscribeRequest
-	8,  // 30: iant.v1.BulletinService.AcknowledgeBulletin:input_type -> iant.v1.AcknowledgeBulletinRequest
-	10, // 31: iant.v1.BulletinService.ForwardBulletin:input_type -> iant.v1.ForwardBulletinRequest
-	12, // 32: iant.v1.BulletinService.ExplainRead:input_type -> iant.v1.ExplainReadRequest
-	14, // 33: iant.v1.BulletinService.ReviseBulletin:input_type -> iant.v1.ReviseBulletinRequest
-	16, // 34: iant.v1.BulletinService.RevokeBulletin:input_type -> iant.v1.RevokeBulletinRequest
-	18, // 35: iant.v1.BulletinService.ReplyToBulletin:input_type -> iant.v1.ReplyToBulletinRequest
-	20, // 36: iant.v1.BulletinService.SearchBulletins:input_type -> iant.v1.SearchBulletinsRequest
-	22, // 37: iant.v1.BulletinService.RequestForwardConsent:input_type -> iant.v1.RequestForwardConsentRequest
-	24, // 38: iant.v1.BulletinService.ListConsentRequests:input_type -> iant.v1.ListConsentRequestsRequest
-	26, // 39: iant.v1.BulletinService.DecideConsent:input_type -> iant.v1.DecideConsentRequest
-	1,  // 40: iant.v1.BulletinService.PostBulletin:output_type -> iant.v1.PostBulletinResponse
-	3,  // 41: iant.v1.BulletinService.GetBulletin:output_type -> iant.v1.GetBulletinResponse
-	5,  // 42: iant.v1.BulletinService.ListBulletins:output_type -> iant.v1.ListBulletinsResponse
-	7,  // 43: iant.v1.BulletinService.Subscribe:output_type -> iant.v1.SubscribeResponse
-	9,  // 44: iant.v1.BulletinService.AcknowledgeBulletin:output_type -> iant.v1.AcknowledgeBulletinResponse
-	11, // 45: iant.v1.BulletinService.ForwardBulletin:output_type -> iant.v1.ForwardBulletinResponse
-	13, // 46: iant.v1.BulletinService.ExplainRead:output_type -> iant.v1.ExplainReadResponse
-	15, // 47: iant.v1.BulletinService.ReviseBulletin:output_type -> iant.v1.ReviseBulletinResponse
-	17, // 48: iant.v1.BulletinService.RevokeBulletin:output_type -> iant.v1.RevokeBulletinResponse
-	19, // 49: iant.v1.BulletinService.ReplyToBulletin:output_type -> iant.v1.ReplyToBulletinResponse
-	21, // 50: iant.v1.BulletinService.SearchBulletins:output_type -> iant.v1.SearchBulletinsResponse
-	23, // 51: iant.v1.BulletinService.RequestForwardConsent:output_type -> iant.v1.RequestForwardConsentResponse
-	25, // 52: iant.v1.BulletinService.ListConsentRequests:output_type -> iant.v1.ListConsentRequestsResponse
-	27, // 53: iant.v1.BulletinService.DecideConsent:output_type -> iant.v1.DecideConsentResponse
-	40, // [40:54] is the sub-list for method output_type
-	26, // [26:40] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	30, // 0: iant.v1.PostBulletinRequest.bulletin:type_name -> iant.v1.Bulletin
+	31, // 1: iant.v1.PostBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	31, // 2: iant.v1.GetBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	31, // 3: iant.v1.GetBulletinResponse.thread:type_name -> iant.v1.StoredBulletin
+	30, // 4: iant.v1.GetBulletinResponse.history:type_name -> iant.v1.Bulletin
+	32, // 5: iant.v1.ListBulletinsRequest.filter:type_name -> iant.v1.BulletinFilter
+	31, // 6: iant.v1.ListBulletinsResponse.bulletins:type_name -> iant.v1.StoredBulletin
+	32, // 7: iant.v1.SubscribeRequest.filter:type_name -> iant.v1.BulletinFilter
+	31, // 8: iant.v1.SubscribeResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	33, // 9: iant.v1.SubscribeResponse.kind:type_name -> iant.v1.MessageKind
+	31, // 10: iant.v1.AcknowledgeBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	31, // 11: iant.v1.ForwardBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	30, // 12: iant.v1.ReviseBulletinRequest.bulletin:type_name -> iant.v1.Bulletin
+	31, // 13: iant.v1.ReviseBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	31, // 14: iant.v1.RevokeBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	34, // 15: iant.v1.ReplyToBulletinRequest.kind:type_name -> iant.v1.ReplyKind
+	35, // 16: iant.v1.ReplyToBulletinRequest.marking:type_name -> iant.v1.Marking
+	36, // 17: iant.v1.ReplyToBulletinRequest.to:type_name -> iant.v1.ReplyAudience
+	37, // 18: iant.v1.ReplyToBulletinRequest.sighting:type_name -> iant.v1.Sighting
+	38, // 19: iant.v1.TranslateBulletinRequest.language:type_name -> iant.v1.Language
+	31, // 20: iant.v1.TranslateBulletinResponse.bulletin:type_name -> iant.v1.StoredBulletin
+	31, // 21: iant.v1.ReplyToBulletinResponse.reply:type_name -> iant.v1.StoredBulletin
+	32, // 22: iant.v1.SearchBulletinsRequest.filter:type_name -> iant.v1.BulletinFilter
+	31, // 23: iant.v1.SearchBulletinsResponse.bulletins:type_name -> iant.v1.StoredBulletin
+	39, // 24: iant.v1.RequestForwardConsentResponse.request:type_name -> iant.v1.ConsentRequest
+	39, // 25: iant.v1.ListConsentRequestsResponse.requests:type_name -> iant.v1.ConsentRequest
+	40, // 26: iant.v1.DecideConsentRequest.decision:type_name -> iant.v1.ConsentDecision
+	39, // 27: iant.v1.DecideConsentResponse.request:type_name -> iant.v1.ConsentRequest
+	0,  // 28: iant.v1.BulletinService.PostBulletin:input_type -> iant.v1.PostBulletinRequest
+	2,  // 29: iant.v1.BulletinService.GetBulletin:input_type -> iant.v1.GetBulletinRequest
+	4,  // 30: iant.v1.BulletinService.ListBulletins:input_type -> iant.v1.ListBulletinsRequest
+	6,  // 31: iant.v1.BulletinService.Subscribe:input_type -> iant.v1.SubscribeRequest
+	8,  // 32: iant.v1.BulletinService.AcknowledgeBulletin:input_type -> iant.v1.AcknowledgeBulletinRequest
+	10, // 33: iant.v1.BulletinService.ForwardBulletin:input_type -> iant.v1.ForwardBulletinRequest
+	12, // 34: iant.v1.BulletinService.ExplainRead:input_type -> iant.v1.ExplainReadRequest
+	14, // 35: iant.v1.BulletinService.ReviseBulletin:input_type -> iant.v1.ReviseBulletinRequest
+	16, // 36: iant.v1.BulletinService.RevokeBulletin:input_type -> iant.v1.RevokeBulletinRequest
+	18, // 37: iant.v1.BulletinService.ReplyToBulletin:input_type -> iant.v1.ReplyToBulletinRequest
+	19, // 38: iant.v1.BulletinService.TranslateBulletin:input_type -> iant.v1.TranslateBulletinRequest
+	22, // 39: iant.v1.BulletinService.SearchBulletins:input_type -> iant.v1.SearchBulletinsRequest
+	24, // 40: iant.v1.BulletinService.RequestForwardConsent:input_type -> iant.v1.RequestForwardConsentRequest
+	26, // 41: iant.v1.BulletinService.ListConsentRequests:input_type -> iant.v1.ListConsentRequestsRequest
+	28, // 42: iant.v1.BulletinService.DecideConsent:input_type -> iant.v1.DecideConsentRequest
+	1,  // 43: iant.v1.BulletinService.PostBulletin:output_type -> iant.v1.PostBulletinResponse
+	3,  // 44: iant.v1.BulletinService.GetBulletin:output_type -> iant.v1.GetBulletinResponse
+	5,  // 45: iant.v1.BulletinService.ListBulletins:output_type -> iant.v1.ListBulletinsResponse
+	7,  // 46: iant.v1.BulletinService.Subscribe:output_type -> iant.v1.SubscribeResponse
+	9,  // 47: iant.v1.BulletinService.AcknowledgeBulletin:output_type -> iant.v1.AcknowledgeBulletinResponse
+	11, // 48: iant.v1.BulletinService.ForwardBulletin:output_type -> iant.v1.ForwardBulletinResponse
+	13, // 49: iant.v1.BulletinService.ExplainRead:output_type -> iant.v1.ExplainReadResponse
+	15, // 50: iant.v1.BulletinService.ReviseBulletin:output_type -> iant.v1.ReviseBulletinResponse
+	17, // 51: iant.v1.BulletinService.RevokeBulletin:output_type -> iant.v1.RevokeBulletinResponse
+	21, // 52: iant.v1.BulletinService.ReplyToBulletin:output_type -> iant.v1.ReplyToBulletinResponse
+	20, // 53: iant.v1.BulletinService.TranslateBulletin:output_type -> iant.v1.TranslateBulletinResponse
+	23, // 54: iant.v1.BulletinService.SearchBulletins:output_type -> iant.v1.SearchBulletinsResponse
+	25, // 55: iant.v1.BulletinService.RequestForwardConsent:output_type -> iant.v1.RequestForwardConsentResponse
+	27, // 56: iant.v1.BulletinService.ListConsentRequests:output_type -> iant.v1.ListConsentRequestsResponse
+	29, // 57: iant.v1.BulletinService.DecideConsent:output_type -> iant.v1.DecideConsentResponse
+	43, // [43:58] is the sub-list for method output_type
+	28, // [28:43] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_iant_v1_bulletin_service_proto_init() }
@@ -2001,7 +2155,7 @@ func file_iant_v1_bulletin_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_iant_v1_bulletin_service_proto_rawDesc), len(file_iant_v1_bulletin_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

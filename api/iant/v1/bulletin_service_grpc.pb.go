@@ -29,6 +29,7 @@ const (
 	BulletinService_ReviseBulletin_FullMethodName        = "/iant.v1.BulletinService/ReviseBulletin"
 	BulletinService_RevokeBulletin_FullMethodName        = "/iant.v1.BulletinService/RevokeBulletin"
 	BulletinService_ReplyToBulletin_FullMethodName       = "/iant.v1.BulletinService/ReplyToBulletin"
+	BulletinService_TranslateBulletin_FullMethodName     = "/iant.v1.BulletinService/TranslateBulletin"
 	BulletinService_SearchBulletins_FullMethodName       = "/iant.v1.BulletinService/SearchBulletins"
 	BulletinService_RequestForwardConsent_FullMethodName = "/iant.v1.BulletinService/RequestForwardConsent"
 	BulletinService_ListConsentRequests_FullMethodName   = "/iant.v1.BulletinService/ListConsentRequests"
@@ -90,6 +91,12 @@ type BulletinServiceClient interface {
 	// to every state the bulletin was released to, marked at least as
 	// strictly as the bulletin.
 	ReplyToBulletin(ctx context.Context, in *ReplyToBulletinRequest, opts ...grpc.CallOption) (*ReplyToBulletinResponse, error)
+	// TranslateBulletin adds a translation of a bulletin the caller's state
+	// was released (focal points of a recipient state): sealed and signed
+	// by the caller's node, shared with the origin and the recipients the
+	// caller's node knows (the origin alone for a confidential audience),
+	// shown everywhere as the caller's state's translation.
+	TranslateBulletin(ctx context.Context, in *TranslateBulletinRequest, opts ...grpc.CallOption) (*TranslateBulletinResponse, error)
 	// SearchBulletins searches the node's full-text index (accent- and
 	// case-insensitive) and returns, newest first, what the caller may read,
 	// as ListBulletins would: revoked and expired bulletins are left out.
@@ -223,6 +230,16 @@ func (c *bulletinServiceClient) ReplyToBulletin(ctx context.Context, in *ReplyTo
 	return out, nil
 }
 
+func (c *bulletinServiceClient) TranslateBulletin(ctx context.Context, in *TranslateBulletinRequest, opts ...grpc.CallOption) (*TranslateBulletinResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TranslateBulletinResponse)
+	err := c.cc.Invoke(ctx, BulletinService_TranslateBulletin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *bulletinServiceClient) SearchBulletins(ctx context.Context, in *SearchBulletinsRequest, opts ...grpc.CallOption) (*SearchBulletinsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SearchBulletinsResponse)
@@ -318,6 +335,12 @@ type BulletinServiceServer interface {
 	// to every state the bulletin was released to, marked at least as
 	// strictly as the bulletin.
 	ReplyToBulletin(context.Context, *ReplyToBulletinRequest) (*ReplyToBulletinResponse, error)
+	// TranslateBulletin adds a translation of a bulletin the caller's state
+	// was released (focal points of a recipient state): sealed and signed
+	// by the caller's node, shared with the origin and the recipients the
+	// caller's node knows (the origin alone for a confidential audience),
+	// shown everywhere as the caller's state's translation.
+	TranslateBulletin(context.Context, *TranslateBulletinRequest) (*TranslateBulletinResponse, error)
 	// SearchBulletins searches the node's full-text index (accent- and
 	// case-insensitive) and returns, newest first, what the caller may read,
 	// as ListBulletins would: revoked and expired bulletins are left out.
@@ -371,6 +394,9 @@ func (UnimplementedBulletinServiceServer) RevokeBulletin(context.Context, *Revok
 }
 func (UnimplementedBulletinServiceServer) ReplyToBulletin(context.Context, *ReplyToBulletinRequest) (*ReplyToBulletinResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ReplyToBulletin not implemented")
+}
+func (UnimplementedBulletinServiceServer) TranslateBulletin(context.Context, *TranslateBulletinRequest) (*TranslateBulletinResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method TranslateBulletin not implemented")
 }
 func (UnimplementedBulletinServiceServer) SearchBulletins(context.Context, *SearchBulletinsRequest) (*SearchBulletinsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SearchBulletins not implemented")
@@ -578,6 +604,24 @@ func _BulletinService_ReplyToBulletin_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _BulletinService_TranslateBulletin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TranslateBulletinRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BulletinServiceServer).TranslateBulletin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BulletinService_TranslateBulletin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BulletinServiceServer).TranslateBulletin(ctx, req.(*TranslateBulletinRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _BulletinService_SearchBulletins_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SearchBulletinsRequest)
 	if err := dec(in); err != nil {
@@ -692,6 +736,10 @@ var BulletinService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReplyToBulletin",
 			Handler:    _BulletinService_ReplyToBulletin_Handler,
+		},
+		{
+			MethodName: "TranslateBulletin",
+			Handler:    _BulletinService_TranslateBulletin_Handler,
 		},
 		{
 			MethodName: "SearchBulletins",

@@ -42,6 +42,8 @@ const (
 	MessageKind_MESSAGE_KIND_CONSENT_REQUEST MessageKind = 5
 	// The origin's decision on a consent request.
 	MessageKind_MESSAGE_KIND_CONSENT_DECISION MessageKind = 6
+	// A translation a recipient state added to a bulletin.
+	MessageKind_MESSAGE_KIND_TRANSLATION MessageKind = 7
 )
 
 // Enum value maps for MessageKind.
@@ -54,6 +56,7 @@ var (
 		4: "MESSAGE_KIND_REPLY",
 		5: "MESSAGE_KIND_CONSENT_REQUEST",
 		6: "MESSAGE_KIND_CONSENT_DECISION",
+		7: "MESSAGE_KIND_TRANSLATION",
 	}
 	MessageKind_value = map[string]int32{
 		"MESSAGE_KIND_UNSPECIFIED":      0,
@@ -63,6 +66,7 @@ var (
 		"MESSAGE_KIND_REPLY":            4,
 		"MESSAGE_KIND_CONSENT_REQUEST":  5,
 		"MESSAGE_KIND_CONSENT_DECISION": 6,
+		"MESSAGE_KIND_TRANSLATION":      7,
 	}
 )
 
@@ -1053,7 +1057,7 @@ const file_iant_v1_lifecycle_proto_rawDesc = "" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x123\n" +
 	"\alatency\x18\a \x01(\v2\x19.google.protobuf.DurationR\alatency\x124\n" +
-	"\vin_reply_to\x18\b \x01(\v2\x14.iant.v1.BulletinRefR\tinReplyTo*\xdb\x01\n" +
+	"\vin_reply_to\x18\b \x01(\v2\x14.iant.v1.BulletinRefR\tinReplyTo*\xf9\x01\n" +
 	"\vMessageKind\x12\x1c\n" +
 	"\x18MESSAGE_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15MESSAGE_KIND_BULLETIN\x10\x01\x12\x19\n" +
@@ -1061,7 +1065,8 @@ const file_iant_v1_lifecycle_proto_rawDesc = "" +
 	"\x17MESSAGE_KIND_REVOCATION\x10\x03\x12\x16\n" +
 	"\x12MESSAGE_KIND_REPLY\x10\x04\x12 \n" +
 	"\x1cMESSAGE_KIND_CONSENT_REQUEST\x10\x05\x12!\n" +
-	"\x1dMESSAGE_KIND_CONSENT_DECISION\x10\x06*\x80\x01\n" +
+	"\x1dMESSAGE_KIND_CONSENT_DECISION\x10\x06\x12\x1c\n" +
+	"\x18MESSAGE_KIND_TRANSLATION\x10\a*\x80\x01\n" +
 	"\tReplyKind\x12\x1a\n" +
 	"\x16REPLY_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13REPLY_KIND_SIGHTING\x10\x01\x12\x12\n" +

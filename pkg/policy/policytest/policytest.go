@@ -11,7 +11,7 @@
 //
 //   - name: analyst cannot read red
 //     principal: {state: US, role: analyst, law_enforcement: false}
-//     action: read                  # post | release | read | forward | revise | revoke | reply
+//     action: read                  # post | release | read | forward | revise | revoke | reply | translate
 //     bulletin:
 //     origin: MX
 //     marking: red                # clear | green | amber | amber+strict | red
@@ -19,10 +19,12 @@
 //     caveats: [law-enforcement-only]
 //     release: {states: [US], regions: [caribbean], all: false}
 //     conditions: ""              # Cedar forbid policies
+//     confidential_audience: true # default false
 //     target: CO                    # forward only
 //     consent: false                # forward only
 //     previous_marking: amber       # revise only: the marking of the revision it follows
 //     reply: {kind: rfi, marking: red, to_recipients: false}   # reply only; marking defaults to the bulletin's
+//     language: pt                  # translate only
 //     now: 2026-12-01T12:00:00Z     # the decision's time (context.now); default 2026-01-01T00:00:00Z
 //     expect: deny                  # allow | deny
 //     policy: read-red-focal-points-only
@@ -66,6 +68,8 @@ type Case struct {
 	PreviousMarking string `yaml:"previous_marking"`
 	// Reply is, for reply, the reply's kind, marking and audience.
 	Reply CaseReply `yaml:"reply"`
+	// Language is, for translate, the translation's language.
+	Language string `yaml:"language"`
 	// Now is the time of the decision (RFC 3339); default DefaultNow.
 	Now    string `yaml:"now"`
 	Expect string `yaml:"expect"`
@@ -101,6 +105,8 @@ type CaseBulletin struct {
 	Conditions string      `yaml:"conditions"`
 	Created    string      `yaml:"created"` // RFC 3339; default a day before the case's now
 	Expires    string      `yaml:"expires"` // RFC 3339; default none
+	// ConfidentialAudience marks the audience confidential.
+	ConfidentialAudience bool `yaml:"confidential_audience"`
 }
 
 // CaseRelease is the releasability as an author writes it.
@@ -254,8 +260,14 @@ func decide(e *policy.Engine, c Case) (policy.Decision, error) {
 			return policy.Decision{}, err
 		}
 		return e.Reply(p, attrs, b, r), nil
+	case "translate":
+		lang, err := bulletin.ParseLanguage(c.Language)
+		if err != nil {
+			return policy.Decision{}, fmt.Errorf("language: %w", err)
+		}
+		return e.Translate(p, attrs, b, lang), nil
 	}
-	return policy.Decision{}, fmt.Errorf("unknown action %q (want post, release, read, forward, revise, revoke or reply)", c.Action)
+	return policy.Decision{}, fmt.Errorf("unknown action %q (want post, release, read, forward, revise, revoke, reply or translate)", c.Action)
 }
 
 func (cr CaseReply) build(marking bulletin.Marking) (policy.Reply, error) {
@@ -299,7 +311,7 @@ func (cp CasePrincipal) build() (identity.Principal, policy.PersonAttrs, error) 
 func (cb CaseBulletin) build(now time.Time) (*bulletin.Bulletin, error) {
 	b := &bulletin.Bulletin{ID: "case", Origin: cb.Origin, Conditions: cb.Conditions,
 		Precedence: bulletin.Routine, Category: bulletin.CategoryOther, CreatedAt: now.Add(-24 * time.Hour),
-		Releasability: bulletin.Releasability{States: cb.Release.States, All: cb.Release.All}}
+		Releasability: bulletin.Releasability{States: cb.Release.States, All: cb.Release.All}, ConfidentialAudience: cb.ConfidentialAudience}
 	var err error
 	for _, t := range []struct {
 		field, s string
