@@ -99,28 +99,6 @@ func (n *Node) forwardedReceipts(b *bulletin.Bulletin, f *seal.Forwarded) ([]sto
 		State: f.Statement.Recipient, Actor: n.nodeID(), Precedence: b.Precedence, Revision: eventRevision(b.RevisionNumber()), At: f.Statement.At.UTC()})
 }
 
-// storeReceived stores a received bulletin, opened from the copy data,
-// and the receipt that reports it delivered in one transaction: both or
-// neither. The receipt carries the copy's evidence: the origin's header
-// attestation and, for a forward, the forwarder's attestation.
-func (n *Node) storeReceived(ctx context.Context, o *opened, data []byte) (store.Record, bool, error) {
-	at := n.now().UTC()
-	b := &o.bulletin
-	rs, err := n.receiptsOf(o.evidence, audit.Event{Kind: audit.EventDelivered, BulletinID: b.ID, Origin: b.Origin,
-		State: n.self.State, Actor: n.nodeID(), Precedence: b.Precedence, At: at})
-	if err != nil {
-		return store.Record{}, false, err
-	}
-	rec, inserted, err := n.store.PutReceived(ctx, *b, at, store.Delivery{Copy: data, ForwardedBy: o.forwardedBy}, rs)
-	if err == nil {
-		wakeUp(n.audit.wake)
-	}
-	if inserted {
-		n.observeDelivery(b, at)
-	}
-	return rec, inserted, err
-}
-
 // forwardEvidence is the evidence the receipts about rec carry when a
 // forward brought it to this state: the origin's and the forwarder's
 // attestations, made again from the forward as received (the log may

@@ -167,6 +167,9 @@ func (n *Node) applyReceived(ctx context.Context, m backbone.Msg, o *opened, rej
 		wakeUp(n.out.wake)
 	}
 	if a.Changed {
+		if k := b.Kind(); k == bulletin.KindBulletin || k == bulletin.KindRevision {
+			n.observeDelivery(b, at)
+		}
 		n.hub.notify()
 		n.log.Info("message received", "kind", b.Kind().String(), "bulletin_id", b.ID, "origin", b.Origin,
 			"revision", b.RevisionNumber(), "forwarded_by", o.forwardedBy)
