@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -138,6 +139,10 @@ type Client struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// batchOff is when, in Unix nanoseconds, atomic batches are worth
+	// trying again after the stream refused them ([Client.BatchEnabled]).
+	batchOff atomic.Int64
 }
 
 // Connect connects to the backbone as the node named by cfg.SVID. The SVID's
