@@ -268,7 +268,7 @@ type classes struct {
 }
 
 type class struct {
-	name           string
+	name          string
 	n, ok, refuse int
 	post, last    []float64
 }
@@ -290,9 +290,9 @@ func newClasses(msgs []tracked) *classes {
 
 func (cs *classes) of(m message) *class { return cs.by[m.precedence()] }
 
-func (c *class) refused()               { c.refuse++ }
-func (c *class) posted(ms float64)      { c.ok++; c.post = append(c.post, ms) }
-func (c *class) complete(ms float64)    { c.last = append(c.last, ms) }
+func (c *class) refused()            { c.refuse++ }
+func (c *class) posted(ms float64)   { c.ok++; c.post = append(c.post, ms) }
+func (c *class) complete(ms float64) { c.last = append(c.last, ms) }
 func (c *class) result() PrecedenceClass {
 	return PrecedenceClass{Precedence: c.name, Sent: c.n, Posted: c.ok, Refused: c.refuse,
 		Post: summarize(c.post), LastRecipient: summarize(c.last)}
