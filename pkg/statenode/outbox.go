@@ -55,7 +55,10 @@ type copyOutbox struct {
 	published *hub          // notified after each drain round
 	// publish publishes one copy: the backbone's PublishInbox (a test
 	// may wrap it to inject failures in front of the backbone).
-	publish    atomic.Pointer[publishCopyFunc]
+	publish atomic.Pointer[publishCopyFunc]
+	// batch publishes a round's copies as one atomic batch
+	// (outbox_batch.go); nil publishes them one by one.
+	batch      atomic.Pointer[publishBatchFunc]
 	count      atomic.Uint64 // copies acknowledged since start
 	duplicates atomic.Uint64 // of those, acknowledged as duplicates
 	// rounds counts the drain rounds started; ended is the last round
@@ -81,6 +84,8 @@ func (n *Node) newCopyOutbox() {
 		return n.bb.PublishInbox(ctx, c.Recipient, c.Origin, c.BulletinID, c.Data)
 	})
 	n.out.publish.Store(&publish)
+	batch := n.newBatchPublish()
+	n.out.batch.Store(&batch)
 }
 
 // drainCopies publishes the outbox's copies until ctx ends.
@@ -126,6 +131,9 @@ func permanent(err error) bool {
 // in order) but not other recipients'. The copies acknowledged are marked
 // published in one transaction; the first failure is returned.
 func (n *Node) publishCopies(ctx context.Context, batch []store.Copy) error {
+	if ok, err := n.publishBatch(ctx, batch); ok {
+		return err
+	}
 	groups := byRecipient(batch)
 	done := make([][]uint64, len(groups))
 	errs := make([]error, len(groups))
