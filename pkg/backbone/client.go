@@ -143,6 +143,8 @@ type Client struct {
 	// batchOff is when, in Unix nanoseconds, atomic batches are worth
 	// trying again after the stream refused them ([Client.BatchEnabled]).
 	batchOff atomic.Int64
+	// backlog is the inbox consumer's backlog as last seen (backlog.go).
+	backlog atomic.Pointer[Backlog]
 }
 
 // Connect connects to the backbone as the node named by cfg.SVID. The SVID's

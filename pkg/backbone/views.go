@@ -70,6 +70,9 @@ func (s *StateClient) PublishInboxBatch(ctx context.Context, copies []InboxCopy)
 // BatchEnabled is [Client.BatchEnabled].
 func (s *StateClient) BatchEnabled() bool { return s.c.BatchEnabled() }
 
+// InboxBacklog is [Client.InboxBacklog].
+func (s *StateClient) InboxBacklog() Backlog { return s.c.InboxBacklog() }
+
 // ConsumeInbox is [Client.ConsumeInbox].
 func (s *StateClient) ConsumeInbox(ctx context.Context, h Handler) error {
 	return s.c.ConsumeInbox(ctx, h)

@@ -110,6 +110,9 @@ type Config struct {
 	OutboxRetention time.Duration
 	// Audit configures the node's part in the delivery audit.
 	Audit AuditConfig
+	// Admission bounds the work the node takes before it refuses posts
+	// with ResourceExhausted (admit.go); zero fields mean the defaults.
+	Admission AdmissionConfig
 	// TAXII configures the node's TAXII 2.1 server; zero runs none.
 	TAXII TAXIIConfig
 	// Logger receives the node's logs; nil discards them.
@@ -146,6 +149,9 @@ func (c Config) Validate() error {
 	if err := c.validateRetention(); err != nil {
 		return err
 	}
+	if err := c.Admission.validate(); err != nil {
+		return err
+	}
 	return c.Audit.validate()
 }
 
@@ -167,6 +173,7 @@ type Node struct {
 	entryDeferred bool
 	audit         auditState
 	out           copyOutbox // sealed copies waiting for the backbone
+	admitted      admission  // admission control of posts (admit.go)
 	taxii         taxiiState
 
 	// closing is closed by Close so that open subscriptions end and the
