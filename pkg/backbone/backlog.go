@@ -3,9 +3,11 @@ package backbone
 import "time"
 
 // Backlog is how far behind a node's inbox consumer is, as last seen
-// when a copy was handed to its handler: the copies still waiting after
-// it in the consumer (JetStream's num_pending) and how long that copy had
-// waited since the server stored it.
+// when a copy was handed to its handler the first time: the copies still
+// waiting after it in the consumer (JetStream's num_pending) and how long
+// that copy had waited since the server stored it. Redeliveries are not
+// counted: a copy retried for a while (its signer's entry not published
+// yet) says the inbox waits for something, not that the node is slow.
 type Backlog struct {
 	// Pending counts copies behind the one last handed over.
 	Pending uint64
@@ -15,14 +17,14 @@ type Backlog struct {
 	At time.Time
 }
 
-// Lag estimates how long the oldest copy not yet handled has waited, at
-// now: none when the last copy handed over had none behind it, else its
-// wait plus the time since (the next copy is at least that old).
-func (b Backlog) Lag(now time.Time) time.Duration {
-	if b.Pending == 0 || b.At.IsZero() {
+// Lag is how long copies wait in the inbox before they are handled: the
+// last one's wait when others waited behind it, none when it was the
+// last.
+func (b Backlog) Lag() time.Duration {
+	if b.Pending == 0 {
 		return 0
 	}
-	return b.Waited + now.Sub(b.At)
+	return b.Waited
 }
 
 // InboxBacklog returns the backlog of this node's inbox consumer as last

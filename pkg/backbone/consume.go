@@ -332,7 +332,7 @@ func (c *Client) toMsg(jm jetstream.Msg) (Msg, error) {
 func (c *Client) inboxMsg(jm jetstream.Msg) (Msg, error) {
 	m, err := c.toMsg(jm)
 	if err == nil {
-		if md, merr := jm.Metadata(); merr == nil {
+		if md, merr := jm.Metadata(); merr == nil && md.NumDelivered == 1 {
 			c.observeBacklog(md.NumPending, md.Timestamp)
 		}
 	}

@@ -109,7 +109,7 @@ func (n *Node) admitPost(ctx context.Context, p iantv1.Precedence) (release func
 	release = func() { a.inflight.Add(-1) }
 	limit := n.admissionLag() * time.Duration(factor(p))
 	now := n.now()
-	lag, what := n.bb.InboxBacklog().Lag(now), "its inbox"
+	lag, what := n.bb.InboxBacklog().Lag(), "its inbox"
 	if out := n.outboxLag(ctx, now); out > lag {
 		lag, what = out, "its outbox"
 	}
