@@ -135,3 +135,30 @@ func TestPublishInboxBatchLeafAndCluster(t *testing.T) {
 	expectNext(t, caIn, idsFor(all, "CA")...)
 	expectNext(t, brIn, idsFor(all, "BR")...)
 }
+
+// TestInboxBacklog: the first copy of five waiting is handed over with
+// four behind it, the last with none (the inbox is then caught up).
+func TestInboxBacklog(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "MX", "CA")
+	mx, ca := e.connect(t, "MX"), e.connect(t, "CA")
+	if b := ca.InboxBacklog(); b.Pending != 0 || b.Lag() != 0 {
+		t.Fatalf("InboxBacklog() before any copy = %+v, want none", b)
+	}
+	publishBatch(t, mx, batchOf("q", 10)) // five for CA, five for BR
+	seen := make(chan backbone.Backlog, 5)
+	consume(t, ca, func(_ context.Context, m backbone.Msg) error {
+		seen <- ca.InboxBacklog()
+		return nil
+	})
+	var got []uint64
+	for range 5 {
+		got = append(got, (<-seen).Pending)
+	}
+	if want := []uint64{4, 3, 2, 1, 0}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("pending behind each copy handed over = %v, want %v", got, want)
+	}
+	if lag := ca.InboxBacklog().Lag(); lag != 0 {
+		t.Errorf("Lag() once caught up = %v, want 0", lag)
+	}
+}
