@@ -170,6 +170,9 @@ func (c *Client) batchRequest(ctx context.Context, m *nats.Msg) (batchReply, err
 		return batchReply{}, fmt.Errorf("backbone: publish a batch: bad answer: %w", err)
 	}
 	if e := r.Error; e != nil {
+		if e.ErrCode == quotaErrCode {
+			return batchReply{}, fmt.Errorf("backbone: publish a batch: %w", throttledErr(e.Description))
+		}
 		if e.ErrCode == errCodeAtomicDisabled {
 			c.batchOff.Store(time.Now().Add(batchRetryOff).UnixNano())
 		}

@@ -34,9 +34,10 @@ const defaultStartTimeout = 10 * time.Second
 
 // Server is a running embedded backbone server.
 type Server struct {
-	ns   *server.Server
-	opts *server.Options
-	log  *slog.Logger
+	ns    *server.Server
+	opts  *server.Options
+	log   *slog.Logger
+	quota *quotaKeeper
 
 	closeOnce sync.Once
 }
@@ -52,7 +53,8 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	if log == nil {
 		log = discard
 	}
-	opts, err := cfg.options()
+	keeper := newKeeperUser()
+	opts, err := cfg.options(keeper)
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +67,10 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	ns.Start() // returns once the accept loop runs in the background
 	s := &Server{ns: ns, opts: opts, log: log}
 	if err := s.waitReady(ctx, sl); err != nil {
+		s.shutdown()
+		return nil, fmt.Errorf("backbone: start server: %w", err)
+	}
+	if s.quota, err = startQuotaKeeper(ns, cfg.Quotas, keeper, log); err != nil {
 		s.shutdown()
 		return nil, fmt.Errorf("backbone: start server: %w", err)
 	}
@@ -98,8 +104,8 @@ func (s *Server) waitReady(ctx context.Context, sl *serverLogger) error {
 
 // options builds the nats-server options: users and permissions as config
 // text, then TLS, JetStream and the listener set in Go.
-func (c ServerConfig) options() (*server.Options, error) {
-	text, err := c.authConfig()
+func (c ServerConfig) options(keeper keeperUser) (*server.Options, error) {
+	text, err := c.authConfig(keeper)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +208,7 @@ func (c ServerConfig) clusterOptions(opts *server.Options) error {
 // "$JS..." subject safely). Users are named by the full SPIFFE URI of their
 // certificate, the only name verify_and_map can match safely: never by
 // subject DN, which SPIRE gives every SVID alike.
-func (c ServerConfig) authConfig() (string, error) {
+func (c ServerConfig) authConfig(keeper keeperUser) (string, error) {
 	ps, err := c.principals()
 	if err != nil {
 		return "", err
@@ -216,8 +222,10 @@ func (c ServerConfig) authConfig() (string, error) {
 		Respond   bool `json:"allow_responses,omitempty"`
 	}
 	type user struct {
-		User        string `json:"user"`
-		Permissions perms  `json:"permissions"`
+		User        string   `json:"user,omitempty"`
+		Nkey        string   `json:"nkey,omitempty"`
+		Permissions perms    `json:"permissions"`
+		Types       []string `json:"allowed_connection_types,omitempty"`
 	}
 	users := make([]user, 0, len(ps)+len(c.Inspectors))
 	add := func(id spiffeid.ID, p permissions) {
@@ -231,6 +239,9 @@ func (c ServerConfig) authConfig() (string, error) {
 	for _, id := range c.Inspectors {
 		add(id, inspectorPermissions())
 	}
+	kp := keeperPermissions()
+	users = append(users, user{Nkey: keeper.public(), Types: []string{"IN_PROCESS"},
+		Permissions: perms{Publish: perm{kp.Publish}, Subscribe: perm{kp.Subscribe}, Respond: kp.Respond}})
 	conf := map[string]any{
 		"accounts": map[string]any{
 			account: map[string]any{"jetstream": "enabled", "users": users},
@@ -285,6 +296,9 @@ func (s *Server) ClientURL() string { return s.ns.ClientURL() }
 // idempotent and always returns nil.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		if s.quota != nil {
+			s.quota.close()
+		}
 		s.shutdown()
 		s.log.Info("backbone server stopped")
 	})
