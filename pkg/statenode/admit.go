@@ -137,13 +137,15 @@ func (n *Node) refuse(p iantv1.Precedence, wait time.Duration, format string, ar
 }
 
 // outboxLag is how long the outbox's oldest waiting copy has waited,
-// read at most every outboxAgeEvery.
+// read at most every outboxAgeEvery; copies to a recipient whose inbox
+// the backbone reports full wait for it, not for this node, and are not
+// counted.
 func (n *Node) outboxLag(ctx context.Context, now time.Time) time.Duration {
 	a := &n.admitted
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if now.Sub(a.ageAt) >= outboxAgeEvery || now.Before(a.ageAt) {
-		at, ok, err := n.store.OldestPendingCopy(ctx)
+		at, ok, err := n.store.OldestPendingCopy(ctx, n.out.fullRecipients()...)
 		switch {
 		case err != nil:
 			n.log.Debug("outbox age not read", "err", err)

@@ -59,6 +59,7 @@ type copyOutbox struct {
 	// batch publishes a round's copies as one atomic batch
 	// (outbox_batch.go); nil publishes them one by one.
 	batch      atomic.Pointer[publishBatchFunc]
+	full       fullInboxes   // recipients whose inbox the backbone says is full
 	count      atomic.Uint64 // copies acknowledged since start
 	duplicates atomic.Uint64 // of those, acknowledged as duplicates
 	// rounds counts the drain rounds started; ended is the last round
@@ -178,6 +179,7 @@ func (n *Node) publishCopy(ctx context.Context, c store.Copy) error {
 	ctx, cancel := context.WithTimeout(ctx, copyPublishTimeout)
 	defer cancel()
 	ack, err := (*n.out.publish.Load())(ctx, c)
+	n.out.noteFull(c.Recipient, errors.Is(err, backbone.ErrInboxFull))
 	if err != nil {
 		return fmt.Errorf("publish copy of %s for %s: %w", c.BulletinID, c.Recipient, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/store"
@@ -56,6 +57,7 @@ func (n *Node) publishBatch(ctx context.Context, batch []store.Copy) (ok bool, e
 	}
 	seqs := make([]uint64, len(batch))
 	for i, c := range batch {
+		n.out.noteFull(c.Recipient, false)
 		seqs[i] = c.Seq
 		n.log.Debug("copy published", "bulletin_id", c.BulletinID, "recipient", c.Recipient, "seq", acks[i].Seq)
 	}
@@ -64,4 +66,40 @@ func (n *Node) publishBatch(ctx context.Context, batch []store.Copy) (ok bool, e
 		return true, fmt.Errorf("mark %d copies published: %w", len(seqs), err)
 	}
 	return true, nil
+}
+
+// fullInboxes are the recipients whose last copy the backbone refused
+// because their inbox is over its cap (backbone.ErrInboxFull): their
+// copies wait for them, not for this node, so admission control does not
+// count them (admit.go).
+type fullInboxes struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+// noteFull records whether recipient's inbox was just found full.
+func (o *copyOutbox) noteFull(recipient string, full bool) {
+	f := &o.full
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case full && f.m == nil:
+		f.m = map[string]bool{recipient: true}
+	case full:
+		f.m[recipient] = true
+	default:
+		delete(f.m, recipient)
+	}
+}
+
+// fullRecipients lists the recipients whose inbox was last found full.
+func (o *copyOutbox) fullRecipients() []string {
+	f := &o.full
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, 0, len(f.m))
+	for r := range f.m {
+		out = append(out, r)
+	}
+	return out
 }

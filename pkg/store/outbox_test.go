@@ -243,6 +243,12 @@ func TestOldestPendingCopy(t *testing.T) {
 	if err != nil || !ok || !at.Equal(p.At) {
 		t.Fatalf("OldestPendingCopy() = %v, %v, %v; want %v", at, ok, err, p.At)
 	}
+	if at, ok, err := st.OldestPendingCopy(ctx, "CA"); err != nil || !ok || !at.Equal(p.At) {
+		t.Fatalf("OldestPendingCopy(except CA) = %v, %v, %v; want US's copy, %v", at, ok, err, p.At)
+	}
+	if _, ok, err := st.OldestPendingCopy(ctx, "US", "CA"); ok || err != nil {
+		t.Fatalf("OldestPendingCopy(except US and CA) = %v, %v; want none", ok, err)
+	}
 	pending, err := st.PendingCopies(ctx, 10)
 	if err != nil {
 		t.Fatal(err)
