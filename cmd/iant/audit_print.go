@@ -53,7 +53,33 @@ func printReport(w io.Writer, r *iantv1.BulletinReport) error {
 			tsString(rs.GetAcknowledgeTime()), durString(rs.GetAcknowledgeLatency()), orDash(rs.GetAcknowledgedBy()),
 			tsString(rs.GetEscalateTime()))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printForwards(w, r.GetRecipients())
+}
+
+// printForwards says, under a report, how each state a forward reached
+// was reached: "PE reached through CO's forward at T".
+func printForwards(w io.Writer, rs []*iantv1.RecipientStatus) error {
+	first := true
+	for _, s := range rs {
+		if s.GetForwardedBy() == "" {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w)
+			first = false
+		}
+		at := " (not reported by the forwarder yet)"
+		if s.GetForwardTime() != nil {
+			at = " at " + tsString(s.GetForwardTime())
+		}
+		if _, err := fmt.Fprintf(w, "%s reached through %s's forward%s\n", orDash(s.GetState()), orDash(s.GetForwardedBy()), at); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // printOverdue writes overdue acknowledgements as a table.

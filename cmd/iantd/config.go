@@ -54,6 +54,18 @@ type config struct {
 	Audit auditConfig `yaml:"audit"`
 	// TAXII runs a state node's TAXII 2.1 server (docs/interop.md).
 	TAXII taxiiConfig `yaml:"taxii"`
+	// Receive bounds what a state node keeps of the copies it cannot
+	// decide yet (see receiveConfig).
+	Receive receiveConfig `yaml:"receive"`
+}
+
+// receiveConfig is the receive: section: the bounds of a state node's
+// parked copies, per state that published them (statenode.ParkConfig).
+type receiveConfig struct {
+	// ParkMaxCopies: 0 means statenode.DefaultParkMaxCopies.
+	ParkMaxCopies int `yaml:"park_max_copies"`
+	// ParkMaxBytes: 0 means statenode.DefaultParkMaxBytes.
+	ParkMaxBytes int64 `yaml:"park_max_bytes"`
 }
 
 // taxiiConfig is the taxii: section: HTTPS with the node's SVID, people
@@ -148,6 +160,10 @@ func (c config) validate() error {
 		return fmt.Errorf("backbone.replicas %d: the embedded backbone is one server, so at most 1", c.Backbone.Replicas)
 	case c.Backbone.MaxPendingCopies < 0:
 		return fmt.Errorf("backbone.max_pending_copies %d: want 0 (the default, %d) or more", c.Backbone.MaxPendingCopies, statenode.DefaultMaxPendingCopies)
+	case c.Receive.ParkMaxCopies < 0:
+		return fmt.Errorf("receive.park_max_copies %d: want 0 (the default, %d) or more", c.Receive.ParkMaxCopies, statenode.DefaultParkMaxCopies)
+	case c.Receive.ParkMaxBytes < 0:
+		return fmt.Errorf("receive.park_max_bytes %d: want 0 (the default, %d) or more", c.Receive.ParkMaxBytes, statenode.DefaultParkMaxBytes)
 	}
 	if err := c.Backbone.validateLeaf(); err != nil {
 		return err
@@ -266,6 +282,7 @@ func start(ctx context.Context, c config, log *slog.Logger) (*daemon, error) {
 			BackboneURLs: urls, BackboneReplicas: c.Backbone.Replicas, Leaf: c.Backbone.leaf(), Directory: nodeserver.StaticDirectory(dir),
 			Logger: log, Policy: d.policy, People: people, MaxPendingCopies: c.Backbone.MaxPendingCopies,
 			TAXII: statenode.TAXIIConfig{ListenAddr: c.TAXII.Listen},
+			Park:  statenode.ParkConfig{MaxCopies: c.Receive.ParkMaxCopies, MaxBytes: c.Receive.ParkMaxBytes},
 		})
 	}
 	if err != nil {

@@ -80,6 +80,7 @@ func TestBadConfigsNameTheProblem(t *testing.T) {
 		{"bad audit deadline", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {deadlines: {flash: soon}}\n", `audit.deadlines.flash "soon"`},
 		{"bad header wait", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {header_wait: -1m}\n", `audit.header_wait "-1m"`},
 		{"bad taxii listen", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\ntaxii: {listen: everywhere}\n", `taxii.listen "everywhere"`},
+		{"negative park bound", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\nreceive: {park_max_copies: -1}\n", "receive.park_max_copies -1"},
 		{"unknown audit precedence", "trust_domain: iant.test\ndata_dir: d\nsvid: {cert: a, key: b, bundle: c}\nbackbone: {urls: [tls://x:1]}\naudit: {deadlines: {urgent: 1m}}\n", `unknown precedence "urgent"`},
 		{"relative keys file", base + "keys_file: keys/node.keys\n", `keys_file "keys/node.keys": want an absolute path`},
 		{"bad sign key rotation", base + "sign_key_rotation: yearly\n", `sign_key_rotation "yearly": want a duration`},

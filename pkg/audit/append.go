@@ -90,7 +90,7 @@ func validateOwn(e *Event) error {
 
 // addOwn signs and appends the log's own valid event e, and indexes it.
 func (w *write) addOwn(ctx context.Context, l *Log, e *Event) (uint64, bool, error) {
-	if idx, ok, err := w.existing(ctx, e.key()); err != nil || ok {
+	if idx, ok, err := w.logged(ctx, e); err != nil || ok {
 		return idx, false, err
 	}
 	data, err := l.signOwn(e)
@@ -160,6 +160,31 @@ func (w *write) existing(ctx context.Context, key string) (uint64, bool, error) 
 		return 0, false, nil
 	}
 	return 0, false, fmt.Errorf("look up event key: %w", err)
+}
+
+// logged returns the index of the logged event e, if any: under its key,
+// or, for a refusal, under the key refusals had before they named their
+// rule (Event.key) if the entry there is this very refusal.
+func (w *write) logged(ctx context.Context, e *Event) (uint64, bool, error) {
+	idx, ok, err := w.existing(ctx, e.key())
+	if err != nil || ok || e.Kind != EventRefused {
+		return idx, ok, err
+	}
+	if idx, ok, err = w.existing(ctx, e.baseKey()); err != nil || !ok {
+		return 0, false, err
+	}
+	var raw []byte
+	if err := w.q.QueryRowContext(ctx, `SELECT data FROM leaves WHERE idx = ?`, int64(idx)).Scan(&raw); err != nil {
+		return 0, false, fmt.Errorf("read leaf %d: %w", idx, err)
+	}
+	l, err := parseLeaf(raw)
+	if err != nil {
+		return 0, false, fmt.Errorf("read leaf %d: %w", idx, err)
+	}
+	if l.Event.key() != e.key() {
+		return 0, false, nil
+	}
+	return idx, true, nil
 }
 
 // add appends the leaf data of event e, whose key is not logged yet, with

@@ -39,15 +39,17 @@
 // and neither touches the other's report. [VerifyReceipt] checks that a
 // receipt was signed by the node of the state it was published under,
 // and that this state may report the event (posted and released by the
-// origin, the rest by the state they happened at). [Log.Submit] then
+// origin, forwarded by the forwarder, the rest by the state they happened
+// at). [Log.Submit] then
 // checks the event against what the origin signed in the bulletin's
 // sealed header — carried as a header attestation by the posted receipt
 // and by a recipient's delivered receipt, verified by a [HeaderVerifier]
 // with the origin's directory key: the posted precedence and time are the
 // signed ones, and only a signed recipient, or a state a verified forward
 // ([ForwardVerifier]) reached, reports delivered, read, acknowledged or
-// refused. Reports take precedence, creation time and recipients from the
-// signed header only. A receipt about a bulletin whose header the log
+// refused; a forwarded event must carry the forwarder's own verified
+// statement, about a bulletin the origin released to it. Reports take
+// precedence, creation time and recipients from the signed header only. A receipt about a bulletin whose header the log
 // does not hold yet is not logged ([ErrNoHeader]): the secretariat offers
 // it again later.
 //

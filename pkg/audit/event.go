@@ -23,6 +23,10 @@ const (
 	EventAcknowledged EventKind = "acknowledged" // a focal point of State acknowledged it (Actor)
 	EventRefused      EventKind = "refused"      // policy refused Actor; Rule names the rule
 	EventEscalated    EventKind = "escalated"    // State's acknowledgement deadline passed
+	// EventForwarded: the node Actor forwarded the bulletin, which its
+	// state was released, to State (reported by the forwarder, carrying
+	// its signed forward statement).
+	EventForwarded EventKind = "forwarded"
 )
 
 // String returns the kind's frozen name.
@@ -31,7 +35,8 @@ func (k EventKind) String() string { return string(k) }
 // Valid reports whether k is one of the kinds above.
 func (k EventKind) Valid() bool {
 	switch k {
-	case EventPosted, EventReleased, EventDelivered, EventRead, EventAcknowledged, EventRefused, EventEscalated:
+	case EventPosted, EventReleased, EventDelivered, EventRead, EventAcknowledged, EventRefused, EventEscalated,
+		EventForwarded:
 		return true
 	}
 	return false
@@ -64,14 +69,16 @@ type Event struct {
 	// Origin is the ISO code of the state that posted the bulletin. Required.
 	Origin string
 	// State is the ISO code of the state the event is about: the recipient
-	// for released, delivered, read, acknowledged and escalated (required
-	// there), the refused principal's state for refused (optional), and
-	// empty for posted (the posting state is Origin).
+	// for released, delivered, read, acknowledged and escalated, the state
+	// forwarded to for forwarded (required there), the refused principal's
+	// state for refused (optional), and empty for posted (the posting
+	// state is Origin).
 	State string
 	// Actor is the SPIFFE ID of who acted: the author (posted), the origin
 	// node (released), the recipient node (delivered), the person (read),
-	// the focal point (acknowledged), the refused principal (refused).
-	// Required, except for escalated, where empty means the log itself.
+	// the focal point (acknowledged), the refused principal (refused), the
+	// forwarding node (forwarded). Required, except for escalated, where
+	// empty means the log itself.
 	Actor string
 	// Rule is the id of the refusing policy rule; required for refused and
 	// empty for every other kind.
@@ -175,10 +182,27 @@ func token(s string) bool {
 // key is the identity of an event for idempotent appends: a receipt
 // delivered twice by the backbone has the same key and is logged once.
 // A bulletin is named by origin and id (two states may use one id), so
-// both are in the key. The fields cannot contain the separator (see
-// token). Entries logged before the origin was part of the key (log
-// format 1) keep their old keys in the database; only VerifyLog
-// recomputes keys, and it uses this one for every leaf.
+// both are in the key. A refusal's key also holds its rule and detail
+// (the action refused): a person refused reading a bulletin and later
+// refused acknowledging it was refused twice, and both are logged. The
+// fields before the detail cannot contain the separator (see token), and
+// the detail comes last, so keys do not collide.
+//
+// Compatibility: logs written before refusals named their rule hold
+// them under their [Event.baseKey] (and entries of log format 1 under
+// keys without the origin) in the database; an append looks a refusal up
+// under both (write.logged), and only VerifyLog recomputes keys, with
+// this one for every leaf — a refinement of the old keys, so an old log
+// holds no duplicates under it either.
 func (e *Event) key() string {
+	if e.Kind == EventRefused {
+		return e.baseKey() + " " + e.Rule + " " + e.Detail
+	}
+	return e.baseKey()
+}
+
+// baseKey is the key of every event up to log format 2: kind, origin,
+// bulletin, state, actor.
+func (e *Event) baseKey() string {
 	return string(e.Kind) + " " + e.Origin + " " + e.BulletinID + " " + e.State + " " + e.Actor
 }

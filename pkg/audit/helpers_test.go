@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,8 +111,11 @@ func (f *fixture) nodeSVID(state string) *x509svid.SVID {
 
 // reporter is the state whose node reports e.
 func reporter(e audit.Event) string {
-	if e.Kind == audit.EventPosted || e.Kind == audit.EventReleased {
+	switch e.Kind {
+	case audit.EventPosted, audit.EventReleased:
 		return e.Origin
+	case audit.EventForwarded:
+		return strings.Split(strings.TrimPrefix(e.Actor, td+"/state/"), "/")[0] // the forwarding node's state
 	}
 	return e.State
 }
@@ -207,6 +211,12 @@ func released(id, state string, at time.Time) audit.Event {
 
 func delivered(id, state string, at time.Time) audit.Event {
 	return audit.Event{Kind: audit.EventDelivered, BulletinID: id, Origin: "MX", State: state, Actor: node(state), At: at}
+}
+
+// forwarded is from's node reporting that it forwarded MX's bulletin id
+// to to.
+func forwarded(id, from, to string, at time.Time) audit.Event {
+	return audit.Event{Kind: audit.EventForwarded, BulletinID: id, Origin: "MX", State: to, Actor: node(from), At: at}
 }
 
 func read(id, state, who string, at time.Time) audit.Event {

@@ -87,6 +87,19 @@ func storeForward(ctx context.Context, q querier, f *SignedForward) error {
 	return nil
 }
 
+// indexForwarded records when f's forwarder forwarded the bulletin, on
+// the row of the state forwarded to, if that state holds the bulletin
+// through this forwarder's forward (the first forward to reach it).
+func indexForwarded(ctx context.Context, q querier, f *SignedForward) error {
+	_, err := q.ExecContext(ctx, `UPDATE recipients SET forwarded_at = MIN(COALESCE(forwarded_at, ?1), ?1)
+		WHERE origin = ?2 AND bulletin_id = ?3 AND state = ?4 AND forwarded_by = ?5`,
+		f.At.UnixNano(), f.Origin, f.ID, f.Recipient, f.Forwarder)
+	if err != nil {
+		return fmt.Errorf("index forward to %s: %w", f.Recipient, err)
+	}
+	return nil
+}
+
 // recipientColumns names, per event kind, the recipients column holding
 // its first time and the column holding who did it (or "").
 var recipientColumns = map[EventKind][2]string{

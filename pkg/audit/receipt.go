@@ -87,10 +87,13 @@ type wireReceipt struct {
 }
 
 // EventID returns the id of an audit event: the hex SHA-256 of its key
-// (kind, origin, bulletin, state, actor) — the same key the log
-// de-duplicates appends by — so it is the same for every report of the
-// same event. It names the receipt on the backbone and in a node's
-// outbox.
+// (kind, origin, bulletin, state, actor; and for a refusal its rule and
+// detail) — the same key the log de-duplicates appends by — so it is the
+// same for every report of the same event. It names the receipt on the
+// backbone and in a node's outbox. A refusal's id changed when its rule
+// and detail joined the key: one queued before and reported again after
+// is logged once all the same (the log looks refusals up under both
+// keys).
 func EventID(e Event) string {
 	h := sha256.Sum256([]byte(e.key()))
 	return hex.EncodeToString(h[:])

@@ -36,6 +36,9 @@ type RecipientStatus struct {
 	// ForwardedBy is the state whose signed forward made State a holder;
 	// empty for the states the origin released the bulletin to.
 	ForwardedBy string
+	// ForwardedAt is when ForwardedBy forwarded it, as the forwarder
+	// reported (its "forwarded" event); zero until it has.
+	ForwardedAt time.Time
 	ReleasedAt  time.Time
 	DeliveredAt time.Time
 	ReadAt      time.Time
@@ -163,8 +166,8 @@ func (l *Log) Header(ctx context.Context, origin, id string) (SignedHeader, bool
 }
 
 func recipientStatuses(ctx context.Context, tx querier, origin, id string, clock time.Time) ([]RecipientStatus, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT state, forwarded_by, released_at, delivered_at, read_at, read_by, acked_at, acked_by, escalated_at
-		FROM recipients WHERE origin = ? AND bulletin_id = ? ORDER BY state`, origin, id)
+	rows, err := tx.QueryContext(ctx, `SELECT state, forwarded_by, forwarded_at, released_at, delivered_at, read_at, read_by, acked_at,
+		acked_by, escalated_at FROM recipients WHERE origin = ? AND bulletin_id = ? ORDER BY state`, origin, id)
 	if err != nil {
 		return nil, fmt.Errorf("read recipients: %w", err)
 	}
@@ -172,11 +175,12 @@ func recipientStatuses(ctx context.Context, tx querier, origin, id string, clock
 	var out []RecipientStatus
 	for rows.Next() {
 		var s RecipientStatus
-		var released, delivered, read, acked, escalated sql.NullInt64
+		var forwarded, released, delivered, read, acked, escalated sql.NullInt64
 		var fwd, readBy, ackedBy sql.NullString
-		if err := rows.Scan(&s.State, &fwd, &released, &delivered, &read, &readBy, &acked, &ackedBy, &escalated); err != nil {
+		if err := rows.Scan(&s.State, &fwd, &forwarded, &released, &delivered, &read, &readBy, &acked, &ackedBy, &escalated); err != nil {
 			return nil, fmt.Errorf("read recipient: %w", err)
 		}
+		s.ForwardedAt = fromNanos(forwarded)
 		s.ReleasedAt, s.DeliveredAt, s.ReadAt = fromNanos(released), fromNanos(delivered), fromNanos(read)
 		s.AckedAt, s.EscalatedAt = fromNanos(acked), fromNanos(escalated)
 		s.ForwardedBy, s.ReadBy, s.AckedBy = fwd.String, readBy.String, ackedBy.String

@@ -11,10 +11,11 @@ import (
 // checkReporter decides whether the node signer, publishing under scope,
 // may report e (DESIGN.md, "Threat model"): a state node reports what
 // happened at its state — posted and released as the origin; delivered,
-// read, acknowledged and refused as the state — with actors of that
-// state; the secretariat's node reports only the log's own events,
-// refusals and escalations. Whether the state was released the bulletin
-// is the log's question ([Log.Submit]).
+// read, acknowledged and refused as the state; forwarded, to another
+// state, as the forwarder — with actors of that state; the secretariat's
+// node reports only the log's own events, refusals and escalations.
+// Whether the state was released the bulletin, and what a forward
+// statement says, is the log's question ([Log.Submit]).
 func checkReporter(td spiffeid.TrustDomain, signer spiffeid.ID, scope string, e *Event) (string, error) {
 	p, err := identity.Parse(td, signer)
 	if err != nil {
@@ -30,14 +31,20 @@ func checkReporter(td spiffeid.TrustDomain, signer spiffeid.ID, scope string, e 
 		return "receipt.signer", fmt.Errorf("%s is not the node of %s", p, scope)
 	}
 	where := e.State
-	if e.Kind == EventPosted || e.Kind == EventReleased {
+	switch e.Kind {
+	case EventPosted, EventReleased:
 		where = e.Origin
+	case EventForwarded:
+		if e.State == scope {
+			return "receipt.signer", fmt.Errorf("the node of %s reports a forward to its own state", scope)
+		}
+		where = scope // the forwarder's doing; the statement says to whom
 	}
 	if e.Kind == EventEscalated || where != scope {
 		return "receipt.signer", fmt.Errorf("the node of %s may not report a %s event of %s at %q", scope, e.Kind, e.Origin, where)
 	}
 	switch e.Kind {
-	case EventReleased, EventDelivered:
+	case EventReleased, EventDelivered, EventForwarded:
 		if e.Actor != signer.String() {
 			return "receipt.actor", fmt.Errorf("%s event by %s signed by %s", e.Kind, e.Actor, signer)
 		}

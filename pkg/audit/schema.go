@@ -148,6 +148,12 @@ CREATE INDEX bulletins_clock    ON bulletins (clock_at);
 CREATE INDEX bulletins_id       ON bulletins (bulletin_id);
 CREATE INDEX recipients_unacked ON recipients (origin, bulletin_id) WHERE acked_at IS NULL;
 `,
+	// 3: when the forwarding state forwarded a bulletin to a state, as the
+	// forwarder reported it (a "forwarded" event with its signed
+	// statement); NULL while it has not.
+	`
+ALTER TABLE recipients ADD COLUMN forwarded_at INTEGER;
+`,
 }
 
 // checkOrigin records origin in a new database and refuses an existing

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/oas-cicte/iant/pkg/identity"
 )
 
 // MaxClockSkew is how far a reported time may lie outside what the log
@@ -121,7 +123,7 @@ func (s *Submission) check() error {
 // submit judges one submission inside w and appends it, or its refusal.
 func (w *write) submit(ctx context.Context, l *Log, s *Submission) (Outcome, error) {
 	e := &s.Receipt.Event
-	if idx, ok, err := w.existing(ctx, e.key()); err != nil || ok {
+	if idx, ok, err := w.logged(ctx, e); err != nil || ok {
 		return Outcome{Index: idx}, err
 	}
 	held, err := heldHeader(ctx, w.q, e.Origin, e.BulletinID)
@@ -159,6 +161,11 @@ func (w *write) submit(ctx context.Context, l *Log, s *Submission) (Outcome, err
 			return Outcome{}, err
 		}
 	}
+	if e.Kind == EventForwarded {
+		if err := indexForwarded(ctx, w.q, s.Forward); err != nil {
+			return Outcome{}, err
+		}
+	}
 	return Outcome{Index: idx}, index(ctx, w.q, e)
 }
 
@@ -166,8 +173,11 @@ func (w *write) submit(ctx context.Context, l *Log, s *Submission) (Outcome, err
 func (w *write) refuse(ctx context.Context, l *Log, s *Submission, rule string, cause error) (Outcome, error) {
 	e := &s.Receipt.Event
 	state := e.State
-	if e.Kind == EventPosted || e.Kind == EventReleased {
+	switch e.Kind {
+	case EventPosted, EventReleased:
 		state = e.Origin
+	case EventForwarded:
+		state = reporterState(s)
 	}
 	r := Event{Kind: EventRefused, BulletinID: e.BulletinID, Origin: e.Origin, State: state,
 		Actor: s.Receipt.Signer.String(), Rule: rule, Detail: "refused " + string(e.Kind) + " receipt", At: l.now().UTC()}
@@ -214,7 +224,43 @@ func judge(e *Event, s *Submission, held *SignedHeader, forwardedBy string) (str
 	case e.Kind != EventPosted && e.At.Before(h.CreatedAt.Add(-MaxClockSkew)):
 		return "receipt.time", fmt.Errorf("%s at %s, before the bulletin was created (%s)", e.Kind, e.At.Format(time.RFC3339), h.CreatedAt.Format(time.RFC3339))
 	}
+	if e.Kind == EventForwarded {
+		return judgeForwarded(e, s, h)
+	}
 	return judgeHolder(e, s, h, forwardedBy)
+}
+
+// judgeForwarded checks a forwarded event against the forward statement
+// its receipt carries, verified with the forwarder's key: only the
+// forwarder reports it, about a bulletin the origin released to it, to a
+// state that did not hold it, at the time the statement says.
+func judgeForwarded(e *Event, s *Submission, h *SignedHeader) (string, error) {
+	f, by := s.Forward, reporterState(s)
+	switch {
+	case f == nil:
+		return "receipt.forward", errors.New("a forwarded receipt carries the forwarder's signed statement")
+	case f.Origin != e.Origin || f.ID != e.BulletinID || f.Recipient != e.State:
+		return "receipt.forward", fmt.Errorf("the forward statement is of bulletin %s/%s to %s", f.Origin, f.ID, f.Recipient)
+	case f.Forwarder != by:
+		return "receipt.forward", fmt.Errorf("the forward statement is %s's, reported by %s", f.Forwarder, by)
+	case !slices.Contains(h.Recipients, f.Forwarder):
+		return "receipt.not_recipient", fmt.Errorf("%s, which forwarded it, was not released the bulletin", f.Forwarder)
+	case slices.Contains(h.Recipients, f.Recipient) || f.Recipient == h.Origin:
+		return "receipt.forward", fmt.Errorf("%s held the bulletin already", f.Recipient)
+	case !e.At.Equal(f.At):
+		return "receipt.forward", fmt.Errorf("forwarded at %s, the statement says %s", e.At.Format(time.RFC3339Nano), f.At.Format(time.RFC3339Nano))
+	}
+	return "", nil
+}
+
+// reporterState is the state of the node that signed s's receipt, "" for
+// the secretariat's.
+func reporterState(s *Submission) string {
+	p, err := identity.Parse(s.Receipt.Signer.TrustDomain(), s.Receipt.Signer)
+	if err != nil {
+		return ""
+	}
+	return p.State
 }
 
 // ownRefusal reports whether e is a refusal a state reports about its

@@ -84,7 +84,8 @@ func (c *Client) PublishDirectoryEntry(ctx context.Context, data []byte) error {
 // backbone cannot be reached (the link is cut), DirectoryEntry returns the
 // entry kept for state, if any, so the node can still seal for states
 // whose keys it knows. The caller's verification (signature, validity
-// period) then decides whether that entry is still good.
+// period) then decides whether that entry is still good. A read the
+// backbone did not answer returns an error wrapping [ErrUnreachable].
 func (c *Client) DirectoryEntry(ctx context.Context, state string) ([]byte, error) {
 	if !region.IsMember(state) {
 		return nil, fmt.Errorf("%w: %q is not a member state", ErrInvalidSubject, state)
@@ -101,7 +102,7 @@ func (c *Client) DirectoryEntry(ctx context.Context, state string) ([]byte, erro
 		return c.hubDirectoryEntry(ctx, state)
 	}
 	var data []byte
-	err := fmt.Errorf("backbone: directory entry of %s: link to the backbone is down", state)
+	err := fmt.Errorf("backbone: directory entry of %s: %w: the link to the backbone is down", state, ErrUnreachable)
 	if c.LeafConnected() {
 		data, err = c.hubDirectoryEntry(ctx, state)
 	}
@@ -124,14 +125,14 @@ func (c *Client) DirectoryEntry(ctx context.Context, state string) ([]byte, erro
 func (c *Client) hubDirectoryEntry(ctx context.Context, state string) ([]byte, error) {
 	st, err := c.js.Stream(ctx, DirectoryStream)
 	if err != nil {
-		return nil, fmt.Errorf("backbone: directory: %w", err)
+		return nil, fmt.Errorf("backbone: directory: %w: %w", ErrUnreachable, err)
 	}
 	m, err := st.GetLastMsgForSubject(ctx, DirectorySubject(state))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, fmt.Errorf("%w for %s", ErrNoEntry, state)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("backbone: directory entry of %s: %w", state, err)
+		return nil, fmt.Errorf("backbone: directory entry of %s: %w: %w", state, ErrUnreachable, err)
 	}
 	return m.Data, nil
 }

@@ -29,6 +29,12 @@ var (
 	// the copy's Nats-Msg-Id de-duplicates it.
 	ErrUnavailable = errors.New("backbone: unavailable")
 
+	// ErrUnreachable is returned (wrapped) by [Client.DirectoryEntry]
+	// when the backbone did not answer the read (no server, a timeout,
+	// the leaf node's link cut with nothing kept): a failure to read,
+	// unlike [ErrNoEntry], which is the directory's answer.
+	ErrUnreachable = errors.New("backbone: unreachable")
+
 	// ErrNotNode is returned by [Connect] when the SVID is not that of a
 	// state node or a secretariat node.
 	ErrNotNode = errors.New("backbone: identity is not a node")

@@ -107,7 +107,7 @@ func FromBulletin(v Version) (Event, error) {
 	}
 	ts := strconv.FormatInt(modified.Unix(), 10)
 	ev := Event{
-		UUID: uuidOf(stix.ReportID(first)), Info: b.Title, Date: b.CreatedAt.UTC().Format("2006-01-02"),
+		UUID: uuidOf(stix.ReportID(b.Origin, first)), Info: b.Title, Date: b.CreatedAt.UTC().Format("2006-01-02"),
 		Timestamp: ts, PublishTimestamp: ts, Published: true, Analysis: "2",
 		ThreatLevelID: threatLevel(b.Precedence), Distribution: distribution(b.Marking), OrgID: "0", OrgcID: "0",
 		Tag: tagsOf(b),
@@ -115,7 +115,7 @@ func FromBulletin(v Version) (Event, error) {
 	if region.IsMember(b.Origin) {
 		ev.Orgc = OrgOf(b.Origin)
 	}
-	body := Attribute{UUID: uuid.NewSHA1(stix.Namespace, []byte("bulletin/"+first+"/body")).String(), Type: "text",
+	body := Attribute{UUID: uuid.NewSHA1(stix.Namespace, []byte(stix.BulletinName(b.Origin, first)+"/body")).String(), Type: "text",
 		Category: "Other", Value: b.Body, Comment: "bulletin body", Timestamp: ts, Distribution: "5",
 		Deleted: b.Revoked, DisableCorrelation: true, Tag: []Tag{machineTag(tagField, "body")}}
 	ev.Attribute = append(ev.Attribute, body)
@@ -125,7 +125,7 @@ func FromBulletin(v Version) (Event, error) {
 		n := seen[key]
 		seen[key]++
 		k := kindOf(in)
-		a := Attribute{UUID: uuidOf(stix.IndicatorID(first, in, n)), Type: k.typ, Category: k.category, ToIDs: k.toIDs,
+		a := Attribute{UUID: uuidOf(stix.IndicatorID(b.Origin, first, in, n)), Type: k.typ, Category: k.category, ToIDs: k.toIDs,
 			Value: in.Value, Comment: in.Description, Timestamp: ts, Distribution: "5", Deleted: b.Revoked,
 			Tag: []Tag{machineTag(tagIndicator, in.Type.String())}}
 		for _, key := range sortedKeys(in.Attributes) {

@@ -70,7 +70,7 @@ func TestRoundTripBulletinMISPBulletin(t *testing.T) {
 	if diff := cmp.Diff(want, im.Bulletin, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("bulletin -> MISP -> bulletin (-want +got):\n%s", diff)
 	}
-	if len(im.Defaulted) != 0 || im.UUID != strings.TrimPrefix(stix.ReportID("01KAQZ7W3M4T3V9K6R5N0B0000"), "report--") {
+	if len(im.Defaulted) != 0 || im.UUID != strings.TrimPrefix(stix.ReportID(b.Origin, "01KAQZ7W3M4T3V9K6R5N0B0000"), "report--") {
 		t.Errorf("defaulted %v, uuid %s (want the STIX report's)", im.Defaulted, im.UUID)
 	}
 }

@@ -294,7 +294,7 @@ func reportToProto(r audit.BulletinReport) *iantv1.BulletinReport {
 			ReadTime: timestamp(rs.ReadAt), ReadBy: rs.ReadBy, AcknowledgeTime: timestamp(rs.AckedAt),
 			AcknowledgedBy: rs.AckedBy, EscalateTime: timestamp(rs.EscalatedAt),
 			DeliveryLatency: duration(rs.DeliveryLatency), AcknowledgeLatency: duration(rs.AckLatency),
-			ForwardedBy: rs.ForwardedBy,
+			ForwardedBy: rs.ForwardedBy, ForwardTime: timestamp(rs.ForwardedAt),
 		})
 	}
 	return out

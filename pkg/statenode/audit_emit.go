@@ -19,7 +19,8 @@ import (
 // outbox in the node's database (one local write for all), to be signed
 // and published on the backbone as receipts. It never fails the caller's
 // call: a failure is logged. An event is reported once per key (kind,
-// origin, bulletin, state, actor), however often emit is called with it.
+// origin, bulletin, state, actor; for a refusal also its rule and
+// action), however often emit is called with it.
 // Events that must commit with what they report (posted, released,
 // delivered) go into that transaction instead ([Node.receiptsOf]).
 func (n *Node) emit(events ...audit.Event) { n.emitWith(audit.Evidence{}, events...) }
@@ -82,6 +83,20 @@ func (n *Node) postedReceipts(b *bulletin.Bulletin, sealed *seal.Sealed) ([]stor
 	}
 	released, err := n.receiptsOf(audit.Evidence{}, events...)
 	return append(out, released...), err
+}
+
+// forwardedReceipts are the receipts that report that this node forwarded
+// b, as f: forwarded to f's recipient at the time its statement says,
+// carrying the origin's header attestation and the forward attestation
+// (the secretariat checks the statement is this state's). They commit
+// with the forward's copy.
+func (n *Node) forwardedReceipts(b *bulletin.Bulletin, f *seal.Forwarded) ([]store.Receipt, error) {
+	ev, err := forwardAttestations(f)
+	if err != nil {
+		return nil, fmt.Errorf("forward attestation: %w", err)
+	}
+	return n.receiptsOf(ev, audit.Event{Kind: audit.EventForwarded, BulletinID: b.ID, Origin: b.Origin,
+		State: f.Statement.Recipient, Actor: n.nodeID(), Precedence: b.Precedence, At: f.Statement.At.UTC()})
 }
 
 // storeReceived stores a received bulletin, opened from the copy data,

@@ -37,9 +37,13 @@
 //
 // Receiving (receive.go) opens each copy of the inbox, stores it with the
 // sealed copy as received and its delivered receipt, and rejects for good
-// only on a cryptographic or policy verdict: a temporary failure (the
-// directory, the store, a closing node) has the copy redelivered; the
-// table in receive.go classifies every failure. Forwarding (forward.go)
+// only on a cryptographic or policy verdict; a copy it cannot decide now
+// (an unknown format version, a signer whose directory entry is missing)
+// is parked (park.go): kept in the node's database and acknowledged, so
+// that no copy holds back those behind it, tried again until decided,
+// and bounded per publishing state ([Config.Park]); only a local, brief
+// failure (the store, a closing node) has the copy redelivered. The table
+// in receive.go classifies every failure. Forwarding (forward.go)
 // re-wraps the content key of the origin's sealed copy for the target
 // ([seal.Forward]) with the node's signed statement, through the outbox;
 // the receiver checks both signatures ([seal.OpenForwarded]) and its
@@ -79,7 +83,8 @@
 // # Concurrency
 //
 // A Node is safe for concurrent use. Its goroutines (gRPC server, inbox
-// consumer, copy drainer, receipt publisher, witness) are owned by the
+// consumer, parked copies' retries, copy drainer, receipt publisher,
+// witness) are owned by the
 // Node and stopped by Close, which waits for them. Bulletins reach each
 // subscription in store-cursor order, and each recipient's inbox this
 // node's copies in commit order.

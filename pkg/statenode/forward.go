@@ -108,11 +108,15 @@ func (n *Node) forward(ctx context.Context, origin, id, target string) (store.Re
 	if err := d.Err(); err != nil {
 		return store.Record{}, n.refused("forward", p, b.Origin, b.ID, err)
 	}
-	data, err := n.forwardCopy(ctx, &rec, target, d)
+	f, data, err := n.forwardCopy(ctx, &rec, target, d)
 	if err != nil {
 		return store.Record{}, err
 	}
-	err = n.queueCopy(ctx, store.Copy{Recipient: target, Origin: n.self.State, BulletinOrigin: b.Origin, BulletinID: b.ID, Data: data})
+	rs, err := n.forwardedReceipts(b, f)
+	if err != nil {
+		return store.Record{}, problem.Internal(err)
+	}
+	err = n.queueCopy(ctx, store.Copy{Recipient: target, Origin: n.self.State, BulletinOrigin: b.Origin, BulletinID: b.ID, Data: data}, rs...)
 	if err != nil {
 		return store.Record{}, err
 	}
@@ -121,40 +125,40 @@ func (n *Node) forward(ctx context.Context, origin, id, target string) (store.Re
 }
 
 // forwardCopy makes the forward of rec's sealed copy to target, allowed
-// by decision d.
-func (n *Node) forwardCopy(ctx context.Context, rec *store.Record, target string, d policy.Decision) ([]byte, error) {
+// by decision d, and encodes it.
+func (n *Node) forwardCopy(ctx context.Context, rec *store.Record, target string, d policy.Decision) (*seal.Forwarded, []byte, error) {
 	b := &rec.Bulletin
 	data, err := n.store.ReceivedCopy(ctx, b.Origin, b.ID)
 	switch {
 	case err != nil:
-		return nil, storeProblem(err)
+		return nil, nil, storeProblem(err)
 	case len(data) == 0 || seal.IsForwarded(data):
-		return nil, problem.Invalid("id", "bulletin %s was stored before this node kept the sealed copies it receives: it cannot be forwarded", b.ID)
+		return nil, nil, problem.Invalid("id", "bulletin %s was stored before this node kept the sealed copies it receives: it cannot be forwarded", b.ID)
 	}
 	c, err := seal.Unmarshal(data)
 	if err != nil {
-		return nil, problem.Internal(fmt.Errorf("stored copy of %s/%s: %w", b.Origin, b.ID, err))
+		return nil, nil, problem.Internal(fmt.Errorf("stored copy of %s/%s: %w", b.Origin, b.ID, err))
 	}
 	e, err := n.entryOf(ctx, target, "")
 	switch {
 	case errors.Is(err, backbone.ErrNoEntry):
-		return nil, problem.Unavailable(err, "no node of %s has published its keys yet; forward once it has joined", target)
+		return nil, nil, problem.Unavailable(err, "no node of %s has published its keys yet; forward once it has joined", target)
 	case err != nil:
-		return nil, problem.Unavailable(err, "bulletin not forwarded: the keys of %s could not be read; forward again later", target)
+		return nil, nil, problem.Unavailable(err, "bulletin not forwarded: the keys of %s could not be read; forward again later", target)
 	}
 	st := seal.ForwardStatement{Signer: n.nodeID(), Reason: forwardReason(d), At: n.now().UTC()}
 	f, err := seal.Forward(c, n.self.State, n.keys.snapshot(), e.PublicKeys(), st, n.keys.current())
 	switch {
 	case errors.Is(err, seal.ErrExpired):
-		return nil, problem.Invalid("id", "bulletin %s has expired: expired bulletins are not forwarded", b.ID)
+		return nil, nil, problem.Invalid("id", "bulletin %s has expired: expired bulletins are not forwarded", b.ID)
 	case err != nil:
-		return nil, problem.Internal(fmt.Errorf("forward of %s/%s to %s: %w", b.Origin, b.ID, target, err))
+		return nil, nil, problem.Internal(fmt.Errorf("forward of %s/%s to %s: %w", b.Origin, b.ID, target, err))
 	}
 	out, err := f.Marshal()
 	if err != nil {
-		return nil, problem.Internal(err)
+		return nil, nil, problem.Internal(err)
 	}
-	return out, nil
+	return f, out, nil
 }
 
 // forwardReason is the forward statement's reason: the policies that

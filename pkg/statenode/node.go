@@ -79,13 +79,16 @@ type Config struct {
 	// People holds attributes of this state's people that the policy reads
 	// (e.g. law enforcement), keyed by SPIFFE ID; absent people have none.
 	People map[string]policy.PersonAttrs
-	// EntryWait is how long a copy whose signer's state's directory
-	// cannot vouch for its signing key yet (no entry published, or an
-	// entry that does not verify now) is redelivered before it is
-	// rejected (see receive.go); default [DefaultEntryWait]. A directory
-	// that cannot be read is waited out without bound; an entry that does
-	// not publish the key is a verdict at once.
+	// EntryWait is how long after it was published a copy whose signer's
+	// state's directory cannot vouch for its signing key yet (no entry
+	// published, or an entry that does not verify now) waits, parked,
+	// before it is rejected (see receive.go); default [DefaultEntryWait].
+	// A directory that cannot be read is waited out without bound; an
+	// entry that does not publish the key is a verdict at once.
 	EntryWait time.Duration
+	// Park bounds the copies the node parks per publishing state: copies
+	// it cannot decide yet, kept until it can (park.go).
+	Park ParkConfig
 	// KeyRotation is how often the node rotates its HPKE (KEM) key; zero
 	// never rotates on a schedule (see [Node.RotateKeys]). A retired KEM
 	// key is kept for InboxRetention plus [KeyRetentionMargin].
@@ -146,6 +149,9 @@ func (c Config) Validate() error {
 	if err := c.validateLeaf(); err != nil {
 		return err
 	}
+	if err := c.Park.validate(); err != nil {
+		return err
+	}
 	if err := c.validateRetention(); err != nil {
 		return err
 	}
@@ -175,6 +181,7 @@ type Node struct {
 	out           copyOutbox // sealed copies waiting for the backbone
 	admitted      admission  // admission control of posts (admit.go)
 	taxii         taxiiState
+	parked        parkState // copies not decidable yet (park.go)
 
 	// closing is closed by Close so that open subscriptions end and the
 	// gRPC server can stop gracefully.
@@ -205,6 +212,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.log = n.log.With("node", self.String())
 	n.newCopyOutbox()
+	n.parked.init()
 	if n.now == nil {
 		n.now = time.Now
 	}
@@ -281,6 +289,7 @@ func (n *Node) serve() {
 	n.wg.Go(func() { n.drainCopies(ctx) })
 	n.srv.Serve()
 	n.serveTAXII()
+	n.wg.Go(func() { n.runPark(ctx) })
 	n.wg.Go(func() {
 		n.rebuild(ctx) // a new store first takes back what was received
 		if err := n.bb.ConsumeInbox(ctx, n.receive); err != nil {

@@ -298,20 +298,23 @@ func (n *Node) Outbox(ctx context.Context) (OutboxStats, error) {
 	return OutboxStats{Pending: p, Published: n.out.count.Load(), Duplicates: n.out.duplicates.Load()}, nil
 }
 
-// queueCopy commits one copy outside a post (a forward) in the outbox and
-// waits, as a post does, up to PostWait for it to be published; one that
-// still waits is published later. The same copy queued again is queued
-// once.
-func (n *Node) queueCopy(ctx context.Context, c store.Copy) error {
+// queueCopy commits one copy outside a post (a forward) in the outbox,
+// with the receipts rs that report it, and waits, as a post does, up to
+// PostWait for it to be published; one that still waits is published
+// later. The same copy queued again is queued once.
+func (n *Node) queueCopy(ctx context.Context, c store.Copy, rs ...store.Receipt) error {
 	if len(c.Data) > backbone.MaxDataSize {
 		return problem.Invalid("bulletin", "the sealed copy for %s is %d bytes, more than the backbone's %d", c.Recipient, len(c.Data), backbone.MaxDataSize)
 	}
-	_, err := n.store.QueueCopies(ctx, []store.Copy{c}, n.now(), n.maxPendingCopies())
+	added, err := n.store.QueueForward(ctx, c, rs, n.now(), n.maxPendingCopies())
 	switch {
 	case errors.Is(err, store.ErrOutboxFull):
 		return n.outboxFull(err)
 	case err != nil:
 		return storeProblem(err)
+	}
+	if added > 0 && len(rs) > 0 {
+		wakeUp(n.audit.wake)
 	}
 	since := n.out.rounds.Load() // rounds after the commit try the copy
 	wakeUp(n.out.wake)

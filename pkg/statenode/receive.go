@@ -16,7 +16,10 @@ import (
 // forwarder); receive opens it (sealing.go), checks that it is addressed
 // to this state and allowed here, and stores it with its delivered
 // receipt. Only a cryptographic or policy verdict rejects a copy for
-// good; a failure that says nothing about the copy has it redelivered:
+// good; a copy that cannot be decided now is parked (park.go): kept in
+// node.db and acknowledged on the backbone, so that the inbox, which
+// hands the node one unacknowledged copy at a time, moves on at once;
+// only a local, brief failure has the copy redelivered:
 //
 //	failure                                            class       the copy is
 //	-------------------------------------------------  ----------  ----------------------------------------------
@@ -28,20 +31,31 @@ import (
 //	  the content, another state's copy, a forward
 //	  seal refuses (own bulletin, never held, already
 //	  a recipient), the policy (release, forward),
-//	  other content under a stored origin and id
-//	the signer's state's directory cannot vouch yet:    temporary   redelivered with backoff while it is younger
-//	  no entry published, or an entry that does not    (bounded)   than Config.EntryWait (the entry may not be
-//	  verify now (expired, a chain not trusted yet)                 published yet); then a verdict (receive.signer)
-//	the directory cannot be read (backbone down,        temporary   redelivered with backoff
-//	  timeout), the node is closing or its context
-//	  ended, the store fails (busy, closed, disk)
-//	a sealed format version this node does not know     not yet     redelivered with backoff until the node is
-//	  (seal.ErrVersion: newer software)                 readable    upgraded; later copies wait behind it
+//	  other content under a stored origin and id,
+//	  an expired bulletin
+//	the signer's state's directory cannot vouch yet:    undecided   parked (reason signer) while it is younger than
+//	  no entry published, or an entry that does not     (bounded)   Config.EntryWait (the entry may not be
+//	  verify now (expired, a chain not trusted yet,                 published yet), retried at once when the node
+//	  an entry naming another state)                                sees the entry, else with backoff; then a
+//	                                                                verdict (receive.signer)
+//	a sealed format version this node does not know     undecided   parked (reason version), retried at every
+//	  (seal.ErrVersion: newer software)                             start (an upgrade) and on a schedule
+//	the directory cannot be read (backbone down,        temporary   redelivered with backoff; once the copy was
+//	  timeout), the store fails (busy, disk), or any                delivered parkAfterDeliveries times, parked
+//	  other failure not listed here                                 (reason retry)
+//	the node is closing or its context ended,           temporary   redelivered: handed back to the next session
+//	  the store is closed
+//	the publishing state's parked copies at their       verdict     rejected (receive.park_full); other states'
+//	  bound (Config.Park), for a copy to be parked                  copies are parked as before
 //
-// Rejections during a rebuild (rebuild.go) are logged, not audited.
+// Parked copies decided later are stored after the copies that arrived
+// meanwhile (a new cursor), or rejected as a verdict and audited.
+// Rejections during a rebuild (rebuild.go) are logged, not audited; a
+// rebuild parks what it cannot decide as the inbox does, and those copies
+// are then decided as any parked copy is.
 
 // DefaultEntryWait is how long a copy whose signer's state's directory
-// cannot vouch for it yet is redelivered before it is rejected
+// cannot vouch for it yet waits, parked, before it is rejected
 // ([Config.EntryWait]).
 const DefaultEntryWait = 2 * time.Minute
 
@@ -60,6 +74,11 @@ var (
 	errContent = errors.New("the sealed content is not a bulletin")
 )
 
+// rejectFunc is the treatment of a copy rejected for rule: audited for
+// the inbox ([Node.reject]), only logged for a rebuild. It returns an
+// error wrapping backbone.ErrReject.
+type rejectFunc func(m backbone.Msg, rule string, err error) error
+
 // receive handles one copy from this node's inbox.
 func (n *Node) receive(ctx context.Context, m backbone.Msg) error {
 	return n.receiveWith(ctx, m, n.reject)
@@ -67,14 +86,47 @@ func (n *Node) receive(ctx context.Context, m backbone.Msg) error {
 
 // receiveWith is receive with the treatment of bad copies given: reject
 // (audited) for the inbox, or a quieter one for a rebuild (rebuild.go).
-func (n *Node) receiveWith(ctx context.Context, m backbone.Msg, reject func(m backbone.Msg, rule string, err error) error) error {
+// A copy that cannot be decided now is parked (nil: acknowledged).
+func (n *Node) receiveWith(ctx context.Context, m backbone.Msg, reject rejectFunc) error {
+	d := n.decide(ctx, m, reject)
+	if d.wait != nil {
+		return n.park(ctx, m, d.wait, reject)
+	}
+	return d.err
+}
+
+// decision is what trying a copy came to: stored (err nil), rejected (err
+// wraps backbone.ErrReject), not decidable now (wait), or a temporary
+// failure (any other err).
+type decision struct {
+	err  error
+	wait *wait
+}
+
+// wait says why a copy cannot be decided now.
+type wait struct {
+	// reason is one of the park reasons (park.go); state names the state
+	// whose directory entry the copy waits for, "" for none.
+	reason, state string
+	cause         error
+}
+
+// decide opens copy m and, if it opens, checks and stores it (accept).
+func (n *Node) decide(ctx context.Context, m backbone.Msg, reject rejectFunc) decision {
 	o, err := n.openCopy(ctx, m)
 	if err != nil {
-		if rule, verdict := n.classifyOpen(ctx, m, err); verdict {
-			return reject(m, rule, err)
-		}
-		return fmt.Errorf("open copy %s from %s: %w", m.ID, m.Origin, err)
+		return n.classifyOpen(ctx, m, err, reject)
 	}
+	err = n.accept(ctx, m, &o, reject)
+	if err != nil && !errors.Is(err, backbone.ErrReject) {
+		return n.temporary(ctx, m, err)
+	}
+	return decision{err: err}
+}
+
+// accept checks that opened copy o of m is addressed to this state and
+// allowed here, and stores it.
+func (n *Node) accept(ctx context.Context, m backbone.Msg, o *opened, reject rejectFunc) error {
 	b := &o.bulletin
 	if err := b.Validate(); err != nil {
 		return reject(m, "validate", err)
@@ -95,7 +147,7 @@ func (n *Node) receiveWith(ctx context.Context, m backbone.Msg, reject func(m ba
 			return reject(m, "release", err)
 		}
 	}
-	_, inserted, err := n.storeReceived(ctx, &o, m.Data)
+	_, inserted, err := n.storeReceived(ctx, o, m.Data)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return reject(m, "replay", err)
@@ -110,33 +162,53 @@ func (n *Node) receiveWith(ctx context.Context, m backbone.Msg, reject func(m ba
 }
 
 // classifyOpen decides what a failure to open copy m is (the table
-// above): a verdict, with the rule that rejects it, or not.
-func (n *Node) classifyOpen(ctx context.Context, m backbone.Msg, err error) (rule string, verdict bool) {
+// above): a verdict, rejected through reject with its rule; a wait; or a
+// temporary failure.
+func (n *Node) classifyOpen(ctx context.Context, m backbone.Msg, err error, reject rejectFunc) decision {
+	var uv *unvouchedError
 	switch {
-	case ctx.Err() != nil, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
-		errors.Is(err, errDirectory), errors.Is(err, backbone.ErrClosed), errors.Is(err, store.ErrClosed):
-		n.log.Warn("copy not opened for now; it is redelivered", "bulletin_id", m.ID, "origin", m.Origin, "err", err)
-		return "", false
-	case errors.Is(err, errUnvouched):
-		if age := n.now().Sub(m.Published); !m.Published.IsZero() && age < n.entryWait() {
-			n.log.Warn("copy's signing key not vouched for by its state's directory yet; it is redelivered",
-				"bulletin_id", m.ID, "origin", m.Origin, "waited", age.Round(time.Second), "err", err)
-			return "", false
+	case stopping(ctx, err):
+		return decision{err: fmt.Errorf("open copy %s from %s: %w", m.ID, m.Origin, err)}
+	case errors.As(err, &uv):
+		if age := n.now().Sub(m.Published); m.Published.IsZero() || age >= n.entryWait() {
+			return decision{err: reject(m, "signer", err)}
 		}
-		return "signer", true
+		return decision{wait: &wait{reason: reasonSigner, state: uv.state, cause: err}}
 	case errors.Is(err, seal.ErrVersion):
 		// A format this node does not know yet (another node runs newer
-		// software): not a bad copy. It stays in the inbox, redelivered
-		// with backoff, and later copies wait behind it, until this node
-		// is upgraded; nothing is lost meanwhile.
-		n.log.Warn("copy sealed in a format this node cannot read yet; upgrade the node", "bulletin_id", m.ID, "origin", m.Origin, "err", err)
-		return "", false
+		// software): not a bad copy. It waits in the park until the node
+		// is upgraded; the copies behind it flow meanwhile.
+		return decision{wait: &wait{reason: reasonVersion, cause: err}}
+	case errors.Is(err, errDirectory):
+		return n.temporary(ctx, m, err)
 	case errors.Is(err, errPublisher), errors.Is(err, errNotPublished):
-		return "signer", true
+		return decision{err: reject(m, "signer", err)}
 	case errors.Is(err, seal.ErrBinding), errors.Is(err, errContent):
-		return "content", true
+		return decision{err: reject(m, "content", err)}
 	}
-	return "open", true
+	return decision{err: reject(m, "open", err)}
+}
+
+// stopping reports whether err, met while receiving under ctx, comes of
+// the node closing: the copy goes back to the backbone for the next
+// session.
+func stopping(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, backbone.ErrClosed) ||
+		errors.Is(err, store.ErrClosed)
+}
+
+// temporary is the decision on a copy whose receiving failed for a
+// reason that says nothing about it (err): redelivered, unless the
+// failure has lasted parkAfterDeliveries deliveries of the copy, which
+// is then parked (reason retry), so that no failure, however it came
+// about, holds the inbox back for long.
+func (n *Node) temporary(ctx context.Context, m backbone.Msg, err error) decision {
+	if stopping(ctx, err) || m.NumDelivered < parkAfterDeliveries {
+		n.log.Warn("copy not received for now; it is tried again", "bulletin_id", m.ID, "origin", m.Origin,
+			"delivered", m.NumDelivered, "err", err)
+		return decision{err: fmt.Errorf("receive copy %s from %s: %w", m.ID, m.Origin, err)}
+	}
+	return decision{wait: &wait{reason: reasonRetry, cause: err}}
 }
 
 // entryWait is Config.EntryWait or its default.
@@ -147,6 +219,7 @@ func (n *Node) entryWait() time.Duration {
 	return n.cfg.EntryWait
 }
 
+// reject is the inbox's rejectFunc: logged and audited.
 func (n *Node) reject(m backbone.Msg, rule string, err error) error {
 	n.log.Warn("rejected inbox message", "subject", m.Subject, "origin", m.Origin, "bulletin_id", m.ID, "rule", "receive."+rule, "err", err)
 	n.emitRejected(m, rule)

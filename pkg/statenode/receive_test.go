@@ -46,10 +46,11 @@ func copyOf(t *testing.T, nw *testenv.Network, keys *seal.NodeKeys, origin strin
 
 // TestReceiveClassifiesFailures hands CO's node copies whose opening
 // fails in each way receive.go's table lists, and checks which are
-// rejected (backbone.ErrReject: terminated, audited) and which are only
-// redelivered: a verdict rejects; a cancelled context (a closing node),
-// a directory that does not vouch yet, an unknown format version and a
-// closed store do not.
+// rejected (backbone.ErrReject: terminated, audited), which are parked
+// (nil: acknowledged, kept at the node) and which are only redelivered:
+// a verdict rejects; a directory that does not vouch yet and an unknown
+// format version park; a cancelled context (a closing node) and a
+// closed store redeliver.
 func TestReceiveClassifiesFailures(t *testing.T) {
 	const gt = "GT" // its node never starts: the test publishes its entry
 	nw := nettest.Start(t, testenv.Options{States: []string{"CO", gt, "MX"}, Idle: []string{gt},
@@ -63,10 +64,13 @@ func TestReceiveClassifiesFailures(t *testing.T) {
 	rejected := func(err error) bool { return errors.Is(err, backbone.ErrReject) }
 
 	// GT has no entry: not vouched for yet, until EntryWait has passed
-	// since the copy was published.
+	// since the copy was published: parked meanwhile.
 	young := copyOf(t, nw, gtKeys, gt, 0, now)
-	if err := statenode.Receive(co, t.Context(), young); err == nil || rejected(err) {
-		t.Errorf("no entry yet, copy just published: %v, want a temporary error", err)
+	if err := statenode.Receive(co, t.Context(), young); err != nil {
+		t.Errorf("no entry yet, copy just published: %v, want parked (nil)", err)
+	}
+	if p := parkedFrom(t, co, gt); p.Copies != 1 {
+		t.Errorf("GT's parked copies at CO: %+v, want 1", p)
 	}
 	if err := statenode.Receive(co, t.Context(), copyOf(t, nw, gtKeys, gt, 0, now.Add(-time.Hour))); !rejected(err) {
 		t.Errorf("no entry an hour after the copy was published: %v, want rejected", err)
@@ -87,6 +91,8 @@ func TestReceiveClassifiesFailures(t *testing.T) {
 	if _, err := analyst.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: young.ID}); err != nil {
 		t.Errorf("the copy handed back is not stored after it opened: %v", err)
 	}
+	// Its parked twin, decided now, leaves the park.
+	waitParked(t, co, gt, 0)
 
 	// Verdicts.
 	made, err := seal.GenerateNodeKeys(gt) // keys GT's entry does not publish
@@ -106,11 +112,16 @@ func TestReceiveClassifiesFailures(t *testing.T) {
 		}
 	}
 
-	// A format version this node does not know yet waits for an upgrade.
+	// A format version this node does not know yet waits for an
+	// upgrade, parked.
 	newer := copyOf(t, nw, gtKeys, gt, 0, now)
 	newer.Data[8] = 9 // the version byte after "IANTSEAL"
-	if err := statenode.Receive(co, t.Context(), newer); err == nil || rejected(err) || !errors.Is(err, seal.ErrVersion) {
-		t.Errorf("unknown version: %v, want a temporary error wrapping ErrVersion", err)
+	before := parkedFrom(t, co, gt).Copies
+	if err := statenode.Receive(co, t.Context(), newer); err != nil {
+		t.Errorf("unknown version: %v, want parked (nil)", err)
+	}
+	if p := parkedFrom(t, co, gt); p.Copies != before+1 {
+		t.Errorf("GT's parked copies at CO after an unknown version: %+v, want %d", p, before+1)
 	}
 
 	// The store closed with the node: GT's entry is cached, the copy

@@ -163,18 +163,23 @@ func (n *Node) sealPolicy() seal.Policy { return seal.Policy{TrustDomain: n.cfg.
 // entries of their states, current or retired. Its errors say why it
 // could not (receive.go classifies them): errNotPublished when the
 // state's verified entry does not publish the key (a verdict: the state
-// says it is not its key), errUnvouched when the directory has no entry
-// for the state or its entry does not verify now, errDirectory when it
-// could not be read.
+// says it is not its key), errDirectory when the directory could not be
+// read (the backbone did not answer, the node is closing), and an
+// *unvouchedError for any other answer: no entry for the state, or one
+// that does not verify now. Whatever the directory holds, published by
+// whichever state, is thus never taken for a failure to read it: a copy
+// waiting for it is parked, not redelivered. A state vouched for wakes
+// the parked copies waiting for its entry (park.go).
 func (n *Node) signerLookup(ctx context.Context) seal.SignerLookup {
 	return func(state, keyID string) (seal.SignerKey, error) {
 		e, err := n.entryOf(ctx, state, keyID)
-		if err != nil {
-			if unvouched(err) {
-				return seal.SignerKey{}, fmt.Errorf("%w: %s: %v", errUnvouched, state, err)
-			}
+		switch {
+		case err != nil && (errors.Is(err, backbone.ErrUnreachable) || stopping(ctx, err)):
 			return seal.SignerKey{}, fmt.Errorf("%w: %s: %w", errDirectory, state, err)
+		case err != nil:
+			return seal.SignerKey{}, &unvouchedError{state: state, err: err}
 		}
+		n.entrySeen(state)
 		k, ok := e.SignKey(keyID)
 		if !ok {
 			return seal.SignerKey{}, fmt.Errorf("%w: signing key %s is not published by %s", errNotPublished, keyID, state)
@@ -183,14 +188,16 @@ func (n *Node) signerLookup(ctx context.Context) seal.SignerLookup {
 	}
 }
 
-// unvouched reports whether err, from entryOf, is the directory's answer
-// rather than a failure to read it: no entry, or one that does not verify.
-func unvouched(err error) bool {
-	for _, e := range []error{backbone.ErrNoEntry, seal.ErrEntryUnsigned, seal.ErrEntryChain, seal.ErrEntrySignature,
-		seal.ErrEntrySigner, seal.ErrEntryExpired, seal.ErrMalformed, seal.ErrKey, seal.ErrVersion} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
+// unvouchedError is errUnvouched for state: the directory holds no entry
+// of state, or one that does not verify now (err).
+type unvouchedError struct {
+	state string
+	err   error
 }
+
+func (e *unvouchedError) Error() string {
+	return fmt.Sprintf("%v: %s: %v", errUnvouched, e.state, e.err)
+}
+
+// Is makes an *unvouchedError match errUnvouched.
+func (e *unvouchedError) Is(target error) bool { return target == errUnvouched }

@@ -21,7 +21,8 @@ func decodeReply(o *object, bulletins []Imported) (Reply, error) {
 	for _, f := range []struct {
 		prop string
 		dst  *string
-	}{{"x_iant_reply_id", &r.ID}, {"x_iant_bulletin_id", &r.Bulletin}, {"x_iant_author", &r.Author}} {
+	}{{"x_iant_reply_id", &r.ID}, {"x_iant_bulletin_id", &r.Bulletin}, {"x_iant_bulletin_origin", &r.BulletinOrigin},
+		{"x_iant_author", &r.Author}} {
 		if *f.dst, err = v.Field(f.prop).OptString(); err != nil {
 			return r, err
 		}
@@ -92,23 +93,27 @@ func decodeSighting(r *Reply, v strictjson.Value, bulletins []Imported) error {
 	if !checkID(r.Ref, TypeReport) && !checkID(r.Ref, TypeIndicator) && !checkID(r.Ref, TypeIdentity) && !checkID(r.Ref, TypeWeapon) {
 		return f.Errorf("%q: IANT reads sightings of reports and indicators", r.Ref)
 	}
-	r.Of, r.OfIndex = findIndicator(r.Bulletin, r.Ref, bulletins)
+	r.Of, r.OfIndex = findIndicator(r.BulletinOrigin, r.Bulletin, r.Ref, bulletins)
 	return nil
 }
 
 // findIndicator finds the indicator with STIX id ref among those of the
-// decoded bulletins whose first version is first.
-func findIndicator(first, ref string, bulletins []Imported) (*bulletin.Indicator, int) {
+// decoded bulletins of origin whose first version is first ("" origin:
+// of any origin).
+func findIndicator(origin, first, ref string, bulletins []Imported) (*bulletin.Indicator, int) {
 	if first == "" {
 		return nil, 0
 	}
 	for _, im := range bulletins {
+		if origin != "" && im.Bulletin.Origin != origin {
+			continue
+		}
 		seen := map[string]int{}
 		for _, in := range im.Bulletin.Indicators {
 			key := in.Type.String() + "\x00" + in.Value
 			n := seen[key]
 			seen[key]++
-			if IndicatorID(first, in, n) == ref {
+			if IndicatorID(im.Bulletin.Origin, first, in, n) == ref {
 				found := in
 				return &found, n
 			}

@@ -102,12 +102,12 @@ func BulletinObjects(v Version) ([]Object, error) {
 	seen := map[string]int{}
 	for _, in := range b.Indicators {
 		key := in.Type.String() + "\x00" + in.Value
-		id := IndicatorID(first, in, seen[key])
+		id := IndicatorID(b.Origin, first, in, seen[key])
 		seen[key]++
 		objs = append(objs, indicatorObject(common(objectTypeOf(in.Type), id), in, b))
 		refs = append(refs, id)
 	}
-	rep := common(TypeReport, ReportID(first))
+	rep := common(TypeReport, ReportID(b.Origin, first))
 	if len(refs) == 0 {
 		// object_refs is required; a bulletin without indicators is about
 		// what its origin state reports.

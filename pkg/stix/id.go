@@ -21,17 +21,24 @@ func derive(typ, name string) string {
 	return typ + "--" + uuid.NewSHA1(Namespace, []byte(name)).String()
 }
 
-// ReportID is the id of the report of a bulletin whose first version has
-// IANT id first: every revision of a bulletin is a new version of one
-// report.
-func ReportID(first string) string { return derive(TypeReport, "bulletin/"+first) }
+// ReportID is the id of the report of the bulletin of origin whose first
+// version has IANT id first: every revision of a bulletin is a new
+// version of one report. A bulletin is named by its origin and id (each
+// state chooses its own bulletins' ids, so two states may use one), and
+// so is its report: two states' bulletins of one id are two reports.
+func ReportID(origin, first string) string { return derive(TypeReport, BulletinName(origin, first)) }
+
+// BulletinName is the name, in [Namespace], of the bulletin of origin
+// whose first version is first: the ids of its objects (and of its MISP
+// event's attributes) are derived from it.
+func BulletinName(origin, first string) string { return "bulletin/" + origin + "/" + first }
 
 // IndicatorID is the id of the object for in, the n-th (from 0) indicator
-// of its type and value in the bulletin whose first version is first. It
-// depends on what the indicator is, not on its position, so a revision
-// that keeps an indicator keeps its id.
-func IndicatorID(first string, in bulletin.Indicator, n int) string {
-	name := "bulletin/" + first + "/indicator/" + in.Type.String() + "/" + in.Value
+// of its type and value in the bulletin of origin whose first version is
+// first. It depends on what the indicator is, not on its position, so a
+// revision that keeps an indicator keeps its id.
+func IndicatorID(origin, first string, in bulletin.Indicator, n int) string {
+	name := BulletinName(origin, first) + "/indicator/" + in.Type.String() + "/" + in.Value
 	if n > 0 {
 		name += "/" + strconv.Itoa(n)
 	}

@@ -135,13 +135,13 @@ func TestRepliesRoundTrip(t *testing.T) {
 	at := b.CreatedAt.Add(30 * time.Minute)
 	flight := b.Indicators[15] // the second CM471: occurrence 1
 	replies := []stix.Reply{
-		{ID: "01KAR1000000000000000000S1", Kind: stix.ReplySighting, Bulletin: b.ID, Origin: "US", Author: "spiffe://iant.test/state/US/focal-point/focal",
+		{ID: "01KAR1000000000000000000S1", Kind: stix.ReplySighting, Bulletin: b.ID, BulletinOrigin: b.Origin, Origin: "US", Author: "spiffe://iant.test/state/US/focal-point/focal",
 			CreatedAt: at, Marking: bulletin.Amber, Body: "seen at MIA gate D4", Of: &flight, OfIndex: 1, Count: 2,
 			FirstSeen: at.Add(-time.Hour), LastSeen: at},
-		{ID: "01KAR1000000000000000000S2", Kind: stix.ReplySighting, Bulletin: b.ID, Origin: "JM", CreatedAt: at, Marking: bulletin.Green},
-		{ID: "01KAR1000000000000000000N1", Kind: stix.ReplyNote, Bulletin: b.ID, Origin: "JM", Author: "spiffe://iant.test/state/JM/analyst/analyst",
+		{ID: "01KAR1000000000000000000S2", Kind: stix.ReplySighting, Bulletin: b.ID, BulletinOrigin: b.Origin, Origin: "JM", CreatedAt: at, Marking: bulletin.Green},
+		{ID: "01KAR1000000000000000000N1", Kind: stix.ReplyNote, Bulletin: b.ID, BulletinOrigin: b.Origin, Origin: "JM", Author: "spiffe://iant.test/state/JM/analyst/analyst",
 			CreatedAt: at, Marking: bulletin.Amber, Subject: "context", Body: "the courier is known to us"},
-		{ID: "01KAR1000000000000000000R1", Kind: stix.ReplyRFI, Bulletin: b.ID, Origin: "US", CreatedAt: at, Marking: bulletin.AmberStrict,
+		{ID: "01KAR1000000000000000000R1", Kind: stix.ReplyRFI, Bulletin: b.ID, BulletinOrigin: b.Origin, Origin: "US", CreatedAt: at, Marking: bulletin.AmberStrict,
 			Body: "please send the manifest"},
 	}
 	objs, err := stix.Objects(stix.Version{Bulletin: b})
@@ -154,9 +154,9 @@ func TestRepliesRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		objs = append(objs, o)
-		want := stix.ReportID(b.ID)
+		want := stix.ReportID(b.Origin, b.ID)
 		if replies[i].Of != nil {
-			want = stix.IndicatorID(b.ID, *replies[i].Of, replies[i].OfIndex)
+			want = stix.IndicatorID(b.Origin, b.ID, *replies[i].Of, replies[i].OfIndex)
 		}
 		replies[i].Ref = want
 	}
@@ -176,13 +176,14 @@ func TestRepliesRoundTrip(t *testing.T) {
 }
 
 func TestReplyObjectRefuses(t *testing.T) {
-	ok := stix.Reply{ID: "r", Kind: stix.ReplyNote, Bulletin: "b", Origin: "US", CreatedAt: time.Now(), Marking: bulletin.Green, Body: "x"}
+	ok := stix.Reply{ID: "r", Kind: stix.ReplyNote, Bulletin: "b", BulletinOrigin: "MX", Origin: "US", CreatedAt: time.Now(), Marking: bulletin.Green, Body: "x"}
 	tests := []struct {
 		name  string
 		spoil func(r *stix.Reply)
 	}{
 		{"no id", func(r *stix.Reply) { r.ID = "" }},
 		{"not a member", func(r *stix.Reply) { r.Origin = "FR" }},
+		{"bulletin of no member", func(r *stix.Reply) { r.BulletinOrigin = "" }},
 		{"no marking", func(r *stix.Reply) { r.Marking = 0 }},
 		{"no time", func(r *stix.Reply) { r.CreatedAt = time.Time{} }},
 		{"note without body", func(r *stix.Reply) { r.Body = "" }},

@@ -154,7 +154,9 @@ type Note struct {
 	ReplyID    string `json:"x_iant_reply_id,omitempty"`
 	ReplyKind  string `json:"x_iant_reply_kind,omitempty"` // "note" or "rfi"
 	BulletinID string `json:"x_iant_bulletin_id,omitempty"`
-	Author     string `json:"x_iant_author,omitempty"`
+	// BulletinOrigin is the origin of the bulletin replied to.
+	BulletinOrigin string `json:"x_iant_bulletin_origin,omitempty"`
+	Author         string `json:"x_iant_author,omitempty"`
 }
 
 // Sighting is a reply of kind sighting (STIX 2.1 §5.2).
@@ -169,7 +171,9 @@ type Sighting struct {
 
 	ReplyID    string `json:"x_iant_reply_id,omitempty"`
 	BulletinID string `json:"x_iant_bulletin_id,omitempty"`
-	Author     string `json:"x_iant_author,omitempty"`
+	// BulletinOrigin is the origin of the bulletin replied to.
+	BulletinOrigin string `json:"x_iant_bulletin_origin,omitempty"`
+	Author         string `json:"x_iant_author,omitempty"`
 }
 
 // Bundle is a STIX bundle (STIX 2.1 §8).

@@ -35,13 +35,16 @@ func (k ReplyKind) String() string {
 // bulletin lifecycle (replies, revisions, revocations) is the node's; it
 // fills a Reply from its own record of one.
 type Reply struct {
-	ID        string    // IANT id of the reply
-	Kind      ReplyKind // sighting, rfi or note
-	Bulletin  string    // IANT id of the first version of the bulletin replied to
-	Origin    string    // the replying state
-	Author    string    // SPIFFE ID of the person who replied
-	CreatedAt time.Time
-	Marking   bulletin.Marking
+	ID       string    // IANT id of the reply
+	Kind     ReplyKind // sighting, rfi or note
+	Bulletin string    // IANT id of the first version of the bulletin replied to
+	// BulletinOrigin is the origin of the bulletin replied to (a bulletin
+	// is named by its origin and id); required.
+	BulletinOrigin string
+	Origin         string // the replying state
+	Author         string // SPIFFE ID of the person who replied
+	CreatedAt      time.Time
+	Marking        bulletin.Marking
 	// Subject is a note's or request's one-line summary (abstract).
 	Subject string
 	// Body is a note's or request's text, or a sighting's description.
@@ -57,7 +60,8 @@ type Reply struct {
 	FirstSeen, LastSeen time.Time
 
 	// Ref is the STIX id the reply refers to (a report or an indicator).
-	// It is set by decoding; ReplyObject derives it from Bulletin and Of.
+	// It is set by decoding; ReplyObject derives it from BulletinOrigin,
+	// Bulletin and Of.
 	Ref string
 }
 
@@ -68,6 +72,8 @@ func ReplyObject(r Reply) (Object, error) {
 	switch {
 	case r.ID == "" || r.Bulletin == "":
 		return nil, errors.New("stix: reply: id and bulletin are required")
+	case !region.IsMember(r.BulletinOrigin):
+		return nil, fmt.Errorf("stix: reply %s: the bulletin's origin %q is not a member state", r.ID, r.BulletinOrigin)
 	case !region.IsMember(r.Origin):
 		return nil, fmt.Errorf("stix: reply %s: origin %q is not a member state", r.ID, r.Origin)
 	case MarkingID(r.Marking) == "":
@@ -82,13 +88,13 @@ func ReplyObject(r Reply) (Object, error) {
 	switch r.Kind {
 	case ReplySighting:
 		c.Type = TypeSighting
-		of := ReportID(r.Bulletin)
+		of := ReportID(r.BulletinOrigin, r.Bulletin)
 		if r.Of != nil {
-			of = IndicatorID(r.Bulletin, *r.Of, r.OfIndex)
+			of = IndicatorID(r.BulletinOrigin, r.Bulletin, *r.Of, r.OfIndex)
 		}
 		s := Sighting{Common: c, Description: r.Body, FirstSeen: optTime(r.FirstSeen), LastSeen: optTime(r.LastSeen),
 			SightingOfRef: of, WhereSightedRefs: []string{StateIdentityID(r.Origin)},
-			ReplyID: r.ID, BulletinID: r.Bulletin, Author: r.Author}
+			ReplyID: r.ID, BulletinID: r.Bulletin, BulletinOrigin: r.BulletinOrigin, Author: r.Author}
 		if r.Count > 0 {
 			n := r.Count
 			s.Count = &n
@@ -99,8 +105,8 @@ func ReplyObject(r Reply) (Object, error) {
 		if r.Body == "" {
 			return nil, fmt.Errorf("stix: reply %s: a %s needs a body", r.ID, r.Kind)
 		}
-		n := Note{Common: c, Abstract: r.Subject, Content: r.Body, ObjectRefs: []string{ReportID(r.Bulletin)},
-			ReplyID: r.ID, ReplyKind: r.Kind.String(), BulletinID: r.Bulletin, Author: r.Author}
+		n := Note{Common: c, Abstract: r.Subject, Content: r.Body, ObjectRefs: []string{ReportID(r.BulletinOrigin, r.Bulletin)},
+			ReplyID: r.ID, ReplyKind: r.Kind.String(), BulletinID: r.Bulletin, BulletinOrigin: r.BulletinOrigin, Author: r.Author}
 		if r.Author != "" {
 			n.Authors = []string{r.Author}
 		}

@@ -73,6 +73,69 @@ func TestExportIsDeterministic(t *testing.T) {
 	}
 }
 
+// TestReportsNamedByOriginAndID: two states' bulletins of one id are
+// two reports, their indicators two sets of objects.
+func TestReportsNamedByOriginAndID(t *testing.T) {
+	mx, us := sample(), sample()
+	us.Origin, us.Author = "US", "spiffe://iant.test/state/US/focal-point/focal"
+	if stix.ReportID(mx.Origin, mx.ID) == stix.ReportID(us.Origin, us.ID) {
+		t.Errorf("ReportID(MX, %s) = ReportID(US, %s)", mx.ID, us.ID)
+	}
+	ids := map[string]string{} // STIX id -> origin
+	for _, b := range []bulletin.Bulletin{mx, us} {
+		objs, err := stix.BulletinObjects(stix.Version{Bulletin: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			id := idOf(t, o)
+			if other, ok := ids[id]; ok && other != b.Origin {
+				t.Errorf("%s names an object of %s's bulletin and of %s's", id, other, b.Origin)
+			}
+			ids[id] = b.Origin
+		}
+	}
+}
+
+// idOf is the id of the STIX object o.
+func idOf(t *testing.T, o stix.Object) string {
+	t.Helper()
+	var c struct{ ID string }
+	if err := json.Unmarshal(marshalObject(t, o), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
+}
+
+func marshalObject(t *testing.T, o stix.Object) []byte {
+	t.Helper()
+	data, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestImportOfIDsNamedByIDAlone: a bundle exported before reports were
+// named by origin and id (its ids derived from the bulletin id alone) is
+// still read: import does not derive ids, it reads the objects.
+func TestImportOfIDsNamedByIDAlone(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "bundle-ids-by-id.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := stix.DecodeBundle(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Bulletins) != 2 {
+		t.Fatalf("decoded %d bulletins, want 2", len(d.Bulletins))
+	}
+	if diff := cmp.Diff(sample(), d.Bulletins[0].Bulletin, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("old bundle -> bulletin (-want +got):\n%s", diff)
+	}
+}
+
 func TestExportShape(t *testing.T) {
 	b := sample()
 	bundle, err := stix.FromBulletins(stix.Version{Bulletin: b}, stix.Version{Bulletin: minimal()})

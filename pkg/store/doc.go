@@ -60,10 +60,17 @@
 //	err = st.MarkReceiptsSent(ctx, ids, now)
 //	copies, receipts, err := st.PruneOutbox(ctx, now.Add(-retention))
 //
+// It also keeps the copies from the inbox the node could not decide yet
+// (park.go), bounded per publishing state, until they are decided:
+//
+//	added, err := st.Park(ctx, p, store.ParkLimits{MaxCopies: 500, MaxBytes: 16 << 20}) // ErrParkFull beyond
+//	ps, err := st.DueParked(ctx, now, 64) // park order
+//	err = st.Unpark(ctx, p.Seq)           // stored or rejected
+//
 // # Concurrency
 //
 // A *Store is safe for concurrent use. Writes (Put, CommitPost,
-// Acknowledge, the outboxes' queueing and marking) are serialized inside
+// Acknowledge, the outboxes' queueing and marking, parking) are serialized inside
 // the Store, so the consume loop and gRPC handlers may
 // call them at the same time; reads run in parallel with each other and
 // with a write, and see only committed records. Cursors are assigned in

@@ -81,3 +81,12 @@ func outboxFull(pending, bound int) error {
 			"post again once the backbone has taken them", pending, bound),
 		Err: ErrOutboxFull}
 }
+
+// ErrParkFull means a publishing state's parked copies are at their bound
+// ([ParkLimits]): the copy was not parked (problem kind Unavailable).
+var ErrParkFull = errors.New("parked copies at their bound")
+
+func parkFull(origin, why string) error {
+	return &problem.Error{Kind: problem.KindUnavailable,
+		Msg: fmt.Sprintf("copies parked from %s at their bound: %s", origin, why), Err: ErrParkFull}
+}

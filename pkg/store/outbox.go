@@ -248,24 +248,10 @@ func insertCopies(ctx context.Context, tx *sql.Tx, cs []Copy, at time.Time) (int
 // copy already queued for the same recipient, origin and bulletin (its
 // origin and id) is skipped; QueueCopies returns how many it added. maxPending works as in
 // [Post.MaxPending] ([ErrOutboxFull]). Errors: kind Invalid for an
-// incomplete copy, [ErrClosed].
+// incomplete copy, [ErrClosed]. [Store.QueueForward] queues receipts
+// with them.
 func (s *Store) QueueCopies(ctx context.Context, cs []Copy, at time.Time, maxPending int) (int, error) {
-	if err := checkCopies(cs); err != nil {
-		return 0, fmt.Errorf("store: queue copies: %w", err)
-	}
-	added := 0
-	err := s.write(ctx, func(tx *sql.Tx) (bool, error) {
-		if err := checkRoom(ctx, tx, maxPending); err != nil {
-			return false, err
-		}
-		var err error
-		added, err = insertCopies(ctx, tx, cs, at)
-		return added > 0, err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: queue copies: %w", err)
-	}
-	return added, nil
+	return s.queueCopies(ctx, cs, nil, at, maxPending)
 }
 
 // PendingCopies returns up to limit copies not yet published, in commit

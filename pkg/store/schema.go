@@ -166,4 +166,29 @@ CREATE TABLE directory_marks (
 CREATE INDEX outbox_copies_published ON outbox_copies (published_at) WHERE published_at IS NOT NULL;
 CREATE INDEX receipts_sent ON receipts (sent_at) WHERE sent_at IS NOT NULL;
 `,
+	// 6: copies from the inbox the node cannot decide yet (park.go): an
+	// unknown sealed format version, a signer whose state's directory
+	// entry is missing or does not verify now. They are kept here and
+	// acknowledged on the backbone, so that the inbox moves on, and tried
+	// again until decided.
+	`
+CREATE TABLE parked_copies (
+	seq          INTEGER PRIMARY KEY AUTOINCREMENT, -- park order
+	subject      TEXT    NOT NULL,
+	origin       TEXT    NOT NULL,           -- the state that published it: its bound counts it
+	bulletin_id  TEXT    NOT NULL,
+	copy_hash    BLOB    NOT NULL,           -- SHA-256 of data
+	data         BLOB    NOT NULL,           -- the copy as received
+	stream_seq   INTEGER NOT NULL,           -- its sequence in the inbox stream
+	published_at INTEGER NOT NULL,           -- Unix nanoseconds: when the backbone stored it (0: unknown)
+	first_seen   INTEGER NOT NULL,           -- Unix nanoseconds: when it was parked
+	attempts     INTEGER NOT NULL,           -- times it was tried, parking included
+	reason       TEXT    NOT NULL,           -- why it waits (statenode's park reasons)
+	waiting_for  TEXT    NOT NULL DEFAULT '', -- the state whose directory entry it waits for, if any
+	next_try     INTEGER NOT NULL,           -- Unix nanoseconds
+	UNIQUE (origin, bulletin_id, copy_hash)
+) STRICT;
+CREATE INDEX parked_copies_next    ON parked_copies (next_try);
+CREATE INDEX parked_copies_waiting ON parked_copies (waiting_for);
+`,
 }

@@ -28,7 +28,7 @@ func TestRedNeverInAnAnalystsCollection(t *testing.T) {
 	us := nettest.Dial(t, nw, testenv.FocalPoint("US"))
 	nettest.WaitStored(t, us, redID)
 	nettest.WaitStored(t, us, amberID)
-	redReport := stix.ReportID(redID)
+	redReport := stix.ReportID("MX", redID)
 
 	analyst := newClient(t, nw, testenv.Analyst("US"), "US")
 	root, cs := analyst.discover()

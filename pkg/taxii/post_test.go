@@ -87,7 +87,7 @@ func TestMediaTypesAndStatusCodes(t *testing.T) {
 		{name: "bad match[version]", c: analyst, method: "GET", target: objects + "?match%5Bversion%5D=newest", want: 400, wantDesc: "match[version]"},
 		{name: "unknown parameter", c: analyst, method: "GET", target: objects + "?sort=asc", want: 400, wantDesc: `"sort"`},
 		{name: "spec_version 2.0", c: analyst, method: "GET", target: objects + "?match%5Bspec_version%5D=2.0", want: 200},
-		{name: "delete", c: focal, method: "DELETE", target: objects + stix.ReportID("x") + "/", want: 403},
+		{name: "delete", c: focal, method: "DELETE", target: objects + stix.ReportID("MX", "x") + "/", want: 403},
 		{name: "analyst posts", c: analyst, method: "POST", target: objects, body: string(good), header: taxii, want: 403},
 		{name: "post JSON", c: focal, method: "POST", target: objects, body: string(good), header: map[string]string{"Content-Type": "application/json"}, want: 415},
 		{name: "post huge", c: focal, method: "POST", target: objects, body: huge, header: taxii, want: 413},
@@ -152,7 +152,7 @@ func TestPostObjects(t *testing.T) {
 	}
 	id := ""
 	for _, s := range st.Successes {
-		if s.ID == stix.ReportID(ok.ID) {
+		if s.ID == stix.ReportID(ok.Origin, ok.ID) {
 			id = strings.TrimPrefix(s.Message, "posted as bulletin ")
 		}
 	}

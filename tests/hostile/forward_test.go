@@ -55,7 +55,8 @@ func refusedBy(t *testing.T, a iantv1.AuditServiceClient, origin, id, cc string)
 // point forwards it to PE under the policy. PE shows MX's bulletin,
 // forwarded by CO; its analyst reads and its focal point acknowledges it;
 // the secretariat's report of MX's bulletin shows PE reached through CO's
-// forward, delivered, read and acknowledged.
+// forward at the time CO reported (its own "forwarded" event, carrying
+// its signed statement), delivered, read and acknowledged.
 func TestForwardEndToEnd(t *testing.T) {
 	t.Parallel()
 	nw := nettest.StartStates(t, "MX", "CO", "PE")
@@ -85,12 +86,27 @@ func TestForwardEndToEnd(t *testing.T) {
 	if c, err := co.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id}); err != nil || c.GetBulletin().GetForwardedBy() != "" {
 		t.Errorf("CO's copy = forwarded by %q, %v; want released by MX", c.GetBulletin().GetForwardedBy(), err)
 	}
-	r := nettest.WaitReportOf(t, nettest.AuditClient(t, nw, testenv.Auditor()), "MX", id, func(r *iantv1.BulletinReport) bool {
+	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
+	r := nettest.WaitReportOf(t, auditor, "MX", id, func(r *iantv1.BulletinReport) bool {
 		pe := nettest.Recipient(r, "PE")
-		return pe != nil && pe.GetDeliverTime() != nil && pe.GetReadTime() != nil && pe.GetAcknowledgeTime() != nil
+		return pe != nil && pe.GetDeliverTime() != nil && pe.GetReadTime() != nil && pe.GetAcknowledgeTime() != nil &&
+			pe.GetForwardTime() != nil
 	})
-	if pe, co := nettest.Recipient(r, "PE"), nettest.Recipient(r, "CO"); pe.GetForwardedBy() != "CO" || co.GetForwardedBy() != "" {
+	if pe, co := nettest.Recipient(r, "PE"), nettest.Recipient(r, "CO"); pe.GetForwardedBy() != "CO" || co.GetForwardedBy() != "" ||
+		co.GetForwardTime() != nil {
 		t.Errorf("report: PE forwarded by %q, CO by %q; want CO, and CO released by the origin", pe.GetForwardedBy(), co.GetForwardedBy())
+	}
+	var fwd []audit.Event
+	for _, l := range nettest.Leaves(t, auditor, "MX", id) {
+		if l.Event.Kind == audit.EventForwarded {
+			fwd = append(fwd, l.Event)
+		}
+	}
+	pe := nettest.Recipient(r, "PE")
+	if len(fwd) != 1 || fwd[0].State != "PE" || fwd[0].Actor != testenv.NodePrincipal("CO").ID(nw.TD).String() ||
+		!fwd[0].At.Equal(pe.GetForwardTime().AsTime()) || pe.GetDeliverTime().AsTime().Before(fwd[0].At) {
+		t.Errorf("forwarded events %+v, report's forward time %v; want CO's one forward to PE, at the report's time, before PE's delivery",
+			fwd, pe.GetForwardTime().AsTime())
 	}
 }
 
@@ -251,12 +267,13 @@ func TestForwardOwnBulletin(t *testing.T) {
 	notShown(t, nettest.Dial(t, nw, testenv.FocalPoint("PE")), "MX", id)
 }
 
-// TestAckAndForwardOfUnreadable: MX's bulletins to CO carry a condition
-// that only law enforcement may read them; CO's focal point is not. Its
-// acknowledgement of one and its forward of the other are refused
-// (PermissionDenied), audited, nothing returned; nothing is acknowledged
-// or forwarded. (The log keeps one refusal per person and bulletin, so
-// each refusal is of its own bulletin.)
+// TestAckAndForwardOfUnreadable: MX releases to CO a bulletin whose
+// conditions say that only law enforcement may read it; CO's focal point
+// is not. Its read, its acknowledgement and its forward of the bulletin
+// are each refused (PermissionDenied), audited, nothing returned; nothing
+// is acknowledged or forwarded. The log keeps all three refusals of the
+// one person about the one bulletin: a refusal's key names its rule and
+// action.
 func TestAckAndForwardOfUnreadable(t *testing.T) {
 	t.Parallel()
 	nw := nettest.StartStates(t, "MX", "CO", "PE")
@@ -264,19 +281,23 @@ func TestAckAndForwardOfUnreadable(t *testing.T) {
 	d.Conditions = `@id("le-only")
 forbid (principal is Person, action == Action::"read", resource) unless { principal.law_enforcement };`
 	mx := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
-	ackID, fwdID := nettest.Post(t, mx, d).GetBulletin().GetId(), nettest.Post(t, mx, d).GetBulletin().GetId()
+	id := nettest.Post(t, mx, d).GetBulletin().GetId()
 	settled(t, nw, "CO")
 	fp := nettest.Dial(t, nw, testenv.FocalPoint("CO"))
-	ack, err := fp.AcknowledgeBulletin(t.Context(), &iantv1.AcknowledgeBulletinRequest{Id: ackID})
+	got, err := fp.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id})
+	if status.Code(err) != codes.PermissionDenied || got != nil {
+		t.Errorf("GetBulletin = %v, %v; want PermissionDenied and nothing", got, err)
+	}
+	ack, err := fp.AcknowledgeBulletin(t.Context(), &iantv1.AcknowledgeBulletinRequest{Id: id})
 	if status.Code(err) != codes.PermissionDenied || ack != nil {
 		t.Errorf("AcknowledgeBulletin = %v, %v; want PermissionDenied and nothing", ack, err)
 	}
-	fwd, err := fp.ForwardBulletin(t.Context(), &iantv1.ForwardBulletinRequest{Id: fwdID, TargetState: "PE"})
+	fwd, err := fp.ForwardBulletin(t.Context(), &iantv1.ForwardBulletinRequest{Id: id, TargetState: "PE"})
 	if status.Code(err) != codes.PermissionDenied || fwd != nil {
 		t.Errorf("ForwardBulletin = %v, %v; want PermissionDenied and nothing", fwd, err)
 	}
 	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
-	for id, action := range map[string]string{ackID: "acknowledge", fwdID: "forward"} {
+	for _, action := range []string{"read", "acknowledge", "forward"} {
 		eventually(t, "the refusal of the "+action+" logged", func() bool {
 			for _, l := range nettest.Leaves(t, auditor, "MX", id) {
 				if e := l.Event; e.Kind == audit.EventRefused && e.State == "CO" && e.Rule == "le-only" && e.Detail == action {
@@ -285,13 +306,13 @@ forbid (principal is Person, action == Action::"read", resource) unless { princi
 			}
 			return false
 		})
-		r := nettest.WaitReportOf(t, auditor, "MX", id, func(r *iantv1.BulletinReport) bool {
-			return nettest.Recipient(r, "CO").GetDeliverTime() != nil
-		})
-		if co := nettest.Recipient(r, "CO"); co.GetAcknowledgeTime() != nil || nettest.Recipient(r, "PE") != nil {
-			t.Errorf("report of the %s = %v; want CO not acknowledged and PE never reached", action, r.GetRecipients())
-		}
+	}
+	r := nettest.WaitReportOf(t, auditor, "MX", id, func(r *iantv1.BulletinReport) bool {
+		return nettest.Recipient(r, "CO").GetDeliverTime() != nil
+	})
+	if co := nettest.Recipient(r, "CO"); co.GetAcknowledgeTime() != nil || nettest.Recipient(r, "PE") != nil {
+		t.Errorf("report = %v; want CO not acknowledged and PE never reached", r.GetRecipients())
 	}
 	settled(t, nw, "PE")
-	notShown(t, nettest.Dial(t, nw, testenv.FocalPoint("PE")), "MX", fwdID)
+	notShown(t, nettest.Dial(t, nw, testenv.FocalPoint("PE")), "MX", id)
 }

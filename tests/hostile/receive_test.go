@@ -1,18 +1,15 @@
 package hostile_test
 
 import (
-	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/oklog/ulid/v2"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
-	"github.com/oas-cicte/iant/pkg/backbone"
 	"github.com/oas-cicte/iant/pkg/seal"
 	"github.com/oas-cicte/iant/pkg/statenode"
 	"github.com/oas-cicte/iant/pkg/testenv"
@@ -108,42 +105,35 @@ const idleState = "GT"
 // and publishes it with the idle node's genuine SVID; it returns the id.
 func copyFromIdle(t *testing.T, nw *testenv.Network, keys *seal.NodeKeys, cc string) string {
 	t.Helper()
-	id := ulid.Make().String()
-	b := bulletinOf(green("from a node that just joined", cc), id, idleState, time.Now().UTC().Truncate(time.Millisecond), cc)
-	data, err := sealAs(t, nw, keys, b, cc).Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := nettest.NodeBackbone(t, nw, idleState).PublishInbox(t.Context(), cc, idleState, id, data); err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return copyFrom(t, nw, idleState, keys, cc)
 }
 
-// waitTried waits until cc's inbox consumer has been handed its pending
-// copy at least n times without acknowledging it.
-func waitTried(t *testing.T, nw *testenv.Network, cc string, n uint64) {
+// waitParked waits until cc's node holds want copies parked from the
+// publishing state origin, and returns how many wait for each reason.
+func waitParked(t *testing.T, nw *testenv.Network, cc, origin string, want int) map[string]int {
 	t.Helper()
-	js, err := jetstream.New(nettest.NodeConn(t, nw, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, cc+"'s node tries the copy again and again", func() bool {
-		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		defer cancel()
-		c, err := js.Consumer(ctx, backbone.InboxStream, backbone.InboxConsumer(cc))
+	var reasons map[string]int
+	eventually(t, fmt.Sprintf("%s parks %d copies from %s", cc, want, origin), func() bool {
+		st, err := nw.Node(cc).Parked(t.Context())
 		if err != nil {
-			return false
+			t.Fatal(err)
 		}
-		info, err := c.Info(ctx)
-		return err == nil && (info.NumAckPending > 0 || info.NumPending > 0) && info.Delivered.Consumer >= n+info.AckFloor.Consumer
+		got := 0
+		reasons = nil
+		for _, c := range st.ByOrigin {
+			if c.Origin == origin {
+				got, reasons = c.Copies, c.Reasons
+			}
+		}
+		return got == want
 	})
+	return reasons
 }
 
 // TestCopyBeforeItsOriginsEntry: GT's node joins: its first copy reaches
 // CO before GT's directory entry can be read (it is published only
-// afterwards). CO cannot verify the copy yet and has it redelivered —
-// not rejected — and stores it once the entry is readable; nothing is
+// afterwards). CO cannot verify the copy yet and parks it — not
+// rejected — and stores it once the entry is readable; nothing is
 // refused in the log.
 func TestCopyBeforeItsOriginsEntry(t *testing.T) {
 	t.Parallel()
@@ -153,7 +143,7 @@ func TestCopyBeforeItsOriginsEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := copyFromIdle(t, nw, keys, "CO")
-	waitTried(t, nw, "CO", 2)
+	waitParked(t, nw, "CO", idleState, 1)
 	co := nettest.Dial(t, nw, testenv.Analyst("CO"))
 	if _, err := co.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id}); status.Code(err) != codes.NotFound {
 		t.Fatalf("CO shows the copy before it can verify it: %v", err)
@@ -172,10 +162,10 @@ func TestCopyBeforeItsOriginsEntry(t *testing.T) {
 	}
 }
 
-// TestClosingNodeKeepsTheCopy: CO is trying a copy of GT's again and
-// again (GT's entry is not published yet) when its node is stopped; the
-// copy is not terminated: after GT's entry is published and CO's node
-// started again, CO stores it.
+// TestClosingNodeKeepsTheCopy: CO holds a copy of GT's parked (GT's
+// entry is not published yet) when its node is stopped; the copy is kept
+// at the node: after GT's entry is published and CO's node started
+// again, CO stores it.
 func TestClosingNodeKeepsTheCopy(t *testing.T) {
 	t.Parallel()
 	nw := nettest.Start(t, testenv.Options{States: []string{"CO", idleState}, Idle: []string{idleState}})
@@ -184,7 +174,7 @@ func TestClosingNodeKeepsTheCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := copyFromIdle(t, nw, keys, "CO")
-	waitTried(t, nw, "CO", 1)
+	waitParked(t, nw, "CO", idleState, 1)
 	if err := nw.StopNode("CO"); err != nil {
 		t.Fatal(err)
 	}
@@ -196,8 +186,8 @@ func TestClosingNodeKeepsTheCopy(t *testing.T) {
 }
 
 // TestCopyWhoseOriginNeverPublishes: a copy from GT, whose node never
-// publishes a directory entry, is redelivered for EntryWait and then
-// rejected, audited; the copies behind it flow again.
+// publishes a directory entry, is parked for EntryWait and then
+// rejected, audited, and leaves the park.
 func TestCopyWhoseOriginNeverPublishes(t *testing.T) {
 	t.Parallel()
 	nw := nettest.Start(t, testenv.Options{States: []string{"CO", idleState, "MX"}, Idle: []string{idleState},
@@ -211,6 +201,6 @@ func TestCopyWhoseOriginNeverPublishes(t *testing.T) {
 	if rule := refusedBy(t, auditor, idleState, id, "CO"); rule != "receive.signer" {
 		t.Errorf("refused by %s, want receive.signer", rule)
 	}
-	settled(t, nw, "CO")
+	waitParked(t, nw, "CO", idleState, 0)
 	notShown(t, nettest.Dial(t, nw, testenv.FocalPoint("CO")), idleState, id)
 }

@@ -247,7 +247,10 @@ type RecipientStatus struct {
 	AcknowledgeLatency *durationpb.Duration `protobuf:"bytes,10,opt,name=acknowledge_latency,json=acknowledgeLatency,proto3" json:"acknowledge_latency,omitempty"`
 	// The state whose signed forward made this state a holder; empty for the
 	// states the origin released the bulletin to.
-	ForwardedBy   string `protobuf:"bytes,11,opt,name=forwarded_by,json=forwardedBy,proto3" json:"forwarded_by,omitempty"`
+	ForwardedBy string `protobuf:"bytes,11,opt,name=forwarded_by,json=forwardedBy,proto3" json:"forwarded_by,omitempty"`
+	// When forwarded_by forwarded the bulletin to this state, as the
+	// forwarder reported it with its signed statement; unset until it has.
+	ForwardTime   *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=forward_time,json=forwardTime,proto3" json:"forward_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -357,6 +360,13 @@ func (x *RecipientStatus) GetForwardedBy() string {
 		return x.ForwardedBy
 	}
 	return ""
+}
+
+func (x *RecipientStatus) GetForwardTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ForwardTime
+	}
+	return nil
 }
 
 // ListOverdueRequest is empty: the deadlines are the node's configuration.
@@ -1314,7 +1324,7 @@ const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"recipients\x18\x05 \x03(\v2\x18.iant.v1.RecipientStatusR\n" +
 	"recipients\x12;\n" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xdd\x04\n" +
+	"createTime\"\x9c\x05\n" +
 	"\x0fRecipientStatus\x12\x14\n" +
 	"\x05state\x18\x01 \x01(\tR\x05state\x12=\n" +
 	"\frelease_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vreleaseTime\x12=\n" +
@@ -1327,7 +1337,8 @@ const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"\x10delivery_latency\x18\t \x01(\v2\x19.google.protobuf.DurationR\x0fdeliveryLatency\x12J\n" +
 	"\x13acknowledge_latency\x18\n" +
 	" \x01(\v2\x19.google.protobuf.DurationR\x12acknowledgeLatency\x12!\n" +
-	"\fforwarded_by\x18\v \x01(\tR\vforwardedBy\"\x14\n" +
+	"\fforwarded_by\x18\v \x01(\tR\vforwardedBy\x12=\n" +
+	"\fforward_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vforwardTime\"\x14\n" +
 	"\x12ListOverdueRequest\"A\n" +
 	"\x13ListOverdueResponse\x12*\n" +
 	"\x05items\x18\x01 \x03(\v2\x14.iant.v1.OverdueItemR\x05items\"\x83\x03\n" +
@@ -1451,40 +1462,41 @@ var file_iant_v1_audit_service_proto_depIdxs = []int32{
 	20, // 9: iant.v1.RecipientStatus.escalate_time:type_name -> google.protobuf.Timestamp
 	21, // 10: iant.v1.RecipientStatus.delivery_latency:type_name -> google.protobuf.Duration
 	21, // 11: iant.v1.RecipientStatus.acknowledge_latency:type_name -> google.protobuf.Duration
-	6,  // 12: iant.v1.ListOverdueResponse.items:type_name -> iant.v1.OverdueItem
-	19, // 13: iant.v1.OverdueItem.precedence:type_name -> iant.v1.Precedence
-	20, // 14: iant.v1.OverdueItem.clock_time:type_name -> google.protobuf.Timestamp
-	20, // 15: iant.v1.OverdueItem.due_time:type_name -> google.protobuf.Timestamp
-	20, // 16: iant.v1.OverdueItem.deliver_time:type_name -> google.protobuf.Timestamp
-	20, // 17: iant.v1.OverdueItem.escalate_time:type_name -> google.protobuf.Timestamp
-	20, // 18: iant.v1.GetStatsRequest.start_time:type_name -> google.protobuf.Timestamp
-	20, // 19: iant.v1.GetStatsRequest.end_time:type_name -> google.protobuf.Timestamp
-	9,  // 20: iant.v1.GetStatsResponse.states:type_name -> iant.v1.StateStats
-	21, // 21: iant.v1.StateStats.delivery_p50:type_name -> google.protobuf.Duration
-	21, // 22: iant.v1.StateStats.delivery_p95:type_name -> google.protobuf.Duration
-	21, // 23: iant.v1.StateStats.acknowledge_p50:type_name -> google.protobuf.Duration
-	21, // 24: iant.v1.StateStats.acknowledge_p95:type_name -> google.protobuf.Duration
-	14, // 25: iant.v1.GetInclusionProofResponse.entries:type_name -> iant.v1.LogEntryProof
-	6,  // 26: iant.v1.WatchEscalationsResponse.item:type_name -> iant.v1.OverdueItem
-	0,  // 27: iant.v1.AuditService.GetBulletinReport:input_type -> iant.v1.GetBulletinReportRequest
-	4,  // 28: iant.v1.AuditService.ListOverdue:input_type -> iant.v1.ListOverdueRequest
-	7,  // 29: iant.v1.AuditService.GetStats:input_type -> iant.v1.GetStatsRequest
-	10, // 30: iant.v1.AuditService.GetCheckpoint:input_type -> iant.v1.GetCheckpointRequest
-	12, // 31: iant.v1.AuditService.GetInclusionProof:input_type -> iant.v1.GetInclusionProofRequest
-	15, // 32: iant.v1.AuditService.GetConsistencyProof:input_type -> iant.v1.GetConsistencyProofRequest
-	17, // 33: iant.v1.AuditService.WatchEscalations:input_type -> iant.v1.WatchEscalationsRequest
-	1,  // 34: iant.v1.AuditService.GetBulletinReport:output_type -> iant.v1.GetBulletinReportResponse
-	5,  // 35: iant.v1.AuditService.ListOverdue:output_type -> iant.v1.ListOverdueResponse
-	8,  // 36: iant.v1.AuditService.GetStats:output_type -> iant.v1.GetStatsResponse
-	11, // 37: iant.v1.AuditService.GetCheckpoint:output_type -> iant.v1.GetCheckpointResponse
-	13, // 38: iant.v1.AuditService.GetInclusionProof:output_type -> iant.v1.GetInclusionProofResponse
-	16, // 39: iant.v1.AuditService.GetConsistencyProof:output_type -> iant.v1.GetConsistencyProofResponse
-	18, // 40: iant.v1.AuditService.WatchEscalations:output_type -> iant.v1.WatchEscalationsResponse
-	34, // [34:41] is the sub-list for method output_type
-	27, // [27:34] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	20, // 12: iant.v1.RecipientStatus.forward_time:type_name -> google.protobuf.Timestamp
+	6,  // 13: iant.v1.ListOverdueResponse.items:type_name -> iant.v1.OverdueItem
+	19, // 14: iant.v1.OverdueItem.precedence:type_name -> iant.v1.Precedence
+	20, // 15: iant.v1.OverdueItem.clock_time:type_name -> google.protobuf.Timestamp
+	20, // 16: iant.v1.OverdueItem.due_time:type_name -> google.protobuf.Timestamp
+	20, // 17: iant.v1.OverdueItem.deliver_time:type_name -> google.protobuf.Timestamp
+	20, // 18: iant.v1.OverdueItem.escalate_time:type_name -> google.protobuf.Timestamp
+	20, // 19: iant.v1.GetStatsRequest.start_time:type_name -> google.protobuf.Timestamp
+	20, // 20: iant.v1.GetStatsRequest.end_time:type_name -> google.protobuf.Timestamp
+	9,  // 21: iant.v1.GetStatsResponse.states:type_name -> iant.v1.StateStats
+	21, // 22: iant.v1.StateStats.delivery_p50:type_name -> google.protobuf.Duration
+	21, // 23: iant.v1.StateStats.delivery_p95:type_name -> google.protobuf.Duration
+	21, // 24: iant.v1.StateStats.acknowledge_p50:type_name -> google.protobuf.Duration
+	21, // 25: iant.v1.StateStats.acknowledge_p95:type_name -> google.protobuf.Duration
+	14, // 26: iant.v1.GetInclusionProofResponse.entries:type_name -> iant.v1.LogEntryProof
+	6,  // 27: iant.v1.WatchEscalationsResponse.item:type_name -> iant.v1.OverdueItem
+	0,  // 28: iant.v1.AuditService.GetBulletinReport:input_type -> iant.v1.GetBulletinReportRequest
+	4,  // 29: iant.v1.AuditService.ListOverdue:input_type -> iant.v1.ListOverdueRequest
+	7,  // 30: iant.v1.AuditService.GetStats:input_type -> iant.v1.GetStatsRequest
+	10, // 31: iant.v1.AuditService.GetCheckpoint:input_type -> iant.v1.GetCheckpointRequest
+	12, // 32: iant.v1.AuditService.GetInclusionProof:input_type -> iant.v1.GetInclusionProofRequest
+	15, // 33: iant.v1.AuditService.GetConsistencyProof:input_type -> iant.v1.GetConsistencyProofRequest
+	17, // 34: iant.v1.AuditService.WatchEscalations:input_type -> iant.v1.WatchEscalationsRequest
+	1,  // 35: iant.v1.AuditService.GetBulletinReport:output_type -> iant.v1.GetBulletinReportResponse
+	5,  // 36: iant.v1.AuditService.ListOverdue:output_type -> iant.v1.ListOverdueResponse
+	8,  // 37: iant.v1.AuditService.GetStats:output_type -> iant.v1.GetStatsResponse
+	11, // 38: iant.v1.AuditService.GetCheckpoint:output_type -> iant.v1.GetCheckpointResponse
+	13, // 39: iant.v1.AuditService.GetInclusionProof:output_type -> iant.v1.GetInclusionProofResponse
+	16, // 40: iant.v1.AuditService.GetConsistencyProof:output_type -> iant.v1.GetConsistencyProofResponse
+	18, // 41: iant.v1.AuditService.WatchEscalations:output_type -> iant.v1.WatchEscalationsResponse
+	35, // [35:42] is the sub-list for method output_type
+	28, // [28:35] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_iant_v1_audit_service_proto_init() }
