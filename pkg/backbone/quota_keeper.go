@@ -21,7 +21,7 @@ const (
 	// quotaTick is how often buckets are refilled and mappings updated,
 	// pendingTick how often the inbox consumers' backlogs are read.
 	quotaTick   = 50 * time.Millisecond
-	pendingTick = 250 * time.Millisecond
+	pendingTick = time.Second
 	// watchRetry is the wait before the inbox stream is looked for again.
 	watchRetry = 250 * time.Millisecond
 	// keeperPending bounds what the keeper's subscriptions buffer (it
