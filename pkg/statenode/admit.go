@@ -17,7 +17,8 @@ import (
 // inbox consumer has copies waiting longer than a lag (the machine is
 // too busy to take what others send), when its outbox's oldest copy has
 // waited longer than that (the backbone does not take its copies fast
-// enough: it is slow, throttles this state, or is down), or when too
+// enough: it is slow or throttles this state; one that takes none is
+// down, an outage the outbox rides out), or when too
 // many posts are being sealed and committed at once. Each precedence has
 // its own bound, FLASH the loosest: while ROUTINE posts are refused, FLASH
 // ones are still taken, so FLASH keeps priority when the node is
@@ -139,8 +140,17 @@ func (n *Node) refuse(p iantv1.Precedence, wait time.Duration, format string, ar
 // outboxLag is how long the outbox's oldest waiting copy has waited,
 // read at most every outboxAgeEvery; copies to a recipient whose inbox
 // the backbone reports full wait for it, not for this node, and are not
-// counted.
+// counted. While the backbone takes none of the copies (none since the
+// node started, or none for longer than FLASH's limit: it is down, or a
+// leaf node is cut off) the lag is 0: that is an outage, which the
+// durable outbox is for (posts are taken up to its cap,
+// Config.MaxPendingCopies), not a node that cannot keep up with a
+// backbone that takes its copies.
 func (n *Node) outboxLag(ctx context.Context, now time.Time) time.Duration {
+	taken := n.out.takenAt.Load()
+	if taken == 0 || now.Sub(time.Unix(0, taken)) > n.admissionLag()*time.Duration(factor(iantv1.Precedence_PRECEDENCE_FLASH)) {
+		return 0
+	}
 	a := &n.admitted
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -160,6 +170,14 @@ func (n *Node) outboxLag(ctx context.Context, now time.Time) time.Duration {
 		return 0
 	}
 	return now.Sub(a.oldest)
+}
+
+// forgetOldest makes the next outboxLag read the outbox's oldest copy
+// again (copies were taken since it was read).
+func (a *admission) forgetOldest() {
+	a.mu.Lock()
+	a.ageAt = time.Time{}
+	a.mu.Unlock()
 }
 
 func (n *Node) admissionLag() time.Duration {

@@ -65,6 +65,9 @@ type copyOutbox struct {
 	// rounds counts the drain rounds started; ended is the last round
 	// ended, shifted left by one, with its lowest bit set if it failed.
 	rounds, ended atomic.Uint64
+	// takenAt is when (UnixNano, on the node's clock) a round last had
+	// copies taken by the backbone; 0 if none since start.
+	takenAt atomic.Int64
 }
 
 // failedSince reports whether a drain round started after round r ended
@@ -94,9 +97,14 @@ func (n *Node) drainCopies(ctx context.Context) {
 	drainer{
 		round: func(ctx context.Context) (bool, error) {
 			r := n.out.rounds.Add(1)
+			taken := n.out.count.Load()
 			batch, err := n.store.PendingCopies(ctx, copyBatch)
 			if err == nil {
 				err = n.publishCopies(ctx, batch)
+			}
+			if n.out.count.Load() != taken {
+				n.out.takenAt.Store(n.now().UnixNano())
+				n.admitted.forgetOldest() // admission reads the outbox again
 			}
 			failed := uint64(0)
 			if err != nil {
