@@ -28,13 +28,21 @@ plan of bulletins (origins round robin among the states):
   - IANT: focal points post through the gRPC API; latency to the author's
     answer, to the copy stored at each recipient node, to each recipient's
     analyst, and to the LAST recipient's analyst (the headline);
-  - the backbone alone: as many messages, of the sealed size, to the same
-    recipients, with PublishInbox/ConsumeInbox on a second embedded
-    JetStream with the same mTLS.
+  - the backbone alone, twice: as many messages, of the sealed size, to
+    the same recipients, with PublishInbox (8 copies in flight) and then
+    each bulletin's copies as one JetStream atomic batch, consumed with
+    ConsumeInbox, on a second embedded JetStream with the same mTLS.
 It prints p50/p95/p99/max, bulletins/s and deliveries/s, CPU per bulletin,
-peak RSS (whole process, and divided per node), delivery counts, and the
-IANT/backbone ratios. A scenario stops at --count bulletins or after
+bytes written, peak RSS (whole process, and divided per node), delivery
+counts, the IANT/backbone ratios (each against the faster baseline), and
+issue 14's targets judged met or missed from those ratios (-o json
+carries them as "targets"). A scenario stops at --count bulletins or after
 --duration, whichever comes first, then waits for every delivery.
+
+--scenario overload finds IANT's capacity (broadcasts, closed loop), then
+posts at twice that, one in four FLASH and the rest ROUTINE, and reports
+refusals (ResourceExhausted, with their retry hints), the accepted
+latency per precedence and the peak RSS; "all" does not include it.
 
 --rate R posts open loop at R bulletins/s (for latency); --rate 0 posts
 closed loop with --concurrency posters (for the ceiling).
@@ -42,11 +50,12 @@ closed loop with --concurrency posters (for the ceiling).
 --nats URL,... runs the nodes on an external backbone instead, such as the
 three-server cluster of deploy/local-cluster.sh (start it with
 --backbone-only and --states all); --pki names the PKI it trusts. The
-baseline then still runs on an embedded server of its own, so the ratios
-include the cluster's replication.
+baseline then runs on an embedded cluster of three of its own, with R3
+streams, so replication is on both sides.
 
 Examples:
   iant bench --scenario all --rate 20 --duration 15s
+  iant bench --scenario overload --concurrency 8 --duration 15s
   iant bench --rate 0 --concurrency 4 --cpuprofile /tmp/bench.prof
   iant bench --states MX,US,CA,BR --scenario broadcast -o json --out results/
   deploy/local-cluster.sh up --backbone-only --states all --dir /tmp/cluster
@@ -81,7 +90,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.states, "states", "all", "states running a node: a number N, all, or codes such as MX,US,CA")
-	fl.StringVar(&f.scenario, "scenario", "mixed", "bilateral, regional, broadcast, mixed or all (each in turn)")
+	fl.StringVar(&f.scenario, "scenario", "mixed", "bilateral, regional, broadcast, mixed, all (those four in turn) or overload")
 	fl.IntVar(&f.bodySize, "body-size", bench.DefaultBodySize, "bulletin body in bytes")
 	fl.Float64Var(&f.rate, "rate", 0, "open-loop rate in bulletins/s; 0 = closed loop")
 	fl.IntVar(&f.concurrency, "concurrency", bench.DefaultConcurrency, "closed-loop posters")

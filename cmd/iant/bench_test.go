@@ -16,7 +16,7 @@ func TestBenchBadFlagsAreOneLine(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown scenario", []string{"bench", "--scenario", "multicast"}, `InvalidArgument: --scenario: unknown scenario "multicast" (want bilateral, regional, broadcast, mixed or all)`},
+		{"unknown scenario", []string{"bench", "--scenario", "multicast"}, `InvalidArgument: --scenario: unknown scenario "multicast" (want bilateral, regional, broadcast, mixed, overload or all)`},
 		{"negative rate", []string{"bench", "--rate", "-5"}, "InvalidArgument: --rate: -5 is negative (0 means closed loop)"},
 		{"unknown state", []string{"bench", "--states", "MX,XX"}, `InvalidArgument: --states: "XX" is not an OAS member state code`},
 		{"one state", []string{"bench", "--states", "1"}, "InvalidArgument: --states: 1 states: want 2 to 35"},

@@ -141,6 +141,12 @@ type Client struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// batchOff is when, in Unix nanoseconds, atomic batches are worth
+	// trying again after the stream refused them ([Client.BatchEnabled]).
+	batchOff atomic.Int64
+	// backlog is the inbox consumer's backlog as last seen (backlog.go).
+	backlog atomic.Pointer[Backlog]
 }
 
 // Connect connects to the backbone as the node named by cfg.SVID. The SVID's
@@ -361,7 +367,10 @@ func (c *Client) PublishInbox(ctx context.Context, recipient, origin, id string,
 		return PubAck{}, fmt.Errorf("%w: publish %s: the leaf node's link to the backbone is down", ErrUnavailable, subj)
 	}
 	ack, err := c.publish(ctx, subj, data, jetstream.WithMsgID(msgID(recipient, origin, id, data)), jetstream.WithExpectStream(InboxStream))
+	var apiErr *jetstream.APIError
 	switch {
+	case errors.As(err, &apiErr) && apiErr.ErrorCode == quotaErrCode:
+		return PubAck{}, fmt.Errorf("backbone: publish %s: %w", subj, throttledErr(apiErr.Description))
 	case errors.Is(err, jetstream.ErrNoStreamResponse):
 		return PubAck{}, fmt.Errorf("%w: publish %s", ErrNotProvisioned, subj)
 	case errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrConnectionDraining):

@@ -78,7 +78,7 @@ func (c *Client) ConsumeInbox(ctx context.Context, h Handler) error {
 	if c.self.Role != identity.RoleNode {
 		return fmt.Errorf("%w: %s has no inbox", ErrForbidden, c.self)
 	}
-	return c.run(ctx, source{stream: InboxStream, consumer: InboxConsumer(c.self.State), toMsg: c.toMsg}, h)
+	return c.run(ctx, source{stream: InboxStream, consumer: InboxConsumer(c.self.State), toMsg: c.inboxMsg}, h)
 }
 
 // run registers a consumer loop with the client and pulls src until ctx
@@ -325,6 +325,18 @@ func (c *Client) toMsg(jm jetstream.Msg) (Msg, error) {
 		Subject: jm.Subject(), Recipient: recipient, Origin: origin, ID: id, Data: jm.Data(),
 		StreamSeq: md.Sequence.Stream, NumDelivered: md.NumDelivered, Published: md.Timestamp,
 	}, nil
+}
+
+// inboxMsg is toMsg for the inbox consumer: it records the backlog
+// ([Client.InboxBacklog]) too.
+func (c *Client) inboxMsg(jm jetstream.Msg) (Msg, error) {
+	m, err := c.toMsg(jm)
+	if err == nil {
+		if md, merr := jm.Metadata(); merr == nil && md.NumDelivered == 1 {
+			c.observeBacklog(md.NumPending, md.Timestamp)
+		}
+	}
+	return m, err
 }
 
 // redeliveryDelay doubles the retry delay with each delivery, up to a minute.

@@ -47,7 +47,8 @@ const (
 // maxAge ([Retention.Inbox]), de-duplicated over a day, and no message
 // delete, no purge, no rollup: age is the one way a copy leaves it.
 // DiscardNew refuses new copies rather than dropping old ones if a size
-// limit is ever reached.
+// limit is ever reached. Atomic batches are allowed: a node publishes the
+// copies of its outbox as one ([Client.PublishInboxBatch]).
 func inboxStreamConfig(replicas int, maxAge time.Duration) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        InboxStream,
@@ -63,6 +64,8 @@ func inboxStreamConfig(replicas int, maxAge time.Duration) jetstream.StreamConfi
 		DenyDelete:  true,
 		DenyPurge:   true,
 		AllowRollup: false,
+		// Stores every copy of a batch or none, and syncs once for all.
+		AllowAtomicPublish: true,
 	}
 }
 

@@ -47,6 +47,10 @@ type Server struct {
 	disk   diskGuard
 	// peers is the number of cluster members, 0 alone.
 	peers int
+	// keeper is the quota keeper's in-process user, in every users config
+	// (a reload keeps it); quota enforces the quotas through it.
+	keeper keeperUser
+	quota  *quotaKeeper
 
 	closeOnce sync.Once
 }
@@ -62,12 +66,12 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	if log == nil {
 		log = discard
 	}
-	s := &Server{log: log, cfg: cfg, access: newAccess(cfg.TrustDomain, log)}
+	s := &Server{log: log, cfg: cfg, access: newAccess(cfg.TrustDomain, log), keeper: newKeeperUser()}
 	users, err := s.openGovernance()
 	if err != nil {
 		return nil, err
 	}
-	opts, err := cfg.options(users, s.watcherID(), s.access)
+	opts, err := cfg.options(users, s.watcherID(), s.keeper, s.access)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +88,10 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	ns.Start() // returns once the accept loop runs in the background
 	s.ns, s.opts = ns, opts
 	if err := s.waitReady(ctx, sl); err != nil {
+		s.shutdown()
+		return nil, fmt.Errorf("backbone: start server: %w", err)
+	}
+	if s.quota, err = startQuotaKeeper(ns, cfg.Quotas, s.keeper, log); err != nil {
 		s.shutdown()
 		return nil, fmt.Errorf("backbone: start server: %w", err)
 	}
@@ -117,11 +125,12 @@ func (s *Server) waitReady(ctx context.Context, sl *serverLogger) error {
 	}
 }
 
-// options builds the nats-server options: users (and the server's own
-// watcher, when not zero) and their permissions as config text, then TLS
-// (guarded by a), JetStream and the listener set in Go.
-func (c ServerConfig) options(users []spiffeid.ID, watcher spiffeid.ID, a *access) (*server.Options, error) {
-	text, err := c.authConfig(users, watcher)
+// options builds the nats-server options: users (the server's own
+// watcher, when not zero, and the quota keeper's in-process user too) and
+// their permissions as config text, then TLS (guarded by a), JetStream
+// and the listener set in Go.
+func (c ServerConfig) options(users []spiffeid.ID, watcher spiffeid.ID, keeper keeperUser, a *access) (*server.Options, error) {
+	text, err := c.authConfig(users, watcher, keeper)
 	if err != nil {
 		return nil, err
 	}
@@ -230,8 +239,9 @@ func (c ServerConfig) clusterOptions(opts *server.Options) error {
 // certificate, the only name verify_and_map can match safely: never by
 // subject DN, which SPIRE gives every SVID alike. The server's own
 // watcher, unless zero or a node user already, gets a user that may only
-// read the secretariat's documents.
-func (c ServerConfig) authConfig(ids []spiffeid.ID, watcher spiffeid.ID) (string, error) {
+// read the secretariat's documents; the quota keeper an in-process nkey
+// user.
+func (c ServerConfig) authConfig(ids []spiffeid.ID, watcher spiffeid.ID, keeper keeperUser) (string, error) {
 	type perm struct {
 		Allow []string `json:"allow"`
 	}
@@ -241,8 +251,10 @@ func (c ServerConfig) authConfig(ids []spiffeid.ID, watcher spiffeid.ID) (string
 		Respond   bool `json:"allow_responses,omitempty"`
 	}
 	type user struct {
-		User        string `json:"user"`
-		Permissions perms  `json:"permissions"`
+		User        string   `json:"user,omitempty"`
+		Nkey        string   `json:"nkey,omitempty"`
+		Permissions perms    `json:"permissions"`
+		Types       []string `json:"allowed_connection_types,omitempty"`
 	}
 	users := make([]user, 0, len(ids)+len(c.Inspectors)+1)
 	add := func(id spiffeid.ID, p permissions) {
@@ -263,6 +275,9 @@ func (c ServerConfig) authConfig(ids []spiffeid.ID, watcher spiffeid.ID) (string
 	if !watcher.IsZero() && !slices.Contains(ids, watcher) {
 		add(watcher, watcherPermissions())
 	}
+	kp := keeperPermissions()
+	users = append(users, user{Nkey: keeper.public(), Types: []string{"IN_PROCESS"},
+		Permissions: perms{Publish: perm{kp.Publish}, Subscribe: perm{kp.Subscribe}, Respond: kp.Respond}})
 	conf := map[string]any{
 		"accounts": map[string]any{
 			account: map[string]any{"jetstream": "enabled", "users": users},
@@ -318,6 +333,9 @@ func (s *Server) ClientURL() string { return s.ns.ClientURL() }
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopGovernance()
+		if s.quota != nil {
+			s.quota.close()
+		}
 		s.shutdown()
 		s.log.Info("backbone server stopped")
 	})

@@ -71,6 +71,10 @@ type ServerConfig struct {
 	// filesystem of StoreDir: below it JetStream refuses new messages
 	// until space returns (see disk.go). 0 means [DefaultMinFreeDisk].
 	MinFreeDisk uint64
+	// Quotas bound what each state may put on the backbone (quota.go);
+	// zero fields mean the defaults. Every server of a cluster enforces
+	// them for the publishes it receives.
+	Quotas QuotaConfig
 	// Logger receives the server's log; nil discards it.
 	Logger *slog.Logger
 }
@@ -141,6 +145,9 @@ func (c ServerConfig) ValidateSettings() error {
 		return err
 	}
 	if err := c.validateCluster(); err != nil {
+		return err
+	}
+	if err := c.Quotas.validate(); err != nil {
 		return err
 	}
 	if l := c.LeafNodes; l != nil && (l.Port < -1 || l.Port > 65535) {

@@ -32,7 +32,8 @@ func TestServerOptions(t *testing.T) {
 		cfg.Nodes = append(cfg.Nodes, id)
 		want[id.String()] = permissionsFor(p)
 	}
-	opts, err := cfg.options(cfg.Nodes, spiffeid.ID{}, newAccess(ca.TD, discard))
+	keeper := newKeeperUser()
+	opts, err := cfg.options(cfg.Nodes, spiffeid.ID{}, keeper, newAccess(ca.TD, discard))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +51,16 @@ func TestServerOptions(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("users (-want +got):\n%s", diff)
+	}
+	// The quota keeper: an nkey whose seed stays in this process, on
+	// in-process connections only.
+	if len(opts.Nkeys) != 1 || opts.Nkeys[0].Nkey != keeper.public() || !onlyInProcess(opts.Nkeys[0].AllowedConnectionTypes) {
+		t.Errorf("nkey users = %+v, want the keeper's only, IN_PROCESS", opts.Nkeys)
+	} else {
+		u := opts.Nkeys[0]
+		if diff := cmp.Diff(keeperPermissions(), permissions{Publish: u.Permissions.Publish.Allow, Subscribe: u.Permissions.Subscribe.Allow, Respond: u.Permissions.Response != nil}); diff != "" {
+			t.Errorf("keeper permissions (-want +got):\n%s", diff)
+		}
 	}
 
 	s, err := StartServer(context.Background(), cfg)
@@ -70,6 +81,8 @@ func TestPermissionsFor(t *testing.T) {
 	}
 	want := permissions{
 		Publish: append(inbox,
+			// Where the server maps its copies while a quota is exceeded.
+			"iant.quota.MX.>",
 			"$JS.API.CONSUMER.INFO.IANT_INBOX.inbox-MX",
 			"$JS.API.CONSUMER.MSG.NEXT.IANT_INBOX.inbox-MX",
 			"$JS.ACK.IANT_INBOX.inbox-MX.>",
@@ -121,4 +134,9 @@ func TestPermissionsFor(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("permissionsFor(MX node) (-want +got):\n%s", diff)
 	}
+}
+
+func onlyInProcess(types map[string]struct{}) bool {
+	_, ok := types["IN_PROCESS"]
+	return ok && len(types) == 1
 }

@@ -165,7 +165,7 @@ func (s *Server) applyGovernance() {
 // reloads the authorization alone and disconnects only clients whose user
 // is gone.
 func (s *Server) reloadUsers(users []spiffeid.ID) error {
-	text, err := s.cfg.authConfig(users, s.watcherID())
+	text, err := s.cfg.authConfig(users, s.watcherID(), s.keeper)
 	if err != nil {
 		return err
 	}
@@ -178,6 +178,13 @@ func (s *Server) reloadUsers(users []spiffeid.ID) error {
 	next.TLSConfig, next.LeafNode.TLSConfig, next.Cluster.TLSConfig = s.opts.TLSConfig, s.opts.LeafNode.TLSConfig, s.opts.Cluster.TLSConfig
 	if err := s.ns.ReloadOptions(next); err != nil {
 		return err
+	}
+	// A reloaded account takes the configured subject mappings: the quota
+	// keeper's, if it throttles anyone now, must hold again.
+	if s.quota != nil {
+		if err := s.quota.reapply(); err != nil {
+			return err
+		}
 	}
 	// A reloaded account starts with the configured JetStream limits: the
 	// disk guard's limit, if the disk is short now, must hold again.

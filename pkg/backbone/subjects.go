@@ -145,6 +145,65 @@ func msgID(recipient, origin, id string, data []byte) string {
 	return recipient + "/" + origin + "/" + id + "/" + base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
+// Quota subjects (quota.go): while a quota is exceeded the server maps
+// inbox subjects to "iant.quota.<origin>.<reason>.<recipient>.<id>",
+// which no stream stores and the quota keeper answers. The origin comes
+// first so that a state's permission to be mapped there is one subject.
+const (
+	quotaRoot         = "iant.quota"
+	quotaSubjects     = quotaRoot + ".>"
+	keeperReplyPrefix = replyRoot + "QUOTA" // the keeper's own replies
+)
+
+// rateSource and rateDest map an origin over its rate away from the
+// stream.
+func rateSource(origin string) string { return inboxRoot + ".*." + origin + ".*" }
+func rateDest(origin string) string {
+	return quotaRoot + "." + origin + "." + quotaRate + ".{{wildcard(1)}}.{{wildcard(2)}}"
+}
+
+// inboxSource and inboxDest map copies to a recipient whose inbox is full
+// away from the stream.
+func inboxSource(recipient string) string { return inboxRoot + "." + recipient + ".*.*" }
+func inboxDest(recipient string) string {
+	return quotaRoot + ".{{wildcard(1)}}." + quotaInbox + "." + recipient + ".{{wildcard(2)}}"
+}
+
+// parseQuotaSubject reads origin and reason from a quota subject.
+func parseQuotaSubject(subj string) (origin, reason string, ok bool) {
+	rest, ok := strings.CutPrefix(subj, quotaRoot+".")
+	if !ok {
+		return "", "", false
+	}
+	toks := strings.Split(rest, ".")
+	if len(toks) != 4 || (toks[1] != quotaRate && toks[1] != quotaInbox) {
+		return "", "", false
+	}
+	return toks[0], toks[1], true
+}
+
+// quotaPermissions let a state node's copies be mapped to its quota
+// subjects: the server checks publish permissions on the mapped subject.
+// Publishing there directly only earns a refusal from the keeper.
+func quotaPermissions(state string) []string { return []string{quotaRoot + "." + state + ".>"} }
+
+// keeperPermissions let a server's quota keeper follow the inbox stream
+// (an ordered consumer of the new copies' headers) and answer the copies
+// mapped away; it publishes nothing else.
+func keeperPermissions() permissions {
+	return permissions{
+		Publish: []string{
+			jsAPI + "STREAM.INFO." + InboxStream,
+			jsAPI + "CONSUMER.CREATE." + InboxStream + ".>",
+			jsAPI + "CONSUMER.DELETE." + InboxStream + ".>",
+			jsAPI + "CONSUMER.INFO." + InboxStream + ".>",
+			jsAPI + "CONSUMER.MSG.NEXT." + InboxStream + ".>",
+		},
+		Subscribe: []string{quotaSubjects, keeperReplyPrefix + ".>"},
+		Respond:   true,
+	}
+}
+
 // InboxConsumer returns the durable name of state's inbox consumer on
 // [InboxStream], e.g. "inbox-MX".
 func InboxConsumer(state string) string { return "inbox-" + state }
@@ -342,7 +401,7 @@ func basePermissions(p identity.Principal) permissions {
 	case identity.RoleNode:
 		cons := InboxStream + "." + InboxConsumer(p.State)
 		return permissions{
-			Publish: append(append(originPermissions(p.State), []string{
+			Publish: append(append(append(originPermissions(p.State), quotaPermissions(p.State)...), []string{
 				jsAPI + "CONSUMER.INFO." + cons,
 				jsAPI + "CONSUMER.MSG.NEXT." + cons,
 				jsAck + cons + ".>",

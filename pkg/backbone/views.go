@@ -62,6 +62,17 @@ func (s *StateClient) PublishInbox(ctx context.Context, recipient, origin, id st
 	return s.c.PublishInbox(ctx, recipient, origin, id, data)
 }
 
+// PublishInboxBatch is [Client.PublishInboxBatch].
+func (s *StateClient) PublishInboxBatch(ctx context.Context, copies []InboxCopy) ([]PubAck, error) {
+	return s.c.PublishInboxBatch(ctx, copies)
+}
+
+// BatchEnabled is [Client.BatchEnabled].
+func (s *StateClient) BatchEnabled() bool { return s.c.BatchEnabled() }
+
+// InboxBacklog is [Client.InboxBacklog].
+func (s *StateClient) InboxBacklog() Backlog { return s.c.InboxBacklog() }
+
 // ConsumeInbox is [Client.ConsumeInbox].
 func (s *StateClient) ConsumeInbox(ctx context.Context, h Handler) error {
 	return s.c.ConsumeInbox(ctx, h)

@@ -26,11 +26,12 @@ import (
 // as its own origin and consumes its own inbox. No gRPC, policy, sealing,
 // SQLite or subscription push.
 type baseline struct {
-	tag     string
-	log     *slog.Logger
-	dir     string // the server's store, removed by close
-	srv     *backbone.Server
-	clients map[string]*backbone.Client // by state; "" is the secretariat
+	tag      string
+	log      *slog.Logger
+	dir      string // the servers' stores, removed by close
+	srvs     []*backbone.Server
+	replicas int
+	clients  map[string]*backbone.Client // by state; "" is the secretariat
 
 	mu       sync.Mutex
 	phases   map[int]*collector
@@ -40,13 +41,13 @@ type baseline struct {
 	wg   sync.WaitGroup // inbox consumers
 }
 
-// startBaseline starts the baseline server storing in dir (a new
-// directory, removed by close, beside the network's data so that both
-// write to the same file system), connects
-// the secretariat (which provisions every state's inbox) and every state
-// node, and starts their consumers.
-func startBaseline(ctx context.Context, nw *testenv.Network, dir, tag string, log *slog.Logger) (_ *baseline, err error) {
-	b := &baseline{tag: tag, log: log, dir: dir, clients: map[string]*backbone.Client{}, phases: map[int]*collector{}, payloads: map[int][]byte{}}
+// startBaseline starts the baseline server (with servers 3, a cluster of
+// three with R3 streams) storing in dir (a new directory, removed by
+// close, beside the network's data so that both write to the same file
+// system), connects the secretariat (which provisions every state's inbox)
+// and every state node, and starts their consumers.
+func startBaseline(ctx context.Context, nw *testenv.Network, dir, tag string, servers int, log *slog.Logger) (_ *baseline, err error) {
+	b := &baseline{tag: tag, log: log, dir: dir, replicas: servers, clients: map[string]*backbone.Client{}, phases: map[int]*collector{}, payloads: map[int][]byte{}}
 	life, stop := context.WithCancel(context.WithoutCancel(ctx))
 	b.stop = stop
 	defer func() {
@@ -62,10 +63,8 @@ func startBaseline(ctx context.Context, nw *testenv.Network, dir, tag string, lo
 	for _, s := range nw.States() {
 		ids = append(ids, testenv.NodePrincipal(s).ID(nw.TD))
 	}
-	b.srv, err = backbone.StartServer(ctx, backbone.ServerConfig{
-		Port: -1, StoreDir: dir, TrustDomain: nw.TD, SVID: sec, Bundle: sec, Nodes: ids, Logger: log,
-	})
-	if err != nil {
+	cfg := backbone.ServerConfig{Port: -1, StoreDir: dir, TrustDomain: nw.TD, SVID: sec, Bundle: sec, Nodes: ids, Logger: log}
+	if b.srvs, err = startServers(ctx, cfg, servers); err != nil {
 		return nil, err
 	}
 	for _, s := range append([]string{""}, nw.States()...) {
@@ -102,8 +101,12 @@ func (b *baseline) connect(ctx context.Context, nw *testenv.Network, state strin
 	if err != nil {
 		return err
 	}
+	var urls []string
+	for _, s := range b.srvs {
+		urls = append(urls, s.ClientURL())
+	}
 	c, err := backbone.Connect(ctx, backbone.ClientConfig{
-		URLs: []string{b.srv.ClientURL()}, TrustDomain: nw.TD, SVID: src, Bundle: src,
+		URLs: urls, TrustDomain: nw.TD, SVID: src, Bundle: src, Replicas: b.replicas,
 		Name: "bench-baseline-" + state, Logger: b.log,
 	})
 	if err != nil {
@@ -120,8 +123,8 @@ func (b *baseline) close() {
 	for _, c := range b.clients {
 		c.Close()
 	}
-	if b.srv != nil {
-		b.srv.Close()
+	for _, s := range b.srvs {
+		s.Close()
 	}
 	if err := os.RemoveAll(b.dir); err != nil {
 		b.log.Warn("bench baseline store not removed", "dir", b.dir, "err", err)
@@ -172,6 +175,21 @@ func (b *baseline) sender(id int, size func(message) int) sender {
 		}
 		wg.Wait()
 		return errors.Join(errs...)
+	}
+}
+
+// batchSender publishes the copies of each message as one atomic batch
+// (PublishInboxBatch), as a node's outbox can.
+func (b *baseline) batchSender(id int, size func(message) int) sender {
+	return func(ctx context.Context, m message) error {
+		data := b.payload(size(m))
+		msgID := fmt.Sprintf("%s-%d-%d", b.tag, id, m.seq)
+		copies := make([]backbone.InboxCopy, len(m.recipients))
+		for i, r := range m.recipients {
+			copies[i] = backbone.InboxCopy{Recipient: r, Origin: m.origin, ID: msgID, Data: data}
+		}
+		_, err := b.clients[m.origin].PublishInboxBatch(ctx, copies)
+		return err
 	}
 }
 

@@ -53,7 +53,7 @@ func TestRunSmoke(t *testing.T) {
 		for _, side := range []struct {
 			name string
 			r    bench.Result
-		}{{"iant", s.IANT}, {"baseline", s.Baseline}} {
+		}{{"iant", s.IANT}, {"baseline", s.Baseline}, {"baseline batch", s.BaselineBatch}} {
 			r := side.r
 			want := int(math.Round(s.FanOut * float64(r.Posted)))
 			if r.Posted != 50 || r.Failed != 0 || r.Expected != want || r.Delivered != r.Expected ||
@@ -71,6 +71,16 @@ func TestRunSmoke(t *testing.T) {
 	}
 	if got := rep.Scenarios[1]; got.Scenario != "broadcast" || got.FanOut != 3 {
 		t.Errorf("second scenario %q has fan-out %v, want broadcast to 3", got.Scenario, got.FanOut)
+	}
+	// Closed loop: CPU, bytes and throughput of each scenario, and the
+	// broadcast's author's answer.
+	if got, want := len(rep.Targets), 2*3+1; got != want {
+		t.Errorf("%d targets judged, want %d: %+v", got, want, rep.Targets)
+	}
+	for _, tg := range rep.Targets {
+		if tg.Status != "met" && tg.Status != "missed" {
+			t.Errorf("target %s of %s: status %q, want met or missed", tg.Name, tg.Scenario, tg.Status)
+		}
 	}
 
 	data, err := json.Marshal(rep)
@@ -145,6 +155,38 @@ func TestRunOnCluster(t *testing.T) {
 	if r.Posted != 30 || r.Failed != 0 || r.Expected != 60 || r.Delivered != 60 || r.Duplicates != 0 || r.Missing != 0 {
 		t.Errorf("on the cluster: posted %d failed %d (%s) expected %d delivered %d duplicates %d missing %d; want 30 posted, 60 delivered exactly once",
 			r.Posted, r.Failed, r.FirstError, r.Expected, r.Delivered, r.Duplicates, r.Missing)
+	}
+}
+
+// TestRunOverload runs a tiny overload scenario: the capacity in closed
+// loop, then twice that in open loop, FLASH and ROUTINE. Every post is
+// either accepted or refused, and every accepted one delivered once.
+func TestRunOverload(t *testing.T) {
+	rep, err := bench.Run(t.Context(), bench.Options{
+		Dir: t.TempDir(), States: []string{"MX", "US", "CA"}, Scenarios: []bench.Scenario{bench.Overload},
+		Count: 40, Duration: 5 * time.Second, CeilingTime: 100 * time.Millisecond,
+	}, io.Discard)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	s := rep.Scenarios[0]
+	if s.Overload == nil || s.Overload.CapacityPerSecond <= 0 || s.Overload.OfferedPerSecond != math.Round(2000*s.Overload.CapacityPerSecond)/1000 {
+		t.Fatalf("overload report = %+v, want a capacity and twice it offered", s.Overload)
+	}
+	r := s.IANT
+	sent := 0
+	for _, c := range r.Classes {
+		sent += c.Sent
+		if c.Posted+c.Refused != c.Sent {
+			t.Errorf("%s: %d posted + %d refused != %d sent", c.Precedence, c.Posted, c.Refused, c.Sent)
+		}
+	}
+	if len(r.Classes) != 2 || r.Failed != 0 || r.Posted+r.Refused != sent || r.Delivered != r.Expected || r.Duplicates != 0 {
+		t.Errorf("overload: classes %+v, posted %d refused %d failed %d (%s), expected %d delivered %d duplicates %d",
+			r.Classes, r.Posted, r.Refused, r.Failed, r.FirstError, r.Expected, r.Delivered, r.Duplicates)
+	}
+	if len(rep.Targets) == 0 {
+		t.Error("no target judged for the overload scenario")
 	}
 }
 

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ const (
 	inFlight
 	posted
 	failed
+	refused // answered with ResourceExhausted: admission control
 )
 
 // arrival is one recipient's copy of one bulletin.
@@ -47,6 +49,7 @@ type collector struct {
 	dups       int
 	unexpected int
 	firstErr   string
+	hinted     int // refusals that carried a retry hint
 	first      time.Time
 	last       time.Time // latest answer or delivery
 	lastAny    time.Time // latest call of end or arrive, counted or not
@@ -91,7 +94,14 @@ func (c *collector) end(seq int, err error, at time.Time) {
 	c.last = later(c.last, at)
 	if err != nil {
 		t.state = failed
-		if c.firstErr == "" {
+		var r *refusal
+		switch {
+		case errors.As(err, &r):
+			t.state = refused
+			if r.retryAfter > 0 {
+				c.hinted++
+			}
+		case c.firstErr == "":
 			c.firstErr = err.Error()
 		}
 		for _, a := range t.got {
@@ -120,7 +130,7 @@ func (c *collector) arrive(seq int, state string, stored, pushed time.Time) {
 	t := &c.msgs[seq]
 	i := slices.Index(t.m.recipients, state)
 	switch {
-	case i < 0 || t.state == notSent || t.state == failed:
+	case i < 0 || t.state == notSent || t.state == failed || t.state == refused:
 		c.unexpected++
 	case t.got[i].seen:
 		c.dups++
@@ -184,12 +194,19 @@ func (c *collector) quiet(ctx context.Context, period, limit time.Duration) {
 func (c *collector) result() Result {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	r := Result{Expected: c.expected, Delivered: c.delivered, Duplicates: c.dups, Unexpected: c.unexpected, FirstError: c.firstErr}
+	r := Result{Expected: c.expected, Delivered: c.delivered, Duplicates: c.dups, Unexpected: c.unexpected, FirstError: c.firstErr,
+		RefusedWithRetryHint: c.hinted}
 	var post, stored, pushed, last []float64
+	classes := newClasses(c.msgs)
 	for _, t := range c.msgs {
+		cl := classes.of(t.m)
 		switch t.state {
 		case failed:
 			r.Failed++
+			continue
+		case refused:
+			r.Refused++
+			cl.refused()
 			continue
 		case posted:
 			r.Posted++
@@ -197,6 +214,7 @@ func (c *collector) result() Result {
 			continue
 		}
 		post = append(post, ms(t.took))
+		cl.posted(ms(t.took))
 		complete, latest := true, time.Duration(0)
 		for _, a := range t.got {
 			if !a.seen {
@@ -210,8 +228,10 @@ func (c *collector) result() Result {
 		}
 		if complete {
 			last = append(last, ms(latest))
+			cl.complete(ms(latest))
 		}
 	}
+	r.Classes = classes.results()
 	r.Missing = r.Expected - r.Delivered
 	r.Post, r.Stored, r.Pushed, r.LastRecipient = summarize(post), summarize(stored), summarize(pushed), summarize(last)
 	r.LastRecipientSamples = last
@@ -228,4 +248,64 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// refusal is a post refused by admission control (ResourceExhausted),
+// with the retry hint it carried, if any.
+type refusal struct {
+	retryAfter time.Duration
+	err        error
+}
+
+func (r *refusal) Error() string { return "refused: " + r.err.Error() }
+
+func (r *refusal) Unwrap() error { return r.err }
+
+// classes gathers figures per precedence when a plan mixes them.
+type classes struct {
+	by    map[string]*class
+	order []string
+}
+
+type class struct {
+	name          string
+	n, ok, refuse int
+	post, last    []float64
+}
+
+func newClasses(msgs []tracked) *classes {
+	cs := &classes{by: map[string]*class{}}
+	for _, t := range msgs {
+		p := t.m.precedence()
+		if _, ok := cs.by[p]; !ok {
+			cs.by[p] = &class{name: p}
+			cs.order = append(cs.order, p)
+		}
+		if t.state != notSent {
+			cs.by[p].n++
+		}
+	}
+	return cs
+}
+
+func (cs *classes) of(m message) *class { return cs.by[m.precedence()] }
+
+func (c *class) refused()            { c.refuse++ }
+func (c *class) posted(ms float64)   { c.ok++; c.post = append(c.post, ms) }
+func (c *class) complete(ms float64) { c.last = append(c.last, ms) }
+func (c *class) result() PrecedenceClass {
+	return PrecedenceClass{Precedence: c.name, Sent: c.n, Posted: c.ok, Refused: c.refuse,
+		Post: summarize(c.post), LastRecipient: summarize(c.last)}
+}
+
+// results lists the classes, or nothing when the plan has one.
+func (cs *classes) results() []PrecedenceClass {
+	if len(cs.order) < 2 {
+		return nil
+	}
+	out := make([]PrecedenceClass, 0, len(cs.order))
+	for _, p := range cs.order {
+		out = append(out, cs.by[p].result())
+	}
+	return out
 }

@@ -59,11 +59,14 @@ func (p *phase) run(ctx context.Context, c *collector) Result {
 		r.CPUPerBulletin = round6(cpu.Seconds() / float64(r.Posted))
 		r.DiskWritesPerBulletin = disk / int64(r.Posted)
 	}
+	if r.Delivered > 0 {
+		r.DiskWritesPerDelivery = disk / int64(r.Delivered)
+	}
 	r.PeakRSS = peak
 	if p.nodes > 0 {
 		r.PeakRSSPerNode = peak / int64(p.nodes)
 	}
-	if r.Missing > 0 || r.Failed > 0 || r.Unexpected > 0 {
+	if r.Missing > 0 || r.Failed > 0 || r.Unexpected > 0 || r.Refused > 0 {
 		c.quiet(ctx, quietPeriod, p.opts.DrainTimeout)
 	}
 	return r

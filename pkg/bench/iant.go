@@ -11,7 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/client"
@@ -104,7 +107,7 @@ func (d *iantDriver) sender(id int) sender {
 	return func(ctx context.Context, m message) error {
 		resp, err := d.focal[m.origin].PostBulletin(ctx, &iantv1.PostBulletinRequest{Bulletin: d.draft(id, m)})
 		if err != nil {
-			return err
+			return asRefusal(err)
 		}
 		if got := resp.GetBulletin().GetBulletin().GetRecipients(); !slices.Equal(got, m.recipients) {
 			return fmt.Errorf("released to %v, want %v", got, m.recipients)
@@ -113,13 +116,33 @@ func (d *iantDriver) sender(id int) sender {
 	}
 }
 
-// draft is the bulletin of m: FLASH, TLP:AMBER, released by name to m's
-// recipients, its title naming run, phase and sequence.
+// asRefusal turns a ResourceExhausted answer (admission control) into a
+// *refusal with the retry hint it carries (a RetryInfo detail).
+func asRefusal(err error) error {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.ResourceExhausted {
+		return err
+	}
+	r := &refusal{err: err}
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			r.retryAfter = ri.GetRetryDelay().AsDuration()
+		}
+	}
+	return r
+}
+
+// draft is the bulletin of m: FLASH (or ROUTINE), TLP:AMBER, released by
+// name to m's recipients, its title naming run, phase and sequence.
 func (d *iantDriver) draft(id int, m message) *iantv1.Bulletin {
+	prec := iantv1.Precedence_PRECEDENCE_FLASH
+	if m.routine {
+		prec = iantv1.Precedence_PRECEDENCE_ROUTINE
+	}
 	return &iantv1.Bulletin{
 		Title:         fmt.Sprintf("iant bench %s %d %d", d.tag, id, m.seq),
 		Body:          d.body,
-		Precedence:    iantv1.Precedence_PRECEDENCE_FLASH,
+		Precedence:    prec,
 		Category:      iantv1.Category_CATEGORY_OTHER,
 		Language:      iantv1.Language_LANGUAGE_EN,
 		Marking:       iantv1.Marking_MARKING_AMBER,

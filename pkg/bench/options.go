@@ -39,9 +39,16 @@ const (
 	// Mixed cycles bilateral, regional, bilateral, broadcast: half the
 	// bulletins bilateral, a quarter regional, a quarter broadcast.
 	Mixed
+	// Overload measures what the network does past its capacity: it
+	// first finds the capacity (closed loop, broadcasts), then posts
+	// broadcasts open loop at twice that, one in four FLASH and the
+	// others ROUTINE, and reports refusals, the accepted latency per
+	// precedence and the peak memory ([OverloadReport]). Not part of
+	// "all".
+	Overload
 )
 
-var scenarioNames = [...]string{"", "bilateral", "regional", "broadcast", "mixed"}
+var scenarioNames = [...]string{"", "bilateral", "regional", "broadcast", "mixed", "overload"}
 
 // String returns the scenario's name, e.g. "broadcast".
 func (s Scenario) String() string {
@@ -65,7 +72,7 @@ func ParseScenarios(s string) ([]Scenario, error) {
 			return []Scenario{Scenario(i)}, nil
 		}
 	}
-	return nil, fmt.Errorf("unknown scenario %q (want bilateral, regional, broadcast, mixed or all)", s)
+	return nil, fmt.Errorf("unknown scenario %q (want bilateral, regional, broadcast, mixed, overload or all)", s)
 }
 
 // Options describe a bench run. Zero values mean the documented default.
@@ -196,7 +203,7 @@ func (o Options) Validate() error {
 		seen[s] = true
 	}
 	for _, s := range o.Scenarios {
-		if s < Bilateral || s > Mixed {
+		if s < Bilateral || s > Overload {
 			return fmt.Errorf("bench: Scenarios: unknown %v", s)
 		}
 		if s == Regional && len(regionalOrigins(o.States)) == 0 {

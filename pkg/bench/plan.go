@@ -14,6 +14,19 @@ type message struct {
 	kind       Scenario // Bilateral, Regional or Broadcast
 	origin     string
 	recipients []string // sorted, never the origin
+	routine    bool     // ROUTINE rather than FLASH (the overload scenario)
+}
+
+// overloadFlashEvery: one overload bulletin in this many is FLASH, the
+// others ROUTINE.
+const overloadFlashEvery = 4
+
+// precedence names m's precedence as the report does.
+func (m message) precedence() string {
+	if m.routine {
+		return "ROUTINE"
+	}
+	return "FLASH"
 }
 
 // mixedCycle is the order of kinds in the mixed scenario.
@@ -32,8 +45,11 @@ func makePlan(s Scenario, states []string, n int) []message {
 	plan := make([]message, 0, n)
 	for seq := range n {
 		kind := s
-		if s == Mixed {
+		switch s {
+		case Mixed:
 			kind = mixedCycle[seq%len(mixedCycle)]
+		case Overload:
+			kind = Broadcast
 		}
 		if kind == Regional && len(regional) == 0 {
 			kind = Bilateral // mixed in a network without regional neighbours
@@ -44,7 +60,8 @@ func makePlan(s Scenario, states []string, n int) []message {
 		}
 		origin := origins[next[kind]%len(origins)]
 		next[kind]++
-		plan = append(plan, message{seq: seq, kind: kind, origin: origin, recipients: recipientsOf(kind, origin, states, rng)})
+		plan = append(plan, message{seq: seq, kind: kind, origin: origin, recipients: recipientsOf(kind, origin, states, rng),
+			routine: s == Overload && seq%overloadFlashEvery != 0})
 	}
 	return plan
 }

@@ -8,7 +8,7 @@ import (
 
 // ReportVersion is the version of the JSON report; it grows when a field
 // changes meaning.
-const ReportVersion = 1
+const ReportVersion = 2
 
 // Report is the outcome of a [Run]. Latencies are in milliseconds, sizes
 // in bytes, CPU in seconds. It encodes to JSON as it is.
@@ -20,6 +20,9 @@ type Report struct {
 	Network Network   `json:"network"`
 	// Scenarios hold one entry per scenario run, in order.
 	Scenarios []ScenarioReport `json:"scenarios"`
+	// Targets are issue 14's targets that this run can judge, each with
+	// the ratio measured in it ([Target]).
+	Targets []Target `json:"targets"`
 }
 
 // Machine describes where the run took place.
@@ -83,12 +86,35 @@ type ScenarioReport struct {
 	// IANT posts through the public gRPC API and measures at the analysts.
 	IANT Result `json:"iant"`
 	// Baseline publishes the same number of messages, of the sealed size,
-	// to the same recipients, with PublishInbox, and consumes them with
-	// ConsumeInbox, on a second embedded JetStream server with the same
-	// configuration and mTLS.
-	Baseline Result  `json:"baseline"`
-	Ceiling  Ceiling `json:"ceiling"`
-	Ratios   Ratios  `json:"ratios"`
+	// to the same recipients, with PublishInbox (up to
+	// statenode.MaxInflightCopies copies of a bulletin in flight), and
+	// consumes them with ConsumeInbox, on a second embedded JetStream
+	// server (with --nats, a cluster of three) with the same configuration
+	// and mTLS.
+	Baseline Result `json:"baseline"`
+	// BaselineBatch is the same with each bulletin's copies published as
+	// one JetStream atomic batch (PublishInboxBatch).
+	BaselineBatch Result `json:"baseline_batch"`
+	// FasterBaseline names the baseline with the lower headline p99
+	// ("per-message" or "atomic-batch"); each ratio divides by the better
+	// of the two figures it compares.
+	FasterBaseline string  `json:"faster_baseline"`
+	Ceiling        Ceiling `json:"ceiling"`
+	Ratios         Ratios  `json:"ratios"`
+	// Overload holds the overload scenario's capacity and offered rate.
+	Overload *OverloadReport `json:"overload,omitempty"`
+}
+
+// OverloadReport describes the overload scenario: the capacity found in
+// closed loop, and the open-loop rate offered at twice that.
+type OverloadReport struct {
+	// CapacityPerSecond is IANT's broadcasts/s in closed loop with
+	// Concurrency posters, all delivered.
+	CapacityPerSecond float64 `json:"capacity_bulletins_per_second"`
+	// OfferedPerSecond is the open-loop rate then offered.
+	OfferedPerSecond float64 `json:"offered_bulletins_per_second"`
+	// Capacity is the closed-loop phase's figures.
+	Capacity Result `json:"capacity"`
 }
 
 // Result is one phase's figures. For the baseline, "stored" is the
@@ -108,7 +134,13 @@ type Result struct {
 	Duplicates int `json:"duplicates"`
 	Missing    int `json:"missing"`
 	Unexpected int `json:"unexpected"`
-	// FirstError is the first error a post was answered with.
+	// Refused counts posts refused by admission control
+	// (ResourceExhausted), RefusedWithRetryHint those that said when to
+	// try again; they are not in Failed.
+	Refused              int `json:"refused"`
+	RefusedWithRetryHint int `json:"refused_with_retry_hint"`
+	// FirstError is the first error a post was answered with (refusals
+	// aside).
 	FirstError string `json:"first_error,omitempty"`
 	// PayloadBytes is the mean size of a message on the backbone: for IANT
 	// the body as posted (the sealed copy is in [Ceiling]), for the
@@ -135,14 +167,34 @@ type Result struct {
 	// DiskWritesPerBulletin is the bytes the process caused to be written
 	// to storage during the phase (Linux write_bytes) divided by Posted.
 	DiskWritesPerBulletin int64 `json:"disk_write_bytes_per_bulletin"`
+	// DiskWritesPerDelivery is the same divided by Delivered.
+	DiskWritesPerDelivery int64 `json:"disk_write_bytes_per_delivery"`
 	// PeakRSS is the process's peak RSS during the phase (VmHWM, reset
 	// before the phase where the kernel allows), PeakRSSPerNode that
 	// divided by the network's nodes.
 	PeakRSS        int64 `json:"peak_rss_bytes"`
 	PeakRSSPerNode int64 `json:"peak_rss_per_node_bytes"`
 
+	// Classes split the figures by precedence when the plan mixes them
+	// (the overload scenario).
+	Classes []PrecedenceClass `json:"classes,omitempty"`
+
 	// LastRecipientSamples are the sorted headline latencies, for the chart.
 	LastRecipientSamples []float64 `json:"last_recipient_samples_ms,omitempty"`
+}
+
+// PrecedenceClass is a phase's figures for the bulletins of one
+// precedence.
+type PrecedenceClass struct {
+	Precedence string `json:"precedence"`
+	// Sent counts posts sent, Posted those accepted, Refused those
+	// refused by admission control.
+	Sent    int `json:"sent"`
+	Posted  int `json:"posted"`
+	Refused int `json:"refused"`
+	// Post and LastRecipient are the accepted posts' latencies.
+	Post          Summary `json:"post_ms"`
+	LastRecipient Summary `json:"last_recipient_ms"`
 }
 
 // Ceiling is the cost of sealing and opening alone for the scenario's
@@ -164,15 +216,25 @@ type Ceiling struct {
 	SealedBytes    float64 `json:"sealed_bytes"`
 }
 
-// Ratios compare IANT with the baseline and the ceiling; 0 when a side
-// has no figure.
+// Ratios compare IANT with the faster baseline (for each figure the
+// better of the per-message and the atomic-batch baseline's) and the
+// ceiling; 0 when a side has no figure.
 type Ratios struct {
 	// LastRecipientP50 and LastRecipientP99 are IANT's headline latency
 	// over the baseline's.
 	LastRecipientP50 float64 `json:"last_recipient_p50"`
 	LastRecipientP99 float64 `json:"last_recipient_p99"`
+	// PostP50 is the author's answer over the baseline's publish of all
+	// copies, at the median.
+	PostP50 float64 `json:"post_p50"`
 	// Throughput is IANT's bulletins/s over the baseline's.
 	Throughput float64 `json:"throughput"`
+	// CPU is IANT's CPU per bulletin over the baseline's plus sealing and
+	// opening alone.
+	CPU float64 `json:"cpu"`
+	// DiskPerDelivery is IANT's bytes written to storage per delivery
+	// over the baseline's.
+	DiskPerDelivery float64 `json:"disk_per_delivery"`
 	// OfCeiling is IANT's bulletins/s over the seal-and-open ceiling: in
 	// closed loop, the share of the crypto-only ceiling IANT reaches.
 	OfCeiling float64 `json:"of_ceiling"`
@@ -224,12 +286,37 @@ func ratio(a, b float64) float64 {
 	return round3(a / b)
 }
 
-// ratios compares the three measurements of a scenario.
-func ratios(s *ScenarioReport) Ratios {
-	return Ratios{
-		LastRecipientP50: ratio(s.IANT.LastRecipient.P50, s.Baseline.LastRecipient.P50),
-		LastRecipientP99: ratio(s.IANT.LastRecipient.P99, s.Baseline.LastRecipient.P99),
-		Throughput:       ratio(s.IANT.BulletinsPerSecond, s.Baseline.BulletinsPerSecond),
-		OfCeiling:        ratio(s.IANT.BulletinsPerSecond, s.Ceiling.PerSecond),
+// ratios compares the measurements of a scenario, each IANT figure with
+// the better of the two baselines' (lower latency, CPU and bytes; higher
+// throughput), and names the baseline with the lower headline p99.
+func ratios(s *ScenarioReport) (Ratios, string) {
+	a, b := &s.Baseline, &s.BaselineBatch
+	faster := "per-message"
+	if best(b.LastRecipient.P99, a.LastRecipient.P99) == b.LastRecipient.P99 && b.LastRecipient.P99 != a.LastRecipient.P99 {
+		faster = "atomic-batch"
 	}
+	cpu := best(a.CPUPerBulletin, b.CPUPerBulletin)
+	if cpu > 0 {
+		cpu += s.Ceiling.CPUPerBulletin
+	}
+	return Ratios{
+		LastRecipientP50: ratio(s.IANT.LastRecipient.P50, best(a.LastRecipient.P50, b.LastRecipient.P50)),
+		LastRecipientP99: ratio(s.IANT.LastRecipient.P99, best(a.LastRecipient.P99, b.LastRecipient.P99)),
+		PostP50:          ratio(s.IANT.Post.P50, best(a.Post.P50, b.Post.P50)),
+		Throughput:       ratio(s.IANT.BulletinsPerSecond, max(a.BulletinsPerSecond, b.BulletinsPerSecond)),
+		CPU:              ratio(s.IANT.CPUPerBulletin, cpu),
+		DiskPerDelivery:  ratio(float64(s.IANT.DiskWritesPerDelivery), best(float64(a.DiskWritesPerDelivery), float64(b.DiskWritesPerDelivery))),
+		OfCeiling:        ratio(s.IANT.BulletinsPerSecond, s.Ceiling.PerSecond),
+	}, faster
+}
+
+// best returns the lower of two positive figures, or the positive one.
+func best(a, b float64) float64 {
+	switch {
+	case a <= 0:
+		return b
+	case b <= 0:
+		return a
+	}
+	return min(a, b)
 }

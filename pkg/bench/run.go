@@ -102,6 +102,7 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 			return r.rep, fmt.Errorf("bench: %s: %w", s, err)
 		}
 		r.rep.Scenarios = append(r.rep.Scenarios, sr)
+		r.rep.Targets = judgeTargets(r.rep)
 	}
 	return r.rep, nil
 }
@@ -140,7 +141,11 @@ func (r *runner) start(ctx context.Context) error {
 	}
 	r.calm(ctx)
 	r.idleMemory()
-	if r.base, err = startBaseline(ctx, nw, filepath.Join(r.o.Dir, "baseline-"+r.tag), r.tag, r.log); err != nil {
+	servers := 1
+	if r.o.Replicas > 1 {
+		servers = 3 // replication on both sides
+	}
+	if r.base, err = startBaseline(ctx, nw, filepath.Join(r.o.Dir, "baseline-"+r.tag), r.tag, servers, r.log); err != nil {
 		return fmt.Errorf("bench: baseline: %w", err)
 	}
 	size := func(m message) int { return r.o.BodySize }
@@ -207,7 +212,7 @@ func (r *runner) nextPhase() int {
 	return r.phaseID
 }
 
-// scenario measures the ceiling, IANT and the baseline for s.
+// scenario measures the ceiling, IANT and both baselines for s.
 func (r *runner) scenario(ctx context.Context, s Scenario) (ScenarioReport, error) {
 	plan := makePlan(s, r.o.States, r.o.Count)
 	sr := ScenarioReport{Scenario: s.String(), FanOut: round3(meanFanOut(plan))}
@@ -220,32 +225,66 @@ func (r *runner) scenario(ctx context.Context, s Scenario) (ScenarioReport, erro
 	if sr.Ceiling, err = r.seal.ceiling(ctx, plan, r.o.CeilingTime); err != nil {
 		return sr, err
 	}
-	id := r.nextPhase()
-	c := newCollector(plan)
-	r.iant.register(id, c)
-	p := &phase{label: "iant " + s.String(), plan: plan, send: r.iant.sender(id), opts: r.o, nodes: r.rep.Network.Nodes, progress: r.progress}
-	sr.IANT = p.run(ctx, c)
-	sr.IANT.PayloadBytes = float64(r.o.BodySize)
+	o := r.o
+	if s == Overload {
+		if sr.Overload, err = r.capacity(ctx, plan); err != nil {
+			return sr, err
+		}
+		o.Rate = sr.Overload.OfferedPerSecond
+	}
+	sr.IANT, plan = r.iantPhase(ctx, s.String(), plan, o)
 	if err := ctx.Err(); err != nil {
 		return sr, err
 	}
-
-	begun, _, _, _ := c.counts()
-	sr.Baseline = r.baseline(ctx, s, plan[:begun], sizes) // the same number of messages
-	sr.Ratios = ratios(&sr)
+	sr.Baseline = r.baseline(ctx, s, plan, sizes, o, false) // the same number of messages
+	sr.BaselineBatch = r.baseline(ctx, s, plan, sizes, o, true)
+	sr.Ratios, sr.FasterBaseline = ratios(&sr)
 	sr.LoadAverage = loadAverage()
 	return sr, ctx.Err()
 }
 
-// baseline sends plan through the bare backbone, each message the sealed
-// size of its fan-out.
-func (r *runner) baseline(ctx context.Context, s Scenario, plan []message, sizes map[int]int) Result {
+// iantPhase posts plan through IANT with o and returns the figures and
+// the part of plan that was posted.
+func (r *runner) iantPhase(ctx context.Context, label string, plan []message, o Options) (Result, []message) {
+	r.calm(ctx)
+	id := r.nextPhase()
+	c := newCollector(plan)
+	r.iant.register(id, c)
+	p := &phase{label: "iant " + label, plan: plan, send: r.iant.sender(id), opts: o, nodes: r.rep.Network.Nodes, progress: r.progress}
+	res := p.run(ctx, c)
+	res.PayloadBytes = float64(r.o.BodySize)
+	begun, _, _, _ := c.counts()
+	return res, plan[:begun]
+}
+
+// capacity measures IANT's broadcasts/s in closed loop (a third of the
+// duration, at least 5 s) and returns twice that as the rate to offer.
+func (r *runner) capacity(ctx context.Context, plan []message) (*OverloadReport, error) {
+	o := r.o
+	o.Rate, o.Duration = 0, max(o.Duration/3, 5*time.Second)
+	res, _ := r.iantPhase(ctx, "overload capacity", plan, o)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if res.BulletinsPerSecond <= 0 || res.Posted == 0 {
+		return nil, fmt.Errorf("capacity: nothing delivered in closed loop (%s)", res.FirstError)
+	}
+	return &OverloadReport{CapacityPerSecond: res.BulletinsPerSecond, OfferedPerSecond: round3(2 * res.BulletinsPerSecond), Capacity: res}, nil
+}
+
+// baseline sends plan through the bare backbone with o, each message the
+// sealed size of its fan-out, its copies one by one or as a batch.
+func (r *runner) baseline(ctx context.Context, s Scenario, plan []message, sizes map[int]int, o Options, batch bool) Result {
 	size := func(m message) int { return sizes[len(m.recipients)] }
 	r.calm(ctx)
 	id := r.nextPhase()
 	c := newCollector(plan)
 	r.base.register(id, c)
-	p := &phase{label: "backbone " + s.String(), plan: plan, send: r.base.sender(id, size), opts: r.o, nodes: r.rep.Network.Nodes, progress: r.progress}
+	label, send := "backbone "+s.String(), r.base.sender(id, size)
+	if batch {
+		label, send = "backbone batch "+s.String(), r.base.batchSender(id, size)
+	}
+	p := &phase{label: label, plan: plan, send: send, opts: o, nodes: r.rep.Network.Nodes, progress: r.progress}
 	res := p.run(ctx, c)
 	total := 0
 	for _, m := range plan {

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"log/slog"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/problem"
@@ -27,6 +30,8 @@ func grpcCode(k problem.Kind) codes.Code {
 		return codes.Unavailable
 	case problem.KindUnauthenticated:
 		return codes.Unauthenticated
+	case problem.KindExhausted:
+		return codes.ResourceExhausted
 	default:
 		return codes.Internal
 	}
@@ -60,7 +65,13 @@ func ToStatus(log *slog.Logger, method string, err error) error {
 		log.Error("call failed with an internal error", "method", method, "err", cause)
 	}
 	st := status.New(grpcCode(p.Kind), p.Msg)
-	if d, derr := st.WithDetails(&iantv1.ErrorDetail{Kind: p.Kind.String(), Field: p.Field, Rule: p.Rule}); derr == nil {
+	details := []protoadapt.MessageV1{&iantv1.ErrorDetail{Kind: p.Kind.String(), Field: p.Field, Rule: p.Rule}}
+	if p.RetryAfter > 0 {
+		// The standard hint (google.rpc.RetryInfo) that clients and
+		// proxies read: when to send the request again.
+		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(p.RetryAfter)})
+	}
+	if d, derr := st.WithDetails(details...); derr == nil {
 		st = d
 	}
 	return st.Err()

@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/problem"
 )
 
@@ -46,5 +49,28 @@ func TestToStatusLogsEveryInternalError(t *testing.T) {
 				t.Errorf("ToStatus(%v) = %v: the cause reached the caller", tt.err, got)
 			}
 		})
+	}
+}
+
+// TestToStatusExhausted: admission control's refusal is ResourceExhausted
+// with the standard retry hint (google.rpc.RetryInfo) and the kind.
+func TestToStatusExhausted(t *testing.T) {
+	err := ToStatus(nil, "/iant.v1.BulletinService/PostBulletin", problem.Exhausted(1500*time.Millisecond, "this node is overloaded; retry in 1.5s"))
+	st := status.Convert(err)
+	if st.Code() != codes.ResourceExhausted {
+		t.Fatalf("ToStatus(Exhausted) = %v, want ResourceExhausted", err)
+	}
+	var retry time.Duration
+	var kind string
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.RetryInfo:
+			retry = d.GetRetryDelay().AsDuration()
+		case *iantv1.ErrorDetail:
+			kind = d.GetKind()
+		}
+	}
+	if retry != 1500*time.Millisecond || kind != "exhausted" {
+		t.Errorf("ToStatus(Exhausted) details: retry %v, kind %q; want 1.5s and exhausted", retry, kind)
 	}
 }

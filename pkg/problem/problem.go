@@ -13,6 +13,7 @@ package problem
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies an error for the person who receives it. Values are
@@ -28,9 +29,10 @@ const (
 	KindConflict                    // clashes with what exists
 	KindUnavailable                 // a dependency (the backbone) is down; retry later
 	KindUnauthenticated             // no or unusable identity
+	KindExhausted                   // the node is overloaded; RetryAfter says when to try again
 )
 
-var kindNames = [...]string{"internal", "invalid", "permission", "not_found", "conflict", "unavailable", "unauthenticated"}
+var kindNames = [...]string{"internal", "invalid", "permission", "not_found", "conflict", "unavailable", "unauthenticated", "exhausted"}
 
 // String returns the kind's stable name, e.g. "invalid".
 func (k Kind) String() string {
@@ -48,6 +50,8 @@ type Error struct {
 	Rule  string // refusing rule or policy id, for KindPermission
 	Msg   string // public, one line, no secrets
 	Err   error  // internal cause, for logs; may be nil
+	// RetryAfter, for KindExhausted, is when the caller may try again.
+	RetryAfter time.Duration
 }
 
 // Error returns the public message.
@@ -81,6 +85,12 @@ func Unavailable(cause error, format string, args ...any) *Error {
 	return &Error{Kind: KindUnavailable, Msg: fmt.Sprintf(format, args...), Err: cause}
 }
 
+// Exhausted reports that the node cannot take the request now (admission
+// control): it is refused at once, and retryAfter says when to try again.
+func Exhausted(retryAfter time.Duration, format string, args ...any) *Error {
+	return &Error{Kind: KindExhausted, Msg: fmt.Sprintf(format, args...), RetryAfter: retryAfter}
+}
+
 // Unauthenticated reports a missing or unusable identity.
 func Unauthenticated(format string, args ...any) *Error {
 	return &Error{Kind: KindUnauthenticated, Msg: fmt.Sprintf(format, args...)}
@@ -94,7 +104,7 @@ func Unauthenticated(format string, args ...any) *Error {
 func Internal(cause error) *Error {
 	var p *Error
 	if errors.As(cause, &p) && p.Kind != KindInternal {
-		return &Error{Kind: p.Kind, Field: p.Field, Rule: p.Rule, Msg: p.Msg, Err: cause}
+		return &Error{Kind: p.Kind, Field: p.Field, Rule: p.Rule, Msg: p.Msg, Err: cause, RetryAfter: p.RetryAfter}
 	}
 	return &Error{Kind: KindInternal, Msg: "internal error", Err: cause}
 }

@@ -23,7 +23,8 @@ func TestKindString(t *testing.T) {
 		{problem.KindConflict, "conflict"},
 		{problem.KindUnavailable, "unavailable"},
 		{problem.KindUnauthenticated, "unauthenticated"},
-		{problem.KindUnauthenticated + 1, "kind(7)"},
+		{problem.KindExhausted, "exhausted"},
+		{problem.KindExhausted + 1, "kind(8)"},
 		{-1, "kind(-1)"},
 	}
 	for _, tt := range tests {

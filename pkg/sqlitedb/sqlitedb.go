@@ -15,6 +15,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +68,9 @@ func Open(ctx context.Context, path string, migrations []string, after func(cont
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, err
 	}
+	if err := create(ctx, abs); err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("sqlite", abs+dsnOptions)
 	if err != nil {
 		return nil, err
@@ -77,6 +81,37 @@ func Open(ctx context.Context, path string, migrations []string, after func(cont
 		return nil, errors.Join(err, db.Close())
 	}
 	return db, nil
+}
+
+// pageSize is the page size of a new database. A commit writes (to the
+// WAL, then again at the checkpoint) every page it changes, index and
+// full-text pages included, so small pages cut the bytes written per
+// commit by about half against SQLite's default 4096; large blobs (the
+// sealed copies) merely take more overflow pages.
+const pageSize = 1024
+
+// create makes the database file at path, with [pageSize] pages and in
+// WAL mode, if it does not exist yet. (The driver runs DSN pragmas in
+// lexicographic order, so journal_mode would fix the page size before a
+// page_size pragma in the DSN could set it.) An existing database keeps
+// its page size.
+func create(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d", pageSize)); err != nil {
+		return fmt.Errorf("create: page size: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+		return fmt.Errorf("create: journal mode: %w", err)
+	}
+	return db.Close()
 }
 
 func migrate(ctx context.Context, db *sql.DB, migrations []string, after func(context.Context, *sql.Tx) error) error {

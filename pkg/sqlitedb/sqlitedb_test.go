@@ -43,3 +43,46 @@ func TestOpenMigratesOnceAndRefusesNewerSchemas(t *testing.T) {
 		t.Error("a path with '?' was accepted")
 	}
 }
+
+// TestPageSize: a new database has 1 KiB pages in WAL mode; one created
+// before (with SQLite's default 4 KiB pages) keeps its pages and data.
+func TestPageSize(t *testing.T) {
+	schema := []string{`CREATE TABLE t (a INTEGER) STRICT`}
+	old := filepath.Join(t.TempDir(), "old.db")
+	plain, err := sql.Open("sqlite", old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.Exec(`PRAGMA journal_mode = WAL; CREATE TABLE x (a INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	plain.Close()
+	tests := []struct {
+		name string
+		path string
+		want int
+	}{
+		{"new", filepath.Join(t.TempDir(), "new.db"), 1024},
+		{"existing", old, 4096},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := sqlitedb.Open(t.Context(), tt.path, schema, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var size int
+			var mode string
+			if err := db.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
+				t.Fatal(err)
+			}
+			if size != tt.want || mode != "wal" {
+				t.Errorf("page size %d, journal mode %q; want %d, wal", size, mode, tt.want)
+			}
+		})
+	}
+}

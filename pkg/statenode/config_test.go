@@ -50,6 +50,8 @@ func TestConfigValidateKeysAndRetention(t *testing.T) {
 		{"outbox retention of a minute", func(c *statenode.Config) { c.OutboxRetention = time.Minute }, "OutboxRetention 1m0s is shorter than 24h0m0s"},
 		{"negative key rotation", func(c *statenode.Config) { c.KeyRotation = -time.Hour }, "KeyRotation -1h0m0s is negative"},
 		{"negative sign key rotation", func(c *statenode.Config) { c.SignKeyRotation = -time.Hour }, "SignKeyRotation -1h0m0s is negative"},
+		{"negative admission lag", func(c *statenode.Config) { c.Admission.Lag = -time.Second }, "Admission.Lag is negative"},
+		{"negative admission posts", func(c *statenode.Config) { c.Admission.MaxPosts = -1 }, "Admission.MaxPosts is negative"},
 		{"daily sign key rotation", func(c *statenode.Config) { c.SignKeyRotation = day }, "SignKeyRotation 24h0m0s is shorter than"},
 		{"sign key rotation at the bound", func(c *statenode.Config) { c.SignKeyRotation = statenode.MinSignKeyRotation(0) }, ""},
 		{"sign key rotation for a shorter inbox", func(c *statenode.Config) {

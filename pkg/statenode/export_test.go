@@ -24,6 +24,7 @@ func WrapPublish(n *Node, wrap func(real PublishCopy) PublishCopy) {
 		return w(ctx, c.Recipient, c.Origin, c.BulletinID, c.Data)
 	})
 	n.out.publish.Store(&f)
+	n.out.batch.Store(nil) // every copy through wrap
 }
 
 // Receive hands n one copy as its inbox consumer would, under ctx.

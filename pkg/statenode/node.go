@@ -132,6 +132,9 @@ type Config struct {
 	// accepts a membership table or a deny list only signed with it.
 	// Required: a key offered by the backbone is never trusted.
 	MembershipKey string
+	// Admission bounds the work the node takes before it refuses posts
+	// with ResourceExhausted (admit.go); zero fields mean the defaults.
+	Admission AdmissionConfig
 	// TAXII configures the node's TAXII 2.1 server; zero runs none.
 	TAXII TAXIIConfig
 	// Health configures the node's health checks (health.go).
@@ -185,6 +188,9 @@ func (c Config) Validate() error {
 	if _, err := membership.NewVerifier(c.TrustDomain.Name(), c.MembershipKey); err != nil {
 		return fmt.Errorf("statenode: config: MembershipKey: %w", err)
 	}
+	if err := c.Admission.validate(); err != nil {
+		return err
+	}
 	return c.Audit.validate()
 }
 
@@ -208,6 +214,7 @@ type Node struct {
 	entryDeferred bool
 	audit         auditState
 	out           copyOutbox // sealed copies waiting for the backbone
+	admitted      admission  // admission control of posts (admit.go)
 	taxii         taxiiState
 	parked        parkState // copies not decidable yet (park.go)
 	ops           opsState  // metrics and health (health.go)

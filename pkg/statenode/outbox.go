@@ -55,12 +55,19 @@ type copyOutbox struct {
 	published *hub          // notified after each drain round
 	// publish publishes one copy: the backbone's PublishInbox (a test
 	// may wrap it to inject failures in front of the backbone).
-	publish    atomic.Pointer[publishCopyFunc]
+	publish atomic.Pointer[publishCopyFunc]
+	// batch publishes a round's copies as one atomic batch
+	// (outbox_batch.go); nil publishes them one by one.
+	batch      atomic.Pointer[publishBatchFunc]
+	full       fullInboxes   // recipients whose inbox the backbone says is full
 	count      atomic.Uint64 // copies acknowledged since start
 	duplicates atomic.Uint64 // of those, acknowledged as duplicates
 	// rounds counts the drain rounds started; ended is the last round
 	// ended, shifted left by one, with its lowest bit set if it failed.
 	rounds, ended atomic.Uint64
+	// takenAt is when (UnixNano, on the node's clock) a round last had
+	// copies taken by the backbone; 0 if none since start.
+	takenAt atomic.Int64
 }
 
 // failedSince reports whether a drain round started after round r ended
@@ -81,6 +88,8 @@ func (n *Node) newCopyOutbox() {
 		return n.bb.PublishInbox(ctx, c.Recipient, c.Origin, c.BulletinID, c.Data)
 	})
 	n.out.publish.Store(&publish)
+	batch := n.newBatchPublish()
+	n.out.batch.Store(&batch)
 }
 
 // drainCopies publishes the outbox's copies until ctx ends.
@@ -88,9 +97,14 @@ func (n *Node) drainCopies(ctx context.Context) {
 	drainer{
 		round: func(ctx context.Context) (bool, error) {
 			r := n.out.rounds.Add(1)
+			taken := n.out.count.Load()
 			batch, err := n.store.PendingCopies(ctx, copyBatch)
 			if err == nil {
 				err = n.publishCopies(ctx, batch)
+			}
+			if n.out.count.Load() != taken {
+				n.out.takenAt.Store(n.now().UnixNano())
+				n.admitted.forgetOldest() // admission reads the outbox again
 			}
 			failed := uint64(0)
 			if err != nil {
@@ -126,6 +140,9 @@ func permanent(err error) bool {
 // in order) but not other recipients'. The copies acknowledged are marked
 // published in one transaction; the first failure is returned.
 func (n *Node) publishCopies(ctx context.Context, batch []store.Copy) error {
+	if ok, err := n.publishBatch(ctx, batch); ok {
+		return err
+	}
 	groups := byRecipient(batch)
 	done := make([][]uint64, len(groups))
 	errs := make([]error, len(groups))
@@ -170,6 +187,7 @@ func (n *Node) publishCopy(ctx context.Context, c store.Copy) error {
 	ctx, cancel := context.WithTimeout(ctx, copyPublishTimeout)
 	defer cancel()
 	ack, err := (*n.out.publish.Load())(ctx, c)
+	n.out.noteFull(c.Recipient, errors.Is(err, backbone.ErrInboxFull))
 	if err != nil {
 		return fmt.Errorf("publish copy of %s for %s: %w", c.BulletinID, c.Recipient, err)
 	}

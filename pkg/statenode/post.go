@@ -52,6 +52,11 @@ func (n *Node) post(ctx context.Context, req *iantv1.PostBulletinRequest) (store
 			return rec, n.awaitCopies(ctx, since, n.self.State, rec.Bulletin.ID, rec.Bulletin.Recipients), nil
 		}
 	}
+	release, err := n.admitPost(ctx, req.GetBulletin().GetPrecedence())
+	if err != nil {
+		return store.Record{}, nil, err
+	}
+	defer release()
 	b, err := n.completeDraft(author, req.GetBulletin())
 	if err != nil {
 		return store.Record{}, nil, err

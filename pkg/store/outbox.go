@@ -268,13 +268,15 @@ func (s *Store) PendingCopies(ctx context.Context, limit int) ([]Copy, error) {
 }
 
 // MarkCopiesPublished records that the copies seqs were acknowledged by
-// the backbone at time at, dropping their bytes, in one transaction.
+// the backbone at time at, dropping their bytes, in one transaction,
+// not synced to disk: a crash may forget it, and the copies are then
+// published again (the backbone and the recipients drop duplicates).
 // [ErrClosed] after Close.
 func (s *Store) MarkCopiesPublished(ctx context.Context, seqs []uint64, at time.Time) error {
 	if len(seqs) == 0 {
 		return nil
 	}
-	err := s.write(ctx, func(tx *sql.Tx) (bool, error) {
+	err := s.writeUnsynced(ctx, func(tx *sql.Tx) (bool, error) {
 		for _, seq := range seqs {
 			if _, err := tx.ExecContext(ctx, `UPDATE outbox_copies SET data = NULL, published_at = ?
 				WHERE seq = ? AND published_at IS NULL`, at.UnixNano(), int64(seq)); err != nil {

@@ -227,3 +227,40 @@ func TestOutboxBoundRefusesPosts(t *testing.T) {
 		t.Errorf("CommitPost once a copy was published = %v", err)
 	}
 }
+
+// TestOldestPendingCopy: the queue time of the first copy still waiting.
+func TestOldestPendingCopy(t *testing.T) {
+	st, _ := openStore(t)
+	ctx := context.Background()
+	if _, ok, err := st.OldestPendingCopy(ctx); ok || err != nil {
+		t.Fatalf("OldestPendingCopy(empty outbox) = %v, %v; want none", ok, err)
+	}
+	p := samplePost("01JOLDEST0000000000000001")
+	if _, _, err := st.CommitPost(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	at, ok, err := st.OldestPendingCopy(ctx)
+	if err != nil || !ok || !at.Equal(p.At) {
+		t.Fatalf("OldestPendingCopy() = %v, %v, %v; want %v", at, ok, err, p.At)
+	}
+	if at, ok, err := st.OldestPendingCopy(ctx, "CA"); err != nil || !ok || !at.Equal(p.At) {
+		t.Fatalf("OldestPendingCopy(except CA) = %v, %v, %v; want US's copy, %v", at, ok, err, p.At)
+	}
+	if _, ok, err := st.OldestPendingCopy(ctx, "US", "CA"); ok || err != nil {
+		t.Fatalf("OldestPendingCopy(except US and CA) = %v, %v; want none", ok, err)
+	}
+	pending, err := st.PendingCopies(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	for _, c := range pending {
+		seqs = append(seqs, c.Seq)
+	}
+	if err := st.MarkCopiesPublished(ctx, seqs, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := st.OldestPendingCopy(ctx); ok || err != nil {
+		t.Fatalf("OldestPendingCopy(all published) = %v, %v; want none", ok, err)
+	}
+}

@@ -128,13 +128,14 @@ func (s *Store) PendingReceipts(ctx context.Context, limit int) ([]Receipt, erro
 }
 
 // MarkReceiptsSent records that the receipts ids were published, dropping
-// their bytes, in one transaction (one disk sync for the lot). [ErrClosed]
-// after Close.
+// their bytes, in one transaction, not synced to disk: a crash may forget
+// it, and the receipts are then published again (the backbone and the
+// audit log drop duplicates by event). [ErrClosed] after Close.
 func (s *Store) MarkReceiptsSent(ctx context.Context, ids []string, at time.Time) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	err := s.write(ctx, func(tx *sql.Tx) (bool, error) {
+	err := s.writeUnsynced(ctx, func(tx *sql.Tx) (bool, error) {
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, `UPDATE receipts SET event = NULL, header = NULL, forward = NULL, sent_at = ?
 				WHERE id = ? AND sent_at IS NULL`,

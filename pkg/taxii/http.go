@@ -72,6 +72,8 @@ func statusOf(err error) int {
 		return http.StatusServiceUnavailable
 	case problem.KindUnauthenticated:
 		return http.StatusUnauthorized
+	case problem.KindExhausted:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

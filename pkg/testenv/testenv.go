@@ -74,6 +74,9 @@ type Options struct {
 	// provisions; the state nodes are given the same inbox retention.
 	// Zero fields mean the defaults.
 	Retention backbone.Retention
+	// Quotas bound what each state may put on the embedded backbone
+	// (backbone.ServerConfig.Quotas); zero fields mean the defaults.
+	Quotas backbone.QuotaConfig
 	// Audit configures the delivery audit (e.g. short deadlines and
 	// intervals in tests); state nodes check checkpoints at the same
 	// interval, with the secretariat's verifier key.
@@ -345,7 +348,7 @@ func (nw *Network) start(ctx context.Context) error {
 		nw.bbCfg = backbone.ServerConfig{
 			Port: port, StoreDir: filepath.Join(nw.opts.Dir, "data", "backbone"), TrustDomain: nw.TD,
 			SVID: sec, Bundle: sec, Nodes: ids, Inspectors: nw.opts.Inspectors, LeafNodes: leafPort, Logger: nw.logger("backbone"),
-			MembershipKey: nw.membershipKey, MinFreeDisk: nw.minFreeDisk(),
+			MembershipKey: nw.membershipKey, MinFreeDisk: nw.minFreeDisk(), Quotas: nw.opts.Quotas,
 		}
 		nw.Backbone, err = backbone.StartServer(ctx, nw.bbCfg)
 		if err != nil {

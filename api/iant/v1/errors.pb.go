@@ -26,7 +26,8 @@ const (
 type ErrorDetail struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Kind of problem: invalid, permission, not_found, conflict, unavailable,
-	// unauthenticated or internal.
+	// unauthenticated, exhausted (overloaded: retry after the RetryInfo
+	// detail's delay) or internal.
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	// The offending field, e.g. "releasability.states".
 	Field string `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"`
