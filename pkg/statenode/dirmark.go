@@ -136,6 +136,9 @@ func entryDigest(e seal.DirectoryEntry) [sha256.Size]byte {
 		str(r.KeyID)
 		str(string(r.Public))
 		u64(uint64(r.RetiredAt.UnixNano()))
+		if r.Compromised { // absent before version 3: older digests unchanged
+			str("compromised")
+		}
 	}
 	return sha256.Sum256(b)
 }

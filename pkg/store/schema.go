@@ -191,4 +191,19 @@ CREATE TABLE parked_copies (
 CREATE INDEX parked_copies_next    ON parked_copies (next_try);
 CREATE INDEX parked_copies_waiting ON parked_copies (waiting_for);
 `,
+	// 7: the signing keys the node verified in each state's directory
+	// entries (signkeys.go), so that a key a later entry no longer lists
+	// (more than seal.MaxRetiredSignKeys rotations since) still verifies
+	// what it signed before its retirement; and never loosens.
+	`
+CREATE TABLE sign_keys (
+	state       TEXT    NOT NULL,
+	key_id      TEXT    NOT NULL,
+	public      BLOB    NOT NULL,
+	retired_at  INTEGER NOT NULL, -- Unix nanoseconds; 0 while current
+	compromised INTEGER NOT NULL CHECK (compromised IN (0, 1)),
+	sequence    INTEGER NOT NULL, -- the latest entry that listed it (uint64 as int64 bits)
+	PRIMARY KEY (state, key_id)
+) STRICT, WITHOUT ROWID;
+`,
 }
