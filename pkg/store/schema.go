@@ -195,15 +195,5 @@ CREATE INDEX parked_copies_waiting ON parked_copies (waiting_for);
 	// entries (signkeys.go), so that a key a later entry no longer lists
 	// (more than seal.MaxRetiredSignKeys rotations since) still verifies
 	// what it signed before its retirement; and never loosens.
-	`
-CREATE TABLE sign_keys (
-	state       TEXT    NOT NULL,
-	key_id      TEXT    NOT NULL,
-	public      BLOB    NOT NULL,
-	retired_at  INTEGER NOT NULL, -- Unix nanoseconds; 0 while current
-	compromised INTEGER NOT NULL CHECK (compromised IN (0, 1)),
-	sequence    INTEGER NOT NULL, -- the latest entry that listed it (uint64 as int64 bits)
-	PRIMARY KEY (state, key_id)
-) STRICT, WITHOUT ROWID;
-`,
+	signKeysSchema,
 }

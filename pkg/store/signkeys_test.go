@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,6 +18,47 @@ import (
 // public key; and it survives a reopening.
 func TestKeptSignKeysOnlyTighten(t *testing.T) {
 	st, path := openStore(t)
+	testKeptSignKeys(t, st.KeepSignKeys, st.KeptSignKey)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	got, found, err := st2.KeptSignKey(context.Background(), "MX", "k1")
+	if err != nil || !found || !got.Compromised || !got.RetiredAt.Equal(t0) {
+		t.Errorf("after reopening: %+v, %v, %v", got, found, err)
+	}
+}
+
+// TestSignKeysDatabaseOnlyTightens: the secretariat's kept-keys
+// database follows the same rules, and survives a reopening.
+func TestSignKeysDatabaseOnlyTightens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "signkeys.db")
+	sk, err := store.OpenSignKeys(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testKeptSignKeys(t, sk.Keep, sk.Kept)
+	if err := sk.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sk, err = store.OpenSignKeys(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sk.Close()
+	got, found, err := sk.Kept(context.Background(), "MX", "k1")
+	if err != nil || !found || !got.Compromised || !got.RetiredAt.Equal(t0) {
+		t.Errorf("after reopening: %+v, %v, %v", got, found, err)
+	}
+}
+
+func testKeptSignKeys(t *testing.T, keep func(context.Context, []store.SignKey) error,
+	kept func(context.Context, string, string) (store.SignKey, bool, error)) {
+	t.Helper()
 	ctx := context.Background()
 	key := func(seq uint64, retired time.Time, compromised bool, pub string) store.SignKey {
 		return store.SignKey{State: "MX", KeyID: "k1", Public: []byte(pub), RetiredAt: retired, Compromised: compromised, Sequence: seq}
@@ -38,10 +80,10 @@ func TestKeptSignKeysOnlyTighten(t *testing.T) {
 		{"a later entry not saying so", key(15, r0, false, "other"), key(15, r0, true, "pub")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := st.KeepSignKeys(ctx, []store.SignKey{tt.in}); err != nil {
+			if err := keep(ctx, []store.SignKey{tt.in}); err != nil {
 				t.Fatal(err)
 			}
-			got, found, err := st.KeptSignKey(ctx, "MX", "k1")
+			got, found, err := kept(ctx, "MX", "k1")
 			if err != nil || !found {
 				t.Fatalf("KeptSignKey = %v, %v", found, err)
 			}
@@ -50,22 +92,10 @@ func TestKeptSignKeysOnlyTighten(t *testing.T) {
 			}
 		})
 	}
-	if _, found, err := st.KeptSignKey(ctx, "MX", "k2"); found || err != nil {
+	if _, found, err := kept(ctx, "MX", "k2"); found || err != nil {
 		t.Errorf("KeptSignKey(k2) = %v, %v; want not found", found, err)
 	}
-	if err := st.KeepSignKeys(ctx, []store.SignKey{{State: "MX", KeyID: "k3"}}); err == nil {
+	if err := keep(ctx, []store.SignKey{{State: "MX", KeyID: "k3"}}); err == nil {
 		t.Error("KeepSignKeys took a key without a public key")
-	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	st2, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st2.Close()
-	got, found, err := st2.KeptSignKey(ctx, "MX", "k1")
-	if err != nil || !found || !got.Compromised || !got.RetiredAt.Equal(r0) {
-		t.Errorf("after reopening: %+v, %v, %v", got, found, err)
 	}
 }
