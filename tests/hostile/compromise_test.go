@@ -172,3 +172,52 @@ func rotateSign(t *testing.T, nw *testenv.Network, cc string, n int) {
 		}
 	}
 }
+
+// TestCompromisedKeyKeepsWhatTheLogHolds: MX releases bulletin A to CO,
+// and CO forwards it to PE; the log holds A's header and PE's delivery
+// through CO's forward. Then MX retires the key that signed A as
+// compromised. PE's analyst reads A and its focal point acknowledges it:
+// their receipts carry A's header, signed by the compromised key, and
+// the log takes them, since it holds that very header (the secretariat
+// restarts first, so that it reads MX's new entry, not its cache).
+func TestCompromisedKeyKeepsWhatTheLogHolds(t *testing.T) {
+	t.Parallel()
+	nw := nettest.StartStates(t, "MX", "CO", "PE")
+	id := nettest.Post(t, nettest.Dial(t, nw, testenv.FocalPoint("MX")), green("held by the log", "CO")).GetBulletin().GetId()
+	co := nettest.Dial(t, nw, testenv.FocalPoint("CO"))
+	nettest.WaitStored(t, co, id)
+	if _, err := co.ForwardBulletin(t.Context(), &iantv1.ForwardBulletinRequest{Id: id, Origin: "MX", TargetState: "PE"}); err != nil {
+		t.Fatal(err)
+	}
+	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
+	nettest.WaitReportOf(t, auditor, "MX", id, func(r *iantv1.BulletinReport) bool {
+		pe := nettest.Recipient(r, "PE")
+		return pe.GetDeliverTime() != nil && pe.GetForwardTime() != nil
+	})
+	if err := nw.Node("MX").RotateSignKeyWith(t.Context(), keystore.SignRotation{Compromised: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := nw.StopSecretariat(); err != nil {
+		t.Fatal(err)
+	}
+	if err := nw.StartSecretariat(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	auditor = nettest.AuditClient(t, nw, testenv.Auditor())
+	if _, err := nettest.Dial(t, nw, testenv.Analyst("PE")).GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id, Origin: "MX"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nettest.Dial(t, nw, testenv.FocalPoint("PE")).AcknowledgeBulletin(t.Context(),
+		&iantv1.AcknowledgeBulletinRequest{Id: id, Origin: "MX"}); err != nil {
+		t.Fatal(err)
+	}
+	nettest.WaitReportOf(t, auditor, "MX", id, func(r *iantv1.BulletinReport) bool {
+		for _, l := range nettest.Leaves(t, auditor, "MX", id) {
+			if l.Event.Rule != "" {
+				t.Fatalf("the log refused %s's %s (%s) after MX's key was compromised", l.Event.State, l.Event.Detail, l.Event.Rule)
+			}
+		}
+		pe := nettest.Recipient(r, "PE")
+		return pe.GetReadTime() != nil && pe.GetAcknowledgeTime() != nil
+	})
+}
