@@ -8,6 +8,8 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/audit"
+	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/seal"
 	"github.com/oas-cicte/iant/pkg/seal/keystore"
 	"github.com/oas-cicte/iant/pkg/testenv"
@@ -220,4 +222,46 @@ func TestCompromisedKeyKeepsWhatTheLogHolds(t *testing.T) {
 		pe := nettest.Recipient(r, "PE")
 		return pe.GetReadTime() != nil && pe.GetAcknowledgeTime() != nil
 	})
+}
+
+// TestAuditRefusesCompromisedKeyEvidence: MX retired its old signing key
+// as compromised 30 minutes ago. A posted receipt in MX's name whose
+// header the old key signed, dated before the retirement (what a thief
+// of the key would forge), is refused (receipt.header): the log never
+// held that header. One the new key signed is taken.
+func TestAuditRefusesCompromisedKeyEvidence(t *testing.T) {
+	t.Parallel()
+	nw := nettest.StartStates(t, "MX", "US")
+	old := nettest.NodeKeys(t, nw, "MX")
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	current, err := old.RotateSignCompromised(now.Add(-30 * time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nettest.PublishEntry(t, nw, "MX", current)
+	mx := nettest.NodeBackbone(t, nw, "MX")
+	post := func(keys *seal.NodeKeys, created time.Time) string {
+		id := ulid.Make().String()
+		s, err := seal.Seal(seal.Header{ID: id, Origin: "MX", Signer: testenv.NodePrincipal("MX").ID(nw.TD).String(),
+			Precedence: int32(bulletin.Priority), CreatedAt: created}, []byte("body"), []seal.PublicKeys{nettest.NodeKeys(t, nw, "US").Public()}, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := s.Attest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		att, err := a.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		forge(t, nw, mx, "MX", audit.Event{Kind: audit.EventPosted, BulletinID: id, Origin: "MX",
+			Actor: "spiffe://iant.test/state/MX/focal-point/focal", Precedence: bulletin.Priority, At: created}, audit.Evidence{Header: att})
+		return id
+	}
+	stolen := post(old, now.Add(-time.Hour))
+	withCurrent := post(current, now)
+	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
+	nettest.WaitReportOf(t, auditor, "MX", withCurrent, func(r *iantv1.BulletinReport) bool { return r.GetPostTime() != nil })
+	waitRefusals(t, auditor, "MX", stolen, "receipt.header")
 }
