@@ -174,7 +174,7 @@ func FuzzParsePrivate(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(mustPrivate(f, k)) // version 3
-	for _, name := range []string{"testdata/v1/keys-MX.bin", "testdata/v3/keys-MX.bin"} {
+	for _, name := range []string{"testdata/v1/keys-MX.bin", "testdata/v3/keys-MX.bin", "testdata/compromised/keys-MX.bin"} {
 		g, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)

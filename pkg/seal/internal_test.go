@@ -78,7 +78,7 @@ func TestKeysDigestV2UsesHashes(t *testing.T) {
 // FuzzParseEntry: the directory entry decoder never panics, and whatever
 // it accepts (versions 1 to 3) re-encodes to the same bytes.
 func FuzzParseEntry(f *testing.F) {
-	for _, name := range []string{"testdata/v1/entry-MX.bin", "testdata/v3/entry-MX.bin"} {
+	for _, name := range []string{"testdata/v1/entry-MX.bin", "testdata/v3/entry-MX.bin", "testdata/compromised/entry-MX.bin"} {
 		signed, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
