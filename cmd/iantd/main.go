@@ -3,6 +3,11 @@
 // can also run the embedded NATS JetStream backbone in the same process.
 //
 //	iantd -config /etc/iant/mx.yaml
+//
+// A stopped state node's signing key is rotated (-compromised: retired as
+// compromised, after a break-in) with
+//
+//	iantd rotate-sign-key -config /etc/iant/mx.yaml [-compromised]
 package main
 
 import (
@@ -15,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -27,7 +33,10 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, _, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "rotate-sign-key" {
+		return rotateSignKey(ctx, args[1:], stdout, stderr, time.Now())
+	}
 	fs := flag.NewFlagSet("iantd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "node configuration file (YAML); see deploy/iantd/")

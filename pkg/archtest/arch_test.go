@@ -91,7 +91,7 @@ var allowed = map[string][]string{
 	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem", "pkg/membership", "pkg/metrics", "pkg/health"},
 	"pkg/console":               {"pkg/audit", "pkg/identity", "pkg/region"},
 	"pkg/secretariat": {"pkg/audit", "pkg/backbone", "pkg/bulletin", "pkg/identity", "pkg/nodeserver",
-		"pkg/problem", "pkg/region", "pkg/seal", "pkg/membership", "pkg/metrics", "pkg/health"},
+		"pkg/problem", "pkg/region", "pkg/seal", "pkg/membership", "pkg/metrics", "pkg/health", "pkg/store"},
 }
 
 // edge lists the listed packages that serve gRPC and so convert to and

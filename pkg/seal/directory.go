@@ -20,9 +20,12 @@ const MaxEntryLifetime = 400 * 24 * time.Hour
 // other nodes accept it only through [VerifyEntry]. Version 1 entries carry
 // MLKEM768-X25519 and Ed25519 keys; version 2 entries also carry the
 // node's retired signing keys, so that a signing-key rotation is announced
-// in the directory and what the old keys signed before it still verifies.
+// in the directory and what the old keys signed before it still verifies;
+// version 3 entries also say which retired keys are compromised
+// ([RetiredSignKey.Compromised]).
 type DirectoryEntry struct {
-	// Version is the entry format version, [Version1] or [Version2].
+	// Version is the entry format version, [Version1], [Version2] or
+	// [Version3]; version 3 flags each retired key (compromised or not).
 	Version int
 	// NodeID is the SPIFFE ID of the node; it must sign the entry.
 	NodeID string
@@ -35,7 +38,8 @@ type DirectoryEntry struct {
 	SignKeyID  string
 	SignPublic []byte
 	// RetiredSign are the node's retired signing keys, newest first, at
-	// most [MaxRetiredSignKeys] (version 2 only; none in version 1).
+	// most [MaxRetiredSignKeys] (none in version 1; none compromised in
+	// version 2).
 	RetiredSign []RetiredSignKey
 	// NotBefore and NotAfter bound the entry's validity; both required.
 	// NotBefore must fall within the signing SVID's validity.
@@ -46,8 +50,8 @@ type DirectoryEntry struct {
 
 // Entry returns a directory entry publishing k's public keys for node
 // nodeID, valid from notBefore to notAfter: version 2 with k's retired
-// signing keys if it has any, else version 1 (which nodes that do not
-// know version 2 still read).
+// signing keys if it has any, version 3 if one of them is compromised,
+// else version 1 (nodes that do not know a version read the lower ones).
 func (k *NodeKeys) Entry(nodeID string, notBefore, notAfter time.Time, seq uint64) DirectoryEntry {
 	p := k.Public()
 	e := DirectoryEntry{
@@ -59,6 +63,9 @@ func (k *NodeKeys) Entry(nodeID string, notBefore, notAfter time.Time, seq uint6
 	}
 	if len(k.retired) > 0 {
 		e.Version, e.RetiredSign = Version2, k.RetiredSignKeys()
+		if anyCompromised(e.RetiredSign) {
+			e.Version = Version3
+		}
 	}
 	return e
 }
@@ -72,7 +79,7 @@ func (e DirectoryEntry) SignKey(keyID string) (SignerKey, bool) {
 	}
 	for _, r := range e.RetiredSign {
 		if r.KeyID == keyID {
-			return SignerKey{Public: slices.Clone(r.Public), RetiredAt: r.RetiredAt}, true
+			return SignerKey{Public: slices.Clone(r.Public), RetiredAt: r.RetiredAt, Compromised: r.Compromised}, true
 		}
 	}
 	return SignerKey{}, false
@@ -88,11 +95,13 @@ func (e DirectoryEntry) PublicKeys() PublicKeys {
 
 // check validates e's format: fields, lengths, times.
 func (e *DirectoryEntry) check() error {
-	if e.Version != Version1 && e.Version != Version2 {
+	switch {
+	case e.Version < Version1 || e.Version > Version3:
 		return fmt.Errorf("%w: directory entry version %d", ErrVersion, e.Version)
-	}
-	if e.Version == Version1 && len(e.RetiredSign) > 0 {
+	case e.Version == Version1 && len(e.RetiredSign) > 0:
 		return fmt.Errorf("%w: retired signing keys in a version 1 entry", ErrMalformed)
+	case e.Version == Version2 && anyCompromised(e.RetiredSign):
+		return fmt.Errorf("%w: a compromised signing key in a version 2 entry", ErrMalformed)
 	}
 	for _, f := range []struct {
 		field, s string
@@ -149,7 +158,9 @@ func (e *DirectoryEntry) checkKeys() error {
 //	u8 version, str node-id, str state, str kem-key-id, blob16 kem-public,
 //	str sign-key-id, blob16 sign-public, i64 not-before, i64 not-after,
 //	u64 sequence
-//	version 2 only: u8 n (0..8), n × (str key-id, blob16 public, i64 retired-at)
+//	version 2: u8 n (0..8), n × (str key-id, blob16 public, i64 retired-at)
+//	version 3: u8 n (0..8), n × (str key-id, blob16 public, i64 retired-at,
+//	           u8 flags: bit 0 compromised, the others zero)
 func appendEntry(b []byte, e *DirectoryEntry) []byte {
 	b = append(b, byte(e.Version))
 	b = appendString(b, e.NodeID)
@@ -161,8 +172,8 @@ func appendEntry(b []byte, e *DirectoryEntry) []byte {
 	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(e.NotBefore)))
 	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(e.NotAfter)))
 	b = binary.BigEndian.AppendUint64(b, e.Sequence)
-	if e.Version == Version2 {
-		b = appendRetired(b, e.RetiredSign, true)
+	if e.Version >= Version2 {
+		b = appendRetired(b, e.RetiredSign, true, e.Version == Version3)
 	}
 	return b
 }
@@ -171,7 +182,7 @@ func appendEntry(b []byte, e *DirectoryEntry) []byte {
 func parseEntry(b []byte) (DirectoryEntry, error) {
 	d := decoder{b: b}
 	v := d.u8("entry version")
-	if d.err == nil && v != Version1 && v != Version2 {
+	if d.err == nil && (v < Version1 || v > Version3) {
 		return DirectoryEntry{}, fmt.Errorf("%w: directory entry version %d", ErrVersion, v)
 	}
 	e := DirectoryEntry{Version: int(v)}
@@ -184,8 +195,8 @@ func parseEntry(b []byte) (DirectoryEntry, error) {
 	e.NotBefore = wireTime(int64(d.u64("not before")))
 	e.NotAfter = wireTime(int64(d.u64("not after")))
 	e.Sequence = d.u64("sequence")
-	if v == Version2 {
-		e.RetiredSign = readRetired(&d, true)
+	if v >= Version2 {
+		e.RetiredSign = readRetired(&d, true, v == Version3)
 	}
 	d.done()
 	if d.err != nil {
@@ -195,4 +206,9 @@ func parseEntry(b []byte) (DirectoryEntry, error) {
 		return DirectoryEntry{}, err
 	}
 	return e, nil
+}
+
+// anyCompromised reports whether one of rs is compromised.
+func anyCompromised(rs []RetiredSignKey) bool {
+	return slices.ContainsFunc(rs, func(r RetiredSignKey) bool { return r.Compromised })
 }

@@ -233,7 +233,7 @@ func TestEntryV2(t *testing.T) {
 				e.RetiredSign = append(e.RetiredSign, e.RetiredSign[0])
 			}
 		}, seal.ErrMalformed},
-		{"version 3", func(e *seal.DirectoryEntry) { e.Version = 3 }, seal.ErrVersion},
+		{"version 4", func(e *seal.DirectoryEntry) { e.Version = 4 }, seal.ErrVersion},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -186,8 +186,12 @@
 // only a bulletin created (a statement made) before it was retired
 // ([ErrKeyRetired]). Times are the signer's claim: a thief of a key that
 // was retired but not deleted could backdate, and so could a thief of the
-// current key; after a compromise the node drops the key from its entry
-// altogether. Key IDs are hex(H("iant/key-id/v1\x00" ‖ alg ‖ "\x00" ‖
+// current key. So after a compromise the node retires the key with
+// [NodeKeys.RotateSignCompromised]: its entry (version 3) flags it
+// ([RetiredSignKey.Compromised]), the lookup says so
+// ([SignerKey.Compromised]), and the key verifies nothing, whatever the
+// date ([ErrKeyCompromised]); a receiver may still take what it already
+// held. Key IDs are hex(H("iant/key-id/v1\x00" ‖ alg ‖ "\x00" ‖
 // public key)[:16]). A directory entry is signed by the node's SVID key
 // over "iant/directory-entry/v1\x00" ‖ entry.
 //

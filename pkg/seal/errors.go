@@ -42,6 +42,10 @@ var (
 	// ErrKeyRetired means the signing key was retired before the bulletin
 	// was created (or, for a forward, before the statement was made).
 	ErrKeyRetired = errors.New("seal: signing key retired")
+	// ErrKeyCompromised means the signature holds but its key's node
+	// retired the key as compromised ([NodeKeys.RotateSignCompromised]):
+	// anyone may have signed with it, at any time it names.
+	ErrKeyCompromised = errors.New("seal: signing key compromised")
 	// ErrExpired means the bulletin's ExpiresAt has passed.
 	ErrExpired = errors.New("seal: bulletin expired")
 	// ErrUnknownKey means the key ring holds no private key with the wrapped

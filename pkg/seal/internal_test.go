@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -75,9 +76,9 @@ func TestKeysDigestV2UsesHashes(t *testing.T) {
 }
 
 // FuzzParseEntry: the directory entry decoder never panics, and whatever
-// it accepts (versions 1 and 2) re-encodes to the same bytes.
+// it accepts (versions 1 to 3) re-encodes to the same bytes.
 func FuzzParseEntry(f *testing.F) {
-	for _, name := range []string{"testdata/v1/entry-MX.bin", "testdata/v3/entry-MX.bin"} {
+	for _, name := range []string{"testdata/v1/entry-MX.bin", "testdata/v3/entry-MX.bin", "testdata/compromised/entry-MX.bin"} {
 		signed, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -86,6 +87,8 @@ func FuzzParseEntry(f *testing.F) {
 		f.Add(signed[13 : 13+n])
 	}
 	f.Add([]byte{2})
+	e := compromisedEntry(f)
+	f.Add(appendEntry(nil, &e)) // version 3
 	f.Fuzz(func(t *testing.T, in []byte) {
 		e, err := parseEntry(in)
 		if err != nil {
@@ -95,4 +98,55 @@ func FuzzParseEntry(f *testing.F) {
 			t.Fatalf("appendEntry(parseEntry(in)) != in\n in: %x\nout: %x", in, out)
 		}
 	})
+}
+
+// TestEntryVersion3Flags: a version 3 entry carries each retired key's
+// flags; a flag bit it does not know, a compromised key in a version 2
+// entry, and a version 4 entry are refused, naming what is wrong.
+func TestEntryVersion3Flags(t *testing.T) {
+	e := compromisedEntry(t)
+	b := appendEntry(nil, &e)
+	got, err := parseEntry(b)
+	if err != nil || !got.RetiredSign[0].Compromised || got.RetiredSign[1].Compromised {
+		t.Fatalf("parseEntry(v3) = %+v, %v", got.RetiredSign, err)
+	}
+	for _, tt := range []struct {
+		name string
+		mut  func([]byte) []byte
+		want error
+		msg  string
+	}{
+		{"unknown flag bit", func(b []byte) []byte { b[len(b)-1] = 2; return b }, ErrMalformed, "flags"},
+		{"version 4", func(b []byte) []byte { b[0] = 4; return b }, ErrVersion, "version 4"},
+		{"truncated flags", func(b []byte) []byte { return b[:len(b)-1] }, ErrMalformed, "flags"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseEntry(tt.mut(bytes.Clone(b)))
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("parseEntry = %v, want %v naming %q", err, tt.want, tt.msg)
+			}
+		})
+	}
+	e.Version = Version2
+	if err := e.check(); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "compromised") {
+		t.Errorf("check(v2 with a compromised key) = %v", err)
+	}
+}
+
+// compromisedEntry is an entry of MX whose newest retired key is
+// compromised, the older one not.
+func compromisedEntry(tb testing.TB) DirectoryEntry {
+	tb.Helper()
+	k, err := GenerateNodeKeys("MX")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if k, err = k.RotateSign(at); err != nil {
+		tb.Fatal(err)
+	}
+	if k, err = k.RotateSignCompromised(at.Add(time.Hour)); err != nil {
+		tb.Fatal(err)
+	}
+	return k.Entry("spiffe://iant.test/state/MX/node/node", at, at.Add(24*time.Hour), 7)
 }

@@ -53,6 +53,11 @@ type RetiredSignKey struct {
 	Public []byte
 	// RetiredAt is when the key stopped signing.
 	RetiredAt time.Time
+	// Compromised says the node's operators retired the key because its
+	// private half may be held by others ([NodeKeys.RotateSignCompromised]):
+	// receivers then refuse whatever it signed, whenever it is dated
+	// ([ErrKeyCompromised]), but for what they already hold.
+	Compromised bool
 }
 
 // PublicKeys are the public halves of a node's [NodeKeys], as published in
@@ -134,7 +139,7 @@ func cloneRetired(rs []RetiredSignKey) []RetiredSignKey {
 	}
 	out := make([]RetiredSignKey, len(rs))
 	for i, r := range rs {
-		out[i] = RetiredSignKey{KeyID: r.KeyID, Public: slices.Clone(r.Public), RetiredAt: r.RetiredAt}
+		out[i] = RetiredSignKey{KeyID: r.KeyID, Public: slices.Clone(r.Public), RetiredAt: r.RetiredAt, Compromised: r.Compromised}
 	}
 	return out
 }
@@ -170,6 +175,20 @@ func (k *NodeKeys) RotateKEM() (*NodeKeys, error) {
 // It returns an error wrapping [ErrMalformed] if now is zero, not
 // representable, or not after the last retirement.
 func (k *NodeKeys) RotateSign(now time.Time) (*NodeKeys, error) {
+	return k.rotateSign(now, false)
+}
+
+// RotateSignCompromised is [NodeKeys.RotateSign] for a signing key whose
+// private half may have been taken (the node was broken into): the
+// retired key is marked compromised, and the entry publishing it
+// (version 3) has receivers refuse any copy it signed, dated before its
+// retirement or not, that they do not already hold ([ErrKeyCompromised]).
+// Use it when the node is recovered, before it signs again.
+func (k *NodeKeys) RotateSignCompromised(now time.Time) (*NodeKeys, error) {
+	return k.rotateSign(now, true)
+}
+
+func (k *NodeKeys) rotateSign(now time.Time, compromised bool) (*NodeKeys, error) {
 	now = now.Round(0).UTC()
 	switch {
 	case now.IsZero() || checkTime("retirement time", now) != nil:
@@ -181,7 +200,8 @@ func (k *NodeKeys) RotateSign(now time.Time) (*NodeKeys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal: generate signing key: %w", err)
 	}
-	old := RetiredSignKey{KeyID: k.signID, Public: slices.Clone(k.sign.Public().(ed25519.PublicKey)), RetiredAt: now}
+	old := RetiredSignKey{KeyID: k.signID, Public: slices.Clone(k.sign.Public().(ed25519.PublicKey)), RetiredAt: now,
+		Compromised: compromised}
 	retired := append([]RetiredSignKey{old}, k.retired...)
 	if len(retired) > MaxRetiredSignKeys {
 		retired = retired[:MaxRetiredSignKeys]

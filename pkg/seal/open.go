@@ -17,6 +17,9 @@ type SignerKey struct {
 	// ([NodeKeys.RotateSign]): it then verifies only bulletins created,
 	// and forward statements made, before that instant.
 	RetiredAt time.Time
+	// Compromised says the key's node retired it as compromised: it then
+	// verifies nothing ([ErrKeyCompromised]), whenever it signed.
+	Compromised bool
 }
 
 // SignerLookup returns the signing key with ID signKeyID of the node of
@@ -147,6 +150,13 @@ func verifySignature(verifier SignerLookup, state, keyID string, at time.Time, m
 	}
 	if len(k.Public) != ed25519.PublicKeySize {
 		return fmt.Errorf("%w: key %s of %s is not an Ed25519 key", ErrSigner, keyID, state)
+	}
+	if k.Compromised {
+		if !ed25519.Verify(k.Public, msg, sig) {
+			return ErrSignature
+		}
+		return fmt.Errorf("%w: key %s of %s, retired at %s, signed for %s", ErrKeyCompromised, keyID, state,
+			k.RetiredAt.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
 	}
 	if !k.RetiredAt.IsZero() && !at.Before(k.RetiredAt) {
 		return fmt.Errorf("%w: key %s of %s retired at %s, signed for %s", ErrKeyRetired, keyID, state,

@@ -19,26 +19,32 @@ const privateMagic = "IANTNKEY"
 //	str("Ed25519") blob16(Ed25519 seed)
 //	u8 n (0..8), n × (blob16 Ed25519 public, i64 retired-at)
 //
+// or, when a retired key is compromised, version 3, whose retired keys
+// each end with u8 flags (bit 0 compromised, the others zero);
 // where str and blob16 are a big-endian u16 length and the bytes, and the
 // n retired signing keys ([NodeKeys.RetiredSignKeys]) are newest first
 // (retirement times strictly decreasing, Unix ns). Version 1 is the same
-// without the retired keys; [ParsePrivate] reads both.
+// without the retired keys; [ParsePrivate] reads all three.
 func (k *NodeKeys) MarshalPrivate() ([]byte, error) {
 	kemSeed, err := k.kem.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("seal: marshal KEM key: %w", err)
 	}
-	b := append([]byte(privateMagic), 2)
+	v := byte(2)
+	if anyCompromised(k.retired) {
+		v = 3
+	}
+	b := append([]byte(privateMagic), v)
 	b = appendString(b, k.state)
 	b = appendString(b, nodeKEM)
 	b = appendBlob16(b, kemSeed)
 	b = appendString(b, nodeSign)
 	b = appendBlob16(b, k.sign.Seed())
-	return appendRetired(b, k.retired, false), nil
+	return appendRetired(b, k.retired, false, v == 3), nil
 }
 
 // ParsePrivate decodes keys written by [NodeKeys.MarshalPrivate], in
-// version 1 or 2. It returns an error wrapping [ErrMalformed],
+// version 1, 2 or 3. It returns an error wrapping [ErrMalformed],
 // [ErrVersion] or [ErrKey].
 func ParsePrivate(b []byte) (*NodeKeys, error) {
 	k, err := parsePrivate(b)
@@ -54,7 +60,7 @@ func parsePrivate(b []byte) (*NodeKeys, error) {
 		return nil, fmt.Errorf("%w: not IANT node keys", ErrMalformed)
 	}
 	v := d.u8("version")
-	if d.err == nil && v != 1 && v != 2 {
+	if d.err == nil && (v < 1 || v > 3) {
 		return nil, fmt.Errorf("%w: node keys version %d", ErrVersion, v)
 	}
 	state := d.str("state", maxState)
@@ -63,8 +69,8 @@ func parsePrivate(b []byte) (*NodeKeys, error) {
 	signAlg := d.str("signature algorithm", maxAlgName)
 	signSeed := d.blob("signing key", 2, maxPublic)
 	var retired []RetiredSignKey
-	if v == 2 {
-		retired = readRetired(&d, false)
+	if v >= 2 {
+		retired = readRetired(&d, false, v == 3)
 	}
 	d.done()
 	switch {
@@ -89,9 +95,9 @@ func parsePrivate(b []byte) (*NodeKeys, error) {
 }
 
 // readRetired decodes a list of retired signing keys: u8 n, then n ×
-// (str key-id if withID, blob16 public, i64 retired-at). Without IDs, the
-// IDs are computed from the keys.
-func readRetired(d *decoder, withID bool) []RetiredSignKey {
+// (str key-id if withID, blob16 public, i64 retired-at, u8 flags if
+// withFlags). Without IDs, the IDs are computed from the keys.
+func readRetired(d *decoder, withID, withFlags bool) []RetiredSignKey {
 	n := int(d.u8("retired key count"))
 	if n > MaxRetiredSignKeys {
 		d.fail("%d retired signing keys, want at most %d", n, MaxRetiredSignKeys)
@@ -104,6 +110,13 @@ func readRetired(d *decoder, withID bool) []RetiredSignKey {
 		}
 		r.Public = d.blob("retired public key", 2, maxPublic)
 		r.RetiredAt = wireTime(int64(d.u64("retirement time")))
+		if withFlags {
+			f := d.u8("retired key flags")
+			if f&^flagCompromised != 0 {
+				d.fail("retired key flags %#x: unknown bits", f)
+			}
+			r.Compromised = f&flagCompromised != 0
+		}
 		if !withID {
 			r.KeyID = KeyID(nodeSign, r.Public)
 		}
@@ -113,7 +126,7 @@ func readRetired(d *decoder, withID bool) []RetiredSignKey {
 }
 
 // appendRetired appends the list readRetired decodes.
-func appendRetired(b []byte, rs []RetiredSignKey, withID bool) []byte {
+func appendRetired(b []byte, rs []RetiredSignKey, withID, withFlags bool) []byte {
 	b = append(b, byte(len(rs)))
 	for _, r := range rs {
 		if withID {
@@ -121,9 +134,20 @@ func appendRetired(b []byte, rs []RetiredSignKey, withID bool) []byte {
 		}
 		b = appendBlob16(b, r.Public)
 		b = binary.BigEndian.AppendUint64(b, uint64(unixNano(r.RetiredAt)))
+		if withFlags {
+			var f byte
+			if r.Compromised {
+				f |= flagCompromised
+			}
+			b = append(b, f)
+		}
 	}
 	return b
 }
+
+// flagCompromised is the bit of a retired key's flags saying it is
+// compromised.
+const flagCompromised = 1
 
 // checkRetired validates retired signing keys: at most
 // MaxRetiredSignKeys, Ed25519 keys matching their IDs, none the current

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/oas-cicte/iant/pkg/audit"
+	"github.com/oas-cicte/iant/pkg/store"
 )
 
 // Delivery audit defaults.
@@ -29,6 +30,10 @@ const (
 
 // auditDBFile is the audit log's database in the node's DataDir.
 const auditDBFile = "audit.db"
+
+// signKeysDBFile keeps, in the node's DataDir, the signing keys verified
+// in the states' directory entries (keys.go).
+const signKeysDBFile = "signkeys.db"
 
 // AuditConfig configures the delivery audit (DESIGN.md, "Delivery audit").
 // Zero values mean the documented defaults.
@@ -94,6 +99,7 @@ type auditState struct {
 	verifier note.Verifier
 	verify   audit.Verifiers // of the evidence receipts carry
 	keys     keyCache        // verified directory keys of origins
+	kept     *store.SignKeys // the signing keys verified in directory entries (keys.go)
 	kick     chan struct{}   // asks the checkpoint publisher to publish now
 	escalate escalationHub
 }
@@ -115,7 +121,11 @@ func (n *Node) openAudit(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("secretariat: %w", err)
 	}
-	n.audit.log, n.audit.vkey, n.audit.kick = lg, vkey, make(chan struct{}, 1)
+	kept, err := store.OpenSignKeys(ctx, filepath.Join(n.cfg.DataDir, signKeysDBFile))
+	if err != nil {
+		return errors.Join(fmt.Errorf("secretariat: %w", err), lg.Close())
+	}
+	n.audit.log, n.audit.kept, n.audit.vkey, n.audit.kick = lg, kept, vkey, make(chan struct{}, 1)
 	n.audit.verify = n.cfg.Verifiers
 	if n.audit.verify.Header == nil || n.audit.verify.Forward == nil {
 		n.audit.verify = n.verifiers()
@@ -135,10 +145,14 @@ func (n *Node) runAudit(ctx context.Context) {
 // closeAudit closes what openAudit opened; the goroutines have stopped.
 func (n *Node) closeAudit() error {
 	n.audit.escalate.closeAll()
-	if n.audit.log != nil {
-		return n.audit.log.Close()
+	var errs []error
+	if n.audit.kept != nil {
+		errs = append(errs, n.audit.kept.Close())
 	}
-	return nil
+	if n.audit.log != nil {
+		errs = append(errs, n.audit.log.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // AuditVerifierKey returns the note verifier key of the audit log: the

@@ -31,13 +31,15 @@ import (
 
 // withdrawn reports whether err, a failure to verify an attestation, is
 // only that its signing key was withdrawn since: retired before it
-// signed, or no longer published.
+// signed, or no longer published, or compromised since: what the log
+// took before the compromise was announced stays taken, nothing else
+// signed by that key is.
 func withdrawn(err error) bool {
-	return errors.Is(err, seal.ErrKeyRetired) || errors.Is(err, errKeyGone)
+	return errors.Is(err, seal.ErrKeyRetired) || errors.Is(err, errKeyGone) || errors.Is(err, seal.ErrKeyCompromised)
 }
 
 // verifyWithdrawn verifies with the keys its signers' states still
-// publish, without retirement times: nil if it holds, or if a key is no
+// publish (or that were kept), without retirement times nor compromise: nil if it holds, or if a key is no
 // longer published; else why not.
 func (n *Node) verifyWithdrawn(ctx context.Context, verify func(seal.SignerLookup, seal.Policy) error) error {
 	if err := verify(n.unretiredLookup(ctx), n.policy()); err != nil && !errors.Is(err, errKeyGone) {

@@ -31,6 +31,7 @@ type entries struct {
 	// writes of marks they make); marks is guarded by it.
 	acceptMu sync.Mutex
 	marks    map[string]*entryMark
+	keptSeq  map[string]uint64 // sequence of the entry whose keys were last kept (signkeys.go)
 }
 
 // entryOf returns the verified directory entry of state's node, fetching

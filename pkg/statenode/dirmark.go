@@ -77,7 +77,8 @@ func (n *Node) acceptEntry(ctx context.Context, state string, e seal.DirectoryEn
 	d := entryDigest(e)
 	switch {
 	case m != nil && e.Sequence == m.seq && d == m.digest:
-		return e, nil // the entry accepted before
+		n.keepSignKeys(ctx, e) // the entry accepted before
+		return e, nil
 	case m == nil || e.Sequence > m.seq || !now.Before(m.notAfter):
 		next := &entryMark{seq: e.Sequence, digest: d, notAfter: e.NotAfter, data: data}
 		if err := n.store.SetDirectoryMark(ctx, store.DirectoryMark{State: state, Sequence: e.Sequence, Digest: d,
@@ -85,6 +86,7 @@ func (n *Node) acceptEntry(ctx context.Context, state string, e seal.DirectoryEn
 			return seal.DirectoryEntry{}, fmt.Errorf("directory mark of %s: %w", state, err)
 		}
 		n.dir.marks[state] = next
+		n.keepSignKeys(ctx, e)
 		return e, nil
 	}
 	level := n.log.Warn
@@ -136,6 +138,9 @@ func entryDigest(e seal.DirectoryEntry) [sha256.Size]byte {
 		str(r.KeyID)
 		str(string(r.Public))
 		u64(uint64(r.RetiredAt.UnixNano()))
+		if r.Compromised { // absent before version 3: older digests unchanged
+			str("compromised")
+		}
 	}
 	return sha256.Sum256(b)
 }

@@ -81,7 +81,12 @@
 // for [Config.InboxRetention] plus [KeyRetentionMargin], pruning it then;
 // it rotates its origin signing key ([Node.RotateSignKey],
 // [Config.SignKeyRotation]) by announcing the retired key in its
-// directory entry before the new key signs. It accepts another state's
+// directory entry before the new key signs; [Node.RotateSignKeyWith]
+// retires it as compromised, and every node then rejects whatever that
+// key signed that it does not hold already (compromised.go, rule
+// receive.key_compromised). It keeps every signing key it verified in
+// another state's entry (signkeys.go), so that a key the entry no longer
+// lists still verifies what it signed before. It accepts another state's
 // directory entry only if it is not older than the newest it accepted of
 // that state (kept in its database): a replayed entry is refused and
 // logged (rule directory.replay). An hourly maintenance prunes keys and

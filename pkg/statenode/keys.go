@@ -163,13 +163,21 @@ func (n *Node) RotateKeys(ctx context.Context) error {
 // previous keys signed before their retirement still verifies at every
 // recipient, in a rebuild too. If publishing fails, nothing changes.
 func (n *Node) RotateSignKey(ctx context.Context) error {
+	return n.RotateSignKeyWith(ctx, keystore.SignRotation{})
+}
+
+// RotateSignKeyWith is [Node.RotateSignKey] with the retirement r: with
+// r.Compromised, the previous key is published as compromised, and every
+// node refuses whatever it signed that it does not already hold
+// (receive.key_compromised), whenever it is dated.
+func (n *Node) RotateSignKeyWith(ctx context.Context, r keystore.SignRotation) error {
 	if n.keys == nil {
 		return errNoKeys
 	}
 	n.keys.mu.Lock()
 	defer n.keys.mu.Unlock()
 	announced := false
-	err := n.keys.store.RotateSignAnnounced(n.now(), func(next *seal.NodeKeys) error {
+	err := n.keys.store.RotateSignAnnouncedWith(n.now(), r, func(next *seal.NodeKeys) error {
 		if err := n.publishEntryOf(ctx, next); err != nil {
 			return err
 		}

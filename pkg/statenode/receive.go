@@ -39,7 +39,10 @@ import (
 //	  what it answers, a forwarded revocation of a
 //	  bulletin not forwarded here by that state, an
 //	  expired bulletin, a creation or forward time
-//	  ahead of this node's clock (MaxClockSkew)
+//	  ahead of this node's clock (MaxClockSkew), a key
+//	  its state retired as compromised, whenever the
+//	  copy is dated (receive.key_compromised; but a
+//	  copy of a bulletin already held is acknowledged)
 //	the signer's state's directory cannot vouch yet:    undecided   parked (reason signer) while it is younger than
 //	  no entry published, or an entry that does not     (bounded)   Config.EntryWait (the entry may not be
 //	  verify now (expired, a chain not trusted yet,                 published yet), retried at once when the node
@@ -207,6 +210,8 @@ func (n *Node) classifyOpen(ctx context.Context, m backbone.Msg, err error, reje
 		return decision{wait: &wait{reason: reasonVersion, cause: err}}
 	case errors.Is(err, errDirectory):
 		return n.temporary(ctx, m, err)
+	case errors.Is(err, seal.ErrKeyCompromised):
+		return n.compromised(ctx, m, err, reject)
 	case errors.Is(err, errPublisher), errors.Is(err, errNotPublished):
 		return decision{err: reject(m, "signer", err)}
 	case errors.Is(err, seal.ErrBinding), errors.Is(err, errContent):

@@ -201,11 +201,7 @@ func (n *Node) signerLookup(ctx context.Context) seal.SignerLookup {
 			return seal.SignerKey{}, &unvouchedError{state: state, err: err}
 		}
 		n.entrySeen(state)
-		k, ok := e.SignKey(keyID)
-		if !ok {
-			return seal.SignerKey{}, fmt.Errorf("%w: signing key %s is not published by %s", errNotPublished, keyID, state)
-		}
-		return k, nil
+		return n.signKeyOf(ctx, e, keyID)
 	}
 }
 

@@ -266,4 +266,9 @@ CREATE INDEX outbox_copies_bulletin  ON outbox_copies (bulletin_origin, bulletin
 CREATE INDEX outbox_copies_published ON outbox_copies (published_at) WHERE published_at IS NOT NULL;
 INSERT INTO bulletins_fts (bulletins_fts, rank) VALUES ('secure-delete', 1);
 `,
+	// 8: the signing keys the node verified in each state's directory
+	// entries (signkeys.go), so that a key a later entry no longer lists
+	// (more than seal.MaxRetiredSignKeys rotations since) still verifies
+	// what it signed before its retirement; and never loosens.
+	signKeysSchema,
 }

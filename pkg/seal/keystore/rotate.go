@@ -43,11 +43,34 @@ func (s *Store) RotateKEM(now time.Time) error {
 // wrapping seal.ErrMalformed if now is not after the last signing-key
 // retirement, or the write error.
 func (s *Store) RotateSign(now time.Time) error {
+	return s.RotateSignWith(now, SignRotation{})
+}
+
+// SignRotation says how a signing key is retired.
+type SignRotation struct {
+	// Compromised marks the retired key as compromised
+	// ([seal.NodeKeys.RotateSignCompromised]): receivers then refuse
+	// whatever it signed that they do not already hold.
+	Compromised bool
+}
+
+// rotate returns k with a fresh signing key, as r says.
+func (r SignRotation) rotate(k *seal.NodeKeys, now time.Time) (*seal.NodeKeys, error) {
+	if r.Compromised {
+		return k.RotateSignCompromised(now)
+	}
+	return k.RotateSign(now)
+}
+
+// RotateSignWith is [Store.RotateSign] with the retirement r: e.g. of a
+// compromised key, rotated offline on a node being recovered (its next
+// start publishes the entry before it signs).
+func (s *Store) RotateSignWith(now time.Time, r SignRotation) error {
 	s.changeMu.Lock()
 	defer s.changeMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	next, err := s.c.current.RotateSign(now)
+	next, err := r.rotate(s.c.current, now)
 	if err != nil {
 		return fmt.Errorf("keystore: %w", err)
 	}
@@ -69,10 +92,16 @@ func (s *Store) RotateSign(now time.Time) error {
 // retired. Readers of the store are not held up by announce; other
 // changes wait for it, so announce must not change the store.
 func (s *Store) RotateSignAnnounced(now time.Time, announce func(next *seal.NodeKeys) error) error {
+	return s.RotateSignAnnouncedWith(now, SignRotation{}, announce)
+}
+
+// RotateSignAnnouncedWith is [Store.RotateSignAnnounced] with the
+// retirement r.
+func (s *Store) RotateSignAnnouncedWith(now time.Time, r SignRotation, announce func(next *seal.NodeKeys) error) error {
 	s.changeMu.Lock()
 	defer s.changeMu.Unlock()
 	cur := s.Current()
-	next, err := cur.RotateSign(now)
+	next, err := r.rotate(cur, now)
 	if err != nil {
 		return fmt.Errorf("keystore: %w", err)
 	}
