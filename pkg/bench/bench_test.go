@@ -40,7 +40,7 @@ func TestRunSmoke(t *testing.T) {
 		States:      []string{"MX", "US", "CA", "BR"},
 		Scenarios:   []bench.Scenario{bench.Mixed, bench.Broadcast},
 		Count:       50,
-		Duration:    20 * time.Second,
+		Duration:    3 * time.Minute, // posting stops at Count: the bound only keeps a slow machine from stopping early
 		CeilingTime: 200 * time.Millisecond,
 	}, &syncWriter{w: &progress})
 	if err != nil {
@@ -141,7 +141,7 @@ func TestRunOnCluster(t *testing.T) {
 
 	rep, err := bench.Run(t.Context(), bench.Options{
 		Dir: t.TempDir(), States: states, Scenarios: []bench.Scenario{bench.Broadcast},
-		Count: 30, Duration: 20 * time.Second, CeilingTime: 100 * time.Millisecond,
+		Count: 30, Duration: 3 * time.Minute, CeilingTime: 100 * time.Millisecond, // stops at Count
 		NATS: backbonetest.ClusterURLs(srvs...), PKIDir: pki.Dir,
 	}, io.Discard)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/seal"
+	"github.com/oas-cicte/iant/pkg/statenode"
 	"github.com/oas-cicte/iant/pkg/testenv"
 	"github.com/oas-cicte/iant/pkg/testenv/nettest"
 )
@@ -125,10 +126,12 @@ func must(t *testing.T, s *seal.Sealed, err error) []byte {
 // builds each forward itself with its genuine keys, bypassing its own
 // policy, and publishes it to PE. PE's node applies the policy to what it
 // receives: it refuses both (receive.forward, audited) and shows
-// nothing.
+// nothing. (A forward that would be allowed with the origin's consent
+// waits EntryWait for a grant before it is refused: a short wait here.)
 func TestForwardAgainstTheMarking(t *testing.T) {
 	t.Parallel()
-	nw := nettest.Start(t, nettest.Inspected(testenv.Options{States: []string{"MX", "CO", "PE"}}))
+	nw := nettest.Start(t, nettest.Inspected(testenv.Options{States: []string{"MX", "CO", "PE"},
+		NodeConfig: func(_ string, c *statenode.Config) { c.EntryWait = 2 * time.Second }}))
 	mxFocal := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
 	amber := nettest.Draft("amber", "CO")
 	caveat := green("no onward sharing", "CO")
