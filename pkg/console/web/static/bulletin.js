@@ -110,10 +110,11 @@
     for (const sb of thread || []) {
       const b = sb.bulletin || {};
       const li = el("li", "reply");
-      const a = el("a", "", b.title || b.id);
+      const shown = IANT.shownText(b);
+      const a = el("a", "", shown.title || b.id);
       a.href = bulletinURL(b);
       li.append(el("span", "origin", b.origin), el("span", "kind", String((b.reply || {}).kind || "").replace("REPLY_KIND_", "").toLowerCase()), a,
-        el("p", "body", b.body || ""), el("time", "when", when(b.createTime)));
+        el("p", "body", shown.body || ""), el("time", "when", when(b.createTime)));
       ol.append(li);
     }
   }

@@ -56,11 +56,11 @@
     a.href = bulletinURL(b);
     a.dir = "auto";
     li.append(a);
-    if (shown.others.length) li.append(el("span", "lang-note", IANT.languageNote(shown)));
     if (b.confidentialAudience) li.append(el("span", "aud", I18N.t("aud.confidential")));
     if (st) li.append(el("span", "mark " + st, I18N.t("state." + st)));
     if (b.revision > 1) li.append(el("span", "rev", "r" + b.revision));
     li.append(el("time", "when", when(b.createTime)));
+    if (shown.others.length) li.append(el("span", "lang-note", IANT.languageNote(shown)));
     li.hidden = !matchesText(sb);
   }
   // put inserts or replaces a bulletin, keeping the list newest first
@@ -147,6 +147,7 @@
   document.addEventListener("iant-lang", () => {
     relabel(sel("f-precedence"), precedence); relabel(sel("f-category"), IANT.category);
     items.forEach((it) => render(it.li, it.sb));
+    if (status.dataset.live === "1") text(status, I18N.t("feed.live"));
   });
   IANT.whoami().then((me) => {
     for (const r of me.regions) {
