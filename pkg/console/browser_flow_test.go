@@ -24,7 +24,8 @@ const hostileTitle = `<script>window.pwned=1</script><img src=x onerror="window.
 // TestBrowser drives the console in a real chromium against a real
 // network (MX and US): the session rules, the live feed with a FLASH
 // alert, hostile text, the filters, the language, the post form, an
-// acknowledgement and the secretariat's matrix turning acknowledged live.
+// acknowledgement and the secretariat's matrix turning acknowledged live,
+// a translation and a confidential audience, and a phone-sized window.
 func TestBrowser(t *testing.T) {
 	br := newBrowser(t)
 	c := startConsoles(t)
@@ -120,6 +121,7 @@ func TestBrowser(t *testing.T) {
 		if h1 := br.text(t, "h1"); h1 != "Bulletins en direct" {
 			t.Errorf("heading in fr = %q", h1)
 		}
+		br.screenshot(t, "03c-language-fr")
 		br.run(t, "back to English", choose("#lang", "en"))
 	})
 
@@ -166,4 +168,8 @@ func TestBrowser(t *testing.T) {
 		nettest.WaitStored(t, us, id)
 		br.run(t, "it arrives in the analyst's feed", chromedp.WaitVisible(css(feedItem(id))))
 	})
+
+	t.Run("a translation is shown in the chosen language, saying which", func(t *testing.T) { testTranslations(t, br, c) })
+	t.Run("a confidential audience shows the reader only its own state", func(t *testing.T) { testConfidential(t, br, c) })
+	t.Run("a phone-sized window: no sideways scrolling, actions on screen", func(t *testing.T) { testPhone(t, br, c) })
 }

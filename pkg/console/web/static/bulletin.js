@@ -31,7 +31,11 @@
     const banner = $("tlp");
     banner.replaceChildren(tlpBadge(b.marking));
     banner.className = "tlp-banner tlp-" + String(b.marking || "").replace("MARKING_", "").toLowerCase();
-    text($("title"), b.title || b.id);
+    const shown = IANT.shownText(b);
+    text($("title"), shown.title || b.id);
+    const ln = $("lang-note");
+    ln.dataset.shown = shown.lang;
+    text(ln, IANT.languageNote(shown));
     $("title").dir = "auto";
     const dl = $("fields");
     dl.replaceChildren();
@@ -45,10 +49,15 @@
     if (g) field(dl, "f.grading", String(g.reliability || "").replace("SOURCE_RELIABILITY_", "") + String(g.credibility || "").replace("INFORMATION_CREDIBILITY_", " ").toLowerCase());
     field(dl, "f.language", String(b.language || "").replace("LANGUAGE_", "").toLowerCase());
     field(dl, "f.caveats", (b.caveats || []).map((c) => c.replace("CAVEAT_", "").toLowerCase()).join(", "));
-    field(dl, "f.release", releasability(b.releasability));
+    if (b.confidentialAudience) {
+      // Only what the node returned: for a recipient, its own state.
+      field(dl, "f.audience", I18N.t("aud.confidential") + " — " + I18N.t("aud.recipients") + " " + (b.recipients || []).join(", "));
+    } else {
+      field(dl, "f.release", releasability(b.releasability));
+    }
     field(dl, "f.revision", b.revision ? String(b.revision) : "");
     field(dl, "f.ack", sb.acknowledgeTime ? when(sb.acknowledgeTime) + " " + (sb.acknowledgedBy || "") : "");
-    text($("body"), b.body || "");
+    text($("body"), shown.body || "");
     $("body").dir = "auto";
     const note = $("state-note");
     note.hidden = true;
@@ -101,10 +110,11 @@
     for (const sb of thread || []) {
       const b = sb.bulletin || {};
       const li = el("li", "reply");
-      const a = el("a", "", b.title || b.id);
+      const shown = IANT.shownText(b);
+      const a = el("a", "", shown.title || b.id);
       a.href = bulletinURL(b);
       li.append(el("span", "origin", b.origin), el("span", "kind", String((b.reply || {}).kind || "").replace("REPLY_KIND_", "").toLowerCase()), a,
-        el("p", "body", b.body || ""), el("time", "when", when(b.createTime)));
+        el("p", "body", shown.body || ""), el("time", "when", when(b.createTime)));
       ol.append(li);
     }
   }

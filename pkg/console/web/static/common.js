@@ -120,6 +120,27 @@
     "CYBER_CRITICAL_INFRASTRUCTURE", "CROWDED_SPACES", "TERRORISM_FINANCING", "VIOLENT_EXTREMISM", "BIOSECURITY",
     "BORDER_DOCUMENT_FRAUD", "DISINFORMATION", "OTHER"].map((c) => "CATEGORY_" + c);
 
+  // langCode is a Language enum's code, e.g. LANGUAGE_PT -> pt.
+  const langCode = (v) => slug(v, "LANGUAGE_");
+  // shownText picks a bulletin's title and body in the person's language
+  // (the console's choice): the translation into it when the bulletin has
+  // one, else the original. others lists the other languages it has.
+  function shownText(b) {
+    const pref = I18N.lang();
+    const orig = { lang: langCode(b.language), title: b.title, body: b.body, original: true, by: b.origin || "" };
+    const all = [orig, ...(b.translations || []).map((t) => ({ lang: langCode(t.language), title: t.title, body: t.body, original: false, by: t.by || "" }))];
+    const shown = (pref !== orig.lang && all.find((t) => !t.original && t.lang === pref)) || orig;
+    return Object.assign({}, shown, { others: all.filter((t) => t !== shown) });
+  }
+  // languageNote says which language is shown and which others exist,
+  // e.g. "shown in pt (translation by BR) · also in es (original)".
+  function languageNote(s) {
+    const what = (t) => t.lang + " (" + (t.original ? I18N.t("lang.original") : I18N.t("lang.translation") + " " + t.by) + ")";
+    let n = I18N.t("lang.shown") + " " + what(s);
+    if (s.others.length) n += " · " + I18N.t("lang.also") + " " + s.others.map(what).join(", ");
+    return n;
+  }
+
   let me = null;
   async function whoami() {
     if (!me) {
@@ -137,5 +158,5 @@
   });
 
   window.IANT = { safe, text, el, rpc, post, APIError, errorText, showError, clearErrors, precedence, category, tlp, tlpBadge,
-    when, bulletinURL, fillEnum, relabel, whoami, role, myState, PRECEDENCES, MARKINGS, CATEGORIES };
+    when, bulletinURL, fillEnum, shownText, languageNote, langCode, relabel, whoami, role, myState, PRECEDENCES, MARKINGS, CATEGORIES };
 })();

@@ -27,7 +27,8 @@
     const q = sel("f-text").value.trim().toLowerCase();
     if (!q) return true;
     const b = sb.bulletin || {};
-    return [b.title, b.body, b.origin, b.id].some((s) => String(s || "").toLowerCase().includes(q));
+    const tr = (b.translations || []).flatMap((t) => [t.title, t.body]);
+    return [b.title, b.body, b.origin, b.id, ...tr].some((s) => String(s || "").toLowerCase().includes(q));
   }
   function stateOf(sb) {
     const b = sb.bulletin || {};
@@ -49,13 +50,17 @@
     li.dataset.id = b.id || "";
     li.append(tlpBadge(b.marking), el("span", "prec", precedence(b.precedence)), el("span", "origin", b.origin));
     if (b.reply) li.append(el("span", "kind", I18N.t("b.reply")));
-    const a = el("a", "title", b.title || b.id);
+    const shown = IANT.shownText(b);
+    li.dataset.lang = shown.lang;
+    const a = el("a", "title", shown.title || b.id);
     a.href = bulletinURL(b);
     a.dir = "auto";
     li.append(a);
+    if (b.confidentialAudience) li.append(el("span", "aud", I18N.t("aud.confidential")));
     if (st) li.append(el("span", "mark " + st, I18N.t("state." + st)));
     if (b.revision > 1) li.append(el("span", "rev", "r" + b.revision));
     li.append(el("time", "when", when(b.createTime)));
+    if (shown.others.length) li.append(el("span", "lang-note", IANT.languageNote(shown)));
     li.hidden = !matchesText(sb);
   }
   // put inserts or replaces a bulletin, keeping the list newest first
@@ -94,7 +99,7 @@
     const b = sb.bulletin;
     const box = sel("flash-alert");
     const a = sel("flash-link");
-    text(a, (b.origin || "") + " — " + (b.title || b.id));
+    text(a, (b.origin || "") + " — " + (IANT.shownText(b).title || b.id));
     a.href = bulletinURL(b);
     box.hidden = false;
     if (sel("f-sound").checked) beep();
@@ -142,6 +147,7 @@
   document.addEventListener("iant-lang", () => {
     relabel(sel("f-precedence"), precedence); relabel(sel("f-category"), IANT.category);
     items.forEach((it) => render(it.li, it.sb));
+    if (status.dataset.live === "1") text(status, I18N.t("feed.live"));
   });
   IANT.whoami().then((me) => {
     for (const r of me.regions) {

@@ -1,5 +1,6 @@
 // The console's interface texts in es, en, pt and fr. Bulletin content is
-// never translated: it is shown in the language it has.
+// never machine-translated: it is shown in the person's language when the
+// bulletin carries a translation into it, else in its original.
 "use strict";
 (function () {
   const T = {
@@ -134,6 +135,13 @@
     "cell.acknowledged": ["con acuse", "acknowledged", "confirmado", "accusé"],
     "cell.overdue": ["atrasado", "overdue", "atrasado", "en retard"],
     "cell.revoked": ["revocación confirmada", "revocation confirmed", "revogação confirmada", "révocation confirmée"],
+    "lang.shown": ["Mostrado en", "Shown in", "Exibido em", "Affiché en"],
+    "lang.also": ["también en", "also in", "também em", "aussi en"],
+    "lang.original": ["original", "original", "original", "original"],
+    "lang.translation": ["traducción de", "translation by", "tradução de", "traduction par"],
+    "aud.confidential": ["audiencia confidencial", "confidential audience", "audiência confidencial", "audience confidentielle"],
+    "aud.recipients": ["destinatarios que usted ve:", "recipients shown to you:", "destinatários que você vê:", "destinataires qui vous sont montrés :"],
+    "f.audience": ["Audiencia", "Audience", "Audiência", "Audience"],
     "cell.pending": ["pendiente", "pending", "pendente", "en attente"],
   };
   const LANGS = ["es", "en", "pt", "fr"];
