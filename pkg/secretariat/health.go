@@ -26,43 +26,14 @@ import (
 // disk has Health.MinFreeDisk free, its SVID is valid. The gRPC health
 // service answers SERVING only while all pass.
 
-// Health defaults, as a state node's.
+// Health defaults (package health's, for a secretariat node).
 const (
-	DefaultHealthInterval = 10 * time.Second
-	DefaultMinFreeDisk    = 256 << 20
+	DefaultHealthInterval = health.DefaultInterval
+	DefaultMinFreeDisk    = health.DefaultMinFreeDisk
 )
 
-// HealthConfig configures the node's health checks. Zero values mean the
-// documented defaults.
-type HealthConfig struct {
-	// Interval is how often the checks run; default
-	// [DefaultHealthInterval].
-	Interval time.Duration
-	// MinFreeDisk is the free space, in bytes, DataDir's filesystem must
-	// keep, or the disk check fails; default [DefaultMinFreeDisk].
-	MinFreeDisk uint64
-}
-
-func (c HealthConfig) validate() error {
-	if c.Interval < 0 {
-		return errors.New("secretariat: config: Health.Interval is negative")
-	}
-	return nil
-}
-
-func (c HealthConfig) interval() time.Duration {
-	if c.Interval == 0 {
-		return DefaultHealthInterval
-	}
-	return c.Interval
-}
-
-func (c HealthConfig) minFreeDisk() uint64 {
-	if c.MinFreeDisk == 0 {
-		return DefaultMinFreeDisk
-	}
-	return c.MinFreeDisk
-}
+// HealthConfig configures the node's health checks (see [health.Config]).
+type HealthConfig = health.Config
 
 // opsState is what the node's metrics and health checks keep.
 type opsState struct {
@@ -96,7 +67,7 @@ func (n *Node) startHealth(ctx context.Context) {
 			}
 			return n.bb.CheckConsumers(ctx, n.provisioned())
 		}},
-		{Name: "disk", Run: health.Disk{Dirs: n.diskDirs(), Min: n.cfg.Health.minFreeDisk(), Record: func(d health.Dir, free uint64) {
+		{Name: "disk", Run: health.Disk{Dirs: n.diskDirs(), Min: n.cfg.Health.MinFree(), Record: func(d health.Dir, free uint64) {
 			n.ops.met.DiskFree(d.Name, free)
 		}}.Check},
 		{Name: "svid", Run: func(context.Context) error {
@@ -107,11 +78,11 @@ func (n *Node) startHealth(ctx context.Context) {
 			return err
 		}},
 	}, health.Options{Now: n.now, Report: func(r health.Result) { n.ops.met.Check(r.Name, r.OK) }})
-	n.ops.met.DiskMin(n.cfg.Health.minFreeDisk())
+	n.ops.met.DiskMin(n.cfg.Health.MinFree())
 	n.checkHealth(ctx)
 	n.srv.RegisterStatus(n.status)
 	n.wg.Go(func() {
-		t := time.NewTicker(n.cfg.Health.interval())
+		t := time.NewTicker(n.cfg.Health.Every())
 		defer t.Stop()
 		for {
 			select {
@@ -182,7 +153,7 @@ func (n *Node) status(ctx context.Context) (*iantv1.GetStatusResponse, error) {
 		NodeId: n.self.ID(n.cfg.TrustDomain).String(), Serving: health.Healthy(rs), Checks: nodeserver.ChecksToProto(rs),
 		Backbone:  &iantv1.BackboneStatus{Urls: n.cfg.BackboneURLs, Connected: n.bb.Connected(), ConnectedUrl: n.bb.ConnectedURL()},
 		StartTime: timestamppb.New(n.ops.started),
-		Volumes:   nodeserver.VolumesToProto(n.diskDirs(), n.cfg.Health.minFreeDisk()),
+		Volumes:   nodeserver.VolumesToProto(n.diskDirs(), n.cfg.Health.MinFree()),
 	}
 	if c, _ := health.SVID(n.cfg.SVID, n.now()); c != nil { // the svid check reports an error
 		resp.Certificate = nodeserver.CertificateToProto(c)

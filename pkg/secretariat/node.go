@@ -106,8 +106,8 @@ func (c Config) Validate() error {
 	if err := c.Retention.Validate(); err != nil {
 		return fmt.Errorf("secretariat: config: %w", err)
 	}
-	if err := c.Health.validate(); err != nil {
-		return err
+	if err := c.Health.Validate(); err != nil {
+		return fmt.Errorf("secretariat: config: %w", err)
 	}
 	return c.Audit.validate()
 }

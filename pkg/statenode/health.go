@@ -26,48 +26,14 @@ import (
 // The gRPC health service answers SERVING only while all pass, and
 // "iant.check.<name>" for each; the metrics follow them.
 
-// Health defaults.
+// Health defaults (package health's, for a statenode node).
 const (
-	// DefaultHealthInterval is how often the health checks run.
-	DefaultHealthInterval = 10 * time.Second
-	// DefaultMinFreeDisk is the free disk space below which the node
-	// refuses posts and its disk check fails.
-	DefaultMinFreeDisk = 256 << 20
+	DefaultHealthInterval = health.DefaultInterval
+	DefaultMinFreeDisk    = health.DefaultMinFreeDisk
 )
 
-// HealthConfig configures a node's health checks. Zero values mean the
-// documented defaults.
-type HealthConfig struct {
-	// Interval is how often the checks run; default
-	// [DefaultHealthInterval].
-	Interval time.Duration
-	// MinFreeDisk is the free space, in bytes, the filesystems of DataDir
-	// and the leaf's store must keep: below it the disk check fails and
-	// posts are refused (Unavailable, naming the disk). Default
-	// [DefaultMinFreeDisk].
-	MinFreeDisk uint64
-}
-
-func (c HealthConfig) validate() error {
-	if c.Interval < 0 {
-		return errors.New("statenode: config: Health.Interval is negative")
-	}
-	return nil
-}
-
-func (c HealthConfig) interval() time.Duration {
-	if c.Interval == 0 {
-		return DefaultHealthInterval
-	}
-	return c.Interval
-}
-
-func (c HealthConfig) minFreeDisk() uint64 {
-	if c.MinFreeDisk == 0 {
-		return DefaultMinFreeDisk
-	}
-	return c.MinFreeDisk
-}
+// HealthConfig configures the node's health checks (see [health.Config]).
+type HealthConfig = health.Config
 
 // opsState is what the node's metrics and health checks keep.
 type opsState struct {
@@ -98,17 +64,17 @@ func (n *Node) startHealth(ctx context.Context) {
 		{Name: "backbone", Run: n.checkBackbone},
 		{Name: "consumers", Run: n.checkConsumers},
 		{Name: "directory", Run: n.checkDirectory},
-		{Name: "disk", Run: health.Disk{Dirs: n.diskDirs(), Min: n.cfg.Health.minFreeDisk(), Record: func(d health.Dir, free uint64) {
+		{Name: "disk", Run: health.Disk{Dirs: n.diskDirs(), Min: n.cfg.Health.MinFree(), Record: func(d health.Dir, free uint64) {
 			n.ops.met.DiskFree(d.Name, free)
 		}}.Check},
 		{Name: "svid", Run: n.checkSVID},
 	}, health.Options{Now: n.now, Report: func(r health.Result) { n.ops.met.Check(r.Name, r.OK) }})
-	n.ops.met.DiskMin(n.cfg.Health.minFreeDisk())
+	n.ops.met.DiskMin(n.cfg.Health.MinFree())
 	n.ops.met.OutboxLimit(n.maxPendingCopies())
 	n.checkHealth(ctx)
 	n.srv.RegisterStatus(n.status)
 	n.wg.Go(func() {
-		t := time.NewTicker(n.cfg.Health.interval())
+		t := time.NewTicker(n.cfg.Health.Every())
 		defer t.Stop()
 		for {
 			select {
@@ -244,7 +210,7 @@ func (n *Node) checkSVID(context.Context) error {
 // diskRoom refuses new work while the node's data disk is below
 // Health.MinFreeDisk: Unavailable, naming the disk.
 func (n *Node) diskRoom() error {
-	err := health.Room(health.Dir{Name: "data", Path: n.cfg.DataDir}, n.cfg.Health.minFreeDisk())
+	err := health.Room(health.Dir{Name: "data", Path: n.cfg.DataDir}, n.cfg.Health.MinFree())
 	if err == nil {
 		return nil
 	}

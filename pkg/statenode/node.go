@@ -179,8 +179,8 @@ func (c Config) Validate() error {
 	if err := c.validateRetention(); err != nil {
 		return err
 	}
-	if err := c.Health.validate(); err != nil {
-		return err
+	if err := c.Health.Validate(); err != nil {
+		return fmt.Errorf("statenode: config: %w", err)
 	}
 	if c.MembershipKey == "" {
 		return errors.New("statenode: config: MembershipKey is required: the secretariat's membership verifier key (its membership.vkey)")

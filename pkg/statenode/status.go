@@ -32,7 +32,7 @@ func (n *Node) status(ctx context.Context) (*iantv1.GetStatusResponse, error) {
 		kg := &iantv1.KeyGeneration{KemKeyId: g.KEMKeyID, Current: i == 0, CreateTime: nodeserver.OptTime(g.Created), RetireTime: nodeserver.OptTime(g.Retired)}
 		resp.KeyGenerations = append(resp.KeyGenerations, kg)
 	}
-	resp.Volumes = nodeserver.VolumesToProto(n.diskDirs(), n.cfg.Health.minFreeDisk())
+	resp.Volumes = nodeserver.VolumesToProto(n.diskDirs(), n.cfg.Health.MinFree())
 	return resp, nil
 }
 
