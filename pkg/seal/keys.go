@@ -208,3 +208,25 @@ func (k *NodeKeys) rotateSign(now time.Time, compromised bool) (*NodeKeys, error
 	}
 	return newNodeKeys(k.state, k.kem, sign, retired), nil
 }
+
+// MarkSignCompromised returns new keys for the same node in which the
+// retired signing key keyID is marked compromised, for a break-in found
+// after a normal rotation: the next entry (version 3, published with a
+// higher sequence) has receivers refuse whatever that key signed that
+// they do not already hold ([ErrKeyCompromised]), even dated before its
+// retirement. A key already marked stays marked (k is returned as is).
+// It returns an error wrapping [ErrKey] if keyID is not one of k's
+// retired signing keys (the current one included: retire it with
+// [NodeKeys.RotateSignCompromised]).
+func (k *NodeKeys) MarkSignCompromised(keyID string) (*NodeKeys, error) {
+	i := slices.IndexFunc(k.retired, func(r RetiredSignKey) bool { return r.KeyID == keyID })
+	switch {
+	case i < 0:
+		return nil, fmt.Errorf("seal: mark signing key compromised: %w: %q is not a retired signing key", ErrKey, keyID)
+	case k.retired[i].Compromised:
+		return k, nil
+	}
+	retired := cloneRetired(k.retired)
+	retired[i].Compromised = true
+	return newNodeKeys(k.state, k.kem, k.sign, retired), nil
+}

@@ -229,3 +229,27 @@ func (n *Node) runKeys(ctx context.Context) {
 	}
 	n.wg.Go(func() { n.maintainEvery(ctx, maintenanceInterval) })
 }
+
+// MarkSignKeyCompromised marks the retired signing key keyID as
+// compromised ([keystore.Store.MarkCompromised]) and publishes the
+// node's directory entry again, with a higher sequence, flagging it:
+// every node then refuses whatever that key signed that it does not
+// already hold (receive.key_compromised), whenever it is dated. The mark
+// is kept before it is published; if publishing fails, the error says
+// so and the next publication carries it: call it again (a key already
+// marked is published again, no error), or rotate, or restart.
+func (n *Node) MarkSignKeyCompromised(ctx context.Context, keyID string) error {
+	if n.keys == nil {
+		return errNoKeys
+	}
+	n.keys.mu.Lock()
+	defer n.keys.mu.Unlock()
+	err := n.keys.store.MarkCompromised(keyID)
+	if err != nil && !errors.Is(err, keystore.ErrAlreadyCompromised) {
+		return fmt.Errorf("statenode: mark signing key compromised: %w", err)
+	}
+	if perr := n.publishEntryOf(ctx, n.keys.current()); perr != nil {
+		return fmt.Errorf("statenode: mark signing key compromised: marked but not published: %w", perr)
+	}
+	return nil
+}

@@ -265,3 +265,89 @@ func TestAuditRefusesCompromisedKeyEvidence(t *testing.T) {
 	nettest.WaitReportOf(t, auditor, "MX", withCurrent, func(r *iantv1.BulletinReport) bool { return r.GetPostTime() != nil })
 	waitRefusals(t, auditor, "MX", stolen, "receipt.header")
 }
+
+// TestStolenKeyMarkedCompromisedLater: MX releases bulletin A to CO and
+// PE. An intruder takes MX's key file (signing key K) unnoticed, and MX
+// rotates its signing key normally (K retired at T). CO's node,
+// compromised too, forwards to PE an "MX" bulletin forged with K and
+// dated before T: PE takes it, since nothing says K was stolen (the gap
+// this closes). Then the break-in is found and MX marks K compromised
+// (Node.MarkSignKeyCompromised publishes a new entry, higher sequence).
+// PE restarts (its cache of MX's entry lasts up to 30 s; a fresh node
+// reads the new one), and a second backdated forgery forwarded by CO is
+// refused and audited (receive.key_compromised) and not shown. A, which
+// PE held before, stays, and a genuine copy of it published again is
+// not refused. The first forgery, taken before the mark, stays too: the
+// mark refuses what comes after it, it does not purge.
+func TestStolenKeyMarkedCompromisedLater(t *testing.T) {
+	t.Parallel()
+	nw := nettest.Start(t, nettest.Inspected(testenv.Options{States: []string{"MX", "CO", "PE"}}))
+	mxFocal := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
+	pe := nettest.Dial(t, nw, testenv.FocalPoint("PE"))
+	a := nettest.Post(t, mxFocal, green("before the break-in", "CO", "PE")).GetBulletin().GetId()
+	nettest.WaitStored(t, pe, a)
+	nettest.WaitStored(t, nettest.Dial(t, nw, testenv.FocalPoint("CO")), a)
+
+	stolen := newAttacker(t, nw, "MX") // the key file as the intruder took it
+	co := newAttacker(t, nw, "CO")
+	before := time.Now().UTC().Truncate(time.Millisecond)
+	if err := nw.Node("MX").RotateSignKey(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	k := stolen.keys.Public().SignKeyID
+	after := nettest.Post(t, mxFocal, green("after the rotation", "PE")).GetBulletin().GetId()
+	nettest.WaitStored(t, pe, after) // PE read MX's entry listing K as retired
+
+	forgeVia := func(text string) string {
+		t.Helper()
+		id := ulid.MustNew(ulid.Now(), rand.Reader).String()
+		s := sealAs(t, nw, stolen.keys, bulletinOf(green(text, "CO"), id, "MX", before.Add(-time.Minute), "CO"), "CO")
+		f, err := seal.Forward(s, "CO", co.keys, nettest.NodeKeys(t, nw, "PE").Public(),
+			seal.ForwardStatement{Signer: co.nodeID, Reason: "policy forward-focal-point", At: time.Now()}, co.keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		co.publish(t, "PE", id, marshal(t, f))
+		return id
+	}
+	early := forgeVia("forged before anyone knew")
+	eventually(t, "PE shows the forgery taken before the mark", func() bool {
+		_, err := pe.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: early, Origin: "MX"})
+		return err == nil
+	})
+
+	if err := nw.Node("MX").MarkSignKeyCompromised(t.Context(), k); err != nil {
+		t.Fatal(err)
+	}
+	r := nettest.NodeKeys(t, nw, "MX").RetiredSignKeys()
+	if len(r) != 1 || r[0].KeyID != k || !r[0].Compromised {
+		t.Fatalf("MX's retired keys after the mark: %+v", r)
+	}
+	if err := nw.StopNode("PE"); err != nil {
+		t.Fatal(err)
+	}
+	if err := nw.StartNode(t.Context(), "PE"); err != nil {
+		t.Fatal(err)
+	}
+	pe = nettest.Dial(t, nw, testenv.FocalPoint("PE"))
+	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
+
+	late := forgeVia("forged after the mark")
+	refusedWith(t, auditor, "CO", late, "PE", "receive.key_compromised")
+
+	coCopy := inboxCopy(t, nw, "CO", "MX", a)
+	if coCopy.SignKeyID != k {
+		t.Fatal("A was not signed by the key now compromised")
+	}
+	stolen.publish(t, "PE", a, must(t, coCopy, nil))
+	settled(t, nw, "PE")
+	if n := countRefusals(t, auditor, "MX", a, "PE"); n != 0 {
+		t.Errorf("PE refused %d copies of A, which it holds; want 0", n)
+	}
+	notShown(t, pe, "MX", late)
+	for _, id := range []string{a, early} {
+		if _, err := pe.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id, Origin: "MX"}); err != nil {
+			t.Errorf("PE no longer shows MX/%s, which it held before the mark: %v", id, err)
+		}
+	}
+}

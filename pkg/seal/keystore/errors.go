@@ -20,3 +20,16 @@ var (
 	// ErrInvalidOption means an [Options] field is out of range.
 	ErrInvalidOption = errors.New("keystore: invalid option")
 )
+
+// Errors of [Store.MarkCompromised], matched with [errors.Is].
+var (
+	// ErrUnknownSignKey means no retired signing key has the given ID.
+	ErrUnknownSignKey = errors.New("keystore: no such retired signing key")
+	// ErrCurrentSignKey means the key to mark is the current signing key,
+	// which is retired as compromised by a rotation instead
+	// ([SignRotation.Compromised]).
+	ErrCurrentSignKey = errors.New("keystore: the current signing key cannot be marked, only rotated")
+	// ErrAlreadyCompromised means the retired signing key is already
+	// marked compromised: nothing changed.
+	ErrAlreadyCompromised = errors.New("keystore: signing key already marked compromised")
+)
