@@ -216,6 +216,15 @@ func TestAnalystWalksThroughProxy(t *testing.T) {
 	if !sawRed {
 		t.Error("the US focal point does not see the RED bulletin through the proxy")
 	}
+	// POST bodies reach the node and its decisions come back: an analyst
+	// may not add objects (403), a focal point's malformed envelope is
+	// read and refused (400).
+	if a := c.do(http.MethodPost, root+"collections/"+cs.Collections[0].ID+"/objects/", withBody(`{"objects":[]}`)); a.code != http.StatusForbidden {
+		t.Errorf("analyst's POST through the proxy = %d %s, want 403", a.code, a.body)
+	}
+	if a := fc.do(http.MethodPost, fd.APIRoots[0]+"collections/"+fcs.Collections[0].ID+"/objects/", withBody(`{"objects":[`)); a.code != http.StatusBadRequest || a.header.Get("Content-Type") != mediaTAXII {
+		t.Errorf("focal point's malformed POST through the proxy = %d %s, want 400", a.code, a.body)
+	}
 	// The node's own answers pass unchanged: an unknown object is 404
 	// with the TAXII media type, a bad Accept header 406.
 	a := c.do(http.MethodGet, root+"collections/"+cs.Collections[0].ID+"/objects/report--00000000-0000-4000-8000-000000000000/", nil)
@@ -225,5 +234,14 @@ func TestAnalystWalksThroughProxy(t *testing.T) {
 	a = c.do(http.MethodGet, root, func(r *http.Request) { r.Header.Set("Accept", "text/html") })
 	if a.code != http.StatusNotAcceptable {
 		t.Errorf("GET the API root with Accept text/html = %d, want 406", a.code)
+	}
+}
+
+// withBody sets a TAXII request body.
+func withBody(body string) func(*http.Request) {
+	return func(r *http.Request) {
+		r.Body = io.NopCloser(strings.NewReader(body))
+		r.ContentLength = int64(len(body))
+		r.Header.Set("Content-Type", mediaTAXII)
 	}
 }
