@@ -78,6 +78,11 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	for _, h := range []string{"Authorization", "Proxy-Authorization", "Cookie"} {
 		pr.Out.Header.Del(h)
 	}
+	if pr.Out.URL.Path == discoveryPath {
+		// The proxy rewrites discovery: let the transport negotiate (and
+		// undo) any compression rather than the client.
+		pr.Out.Header.Del("Accept-Encoding")
+	}
 }
 
 // modifyResponse rewrites the discovery resource, whose API root URLs
@@ -119,7 +124,7 @@ func rewriteDiscovery(data []byte, from, to string) ([]byte, error) {
 		}
 		return u
 	}
-	for k, raw := range d { // any case: encoding/json matches names so
+	for k, raw := range d { // in any case: encoding/json matches names case-insensitively
 		switch {
 		case strings.EqualFold(k, "default"):
 			var u string

@@ -38,6 +38,14 @@ func TestRewriteDropsCredentials(t *testing.T) {
 	if pr.Out.Header.Get("Accept") == "" {
 		t.Error("Accept not forwarded")
 	}
+
+	disc := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:9/taxii2/", nil)
+	disc.Header.Set("Accept-Encoding", "gzip")
+	pr = &httputil.ProxyRequest{In: disc, Out: disc.Clone(disc.Context())}
+	p.rewrite(pr)
+	if v := pr.Out.Header.Get("Accept-Encoding"); v != "" {
+		t.Errorf("discovery: the client's Accept-Encoding %q forwarded; the proxy must read the body", v)
+	}
 }
 
 func TestRewriteDiscovery(t *testing.T) {
