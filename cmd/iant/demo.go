@@ -150,6 +150,7 @@ func printInterop(w io.Writer, dir, cc string, nw *testenv.Network) {
 			e.CertFile, e.KeyFile, nw.TAXIIURL(strings.ToUpper(cc)))
 	}
 	ctx := filepath.Join(dir, "contexts", cc+"-analyst-analyst.yaml")
+	fmt.Fprintf(w, "  iant --context %s taxii-proxy   (on loopback, for clients without a client certificate)\n", ctx)
 	fmt.Fprintf(w, "MISP feed and STIX export:\n")
 	fmt.Fprintf(w, "  iant --context %s feed misp --dir %s\n", ctx, filepath.Join(dir, "misp-feed"))
 	fmt.Fprintf(w, "  iant --context %s export ID --format stix\n", ctx)

@@ -101,6 +101,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newSearchCmd(g),
 		newConsentCmd(g),
 		newConsoleCmd(g),
+		newTaxiiProxyCmd(g),
 	)
 	return root
 }

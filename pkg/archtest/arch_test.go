@@ -90,6 +90,7 @@ var allowed = map[string][]string{
 	"pkg/devpki":                {"pkg/identity", "pkg/region"},
 	"pkg/nodeserver":            {"pkg/identity", "pkg/region", "pkg/problem", "pkg/membership", "pkg/metrics", "pkg/health"},
 	"pkg/console":               {"pkg/audit", "pkg/identity", "pkg/region"},
+	"pkg/taxiiproxy":            {"pkg/identity"},
 	"pkg/secretariat": {"pkg/audit", "pkg/backbone", "pkg/bulletin", "pkg/identity", "pkg/nodeserver",
 		"pkg/problem", "pkg/region", "pkg/seal", "pkg/membership", "pkg/metrics", "pkg/health", "pkg/store"},
 }

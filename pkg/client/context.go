@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -42,6 +43,10 @@ type Context struct {
 	// shows a bulletin's translation into it when there is one. Empty
 	// shows each bulletin's original.
 	Language string `yaml:"language,omitempty"`
+	// TAXII is the discovery URL of the node's TAXII 2.1 server
+	// (https://HOST:PORT/taxii2/), when it runs one: iant taxii-proxy
+	// exposes it on loopback. Empty when the node runs none.
+	TAXII string `yaml:"taxii,omitempty"`
 
 	dir string
 }
@@ -94,6 +99,9 @@ func (c Context) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Node); err != nil {
 		return fmt.Errorf("node %q: %w", c.Node, err)
 	}
+	if err := validTAXII(c.TAXII); err != nil {
+		return err
+	}
 	td, err := spiffeid.TrustDomainFromString(c.TrustDomain)
 	if err != nil {
 		return fmt.Errorf("trust_domain: %w", err)
@@ -111,6 +119,29 @@ func (c Context) Validate() error {
 // CertFile returns the path of the person's certificate, resolved against
 // the context file's directory.
 func (c Context) CertFile() string { return c.path(c.Cert) }
+
+// KeyFile returns the path of the person's private key, resolved against
+// the context file's directory.
+func (c Context) KeyFile() string { return c.path(c.Key) }
+
+// BundleFile returns the path of the trust bundle, resolved against the
+// context file's directory.
+func (c Context) BundleFile() string { return c.path(c.Bundle) }
+
+// validTAXII checks the optional TAXII discovery URL: https with a host.
+func validTAXII(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("taxii %q: %w", s, err)
+	}
+	if u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("taxii %q: want the node's TAXII discovery URL, https://HOST:PORT/taxii2/", s)
+	}
+	return nil
+}
 
 func (c Context) path(p string) string {
 	if filepath.IsAbs(p) || c.dir == "" {

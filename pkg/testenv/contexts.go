@@ -24,6 +24,7 @@ func (nw *Network) Context(p identity.Principal) (client.Context, error) {
 	return client.Context{
 		Node: addr, NodeID: nodeP.ID(nw.TD).String(), TrustDomain: nw.TD.Name(),
 		Cert: e.CertFile, Key: e.KeyFile, Bundle: nw.PKI.BundleFile,
+		TAXII: nw.TAXIIURL(p.State), // "" for the secretariat and without TAXII
 	}, nil
 }
 
