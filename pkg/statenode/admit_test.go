@@ -29,12 +29,16 @@ import (
 // posts are taken again.
 func TestAdmissionRefusesWhenBehind(t *testing.T) {
 	t.Parallel()
-	var offset atomic.Int64 // MX's clock runs ahead by this
+	// MX's clock stands still at base, moved on by offset alone: how far
+	// behind MX is must not depend on how long the machine takes between
+	// two posts.
+	var offset atomic.Int64
+	base := time.Now()
 	nw := nettest.Start(t, testenv.Options{States: []string{"MX", "US", "CA"}, NodeConfig: func(cc string, c *statenode.Config) {
 		if cc == "MX" {
 			c.Admission = statenode.AdmissionConfig{Lag: 500 * time.Millisecond}
 			c.PostWait = 50 * time.Millisecond
-			c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+			c.Now = func() time.Time { return base.Add(time.Duration(offset.Load())) }
 		}
 	}})
 	var held atomic.Bool
