@@ -12,6 +12,8 @@ import (
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/tests/procnet"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 var bin string
@@ -322,12 +324,23 @@ func partition(t *testing.T, nw *network, rep *report) {
 		posts          []posted
 		answer         []time.Duration
 		pendingAnswers int
+		refusedPosts   int // refused by admission control, with a retry hint
 		wg             sync.WaitGroup
 	)
 	for _, s := range states { // each state's focal point posts twice, all at once
 		wg.Go(func() {
 			for round := range 2 {
 				p, resp, err := tryPost(nw, s, fmt.Sprintf("during the partition %d from %s", round, s), others(s))
+				if status.Code(err) == codes.ResourceExhausted {
+					// Admission control: a node whose copies wait for a
+					// server cut off from its quorum may refuse new posts
+					// at once with a retry hint. Not acknowledged: it
+					// need not arrive.
+					mu.Lock()
+					refusedPosts++
+					mu.Unlock()
+					continue
+				}
 				if err != nil {
 					t.Error(err) // not acknowledged: it need not arrive
 					continue
@@ -345,6 +358,7 @@ func partition(t *testing.T, nw *network, rep *report) {
 	wg.Wait()
 	rep.latencies("post -> answer during the partition", answer)
 	rep.line("  %d of %d posts answered with copies still waiting at their node", pendingAnswers, len(posts))
+	rep.line("  %d posts refused by admission control (ResourceExhausted, with a retry hint)", refusedPosts)
 	nw.w.Heal("hub-3", "hub-1", "hub-2")
 	healAt := time.Now()
 	expectDelivered(t, nw, posts)
