@@ -49,7 +49,9 @@ func BenchmarkDeliveryBytes(b *testing.B) {
 		i++
 		id := fmt.Sprintf("01JBYTES%08d", i)
 		delivered := store.Receipt{ID: "delivered-" + id, Event: event, Header: header}
-		if _, _, err := st.PutReceived(ctx, sample(id), t0, store.Delivery{Copy: copyData}, []store.Receipt{delivered}); err != nil {
+		// store.Apply is what a node stores a received copy with.
+		if _, err := st.Apply(ctx, store.Change{Bulletin: sample(id), Direction: store.Received, At: t0,
+			Delivery: store.Delivery{Copy: copyData}, Receipts: []store.Receipt{delivered}}); err != nil {
 			b.Fatal(err)
 		}
 		read := store.Receipt{ID: "read-" + id, Event: event}
