@@ -59,9 +59,14 @@ func newAccess(td spiffeid.TrustDomain, log *slog.Logger) *access {
 // guard returns base (a server-side TLS config) refusing the certificates
 // of the current deny list in the handshake, and remembering each peer's.
 func (a *access) guard(base *tls.Config) *tls.Config {
+	// No session resumption: a resumed handshake runs no
+	// VerifyPeerCertificate, so a certificate denied (or expired) after
+	// its first connection could come back on a ticket unchecked.
 	out := base.Clone()
+	out.SessionTicketsDisabled = true
 	out.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		c := base.Clone()
+		c.SessionTicketsDisabled = true
 		addr := ""
 		if hello.Conn != nil {
 			addr = hello.Conn.RemoteAddr().String()
