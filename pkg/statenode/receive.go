@@ -141,6 +141,13 @@ func (n *Node) accept(ctx context.Context, m backbone.Msg, o *opened, reject rej
 	if err := b.Validate(); err != nil {
 		return reject(m, "validate", err)
 	}
+	// A bulletin carries its origin's own translations only: another
+	// state's arrives as a translation message it signed.
+	for i, tr := range b.Translations {
+		if tr.By != b.Origin {
+			return reject(m, "validate", fmt.Errorf("translations[%d] is credited to %s, but %s signed the bulletin", i, tr.By, b.Origin))
+		}
+	}
 	if err := n.ahead(o); err != nil {
 		return reject(m, "time", err)
 	}

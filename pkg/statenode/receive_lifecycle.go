@@ -103,8 +103,10 @@ func (n *Node) admitForwardedRevocation(ctx context.Context, b *bulletin.Bulleti
 }
 
 // admitReply admits reply b: this state holds what it answers (its
-// tombstone will do), the reply reaches no state that message did not,
-// and it is marked at least as strictly.
+// tombstone will do), the replier is its origin or was released it (for
+// a confidential audience, at a recipient, only the origin), the reply
+// reaches no state that message did not, and it is marked at least as
+// strictly.
 func (n *Node) admitReply(ctx context.Context, b *bulletin.Bulletin) (string, error) {
 	to := b.Reply.InReplyTo
 	parent, err := n.store.Get(ctx, to.Origin, to.ID)
@@ -116,6 +118,15 @@ func (n *Node) admitReply(ctx context.Context, b *bulletin.Bulletin) (string, er
 	}
 	p := &parent.Bulletin
 	reach := append(slices.Clone(n.heldView(&parent).Recipients), p.Origin)
+	switch {
+	case p.ConfidentialAudience && n.self.State != p.Origin && b.Origin != p.Origin:
+		// A holder of a confidential bulletin knows no other holder: only
+		// the origin speaks to it about it (and an answer to another
+		// state would tell that state who holds it).
+		return "reply", fmt.Errorf("a reply by %s to %s, whose audience is confidential: only its origin %s replies to its recipients", b.Origin, to, p.Origin)
+	case !slices.Contains(reach, b.Origin):
+		return "reply", fmt.Errorf("a reply by %s to %s, which %s was not released to", b.Origin, to, b.Origin)
+	}
 	for _, r := range b.Recipients {
 		if !slices.Contains(reach, r) {
 			return "reply", fmt.Errorf("the reply reaches %s, which %s was not released to", r, to)

@@ -187,12 +187,18 @@ func TestReplayedOldRevision(t *testing.T) {
 // reply is CO's reply (a note) to MX's bulletin id, marked marking, to
 // the states to.
 func reply(id string, marking iantv1.Marking, to ...string) message {
+	return replyBy("CO", id, marking, to...)
+}
+
+// replyBy is state from's reply (a note) to MX's bulletin id, marked
+// marking, to the states to.
+func replyBy(from, id string, marking iantv1.Marking, to ...string) message {
 	b := bulletinOf(&iantv1.Bulletin{Marking: marking, Precedence: iantv1.Precedence_PRECEDENCE_FLASH,
 		Category: iantv1.Category_CATEGORY_OTHER, Language: iantv1.Language_LANGUAGE_EN, Body: "a note",
 		Releasability: &iantv1.Releasability{States: to},
 		Reply: &iantv1.Reply{Kind: iantv1.ReplyKind_REPLY_KIND_NOTE, InReplyTo: &iantv1.BulletinRef{Origin: "MX", Id: id},
 			Audience: iantv1.ReplyAudience_REPLY_AUDIENCE_RECIPIENTS}},
-		ulid.Make().String(), "CO", time.Now().UTC().Truncate(time.Millisecond), to...)
+		ulid.Make().String(), from, time.Now().UTC().Truncate(time.Millisecond), to...)
 	b.Revision = 1
 	return message{b: b, kind: seal.KindReply, revision: 1, subkind: uint8(iantv1.ReplyKind_REPLY_KIND_NOTE), ref: seal.Ref{Origin: "MX", ID: id}}
 }
@@ -288,4 +294,48 @@ func TestConsentGrantForgedByNonOrigin(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "PermissionDenied") && !strings.Contains(err.Error(), "forward") {
 		t.Errorf("forward after the forged grants = %v, want refused", err)
 	}
+}
+
+// TestReplyByAStateNeverReleased: JM was never released MX's bulletin,
+// which went to US and CO; knowing its id, JM's node sends US a reply to
+// it. US refuses it (receive.reply): only the origin and the states it
+// released the bulletin to answer it.
+func TestReplyByAStateNeverReleased(t *testing.T) {
+	t.Parallel()
+	nw := nettest.StartStates(t, "MX", "US", "CO", "JM")
+	id := nettest.Post(t, nettest.Dial(t, nw, testenv.FocalPoint("MX")), green("released to US and CO", "US", "CO")).GetBulletin().GetId()
+	us := nettest.Dial(t, nw, testenv.FocalPoint("US"))
+	nettest.WaitStored(t, us, id)
+	jm := newAttacker(t, nw, "JM")
+	r := replyBy("JM", id, iantv1.Marking_MARKING_GREEN, "US")
+	jm.publish(t, "US", r.b.GetId(), sealMessage(t, nw, jm.keys, "JM", r, "US"))
+	settled(t, nw, "US")
+	refusal(t, nettest.AuditClient(t, nw, testenv.Auditor()), r.b.GetId(), "US", "receive.reply", "JM")
+	got, err := us.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id, Origin: "MX"})
+	if err != nil || len(got.GetThread()) != 0 {
+		t.Errorf("US's thread of %s = %v, %v; want none", id, got.GetThread(), err)
+	}
+	notShown(t, us, "JM", r.b.GetId())
+}
+
+// TestTranslationCreditedToAnotherState: MX, compromised, posts a
+// bulletin to US and BR carrying a Portuguese "translation by BR" that BR
+// never made (it would also take BR's place for pt). US refuses the copy
+// (receive.validate): a bulletin carries its origin's own translations;
+// another state's comes as a translation message it signs.
+func TestTranslationCreditedToAnotherState(t *testing.T) {
+	t.Parallel()
+	nw := nettest.StartStates(t, "MX", "US", "BR")
+	mx := newAttacker(t, nw, "MX")
+	b := bulletinOf(&iantv1.Bulletin{Marking: iantv1.Marking_MARKING_GREEN, Precedence: iantv1.Precedence_PRECEDENCE_FLASH,
+		Category: iantv1.Category_CATEGORY_OTHER, Language: iantv1.Language_LANGUAGE_ES, Title: "alerta", Body: "texto",
+		Releasability: &iantv1.Releasability{States: []string{"US", "BR"}},
+		Translations:  []*iantv1.Translation{{Language: iantv1.Language_LANGUAGE_PT, Title: "alerta", Body: "texto", By: "BR"}}},
+		ulid.Make().String(), "MX", time.Now().UTC().Truncate(time.Millisecond), "BR", "US")
+	b.Revision = 1
+	m := message{b: b, kind: seal.KindBulletin, revision: 1}
+	mx.publish(t, "US", b.GetId(), sealMessage(t, nw, mx.keys, "MX", m, "BR", "US"))
+	settled(t, nw, "US")
+	refusal(t, nettest.AuditClient(t, nw, testenv.Auditor()), b.GetId(), "US", "receive.validate", "MX")
+	notShown(t, nettest.Dial(t, nw, testenv.FocalPoint("US")), "MX", b.GetId())
 }
