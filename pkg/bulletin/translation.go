@@ -168,6 +168,8 @@ func (t *Translation) Validate(field string) error {
 		return problem.Invalid(field+".by", "translating state %q is not a member state", t.By)
 	case len(t.Translator) > 2048:
 		return problem.Invalid(field+".translator", "translator is too long")
+	case t.Translator != "" && !(strings.HasPrefix(t.Translator, "spiffe://") && strings.Contains(t.Translator, "/state/"+t.By+"/")):
+		return problem.Invalid(field+".translator", "translator %q is not a person of the translating state %s", t.Translator, t.By)
 	case strings.TrimSpace(t.Body) == "":
 		return problem.Invalid(field+".body", "body is required")
 	case len(t.Body) > MaxBodyBytes:

@@ -37,6 +37,9 @@ func TestValidateTranslations(t *testing.T) {
 		{"escape in title", func(b *bulletin.Bulletin) { b.Translations[1].Title = "\x1b[2Jx" }, "translations[1].title"},
 		{"bidi override in body", func(b *bulletin.Bulletin) { b.Translations[0].Body = "a\u202eb" }, "translations[0].body"},
 		{"control in translator", func(b *bulletin.Bulletin) { b.Translations[1].Translator = "a\x07" }, "translations[1].translator"},
+		{"translator of another state", func(b *bulletin.Bulletin) {
+			b.Translations[1].Translator = "spiffe://iant.test/state/ZZ/focal-point/focal"
+		}, "translations[1].translator"},
 		{"oversized body", func(b *bulletin.Bulletin) { b.Translations[0].Body = strings.Repeat("x", bulletin.MaxBodyBytes+1) }, "translations[0].body"},
 		{"not a member", func(b *bulletin.Bulletin) { b.Translations[0].By = "XX" }, "translations[0].by"},
 		{"all bodies too large", func(b *bulletin.Bulletin) {
@@ -118,7 +121,8 @@ func FuzzValidateTranslation(f *testing.F) {
 			return
 		}
 		if !utf8.ValidString(title+body+translator) || strings.TrimSpace(title) == "" || len(body) > bulletin.MaxBodyBytes ||
-			strings.ContainsAny(title+translator, "\x1b\n\x07") || strings.ContainsAny(body, "\x1b\x07\r") {
+			strings.ContainsAny(title+translator, "\x1b\n\x07") || strings.ContainsAny(body, "\x1b\x07\r") ||
+			(translator != "" && !strings.Contains(translator, "/state/"+by+"/")) {
 			t.Fatalf("Validate accepted %+v", tr)
 		}
 	})
