@@ -288,6 +288,10 @@ func (nw *Network) taxiiAddr(cc string) string {
 // when BasePort is 0.
 func (nw *Network) portAddr(i int) string {
 	if nw.opts.BasePort == 0 {
+		// A node stopped and started again keeps its address.
+		if p, err := quietPort(); err == nil {
+			return net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+		}
 		return "127.0.0.1:0"
 	}
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(nw.opts.BasePort+i))
@@ -334,16 +338,21 @@ func (nw *Network) start(ctx context.Context) error {
 		ids = append(ids, NodePrincipal(s).ID(nw.TD))
 	}
 	if len(nw.opts.BackboneURLs) == 0 {
-		port := 0
-		if nw.opts.BasePort != 0 {
-			port = nw.opts.BasePort
-		} else {
-			port = -1
+		// Tests stop the backbone and start it again on the same ports.
+		port := nw.opts.BasePort
+		if port == 0 {
+			if port, err = quietPort(); err != nil {
+				return err
+			}
 		}
 		var leafPort *backbone.ListenConfig
 		if len(nw.opts.LeafStates) > 0 {
 			// Leaf nodes come only through their links, which tests cut.
-			leafPort = &backbone.ListenConfig{Port: -1, NoAdvertise: true}
+			lp, err := quietPort()
+			if err != nil {
+				return err
+			}
+			leafPort = &backbone.ListenConfig{Port: lp, NoAdvertise: true}
 		}
 		nw.bbCfg = backbone.ServerConfig{
 			Port: port, StoreDir: filepath.Join(nw.opts.Dir, "data", "backbone"), TrustDomain: nw.TD,
