@@ -2,6 +2,9 @@ package console_test
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -43,7 +46,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("feed: a FLASH arrives live with its alert", func(t *testing.T) {
-		br.run(t, "login", chromedp.Navigate(c.an.LoginURL()), chromedp.WaitReady(css(`#status[data-live="1"]`)),
+		br.run(t, "login", signIn(c.an), chromedp.WaitReady(css(`#status[data-live="1"]`)),
 			chromedp.WaitNotVisible(css("#flash-alert")))
 		flashID = nettest.Post(t, mx, nettest.Draft("FLASH: suspected travel", "US")).GetBulletin().GetId()
 		br.run(t, "see it arrive", chromedp.WaitVisible(css(feedItem(flashID))), chromedp.WaitVisible(css("#flash-alert")))
@@ -53,14 +56,62 @@ func TestBrowser(t *testing.T) {
 		br.screenshot(t, "01-feed-flash")
 	})
 
-	t.Run("a session's requests with a wrong CSRF token are refused", func(t *testing.T) {
-		code := eval[int](t, br, `fetch("/api/rpc/ListBulletins", {method: "POST", headers: {"X-CSRF-Token": "wrong"}, body: "{}"}).then(r => r.status)`)
-		if code != 403 {
-			t.Errorf("POST with a wrong CSRF token = %d, want 403", code)
+	t.Run("the login token leaves no trace, and API calls need the page's key", func(t *testing.T) {
+		if loc := eval[string](t, br, `location.href`); loc != c.an.BaseURL()+"/" {
+			t.Errorf("address after login = %q, want the feed without the token", loc)
 		}
-		code = eval[int](t, br, `fetch("/api/rpc/ListBulletins", {method: "POST", headers: {"X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content}, body: "{}"}).then(r => r.status)`)
+		code := eval[int](t, br, `fetch("/api/rpc/ListBulletins", {method: "POST", headers: {"X-IANT-Session-Key": "wrong"}, body: "{}"}).then(r => r.status)`)
+		if code != 401 {
+			t.Errorf("POST with a wrong key = %d, want 401", code)
+		}
+		code = eval[int](t, br, `fetch("/api/rpc/ListBulletins", {method: "POST", body: "{}"}).then(r => r.status)`)
+		if code != 401 {
+			t.Errorf("POST with the cookie alone = %d, want 401", code)
+		}
+		code = eval[int](t, br, `fetch("/api/rpc/ListBulletins", {method: "POST", headers: {"X-IANT-Session-Key": localStorage.getItem("iant.console.key")}, body: "{}"}).then(r => r.status)`)
 		if code != 200 {
-			t.Errorf("POST with the page's CSRF token = %d, want 200", code)
+			t.Errorf("POST with the page's key = %d, want 200", code)
+		}
+	})
+
+	t.Run("another local server gets the cookie but not the key, and the cookie alone opens nothing", func(t *testing.T) {
+		cookies := make(chan string, 1)
+		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case cookies <- r.Header.Get("Cookie"):
+			default:
+			}
+			// What a page of another origin can read of the console's
+			// storage: nothing (localStorage is per origin).
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, `<p id="k">`+"evil"+`</p>`)
+		}))
+		defer evil.Close()
+		tab := br.newTab()
+		tab.run(t, "visit another port of this machine", chromedp.Navigate(evil.URL+"/"), chromedp.WaitVisible(css("#k")))
+		if k := eval[string](t, tab, `String(localStorage.getItem("iant.console.key"))`); k != "null" {
+			t.Errorf("a page of another port reads the console's key: %q", k)
+		}
+		var stolen string
+		select {
+		case stolen = <-cookies:
+		default:
+		}
+		if !strings.Contains(stolen, cookieName(c.an)+"=") {
+			t.Errorf("the browser did not send the console's cookie to another port (%q): the attack this guards against is not reproduced", stolen)
+		}
+		for _, r := range []struct{ method, path string }{{"GET", "/api/me"}, {"POST", "/api/rpc/ListBulletins"}, {"GET", "/api/events"}} {
+			req, _ := http.NewRequestWithContext(t.Context(), r.method, c.an.BaseURL()+r.path, strings.NewReader("{}"))
+			req.Header.Set("Cookie", stolen)
+			req.Header.Set("Origin", c.an.BaseURL())
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s %s with the cookie the other server got = %s, want 401", r.method, r.path, resp.Status)
+			}
 		}
 	})
 
@@ -128,7 +179,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("acknowledge, and the secretariat's matrix turns acknowledged live", func(t *testing.T) {
 		sec := br.newTab()
 		cell := `#matrix tr[data-id="` + flashID + `"] td[data-state="US"]`
-		sec.run(t, "auditor follows the bulletin", chromedp.Navigate(c.au.LoginURL()), chromedp.WaitVisible(css("#track-id")),
+		sec.run(t, "auditor follows the bulletin", signIn(c.au), chromedp.WaitVisible(css("#track-id")),
 			setValue("#track-origin", "MX"), setValue("#track-id", flashID), chromedp.Click(css("#track-form button")),
 			chromedp.WaitVisible(css(cell)))
 		if st := eval[string](t, sec, `document.querySelector(`+jsString(cell)+`).dataset.status`); st == "acknowledged" {
@@ -136,7 +187,7 @@ func TestBrowser(t *testing.T) {
 		}
 		fp := br.newTab()
 		usFP := startConsole(t, c.nw, testenv.FocalPoint("US"))
-		fp.run(t, "US focal point opens the bulletin", chromedp.Navigate(usFP.LoginURL()),
+		fp.run(t, "US focal point opens the bulletin", signIn(usFP),
 			chromedp.Navigate(usFP.BaseURL()+"/bulletin?id="+flashID+"&origin=MX"), chromedp.WaitVisible(css("#ack")))
 		fp.screenshot(t, "04-bulletin")
 		fp.run(t, "acknowledge", chromedp.Click(css("#ack")), chromedp.WaitReady(css(`#action-result[data-ok="AcknowledgeBulletin"]`)))
@@ -147,7 +198,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("post form: an invalid field is named beside it, then the bulletin arrives", func(t *testing.T) {
 		fp := br.newTab()
-		fp.run(t, "open the form", chromedp.Navigate(c.fp.LoginURL()), chromedp.Navigate(c.fp.BaseURL()+"/post"),
+		fp.run(t, "open the form", signIn(c.fp), chromedp.Navigate(c.fp.BaseURL()+"/post"),
 			chromedp.WaitVisible(css(`input[name=state][value="US"]`)),
 			chromedp.SendKeys(css("#p-title"), "Posted from the browser"),
 			chromedp.SendKeys(css("#p-body"), "Seen at the airport."),
@@ -172,4 +223,15 @@ func TestBrowser(t *testing.T) {
 	t.Run("a translation is shown in the chosen language, saying which", func(t *testing.T) { testTranslations(t, br, c) })
 	t.Run("a confidential audience shows the reader only its own state", func(t *testing.T) { testConfidential(t, br, c) })
 	t.Run("a phone-sized window: no sideways scrolling, actions on screen", func(t *testing.T) { testPhone(t, br, c) })
+	t.Run("sign out ends the session", func(t *testing.T) {
+		br.run(t, "sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#login-help")))
+		if st := br.text(t, "#login-status"); st != "Signed out." {
+			t.Errorf("after sign out the page says %q, want Signed out.", st)
+		}
+		br.screenshot(t, "12-signed-out")
+		br.run(t, "the feed again", chromedp.Navigate(c.an.BaseURL()+"/"))
+		if body := br.text(t, "body"); !strings.Contains(body, "no console session") {
+			t.Errorf("the feed after sign out = %q, want the refusal", body)
+		}
+	})
 }

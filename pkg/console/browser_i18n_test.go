@@ -7,6 +7,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/statenode"
 	"github.com/oas-cicte/iant/pkg/testenv"
 	"github.com/oas-cicte/iant/pkg/testenv/nettest"
 )
@@ -95,7 +97,7 @@ func testPhone(t *testing.T, br *tab, c *consoles) {
 	fp := startConsole(t, c.nw, testenv.FocalPoint("US"))
 	phone := br.newTab()
 	const fits = `document.documentElement.scrollWidth <= window.innerWidth`
-	phone.run(t, "phone: the feed", chromedp.EmulateViewport(390, 844), chromedp.Navigate(fp.LoginURL()),
+	phone.run(t, "phone: the feed", chromedp.EmulateViewport(390, 844), signIn(fp),
 		chromedp.WaitVisible(css(`#feed li[data-id="`+id+`"]`)))
 	if w := eval[int](t, phone, `window.innerWidth`); w != 390 {
 		t.Fatalf("window width = %d, want 390", w)
@@ -123,4 +125,35 @@ func testPhone(t *testing.T, br *tab, c *consoles) {
 		t.Errorf("%d action buttons shown to a focal point of a recipient state, want acknowledge, reply and forward's two", n)
 	}
 	phone.screenshot(t, "12-phone-bulletin")
+}
+
+// TestBrowserNodeLanguage: a person who never chose a language in the
+// console sees it in the language their node's configuration gives them,
+// and their own choice still wins once made.
+func TestBrowserNodeLanguage(t *testing.T) {
+	br := newBrowser(t)
+	nw := nettest.Start(t, testenv.Options{States: []string{"MX", "US"}, NodeConfig: func(cc string, c *statenode.Config) {
+		if cc == "US" {
+			c.Languages = map[string]bulletin.Language{testenv.Analyst("US").ID(c.TrustDomain).String(): bulletin.Portuguese}
+		}
+	}})
+	an := startConsole(t, nw, testenv.Analyst("US"))
+	mx := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
+	d := nettest.Draft(esTitle, "US")
+	d.Language, d.Body = iantv1.Language_LANGUAGE_ES, esBody
+	d.Translations = []*iantv1.Translation{{Language: iantv1.Language_LANGUAGE_PT, Title: ptTitle, Body: ptBody}}
+	id := nettest.Post(t, mx, d).GetBulletin().GetId()
+	item := `#feed li[data-id="` + id + `"]`
+
+	br.run(t, "the feed, no language chosen", signIn(an), chromedp.WaitVisible(css(item+`[data-lang="pt"]`)))
+	if h1 := br.text(t, "h1"); h1 != "Boletins ao vivo" {
+		t.Errorf("heading = %q, want the node's preferred Portuguese", h1)
+	}
+	if got := br.text(t, item+" .title"); got != ptTitle {
+		t.Errorf("feed title = %q, want the Portuguese translation", got)
+	}
+	br.run(t, "choose English", choose("#lang", "en"), chromedp.Reload(), chromedp.WaitVisible(css(item+`[data-lang="es"]`)))
+	if h1 := br.text(t, "h1"); h1 != "Live feed" {
+		t.Errorf("heading after choosing English and reloading = %q, want the person's choice", h1)
+	}
 }

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/oas-cicte/iant/pkg/console"
 	"github.com/oas-cicte/iant/pkg/testenv/nettest"
 )
 
@@ -141,3 +143,26 @@ func setValue(selector, value string) chromedp.Action[chromedp.Void] {
 
 // css is a CSS selector.
 func css(s string) chromedp.CSS { return chromedp.CSS(s) }
+
+// signIn opens a login URL of s and waits until the login page's script
+// has spent its token and left for the person's first page. An
+// evaluation can fail while the page navigates: it is tried again.
+func signIn(s *console.Server) chromedp.Action[chromedp.Void] {
+	url := s.LoginURL()
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		if _, err := chromedp.Navigate(url)(ctx, t); err != nil {
+			return chromedp.Void{}, err
+		}
+		check := chromedp.Evaluate[bool](`location.pathname !== "/login" && document.readyState === "complete"`)
+		for {
+			if done, err := check(ctx, t); err == nil && done {
+				return chromedp.Void{}, nil
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("sign in at %s: %w", s.BaseURL(), ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}

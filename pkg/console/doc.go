@@ -6,22 +6,29 @@
 //
 //	conn, me, _ := client.Dial(ctx, c)
 //	s, _ := console.Start(ctx, conn, console.Config{Person: me})
-//	fmt.Println(s.LoginURL()) // http://127.0.0.1:PORT/login?token=...
+//	fmt.Println(s.LoginURL()) // http://127.0.0.1:PORT/login#token=...
 //	defer s.Close()
 //
 // # Security
 //
 // The server listens on a loopback address only. [Server.LoginURL] mints a
-// one-time token; the first request presenting it gets a random session
-// cookie (iant_console_PORT: HttpOnly, SameSite=Strict, Path=/) and is
-// redirected to the person's first page, and the token is spent. Every other request without a live session
-// cookie is refused (401). The Host header must name the loopback address
-// the server listens on (against DNS rebinding), and a state-changing
-// request (POST) must carry an Origin of that address and the session's
-// CSRF token in the X-CSRF-Token header (403 otherwise). Every response
-// carries a strict Content-Security-Policy (scripts and styles from the
-// console itself, no inline script, no third-party origin), nosniff,
-// no-referrer and no-store.
+// one-time token and puts it in the URL's fragment (/login#token=T),
+// which a browser never sends: the login page's script posts it to
+// /api/login, which spends it for a session: a random cookie
+// (iant_console_PORT: HttpOnly, SameSite=Strict, Path=/) and a random
+// session key in the answer, which the page keeps in localStorage. A
+// browser sends loopback cookies to every port of the machine, so the
+// cookie alone opens only the pages (which hold no secret and nothing of
+// any bulletin); every /api/ route also needs the key (header
+// X-IANT-Session-Key, or ?key= for the event streams), which only pages
+// of the console's own origin can read. The Host header must name the
+// loopback address the server listens on (against DNS rebinding), and a
+// state-changing request (POST) must carry an Origin of that address
+// (403 otherwise). A session ends after Config.SessionTTL, at logout, or
+// at Close; its event streams end with it. Every response carries a
+// strict Content-Security-Policy (scripts and styles from the console
+// itself, no inline script, no third-party origin), nosniff, no-referrer
+// and no-store.
 //
 // Bulletin content is text of another state and hostile: the pages are
 // static (embedded with go:embed) and their scripts put every field into
@@ -29,7 +36,9 @@
 //
 // # Routes
 //
-//	GET  /login?token=T        spend the one-time token, set the cookie
+//	GET  /login#token=T        the login page (its script spends T)
+//	POST /api/login            {"token"}: spend it, set the cookie, answer the key
+//	POST /api/logout           end the session
 //	GET  /, /bulletin, /post, /secretariat   the pages
 //	GET  /static/...           scripts, styles (embedded)
 //	GET  /api/me               who the console acts for, the member states
@@ -42,11 +51,11 @@
 //
 // Errors are JSON objects {"code", "message", "field", "rule"}: code is
 // the node's gRPC status code name, or for the console's own refusals
-// Unauthenticated (no session), PermissionDenied (host, origin, csrf),
+// Unauthenticated (no session, key, token), PermissionDenied (host, origin),
 // NotFound (path, method) or InvalidArgument (body, filter); field names
 // the offending request field, rule the policy rule that refused.
 //
-// A session lives as long as the server; nothing of it is stored on disk.
+// Nothing of a session is stored on disk.
 //
 // # Concurrency
 //

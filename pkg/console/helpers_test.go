@@ -2,10 +2,12 @@ package console_test
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"regexp"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -38,6 +40,12 @@ func startConsoles(t *testing.T, more ...string) *consoles {
 // to p's node and closes it when the test ends.
 func startConsole(t testing.TB, nw *testenv.Network, p identity.Principal) *console.Server {
 	t.Helper()
+	return startConsoleWith(t, nw, p, console.Config{})
+}
+
+// startConsoleWith is startConsole with cfg (its Person is set here).
+func startConsoleWith(t testing.TB, nw *testenv.Network, p identity.Principal, cfg console.Config) *console.Server {
+	t.Helper()
 	c, err := nw.Context(p)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +55,8 @@ func startConsole(t testing.TB, nw *testenv.Network, p identity.Principal) *cons
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	s, err := console.Start(t.Context(), conn, console.Config{Person: me})
+	cfg.Person = me
+	s, err := console.Start(t.Context(), conn, cfg)
 	if err != nil {
 		t.Fatalf("console.Start: %v", err)
 	}
@@ -60,49 +69,76 @@ func startConsole(t testing.TB, nw *testenv.Network, p identity.Principal) *cons
 }
 
 // browser is a logged-in HTTP client of one console: its cookie jar and
-// the CSRF token of its pages.
+// the session key its pages keep.
 type browser struct {
-	t    testing.TB
-	s    *console.Server
-	c    *http.Client
-	csrf string
+	t   testing.TB
+	s   *console.Server
+	c   *http.Client
+	key string
 }
 
-var csrfMeta = regexp.MustCompile(`name="csrf-token" content="([^"]+)"`)
+// keyHeader is the header carrying the session key on API requests.
+const keyHeader = "X-IANT-Session-Key"
 
-// login spends a login URL and reads the CSRF token of the page it
-// leads to.
+// tokenOf returns the one-time token in a login URL's fragment.
+func tokenOf(t testing.TB, loginURL string) string {
+	t.Helper()
+	u, err := url.Parse(loginURL)
+	if err != nil || u.Path != "/login" || !strings.HasPrefix(u.Fragment, "token=") || u.RawQuery != "" {
+		t.Fatalf("login URL %q: want /login#token=T (the token never in the query)", loginURL)
+	}
+	return strings.TrimPrefix(u.Fragment, "token=")
+}
+
+// spendToken posts a login token as the login page's script does.
+func spendToken(t testing.TB, c *http.Client, s *console.Server, token string, edit func(*http.Request)) (*http.Response, string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"token": token})
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.BaseURL()+"/api/login", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Origin", s.BaseURL())
+	req.Header.Set("Content-Type", "application/json")
+	if edit != nil {
+		edit(req)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, readAll(t, resp)
+}
+
+// login spends a login URL as a browser does: the login page, then its
+// script's POST of the token; it keeps the cookie and the session key.
 func login(t testing.TB, s *console.Server) *browser {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	b := &browser{t: t, s: s, c: &http.Client{Jar: jar}}
-	resp, err := b.c.Get(s.LoginURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := readAll(t, resp)
+	resp, body := spendToken(t, b.c, s, tokenOf(t, s.LoginURL()), nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("login: %s %s", resp.Status, body)
 	}
-	m := csrfMeta.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("login: no CSRF token in the page:\n%s", body)
+	var out struct{ Key, Home string }
+	if err := json.Unmarshal([]byte(body), &out); err != nil || out.Key == "" {
+		t.Fatalf("login answer %q: no session key (%v)", body, err)
 	}
-	b.csrf = m[1]
+	b.key = out.Key
 	return b
 }
 
-// do sends a request of the console's own page (Origin and CSRF token
-// set for POST), after edit if given.
+// do sends a request of the console's own page (the session key always,
+// the Origin for POST), after edit if given.
 func (b *browser) do(method, path, body string, edit func(*http.Request)) (*http.Response, string) {
 	b.t.Helper()
 	req, err := http.NewRequestWithContext(b.t.Context(), method, b.s.BaseURL()+path, strings.NewReader(body))
 	if err != nil {
 		b.t.Fatal(err)
 	}
+	req.Header.Set(keyHeader, b.key)
 	if method == http.MethodPost {
 		req.Header.Set("Origin", b.s.BaseURL())
-		req.Header.Set("X-CSRF-Token", b.csrf)
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if edit != nil {

@@ -17,31 +17,32 @@ var webFS embed.FS
 // pages are the console's HTML pages; each has the same data (pageData).
 var pages = template.Must(template.ParseFS(webFS, "web/*.html"))
 
-// pageData is what a page template sees: nothing of any bulletin, only
-// the session's CSRF token and who the console acts for.
+// pageData is what a page template sees: the role and state the
+// console acts for (which pages its menu offers), nothing secret and
+// nothing of any bulletin.
 type pageData struct {
-	CSRF   string
-	Person string
-	Role   string
-	State  string
+	Role  string
+	State string
 }
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(webFS, "web/static")
 	files := http.StripPrefix("/static/", http.FileServerFS(static))
-	mux.HandleFunc("GET /login", s.login)
-	mux.HandleFunc("GET /static/", s.guard(func(w http.ResponseWriter, r *http.Request, _ *session) { files.ServeHTTP(w, r) }))
-	mux.HandleFunc("GET /{$}", s.guard(s.page("feed.html")))
-	mux.HandleFunc("GET /bulletin", s.guard(s.page("bulletin.html")))
-	mux.HandleFunc("GET /post", s.guard(s.page("post.html")))
-	mux.HandleFunc("GET /secretariat", s.guard(s.page("secretariat.html")))
-	mux.HandleFunc("GET /api/me", s.guard(s.me))
-	mux.HandleFunc("POST /api/rpc/{method}", s.guard(s.rpc))
-	mux.HandleFunc("GET /api/events", s.guard(s.events))
-	mux.HandleFunc("GET /api/escalations", s.guard(s.escalations))
-	mux.HandleFunc("POST /api/verify", s.guard(s.verifyLog))
-	mux.HandleFunc("/", s.guard(func(w http.ResponseWriter, r *http.Request, _ *session) {
+	mux.HandleFunc("GET /login", s.public(s.loginPage))
+	mux.HandleFunc("POST /api/login", s.public(s.login))
+	mux.HandleFunc("GET /static/", s.public(files.ServeHTTP))
+	mux.HandleFunc("GET /{$}", s.page(s.render("feed.html")))
+	mux.HandleFunc("GET /bulletin", s.page(s.render("bulletin.html")))
+	mux.HandleFunc("GET /post", s.page(s.render("post.html")))
+	mux.HandleFunc("GET /secretariat", s.page(s.render("secretariat.html")))
+	mux.HandleFunc("GET /api/me", s.api(s.me))
+	mux.HandleFunc("POST /api/logout", s.api(s.logout))
+	mux.HandleFunc("POST /api/rpc/{method}", s.api(s.rpc))
+	mux.HandleFunc("GET /api/events", s.api(s.events))
+	mux.HandleFunc("GET /api/escalations", s.api(s.escalations))
+	mux.HandleFunc("POST /api/verify", s.api(s.verifyLog))
+	mux.HandleFunc("/", s.page(func(w http.ResponseWriter, r *http.Request, _ *session) {
 		writeError(w, http.StatusNotFound, "NotFound", "path", "no such page")
 	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -58,12 +59,12 @@ func (s *Server) home() string {
 	return "/"
 }
 
-// page renders one of the static pages.
-func (s *Server) page(name string) func(http.ResponseWriter, *http.Request, *session) {
-	return func(w http.ResponseWriter, r *http.Request, sess *session) {
+// render renders one of the static pages.
+func (s *Server) render(name string) handler {
+	return func(w http.ResponseWriter, _ *http.Request, _ *session) {
 		p := s.cfg.Person
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		err := pages.ExecuteTemplate(w, name, pageData{CSRF: sess.csrf, Person: personLabel(p), Role: p.Role.Segment(), State: p.State})
+		err := pages.ExecuteTemplate(w, name, pageData{Role: p.Role.Segment(), State: p.State})
 		if err != nil {
 			s.log.Error("console: render page", "page", name, "err", err)
 		}

@@ -206,7 +206,7 @@ func TestEventsStream(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), nettest.Eventually)
 	defer cancel()
 	filter := `{"precedences":["PRECEDENCE_FLASH"]}`
-	req, _ := http.NewRequestWithContext(ctx, "GET", c.an.BaseURL()+"/api/events?filter="+filter, nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.an.BaseURL()+"/api/events?key="+an.key+"&filter="+filter, nil)
 	resp, err := an.c.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -277,6 +277,7 @@ func TestVerify(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, "GET", c.au.BaseURL()+"/api/escalations", nil)
+		req.Header.Set(keyHeader, au.key)
 		resp, err := au.c.Do(req)
 		if err != nil {
 			t.Fatal(err)

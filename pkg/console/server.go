@@ -32,6 +32,12 @@ type Config struct {
 	// TokenTTL is how long a login token stays valid unspent; zero means
 	// 10 minutes.
 	TokenTTL time.Duration
+	// SessionTTL is how long a session lasts from its login; zero means
+	// 8 hours (a desk shift). Then its requests are refused and its event
+	// streams end: the person opens a new login URL.
+	SessionTTL time.Duration
+	// Clock tells the time for tokens and sessions; nil means time.Now.
+	Clock func() time.Time
 }
 
 // Server is a running console.
@@ -62,6 +68,12 @@ func Start(ctx context.Context, conn grpc.ClientConnInterface, cfg Config) (*Ser
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 10 * time.Minute
 	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 8 * time.Hour
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
 	if err := checkLoopback(cfg.Listen); err != nil {
 		return nil, err
 	}
@@ -73,7 +85,7 @@ func Start(ctx context.Context, conn grpc.ClientConnInterface, cfg Config) (*Ser
 		cfg: cfg, log: cfg.Logger, ln: ln,
 		bulletin: iantv1.NewBulletinServiceClient(conn),
 		audit:    iantv1.NewAuditServiceClient(conn),
-		sessions: newSessions(cfg.TokenTTL),
+		sessions: newSessions(cfg.TokenTTL, cfg.SessionTTL, cfg.Clock),
 		verify:   &verifier{},
 	}
 	if s.log == nil {
@@ -119,9 +131,10 @@ func (s *Server) BaseURL() string { return "http://" + s.Addr() }
 
 // LoginURL mints a new one-time token and returns the URL that spends it
 // for a session: open it in the browser. A token is valid once, for
-// Config.TokenTTL.
+// Config.TokenTTL. It travels in the URL's fragment, which a browser
+// never sends to any server: the login page's script spends it.
 func (s *Server) LoginURL() string {
-	return s.BaseURL() + "/login?token=" + s.sessions.newToken()
+	return s.BaseURL() + "/login#token=" + s.sessions.newToken()
 }
 
 // Close stops the server: it ends the event streams, closes the listener

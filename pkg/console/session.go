@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -19,27 +20,42 @@ func (s *Server) cookieName() string {
 	return "iant_console_" + port
 }
 
-// csrfHeader carries the session's CSRF token on every POST.
-const csrfHeader = "X-CSRF-Token"
+// keyHeader carries the session key on every API request. The cookie
+// alone is not enough: a browser sends loopback cookies to every port of
+// the machine, so another local user's server could collect it. The key
+// lives in the page's localStorage, which a browser keeps per origin
+// (scheme, host and port): only the console's own pages can send it.
+const keyHeader = "X-IANT-Session-Key"
+
+// keyParam carries the session key on the event streams' URLs: a
+// browser's EventSource cannot set a header.
+const keyParam = "key"
 
 // sessions holds the unspent login tokens and the live sessions, both by
 // the SHA-256 of their secret (a map lookup then leaks nothing useful
 // about the secret's bytes).
 type sessions struct {
-	ttl time.Duration
+	tokenTTL, sessionTTL time.Duration
+	now                  func() time.Time
 
-	mu      sync.Mutex
-	tokens  map[[32]byte]time.Time // unspent token -> expiry
-	byToken map[[32]byte]*session  // session cookie -> session
+	mu       sync.Mutex
+	tokens   map[[32]byte]time.Time // unspent token -> expiry
+	byCookie map[[32]byte]*session  // session cookie -> session
 }
 
-// session is one browser's session.
+// session is one browser's session: its key, its end, and the context
+// its requests and event streams run under (ended by logout, by the end
+// of its lifetime, or by the server's Close).
 type session struct {
-	csrf string
+	key     string
+	expires time.Time
+	ctx     context.Context
+	cancel  context.CancelFunc
 }
 
-func newSessions(ttl time.Duration) *sessions {
-	return &sessions{ttl: ttl, tokens: map[[32]byte]time.Time{}, byToken: map[[32]byte]*session{}}
+func newSessions(tokenTTL, sessionTTL time.Duration, now func() time.Time) *sessions {
+	return &sessions{tokenTTL: tokenTTL, sessionTTL: sessionTTL, now: now,
+		tokens: map[[32]byte]time.Time{}, byCookie: map[[32]byte]*session{}}
 }
 
 // secret returns 32 random bytes, base64url without padding.
@@ -53,41 +69,91 @@ func (ss *sessions) newToken() string {
 	t := secret()
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	ss.tokens[sha256.Sum256([]byte(t))] = time.Now().Add(ss.ttl)
+	ss.tokens[sha256.Sum256([]byte(t))] = ss.now().Add(ss.tokenTTL)
 	return t
 }
 
-// spend exchanges a login token, once, for a new session cookie value.
-func (ss *sessions) spend(token string) (cookie string, ok bool) {
+// spend exchanges a login token, once, for a new session: its cookie
+// value and the session. base is the context its requests run under.
+func (ss *sessions) spend(base context.Context, token string) (cookie string, _ *session, ok bool) {
 	k := sha256.Sum256([]byte(token))
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	exp, found := ss.tokens[k]
 	delete(ss.tokens, k)
-	if !found || time.Now().After(exp) {
-		return "", false
+	now := ss.now()
+	if !found || now.After(exp) {
+		return "", nil, false
 	}
+	ss.sweep(now)
 	cookie = secret()
-	ss.byToken[sha256.Sum256([]byte(cookie))] = &session{csrf: secret()}
-	return cookie, true
+	sess := &session{key: secret(), expires: now.Add(ss.sessionTTL)}
+	sess.ctx, sess.cancel = context.WithCancel(base)
+	ss.byCookie[sha256.Sum256([]byte(cookie))] = sess
+	return cookie, sess, true
 }
 
-// lookup returns the session of a request's cookie.
+// sweep drops expired tokens and sessions. ss.mu is held.
+func (ss *sessions) sweep(now time.Time) {
+	for k, exp := range ss.tokens {
+		if now.After(exp) {
+			delete(ss.tokens, k)
+		}
+	}
+	for k, s := range ss.byCookie {
+		if now.After(s.expires) {
+			s.cancel()
+			delete(ss.byCookie, k)
+		}
+	}
+}
+
+// lookup returns the live session of a request's cookie; an expired one
+// is ended here.
 func (ss *sessions) lookup(r *http.Request, name string) (*session, bool) {
 	c, err := r.Cookie(name)
 	if err != nil || c.Value == "" {
 		return nil, false
 	}
+	k := sha256.Sum256([]byte(c.Value))
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	s, ok := ss.byToken[sha256.Sum256([]byte(c.Value))]
-	return s, ok
+	s, ok := ss.byCookie[k]
+	if !ok {
+		return nil, false
+	}
+	if ss.now().After(s.expires) {
+		s.cancel()
+		delete(ss.byCookie, k)
+		return nil, false
+	}
+	return s, true
 }
 
-// validCSRF reports whether the request carries the session's CSRF token.
-func (s *session) validCSRF(r *http.Request) bool {
-	got := r.Header.Get(csrfHeader)
-	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.csrf)) == 1
+// end ends the session of a request's cookie (logout): its event streams
+// stop and its cookie and key are worthless from now on.
+func (ss *sessions) end(r *http.Request, name string) {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return
+	}
+	k := sha256.Sum256([]byte(c.Value))
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if s, ok := ss.byCookie[k]; ok {
+		s.cancel()
+		delete(ss.byCookie, k)
+	}
+}
+
+// validKey reports whether the request carries the session's key: in
+// the header, or for an event stream (GET) in the query.
+func (s *session) validKey(r *http.Request) bool {
+	got := r.Header.Get(keyHeader)
+	if got == "" && r.Method == http.MethodGet {
+		got = r.URL.Query().Get(keyParam)
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.key)) == 1
 }
 
 // hostAllowed reports whether the Host header names the address the
@@ -123,47 +189,4 @@ func setSecurityHeaders(h http.Header) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
-}
-
-// guard wraps every route but /login: the Host check, the session cookie,
-// and for POST the Origin and the CSRF token.
-func (s *Server) guard(next func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.hostAllowed(r.Host) {
-			writeError(w, http.StatusMisdirectedRequest, "PermissionDenied", "host", "the console answers only at its loopback address")
-			return
-		}
-		sess, ok := s.sessions.lookup(r, s.cookieName())
-		if !ok {
-			writeError(w, http.StatusUnauthorized, "Unauthenticated", "", "no console session: open the URL iant console printed")
-			return
-		}
-		if r.Method == http.MethodPost {
-			if !s.originAllowed(r) {
-				writeError(w, http.StatusForbidden, "PermissionDenied", "origin", "the request does not come from the console's own pages")
-				return
-			}
-			if !sess.validCSRF(r) {
-				writeError(w, http.StatusForbidden, "PermissionDenied", "csrf", "missing or wrong CSRF token: reload the page")
-				return
-			}
-		}
-		next(w, r, sess)
-	}
-}
-
-// login spends the one-time token for a session cookie and redirects to
-// the console's first page.
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	if !s.hostAllowed(r.Host) {
-		writeError(w, http.StatusMisdirectedRequest, "PermissionDenied", "host", "the console answers only at its loopback address")
-		return
-	}
-	cookie, ok := s.sessions.spend(r.URL.Query().Get("token"))
-	if !ok {
-		writeError(w, http.StatusUnauthorized, "Unauthenticated", "token", "the login token is unknown, spent or expired: run iant console again")
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: cookie, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, s.home(), http.StatusSeeOther)
 }

@@ -1,12 +1,16 @@
 package console_test
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/oas-cicte/iant/pkg/console"
 	"github.com/oas-cicte/iant/pkg/testenv"
@@ -30,55 +34,66 @@ func TestStartRefusesNonLoopback(t *testing.T) {
 func TestSession(t *testing.T) {
 	nw := nettest.StartStates(t, "MX", "US")
 	s := startConsole(t, nw, testenv.Analyst("US"))
-	noRedirect := func(jar http.CookieJar) *http.Client {
-		return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
 
-	t.Run("login token for an HttpOnly SameSite=Strict cookie, once", func(t *testing.T) {
-		url := s.LoginURL()
-		jar, _ := cookiejar.New(nil)
-		resp, err := noRedirect(jar).Get(url)
-		if err != nil {
-			t.Fatal(err)
+	t.Run("login token in the fragment, spent once for an HttpOnly SameSite=Strict cookie and a key", func(t *testing.T) {
+		token := tokenOf(t, s.LoginURL())
+		resp, page := (&browser{t: t, s: s, c: http.DefaultClient}).do("GET", "/login", "", nil)
+		if resp.StatusCode != http.StatusOK || len(resp.Cookies()) != 0 || strings.Contains(page, token) {
+			t.Fatalf("GET /login = %s with %d cookies, want 200, no cookie, no token", resp.Status, len(resp.Cookies()))
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
-			t.Fatalf("GET login = %s to %q, want 303 to /", resp.Status, resp.Header.Get("Location"))
+		jar, _ := cookiejar.New(nil)
+		resp, body := spendToken(t, &http.Client{Jar: jar}, s, token, nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"key":"`) || !strings.Contains(body, `"home":"/"`) {
+			t.Fatalf("POST /api/login = %s %s, want 200 with the key and home /", resp.Status, body)
 		}
 		cs := resp.Cookies()
-		if len(cs) != 1 || !strings.HasPrefix(cs[0].Name, "iant_console_") || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteStrictMode || cs[0].Path != "/" {
-			t.Fatalf("cookies = %+v, want one iant_console_PORT cookie, HttpOnly, SameSite=Strict, Path=/", cs)
+		if len(cs) != 1 || cs[0].Name != cookieName(s) || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteStrictMode || cs[0].Path != "/" || cs[0].MaxAge <= 0 {
+			t.Fatalf("cookies = %+v, want one %s cookie, HttpOnly, SameSite=Strict, Path=/, with a Max-Age", cs, cookieName(s))
 		}
-		resp, err = noRedirect(nil).Get(url)
-		if err != nil {
-			t.Fatal(err)
+		if strings.Contains(body, cs[0].Value) {
+			t.Error("the login answer's body carries the cookie's value")
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusUnauthorized || len(resp.Cookies()) != 0 {
-			t.Errorf("second GET of the login URL = %s with %d cookies, want 401 and none", resp.Status, len(resp.Cookies()))
+		resp, body = spendToken(t, http.DefaultClient, s, token, nil)
+		if resp.StatusCode != http.StatusUnauthorized || len(resp.Cookies()) != 0 || strings.Contains(body, `"key"`) {
+			t.Errorf("second spend of the token = %s %s with %d cookies, want 401 and nothing", resp.Status, body, len(resp.Cookies()))
 		}
 	})
 
-	t.Run("bad tokens", func(t *testing.T) {
-		for _, q := range []string{"", "?token=", "?token=nope", "?token=" + strings.Repeat("A", 43)} {
-			resp, err := noRedirect(nil).Get(s.BaseURL() + "/login" + q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusUnauthorized {
-				t.Errorf("GET /login%s = %s, want 401", q, resp.Status)
-			}
+	t.Run("bad logins", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, body string
+			edit       func(*http.Request)
+			want       int
+			field      string
+		}{
+			{"empty token", `{"token":""}`, nil, 401, "token"},
+			{"unknown token", `{"token":"nope"}`, nil, 401, "token"},
+			{"token-shaped guess", `{"token":"` + strings.Repeat("A", 43) + `"}`, nil, 401, "token"},
+			{"not JSON", `token=x`, nil, 400, "body"},
+			{"too large", `{"token":"` + strings.Repeat("A", 2<<20) + `"}`, nil, 413, "body"},
+			{"no Origin", `{"token":"x"}`, func(r *http.Request) { r.Header.Del("Origin") }, 403, "origin"},
+			{"foreign Origin", `{"token":"x"}`, func(r *http.Request) { r.Header.Set("Origin", "http://127.0.0.1:1") }, 403, "origin"},
+			{"foreign Host", `{"token":"x"}`, func(r *http.Request) { r.Host = "evil.example" }, 421, "host"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				req, _ := http.NewRequestWithContext(t.Context(), "POST", s.BaseURL()+"/api/login", strings.NewReader(tc.body))
+				req.Header.Set("Origin", s.BaseURL())
+				if tc.edit != nil {
+					tc.edit(req)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body := readAll(t, resp)
+				if resp.StatusCode != tc.want || !strings.Contains(body, `"field":"`+tc.field+`"`) || len(resp.Cookies()) != 0 {
+					t.Errorf("POST /api/login = %s %s, want %d naming %q and no cookie", resp.Status, body, tc.want, tc.field)
+				}
+			})
 		}
 	})
 
 	t.Run("every route refuses a request without the session cookie", func(t *testing.T) {
-		routes := []struct{ method, path string }{
-			{"GET", "/"}, {"GET", "/bulletin?id=X"}, {"GET", "/post"}, {"GET", "/secretariat"},
-			{"GET", "/static/common.js"}, {"GET", "/static/style.css"}, {"GET", "/api/me"}, {"GET", "/api/events"},
-			{"GET", "/api/escalations"}, {"POST", "/api/rpc/ListBulletins"}, {"POST", "/api/rpc/PostBulletin"},
-			{"POST", "/api/verify"}, {"GET", "/nowhere"},
-		}
 		for _, cookie := range []string{"", "iant_console_1=forged", "forged"} {
 			for _, r := range routes {
 				req, _ := http.NewRequestWithContext(t.Context(), r.method, s.BaseURL()+r.path, strings.NewReader("{}"))
@@ -121,7 +136,7 @@ func TestSession(t *testing.T) {
 		}
 	})
 
-	t.Run("POST needs the console's Origin and the session's CSRF token", func(t *testing.T) {
+	t.Run("POST needs the console's Origin and the session's key", func(t *testing.T) {
 		for _, tc := range []struct {
 			name      string
 			edit      func(*http.Request)
@@ -132,8 +147,12 @@ func TestSession(t *testing.T) {
 			{"no Origin", func(r *http.Request) { r.Header.Del("Origin") }, http.StatusForbidden, "origin"},
 			{"foreign Origin", func(r *http.Request) { r.Header.Set("Origin", "http://evil.example") }, http.StatusForbidden, "origin"},
 			{"null Origin", func(r *http.Request) { r.Header.Set("Origin", "null") }, http.StatusForbidden, "origin"},
-			{"no CSRF token", func(r *http.Request) { r.Header.Del("X-CSRF-Token") }, http.StatusForbidden, "csrf"},
-			{"wrong CSRF token", func(r *http.Request) { r.Header.Set("X-CSRF-Token", b.csrf+"x") }, http.StatusForbidden, "csrf"},
+			{"no key", func(r *http.Request) { r.Header.Del(keyHeader) }, http.StatusUnauthorized, "key"},
+			{"wrong key", func(r *http.Request) { r.Header.Set(keyHeader, b.key+"x") }, http.StatusUnauthorized, "key"},
+			{"key in the query of a POST", func(r *http.Request) {
+				r.Header.Del(keyHeader)
+				r.URL.RawQuery = "key=" + b.key
+			}, http.StatusUnauthorized, "key"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				resp, body := b.do("POST", "/api/rpc/ListBulletins", "{}", tc.edit)
@@ -144,16 +163,52 @@ func TestSession(t *testing.T) {
 		}
 	})
 
-	t.Run("another session's CSRF token is refused", func(t *testing.T) {
+	t.Run("another session's key is refused", func(t *testing.T) {
 		other := login(t, s)
-		resp, body := b.do("POST", "/api/rpc/ListBulletins", "{}", func(r *http.Request) { r.Header.Set("X-CSRF-Token", other.csrf) })
-		if resp.StatusCode != http.StatusForbidden {
-			t.Errorf("POST with another session's token = %s %s, want 403", resp.Status, body)
+		resp, body := b.do("POST", "/api/rpc/ListBulletins", "{}", func(r *http.Request) { r.Header.Set(keyHeader, other.key) })
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("POST with another session's key = %s %s, want 401", resp.Status, body)
+		}
+	})
+
+	// The attack the key stops: a browser sends its loopback cookies to
+	// every port of the machine, so another local user's server (or a
+	// page it serves) can hold this console's cookie. With it alone it
+	// gets the pages, which carry no secret, and nothing of the API.
+	t.Run("the session cookie alone opens no API route and its pages hold no secret", func(t *testing.T) {
+		cookie := b.c.Jar.Cookies(&url.URL{Scheme: "http", Host: s.Addr()})
+		if len(cookie) != 1 {
+			t.Fatalf("jar holds %d cookies, want the session's", len(cookie))
+		}
+		for _, r := range routes {
+			req, _ := http.NewRequestWithContext(t.Context(), r.method, s.BaseURL()+r.path, strings.NewReader("{}"))
+			req.Header.Set("Origin", s.BaseURL())
+			req.AddCookie(cookie[0])
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := readAll(t, resp)
+			if strings.Contains(body, b.key) {
+				t.Errorf("%s %s with the cookie alone shows the session key", r.method, r.path)
+			}
+			if strings.HasPrefix(r.path, "/api/") && resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s %s with the cookie alone = %s %s, want 401", r.method, r.path, resp.Status, body)
+			}
+		}
+	})
+
+	t.Run("event streams take the key in the query", func(t *testing.T) {
+		for _, path := range []string{"/api/events?key=", "/api/events?key=wrong", "/api/escalations?key=" + b.key + "x"} {
+			resp, body := b.do("GET", path, "", func(r *http.Request) { r.Header.Del(keyHeader) })
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("GET %s = %s %s, want 401", path, resp.Status, body)
+			}
 		}
 	})
 
 	t.Run("security headers on every answer", func(t *testing.T) {
-		for _, path := range []string{"/", "/api/me", "/static/feed.js", "/nowhere"} {
+		for _, path := range []string{"/", "/login", "/api/me", "/static/feed.js", "/nowhere"} {
 			resp, _ := b.do("GET", path, "", nil)
 			h := resp.Header
 			csp := h.Get("Content-Security-Policy")
@@ -178,4 +233,89 @@ func TestSession(t *testing.T) {
 func cookieName(s *console.Server) string {
 	_, port, _ := strings.Cut(s.Addr(), ":")
 	return "iant_console_" + port
+}
+
+// routes are the console's routes that need a session.
+var routes = []struct{ method, path string }{
+	{"GET", "/"}, {"GET", "/bulletin?id=X"}, {"GET", "/post"}, {"GET", "/secretariat"},
+	{"GET", "/api/me"}, {"GET", "/api/events"}, {"GET", "/api/escalations"}, {"POST", "/api/rpc/ListBulletins"},
+	{"POST", "/api/rpc/PostBulletin"}, {"POST", "/api/verify"}, {"POST", "/api/logout"}, {"GET", "/nowhere"},
+}
+
+// clock is a test's clock: a fake is fine for something outside the system.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func TestSessionEnds(t *testing.T) {
+	nw := nettest.StartStates(t, "MX", "US")
+	clk := &clock{t: time.Now()}
+	s := startConsoleWith(t, nw, testenv.Analyst("US"), console.Config{SessionTTL: time.Hour, TokenTTL: time.Minute, Clock: clk.now})
+
+	t.Run("a login token is worthless past its lifetime", func(t *testing.T) {
+		token := tokenOf(t, s.LoginURL())
+		clk.add(2 * time.Minute)
+		if resp, body := spendToken(t, http.DefaultClient, s, token, nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("spending a token 2 min old (lifetime 1 min) = %s %s, want 401", resp.Status, body)
+		}
+	})
+
+	t.Run("logout ends the session and its open event stream", func(t *testing.T) {
+		b := login(t, s)
+		ctx, cancel := context.WithTimeout(t.Context(), nettest.Eventually)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", s.BaseURL()+"/api/events?key="+b.key, nil)
+		stream, err := b.c.Do(req)
+		if err != nil || stream.StatusCode != http.StatusOK {
+			t.Fatalf("GET /api/events = %v %v", stream, err)
+		}
+		defer stream.Body.Close()
+		resp, body := b.do("POST", "/api/logout", "{}", nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST /api/logout = %s %s", resp.Status, body)
+		}
+		if cs := resp.Cookies(); len(cs) != 1 || cs[0].MaxAge >= 0 {
+			t.Errorf("logout cookies = %+v, want the session cookie cleared", cs)
+		}
+		// The stream ends (EOF) well before the test's deadline.
+		if _, err := io.Copy(io.Discard, stream.Body); err != nil {
+			t.Errorf("the event stream did not end at logout: %v", err)
+		}
+		cookie := b.c.Jar.Cookies(&url.URL{Scheme: "http", Host: s.Addr()})
+		old := &http.Cookie{Name: cookieName(s), Value: "x"}
+		if len(cookie) == 1 {
+			old = cookie[0]
+		}
+		for _, path := range []string{"/api/me", "/"} {
+			resp, body := b.do("GET", path, "", func(r *http.Request) { r.AddCookie(old) })
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("GET %s after logout = %s %s, want 401", path, resp.Status, body)
+			}
+		}
+	})
+
+	t.Run("a session ends past its lifetime", func(t *testing.T) {
+		b := login(t, s)
+		if resp, body := b.do("GET", "/api/me", "", nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /api/me = %s %s", resp.Status, body)
+		}
+		clk.add(59 * time.Minute)
+		if resp, body := b.do("GET", "/api/me", "", nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /api/me at 59 min of 60 = %s %s, want 200", resp.Status, body)
+		}
+		clk.add(2 * time.Minute)
+		for _, path := range []string{"/api/me", "/"} {
+			if resp, body := b.do("GET", path, "", nil); resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("GET %s at 61 min of 60 = %s %s, want 401", path, resp.Status, body)
+			}
+		}
+	})
 }

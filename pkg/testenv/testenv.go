@@ -360,6 +360,12 @@ func (nw *Network) start(ctx context.Context) error {
 			MembershipKey: nw.membershipKey, MinFreeDisk: nw.minFreeDisk(), Quotas: nw.opts.Quotas,
 		}
 		nw.Backbone, err = backbone.StartServer(ctx, nw.bbCfg)
+		for try := 0; err != nil && addrInUse(err) && nw.opts.BasePort == 0 && try < 5; try++ {
+			if err = nw.repickBackbonePorts(); err != nil {
+				return err
+			}
+			nw.Backbone, err = backbone.StartServer(ctx, nw.bbCfg)
+		}
 		if err != nil {
 			return fmt.Errorf("testenv: %w", err)
 		}
@@ -368,6 +374,9 @@ func (nw *Network) start(ctx context.Context) error {
 		}
 	}
 	nw.Secretariat, err = secretariat.Start(ctx, nw.secretariatConfig(sec))
+	for try := 0; err != nil && addrInUse(err) && nw.opts.BasePort == 0 && try < 5; try++ {
+		nw.Secretariat, err = secretariat.Start(ctx, nw.secretariatConfig(sec))
+	}
 	if err != nil {
 		return fmt.Errorf("testenv: secretariat: %w", err)
 	}
@@ -435,6 +444,13 @@ func (nw *Network) StartNode(ctx context.Context, cc string) error {
 		nw.opts.NodeConfig(cc, &cfg)
 	}
 	n, err := statenode.Start(ctx, cfg)
+	// A free port picked for a first start can be taken by another test
+	// before the node binds it: pick again. A node's earlier address is
+	// kept (clients know it).
+	for try := 0; err != nil && addrInUse(err) && !nw.hasAddr(cc) && try < 5; try++ {
+		cfg.ListenAddr, cfg.TAXII.ListenAddr = nw.listenAddr(cc), nw.taxiiAddr(cc)
+		n, err = statenode.Start(ctx, cfg)
+	}
 	if err != nil {
 		return fmt.Errorf("testenv: node %s: %w", cc, err)
 	}

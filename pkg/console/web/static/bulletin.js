@@ -130,6 +130,7 @@
     try {
       const resp = await rpc("GetBulletin", { id: ref.id, origin: ref.origin, history: true });
       current = resp.bulletin;
+      I18N.adoptNodeLanguage(current.preferredLanguage);
       const b = current.bulletin || {};
       ref.origin = b.origin || ref.origin;
       renderFields(current);

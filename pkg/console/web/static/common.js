@@ -4,7 +4,13 @@
 // formatting characters visible. No page ever sets innerHTML.
 "use strict";
 (function () {
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  // The session key: kept by the login page in localStorage, which the
+  // browser keeps for this origin (host and port) only. Every API request
+  // carries it; the session cookie alone is refused there.
+  const KEY_NAME = "iant.console.key";
+  const key = localStorage.getItem(KEY_NAME) || "";
+  if (!key) location.replace("/login");
+  const keyHeaders = { "X-IANT-Session-Key": key };
   const role = document.querySelector('meta[name="iant-role"]').content;
   const myState = document.querySelector('meta[name="iant-state"]').content;
 
@@ -34,20 +40,22 @@
   async function rpc(method, req) {
     const r = await fetch("/api/rpc/" + method, {
       method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      headers: Object.assign({ "Content-Type": "application/json" }, keyHeaders),
       body: JSON.stringify(req || {}),
     });
     const body = await r.json().catch(() => ({ message: "bad answer" }));
+    if (r.status === 401) sessionEnded();
     if (!r.ok) throw new APIError(r.status, body);
     return body;
   }
   async function post(path, req) {
     const r = await fetch(path, {
       method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      headers: Object.assign({ "Content-Type": "application/json" }, keyHeaders),
       body: JSON.stringify(req || {}),
     });
     const body = await r.json().catch(() => ({ message: "bad answer" }));
+    if (r.status === 401) sessionEnded();
     if (!r.ok) throw new APIError(r.status, body);
     return body;
   }
@@ -144,13 +152,45 @@
   let me = null;
   async function whoami() {
     if (!me) {
-      const r = await fetch("/api/me", { credentials: "same-origin" });
+      const r = await fetch("/api/me", { credentials: "same-origin", headers: keyHeaders });
+      if (r.status === 401) { sessionEnded(); throw new APIError(401, {}); }
       me = await r.json();
     }
     return me;
   }
 
+  // sessionEnded shows, once, that the session is over (logged out in
+  // another tab, past its lifetime, or the console restarted).
+  function sessionEnded() {
+    const box = document.getElementById("session-ended");
+    if (!box || !box.hidden) return;
+    text(box, I18N.t("err.session"));
+    box.hidden = false;
+  }
+  // checkSession asks the server whether the session still lives (after
+  // an event stream closed for good) and says so when it does not.
+  function checkSession() {
+    return fetch("/api/me", { credentials: "same-origin", headers: keyHeaders })
+      .then((r) => { if (r.status === 401) sessionEnded(); })
+      .catch(() => {});
+  }
+  // streamURL is the URL of an event stream with the session key (an
+  // EventSource cannot send a header).
+  function streamURL(path, params) {
+    const q = new URLSearchParams(params || {});
+    q.set("key", key);
+    return path + "?" + q.toString();
+  }
+  // logout ends the session at the server and forgets its key here.
+  async function logout() {
+    try { await post("/api/logout", {}); } catch (e) { /* ended anyway below */ }
+    localStorage.removeItem(KEY_NAME);
+    location.replace("/login#out");
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    whoami().then((m) => { if (m && m.person) text(document.getElementById("person"), m.person); }).catch(() => {});
+    document.getElementById("logout").addEventListener("click", logout);
     const sel = document.getElementById("lang");
     sel.value = I18N.lang();
     sel.addEventListener("change", () => I18N.setLang(sel.value));
@@ -158,5 +198,5 @@
   });
 
   window.IANT = { safe, text, el, rpc, post, APIError, errorText, showError, clearErrors, precedence, category, tlp, tlpBadge,
-    when, bulletinURL, fillEnum, shownText, languageNote, langCode, relabel, whoami, role, myState, PRECEDENCES, MARKINGS, CATEGORIES };
+    when, bulletinURL, streamURL, checkSession, fillEnum, shownText, languageNote, langCode, relabel, whoami, role, myState, PRECEDENCES, MARKINGS, CATEGORIES };
 })();

@@ -66,6 +66,7 @@
   // put inserts or replaces a bulletin, keeping the list newest first
   // (by cursor: a revision or revocation moves it to the top).
   function put(sb) {
+    I18N.adoptNodeLanguage(sb.preferredLanguage);
     const b = sb.bulletin || {};
     const key = (b.origin || "") + "/" + (b.id || "");
     let it = items.get(key);
@@ -116,9 +117,13 @@
   }
   function connect(g) {
     if (source) source.close();
-    source = new EventSource("/api/events?filter=" + encodeURIComponent(JSON.stringify(filter())));
+    source = new EventSource(IANT.streamURL("/api/events", { filter: JSON.stringify(filter()) }));
     source.onopen = () => { if (g === gen) { text(status, I18N.t("feed.live")); status.dataset.live = "1"; } };
-    source.onerror = () => { if (g === gen) { text(status, I18N.t("feed.reconnecting")); status.dataset.live = ""; } };
+    source.onerror = () => {
+      if (g !== gen) return;
+      text(status, I18N.t("feed.reconnecting")); status.dataset.live = "";
+      if (source.readyState === EventSource.CLOSED) IANT.checkSession();
+    };
     source.addEventListener("bulletin", (e) => {
       if (g !== gen) return;
       const ev = JSON.parse(e.data);

@@ -142,12 +142,26 @@
     "aud.confidential": ["audiencia confidencial", "confidential audience", "audiência confidencial", "audience confidentielle"],
     "aud.recipients": ["destinatarios que usted ve:", "recipients shown to you:", "destinatários que você vê:", "destinataires qui vous sont montrés :"],
     "f.audience": ["Audiencia", "Audience", "Audiência", "Audience"],
+    "nav.logout": ["Cerrar sesión", "Sign out", "Sair", "Se déconnecter"],
+    "login.title": ["Consola", "Console", "Console", "Console"],
+    "login.signing": ["Iniciando sesión…", "Signing in…", "Entrando…", "Connexion…"],
+    "login.help": ["Ejecute de nuevo iant console (o pulse Intro en su terminal) para obtener una URL de acceso nueva y ábrala en este navegador.",
+      "Run iant console again (or press Enter in its terminal) for a new login URL, and open it in this browser.",
+      "Execute de novo iant console (ou tecle Enter no terminal dele) para obter uma nova URL de acesso e abra-a neste navegador.",
+      "Relancez iant console (ou appuyez sur Entrée dans son terminal) pour obtenir une nouvelle URL de connexion, et ouvrez-la dans ce navigateur."],
+    "login.out": ["Sesión cerrada.", "Signed out.", "Sessão encerrada.", "Déconnecté."],
+    "login.none": ["Sin sesión en este navegador.", "No session in this browser.", "Nenhuma sessão neste navegador.", "Aucune session dans ce navigateur."],
+    "login.failed": ["No se pudo iniciar sesión", "Could not sign in", "Não foi possível entrar", "Connexion impossible"],
     "cell.pending": ["pendiente", "pending", "pendente", "en attente"],
   };
   const LANGS = ["es", "en", "pt", "fr"];
+  // lang is the person's choice (remembered), else the preferred
+  // language their node's configuration gives them, else the browser's.
   function lang() {
     const saved = localStorage.getItem("iant-lang");
     if (LANGS.includes(saved)) return saved;
+    const node = sessionStorage.getItem("iant-node-lang");
+    if (LANGS.includes(node)) return node;
     const nav = (navigator.language || "en").slice(0, 2);
     return LANGS.includes(nav) ? nav : "en";
   }
@@ -169,5 +183,17 @@
     apply();
     document.dispatchEvent(new CustomEvent("iant-lang"));
   }
-  window.I18N = { t, apply, lang, setLang, has: (k) => k in T };
+  // adoptNodeLanguage takes the node's preferred language for the person
+  // (a StoredBulletin's preferredLanguage, e.g. LANGUAGE_PT) when they
+  // never chose one here.
+  function adoptNodeLanguage(v) {
+    const l = String(v || "").replace("LANGUAGE_", "").toLowerCase();
+    if (!LANGS.includes(l) || LANGS.includes(localStorage.getItem("iant-lang")) || lang() === l) return;
+    sessionStorage.setItem("iant-node-lang", l);
+    apply();
+    const sel = document.getElementById("lang");
+    if (sel) sel.value = l;
+    document.dispatchEvent(new CustomEvent("iant-lang"));
+  }
+  window.I18N = { t, apply, lang, setLang, adoptNodeLanguage, has: (k) => k in T };
 })();

@@ -117,8 +117,9 @@
     if (origin && id) { follow(origin, id); refresh(); }
   });
   $("verify-form").addEventListener("submit", (e) => { e.preventDefault(); verify($("verify-id").value.trim().toUpperCase()); });
-  const es = new EventSource("/api/escalations");
+  const es = new EventSource(IANT.streamURL("/api/escalations"));
   es.addEventListener("escalation", () => { refresh(); });
+  es.onerror = () => { if (es.readyState === EventSource.CLOSED) IANT.checkSession(); };
   document.addEventListener("iant-lang", renderMatrix);
   refresh(); stats(); verify("");
   setInterval(refresh, 2000);
