@@ -36,16 +36,23 @@ func (s *Server) public(next http.HandlerFunc) http.HandlerFunc {
 // sends to other ports of this machine, is enough here.
 func (s *Server) page(next handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.refuseHost(w, r) {
-			return
+		if sess, ok := s.session(w, r); ok {
+			next(w, r, sess)
 		}
-		sess, ok := s.sessions.lookup(r, s.cookieName())
-		if !ok {
-			writeError(w, http.StatusUnauthorized, "Unauthenticated", "", "no console session: open the URL iant console printed")
-			return
-		}
-		next(w, r, sess)
 	}
+}
+
+// session returns the live session of a request at the console's own
+// address, answering the refusal itself when there is none.
+func (s *Server) session(w http.ResponseWriter, r *http.Request) (*session, bool) {
+	if s.refuseHost(w, r) {
+		return nil, false
+	}
+	sess, ok := s.sessions.lookup(r, s.cookieName())
+	if !ok {
+		writeError(w, http.StatusUnauthorized, "Unauthenticated", "", "no console session: open the URL iant console printed")
+	}
+	return sess, ok
 }
 
 // api guards every API route: the Host check, a live session cookie, for
@@ -54,12 +61,8 @@ func (s *Server) page(next handler) http.HandlerFunc {
 // lifetime stops it (an event stream too).
 func (s *Server) api(next handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.refuseHost(w, r) {
-			return
-		}
-		sess, ok := s.sessions.lookup(r, s.cookieName())
+		sess, ok := s.session(w, r)
 		if !ok {
-			writeError(w, http.StatusUnauthorized, "Unauthenticated", "", "no console session: open the URL iant console printed")
 			return
 		}
 		if r.Method == http.MethodPost && !s.originAllowed(r) {
