@@ -3,6 +3,7 @@ package console_test
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -76,7 +77,10 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("another local server gets the cookie but not the key, and the cookie alone opens nothing", func(t *testing.T) {
 		cookies := make(chan string, 1)
-		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Another local user can serve on the console's own loopback
+		// address (found in /proc/net/tcp), on another port.
+		host, _, _ := net.SplitHostPort(c.an.Addr())
+		evil := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case cookies <- r.Header.Get("Cookie"):
 			default:
@@ -86,6 +90,12 @@ func TestBrowser(t *testing.T) {
 			w.Header().Set("Content-Type", "text/html")
 			io.WriteString(w, `<p id="k">`+"evil"+`</p>`)
 		}))
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		evil.Listener = ln
+		evil.Start()
 		defer evil.Close()
 		tab := br.newTab()
 		tab.run(t, "visit another port of this machine", chromedp.Navigate(evil.URL+"/"), chromedp.WaitVisible(css("#k")))
