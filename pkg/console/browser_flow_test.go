@@ -233,6 +233,17 @@ func TestBrowser(t *testing.T) {
 	t.Run("a translation is shown in the chosen language, saying which", func(t *testing.T) { testTranslations(t, br, c) })
 	t.Run("a confidential audience shows the reader only its own state", func(t *testing.T) { testConfidential(t, br, c) })
 	t.Run("a phone-sized window: no sideways scrolling, actions on screen", func(t *testing.T) { testPhone(t, br, c) })
+	t.Run("a page sending the browser to the login page ends no session", func(t *testing.T) {
+		// Any site can open the login page (it is public): without a token,
+		// or with a wrong one, it must not throw away the session's key.
+		other := br.newTab()
+		other.run(t, "login page without a token", chromedp.Navigate(c.an.BaseURL()+"/login"), chromedp.WaitVisible(css("#login-help")))
+		other.run(t, "login page with a wrong token", chromedp.Navigate(c.an.BaseURL()+"/login#token=wrong"), chromedp.WaitVisible(css("#login-help")))
+		other.run(t, "the feed in a new page", chromedp.Navigate(c.an.BaseURL()+"/"), chromedp.WaitReady(css(`#status[data-live="1"]`)))
+		if loc := eval[string](t, other, `location.pathname`); loc != "/" {
+			t.Errorf("after another page opened /login, the feed went to %q, want the feed still signed in", loc)
+		}
+	})
 	t.Run("sign out ends the session", func(t *testing.T) {
 		br.run(t, "sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#login-help")))
 		if st := br.text(t, "#login-status"); st != "Signed out." {
