@@ -169,17 +169,23 @@ func (s *Server) LoginURL() string {
 }
 
 // Close stops the server: it ends the event streams, closes the listener
-// and waits for every request to end. It is idempotent.
+// and waits for every request to end, then closes every connection. A
+// connection that never sent a request (a browser's preconnect, or
+// anyone's) would keep a graceful shutdown waiting for its header timeout:
+// after closeGrace it is closed. Every request's context is done by then.
+// Close is idempotent.
 func (s *Server) Close() error {
 	s.once.Do(func() {
 		s.stop()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
 		defer cancel()
-		s.err = s.http.Shutdown(ctx)
-		if s.err != nil {
-			s.err = errors.Join(s.err, s.http.Close())
+		if err := s.http.Shutdown(ctx); err != nil {
+			s.err = s.http.Close()
 		}
 		s.wg.Wait()
 	})
 	return s.err
 }
+
+// closeGrace is how long Close waits for requests and connections to end.
+const closeGrace = 2 * time.Second

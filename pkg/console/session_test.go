@@ -64,6 +64,24 @@ func TestStartPicksUnpredictableOrigin(t *testing.T) {
 	}
 }
 
+// TestCloseWithSilentConnection: a connection that never sends a
+// request (chromium preconnects; any local user can open one) neither
+// makes Close fail nor keeps it waiting for its header timeout.
+func TestCloseWithSilentConnection(t *testing.T) {
+	s, err := console.Start(t.Context(), nil, console.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := s.Close(); err != nil {
+		t.Errorf("Close with a silent connection open = %v, want nil", err)
+	}
+}
+
 func TestSession(t *testing.T) {
 	nw := nettest.StartStates(t, "MX", "US")
 	s := startConsole(t, nw, testenv.Analyst("US"))
