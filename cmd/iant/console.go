@@ -35,7 +35,7 @@ func newConsoleCmd(g *globals) *cobra.Command {
 	var open bool
 	var session time.Duration
 	cmd := &cobra.Command{
-		Use:   "console [--listen 127.0.0.1:0] [--open] [--session 8h]",
+		Use:   "console [--listen ADDR] [--open] [--session 8h]",
 		Short: "Run the web console on loopback and print its login URL",
 		Long:  consoleLong,
 		Args:  cobra.NoArgs,
@@ -74,7 +74,7 @@ func newConsoleCmd(g *globals) *cobra.Command {
 			return s.Close()
 		},
 	}
-	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:0", "loopback address to listen on (port 0 = a free port)")
+	cmd.Flags().StringVar(&listen, "listen", "", "loopback address to listen on (port 0 = a free port); default a random 127.x.y.z address and a free port, which no other local user can have prepared a page for")
 	cmd.Flags().BoolVar(&open, "open", false, "open the login URL in the default browser")
 	cmd.Flags().DurationVar(&session, "session", 8*time.Hour, "how long a session lasts from its login")
 	return cmd

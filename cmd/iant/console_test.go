@@ -16,7 +16,7 @@ import (
 	"github.com/oas-cicte/iant/pkg/testenv"
 )
 
-var loginURL = regexp.MustCompile(`http://127\.0\.0\.1:\d+/login#token=[A-Za-z0-9_-]+`)
+var loginURL = regexp.MustCompile(`http://127\.\d+\.\d+\.\d+:\d+/login#token=[A-Za-z0-9_-]+`)
 
 // openConsole spends a login URL the way a browser does (the login page,
 // then its script's POST of the fragment's token) and returns the first

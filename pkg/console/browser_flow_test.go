@@ -3,6 +3,7 @@ package console_test
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -76,7 +77,10 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("another local server gets the cookie but not the key, and the cookie alone opens nothing", func(t *testing.T) {
 		cookies := make(chan string, 1)
-		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Another local user can serve on the console's own loopback
+		// address (found in /proc/net/tcp), on another port.
+		host, _, _ := net.SplitHostPort(c.an.Addr())
+		evil := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case cookies <- r.Header.Get("Cookie"):
 			default:
@@ -86,6 +90,12 @@ func TestBrowser(t *testing.T) {
 			w.Header().Set("Content-Type", "text/html")
 			io.WriteString(w, `<p id="k">`+"evil"+`</p>`)
 		}))
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		evil.Listener = ln
+		evil.Start()
 		defer evil.Close()
 		tab := br.newTab()
 		tab.run(t, "visit another port of this machine", chromedp.Navigate(evil.URL+"/"), chromedp.WaitVisible(css("#k")))
@@ -223,6 +233,17 @@ func TestBrowser(t *testing.T) {
 	t.Run("a translation is shown in the chosen language, saying which", func(t *testing.T) { testTranslations(t, br, c) })
 	t.Run("a confidential audience shows the reader only its own state", func(t *testing.T) { testConfidential(t, br, c) })
 	t.Run("a phone-sized window: no sideways scrolling, actions on screen", func(t *testing.T) { testPhone(t, br, c) })
+	t.Run("a page sending the browser to the login page ends no session", func(t *testing.T) {
+		// Any site can open the login page (it is public): without a token,
+		// or with a wrong one, it must not throw away the session's key.
+		other := br.newTab()
+		other.run(t, "login page without a token", chromedp.Navigate(c.an.BaseURL()+"/login"), chromedp.WaitVisible(css("#login-help")))
+		other.run(t, "login page with a wrong token", chromedp.Navigate(c.an.BaseURL()+"/login#token=wrong"), chromedp.WaitVisible(css("#login-help")))
+		other.run(t, "the feed in a new page", chromedp.Navigate(c.an.BaseURL()+"/"), chromedp.WaitReady(css(`#status[data-live="1"]`)))
+		if loc := eval[string](t, other, `location.pathname`); loc != "/" {
+			t.Errorf("after another page opened /login, the feed went to %q, want the feed still signed in", loc)
+		}
+	})
 	t.Run("sign out ends the session", func(t *testing.T) {
 		br.run(t, "sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#login-help")))
 		if st := br.text(t, "#login-status"); st != "Signed out." {

@@ -6,23 +6,26 @@
 //
 //	conn, me, _ := client.Dial(ctx, c)
 //	s, _ := console.Start(ctx, conn, console.Config{Person: me})
-//	fmt.Println(s.LoginURL()) // http://127.0.0.1:PORT/login#token=...
+//	fmt.Println(s.LoginURL()) // http://127.x.y.z:PORT/login#token=...
 //	defer s.Close()
 //
 // # Security
 //
-// The server listens on a loopback address only. [Server.LoginURL] mints a
+// The server listens on a loopback address only, by default a random one
+// of 127.0.0.0/8: a browser keeps cached pages and service workers by
+// origin, so at a predictable origin (127.0.0.1:PORT) another local user
+// could have left one that reads the login token. [Server.LoginURL] mints a
 // one-time token and puts it in the URL's fragment (/login#token=T),
 // which a browser never sends: the login page's script posts it to
 // /api/login, which spends it for a session: a random cookie
 // (iant_console_PORT: HttpOnly, SameSite=Strict, Path=/) and a random
 // session key in the answer, which the page keeps in localStorage. A
-// browser sends loopback cookies to every port of the machine, so the
+// browser sends a host's cookies to every port of it, so the
 // cookie alone opens only the pages (which hold no secret and nothing of
 // any bulletin); every /api/ route also needs the key (header
 // X-IANT-Session-Key, or ?key= for the event streams), which only pages
-// of the console's own origin can read. The Host header must name the
-// loopback address the server listens on (against DNS rebinding), and a
+// of the console's own origin can read. The Host header must be the
+// address the server listens on, exactly (against DNS rebinding), and a
 // state-changing request (POST) must carry an Origin of that address
 // (403 otherwise). A session ends after Config.SessionTTL, at logout, or
 // at Close; its event streams end with it. Every response carries a

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -23,9 +24,14 @@ type Config struct {
 	// returned for conn. It chooses the pages shown (the secretariat's
 	// for an auditor); the node decides what the person may do.
 	Person identity.Principal
-	// Listen is the loopback address to listen on; empty means
-	// 127.0.0.1:0 (a free port). Any other host than a loopback IP or
-	// "localhost" is refused with ErrNotLoopback.
+	// Listen is the loopback address to listen on. Empty (the default)
+	// means a random address of 127.0.0.0/8 and a free port, falling back
+	// to 127.0.0.1 where the system has only that one: an origin no other
+	// local user can predict, so none can have prepared the browser for it
+	// (a page cached or a service worker registered at that origin while
+	// the console was not running there would see the login token). Any
+	// other host than a loopback IP or "localhost" is refused with
+	// ErrNotLoopback.
 	Listen string
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
@@ -62,9 +68,6 @@ type Server struct {
 // until Close. conn is the person's connection to their node (for an
 // auditor, to the secretariat's node).
 func Start(ctx context.Context, conn grpc.ClientConnInterface, cfg Config) (*Server, error) {
-	if cfg.Listen == "" {
-		cfg.Listen = "127.0.0.1:0"
-	}
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 10 * time.Minute
 	}
@@ -74,22 +77,20 @@ func Start(ctx context.Context, conn grpc.ClientConnInterface, cfg Config) (*Ser
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	if err := checkLoopback(cfg.Listen); err != nil {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ln, err := listen(ctx, cfg.Listen, log)
+	if err != nil {
 		return nil, err
 	}
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("console: listen %s: %w", cfg.Listen, err)
-	}
 	s := &Server{
-		cfg: cfg, log: cfg.Logger, ln: ln,
+		cfg: cfg, log: log, ln: ln,
 		bulletin: iantv1.NewBulletinServiceClient(conn),
 		audit:    iantv1.NewAuditServiceClient(conn),
 		sessions: newSessions(cfg.TokenTTL, cfg.SessionTTL, cfg.Clock),
 		verify:   &verifier{},
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s.baseCtx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
 	s.http = &http.Server{
@@ -106,6 +107,36 @@ func Start(ctx context.Context, conn grpc.ClientConnInterface, cfg Config) (*Ser
 	}()
 	s.log.Info("console listening", "addr", ln.Addr().String())
 	return s, nil
+}
+
+// listen opens the console's listener on addr, or with no addr on a
+// random loopback address (Linux and Windows route all of 127.0.0.0/8 to
+// the loopback interface; elsewhere 127.0.0.1 is the fallback, logged).
+func listen(ctx context.Context, addr string, log *slog.Logger) (net.Listener, error) {
+	var lc net.ListenConfig
+	if addr == "" {
+		ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(randomLoopback(), "0"))
+		if err == nil {
+			return ln, nil
+		}
+		log.Warn("console: no random loopback address, using 127.0.0.1: a local user who served pages at its port before could capture a login", "err", err)
+		addr = "127.0.0.1:0"
+	}
+	if err := checkLoopback(addr); err != nil {
+		return nil, err
+	}
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("console: listen %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// randomLoopback returns a random address 127.a.b.c (c neither 0 nor 255).
+func randomLoopback() string {
+	var b [3]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return fmt.Sprintf("127.%d.%d.%d", b[0], b[1], 1+int(b[2])%254)
 }
 
 // checkLoopback refuses a listen address whose host is not loopback.
@@ -138,17 +169,23 @@ func (s *Server) LoginURL() string {
 }
 
 // Close stops the server: it ends the event streams, closes the listener
-// and waits for every request to end. It is idempotent.
+// and waits for every request to end, then closes every connection. A
+// connection that never sent a request (a browser's preconnect, or
+// anyone's) would keep a graceful shutdown waiting for its header timeout:
+// after closeGrace it is closed. Every request's context is done by then.
+// Close is idempotent.
 func (s *Server) Close() error {
 	s.once.Do(func() {
 		s.stop()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
 		defer cancel()
-		s.err = s.http.Shutdown(ctx)
-		if s.err != nil {
-			s.err = errors.Join(s.err, s.http.Close())
+		if err := s.http.Shutdown(ctx); err != nil {
+			s.err = s.http.Close()
 		}
 		s.wg.Wait()
 	})
 	return s.err
 }
+
+// closeGrace is how long Close waits for requests and connections to end.
+const closeGrace = 2 * time.Second

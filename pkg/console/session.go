@@ -157,19 +157,13 @@ func (s *session) validKey(r *http.Request) bool {
 }
 
 // hostAllowed reports whether the Host header names the address the
-// console listens on: its IP or, for 127.0.0.1 and ::1, localhost, with
-// its port. A DNS-rebinding page reaches the server under its own name
-// and is refused here.
+// console listens on: its IP and port, exactly as its URLs print it. A
+// DNS-rebinding page reaches the server under its own name and is
+// refused here; so is localhost, an origin whose port another local user
+// may hold on another loopback address (::1 beside 127.0.0.1), where a
+// page of theirs would share the console pages' storage.
 func (s *Server) hostAllowed(host string) bool {
-	lh, port, err := net.SplitHostPort(s.Addr())
-	if err != nil {
-		return false
-	}
-	h, p, err := net.SplitHostPort(host)
-	if err != nil || p != port {
-		return false
-	}
-	return h == lh || h == "localhost" && net.ParseIP(lh).IsLoopback()
+	return host == s.Addr()
 }
 
 // originAllowed reports whether a state-changing request comes from a

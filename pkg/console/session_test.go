@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +30,55 @@ func TestStartRefusesNonLoopback(t *testing.T) {
 				t.Errorf("Start(Listen %q) = %v, want ErrNotLoopback", addr, err)
 			}
 		})
+	}
+}
+
+// TestStartPicksUnpredictableOrigin: by default a console listens on a
+// random address of 127.0.0.0/8. At an address another local user can
+// predict (127.0.0.1 and a port), they could have served the browser a
+// page to cache or a service worker while the console was not running
+// there, and that page would then read the login token from the URL.
+func TestStartPicksUnpredictableOrigin(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("only Linux is known to route all of 127.0.0.0/8 to loopback")
+	}
+	hosts := map[string]bool{}
+	for range 3 {
+		s, err := console.Start(t.Context(), nil, console.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		host, _, _ := net.SplitHostPort(s.Addr())
+		ip := net.ParseIP(host).To4()
+		if ip == nil || ip[0] != 127 || host == "127.0.0.1" {
+			t.Errorf("console at %s, want a random address of 127.0.0.0/8, not 127.0.0.1", s.Addr())
+		}
+		if !strings.HasPrefix(s.LoginURL(), "http://"+s.Addr()+"/login#token=") {
+			t.Errorf("login URL %q is not at the console's address %s", s.LoginURL(), s.Addr())
+		}
+		hosts[host] = true
+	}
+	if len(hosts) != 3 {
+		t.Errorf("three consoles at %d addresses, want three random ones", len(hosts))
+	}
+}
+
+// TestCloseWithSilentConnection: a connection that never sends a
+// request (chromium preconnects; any local user can open one) neither
+// makes Close fail nor keeps it waiting for its header timeout.
+func TestCloseWithSilentConnection(t *testing.T) {
+	s, err := console.Start(t.Context(), nil, console.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := s.Close(); err != nil {
+		t.Errorf("Close with a silent connection open = %v, want nil", err)
 	}
 }
 
@@ -115,16 +166,21 @@ func TestSession(t *testing.T) {
 
 	b := login(t, s)
 	t.Run("Host must be the console's loopback address", func(t *testing.T) {
-		_, port, _ := strings.Cut(s.Addr(), ":")
+		host, port, _ := net.SplitHostPort(s.Addr())
+		other := "127.0.0.2"
+		if host == other {
+			other = "127.0.0.3"
+		}
 		for _, tc := range []struct {
 			host string
 			want int
 		}{
 			{s.Addr(), http.StatusOK},
-			{"localhost:" + port, http.StatusOK},
+			// localhost is an origin another local user may hold (on ::1).
+			{"localhost:" + port, http.StatusMisdirectedRequest},
 			{"evil.example:" + port, http.StatusMisdirectedRequest},
-			{"127.0.0.1:1", http.StatusMisdirectedRequest},
-			{"127.0.0.2:" + port, http.StatusMisdirectedRequest},
+			{host + ":1", http.StatusMisdirectedRequest},
+			{other + ":" + port, http.StatusMisdirectedRequest},
 			{"localhost", http.StatusMisdirectedRequest},
 		} {
 			// The client's jar keeps cookies by the Host header: set it here.

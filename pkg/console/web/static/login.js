@@ -3,7 +3,10 @@
 // /api/login, keeps the session key it gets back in localStorage (which
 // the browser keeps for this origin only: this host and this port) and
 // goes to the person's first page. The fragment is cleared first, so the
-// token stays neither in the address bar nor in the history.
+// token stays neither in the address bar nor in the history. Without a
+// token, or with one refused, the key of a session this browser holds is
+// kept: any site can open this page, and must not end a session by it
+// (sign-out forgets the key itself).
 "use strict";
 (function () {
   const KEY = "iant.console.key";
@@ -19,7 +22,6 @@
     const hash = location.hash;
     history.replaceState(null, "", "/login");
     if (!m) {
-      localStorage.removeItem(KEY);
       fail(hash === "#out" ? "login.out" : "login.none");
       return;
     }
@@ -30,9 +32,10 @@
         body: JSON.stringify({ token: m[1] }),
       });
       const body = await r.json().catch(() => ({}));
-      if (!r.ok) { localStorage.removeItem(KEY); fail("login.failed", body.message); return; }
+      if (!r.ok || typeof body.key !== "string") { fail("login.failed", body.message); return; }
       localStorage.setItem(KEY, body.key);
-      location.replace(body.home);
+      // home is a path of this console ("/", "/secretariat"), never another site.
+      location.replace(/^\/[a-z]*$/.test(body.home) ? body.home : "/");
     } catch (e) {
       fail("login.failed", String(e));
     }
