@@ -154,11 +154,13 @@ func copyFrom(t *testing.T, nw *testenv.Network, from string, keys *seal.NodeKey
 
 // TestEntryOfAnotherStateUnderOwnNameDoesNotStall: US, a compromised
 // node, replaces its own directory entry with MX's genuine one (signed by
-// MX's node, so it verifies, but names MX) and sends CO a copy. CO takes
-// that answer for what it is — the directory does not vouch for US's key
-// — not for a failure to read the directory, which would have the copy
-// redelivered for ever: the copy is parked, and MX's bulletins behind it
-// are stored at once.
+// MX's node, so it verifies, but names MX) and sends CO a copy signed by
+// a new key of its own, which no entry of US ever published (CO heard
+// US's genuine entry when it was published, which vouches only for US's
+// published key). CO takes the directory's answer for what it is — it
+// does not vouch for that key — not for a failure to read the directory,
+// which would have the copy redelivered for ever: the copy is parked,
+// and MX's bulletins behind it are stored at once.
 func TestEntryOfAnotherStateUnderOwnNameDoesNotStall(t *testing.T) {
 	t.Parallel()
 	nw := nettest.StartStates(t, "CO", "MX", "US")
@@ -170,8 +172,12 @@ func TestEntryOfAnotherStateUnderOwnNameDoesNotStall(t *testing.T) {
 	if err := us.bb.PublishDirectoryEntry(t.Context(), mxEntry); err != nil {
 		t.Fatal(err)
 	}
+	unpublished, err := us.keys.RotateSign(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	id := ulid.Make().String()
-	s := sealAs(t, nw, us.keys, bulletinOf(green("signed by US", "CO"), id, "US", time.Now().UTC().Truncate(time.Millisecond), "CO"), "CO")
+	s := sealAs(t, nw, unpublished, bulletinOf(green("signed by US", "CO"), id, "US", time.Now().UTC().Truncate(time.Millisecond), "CO"), "CO")
 	data, err := s.Marshal()
 	if err != nil {
 		t.Fatal(err)
