@@ -25,7 +25,9 @@ import (
 // hold (docs/operations.md, "A node's signing key is compromised").
 // With -compromised-key KEYID it rotates nothing: it marks that retired
 // key compromised, for a break-in found after a normal rotation (the
-// node publishes the mark when it starts). It refuses an unknown key ID
+// node publishes the mark when it starts): any signing key the key file
+// ever retired, even one rotated out of the directory entry's retired
+// list since (the entry then names it beyond that list). It refuses an unknown key ID
 // and the current key (use -compromised); a key already marked is
 // reported and left as it is (exit status 0).
 //
@@ -36,7 +38,7 @@ func rotateSignKey(ctx context.Context, args []string, stdout, stderr io.Writer,
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "the stopped node's configuration file (YAML)")
 	compromised := fs.Bool("compromised", false, "retire the current signing key as compromised")
-	markKey := fs.String("compromised-key", "", "mark this retired signing key (key ID) compromised; rotates nothing")
+	markKey := fs.String("compromised-key", "", "mark this retired signing key (key ID, any the key file ever retired) compromised; rotates nothing")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

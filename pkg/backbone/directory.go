@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/oas-cicte/iant/pkg/identity"
@@ -17,8 +19,9 @@ import (
 const DirectoryStream = "IANT_DIRECTORY"
 
 const (
-	directoryRoot    = "iant.directory"
-	directoryHistory = 16
+	directoryRoot     = "iant.directory"
+	directoryHistory  = 16
+	maxDirectoryEntry = 64 << 10 // one signed entry
 )
 
 // DirectorySubject is the subject of state's directory entries.
@@ -39,7 +42,7 @@ func directoryStreamConfig(replicas int) jetstream.StreamConfig {
 		Storage:           jetstream.FileStorage,
 		Replicas:          replicas,
 		MaxMsgsPerSubject: directoryHistory,
-		MaxMsgSize:        64 << 10,
+		MaxMsgSize:        maxDirectoryEntry,
 		AllowDirect:       true,
 		DenyDelete:        true,
 		DenyPurge:         true,
@@ -147,4 +150,54 @@ func (c *Client) hubDirectoryEntryOnce(ctx context.Context, state string) ([]byt
 		return nil, fmt.Errorf("backbone: directory entry of %s: %w: %w", state, ErrUnreachable, err)
 	}
 	return m.Data, nil
+}
+
+// directorySubscribe is what a reader subscribes to, to hear each entry
+// as it is published.
+const directorySubscribe = directoryRoot + ".*"
+
+// WatchDirectory calls fn with each directory entry as it is published,
+// with the state its subject names, until ctx ends: a state's new entry
+// (a signing key retired, or marked compromised) reaches every node at
+// once rather than when its cached copy expires. The messages are core
+// NATS deliveries, at most once: one published while the connection was
+// down is not repeated, so readers keep reading entries again on their
+// own schedule ([Client.DirectoryEntry]). fn is called on the calling
+// goroutine, one entry at a time, with whatever was published, an old or
+// forged entry included: it verifies each and keeps only a newer one.
+// WatchDirectory returns nil when ctx ends, [ErrClosed] when the client
+// closes.
+func (c *Client) WatchDirectory(ctx context.Context, fn func(state string, data []byte)) error {
+	ch := make(chan *nats.Msg, 64)
+	sub, err := c.nc.ChanSubscribe(directorySubscribe, ch)
+	if err != nil {
+		return fmt.Errorf("backbone: watch directory: %w", err)
+	}
+	defer sub.Unsubscribe() //nolint:errcheck // the connection may be closing
+	if err := c.nc.FlushWithContext(ctx); err != nil && ctx.Err() == nil {
+		c.log.Debug("directory subscription not confirmed yet", "err", err)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.life.Done():
+			return ErrClosed
+		case m := <-ch:
+			state, ok := strings.CutPrefix(m.Subject, directoryRoot+".")
+			if ok && region.IsMember(state) && len(m.Data) <= maxDirectoryEntry {
+				fn(state, m.Data)
+			}
+		}
+	}
+}
+
+// WatchDirectory is [Client.WatchDirectory].
+func (s *StateClient) WatchDirectory(ctx context.Context, fn func(state string, data []byte)) error {
+	return s.c.WatchDirectory(ctx, fn)
+}
+
+// WatchDirectory is [Client.WatchDirectory].
+func (s *SecretariatClient) WatchDirectory(ctx context.Context, fn func(state string, data []byte)) error {
+	return s.c.WatchDirectory(ctx, fn)
 }

@@ -357,7 +357,7 @@ func permissionsFor(p identity.Principal) permissions {
 	} else {
 		perms.Publish = append(perms.Publish, secretariatMembershipPermissions()...)
 	}
-	perms.Subscribe = append(perms.Subscribe, membershipSubscribe)
+	perms.Subscribe = append(perms.Subscribe, membershipSubscribe, directorySubscribe)
 	perms.Publish = withHubDomain(perms.Publish)
 	return perms
 }

@@ -22,10 +22,12 @@ const MaxEntryLifetime = 400 * 24 * time.Hour
 // node's retired signing keys, so that a signing-key rotation is announced
 // in the directory and what the old keys signed before it still verifies;
 // version 3 entries also say which retired keys are compromised
-// ([RetiredSignKey.Compromised]).
+// ([RetiredSignKey.Compromised]); version 4 entries also name compromised
+// keys the retired list no longer holds ([DirectoryEntry.CompromisedSign]).
 type DirectoryEntry struct {
-	// Version is the entry format version, [Version1], [Version2] or
-	// [Version3]; version 3 flags each retired key (compromised or not).
+	// Version is the entry format version, [Version1] to [Version4];
+	// version 3 flags each retired key (compromised or not), version 4
+	// also carries CompromisedSign.
 	Version int
 	// NodeID is the SPIFFE ID of the node; it must sign the entry.
 	NodeID string
@@ -41,6 +43,11 @@ type DirectoryEntry struct {
 	// most [MaxRetiredSignKeys] (none in version 1; none compromised in
 	// version 2).
 	RetiredSign []RetiredSignKey
+	// CompromisedSign are the IDs of the node's signing keys retired as
+	// compromised (or marked so later) that RetiredSign no longer lists,
+	// newest first, at most [MaxCompromisedSignKeys] (version 4 only):
+	// they verify nothing, however long ago they were retired.
+	CompromisedSign []string
 	// NotBefore and NotAfter bound the entry's validity; both required.
 	// NotBefore must fall within the signing SVID's validity.
 	NotBefore, NotAfter time.Time
@@ -51,7 +58,8 @@ type DirectoryEntry struct {
 // Entry returns a directory entry publishing k's public keys for node
 // nodeID, valid from notBefore to notAfter: version 2 with k's retired
 // signing keys if it has any, version 3 if one of them is compromised,
-// else version 1 (nodes that do not know a version read the lower ones).
+// version 4 if it names compromised keys no longer retired
+// ([NodeKeys.CompromisedSignKeys]), else version 1 (nodes that do not know a version read the lower ones).
 func (k *NodeKeys) Entry(nodeID string, notBefore, notAfter time.Time, seq uint64) DirectoryEntry {
 	p := k.Public()
 	e := DirectoryEntry{
@@ -67,12 +75,17 @@ func (k *NodeKeys) Entry(nodeID string, notBefore, notAfter time.Time, seq uint6
 			e.Version = Version3
 		}
 	}
+	if len(k.compromised) > 0 {
+		e.Version, e.CompromisedSign = Version4, slices.Clone(k.compromised)
+	}
 	return e
 }
 
 // SignKey returns the signing key with ID keyID that e publishes: the
-// current one, or a retired one with its retirement time. It is what a
-// node's [SignerLookup] answers from a verified entry.
+// current one, or a retired one with its retirement time; for a key
+// named in CompromisedSign, a SignerKey without public key, compromised
+// (it verifies nothing). It is what a node's [SignerLookup] answers from
+// a verified entry.
 func (e DirectoryEntry) SignKey(keyID string) (SignerKey, bool) {
 	if keyID == e.SignKeyID {
 		return SignerKey{Public: slices.Clone(e.SignPublic)}, true
@@ -81,6 +94,9 @@ func (e DirectoryEntry) SignKey(keyID string) (SignerKey, bool) {
 		if r.KeyID == keyID {
 			return SignerKey{Public: slices.Clone(r.Public), RetiredAt: r.RetiredAt, Compromised: r.Compromised}, true
 		}
+	}
+	if slices.Contains(e.CompromisedSign, keyID) {
+		return SignerKey{Compromised: true}, true
 	}
 	return SignerKey{}, false
 }
@@ -96,8 +112,10 @@ func (e DirectoryEntry) PublicKeys() PublicKeys {
 // check validates e's format: fields, lengths, times.
 func (e *DirectoryEntry) check() error {
 	switch {
-	case e.Version < Version1 || e.Version > Version3:
+	case e.Version < Version1 || e.Version > Version4:
 		return fmt.Errorf("%w: directory entry version %d", ErrVersion, e.Version)
+	case e.Version < Version4 && len(e.CompromisedSign) > 0:
+		return fmt.Errorf("%w: compromised signing keys in a version %d entry", ErrMalformed, e.Version)
 	case e.Version == Version1 && len(e.RetiredSign) > 0:
 		return fmt.Errorf("%w: retired signing keys in a version 1 entry", ErrMalformed)
 	case e.Version == Version2 && anyCompromised(e.RetiredSign):
@@ -123,6 +141,8 @@ func (e *DirectoryEntry) check() error {
 		return fmt.Errorf("%w: signing public key of %d bytes", ErrMalformed, len(e.SignPublic))
 	case len(e.RetiredSign) > MaxRetiredSignKeys:
 		return fmt.Errorf("%w: %d retired signing keys, at most %d", ErrMalformed, len(e.RetiredSign), MaxRetiredSignKeys)
+	case len(e.CompromisedSign) > MaxCompromisedSignKeys:
+		return fmt.Errorf("%w: %d compromised signing keys, at most %d", ErrMalformed, len(e.CompromisedSign), MaxCompromisedSignKeys)
 	case e.NotBefore.IsZero() || e.NotAfter.IsZero() || !e.NotAfter.After(e.NotBefore):
 		return fmt.Errorf("%w: validity must have NotBefore before NotAfter", ErrMalformed)
 	case e.NotAfter.Sub(e.NotBefore) > MaxEntryLifetime:
@@ -131,7 +151,10 @@ func (e *DirectoryEntry) check() error {
 	if err := checkTime("not before", e.NotBefore); err != nil {
 		return err
 	}
-	return checkTime("not after", e.NotAfter)
+	if err := checkTime("not after", e.NotAfter); err != nil {
+		return err
+	}
+	return checkCompromised(e.CompromisedSign, e.SignKeyID, e.RetiredSign)
 }
 
 // checkKeys validates e's keys: a member state, keys that parse, IDs that
@@ -161,6 +184,7 @@ func (e *DirectoryEntry) checkKeys() error {
 //	version 2: u8 n (0..8), n × (str key-id, blob16 public, i64 retired-at)
 //	version 3: u8 n (0..8), n × (str key-id, blob16 public, i64 retired-at,
 //	           u8 flags: bit 0 compromised, the others zero)
+//	version 4: as version 3, then u8 m (0..128), m × str compromised-key-id
 func appendEntry(b []byte, e *DirectoryEntry) []byte {
 	b = append(b, byte(e.Version))
 	b = appendString(b, e.NodeID)
@@ -173,7 +197,10 @@ func appendEntry(b []byte, e *DirectoryEntry) []byte {
 	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(e.NotAfter)))
 	b = binary.BigEndian.AppendUint64(b, e.Sequence)
 	if e.Version >= Version2 {
-		b = appendRetired(b, e.RetiredSign, true, e.Version == Version3)
+		b = appendRetired(b, e.RetiredSign, true, e.Version >= Version3)
+	}
+	if e.Version >= Version4 {
+		b = appendCompromised(b, e.CompromisedSign)
 	}
 	return b
 }
@@ -182,7 +209,7 @@ func appendEntry(b []byte, e *DirectoryEntry) []byte {
 func parseEntry(b []byte) (DirectoryEntry, error) {
 	d := decoder{b: b}
 	v := d.u8("entry version")
-	if d.err == nil && (v < Version1 || v > Version3) {
+	if d.err == nil && (v < Version1 || v > Version4) {
 		return DirectoryEntry{}, fmt.Errorf("%w: directory entry version %d", ErrVersion, v)
 	}
 	e := DirectoryEntry{Version: int(v)}
@@ -196,7 +223,10 @@ func parseEntry(b []byte) (DirectoryEntry, error) {
 	e.NotAfter = wireTime(int64(d.u64("not after")))
 	e.Sequence = d.u64("sequence")
 	if v >= Version2 {
-		e.RetiredSign = readRetired(&d, true, v == Version3)
+		e.RetiredSign = readRetired(&d, true, v >= Version3)
+	}
+	if v >= Version4 {
+		e.CompromisedSign = readCompromised(&d)
 	}
 	d.done()
 	if d.err != nil {

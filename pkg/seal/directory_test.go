@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,7 +234,8 @@ func TestEntryV2(t *testing.T) {
 				e.RetiredSign = append(e.RetiredSign, e.RetiredSign[0])
 			}
 		}, seal.ErrMalformed},
-		{"version 4", func(e *seal.DirectoryEntry) { e.Version = 4 }, seal.ErrVersion},
+		{"version 5", func(e *seal.DirectoryEntry) { e.Version = 5 }, seal.ErrVersion},
+		{"compromised keys in version 3", func(e *seal.DirectoryEntry) { e.Version, e.CompromisedSign = 3, []string{strings.Repeat("ab", 16)} }, seal.ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

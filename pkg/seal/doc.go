@@ -191,7 +191,11 @@
 // ([RetiredSignKey.Compromised]), the lookup says so
 // ([SignerKey.Compromised]), and the key verifies nothing, whatever the
 // date ([ErrKeyCompromised]); a receiver may still take what it already
-// held. Key IDs are hex(H("iant/key-id/v1\x00" ‖ alg ‖ "\x00" ‖
+// held. The flag outlives the retired list: a compromised key a later
+// rotation drops, or one marked after it was dropped
+// ([NodeKeys.MarkDroppedSignCompromised]), is named in the entry
+// (version 4, [DirectoryEntry.CompromisedSign], at most
+// [MaxCompromisedSignKeys]) and verifies nothing. Key IDs are hex(H("iant/key-id/v1\x00" ‖ alg ‖ "\x00" ‖
 // public key)[:16]). A directory entry is signed by the node's SVID key
 // over "iant/directory-entry/v1\x00" ‖ entry.
 //

@@ -176,8 +176,9 @@ func FuzzParsePrivate(f *testing.F) {
 	if k, err = k.RotateSignCompromised(created.Add(time.Hour)); err != nil {
 		f.Fatal(err)
 	}
-	f.Add(mustPrivate(f, k)) // version 3
-	for _, name := range []string{"testdata/v1/keys-MX.bin", "testdata/v3/keys-MX.bin", "testdata/compromised/keys-MX.bin"} {
+	f.Add(mustPrivate(f, k))                     // version 3
+	f.Add(mustPrivate(f, droppedCompromised(f))) // version 4
+	for _, name := range []string{"testdata/v1/keys-MX.bin", "testdata/v3/keys-MX.bin", "testdata/compromised/keys-MX.bin", "testdata/compromised4/keys-MX.bin"} {
 		g, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -191,11 +192,13 @@ func FuzzParsePrivate(f *testing.F) {
 		}
 		out := mustPrivate(t, k)
 		compromised := slices.ContainsFunc(k.RetiredSignKeys(), func(r seal.RetiredSignKey) bool { return r.Compromised })
-		if len(in) > 8 && (in[8] == 2 || in[8] == 3 && compromised) && !bytes.Equal(in, out) {
+		named := len(k.CompromisedSignKeys()) > 0
+		if len(in) > 8 && (in[8] == 2 && !named || in[8] == 3 && compromised && !named || in[8] == 4 && named) && !bytes.Equal(in, out) {
 			t.Fatalf("MarshalPrivate(ParsePrivate(in)) != in\n in: %x\nout: %x", in, out)
 		}
 		k2, err := seal.ParsePrivate(out)
-		if err != nil || k2.Public().SignKeyID != k.Public().SignKeyID || k2.Public().KEMKeyID != k.Public().KEMKeyID {
+		if err != nil || k2.Public().SignKeyID != k.Public().SignKeyID || k2.Public().KEMKeyID != k.Public().KEMKeyID ||
+			!slices.Equal(k2.CompromisedSignKeys(), k.CompromisedSignKeys()) {
 			t.Fatalf("ParsePrivate(MarshalPrivate(k)) = %v, or other keys", err)
 		}
 	})

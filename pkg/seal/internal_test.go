@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,9 +77,9 @@ func TestKeysDigestV2UsesHashes(t *testing.T) {
 }
 
 // FuzzParseEntry: the directory entry decoder never panics, and whatever
-// it accepts (versions 1 to 3) re-encodes to the same bytes.
+// it accepts (versions 1 to 4) re-encodes to the same bytes.
 func FuzzParseEntry(f *testing.F) {
-	for _, name := range []string{"testdata/v1/entry-MX.bin", "testdata/v3/entry-MX.bin", "testdata/compromised/entry-MX.bin"} {
+	for _, name := range []string{"testdata/v1/entry-MX.bin", "testdata/v3/entry-MX.bin", "testdata/compromised/entry-MX.bin", "testdata/compromised4/entry-MX.bin"} {
 		signed, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -89,6 +90,8 @@ func FuzzParseEntry(f *testing.F) {
 	f.Add([]byte{2})
 	e := compromisedEntry(f)
 	f.Add(appendEntry(nil, &e)) // version 3
+	e.Version, e.CompromisedSign = Version4, []string{strings.Repeat("0f", 16), strings.Repeat("a1", 16)}
+	f.Add(appendEntry(nil, &e)) // version 4
 	f.Fuzz(func(t *testing.T, in []byte) {
 		e, err := parseEntry(in)
 		if err != nil {
@@ -117,7 +120,7 @@ func TestEntryVersion3Flags(t *testing.T) {
 		msg  string
 	}{
 		{"unknown flag bit", func(b []byte) []byte { b[len(b)-1] = 2; return b }, ErrMalformed, "flags"},
-		{"version 4", func(b []byte) []byte { b[0] = 4; return b }, ErrVersion, "version 4"},
+		{"version 5", func(b []byte) []byte { b[0] = 5; return b }, ErrVersion, "version 5"},
 		{"truncated flags", func(b []byte) []byte { return b[:len(b)-1] }, ErrMalformed, "flags"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,4 +152,43 @@ func compromisedEntry(tb testing.TB) DirectoryEntry {
 		tb.Fatal(err)
 	}
 	return k.Entry("spiffe://iant.test/state/MX/node/node", at, at.Add(24*time.Hour), 7)
+}
+
+// TestEntryVersion4Compromised: a version 4 entry names compromised keys
+// beyond its retired ones; a bad ID, a repeated one, one listed as
+// retired or current, and too many are refused, naming the list.
+func TestEntryVersion4Compromised(t *testing.T) {
+	base := compromisedEntry(t)
+	base.Version = Version4
+	id := strings.Repeat("0f", 16)
+	for _, tt := range []struct {
+		name string
+		ids  []string
+		want error
+	}{
+		{"one", []string{id}, nil},
+		{"none", nil, nil},
+		{"upper-case", []string{strings.ToUpper(strings.Repeat("af", 16))}, ErrMalformed},
+		{"short", []string{id[:30]}, ErrMalformed},
+		{"repeated", []string{id, id}, ErrMalformed},
+		{"retired", []string{base.RetiredSign[1].KeyID}, ErrMalformed},
+		{"current", []string{base.SignKeyID}, ErrMalformed},
+		{"too many", slices.Repeat([]string{id}, MaxCompromisedSignKeys+1), ErrMalformed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := base
+			e.CompromisedSign = tt.ids
+			err := e.check()
+			if !errors.Is(err, tt.want) || err != nil && !strings.Contains(err.Error(), "compromised signing key") {
+				t.Fatalf("check() = %v, want %v", err, tt.want)
+			}
+			if err != nil {
+				return
+			}
+			got, err := parseEntry(appendEntry(nil, &e))
+			if err != nil || !slices.Equal(got.CompromisedSign, tt.ids) {
+				t.Errorf("parseEntry(appendEntry) = %v, %v", got.CompromisedSign, err)
+			}
+		})
+	}
 }

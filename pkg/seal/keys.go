@@ -41,6 +41,9 @@ type NodeKeys struct {
 	sign    ed25519.PrivateKey
 	signID  string
 	retired []RetiredSignKey // newest first, at most MaxRetiredSignKeys
+	// compromised are IDs of compromised signing keys retired no longer
+	// lists, newest first, at most MaxCompromisedSignKeys (compromised.go).
+	compromised []string
 }
 
 // RetiredSignKey is a signing key its node replaced. The node's directory
@@ -103,15 +106,20 @@ func GenerateNodeKeys(state string) (*NodeKeys, error) {
 }
 
 func newNodeKeys(state string, kem hpke.PrivateKey, sign ed25519.PrivateKey, retired []RetiredSignKey) *NodeKeys {
+	return newNodeKeysWith(state, kem, sign, retired, nil)
+}
+
+func newNodeKeysWith(state string, kem hpke.PrivateKey, sign ed25519.PrivateKey, retired []RetiredSignKey, compromised []string) *NodeKeys {
 	kemPub := kem.PublicKey().Bytes()
 	return &NodeKeys{
-		state:   state,
-		kem:     kem,
-		kemPub:  kemPub,
-		kemID:   KeyID(nodeKEM, kemPub),
-		sign:    sign,
-		signID:  KeyID(nodeSign, sign.Public().(ed25519.PublicKey)),
-		retired: cloneRetired(retired),
+		state:       state,
+		kem:         kem,
+		kemPub:      kemPub,
+		kemID:       KeyID(nodeKEM, kemPub),
+		sign:        sign,
+		signID:      KeyID(nodeSign, sign.Public().(ed25519.PublicKey)),
+		retired:     cloneRetired(retired),
+		compromised: slices.Clone(compromised),
 	}
 }
 
@@ -162,18 +170,20 @@ func (k *NodeKeys) RotateKEM() (*NodeKeys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal: generate KEM key: %w", err)
 	}
-	return newNodeKeys(k.state, kem, k.sign, k.retired), nil
+	return newNodeKeysWith(k.state, kem, k.sign, k.retired, k.compromised), nil
 }
 
 // RotateSign returns new keys for the same node with a fresh signing key
 // and the same KEM key. The current signing key joins the retired ones,
 // newest first, retired at now; beyond [MaxRetiredSignKeys] the oldest is
-// dropped. Publish the result's [NodeKeys.Entry] before signing with it:
+// dropped (a compromised one stays named, [NodeKeys.CompromisedSignKeys]).
+// Publish the result's [NodeKeys.Entry] before signing with it:
 // receivers then verify old bulletins with the retired key and refuse
 // anything it signs for a time at or after now ([ErrKeyRetired]).
 //
 // It returns an error wrapping [ErrMalformed] if now is zero, not
-// representable, or not after the last retirement.
+// representable, or not after the last retirement, or if a compromised
+// key dropped would make more than [MaxCompromisedSignKeys].
 func (k *NodeKeys) RotateSign(now time.Time) (*NodeKeys, error) {
 	return k.rotateSign(now, false)
 }
@@ -202,11 +212,11 @@ func (k *NodeKeys) rotateSign(now time.Time, compromised bool) (*NodeKeys, error
 	}
 	old := RetiredSignKey{KeyID: k.signID, Public: slices.Clone(k.sign.Public().(ed25519.PublicKey)), RetiredAt: now,
 		Compromised: compromised}
-	retired := append([]RetiredSignKey{old}, k.retired...)
-	if len(retired) > MaxRetiredSignKeys {
-		retired = retired[:MaxRetiredSignKeys]
+	retired, named, err := dropRetired(append([]RetiredSignKey{old}, k.retired...), k.compromised)
+	if err != nil {
+		return nil, fmt.Errorf("seal: rotate signing key: %w", err)
 	}
-	return newNodeKeys(k.state, k.kem, sign, retired), nil
+	return newNodeKeysWith(k.state, k.kem, sign, retired, named), nil
 }
 
 // MarkSignCompromised returns new keys for the same node in which the
@@ -217,7 +227,8 @@ func (k *NodeKeys) rotateSign(now time.Time, compromised bool) (*NodeKeys, error
 // retirement. A key already marked stays marked (k is returned as is).
 // It returns an error wrapping [ErrKey] if keyID is not one of k's
 // retired signing keys (the current one included: retire it with
-// [NodeKeys.RotateSignCompromised]).
+// [NodeKeys.RotateSignCompromised]; one dropped from the list: name it
+// with [NodeKeys.MarkDroppedSignCompromised]).
 func (k *NodeKeys) MarkSignCompromised(keyID string) (*NodeKeys, error) {
 	i := slices.IndexFunc(k.retired, func(r RetiredSignKey) bool { return r.KeyID == keyID })
 	switch {
@@ -228,5 +239,5 @@ func (k *NodeKeys) MarkSignCompromised(keyID string) (*NodeKeys, error) {
 	}
 	retired := cloneRetired(k.retired)
 	retired[i].Compromised = true
-	return newNodeKeys(k.state, k.kem, k.sign, retired), nil
+	return newNodeKeysWith(k.state, k.kem, k.sign, retired, k.compromised), nil
 }

@@ -77,7 +77,7 @@ func TestPrivateKeysRoundTrip(t *testing.T) {
 	}{
 		{"empty", nil, seal.ErrMalformed},
 		{"bad magic", bad(func(b []byte) []byte { b[0] = 'X'; return b }), seal.ErrMalformed},
-		{"version 4", bad(func(b []byte) []byte { b[8] = 4; return b }), seal.ErrVersion},
+		{"version 5", bad(func(b []byte) []byte { b[8] = 5; return b }), seal.ErrVersion},
 		{"version 2 bytes as version 1", bad(func(b []byte) []byte { b[8] = 1; return b }), seal.ErrMalformed},
 		{"truncated", b[:len(b)-1], seal.ErrMalformed},
 		{"trailing byte", append(bytes.Clone(b), 0), seal.ErrMalformed},

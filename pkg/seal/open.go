@@ -148,6 +148,12 @@ func verifySignature(verifier SignerLookup, state, keyID string, at time.Time, m
 	if err != nil {
 		return fmt.Errorf("%w: key %s of %s: %w", ErrSigner, keyID, state, err)
 	}
+	if k.Compromised && len(k.Public) == 0 {
+		// Named compromised by its node, its public key no longer known
+		// here: it verifies nothing, whatever the signature.
+		return fmt.Errorf("%w: key %s of %s, named compromised, signed for %s", ErrKeyCompromised, keyID, state,
+			at.UTC().Format(time.RFC3339))
+	}
 	if len(k.Public) != ed25519.PublicKeySize {
 		return fmt.Errorf("%w: key %s of %s is not an Ed25519 key", ErrSigner, keyID, state)
 	}

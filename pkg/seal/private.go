@@ -20,18 +20,23 @@ const privateMagic = "IANTNKEY"
 //	u8 n (0..8), n × (blob16 Ed25519 public, i64 retired-at)
 //
 // or, when a retired key is compromised, version 3, whose retired keys
-// each end with u8 flags (bit 0 compromised, the others zero);
+// each end with u8 flags (bit 0 compromised, the others zero); or, when
+// k names compromised keys no longer retired ([NodeKeys.CompromisedSignKeys]),
+// version 4: version 3 followed by u8 m (0..128), m × str key-id;
 // where str and blob16 are a big-endian u16 length and the bytes, and the
 // n retired signing keys ([NodeKeys.RetiredSignKeys]) are newest first
 // (retirement times strictly decreasing, Unix ns). Version 1 is the same
-// without the retired keys; [ParsePrivate] reads all three.
+// without the retired keys; [ParsePrivate] reads all four.
 func (k *NodeKeys) MarshalPrivate() ([]byte, error) {
 	kemSeed, err := k.kem.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("seal: marshal KEM key: %w", err)
 	}
 	v := byte(2)
-	if anyCompromised(k.retired) {
+	switch {
+	case len(k.compromised) > 0:
+		v = 4
+	case anyCompromised(k.retired):
 		v = 3
 	}
 	b := append([]byte(privateMagic), v)
@@ -40,11 +45,15 @@ func (k *NodeKeys) MarshalPrivate() ([]byte, error) {
 	b = appendBlob16(b, kemSeed)
 	b = appendString(b, nodeSign)
 	b = appendBlob16(b, k.sign.Seed())
-	return appendRetired(b, k.retired, false, v == 3), nil
+	b = appendRetired(b, k.retired, false, v >= 3)
+	if v >= 4 {
+		b = appendCompromised(b, k.compromised)
+	}
+	return b, nil
 }
 
 // ParsePrivate decodes keys written by [NodeKeys.MarshalPrivate], in
-// version 1, 2 or 3. It returns an error wrapping [ErrMalformed],
+// version 1 to 4. It returns an error wrapping [ErrMalformed],
 // [ErrVersion] or [ErrKey].
 func ParsePrivate(b []byte) (*NodeKeys, error) {
 	k, err := parsePrivate(b)
@@ -60,7 +69,7 @@ func parsePrivate(b []byte) (*NodeKeys, error) {
 		return nil, fmt.Errorf("%w: not IANT node keys", ErrMalformed)
 	}
 	v := d.u8("version")
-	if d.err == nil && (v < 1 || v > 3) {
+	if d.err == nil && (v < 1 || v > 4) {
 		return nil, fmt.Errorf("%w: node keys version %d", ErrVersion, v)
 	}
 	state := d.str("state", maxState)
@@ -69,8 +78,12 @@ func parsePrivate(b []byte) (*NodeKeys, error) {
 	signAlg := d.str("signature algorithm", maxAlgName)
 	signSeed := d.blob("signing key", 2, maxPublic)
 	var retired []RetiredSignKey
+	var compromised []string
 	if v >= 2 {
-		retired = readRetired(&d, false, v == 3)
+		retired = readRetired(&d, false, v >= 3)
+	}
+	if v >= 4 {
+		compromised = readCompromised(&d)
 	}
 	d.done()
 	switch {
@@ -87,8 +100,11 @@ func parsePrivate(b []byte) (*NodeKeys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: KEM key: %v", ErrKey, err)
 	}
-	k := newNodeKeys(state, kem, ed25519.NewKeyFromSeed(signSeed), retired)
+	k := newNodeKeysWith(state, kem, ed25519.NewKeyFromSeed(signSeed), retired, compromised)
 	if err := checkRetired(k.retired, k.signID); err != nil {
+		return nil, err
+	}
+	if err := checkCompromised(k.compromised, k.signID, k.retired); err != nil {
 		return nil, err
 	}
 	return k, nil

@@ -107,6 +107,10 @@ func (n *Node) keepSignKeys(ctx context.Context, e seal.DirectoryEntry) {
 		n.log.Error("signing keys of a directory entry not kept", "state", e.State, "sequence", e.Sequence, "err", err)
 		return
 	}
+	if err := n.audit.kept.Compromise(ctx, e.State, e.CompromisedSign); err != nil {
+		n.log.Error("compromised signing keys of a directory entry not marked", "state", e.State, "sequence", e.Sequence, "err", err)
+		return
+	}
 	n.audit.keys.mu.Lock()
 	if n.audit.keys.keptSeq == nil {
 		n.audit.keys.keptSeq = map[string]uint64{}
@@ -140,8 +144,12 @@ func (n *Node) keptOrListed(ctx context.Context, e seal.DirectoryEntry, keyID st
 }
 
 // tighten is k restricted by what kept says: compromised if either is,
-// retired at the earlier of their retirement times.
+// retired at the earlier of their retirement times; a key the entry
+// names compromised without its public key takes the kept one.
 func tighten(k seal.SignerKey, kept store.SignKey) seal.SignerKey {
+	if len(k.Public) == 0 {
+		k.Public = kept.Public
+	}
 	k.Compromised = k.Compromised || kept.Compromised
 	if !kept.RetiredAt.IsZero() && (k.RetiredAt.IsZero() || kept.RetiredAt.Before(k.RetiredAt)) {
 		k.RetiredAt = kept.RetiredAt

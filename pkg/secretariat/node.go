@@ -217,6 +217,7 @@ func (n *Node) serve() {
 	n.cancel = cancel
 	n.runAudit(ctx)
 	n.wg.Go(func() { n.republishEvery(ctx) })
+	n.wg.Go(func() { n.watchDirectory(ctx) })
 	n.startHealth(ctx)
 	n.srv.Serve()
 }

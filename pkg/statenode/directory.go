@@ -12,7 +12,8 @@ import (
 )
 
 // entryCacheTTL bounds how long a verified directory entry of another
-// state is used before it is fetched again.
+// state is used before it is fetched again: the fallback for an entry
+// published while the push (dirwatch.go) could not reach this node.
 const entryCacheTTL = 30 * time.Second
 
 // cachedEntry is a verified directory entry and when it was fetched.
@@ -81,12 +82,7 @@ func (n *Node) entryOf(ctx context.Context, state, wantSignKey string) (seal.Dir
 		}
 		e = kept
 	}
-	n.dir.mu.Lock()
-	if n.dir.m == nil {
-		n.dir.m = map[string]cachedEntry{}
-	}
-	n.dir.m[state] = cachedEntry{entry: e, fetched: now}
-	n.dir.mu.Unlock()
+	n.cacheEntry(state, e, now)
 	return e, nil
 }
 

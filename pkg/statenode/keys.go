@@ -231,8 +231,10 @@ func (n *Node) runKeys(ctx context.Context) {
 }
 
 // MarkSignKeyCompromised marks the retired signing key keyID as
-// compromised ([keystore.Store.MarkCompromised]) and publishes the
-// node's directory entry again, with a higher sequence, flagging it:
+// compromised ([keystore.Store.MarkCompromised]: any key the key file
+// ever retired, even one no longer in the entry's retired list) and
+// publishes the node's directory entry again, with a higher sequence,
+// flagging it:
 // every node then refuses whatever that key signed that it does not
 // already hold (receive.key_compromised), whenever it is dated. The mark
 // is kept before it is published; if publishing fails, the error says

@@ -333,6 +333,7 @@ func (n *Node) serve() {
 	n.cancel = cancel
 	n.runAudit(ctx)
 	n.wg.Go(func() { n.watchMembership(ctx) })
+	n.wg.Go(func() { n.watchDirectory(ctx) })
 	n.wg.Go(func() { n.watchRefusal(ctx) })
 	n.wg.Go(func() { n.drainCopies(ctx) })
 	n.startHealth(ctx)

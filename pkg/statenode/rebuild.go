@@ -56,6 +56,16 @@ import (
 // with them every copy the inbox still holds opens again, those sealed to
 // retired KEM generations (kept for the inbox retention plus a margin) and
 // signed with the origin's retired signing keys (listed in its entry).
+//
+// Signing keys. The signing keys the node kept from older entries
+// (signkeys.go) go with the database: a rebuilt node verifies only what
+// the origins' current entries list. It fails closed: a copy signed by a
+// key rotated out of its origin's entry is not restored (it cannot be
+// checked), nor is one signed by a key the origin declared compromised,
+// retired or named beyond its retired keys (the node held it before, but
+// cannot tell a genuine one from a forgery made with the stolen key;
+// a forgery it once took is thus gone too). The rebuild says how many
+// of each it left out (reportNotRestored); the origin posts them again.
 
 // rebuildMarker names the file, in the data dir, that says the store must
 // be rebuilt from the inbox.
@@ -136,8 +146,13 @@ func (n *Node) rebuildOnce(ctx context.Context) error {
 	n.rebuildRevoked.Store(&revoked)
 	defer n.rebuildRevoked.Store(nil)
 	var restored, skipped int
+	notRestored := map[string]int{} // by rule; the replay is sequential
+	skip := func(m backbone.Msg, rule string, err error) error {
+		notRestored[rule]++
+		return n.skipReplayed(m, rule, err)
+	}
 	handed, err := n.bb.ReplayInbox(ctx, floor, func(ctx context.Context, m backbone.Msg) error {
-		err := n.receiveWith(ctx, m, n.skipReplayed)
+		err := n.receiveWith(ctx, m, skip)
 		switch {
 		case err == nil:
 			restored++
@@ -151,7 +166,26 @@ func (n *Node) rebuildOnce(ctx context.Context) error {
 	}
 	n.log.Info("store rebuilt from the inbox", "copies", handed, "restored", restored, "skipped", skipped,
 		"up_to_seq", floor, "took", time.Since(start).Round(time.Millisecond))
+	n.reportNotRestored(notRestored)
 	return nil
+}
+
+// reportNotRestored says, once a rebuild is done, what it failed closed
+// on: copies signed by keys their states declared compromised (this node
+// held some of them before, but a new store cannot tell the genuine ones
+// from forgeries made with the stolen key), and copies whose signing key
+// it can no longer check (rotated out of the entry, kept only in the
+// lost database). Their people do not see them; their origins must post
+// them again.
+func (n *Node) reportNotRestored(byRule map[string]int) {
+	for _, r := range []struct{ rule, msg string }{
+		{"key_compromised", "rebuild: copies signed by keys their states declared compromised not restored; ask the origins to post them again"},
+		{"signer", "rebuild: copies whose signing key cannot be checked any more not restored; ask the origins to post them again"},
+	} {
+		if c := byRule[r.rule]; c > 0 {
+			n.log.Warn(r.msg, "rule", "receive."+r.rule, "copies", c)
+		}
+	}
 }
 
 // revoked maps a bulletin (origin, id) to the latest revision of it that a

@@ -36,14 +36,21 @@ func (n *Node) keepSignKeys(ctx context.Context, e seal.DirectoryEntry) {
 		n.log.Error("signing keys of a directory entry not kept", "state", e.State, "sequence", e.Sequence, "err", err)
 		return
 	}
+	// Keys the entry names compromised beyond its retired ones: those
+	// kept from older entries verify nothing from now on.
+	if err := n.store.CompromiseSignKeys(ctx, e.State, e.CompromisedSign); err != nil {
+		n.log.Error("compromised signing keys of a directory entry not marked", "state", e.State, "sequence", e.Sequence, "err", err)
+		return
+	}
 	if n.dir.keptSeq == nil {
 		n.dir.keptSeq = map[string]uint64{}
 	}
 	n.dir.keptSeq[e.State] = e.Sequence
 }
 
-// signKeyOf returns the signing key keyID of e's state: as e lists it,
-// tightened by the kept key; or, if e no longer lists it, the kept key,
+// signKeyOf returns the signing key keyID of e's state: as e lists it
+// (named compromised, beyond its retired keys, included), tightened by
+// the kept key; or, if e no longer lists it, the kept key,
 // retired at the latest when the oldest key e lists as retired was. A
 // key neither lists nor kept is errNotPublished; a store failure
 // errDirectory (tried again).
@@ -66,8 +73,12 @@ func (n *Node) signKeyOf(ctx context.Context, e seal.DirectoryEntry, keyID strin
 }
 
 // tighten is k restricted by what kept says: compromised if either is,
-// retired at the earlier of their retirement times.
+// retired at the earlier of their retirement times; a key the entry
+// names compromised without its public key takes the kept one.
 func tighten(k seal.SignerKey, kept store.SignKey) seal.SignerKey {
+	if len(k.Public) == 0 {
+		k.Public = kept.Public
+	}
 	k.Compromised = k.Compromised || kept.Compromised
 	if !kept.RetiredAt.IsZero() && (k.RetiredAt.IsZero() || kept.RetiredAt.Before(k.RetiredAt)) {
 		k.RetiredAt = kept.RetiredAt

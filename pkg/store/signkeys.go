@@ -96,6 +96,32 @@ const keepSignKeySQL = `INSERT INTO sign_keys (state, key_id, public, retired_at
 			ELSE retired_at END,
 		sequence = max(sequence, excluded.sequence)`
 
+// CompromiseSignKeys marks compromised the kept signing keys of state
+// whose IDs are keyIDs, as a verified directory entry of state names
+// them (seal.DirectoryEntry.CompromisedSign): keys this node kept from
+// older entries then verify nothing. IDs not kept are ignored (the entry
+// names them, so a lookup refuses them anyway). [ErrClosed] after Close.
+func (s *Store) CompromiseSignKeys(ctx context.Context, state string, keyIDs []string) error {
+	err := s.write(ctx, func(tx *sql.Tx) (bool, error) {
+		err := compromiseSignKeys(ctx, tx, state, keyIDs)
+		return err == nil, err
+	})
+	if err != nil {
+		return fmt.Errorf("store: compromise signing keys of %s: %w", state, err)
+	}
+	return nil
+}
+
+// compromiseSignKeys marks keyIDs of state compromised in tx.
+func compromiseSignKeys(ctx context.Context, tx *sql.Tx, state string, keyIDs []string) error {
+	for _, id := range keyIDs {
+		if _, err := tx.ExecContext(ctx, `UPDATE sign_keys SET compromised = 1 WHERE state = ? AND key_id = ?`, state, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // KeptSignKey returns the signing key keyID of state's node as kept, with
 // found false if this node never verified it. [ErrClosed] after Close.
 func (s *Store) KeptSignKey(ctx context.Context, state, keyID string) (k SignKey, found bool, err error) {
@@ -172,6 +198,21 @@ func (s *SignKeys) Keep(ctx context.Context, keys []SignKey) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: keep signing keys: %w", err)
+	}
+	return nil
+}
+
+// Compromise is [Store.CompromiseSignKeys].
+func (s *SignKeys) Compromise(ctx context.Context, state string, keyIDs []string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: compromise signing keys of %s: %w", state, err)
+	}
+	if err := compromiseSignKeys(ctx, tx, state, keyIDs); err != nil {
+		return errors.Join(fmt.Errorf("store: compromise signing keys of %s: %w", state, err), tx.Rollback())
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: compromise signing keys of %s: %w", state, err)
 	}
 	return nil
 }

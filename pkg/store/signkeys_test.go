@@ -99,3 +99,52 @@ func testKeptSignKeys(t *testing.T, keep func(context.Context, []store.SignKey) 
 		t.Error("KeepSignKeys took a key without a public key")
 	}
 }
+
+// TestCompromiseKeptSignKeys: an entry naming kept keys compromised
+// beyond its retired ones marks them, in node.db and in the
+// secretariat's database, of that state only; an ID not kept is
+// ignored, and a later entry that lists the key as not compromised does
+// not clear it.
+func TestCompromiseKeptSignKeys(t *testing.T) {
+	ctx := context.Background()
+	st, _ := openStore(t)
+	sk, err := store.OpenSignKeys(ctx, filepath.Join(t.TempDir(), "signkeys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sk.Close()
+	for _, tt := range []struct {
+		name       string
+		keep       func(context.Context, []store.SignKey) error
+		compromise func(context.Context, string, []string) error
+		kept       func(context.Context, string, string) (store.SignKey, bool, error)
+	}{
+		{"node.db", st.KeepSignKeys, st.CompromiseSignKeys, st.KeptSignKey},
+		{"signkeys.db", sk.Keep, sk.Compromise, sk.Kept},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			keys := []store.SignKey{
+				{State: "MX", KeyID: "k1", Public: []byte("p1"), RetiredAt: t0, Sequence: 1},
+				{State: "CO", KeyID: "k1", Public: []byte("p2"), RetiredAt: t0, Sequence: 1},
+			}
+			if err := tt.keep(ctx, keys); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.compromise(ctx, "MX", []string{"k1", "never-kept"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.keep(ctx, keys[:1]); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				state string
+				want  bool
+			}{{"MX", true}, {"CO", false}} {
+				got, found, err := tt.kept(ctx, c.state, "k1")
+				if err != nil || !found || got.Compromised != c.want {
+					t.Errorf("kept k1 of %s = %+v, %v, %v; want compromised %v", c.state, got, found, err, c.want)
+				}
+			}
+		})
+	}
+}

@@ -273,8 +273,8 @@ func TestAuditRefusesCompromisedKeyEvidence(t *testing.T) {
 // dated before T: PE takes it, since nothing says K was stolen (the gap
 // this closes). Then the break-in is found and MX marks K compromised
 // (Node.MarkSignKeyCompromised publishes a new entry, higher sequence).
-// PE restarts (its cache of MX's entry lasts up to 30 s; a fresh node
-// reads the new one), and a second backdated forgery forwarded by CO is
+// PE restarts (a fresh node reads the new entry; a running one has it
+// pushed, TestCompromiseMarkReachesNodesAtOnce), and a second backdated forgery forwarded by CO is
 // refused and audited (receive.key_compromised) and not shown. A, which
 // PE held before, stays, and a genuine copy of it published again is
 // not refused. The first forgery, taken before the mark, stays too: the

@@ -6,7 +6,6 @@ import (
 
 	"github.com/oklog/ulid/v2"
 
-	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/seal"
 	"github.com/oas-cicte/iant/pkg/statenode"
 	"github.com/oas-cicte/iant/pkg/testenv"
@@ -155,13 +154,14 @@ func copyFrom(t *testing.T, nw *testenv.Network, from string, keys *seal.NodeKey
 
 // TestEntryOfAnotherStateUnderOwnNameDoesNotStall: US, a compromised
 // node, replaces its own directory entry with MX's genuine one (signed by
-// MX's node, so it verifies, but names MX) and sends CO a copy. CO takes
-// that answer for what it is — the directory does not vouch for US's key
-// — not for a failure to read the directory, which would have the copy
-// redelivered for ever: the copy is parked, and MX's bulletins behind it
-// are stored at once. (A CO that still holds US's genuine entry, read
-// before the swap, verifies US's genuine signature and stores the copy:
-// right too. Either way the copy ends, and nothing behind it stalls.)
+// MX's node, so it verifies, but names MX) and sends CO a copy signed by
+// a new key of its own, which no entry of US ever published (CO heard
+// US's genuine entry when it was published, which vouches only for US's
+// published key). CO takes the directory's answer for what it is — it
+// does not vouch for that key — not for a failure to read the directory,
+// which would have the copy redelivered for ever: the copy is parked,
+// and MX's bulletins behind it are stored at once. (The genuine US node
+// is stopped first: it would publish its own entry again.)
 func TestEntryOfAnotherStateUnderOwnNameDoesNotStall(t *testing.T) {
 	t.Parallel()
 	nw := nettest.StartStates(t, "CO", "MX", "US")
@@ -177,8 +177,12 @@ func TestEntryOfAnotherStateUnderOwnNameDoesNotStall(t *testing.T) {
 	if err := us.bb.PublishDirectoryEntry(t.Context(), mxEntry); err != nil {
 		t.Fatal(err)
 	}
+	unpublished, err := us.keys.RotateSign(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	id := ulid.Make().String()
-	s := sealAs(t, nw, us.keys, bulletinOf(green("signed by US", "CO"), id, "US", time.Now().UTC().Truncate(time.Millisecond), "CO"), "CO")
+	s := sealAs(t, nw, unpublished, bulletinOf(green("signed by US", "CO"), id, "US", time.Now().UTC().Truncate(time.Millisecond), "CO"), "CO")
 	data, err := s.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -189,25 +193,7 @@ func TestEntryOfAnotherStateUnderOwnNameDoesNotStall(t *testing.T) {
 	for range 3 {
 		nettest.WaitStored(t, co, nettest.Post(t, mx, nettest.Draft("behind US's copy", "CO")).GetBulletin().GetId())
 	}
-	var reasons map[string]int
-	eventually(t, "US's copy parked or stored at CO", func() bool {
-		if _, err := co.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id, Origin: "US"}); err == nil {
-			t.Log("CO held US's genuine entry from before the swap and stored the genuinely signed copy")
-			return true
-		}
-		st, err := nw.Node("CO").Parked(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range st.ByOrigin {
-			if c.Origin == "US" && c.Copies == 1 {
-				reasons = c.Reasons
-				return true
-			}
-		}
-		return false
-	})
-	if reasons != nil && reasons["signer"] != 1 {
-		t.Errorf("US's copy parked for %v, want its signer (the directory's answer), not a failure to read it", reasons)
+	if r := waitParked(t, nw, "CO", "US", 1); r["signer"] != 1 {
+		t.Errorf("US's copy parked for %v, want its signer (the directory's answer), not a failure to read it", r)
 	}
 }

@@ -52,7 +52,14 @@
 //	[32] SHA-256 of all the bytes before it
 //
 // with the retired generations newest first (retirement times not
-// increasing). The checksum catches a truncated or damaged file, which
+// increasing). Version 2, written once a rotation drops a signing key
+// from the current keys' retired list (seal.MaxRetiredSignKeys), adds
+// before the checksum
+//
+//	u16 n (1..65535), n × (blob16 Ed25519 public, i64 retired-at)
+//
+// the signing keys dropped, newest first, so that [Store.MarkCompromised]
+// can still name any of them compromised. The checksum catches a truncated or damaged file, which
 // could otherwise decode to other, valid keys. The file of earlier node versions (u32 length and
 // seal.NodeKeys private bytes per generation, newest first) is still read:
 // [Open] migrates it, recording its older generations as retired at the

@@ -1,6 +1,7 @@
 package keystore
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
@@ -13,9 +14,13 @@ import (
 // fileMagic starts a key file of format version 1.
 const fileMagic = "IANTKSTR"
 
-// Limits of the file format.
+// Limits of the file format. Version 2 is version 1 followed by the
+// signing keys dropped from the current keys' retired list; a file
+// without any is written in version 1.
 const (
 	fileVersion    = 1
+	fileVersion2   = 2
+	maxDropped     = 1<<16 - 1
 	maxState       = 16
 	maxNodeKeys    = 64 << 10
 	maxKEMKey      = 8 << 10
@@ -28,12 +33,21 @@ type retiredKEM struct {
 	created, retired time.Time
 }
 
+// droppedSign is a signing key of the node that later rotations dropped
+// from its keys' retired list (seal.MaxRetiredSignKeys), kept so that it
+// can still be named compromised (Store.MarkCompromised).
+type droppedSign struct {
+	public    []byte // Ed25519 public key
+	retiredAt time.Time
+}
+
 // contents is what a key file holds.
 type contents struct {
 	state   string
 	current *seal.NodeKeys
-	created time.Time    // of the current generation; zero if unknown
-	retired []retiredKEM // newest first
+	created time.Time     // of the current generation; zero if unknown
+	retired []retiredKEM  // newest first
+	dropped []droppedSign // newest first
 }
 
 // encode returns the file bytes of c.
@@ -42,7 +56,11 @@ func (c *contents) encode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := append([]byte(fileMagic), fileVersion)
+	v := byte(fileVersion)
+	if len(c.dropped) > 0 {
+		v = fileVersion2
+	}
+	b := append([]byte(fileMagic), v)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(c.state)))
 	b = append(b, c.state...)
 	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(c.created)))
@@ -59,11 +77,19 @@ func (c *contents) encode() ([]byte, error) {
 		b = binary.BigEndian.AppendUint16(b, uint16(len(kk)))
 		b = append(b, kk...)
 	}
+	if v == fileVersion2 {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(c.dropped)))
+		for _, d := range c.dropped {
+			b = binary.BigEndian.AppendUint16(b, uint16(len(d.public)))
+			b = append(b, d.public...)
+			b = binary.BigEndian.AppendUint64(b, uint64(unixNano(d.retiredAt)))
+		}
+	}
 	sum := sha256.Sum256(b)
 	return append(b, sum[:]...), nil
 }
 
-// decode parses a key file of version 1. Errors wrap ErrCorrupt (or
+// decode parses a key file of version 1 or 2. Errors wrap ErrCorrupt (or
 // seal's sentinels for keys that do not parse).
 func decode(b []byte) (*contents, error) {
 	if len(b) < len(fileMagic) || string(b[:len(fileMagic)]) != fileMagic {
@@ -77,7 +103,8 @@ func decode(b []byte) (*contents, error) {
 		return nil, fmt.Errorf("%w: checksum mismatch (truncated or altered)", ErrCorrupt)
 	}
 	r := reader{b: body[len(fileMagic):]}
-	if v := r.u8(); r.err == nil && v != fileVersion {
+	v := r.u8()
+	if r.err == nil && v != fileVersion && v != fileVersion2 {
 		return nil, fmt.Errorf("%w: key file version %d", ErrCorrupt, v)
 	}
 	c := &contents{state: string(r.blob(2, maxState)), created: wireTime(r.u64())}
@@ -88,6 +115,9 @@ func decode(b []byte) (*contents, error) {
 		g := retiredKEM{created: wireTime(r.u64()), retired: wireTime(r.u64())}
 		kks = append(kks, r.blob(2, maxKEMKey))
 		c.retired = append(c.retired, g)
+	}
+	if v == fileVersion2 {
+		c.dropped = readDropped(&r)
 	}
 	if r.err == nil && len(r.b) > 0 {
 		r.err = fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(r.b))
@@ -107,9 +137,28 @@ func decode(b []byte) (*contents, error) {
 	return c, c.check()
 }
 
+// readDropped reads the dropped signing keys of a version 2 file: u16 n
+// (at least 1), n × (blob16 Ed25519 public, u64 retired-at).
+func readDropped(r *reader) []droppedSign {
+	n := int(r.u16())
+	if r.err == nil && n == 0 {
+		r.err = fmt.Errorf("%w: version 2 without dropped signing keys", ErrCorrupt)
+	}
+	var out []droppedSign
+	for i := 0; i < n && r.err == nil; i++ {
+		out = append(out, droppedSign{public: r.blob(2, ed25519.PublicKeySize), retiredAt: wireTime(r.u64())})
+	}
+	return out
+}
+
 // check validates decoded contents: one state, unique KEM keys, retired
-// generations with retirement times, newest first.
+// generations with retirement times, newest first; dropped signing keys
+// of 32 bytes with retirement times, newest first, none repeated nor
+// among the current keys.
 func (c *contents) check() error {
+	if err := c.checkDropped(); err != nil {
+		return err
+	}
 	if c.current.State() != c.state {
 		return fmt.Errorf("%w: file names state %q, its keys are %s's", ErrCorrupt, c.state, c.current.State())
 	}
@@ -124,6 +173,29 @@ func (c *contents) check() error {
 			return fmt.Errorf("%w: generations not newest first", ErrCorrupt)
 		}
 		seen[g.key.ID()] = true
+	}
+	return nil
+}
+
+// checkDropped validates the dropped signing keys.
+func (c *contents) checkDropped() error {
+	seen := map[string]bool{c.current.Public().SignKeyID: true}
+	for _, r := range c.current.RetiredSignKeys() {
+		seen[r.KeyID] = true
+	}
+	for i, d := range c.dropped {
+		id := seal.KeyID("Ed25519", d.public)
+		switch {
+		case len(d.public) != ed25519.PublicKeySize:
+			return fmt.Errorf("%w: dropped signing key %d of %d bytes", ErrCorrupt, i+1, len(d.public))
+		case seen[id]:
+			return fmt.Errorf("%w: dropped signing key %d repeats a key", ErrCorrupt, i+1)
+		case d.retiredAt.IsZero():
+			return fmt.Errorf("%w: dropped signing key %d has no retirement time", ErrCorrupt, i+1)
+		case i > 0 && !d.retiredAt.Before(c.dropped[i-1].retiredAt):
+			return fmt.Errorf("%w: dropped signing keys not newest first", ErrCorrupt)
+		}
+		seen[id] = true
 	}
 	return nil
 }

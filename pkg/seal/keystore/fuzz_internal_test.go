@@ -27,6 +27,15 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(b)
 	f.Add(b[:len(b)-33])
+	gone, err := seal.GenerateNodeKeys("MX")
+	if err != nil {
+		f.Fatal(err)
+	}
+	c.dropped = []droppedSign{{public: gone.Public().SignPublic, retiredAt: at.Add(-48 * time.Hour)}}
+	if b, err = c.encode(); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b) // version 2
 	f.Add([]byte(fileMagic))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		c, err := decode(in)

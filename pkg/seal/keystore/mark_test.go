@@ -3,9 +3,11 @@ package keystore_test
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/oas-cicte/iant/pkg/seal"
 	"github.com/oas-cicte/iant/pkg/seal/keystore"
 )
 
@@ -47,5 +49,44 @@ func TestMarkCompromised(t *testing.T) {
 				t.Errorf("refused mark changed the keys: current %s, retired %+v", back.Current().Public().SignKeyID, got)
 			}
 		})
+	}
+}
+
+// TestMarkDroppedCompromised: a signing key rotated out more than
+// seal.MaxRetiredSignKeys times ago, which the current keys no longer
+// list, is still known to the store (key file format 2, kept across a
+// reopen) and can be marked compromised: the current keys then name it
+// (seal.NodeKeys.CompromisedSignKeys), on disk. Marking it again is
+// ErrAlreadyCompromised; a key ID the store never held is
+// ErrUnknownSignKey.
+func TestMarkDroppedCompromised(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mx.keys")
+	s := open(t, path, "MX", keystore.Options{})
+	old := s.Current().Public().SignKeyID
+	for i := range seal.MaxRetiredSignKeys + 1 {
+		if err := s.RotateSign(t0.Add(time.Duration(i+1) * time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if slices.ContainsFunc(s.Current().RetiredSignKeys(), func(r seal.RetiredSignKey) bool { return r.KeyID == old }) {
+		t.Fatal("the first key is still listed as retired")
+	}
+	back := open(t, path, "MX", keystore.Options{})
+	if err := back.MarkCompromised(old); err != nil {
+		t.Fatal(err)
+	}
+	again := open(t, path, "MX", keystore.Options{})
+	if got := again.Current().CompromisedSignKeys(); !slices.Equal(got, []string{old}) {
+		t.Fatalf("reopened after the mark: compromised %v, want [%s]", got, old)
+	}
+	if err := again.MarkCompromised(old); !errors.Is(err, keystore.ErrAlreadyCompromised) {
+		t.Errorf("marking again = %v, want ErrAlreadyCompromised", err)
+	}
+	other, err := seal.GenerateNodeKeys("MX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.MarkCompromised(other.Public().SignKeyID); !errors.Is(err, keystore.ErrUnknownSignKey) {
+		t.Errorf("marking a key never held = %v, want ErrUnknownSignKey", err)
 	}
 }

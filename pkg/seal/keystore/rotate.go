@@ -75,7 +75,7 @@ func (s *Store) RotateSignWith(now time.Time, r SignRotation) error {
 		return fmt.Errorf("keystore: %w", err)
 	}
 	c := *s.c
-	c.current = next
+	c.current, c.dropped = next, withDropped(s.c.dropped, s.c.current, next)
 	return s.save(&c)
 }
 
@@ -111,7 +111,7 @@ func (s *Store) RotateSignAnnouncedWith(now time.Time, r SignRotation, announce 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := *s.c
-	c.current = next
+	c.current, c.dropped = next, withDropped(s.c.dropped, cur, next)
 	if err := s.save(&c); err != nil {
 		return fmt.Errorf("keystore: the new signing key was announced but not kept: %w", err)
 	}
@@ -156,4 +156,22 @@ func (s *Store) checkClock(now time.Time) error {
 		return fmt.Errorf("%w: rotation at %s, last at %s", ErrClock, now.Format(time.RFC3339Nano), last.Format(time.RFC3339Nano))
 	}
 	return nil
+}
+
+// withDropped returns dropped with, in front, the retired signing keys of
+// cur that next no longer lists (a rotation beyond
+// seal.MaxRetiredSignKeys), newest first, at most maxDropped.
+func withDropped(dropped []droppedSign, cur, next *seal.NodeKeys) []droppedSign {
+	kept := next.RetiredSignKeys()
+	var out []droppedSign
+	for _, r := range cur.RetiredSignKeys() {
+		if !slices.ContainsFunc(kept, func(k seal.RetiredSignKey) bool { return k.KeyID == r.KeyID }) {
+			out = append(out, droppedSign{public: r.Public, retiredAt: r.RetiredAt})
+		}
+	}
+	if len(out) == 0 {
+		return dropped
+	}
+	out = append(out, dropped...)
+	return out[:min(len(out), maxDropped)]
 }
