@@ -101,6 +101,8 @@
 // # Reports
 //
 //	r, err := lg.Report(ctx, origin, id)                  // per recipient: delivered, read, acked, latencies
+//	page, err := lg.Recent(ctx, audit.RecentQuery{Limit: 20})   // the newest bulletins' reports; next page: After = &key of the last
+//	                                                      // (ReportKey.Token / ParseReportToken carry it as a page token)
 //	late, err := lg.Overdue(ctx, now, audit.Deadlines{})  // default FLASH 15m, IMMEDIATE 1h, PRIORITY 24h; unconfirmed revocations too
 //	esc, err := lg.Escalations(ctx, now, audit.Deadlines{}) // appends "escalated" once per bulletin and state
 //	st, err := lg.Stats(ctx, from, to)                    // per state: counts, p50 and p95 latencies

@@ -2,12 +2,14 @@ package audit_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/oas-cicte/iant/pkg/audit"
 	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/problem"
 )
 
 // FuzzUnmarshalEvent checks that the decoder never panics, that whatever
@@ -141,5 +143,34 @@ func FuzzWitnessMessages(f *testing.F) {
 		check("proof reply", rep, err)
 		wc, err := audit.ParseWitnessedCheckpoint(b)
 		check("witnessed checkpoint", wc, err)
+	})
+}
+
+// FuzzParseReportToken: a report page token is accepted only in the form
+// ReportKey.Token makes, and every refusal names page_token.
+func FuzzParseReportToken(f *testing.F) {
+	for _, k := range []audit.ReportKey{{CreatedAt: time.Unix(0, 0), Origin: "MX", ID: "01J"},
+		{CreatedAt: time.Date(2026, 5, 1, 0, 0, 0, 1, time.UTC), Origin: "US", ID: "01JZZZZZZZZZZZZZZZZZZZZZZZ"},
+		{CreatedAt: time.Unix(1, 0), Origin: "BR", ID: "a.b.c"}} {
+		f.Add(k.Token())
+	}
+	for _, s := range []string{"", "cjEuMS5NWC4wMUo", "cjEuMS5NWC4wMUo=", "cjEuLTEuTVguMDFK", "cjIuMS5NWC4wMUo", "====", "r1.1.MX.01J"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		k, err := audit.ParseReportToken(tok)
+		if err != nil {
+			var p *problem.Error
+			if !errors.As(err, &p) || p.Kind != problem.KindInvalid || p.Field != "page_token" {
+				t.Fatalf("ParseReportToken(%q) = %v, want Invalid naming page_token", tok, err)
+			}
+			return
+		}
+		if got := k.Token(); got != tok {
+			t.Fatalf("ParseReportToken(%q) = %+v, whose token is %q", tok, k, got)
+		}
+		if k.CreatedAt.Location() != time.UTC || k.Origin == "" || k.ID == "" || len(k.ID) > audit.MaxBulletinIDBytes {
+			t.Fatalf("ParseReportToken(%q) = %+v: not a key the log could hold", tok, k)
+		}
 	})
 }

@@ -122,11 +122,17 @@ func (l *Log) report(ctx context.Context, origin, id string) (BulletinReport, er
 	if origin, err = resolveOrigin(ctx, q, origin, id); err != nil {
 		return BulletinReport{}, err
 	}
+	return readReport(ctx, q, origin, id)
+}
+
+// readReport reads the report of bulletin (origin, id), which the log
+// knows, from the report indexes through q.
+func readReport(ctx context.Context, q querier, origin, id string) (BulletinReport, error) {
 	r := BulletinReport{ID: id, Origin: origin}
 	var clock int64
 	var posted, revoked sql.NullInt64
 	var refOrigin, refID, revokedBy sql.NullString
-	err = q.QueryRowContext(ctx, `SELECT precedence, clock_at, posted_at, kind, subkind, ref_origin, ref_id, revision,
+	err := q.QueryRowContext(ctx, `SELECT precedence, clock_at, posted_at, kind, subkind, ref_origin, ref_id, revision,
 		revoked_at, revoked_by FROM bulletins WHERE origin = ? AND bulletin_id = ?`, origin, id).Scan(&r.Precedence, &clock,
 		&posted, &r.Kind, &r.Subkind, &refOrigin, &refID, &r.Revision, &revoked, &revokedBy)
 	if err != nil {
@@ -138,8 +144,10 @@ func (l *Log) report(ctx context.Context, origin, id string) (BulletinReport, er
 	if r.Recipients, err = recipientStatuses(ctx, q, origin, id, r.CreatedAt); err != nil {
 		return BulletinReport{}, err
 	}
-	r.Thread, err = thread(ctx, q, origin, id, r.CreatedAt)
-	return r, err
+	if r.Thread, err = thread(ctx, q, origin, id, r.CreatedAt); err != nil {
+		return BulletinReport{}, err
+	}
+	return r, nil
 }
 
 // Origins returns the origins of the bulletins of id the log knows,

@@ -29,13 +29,13 @@ const hostileTitle = `<script>window.pwned=1</script><img src=x onerror="window.
 // network (MX and US): the session rules, the live feed with a FLASH
 // alert, hostile text, the filters, the language, the post form, an
 // acknowledgement and the secretariat's matrix turning acknowledged live,
-// a translation and a confidential audience, and a phone-sized window.
+// recent bulletins in the matrix unfollowed, the feed newest first over
+// more than a page, a translation and a confidential audience, and a phone-sized window.
 func TestBrowser(t *testing.T) {
 	br := newBrowser(t)
 	c := startConsoles(t)
 	mx := nettest.Dial(t, c.nw, testenv.FocalPoint("MX"))
 	us := nettest.Dial(t, c.nw, testenv.Analyst("US"))
-	feedItem := func(id string) string { return `#feed li[data-id="` + id + `"]` }
 	var flashID string
 
 	t.Run("no session cookie, no console", func(t *testing.T) {
@@ -230,6 +230,8 @@ func TestBrowser(t *testing.T) {
 		br.run(t, "it arrives in the analyst's feed", chromedp.WaitVisible(css(feedItem(id))))
 	})
 
+	t.Run("the matrix shows recent bulletins without following them", func(t *testing.T) { testRecentMatrix(t, br, c, flashID) })
+	t.Run("the feed opens on the newest of more than a page", func(t *testing.T) { testFeedNewestFirst(t, br, c) })
 	t.Run("a translation is shown in the chosen language, saying which", func(t *testing.T) { testTranslations(t, br, c) })
 	t.Run("a confidential audience shows the reader only its own state", func(t *testing.T) { testConfidential(t, br, c) })
 	t.Run("a phone-sized window: no sideways scrolling, actions on screen", func(t *testing.T) { testPhone(t, br, c) })

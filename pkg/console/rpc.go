@@ -67,6 +67,7 @@ var methods = map[string]method{
 	"ListConsentRequests":   bm(newMsg[iantv1.ListConsentRequestsRequest], call(iantv1.BulletinServiceClient.ListConsentRequests)),
 	"DecideConsent":         bm(newMsg[iantv1.DecideConsentRequest], call(iantv1.BulletinServiceClient.DecideConsent)),
 	"GetBulletinReport":     am(newMsg[iantv1.GetBulletinReportRequest], call(iantv1.AuditServiceClient.GetBulletinReport)),
+	"ListReports":           am(newMsg[iantv1.ListReportsRequest], call(iantv1.AuditServiceClient.ListReports)),
 	"ListOverdue":           am(newMsg[iantv1.ListOverdueRequest], call(iantv1.AuditServiceClient.ListOverdue)),
 	"GetStats":              am(newMsg[iantv1.GetStatsRequest], call(iantv1.AuditServiceClient.GetStats)),
 }

@@ -59,6 +59,7 @@ func TestRPCBadInput(t *testing.T) {
 		{"node refuses: no title, field named", "POST", "/api/rpc/PostBulletin", strings.Replace(draftJSON(t, "x", "US"), `"title":"x",`, "", 1), 400, "InvalidArgument", "title"},
 		{"node refuses: bad releasability", "POST", "/api/rpc/PostBulletin", draftJSON(t, "t", "ZZ"), 400, "InvalidArgument", "releasability"},
 		{"node refuses: no such bulletin", "POST", "/api/rpc/GetBulletin", `{"id":"01JZZZZZZZZZZZZZZZZZZZZZZZ"}`, 404, "NotFound", ""},
+		{"token of the other order", "POST", "/api/rpc/ListBulletins", `{"newestFirst":true,"pageToken":"5"}`, 400, "InvalidArgument", "page_token"},
 		{"bad events filter", "GET", "/api/events?filter=%7B", "", 400, "InvalidArgument", "filter"},
 		{"events filter with unknown field", "GET", `/api/events?filter={"evil":1}`, "", 400, "InvalidArgument", "filter"},
 		{"bad events cursor", "GET", "/api/events?after=-1", "", 400, "InvalidArgument", "filter"},
@@ -98,6 +99,39 @@ func TestRPCEndpoints(t *testing.T) {
 	t.Run("ListBulletins", func(t *testing.T) {
 		if out := an.rpc(t, "ListBulletins", `{"filter":{"origins":["MX"]},"pageSize":10}`); !strings.Contains(out, id) {
 			t.Errorf("ListBulletins = %s, want %s", out, id)
+		}
+	})
+	t.Run("ListBulletins newest first", func(t *testing.T) {
+		second := nettest.Post(t, nettest.Dial(t, c.nw, testenv.FocalPoint("MX")), nettest.Draft("The newer one", "US")).GetBulletin().GetId()
+		nettest.WaitStored(t, usNode, second)
+		var page iantv1.ListBulletinsResponse
+		if err := protojson.Unmarshal([]byte(an.rpc(t, "ListBulletins", `{"newestFirst":true,"pageSize":1}`)), &page); err != nil {
+			t.Fatal(err)
+		}
+		if len(page.GetBulletins()) != 1 || page.GetBulletins()[0].GetBulletin().GetId() != second || page.GetNextPageToken() == "" {
+			t.Fatalf("ListBulletins(newest first, 1) = %v, want %s and a next page", &page, second)
+		}
+		next := an.rpc(t, "ListBulletins", `{"newestFirst":true,"pageSize":1,"pageToken":"`+page.GetNextPageToken()+`"}`)
+		if !strings.Contains(next, id) {
+			t.Errorf("ListBulletins(newest first, page 2) = %s, want %s", next, id)
+		}
+	})
+	t.Run("ListReports", func(t *testing.T) {
+		au := login(t, c.au)
+		deadline := time.Now().Add(nettest.Eventually)
+		for !strings.Contains(au.rpc(t, "ListReports", `{"pageSize":5}`), id) {
+			if time.Now().After(deadline) {
+				t.Fatalf("ListReports never listed %s", id)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		resp, body := au.do("POST", "/api/rpc/ListReports", `{"pageSize":1000}`, nil)
+		if e := decodeErr(t, body); resp.StatusCode != http.StatusBadRequest || e.Field != "page_size" {
+			t.Errorf("ListReports(page size 1000) = %s %+v, want 400 naming page_size", resp.Status, e)
+		}
+		resp, body = an.do("POST", "/api/rpc/ListReports", `{}`, nil)
+		if resp.StatusCode == http.StatusOK {
+			t.Errorf("ListReports by a state's analyst = %s, want a refusal", body)
 		}
 	})
 	t.Run("GetBulletin", func(t *testing.T) {

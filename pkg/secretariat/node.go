@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -200,10 +201,9 @@ func (n *Node) open(ctx context.Context) error {
 }
 
 // admit lets secretariat people call the node, and a state's focal point
-// the one method that serves it (checked against the bulletin's origin
-// there).
+// the methods that serve it (each checks the bulletin's origin).
 func admit(p identity.Principal, method string) (rule, msg string) {
-	if p.Role.IsSecretariat() || p.Role == identity.RoleFocalPoint && method == auditReportMethod {
+	if p.Role.IsSecretariat() || p.Role == identity.RoleFocalPoint && slices.Contains(focalPointMethods, method) {
 		return "", ""
 	}
 	return "caller.secretariat", fmt.Sprintf("%s may not call the node of the secretariat", p)

@@ -24,9 +24,13 @@ type auditService struct {
 	n *Node
 }
 
-// auditReportMethod is the one audit method a state's focal point may call
-// at the secretariat node (see admit).
-const auditReportMethod = iantv1.AuditService_GetBulletinReport_FullMethodName
+// focalPointMethods are the audit methods a state's focal point may call
+// at the secretariat node (see admit): each answers about the focal
+// point's own state's bulletins only.
+var focalPointMethods = []string{
+	iantv1.AuditService_GetBulletinReport_FullMethodName,
+	iantv1.AuditService_ListReports_FullMethodName,
+}
 
 func (s *auditService) auditor(ctx context.Context, action string) error {
 	p, err := nodeserver.RequireRole(ctx, "audit.role", action+" (only secretariat auditors)", identity.RoleAuditor)

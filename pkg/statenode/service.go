@@ -2,7 +2,7 @@ package statenode
 
 import (
 	"context"
-	"strconv"
+	"errors"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/identity"
@@ -69,6 +69,9 @@ func (s *bulletinService) GetBulletin(ctx context.Context, req *iantv1.GetBullet
 	return resp, nil
 }
 
+// ListBulletins lists a page of what the caller may read, oldest first
+// or, with newest_first, newest first; a page token continues the order it
+// was issued in (pagetoken.go).
 func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBulletinsRequest) (*iantv1.ListBulletinsResponse, error) {
 	p, err := s.n.requireReader(ctx, "list bulletins")
 	if err != nil {
@@ -81,15 +84,14 @@ func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBul
 	if f.Limit, err = pageSize(req.GetPageSize()); err != nil {
 		return nil, err
 	}
-	f.IncludeRevoked, f.ActiveAt = req.GetIncludeRevoked(), s.n.now()
-	if tok := req.GetPageToken(); tok != "" {
-		c, err := strconv.ParseUint(tok, 10, 64)
-		if err != nil {
-			return nil, problem.Invalid("page_token", "page token %q is not one this node issued", tok)
-		}
-		f.AfterCursor = c
+	f.IncludeRevoked, f.ActiveAt, f.Descending = req.GetIncludeRevoked(), s.n.now(), req.GetNewestFirst()
+	if err := s.n.resumeList(ctx, &f, req.GetPageToken()); err != nil {
+		return nil, err
 	}
 	recs, err := s.n.store.List(ctx, f)
+	if errors.Is(err, store.ErrCursorAhead) {
+		return nil, problem.Invalid("page_token", "page token is not one this node issued (it is beyond the newest bulletin)")
+	}
 	if err != nil {
 		return nil, problem.Internal(err)
 	}
@@ -100,9 +102,32 @@ func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBul
 		}
 	}
 	if len(recs) == f.Limit {
-		resp.NextPageToken = strconv.FormatUint(recs[len(recs)-1].Cursor, 10)
+		resp.NextPageToken = listPageToken(recs[len(recs)-1].Cursor, f.Descending)
 	}
 	return resp, nil
+}
+
+// resumeList sets f to continue after the page whose token is tok. A
+// newest-first token beyond the newest cursor the store issued is refused
+// as the store refuses an oldest-first one.
+func (n *Node) resumeList(ctx context.Context, f *store.Filter, tok string) error {
+	c, err := parseListPageToken(tok, f.Descending)
+	if err != nil || c == 0 {
+		return err
+	}
+	if !f.Descending {
+		f.AfterCursor = c
+		return nil
+	}
+	last, err := n.store.LastCursor(ctx)
+	switch {
+	case err != nil:
+		return problem.Internal(err)
+	case c > last:
+		return problem.Invalid("page_token", "page token is not one this node issued (it is beyond the newest bulletin)")
+	}
+	f.BeforeCursor = c
+	return nil
 }
 
 // Subscribe first sends what is stored after the resume point, then every

@@ -470,6 +470,131 @@ func (x *RecipientStatus) GetRevocationEscalateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// ListReportsRequest selects a page of recent bulletins.
+type ListReportsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many reports: default 20, at most 100; a negative or
+	// larger size is refused (InvalidArgument, field page_size).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token: the page of bulletins
+	// older than that page's last. A token the secretariat did not issue is
+	// refused (InvalidArgument, field page_token).
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only bulletins of this origin state (ISO code). Optional: a focal
+	// point's listing is always its own state's, and another origin named
+	// here is refused.
+	Origin        string `protobuf:"bytes,3,opt,name=origin,proto3" json:"origin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReportsRequest) Reset() {
+	*x = ListReportsRequest{}
+	mi := &file_iant_v1_audit_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReportsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReportsRequest) ProtoMessage() {}
+
+func (x *ListReportsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_audit_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReportsRequest.ProtoReflect.Descriptor instead.
+func (*ListReportsRequest) Descriptor() ([]byte, []int) {
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ListReportsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListReportsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListReportsRequest) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
+// ListReportsResponse is one page of reports.
+type ListReportsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Reports, newest bulletin first (by signed creation time, then origin
+	// and id, descending).
+	Reports []*BulletinReport `protobuf:"bytes,1,rep,name=reports,proto3" json:"reports,omitempty"`
+	// Token of the next page (older bulletins); empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReportsResponse) Reset() {
+	*x = ListReportsResponse{}
+	mi := &file_iant_v1_audit_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReportsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReportsResponse) ProtoMessage() {}
+
+func (x *ListReportsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_audit_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReportsResponse.ProtoReflect.Descriptor instead.
+func (*ListReportsResponse) Descriptor() ([]byte, []int) {
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ListReportsResponse) GetReports() []*BulletinReport {
+	if x != nil {
+		return x.Reports
+	}
+	return nil
+}
+
+func (x *ListReportsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // ListOverdueRequest is empty: the deadlines are the node's configuration.
 type ListOverdueRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -479,7 +604,7 @@ type ListOverdueRequest struct {
 
 func (x *ListOverdueRequest) Reset() {
 	*x = ListOverdueRequest{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[4]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -491,7 +616,7 @@ func (x *ListOverdueRequest) String() string {
 func (*ListOverdueRequest) ProtoMessage() {}
 
 func (x *ListOverdueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[4]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -504,7 +629,7 @@ func (x *ListOverdueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOverdueRequest.ProtoReflect.Descriptor instead.
 func (*ListOverdueRequest) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{4}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{6}
 }
 
 // ListOverdueResponse lists the overdue acknowledgements.
@@ -518,7 +643,7 @@ type ListOverdueResponse struct {
 
 func (x *ListOverdueResponse) Reset() {
 	*x = ListOverdueResponse{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[5]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -530,7 +655,7 @@ func (x *ListOverdueResponse) String() string {
 func (*ListOverdueResponse) ProtoMessage() {}
 
 func (x *ListOverdueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[5]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -543,7 +668,7 @@ func (x *ListOverdueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOverdueResponse.ProtoReflect.Descriptor instead.
 func (*ListOverdueResponse) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{5}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListOverdueResponse) GetItems() []*OverdueItem {
@@ -583,7 +708,7 @@ type OverdueItem struct {
 
 func (x *OverdueItem) Reset() {
 	*x = OverdueItem{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[6]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -595,7 +720,7 @@ func (x *OverdueItem) String() string {
 func (*OverdueItem) ProtoMessage() {}
 
 func (x *OverdueItem) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[6]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -608,7 +733,7 @@ func (x *OverdueItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OverdueItem.ProtoReflect.Descriptor instead.
 func (*OverdueItem) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{6}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *OverdueItem) GetBulletinId() string {
@@ -687,7 +812,7 @@ type GetStatsRequest struct {
 
 func (x *GetStatsRequest) Reset() {
 	*x = GetStatsRequest{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[7]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -699,7 +824,7 @@ func (x *GetStatsRequest) String() string {
 func (*GetStatsRequest) ProtoMessage() {}
 
 func (x *GetStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[7]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -712,7 +837,7 @@ func (x *GetStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetStatsRequest) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{7}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetStatsRequest) GetStartTime() *timestamppb.Timestamp {
@@ -740,7 +865,7 @@ type GetStatsResponse struct {
 
 func (x *GetStatsResponse) Reset() {
 	*x = GetStatsResponse{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[8]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -752,7 +877,7 @@ func (x *GetStatsResponse) String() string {
 func (*GetStatsResponse) ProtoMessage() {}
 
 func (x *GetStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[8]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -765,7 +890,7 @@ func (x *GetStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatsResponse.ProtoReflect.Descriptor instead.
 func (*GetStatsResponse) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{8}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetStatsResponse) GetStates() []*StateStats {
@@ -800,7 +925,7 @@ type StateStats struct {
 
 func (x *StateStats) Reset() {
 	*x = StateStats{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[9]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -812,7 +937,7 @@ func (x *StateStats) String() string {
 func (*StateStats) ProtoMessage() {}
 
 func (x *StateStats) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[9]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -825,7 +950,7 @@ func (x *StateStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateStats.ProtoReflect.Descriptor instead.
 func (*StateStats) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{9}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *StateStats) GetState() string {
@@ -893,7 +1018,7 @@ type GetCheckpointRequest struct {
 
 func (x *GetCheckpointRequest) Reset() {
 	*x = GetCheckpointRequest{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[10]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -905,7 +1030,7 @@ func (x *GetCheckpointRequest) String() string {
 func (*GetCheckpointRequest) ProtoMessage() {}
 
 func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[10]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -918,7 +1043,7 @@ func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckpointRequest.ProtoReflect.Descriptor instead.
 func (*GetCheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{10}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{12}
 }
 
 // GetCheckpointResponse is the log's signed checkpoint.
@@ -936,7 +1061,7 @@ type GetCheckpointResponse struct {
 
 func (x *GetCheckpointResponse) Reset() {
 	*x = GetCheckpointResponse{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[11]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -948,7 +1073,7 @@ func (x *GetCheckpointResponse) String() string {
 func (*GetCheckpointResponse) ProtoMessage() {}
 
 func (x *GetCheckpointResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[11]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -961,7 +1086,7 @@ func (x *GetCheckpointResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckpointResponse.ProtoReflect.Descriptor instead.
 func (*GetCheckpointResponse) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{11}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetCheckpointResponse) GetCheckpoint() []byte {
@@ -1006,7 +1131,7 @@ type GetInclusionProofRequest struct {
 
 func (x *GetInclusionProofRequest) Reset() {
 	*x = GetInclusionProofRequest{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[12]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1018,7 +1143,7 @@ func (x *GetInclusionProofRequest) String() string {
 func (*GetInclusionProofRequest) ProtoMessage() {}
 
 func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[12]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1031,7 +1156,7 @@ func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofRequest.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofRequest) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{12}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetInclusionProofRequest) GetSelector() isGetInclusionProofRequest_Selector {
@@ -1104,7 +1229,7 @@ type GetInclusionProofResponse struct {
 
 func (x *GetInclusionProofResponse) Reset() {
 	*x = GetInclusionProofResponse{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[13]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1116,7 +1241,7 @@ func (x *GetInclusionProofResponse) String() string {
 func (*GetInclusionProofResponse) ProtoMessage() {}
 
 func (x *GetInclusionProofResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[13]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1129,7 +1254,7 @@ func (x *GetInclusionProofResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofResponse.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofResponse) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{13}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetInclusionProofResponse) GetTreeSize() uint64 {
@@ -1164,7 +1289,7 @@ type LogEntryProof struct {
 
 func (x *LogEntryProof) Reset() {
 	*x = LogEntryProof{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[14]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1176,7 +1301,7 @@ func (x *LogEntryProof) String() string {
 func (*LogEntryProof) ProtoMessage() {}
 
 func (x *LogEntryProof) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[14]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1189,7 +1314,7 @@ func (x *LogEntryProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogEntryProof.ProtoReflect.Descriptor instead.
 func (*LogEntryProof) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{14}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *LogEntryProof) GetIndex() uint64 {
@@ -1226,7 +1351,7 @@ type GetConsistencyProofRequest struct {
 
 func (x *GetConsistencyProofRequest) Reset() {
 	*x = GetConsistencyProofRequest{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[15]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1238,7 +1363,7 @@ func (x *GetConsistencyProofRequest) String() string {
 func (*GetConsistencyProofRequest) ProtoMessage() {}
 
 func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[15]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1251,7 +1376,7 @@ func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofRequest.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofRequest) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{15}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetConsistencyProofRequest) GetOldSize() uint64 {
@@ -1283,7 +1408,7 @@ type GetConsistencyProofResponse struct {
 
 func (x *GetConsistencyProofResponse) Reset() {
 	*x = GetConsistencyProofResponse{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[16]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1295,7 +1420,7 @@ func (x *GetConsistencyProofResponse) String() string {
 func (*GetConsistencyProofResponse) ProtoMessage() {}
 
 func (x *GetConsistencyProofResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[16]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1308,7 +1433,7 @@ func (x *GetConsistencyProofResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofResponse.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofResponse) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{16}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetConsistencyProofResponse) GetOldSize() uint64 {
@@ -1341,7 +1466,7 @@ type WatchEscalationsRequest struct {
 
 func (x *WatchEscalationsRequest) Reset() {
 	*x = WatchEscalationsRequest{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[17]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1353,7 +1478,7 @@ func (x *WatchEscalationsRequest) String() string {
 func (*WatchEscalationsRequest) ProtoMessage() {}
 
 func (x *WatchEscalationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[17]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1366,7 +1491,7 @@ func (x *WatchEscalationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEscalationsRequest.ProtoReflect.Descriptor instead.
 func (*WatchEscalationsRequest) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{17}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{19}
 }
 
 // WatchEscalationsResponse is one escalation.
@@ -1380,7 +1505,7 @@ type WatchEscalationsResponse struct {
 
 func (x *WatchEscalationsResponse) Reset() {
 	*x = WatchEscalationsResponse{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[18]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1392,7 +1517,7 @@ func (x *WatchEscalationsResponse) String() string {
 func (*WatchEscalationsResponse) ProtoMessage() {}
 
 func (x *WatchEscalationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[18]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1405,7 +1530,7 @@ func (x *WatchEscalationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEscalationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchEscalationsResponse) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{18}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *WatchEscalationsResponse) GetItem() *OverdueItem {
@@ -1465,7 +1590,15 @@ const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"\brevision\x18\r \x01(\rR\brevision\x12C\n" +
 	"\x0frevocation_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x0erevocationTime\x12=\n" +
 	"\frevoked_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\vrevokedTime\x12T\n" +
-	"\x18revocation_escalate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x16revocationEscalateTime\"\x14\n" +
+	"\x18revocation_escalate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x16revocationEscalateTime\"h\n" +
+	"\x12ListReportsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n" +
+	"\x06origin\x18\x03 \x01(\tR\x06origin\"p\n" +
+	"\x13ListReportsResponse\x121\n" +
+	"\areports\x18\x01 \x03(\v2\x17.iant.v1.BulletinReportR\areports\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x14\n" +
 	"\x12ListOverdueRequest\"A\n" +
 	"\x13ListOverdueResponse\x12*\n" +
 	"\x05items\x18\x01 \x03(\v2\x14.iant.v1.OverdueItemR\x05items\"\xa3\x03\n" +
@@ -1532,9 +1665,10 @@ const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"\x06hashes\x18\x03 \x03(\fR\x06hashes\"\x19\n" +
 	"\x17WatchEscalationsRequest\"D\n" +
 	"\x18WatchEscalationsResponse\x12(\n" +
-	"\x04item\x18\x01 \x01(\v2\x14.iant.v1.OverdueItemR\x04item2\xde\x04\n" +
+	"\x04item\x18\x01 \x01(\v2\x14.iant.v1.OverdueItemR\x04item2\xa8\x05\n" +
 	"\fAuditService\x12Z\n" +
 	"\x11GetBulletinReport\x12!.iant.v1.GetBulletinReportRequest\x1a\".iant.v1.GetBulletinReportResponse\x12H\n" +
+	"\vListReports\x12\x1b.iant.v1.ListReportsRequest\x1a\x1c.iant.v1.ListReportsResponse\x12H\n" +
 	"\vListOverdue\x12\x1b.iant.v1.ListOverdueRequest\x1a\x1c.iant.v1.ListOverdueResponse\x12?\n" +
 	"\bGetStats\x12\x18.iant.v1.GetStatsRequest\x1a\x19.iant.v1.GetStatsResponse\x12N\n" +
 	"\rGetCheckpoint\x12\x1d.iant.v1.GetCheckpointRequest\x1a\x1e.iant.v1.GetCheckpointResponse\x12Z\n" +
@@ -1554,91 +1688,96 @@ func file_iant_v1_audit_service_proto_rawDescGZIP() []byte {
 	return file_iant_v1_audit_service_proto_rawDescData
 }
 
-var file_iant_v1_audit_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_iant_v1_audit_service_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_iant_v1_audit_service_proto_goTypes = []any{
 	(*GetBulletinReportRequest)(nil),    // 0: iant.v1.GetBulletinReportRequest
 	(*GetBulletinReportResponse)(nil),   // 1: iant.v1.GetBulletinReportResponse
 	(*BulletinReport)(nil),              // 2: iant.v1.BulletinReport
 	(*RecipientStatus)(nil),             // 3: iant.v1.RecipientStatus
-	(*ListOverdueRequest)(nil),          // 4: iant.v1.ListOverdueRequest
-	(*ListOverdueResponse)(nil),         // 5: iant.v1.ListOverdueResponse
-	(*OverdueItem)(nil),                 // 6: iant.v1.OverdueItem
-	(*GetStatsRequest)(nil),             // 7: iant.v1.GetStatsRequest
-	(*GetStatsResponse)(nil),            // 8: iant.v1.GetStatsResponse
-	(*StateStats)(nil),                  // 9: iant.v1.StateStats
-	(*GetCheckpointRequest)(nil),        // 10: iant.v1.GetCheckpointRequest
-	(*GetCheckpointResponse)(nil),       // 11: iant.v1.GetCheckpointResponse
-	(*GetInclusionProofRequest)(nil),    // 12: iant.v1.GetInclusionProofRequest
-	(*GetInclusionProofResponse)(nil),   // 13: iant.v1.GetInclusionProofResponse
-	(*LogEntryProof)(nil),               // 14: iant.v1.LogEntryProof
-	(*GetConsistencyProofRequest)(nil),  // 15: iant.v1.GetConsistencyProofRequest
-	(*GetConsistencyProofResponse)(nil), // 16: iant.v1.GetConsistencyProofResponse
-	(*WatchEscalationsRequest)(nil),     // 17: iant.v1.WatchEscalationsRequest
-	(*WatchEscalationsResponse)(nil),    // 18: iant.v1.WatchEscalationsResponse
-	(Precedence)(0),                     // 19: iant.v1.Precedence
-	(*timestamppb.Timestamp)(nil),       // 20: google.protobuf.Timestamp
-	(*ThreadItem)(nil),                  // 21: iant.v1.ThreadItem
-	(MessageKind)(0),                    // 22: iant.v1.MessageKind
-	(*BulletinRef)(nil),                 // 23: iant.v1.BulletinRef
-	(ReplyKind)(0),                      // 24: iant.v1.ReplyKind
-	(*durationpb.Duration)(nil),         // 25: google.protobuf.Duration
+	(*ListReportsRequest)(nil),          // 4: iant.v1.ListReportsRequest
+	(*ListReportsResponse)(nil),         // 5: iant.v1.ListReportsResponse
+	(*ListOverdueRequest)(nil),          // 6: iant.v1.ListOverdueRequest
+	(*ListOverdueResponse)(nil),         // 7: iant.v1.ListOverdueResponse
+	(*OverdueItem)(nil),                 // 8: iant.v1.OverdueItem
+	(*GetStatsRequest)(nil),             // 9: iant.v1.GetStatsRequest
+	(*GetStatsResponse)(nil),            // 10: iant.v1.GetStatsResponse
+	(*StateStats)(nil),                  // 11: iant.v1.StateStats
+	(*GetCheckpointRequest)(nil),        // 12: iant.v1.GetCheckpointRequest
+	(*GetCheckpointResponse)(nil),       // 13: iant.v1.GetCheckpointResponse
+	(*GetInclusionProofRequest)(nil),    // 14: iant.v1.GetInclusionProofRequest
+	(*GetInclusionProofResponse)(nil),   // 15: iant.v1.GetInclusionProofResponse
+	(*LogEntryProof)(nil),               // 16: iant.v1.LogEntryProof
+	(*GetConsistencyProofRequest)(nil),  // 17: iant.v1.GetConsistencyProofRequest
+	(*GetConsistencyProofResponse)(nil), // 18: iant.v1.GetConsistencyProofResponse
+	(*WatchEscalationsRequest)(nil),     // 19: iant.v1.WatchEscalationsRequest
+	(*WatchEscalationsResponse)(nil),    // 20: iant.v1.WatchEscalationsResponse
+	(Precedence)(0),                     // 21: iant.v1.Precedence
+	(*timestamppb.Timestamp)(nil),       // 22: google.protobuf.Timestamp
+	(*ThreadItem)(nil),                  // 23: iant.v1.ThreadItem
+	(MessageKind)(0),                    // 24: iant.v1.MessageKind
+	(*BulletinRef)(nil),                 // 25: iant.v1.BulletinRef
+	(ReplyKind)(0),                      // 26: iant.v1.ReplyKind
+	(*durationpb.Duration)(nil),         // 27: google.protobuf.Duration
 }
 var file_iant_v1_audit_service_proto_depIdxs = []int32{
 	2,  // 0: iant.v1.GetBulletinReportResponse.report:type_name -> iant.v1.BulletinReport
-	19, // 1: iant.v1.BulletinReport.precedence:type_name -> iant.v1.Precedence
-	20, // 2: iant.v1.BulletinReport.post_time:type_name -> google.protobuf.Timestamp
+	21, // 1: iant.v1.BulletinReport.precedence:type_name -> iant.v1.Precedence
+	22, // 2: iant.v1.BulletinReport.post_time:type_name -> google.protobuf.Timestamp
 	3,  // 3: iant.v1.BulletinReport.recipients:type_name -> iant.v1.RecipientStatus
-	20, // 4: iant.v1.BulletinReport.create_time:type_name -> google.protobuf.Timestamp
-	20, // 5: iant.v1.BulletinReport.revoke_time:type_name -> google.protobuf.Timestamp
-	21, // 6: iant.v1.BulletinReport.thread:type_name -> iant.v1.ThreadItem
-	22, // 7: iant.v1.BulletinReport.kind:type_name -> iant.v1.MessageKind
-	23, // 8: iant.v1.BulletinReport.in_reply_to:type_name -> iant.v1.BulletinRef
-	24, // 9: iant.v1.BulletinReport.reply_kind:type_name -> iant.v1.ReplyKind
-	20, // 10: iant.v1.RecipientStatus.release_time:type_name -> google.protobuf.Timestamp
-	20, // 11: iant.v1.RecipientStatus.deliver_time:type_name -> google.protobuf.Timestamp
-	20, // 12: iant.v1.RecipientStatus.read_time:type_name -> google.protobuf.Timestamp
-	20, // 13: iant.v1.RecipientStatus.acknowledge_time:type_name -> google.protobuf.Timestamp
-	20, // 14: iant.v1.RecipientStatus.escalate_time:type_name -> google.protobuf.Timestamp
-	25, // 15: iant.v1.RecipientStatus.delivery_latency:type_name -> google.protobuf.Duration
-	25, // 16: iant.v1.RecipientStatus.acknowledge_latency:type_name -> google.protobuf.Duration
-	20, // 17: iant.v1.RecipientStatus.forward_time:type_name -> google.protobuf.Timestamp
-	20, // 18: iant.v1.RecipientStatus.revocation_time:type_name -> google.protobuf.Timestamp
-	20, // 19: iant.v1.RecipientStatus.revoked_time:type_name -> google.protobuf.Timestamp
-	20, // 20: iant.v1.RecipientStatus.revocation_escalate_time:type_name -> google.protobuf.Timestamp
-	6,  // 21: iant.v1.ListOverdueResponse.items:type_name -> iant.v1.OverdueItem
-	19, // 22: iant.v1.OverdueItem.precedence:type_name -> iant.v1.Precedence
-	20, // 23: iant.v1.OverdueItem.clock_time:type_name -> google.protobuf.Timestamp
-	20, // 24: iant.v1.OverdueItem.due_time:type_name -> google.protobuf.Timestamp
-	20, // 25: iant.v1.OverdueItem.deliver_time:type_name -> google.protobuf.Timestamp
-	20, // 26: iant.v1.OverdueItem.escalate_time:type_name -> google.protobuf.Timestamp
-	20, // 27: iant.v1.GetStatsRequest.start_time:type_name -> google.protobuf.Timestamp
-	20, // 28: iant.v1.GetStatsRequest.end_time:type_name -> google.protobuf.Timestamp
-	9,  // 29: iant.v1.GetStatsResponse.states:type_name -> iant.v1.StateStats
-	25, // 30: iant.v1.StateStats.delivery_p50:type_name -> google.protobuf.Duration
-	25, // 31: iant.v1.StateStats.delivery_p95:type_name -> google.protobuf.Duration
-	25, // 32: iant.v1.StateStats.acknowledge_p50:type_name -> google.protobuf.Duration
-	25, // 33: iant.v1.StateStats.acknowledge_p95:type_name -> google.protobuf.Duration
-	14, // 34: iant.v1.GetInclusionProofResponse.entries:type_name -> iant.v1.LogEntryProof
-	6,  // 35: iant.v1.WatchEscalationsResponse.item:type_name -> iant.v1.OverdueItem
-	0,  // 36: iant.v1.AuditService.GetBulletinReport:input_type -> iant.v1.GetBulletinReportRequest
-	4,  // 37: iant.v1.AuditService.ListOverdue:input_type -> iant.v1.ListOverdueRequest
-	7,  // 38: iant.v1.AuditService.GetStats:input_type -> iant.v1.GetStatsRequest
-	10, // 39: iant.v1.AuditService.GetCheckpoint:input_type -> iant.v1.GetCheckpointRequest
-	12, // 40: iant.v1.AuditService.GetInclusionProof:input_type -> iant.v1.GetInclusionProofRequest
-	15, // 41: iant.v1.AuditService.GetConsistencyProof:input_type -> iant.v1.GetConsistencyProofRequest
-	17, // 42: iant.v1.AuditService.WatchEscalations:input_type -> iant.v1.WatchEscalationsRequest
-	1,  // 43: iant.v1.AuditService.GetBulletinReport:output_type -> iant.v1.GetBulletinReportResponse
-	5,  // 44: iant.v1.AuditService.ListOverdue:output_type -> iant.v1.ListOverdueResponse
-	8,  // 45: iant.v1.AuditService.GetStats:output_type -> iant.v1.GetStatsResponse
-	11, // 46: iant.v1.AuditService.GetCheckpoint:output_type -> iant.v1.GetCheckpointResponse
-	13, // 47: iant.v1.AuditService.GetInclusionProof:output_type -> iant.v1.GetInclusionProofResponse
-	16, // 48: iant.v1.AuditService.GetConsistencyProof:output_type -> iant.v1.GetConsistencyProofResponse
-	18, // 49: iant.v1.AuditService.WatchEscalations:output_type -> iant.v1.WatchEscalationsResponse
-	43, // [43:50] is the sub-list for method output_type
-	36, // [36:43] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	22, // 4: iant.v1.BulletinReport.create_time:type_name -> google.protobuf.Timestamp
+	22, // 5: iant.v1.BulletinReport.revoke_time:type_name -> google.protobuf.Timestamp
+	23, // 6: iant.v1.BulletinReport.thread:type_name -> iant.v1.ThreadItem
+	24, // 7: iant.v1.BulletinReport.kind:type_name -> iant.v1.MessageKind
+	25, // 8: iant.v1.BulletinReport.in_reply_to:type_name -> iant.v1.BulletinRef
+	26, // 9: iant.v1.BulletinReport.reply_kind:type_name -> iant.v1.ReplyKind
+	22, // 10: iant.v1.RecipientStatus.release_time:type_name -> google.protobuf.Timestamp
+	22, // 11: iant.v1.RecipientStatus.deliver_time:type_name -> google.protobuf.Timestamp
+	22, // 12: iant.v1.RecipientStatus.read_time:type_name -> google.protobuf.Timestamp
+	22, // 13: iant.v1.RecipientStatus.acknowledge_time:type_name -> google.protobuf.Timestamp
+	22, // 14: iant.v1.RecipientStatus.escalate_time:type_name -> google.protobuf.Timestamp
+	27, // 15: iant.v1.RecipientStatus.delivery_latency:type_name -> google.protobuf.Duration
+	27, // 16: iant.v1.RecipientStatus.acknowledge_latency:type_name -> google.protobuf.Duration
+	22, // 17: iant.v1.RecipientStatus.forward_time:type_name -> google.protobuf.Timestamp
+	22, // 18: iant.v1.RecipientStatus.revocation_time:type_name -> google.protobuf.Timestamp
+	22, // 19: iant.v1.RecipientStatus.revoked_time:type_name -> google.protobuf.Timestamp
+	22, // 20: iant.v1.RecipientStatus.revocation_escalate_time:type_name -> google.protobuf.Timestamp
+	2,  // 21: iant.v1.ListReportsResponse.reports:type_name -> iant.v1.BulletinReport
+	8,  // 22: iant.v1.ListOverdueResponse.items:type_name -> iant.v1.OverdueItem
+	21, // 23: iant.v1.OverdueItem.precedence:type_name -> iant.v1.Precedence
+	22, // 24: iant.v1.OverdueItem.clock_time:type_name -> google.protobuf.Timestamp
+	22, // 25: iant.v1.OverdueItem.due_time:type_name -> google.protobuf.Timestamp
+	22, // 26: iant.v1.OverdueItem.deliver_time:type_name -> google.protobuf.Timestamp
+	22, // 27: iant.v1.OverdueItem.escalate_time:type_name -> google.protobuf.Timestamp
+	22, // 28: iant.v1.GetStatsRequest.start_time:type_name -> google.protobuf.Timestamp
+	22, // 29: iant.v1.GetStatsRequest.end_time:type_name -> google.protobuf.Timestamp
+	11, // 30: iant.v1.GetStatsResponse.states:type_name -> iant.v1.StateStats
+	27, // 31: iant.v1.StateStats.delivery_p50:type_name -> google.protobuf.Duration
+	27, // 32: iant.v1.StateStats.delivery_p95:type_name -> google.protobuf.Duration
+	27, // 33: iant.v1.StateStats.acknowledge_p50:type_name -> google.protobuf.Duration
+	27, // 34: iant.v1.StateStats.acknowledge_p95:type_name -> google.protobuf.Duration
+	16, // 35: iant.v1.GetInclusionProofResponse.entries:type_name -> iant.v1.LogEntryProof
+	8,  // 36: iant.v1.WatchEscalationsResponse.item:type_name -> iant.v1.OverdueItem
+	0,  // 37: iant.v1.AuditService.GetBulletinReport:input_type -> iant.v1.GetBulletinReportRequest
+	4,  // 38: iant.v1.AuditService.ListReports:input_type -> iant.v1.ListReportsRequest
+	6,  // 39: iant.v1.AuditService.ListOverdue:input_type -> iant.v1.ListOverdueRequest
+	9,  // 40: iant.v1.AuditService.GetStats:input_type -> iant.v1.GetStatsRequest
+	12, // 41: iant.v1.AuditService.GetCheckpoint:input_type -> iant.v1.GetCheckpointRequest
+	14, // 42: iant.v1.AuditService.GetInclusionProof:input_type -> iant.v1.GetInclusionProofRequest
+	17, // 43: iant.v1.AuditService.GetConsistencyProof:input_type -> iant.v1.GetConsistencyProofRequest
+	19, // 44: iant.v1.AuditService.WatchEscalations:input_type -> iant.v1.WatchEscalationsRequest
+	1,  // 45: iant.v1.AuditService.GetBulletinReport:output_type -> iant.v1.GetBulletinReportResponse
+	5,  // 46: iant.v1.AuditService.ListReports:output_type -> iant.v1.ListReportsResponse
+	7,  // 47: iant.v1.AuditService.ListOverdue:output_type -> iant.v1.ListOverdueResponse
+	10, // 48: iant.v1.AuditService.GetStats:output_type -> iant.v1.GetStatsResponse
+	13, // 49: iant.v1.AuditService.GetCheckpoint:output_type -> iant.v1.GetCheckpointResponse
+	15, // 50: iant.v1.AuditService.GetInclusionProof:output_type -> iant.v1.GetInclusionProofResponse
+	18, // 51: iant.v1.AuditService.GetConsistencyProof:output_type -> iant.v1.GetConsistencyProofResponse
+	20, // 52: iant.v1.AuditService.WatchEscalations:output_type -> iant.v1.WatchEscalationsResponse
+	45, // [45:53] is the sub-list for method output_type
+	37, // [37:45] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_iant_v1_audit_service_proto_init() }
@@ -1648,7 +1787,7 @@ func file_iant_v1_audit_service_proto_init() {
 	}
 	file_iant_v1_bulletin_proto_init()
 	file_iant_v1_lifecycle_proto_init()
-	file_iant_v1_audit_service_proto_msgTypes[12].OneofWrappers = []any{
+	file_iant_v1_audit_service_proto_msgTypes[14].OneofWrappers = []any{
 		(*GetInclusionProofRequest_Index)(nil),
 		(*GetInclusionProofRequest_BulletinId)(nil),
 	}
@@ -1658,7 +1797,7 @@ func file_iant_v1_audit_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_iant_v1_audit_service_proto_rawDesc), len(file_iant_v1_audit_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

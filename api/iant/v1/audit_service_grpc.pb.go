@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	AuditService_GetBulletinReport_FullMethodName   = "/iant.v1.AuditService/GetBulletinReport"
+	AuditService_ListReports_FullMethodName         = "/iant.v1.AuditService/ListReports"
 	AuditService_ListOverdue_FullMethodName         = "/iant.v1.AuditService/ListOverdue"
 	AuditService_GetStats_FullMethodName            = "/iant.v1.AuditService/GetStats"
 	AuditService_GetCheckpoint_FullMethodName       = "/iant.v1.AuditService/GetCheckpoint"
@@ -36,7 +37,8 @@ const (
 // append-only audit log, its signed checkpoints, and the proofs that let a
 // client check the log offline. Only the secretariat node serves it.
 // Secretariat auditors may call every method; a state's focal point may
-// call GetBulletinReport for bulletins its own state originated.
+// call GetBulletinReport and ListReports for bulletins its own state
+// originated.
 type AuditServiceClient interface {
 	// GetBulletinReport returns, for one bulletin, each recipient state with
 	// its delivered, read and acknowledged times. A bulletin is named by its
@@ -44,6 +46,14 @@ type AuditServiceClient interface {
 	// state is the origin), an auditor gives the origin when several states
 	// used the id.
 	GetBulletinReport(ctx context.Context, in *GetBulletinReportRequest, opts ...grpc.CallOption) (*GetBulletinReportResponse, error)
+	// ListReports returns the delivery reports of the most recent bulletins,
+	// newest first by the creation time their origin signed: the rows of the
+	// secretariat's delivery matrix. Only bulletins are rows; the replies
+	// and consents about a bulletin are in its report's thread. An auditor
+	// sees every origin's bulletins, a focal point only its own state's (the
+	// caller's certificate decides; asking for another origin is refused,
+	// PermissionDenied rule audit.own_origin).
+	ListReports(ctx context.Context, in *ListReportsRequest, opts ...grpc.CallOption) (*ListReportsResponse, error)
 	// ListOverdue lists every (bulletin, state) whose acknowledgement
 	// deadline has passed, most overdue first.
 	ListOverdue(ctx context.Context, in *ListOverdueRequest, opts ...grpc.CallOption) (*ListOverdueResponse, error)
@@ -75,6 +85,16 @@ func (c *auditServiceClient) GetBulletinReport(ctx context.Context, in *GetBulle
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetBulletinReportResponse)
 	err := c.cc.Invoke(ctx, AuditService_GetBulletinReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *auditServiceClient) ListReports(ctx context.Context, in *ListReportsRequest, opts ...grpc.CallOption) (*ListReportsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReportsResponse)
+	err := c.cc.Invoke(ctx, AuditService_ListReports_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +178,8 @@ type AuditService_WatchEscalationsClient = grpc.ServerStreamingClient[WatchEscal
 // append-only audit log, its signed checkpoints, and the proofs that let a
 // client check the log offline. Only the secretariat node serves it.
 // Secretariat auditors may call every method; a state's focal point may
-// call GetBulletinReport for bulletins its own state originated.
+// call GetBulletinReport and ListReports for bulletins its own state
+// originated.
 type AuditServiceServer interface {
 	// GetBulletinReport returns, for one bulletin, each recipient state with
 	// its delivered, read and acknowledged times. A bulletin is named by its
@@ -166,6 +187,14 @@ type AuditServiceServer interface {
 	// state is the origin), an auditor gives the origin when several states
 	// used the id.
 	GetBulletinReport(context.Context, *GetBulletinReportRequest) (*GetBulletinReportResponse, error)
+	// ListReports returns the delivery reports of the most recent bulletins,
+	// newest first by the creation time their origin signed: the rows of the
+	// secretariat's delivery matrix. Only bulletins are rows; the replies
+	// and consents about a bulletin are in its report's thread. An auditor
+	// sees every origin's bulletins, a focal point only its own state's (the
+	// caller's certificate decides; asking for another origin is refused,
+	// PermissionDenied rule audit.own_origin).
+	ListReports(context.Context, *ListReportsRequest) (*ListReportsResponse, error)
 	// ListOverdue lists every (bulletin, state) whose acknowledgement
 	// deadline has passed, most overdue first.
 	ListOverdue(context.Context, *ListOverdueRequest) (*ListOverdueResponse, error)
@@ -195,6 +224,9 @@ type UnimplementedAuditServiceServer struct{}
 
 func (UnimplementedAuditServiceServer) GetBulletinReport(context.Context, *GetBulletinReportRequest) (*GetBulletinReportResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetBulletinReport not implemented")
+}
+func (UnimplementedAuditServiceServer) ListReports(context.Context, *ListReportsRequest) (*ListReportsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListReports not implemented")
 }
 func (UnimplementedAuditServiceServer) ListOverdue(context.Context, *ListOverdueRequest) (*ListOverdueResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListOverdue not implemented")
@@ -249,6 +281,24 @@ func _AuditService_GetBulletinReport_Handler(srv interface{}, ctx context.Contex
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AuditServiceServer).GetBulletinReport(ctx, req.(*GetBulletinReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuditService_ListReports_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReportsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServiceServer).ListReports(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuditService_ListReports_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServiceServer).ListReports(ctx, req.(*ListReportsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -364,6 +414,10 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetBulletinReport",
 			Handler:    _AuditService_GetBulletinReport_Handler,
+		},
+		{
+			MethodName: "ListReports",
+			Handler:    _AuditService_ListReports_Handler,
 		},
 		{
 			MethodName: "ListOverdue",

@@ -282,13 +282,21 @@ type ListBulletinsRequest struct {
 	Filter *BulletinFilter `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
 	// At most this many (default 50, at most 500).
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// From a previous response's next_page_token.
+	// From a previous response's next_page_token, of a request with the
+	// same newest_first: a token of the other order, or one this node did
+	// not issue, is refused (InvalidArgument, field page_token).
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Also list revoked bulletins (their tombstones). Expired bulletins are
 	// never listed.
 	IncludeRevoked bool `protobuf:"varint,4,opt,name=include_revoked,json=includeRevoked,proto3" json:"include_revoked,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// List the newest bulletin first (highest cursor), each further page
+	// older than the last: what a feed shows first. Default false: oldest
+	// first, in cursor order, as a subscription resumes. A bulletin stored
+	// while a client pages newest first is not on a later page: it is newer
+	// than the first page (a client learns of it by Subscribe).
+	NewestFirst   bool `protobuf:"varint,5,opt,name=newest_first,json=newestFirst,proto3" json:"newest_first,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListBulletinsRequest) Reset() {
@@ -349,10 +357,17 @@ func (x *ListBulletinsRequest) GetIncludeRevoked() bool {
 	return false
 }
 
+func (x *ListBulletinsRequest) GetNewestFirst() bool {
+	if x != nil {
+		return x.NewestFirst
+	}
+	return false
+}
+
 // ListBulletinsResponse is one page.
 type ListBulletinsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Bulletins, oldest first.
+	// Bulletins, oldest first (newest first with newest_first).
 	Bulletins []*StoredBulletin `protobuf:"bytes,1,rep,name=bulletins,proto3" json:"bulletins,omitempty"`
 	// Token of the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
@@ -1897,13 +1912,14 @@ const file_iant_v1_bulletin_service_proto_rawDesc = "" +
 	"\x13GetBulletinResponse\x123\n" +
 	"\bbulletin\x18\x01 \x01(\v2\x17.iant.v1.StoredBulletinR\bbulletin\x12/\n" +
 	"\x06thread\x18\x02 \x03(\v2\x17.iant.v1.StoredBulletinR\x06thread\x12+\n" +
-	"\ahistory\x18\x03 \x03(\v2\x11.iant.v1.BulletinR\ahistory\"\xac\x01\n" +
+	"\ahistory\x18\x03 \x03(\v2\x11.iant.v1.BulletinR\ahistory\"\xcf\x01\n" +
 	"\x14ListBulletinsRequest\x12/\n" +
 	"\x06filter\x18\x01 \x01(\v2\x17.iant.v1.BulletinFilterR\x06filter\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12'\n" +
-	"\x0finclude_revoked\x18\x04 \x01(\bR\x0eincludeRevoked\"v\n" +
+	"\x0finclude_revoked\x18\x04 \x01(\bR\x0eincludeRevoked\x12!\n" +
+	"\fnewest_first\x18\x05 \x01(\bR\vnewestFirst\"v\n" +
 	"\x15ListBulletinsResponse\x125\n" +
 	"\tbulletins\x18\x01 \x03(\v2\x17.iant.v1.StoredBulletinR\tbulletins\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x85\x01\n" +

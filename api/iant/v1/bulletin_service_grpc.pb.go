@@ -53,7 +53,8 @@ type BulletinServiceClient interface {
 	PostBulletin(ctx context.Context, in *PostBulletinRequest, opts ...grpc.CallOption) (*PostBulletinResponse, error)
 	// GetBulletin returns one bulletin this node holds.
 	GetBulletin(ctx context.Context, in *GetBulletinRequest, opts ...grpc.CallOption) (*GetBulletinResponse, error)
-	// ListBulletins lists bulletins this node holds, oldest first.
+	// ListBulletins lists bulletins this node holds, oldest first, or with
+	// newest_first the newest first.
 	ListBulletins(ctx context.Context, in *ListBulletinsRequest, opts ...grpc.CallOption) (*ListBulletinsResponse, error)
 	// Subscribe streams stored bulletins after a cursor, then new ones as
 	// they arrive, in cursor order.
@@ -297,7 +298,8 @@ type BulletinServiceServer interface {
 	PostBulletin(context.Context, *PostBulletinRequest) (*PostBulletinResponse, error)
 	// GetBulletin returns one bulletin this node holds.
 	GetBulletin(context.Context, *GetBulletinRequest) (*GetBulletinResponse, error)
-	// ListBulletins lists bulletins this node holds, oldest first.
+	// ListBulletins lists bulletins this node holds, oldest first, or with
+	// newest_first the newest first.
 	ListBulletins(context.Context, *ListBulletinsRequest) (*ListBulletinsResponse, error)
 	// Subscribe streams stored bulletins after a cursor, then new ones as
 	// they arrive, in cursor order.

@@ -1,5 +1,5 @@
-// The live feed: a first page of ListBulletins, later pages as the reader
-// scrolls (the List resume token), and new bulletins, revisions,
+// The live feed: the newest page of ListBulletins first, older pages as
+// the reader scrolls (the List resume token, newest first), and new bulletins, revisions,
 // revocations and replies as server-sent events from the node's
 // Subscribe, newest first, without reload.
 "use strict";
@@ -85,7 +85,7 @@
     if (loading) return;
     loading = true;
     try {
-      const resp = await rpc("ListBulletins", { filter: filter(), pageSize: 50, pageToken: nextToken, includeRevoked: true });
+      const resp = await rpc("ListBulletins", { filter: filter(), pageSize: 50, pageToken: nextToken, includeRevoked: true, newestFirst: true });
       if (g !== gen) return;
       (resp.bulletins || []).forEach(put);
       nextToken = resp.nextPageToken || "";

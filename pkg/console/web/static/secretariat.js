@@ -1,6 +1,6 @@
-// The secretariat's view: the delivery matrix of the bulletins followed
-// (and every overdue one) × member states, kept current from the audit
-// reports and the escalations stream; per-state statistics; the audit
+// The secretariat's view: the delivery matrix of the bulletins followed,
+// the most recent ones and every overdue one × member states, kept current
+// from the audit reports and the escalations stream; per-state statistics; the audit
 // log's checkpoint and a verify button whose checks run in the console's
 // server.
 "use strict";
@@ -8,6 +8,7 @@
   const { el, text, rpc, post, precedence, when } = IANT;
   const $ = (id) => document.getElementById(id);
   const KEY = "iant-followed";
+  const RECENT = 30; // rows of the most recent bulletins
   const overdue = new Map(); // origin/id/state -> OverdueItem
   let reports = [];
 
@@ -52,17 +53,24 @@
       tb.append(tr);
     }
   }
+  // refresh rebuilds the matrix: the bulletins followed first, then the
+  // most recent ones (ListReports, newest first), then any other with an
+  // overdue acknowledgement; each bulletin once.
   async function refresh() {
     try {
       const od = await rpc("ListOverdue", {});
       overdue.clear();
       for (const it of od.items || []) overdue.set(it.origin + "/" + it.bulletinId + "/" + it.state, it);
       renderOverdue();
-      const refs = followed();
-      for (const it of overdue.values()) if (!refs.some((r) => r.id === it.bulletinId && r.origin === it.origin)) refs.push({ origin: it.origin, id: it.bulletinId });
-      const out = [];
-      for (const r of refs) {
-        try { out.push((await rpc("GetBulletinReport", r)).report); } catch (e) { /* not logged yet */ }
+      const out = [], seen = new Set();
+      const add = (rep) => { const k = rep.origin + "/" + rep.id; if (!seen.has(k)) { seen.add(k); out.push(rep); } };
+      for (const r of followed()) {
+        try { add((await rpc("GetBulletinReport", r)).report); } catch (e) { /* not logged yet */ }
+      }
+      for (const rep of (await rpc("ListReports", { pageSize: RECENT })).reports || []) add(rep);
+      for (const it of overdue.values()) {
+        if (seen.has(it.origin + "/" + it.bulletinId)) continue;
+        try { add((await rpc("GetBulletinReport", { origin: it.origin, id: it.bulletinId })).report); } catch (e) { /* not logged yet */ }
       }
       reports = out;
       renderMatrix();
