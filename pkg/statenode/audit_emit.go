@@ -146,7 +146,9 @@ func forwardAttestations(f *seal.Forwarded) (audit.Evidence, error) {
 
 // emitRead reports that person p was shown rec, the first time for each
 // person; bulletins this state sent are not receipts.
-func (n *Node) emitRead(p identity.Principal, rec *store.Record) { n.emitReads(p, []*store.Record{rec}) }
+func (n *Node) emitRead(p identity.Principal, rec *store.Record) {
+	n.emitReads(p, []*store.Record{rec})
+}
 
 // emitReads reports that person p was shown recs, in one write to the
 // receipt outbox (one synced commit for a batch pushed to a subscriber).
