@@ -279,6 +279,12 @@ func (e *ReceiptError) Unwrap() error { return e.Err }
 // receipt as it publishes it, with its current SVID, and the secretariat
 // may read it from the backbone long after that SVID expired.
 func VerifyReceipt(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomain, scope string, published time.Time) (*Receipt, error) {
+	return verifyReceipt(data, bundle, td, scope, published, nil)
+}
+
+// verifyReceipt is VerifyReceipt with the chain verified through cache
+// (nil: none).
+func verifyReceipt(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomain, scope string, published time.Time, cache *ChainCache) (*Receipt, error) {
 	r, unsigned, err := parseReceipt(data)
 	if err != nil {
 		re := &ReceiptError{Rule: "receipt.malformed", Err: err}
@@ -290,7 +296,7 @@ func VerifyReceipt(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomai
 		}
 		return nil, re
 	}
-	id, rule, err := r.verify(bundle, published)
+	id, rule, err := r.verify(bundle, published, cache)
 	if err == nil {
 		rule, err = checkReporter(td, id, scope, &r.Event)
 	}
@@ -308,7 +314,7 @@ func VerifyReceipt(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomai
 // sets and returns the Signer. Errors are [*ReceiptError] with the rule of
 // [VerifyReceipt].
 func (r *Receipt) Verify(bundle x509bundle.Source, td spiffeid.TrustDomain, at time.Time) (spiffeid.ID, error) {
-	id, rule, err := r.verify(bundle, at)
+	id, rule, err := r.verify(bundle, at, nil)
 	if err == nil {
 		var p identity.Principal
 		if p, err = identity.Parse(td, id); err != nil {
@@ -324,22 +330,12 @@ func (r *Receipt) Verify(bundle x509bundle.Source, td spiffeid.TrustDomain, at t
 	return id, nil
 }
 
-// verify checks chain and signature; on failure it returns the rule.
-func (r *Receipt) verify(bundle x509bundle.Source, at time.Time) (spiffeid.ID, string, error) {
-	certs := make([]*x509.Certificate, 0, len(r.Chain))
-	for _, der := range r.Chain {
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			return spiffeid.ID{}, "receipt.malformed", fmt.Errorf("certificate: %w", err)
-		}
-		certs = append(certs, c)
-	}
-	if len(certs) == 0 {
-		return spiffeid.ID{}, "receipt.malformed", errors.New("no certificate")
-	}
-	id, _, err := x509svid.Verify(certs, bundle, x509svid.WithTime(at))
+// verify checks chain (through cache, if not nil) and signature; on
+// failure it returns the rule.
+func (r *Receipt) verify(bundle x509bundle.Source, at time.Time, cache *ChainCache) (spiffeid.ID, string, error) {
+	id, leaf, rule, err := verifyChain(r.Chain, bundle, at, cache)
 	if err != nil {
-		return spiffeid.ID{}, "receipt.chain", err
+		return spiffeid.ID{}, rule, err
 	}
 	ev := r.event
 	if ev == nil {
@@ -347,7 +343,7 @@ func (r *Receipt) verify(bundle x509bundle.Source, at time.Time) (spiffeid.ID, s
 			return spiffeid.ID{}, "receipt.malformed", err
 		}
 	}
-	if !identity.VerifySVIDSignature(certs[0].PublicKey, signedMessage(ev, r.Evidence), r.Signature) {
+	if !identity.VerifySVIDSignature(leaf.PublicKey, signedMessage(ev, r.Evidence), r.Signature) {
 		return spiffeid.ID{}, "receipt.signature", errors.New("signature does not verify")
 	}
 	return id, "", nil

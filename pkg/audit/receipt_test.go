@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/oas-cicte/iant/pkg/bulletin"
@@ -103,21 +105,45 @@ func TestVerifyReceipt(t *testing.T) {
 		{"not json", []byte("{"), "CA", "receipt.malformed"},
 		{"unknown field", []byte(`{"event":"","x":1}`), "CA", "receipt.malformed"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r, err := VerifyReceipt(tt.data, ca.Bundle(), ca.TD, tt.scope, time.Now())
-			var re *ReceiptError
-			switch {
-			case tt.wantRule == "" && err != nil:
-				t.Errorf("VerifyReceipt() = %v, want nil", err)
-			case tt.wantRule == "" && (r.Event.Kind == "" || r.Signer.IsZero() || string(r.Header) != string(att.Header)):
-				t.Errorf("VerifyReceipt() = %+v, want the event, its signer and its evidence", r)
-			case tt.wantRule != "" && (!errors.As(err, &re) || re.Rule != tt.wantRule):
-				t.Errorf("VerifyReceipt() = %v, want rule %s", err, tt.wantRule)
-			case tt.wantRule != "" && tt.wantRule != "receipt.malformed" && re.Event.BulletinID == "":
-				t.Errorf("refusal %s does not carry the claimed event", re.Rule)
-			}
-		})
+	// Each receipt verified without a chain cache, then through one
+	// (cold: chains verified and kept, warm: chains taken from it): the
+	// cache never changes a verdict.
+	cache := NewChainCache(0)
+	for _, pass := range []string{"uncached", "cache cold", "cache warm"} {
+		verify := VerifyReceipt
+		if pass != "uncached" {
+			verify = cache.VerifyReceipt
+		}
+		for _, tt := range tests {
+			t.Run(pass+"/"+tt.name, func(t *testing.T) {
+				checkVerified(t, verify, tt.data, ca.Bundle(), ca.TD, tt.scope, tt.wantRule, att)
+			})
+		}
+	}
+	if cache.Len() != 2 {
+		t.Errorf("cache holds %d chains, want 2 (MX's and CA's; none of another CA)", cache.Len())
+	}
+}
+
+// verifyFunc is VerifyReceipt or a ChainCache's.
+type verifyFunc func(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomain, scope string, published time.Time) (*Receipt, error)
+
+// checkVerified checks what verify says of receipt data published now
+// under scope: accepted with evidence att (wantRule ""), or refused by
+// wantRule.
+func checkVerified(t *testing.T, verify verifyFunc, data []byte, bundle x509bundle.Source, td spiffeid.TrustDomain, scope, wantRule string, att Evidence) {
+	t.Helper()
+	r, err := verify(data, bundle, td, scope, time.Now())
+	var re *ReceiptError
+	switch {
+	case wantRule == "" && err != nil:
+		t.Errorf("VerifyReceipt() = %v, want nil", err)
+	case wantRule == "" && (r.Event.Kind == "" || r.Signer.IsZero() || string(r.Header) != string(att.Header)):
+		t.Errorf("VerifyReceipt() = %+v, want the event, its signer and its evidence", r)
+	case wantRule != "" && (!errors.As(err, &re) || re.Rule != wantRule):
+		t.Errorf("VerifyReceipt() = %v, want rule %s", err, wantRule)
+	case wantRule != "" && wantRule != "receipt.malformed" && re.Event.BulletinID == "":
+		t.Errorf("refusal %s does not carry the claimed event", re.Rule)
 	}
 }
 

@@ -89,7 +89,8 @@ func (w *Witness) Last() (cp Checkpoint, signed []byte, ok bool) {
 // Update verifies the signed checkpoint and, if the log grew, asks prove
 // for a consistency proof from the last accepted size and verifies it;
 // then it records the checkpoint as the last one, replacing the file
-// atomically. It returns the checkpoint and:
+// atomically (not for the very checkpoint recorded already: nothing
+// changes, nothing is written). It returns the checkpoint and:
 //   - nil when it was accepted (also for a checkpoint of the same tree);
 //   - a *[ForkError] wrapping [ErrInconsistent] when the new tree does not
 //     extend the last one — the proof fails, or the sizes are equal and
@@ -104,6 +105,11 @@ func (w *Witness) Update(ctx context.Context, signed []byte, prove ConsistencyFu
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if bytes.Equal(signed, w.lastSigned) {
+		// The checkpoint recorded already (a peer witnessed the same
+		// one): nothing to check or write.
+		return cp, nil
+	}
 	if w.lastSigned != nil {
 		if err := w.check(ctx, cp, signed, prove); err != nil {
 			return cp, err

@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -42,6 +43,34 @@ func TestWitnessFollowsAGrowingLog(t *testing.T) {
 	}
 	if cp, _, ok := w2.Last(); !ok || cp.Size != 21 {
 		t.Errorf("reopened witness: Last() = %+v, %v, want size 21", cp, ok)
+	}
+	// The checkpoint recorded already is accepted without writing the
+	// file again (removed here to see whether it is rewritten); a newer
+	// one is written.
+	last, lastSigned, _ := w.Last()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if cp, err := w.Update(ctx, lastSigned, lg.ConsistencyProof); err != nil || cp.Size != last.Size || !bytes.Equal(cp.Root, last.Root) {
+		t.Errorf("Update(the last checkpoint again) = %+v, %v; want %+v, nil", cp, err, last)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the last checkpoint again was written (%v)", err)
+	}
+	fill(t, lg, 2)
+	next, err := lg.Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Update(ctx, next, lg.ConsistencyProof); err != nil {
+		t.Fatal(err)
+	}
+	w2, err = audit.OpenWitness(path, testOrigin, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp, _, ok := w2.Last(); !ok || cp.Size != 23 {
+		t.Errorf("reopened witness: Last() = %+v, %v, want size 23", cp, ok)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -107,7 +108,15 @@ func (c *Client) PublishInboxBatch(ctx context.Context, copies []InboxCopy) ([]P
 		ctx, cancel = context.WithTimeout(ctx, publishTimeout)
 		defer cancel()
 	}
-	last, err := c.sendBatch(ctx, copies)
+	msgs := make([]*nats.Msg, len(copies))
+	for i, cp := range copies {
+		m := nats.NewMsg(InboxSubject(cp.Recipient, cp.Origin, cp.ID))
+		m.Data = cp.Data
+		m.Header.Set(jetstream.MsgIDHeader, msgID(cp.Recipient, cp.Origin, cp.ID, cp.Data))
+		m.Header.Set(expectStreamHdr, InboxStream)
+		msgs[i] = m
+	}
+	last, err := c.sendBatch(ctx, msgs, &c.batchOff)
 	if err != nil {
 		return nil, err
 	}
@@ -120,29 +129,27 @@ func (c *Client) PublishInboxBatch(ctx context.Context, copies []InboxCopy) ([]P
 	return acks, nil
 }
 
-// sendBatch sends the batch: the first copy as a request (the server
-// answers once it is staged, or with why it refuses the batch), the
-// middle ones without waiting, the last as the commit request.
-func (c *Client) sendBatch(ctx context.Context, copies []InboxCopy) (batchReply, error) {
+// sendBatch sends msgs as one atomic batch: the first as a request (the
+// server answers once it is staged, or with why it refuses the batch),
+// the middle ones without waiting, the last as the commit request. A
+// stream that does not allow atomic publish turns batches off in off for
+// [batchRetryOff].
+func (c *Client) sendBatch(ctx context.Context, msgs []*nats.Msg, off *atomic.Int64) (batchReply, error) {
 	id := rand.Text()
-	n := len(copies)
-	for i, cp := range copies {
-		m := nats.NewMsg(InboxSubject(cp.Recipient, cp.Origin, cp.ID))
-		m.Data = cp.Data
-		m.Header.Set(jetstream.MsgIDHeader, msgID(cp.Recipient, cp.Origin, cp.ID, cp.Data))
-		m.Header.Set(expectStreamHdr, InboxStream)
+	n := len(msgs)
+	for i, m := range msgs {
 		m.Header.Set(batchIDHeader, id)
 		m.Header.Set(batchSeqHeader, strconv.Itoa(i+1))
 		switch {
 		case i == n-1:
 			m.Header.Set(batchCommitHeader, "1")
-			r, err := c.batchRequest(ctx, m)
+			r, err := c.batchRequest(ctx, m, off)
 			if err == nil && (r.Count != n || r.Batch != id) {
-				err = fmt.Errorf("%w: commit acknowledged %d copies of batch %q, sent %d of %q", ErrBatchRefused, r.Count, r.Batch, n, id)
+				err = fmt.Errorf("%w: commit acknowledged %d messages of batch %q, sent %d of %q", ErrBatchRefused, r.Count, r.Batch, n, id)
 			}
 			return r, err
 		case i == 0:
-			if _, err := c.batchRequest(ctx, m); err != nil {
+			if _, err := c.batchRequest(ctx, m, off); err != nil {
 				return batchReply{}, err
 			}
 		default:
@@ -155,7 +162,7 @@ func (c *Client) sendBatch(ctx context.Context, copies []InboxCopy) (batchReply,
 }
 
 // batchRequest sends one message of a batch and reads the server's answer.
-func (c *Client) batchRequest(ctx context.Context, m *nats.Msg) (batchReply, error) {
+func (c *Client) batchRequest(ctx context.Context, m *nats.Msg, off *atomic.Int64) (batchReply, error) {
 	actx, cancel := context.WithTimeout(ctx, publishAttemptTimeout)
 	defer cancel()
 	resp, err := c.nc.RequestMsgWithContext(actx, m)
@@ -174,7 +181,7 @@ func (c *Client) batchRequest(ctx context.Context, m *nats.Msg) (batchReply, err
 			return batchReply{}, fmt.Errorf("backbone: publish a batch: %w", throttledErr(e.Description))
 		}
 		if e.ErrCode == errCodeAtomicDisabled {
-			c.batchOff.Store(time.Now().Add(batchRetryOff).UnixNano())
+			off.Store(time.Now().Add(batchRetryOff).UnixNano())
 		}
 		return batchReply{}, fmt.Errorf("%w: %s (%d)", ErrBatchRefused, e.Description, e.ErrCode)
 	}

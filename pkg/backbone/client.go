@@ -145,6 +145,9 @@ type Client struct {
 	// batchOff is when, in Unix nanoseconds, atomic batches are worth
 	// trying again after the stream refused them ([Client.BatchEnabled]).
 	batchOff atomic.Int64
+	// eventBatchOff is batchOff for receipts on [EventStream]
+	// ([Client.EventBatchEnabled]).
+	eventBatchOff atomic.Int64
 	// backlog is the inbox consumer's backlog as last seen (backlog.go).
 	backlog atomic.Pointer[Backlog]
 }

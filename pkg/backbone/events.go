@@ -65,6 +65,9 @@ func eventStreamConfig(replicas int, maxAge time.Duration) jetstream.StreamConfi
 		Duplicates:  DuplicateWindow,
 		DenyDelete:  true,
 		DenyPurge:   true,
+		// A node publishes a round of its receipt outbox as one atomic
+		// batch ([Client.PublishEventBatch]).
+		AllowAtomicPublish: true,
 	}
 }
 

@@ -103,6 +103,14 @@ func (s *StateClient) PublishEvent(ctx context.Context, id string, data []byte) 
 	return s.c.PublishEvent(ctx, id, data)
 }
 
+// PublishEventBatch is [Client.PublishEventBatch].
+func (s *StateClient) PublishEventBatch(ctx context.Context, events []EventData) ([]PubAck, error) {
+	return s.c.PublishEventBatch(ctx, events)
+}
+
+// EventBatchEnabled is [Client.EventBatchEnabled].
+func (s *StateClient) EventBatchEnabled() bool { return s.c.EventBatchEnabled() }
+
 // LatestCheckpoint is [Client.LatestCheckpoint].
 func (s *StateClient) LatestCheckpoint(ctx context.Context) (seq uint64, data []byte, err error) {
 	return s.c.LatestCheckpoint(ctx)

@@ -98,6 +98,9 @@ type auditState struct {
 	vkey     string
 	verifier note.Verifier
 	verify   audit.Verifiers // of the evidence receipts carry
+	// chains are the receipts' certificate chains verified (reset when
+	// the membership table or deny list changes).
+	chains   *audit.ChainCache
 	keys     keyCache        // verified directory keys of origins
 	kept     *store.SignKeys // the signing keys verified in directory entries (keys.go)
 	kick     chan struct{}   // asks the checkpoint publisher to publish now
@@ -126,7 +129,7 @@ func (n *Node) openAudit(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("secretariat: %w", err), lg.Close())
 	}
 	n.audit.log, n.audit.kept, n.audit.vkey, n.audit.kick = lg, kept, vkey, make(chan struct{}, 1)
-	n.audit.verify = n.cfg.Verifiers
+	n.audit.verify, n.audit.chains = n.cfg.Verifiers, audit.NewChainCache(0)
 	if n.audit.verify.Header == nil || n.audit.verify.Forward == nil {
 		n.audit.verify = n.verifiers()
 	}

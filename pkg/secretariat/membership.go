@@ -79,6 +79,10 @@ func (n *Node) keepSigned(signed []byte, err error) error {
 	if _, _, err := n.gov.holder.Offer(signed); err != nil {
 		return problem.Internal(fmt.Errorf("keep signed document: %w", err))
 	}
+	// Who may sign changed: chains verified before are verified again.
+	if n.audit.chains != nil {
+		n.audit.chains.Reset()
+	}
 	return nil
 }
 

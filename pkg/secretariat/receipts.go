@@ -69,7 +69,7 @@ func (n *Node) handleReceipts(ctx context.Context, ms []backbone.Msg) []error {
 // returns it ready for the log. A refusal is logged and returned wrapping
 // backbone.ErrReject; any other error has m redelivered.
 func (n *Node) checkReceipt(ctx context.Context, m backbone.Msg) (audit.Submission, error) {
-	r, err := audit.VerifyReceipt(m.Data, n.cfg.Bundle, n.cfg.TrustDomain, m.Origin, m.Published)
+	r, err := n.audit.chains.VerifyReceipt(m.Data, n.cfg.Bundle, n.cfg.TrustDomain, m.Origin, m.Published)
 	var re *audit.ReceiptError
 	if errors.As(err, &re) {
 		return audit.Submission{}, n.refuseReceipt(ctx, m, re)

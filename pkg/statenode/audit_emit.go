@@ -147,12 +147,43 @@ func forwardAttestations(f *seal.Forwarded) (audit.Evidence, error) {
 // emitRead reports that person p was shown rec, the first time for each
 // person; bulletins this state sent are not receipts.
 func (n *Node) emitRead(p identity.Principal, rec *store.Record) {
-	if rec.Direction != store.Received {
+	n.emitReads(p, []*store.Record{rec})
+}
+
+// emitReads reports that person p was shown recs, in one write to the
+// receipt outbox (one synced commit for a batch pushed to a subscriber).
+func (n *Node) emitReads(p identity.Principal, recs []*store.Record) {
+	var rs []store.Receipt
+	for _, rec := range recs {
+		if rec.Direction != store.Received {
+			continue
+		}
+		b := &rec.Bulletin
+		r, err := n.receiptsOf(n.evidenceOf(rec), audit.Event{Kind: audit.EventRead, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
+			Actor: p.ID(n.cfg.TrustDomain).String(), Precedence: b.Precedence, Revision: eventRevision(b.RevisionNumber()), At: n.now().UTC()})
+		if err != nil {
+			n.log.Warn("audit event not recorded", "kind", string(audit.EventRead), "bulletin_id", b.ID, "err", err)
+			continue
+		}
+		rs = append(rs, r...)
+	}
+	n.queueReceipts(rs)
+}
+
+// queueReceipts queues rs in the receipt outbox in one transaction and
+// wakes its publisher; a failure is logged.
+func (n *Node) queueReceipts(rs []store.Receipt) {
+	if len(rs) == 0 {
 		return
 	}
-	b := &rec.Bulletin
-	n.emitWith(n.evidenceOf(rec), audit.Event{Kind: audit.EventRead, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
-		Actor: p.ID(n.cfg.TrustDomain).String(), Precedence: b.Precedence, Revision: eventRevision(b.RevisionNumber()), At: n.now().UTC()})
+	ctx, cancel := context.WithTimeout(context.Background(), emitTimeout)
+	defer cancel()
+	if added, err := n.store.QueueReceipts(ctx, rs, n.now()); err != nil {
+		n.log.Warn("receipts not queued", "receipt_id", rs[0].ID, "count", len(rs), "err", err)
+	} else if added > 0 {
+		wakeUp(n.audit.wake)
+		n.log.Debug("receipts queued", "receipt_id", rs[0].ID, "count", added)
+	}
 }
 
 // emitAcknowledged reports the first acknowledgement of rec.

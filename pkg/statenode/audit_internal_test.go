@@ -77,7 +77,9 @@ func TestReceiptOutboxSurvivesFailuresAndPublishesEachOnce(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
-	wg.Go(func() { drainReceipts(ctx, st, make(chan struct{}), publish, now, discardLogger()) })
+	wg.Go(func() {
+		drainReceipts(ctx, st, make(chan struct{}), receiptPublisher{one: publish}, now, discardLogger())
+	})
 	select {
 	case <-done:
 	case <-time.After(20 * time.Second):

@@ -20,6 +20,9 @@ type drainer struct {
 	// poll is how often an idle drainer looks anyway (something queued
 	// just as it went to sleep).
 	poll time.Duration
+	// linger is how long a round woken by a wake-up waits first, so that
+	// what is queued just after joins it (0: none).
+	linger time.Duration
 	// wakeRetries lets a wake-up cut short the wait after a failure: what
 	// was just queued is tried at once (a post waits for that try).
 	wakeRetries bool
@@ -59,6 +62,9 @@ func (d drainer) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-d.wake:
+			if d.linger > 0 && !sleepCtx(ctx, d.linger) {
+				return
+			}
 		case <-time.After(d.poll):
 		}
 	}

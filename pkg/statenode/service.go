@@ -163,19 +163,23 @@ func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.
 		if err != nil {
 			return problem.Internal(err)
 		}
-		for _, r := range recs {
+		var shown []*store.Record // reported read in one commit
+		for i := range recs {
+			r := &recs[i]
 			f.AfterCursor = r.Cursor
-			if !s.n.visible(p, &r) {
+			if !s.n.visible(p, r) {
 				continue // filtered out: never delivered
 			}
-			sb := s.n.storedToProto(p, r)
+			sb := s.n.storedToProto(p, *r)
 			if err := stream.Send(&iantv1.SubscribeResponse{Bulletin: sb, Kind: sb.GetKind()}); err != nil {
+				s.n.emitReads(p, shown)
 				return err
 			}
 			if r.Bulletin.IsContent() {
-				s.n.emitRead(p, &r)
+				shown = append(shown, r)
 			}
 		}
+		s.n.emitReads(p, shown)
 		if len(recs) == subscribeBatch {
 			continue
 		}
