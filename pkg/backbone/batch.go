@@ -94,11 +94,27 @@ func (c *Client) PublishInboxBatch(ctx context.Context, copies []InboxCopy) ([]P
 			return nil, err
 		}
 	}
+	msgs := make([]*nats.Msg, len(copies))
+	for i, cp := range copies {
+		m := nats.NewMsg(InboxSubject(cp.Recipient, cp.Origin, cp.ID))
+		m.Data = cp.Data
+		m.Header.Set(jetstream.MsgIDHeader, msgID(cp.Recipient, cp.Origin, cp.ID, cp.Data))
+		m.Header.Set(expectStreamHdr, InboxStream)
+		msgs[i] = m
+	}
+	return c.publishBatch(ctx, msgs, &c.batchOff, "copies")
+}
+
+// publishBatch sends msgs, checked already, as one atomic batch once the
+// client can publish (not closing, a leaf's link up, connected), within
+// publishTimeout unless ctx has a deadline, and returns each message's
+// PubAck. what names the messages in the errors and the log.
+func (c *Client) publishBatch(ctx context.Context, msgs []*nats.Msg, off *atomic.Int64, what string) ([]PubAck, error) {
 	if c.isClosing() {
 		return nil, ErrClosed
 	}
 	if c.leaf != nil && !c.LeafConnected() {
-		return nil, fmt.Errorf("%w: publish a batch: the leaf node's link to the backbone is down", ErrUnavailable)
+		return nil, fmt.Errorf("%w: publish a batch of %s: the leaf node's link to the backbone is down", ErrUnavailable, what)
 	}
 	if err := c.awaitConnected(ctx); err != nil {
 		return nil, err
@@ -108,24 +124,16 @@ func (c *Client) PublishInboxBatch(ctx context.Context, copies []InboxCopy) ([]P
 		ctx, cancel = context.WithTimeout(ctx, publishTimeout)
 		defer cancel()
 	}
-	msgs := make([]*nats.Msg, len(copies))
-	for i, cp := range copies {
-		m := nats.NewMsg(InboxSubject(cp.Recipient, cp.Origin, cp.ID))
-		m.Data = cp.Data
-		m.Header.Set(jetstream.MsgIDHeader, msgID(cp.Recipient, cp.Origin, cp.ID, cp.Data))
-		m.Header.Set(expectStreamHdr, InboxStream)
-		msgs[i] = m
-	}
-	last, err := c.sendBatch(ctx, msgs, &c.batchOff)
+	last, err := c.sendBatch(ctx, msgs, off)
 	if err != nil {
 		return nil, err
 	}
-	acks := make([]PubAck, len(copies))
-	first := last.Seq - uint64(len(copies)) + 1
+	acks := make([]PubAck, len(msgs))
+	first := last.Seq - uint64(len(msgs)) + 1
 	for i := range acks {
 		acks[i] = PubAck{Stream: last.Stream, Seq: first + uint64(i)}
 	}
-	c.log.Debug("batch of copies published", "copies", len(copies), "last_seq", last.Seq)
+	c.log.Debug("batch published", "of", what, "messages", len(msgs), "last_seq", last.Seq)
 	return acks, nil
 }
 

@@ -58,31 +58,7 @@ func (c *Client) PublishEventBatch(ctx context.Context, events []EventData) ([]P
 		m.Header.Set(expectStreamHdr, EventStream)
 		msgs[i] = m
 	}
-	if c.isClosing() {
-		return nil, ErrClosed
-	}
-	if c.leaf != nil && !c.LeafConnected() {
-		return nil, fmt.Errorf("%w: publish a batch of receipts: the leaf node's link to the backbone is down", ErrUnavailable)
-	}
-	if err := c.awaitConnected(ctx); err != nil {
-		return nil, err
-	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, publishTimeout)
-		defer cancel()
-	}
-	last, err := c.sendBatch(ctx, msgs, &c.eventBatchOff)
-	if err != nil {
-		return nil, err
-	}
-	acks := make([]PubAck, len(events))
-	first := last.Seq - uint64(len(events)) + 1
-	for i := range acks {
-		acks[i] = PubAck{Stream: last.Stream, Seq: first + uint64(i)}
-	}
-	c.log.Debug("batch of receipts published", "receipts", len(events), "last_seq", last.Seq)
-	return acks, nil
+	return c.publishBatch(ctx, msgs, &c.eventBatchOff, "receipts")
 }
 
 // EventBatchEnabled reports whether [Client.PublishEventBatch] is worth
