@@ -17,6 +17,7 @@ import (
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/identity"
+	"github.com/oas-cicte/iant/pkg/membership"
 	"github.com/oas-cicte/iant/pkg/nodeserver"
 	"github.com/oas-cicte/iant/pkg/problem"
 	"github.com/oas-cicte/iant/pkg/stix"
@@ -101,8 +102,21 @@ func (n *Node) TAXIIAddr() string {
 
 // taxiiPerson authenticates the person of a TAXII request from the
 // verified client certificate of its connection, and admits only readers
-// of this node's own state, as the gRPC API does.
+// of this node's own state, as the gRPC API does. A refusal is logged and
+// counted by its rule as the gRPC API's are (nodeserver): a denied
+// identity's attempts must show in the node's logs and metrics whichever
+// door it knocks at.
 func (n *Node) taxiiPerson(r *http.Request) (identity.Principal, error) {
+	p, err := n.taxiiCaller(r)
+	if pe := (*problem.Error)(nil); errors.As(err, &pe) && pe.Kind == problem.KindPermission {
+		n.log.Warn("refused call", "method", "TAXII "+r.Method+" "+r.URL.Path, "peer", p.String(), "rule", pe.Rule)
+		n.ops.met.Refused(pe.Rule)
+	}
+	return p, err
+}
+
+// taxiiCaller is taxiiPerson's decision.
+func (n *Node) taxiiCaller(r *http.Request) (identity.Principal, error) {
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return identity.Principal{}, problem.Unauthenticated("no client certificate")
 	}
@@ -114,7 +128,10 @@ func (n *Node) taxiiPerson(r *http.Request) (identity.Principal, error) {
 	if err != nil {
 		return identity.Principal{}, problem.Unauthenticated("no valid IANT identity on the connection")
 	}
-	if _, denied := n.members.DeniesCert(r.TLS.PeerCertificates[0]); denied {
+	if e, denied := n.members.DeniesCert(r.TLS.PeerCertificates[0]); denied {
+		// The reason stays in the log: the caller may hold a stolen key.
+		n.log.Warn("denied identity refused", "method", "TAXII "+r.Method+" "+r.URL.Path, "peer", p.String(),
+			"serial", membership.SerialString(r.TLS.PeerCertificates[0].SerialNumber), "denied", e.Target(), "reason", e.Reason)
 		return p, problem.Denied("caller.denied", "%s: this certificate or identity is denied network-wide by the secretariat", p)
 	}
 	if !p.Role.IsPerson() {
