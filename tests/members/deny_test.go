@@ -23,8 +23,9 @@ import (
 // stolen. Denied by serial number while the focal point follows a
 // subscription, the stream ends at once with PermissionDenied and every
 // new call is refused; MX's analyst is untouched; the focal point, given
-// a new certificate (iant certs renew), carries on. The time from the
-// deny call to the end of the stream is logged.
+// a new certificate (iant certs renew), carries on. The times from the
+// deny call to its answer, to the first refused new call and to the end
+// of the stream are logged (not asserted: they measure the machine too).
 func TestDenyFocalPointWithSubscribeOpen(t *testing.T) {
 	nw := nettest.Start(t, testenv.Options{States: []string{"MX", "US"}})
 	focal := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
@@ -43,11 +44,17 @@ func TestDenyFocalPointWithSubscribeOpen(t *testing.T) {
 	if err != nil {
 		t.Fatalf("deny the focal point's certificate: %v", err)
 	}
+	returned := time.Now()
+	refused := until(t, "a new call of the denied certificate refused", func() bool {
+		_, err := focal.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: first.GetBulletin().GetId()})
+		return status.Code(err) == codes.PermissionDenied
+	})
 	ended, err := sub.Ended(t)
 	if st, _ := status.FromError(err); st.Code() != codes.PermissionDenied || !strings.Contains(st.Message(), "denied network-wide") {
 		t.Errorf("the focal point's subscription ended with %v, want PermissionDenied: denied", err)
 	}
-	t.Logf("deny → the focal point's Subscribe closed after %s", ended.Sub(start))
+	t.Logf("deny → Deny returned after %s, a new call of the focal point refused after %s, its Subscribe closed after %s",
+		returned.Sub(start), refused.Sub(start), ended.Sub(start))
 	if _, err := focal.ListBulletins(t.Context(), &iantv1.ListBulletinsRequest{}); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("a new call of the denied certificate = %v, want PermissionDenied", err)
 	}
@@ -78,8 +85,9 @@ func TestDenyNode(t *testing.T) {
 	if err != nil {
 		t.Fatalf("deny CA's node: %v", err)
 	}
+	returned := time.Now()
 	cut := until(t, "CA's node dropped from the backbone", func() bool { return !connected(nw, "CA") })
-	t.Logf("deny → CA's node's backbone connection dropped after %s", cut.Sub(start))
+	t.Logf("deny → Deny returned after %s, CA's node's backbone connection dropped after %s", returned.Sub(start), cut.Sub(start))
 	nettest.WaitMembership(t, nw, 1, resp.GetDenyList().GetVersion(), "MX", "US")
 	tr.end(t, nw, "US")
 	if connected(nw, "CA") {

@@ -35,6 +35,11 @@ func TestSuspendKeepsCopies(t *testing.T) {
 	if err != nil {
 		t.Fatalf("suspend JM: %v", err)
 	}
+	returned := time.Now()
+	refused := until(t, "a new call of JM's analyst refused", func() bool {
+		_, err := jm.ListBulletins(t.Context(), &iantv1.ListBulletinsRequest{})
+		return status.Code(err) == codes.PermissionDenied
+	})
 	ended, err := sub.Ended(t)
 	// JM's node read the table that suspends it, or found itself refused
 	// by the backbone, whichever came first.
@@ -42,7 +47,8 @@ func TestSuspendKeepsCopies(t *testing.T) {
 		t.Errorf("JM's subscription ended with %v (rule %q), want PermissionDenied: suspended or refused", err, rule)
 	}
 	cut := until(t, "JM's node cut off the backbone", func() bool { return !connected(nw, "JM") })
-	t.Logf("suspend → JM's subscription ended after %s, its backbone connection dropped after %s", ended.Sub(start), cut.Sub(start))
+	t.Logf("suspend → ChangeMembership returned after %s, a new call of JM's analyst refused after %s, JM's subscription ended after %s, its backbone connection dropped after %s",
+		returned.Sub(start), refused.Sub(start), ended.Sub(start), cut.Sub(start))
 	if _, err := jm.ListBulletins(t.Context(), &iantv1.ListBulletinsRequest{}); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("JM's analyst while suspended: %v, want PermissionDenied", err)
 	}

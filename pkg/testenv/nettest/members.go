@@ -54,8 +54,8 @@ func until(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// Ended waits until the subscription's stream ends and returns when it
-// saw the end and why; it fails the test if the stream is still open after
+// Ended waits until the subscription's stream ends and returns when its
+// reader saw the end (however late Ended is called) and why; it fails the test if the stream is still open after
 // [Eventually]. Bulletins delivered meanwhile are dropped.
 func (s *Subscription) Ended(t testing.TB) (time.Time, error) {
 	t.Helper()
@@ -63,8 +63,8 @@ func (s *Subscription) Ended(t testing.TB) (time.Time, error) {
 	for {
 		select {
 		case <-s.got:
-		case err := <-s.err:
-			return time.Now(), err
+		case end := <-s.err:
+			return end.at, end.err
 		case <-deadline:
 			t.Fatalf("subscription still open after %s", Eventually)
 		}

@@ -118,7 +118,14 @@ func Post(t testing.TB, c iantv1.BulletinServiceClient, b *iantv1.Bulletin) *ian
 // Subscription collects what a Subscribe stream delivers.
 type Subscription struct {
 	got chan *iantv1.StoredBulletin
-	err chan error
+	err chan streamEnd
+}
+
+// streamEnd is why a subscription's stream ended, and when its reader saw
+// it (not when a test got round to asking).
+type streamEnd struct {
+	err error
+	at  time.Time
 }
 
 // Subscribe opens a subscription that lives until ctx ends.
@@ -128,12 +135,12 @@ func Subscribe(t testing.TB, ctx context.Context, c iantv1.BulletinServiceClient
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Subscription{got: make(chan *iantv1.StoredBulletin, 100), err: make(chan error, 1)}
+	s := &Subscription{got: make(chan *iantv1.StoredBulletin, 100), err: make(chan streamEnd, 1)}
 	go func() {
 		for {
 			resp, err := stream.Recv()
 			if err != nil {
-				s.err <- err
+				s.err <- streamEnd{err, time.Now()}
 				return
 			}
 			s.got <- resp.GetBulletin()
@@ -149,8 +156,8 @@ func (s *Subscription) Next(t testing.TB) *iantv1.StoredBulletin {
 	select {
 	case b := <-s.got:
 		return b
-	case err := <-s.err:
-		t.Fatalf("subscription ended: %v", err)
+	case end := <-s.err:
+		t.Fatalf("subscription ended: %v", end.err)
 	case <-time.After(Eventually):
 		t.Fatalf("no bulletin within %s", Eventually)
 	}
