@@ -69,6 +69,41 @@ func (n *Node) visible(p identity.Principal, rec *store.Record) bool {
 	return d.Allowed
 }
 
+// readablePage returns the first f.Limit records, in f's order, that
+// fetch (the store's List or Search under a filter) finds and person p
+// may read, fetching past the records p may not read; full says the page
+// is full, and then its last record's cursor is where the next page
+// starts. The page and its token thus depend only on what p may read: a
+// page cut short by hidden records, or a token on an empty page, would
+// tell p that bulletins they may not read match the query (for a search,
+// that one of them holds the words asked for).
+func (n *Node) readablePage(p identity.Principal, f store.Filter, fetch func(store.Filter) ([]store.Record, error)) (page []store.Record, full bool, err error) {
+	limit := f.Limit
+	f.Limit = max(limit, defaultPageSize)
+	for {
+		recs, err := fetch(f)
+		if err != nil {
+			return nil, false, err
+		}
+		for i := range recs {
+			if !n.visible(p, &recs[i]) {
+				continue
+			}
+			if page = append(page, recs[i]); len(page) == limit {
+				return page, true, nil
+			}
+		}
+		if len(recs) < f.Limit {
+			return page, false, nil
+		}
+		if last := recs[len(recs)-1].Cursor; f.Descending {
+			f.BeforeCursor = last
+		} else {
+			f.AfterCursor = last
+		}
+	}
+}
+
 // lookup finds a bulletin this node holds by id and, optionally, origin;
 // an id it does not hold is not found, whether or not it exists
 // elsewhere. An id held from several origins without origin is

@@ -76,17 +76,17 @@ func (s *bulletinService) SearchBulletins(ctx context.Context, req *iantv1.Searc
 		f.BeforeCursor = c
 	}
 	f.Descending, f.ActiveAt = true, s.n.now()
-	recs, err := s.n.store.Search(ctx, req.GetQuery(), f)
+	recs, full, err := s.n.readablePage(p, f, func(f store.Filter) ([]store.Record, error) {
+		return s.n.store.Search(ctx, req.GetQuery(), f)
+	})
 	if err != nil {
 		return nil, storeProblem(err)
 	}
 	resp := &iantv1.SearchBulletinsResponse{}
 	for _, r := range recs {
-		if s.n.visible(p, &r) {
-			resp.Bulletins = append(resp.Bulletins, s.n.storedToProto(p, r))
-		}
+		resp.Bulletins = append(resp.Bulletins, s.n.storedToProto(p, r))
 	}
-	if len(recs) == f.Limit {
+	if full {
 		resp.NextPageToken = strconv.FormatUint(recs[len(recs)-1].Cursor, 10)
 	}
 	return resp, nil
