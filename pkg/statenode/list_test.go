@@ -87,3 +87,72 @@ func TestListBulletinsNewestFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestListPagesOnlyWhatTheReaderMayRead: US holds, from MX, a RED CBRN
+// bulletin between two AMBER ones. US's analyst, who may not read RED,
+// pages through everything one bulletin a page and gets the two AMBER
+// ones, every page full but the last, never an empty page with a token;
+// asking for RED, or for CBRN, gets nothing and no token: neither the
+// page nor its token tells the analyst that a bulletin they may not read
+// matches the filter. US's focal point lists all three.
+func TestListPagesOnlyWhatTheReaderMayRead(t *testing.T) {
+	t.Parallel()
+	nw := nettest.StartStates(t, "MX", "US")
+	mx := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
+	older := nettest.Post(t, mx, nettest.Draft("older", "US")).GetBulletin().GetId()
+	red := marked("red", iantv1.Marking_MARKING_RED, "US")
+	red.Category = iantv1.Category_CATEGORY_CBRN
+	redID := nettest.Post(t, mx, red).GetBulletin().GetId()
+	newer := nettest.Post(t, mx, nettest.Draft("newer", "US")).GetBulletin().GetId()
+	focal := nettest.Dial(t, nw, testenv.FocalPoint("US"))
+	for _, id := range []string{older, redID, newer} {
+		nettest.WaitStored(t, focal, id)
+	}
+
+	pages := func(c iantv1.BulletinServiceClient, newestFirst bool, filter *iantv1.BulletinFilter) (ids []string, sizes []int) {
+		t.Helper()
+		req := &iantv1.ListBulletinsRequest{PageSize: 1, NewestFirst: newestFirst, Filter: filter}
+		for range 10 {
+			resp, err := c.ListBulletins(t.Context(), req)
+			if err != nil {
+				t.Fatalf("ListBulletins(%v) = %v", req, err)
+			}
+			for _, b := range resp.GetBulletins() {
+				ids = append(ids, b.GetBulletin().GetId())
+			}
+			sizes = append(sizes, len(resp.GetBulletins()))
+			if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+				return ids, sizes
+			}
+		}
+		t.Fatal("ListBulletins did not end within 10 pages")
+		return nil, nil
+	}
+	analyst := nettest.Dial(t, nw, testenv.Analyst("US"))
+	for _, newestFirst := range []bool{false, true} {
+		want := []string{older, newer}
+		if newestFirst {
+			want = []string{newer, older}
+		}
+		ids, sizes := pages(analyst, newestFirst, nil)
+		if diff := cmp.Diff(want, ids); diff != "" {
+			t.Errorf("the analyst's pages, newest first %v (-want +got):\n%s", newestFirst, diff)
+		}
+		for i, n := range sizes[:len(sizes)-1] {
+			if n != 1 {
+				t.Errorf("the analyst's page %d of %v holds %d bulletins, want 1 (a page cut short tells of a hidden bulletin)", i, sizes, n)
+			}
+		}
+		for _, f := range []*iantv1.BulletinFilter{
+			{Markings: []iantv1.Marking{iantv1.Marking_MARKING_RED}},
+			{Categories: []iantv1.Category{iantv1.Category_CATEGORY_CBRN}},
+		} {
+			if ids, sizes := pages(analyst, newestFirst, f); len(ids) != 0 || len(sizes) != 1 {
+				t.Errorf("the analyst's list of %v = %v in %d pages, want one empty page without a token", f, ids, len(sizes))
+			}
+		}
+	}
+	if ids, _ := pages(focal, false, nil); !slices.Equal(ids, []string{older, redID, newer}) {
+		t.Errorf("the focal point's pages = %v, want all three", ids)
+	}
+}

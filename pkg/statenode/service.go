@@ -88,7 +88,7 @@ func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBul
 	if err := s.n.resumeList(ctx, &f, req.GetPageToken()); err != nil {
 		return nil, err
 	}
-	recs, err := s.n.store.List(ctx, f)
+	recs, full, err := s.n.readablePage(p, f, func(f store.Filter) ([]store.Record, error) { return s.n.store.List(ctx, f) })
 	if errors.Is(err, store.ErrCursorAhead) {
 		return nil, problem.Invalid("page_token", "page token is not one this node issued (it is beyond the newest bulletin)")
 	}
@@ -97,11 +97,9 @@ func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBul
 	}
 	resp := &iantv1.ListBulletinsResponse{}
 	for _, r := range recs {
-		if s.n.visible(p, &r) {
-			resp.Bulletins = append(resp.Bulletins, s.n.storedToProto(p, r))
-		}
+		resp.Bulletins = append(resp.Bulletins, s.n.storedToProto(p, r))
 	}
-	if len(recs) == f.Limit {
+	if full {
 		resp.NextPageToken = listPageToken(recs[len(recs)-1].Cursor, f.Descending)
 	}
 	return resp, nil
