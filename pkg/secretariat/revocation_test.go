@@ -28,8 +28,9 @@ func (c *movableClock) add(d time.Duration) { c.offset.Add(int64(d)) }
 // and only JM's — is overdue and escalated: the report shows when, the
 // escalation stream and ListOverdue carry it as a revocation, and the log
 // holds one revocation-escalated event (no acknowledgement escalation of
-// the revoked bulletin). Back up, JM confirms and the revocation is
-// no longer overdue.
+// the revoked bulletin). So is JM's copy of a second bulletin that a
+// revision no longer releases to JM (a narrowing revokes that copy).
+// Back up, JM confirms both and neither is overdue any more.
 func TestUnconfirmedRevocationEscalates(t *testing.T) {
 	t.Parallel()
 	clock := &movableClock{}
@@ -38,20 +39,32 @@ func TestUnconfirmedRevocationEscalates(t *testing.T) {
 		SecretariatConfig: func(c *secretariat.Config) { c.Now = clock.now }})
 	mx := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
 	id := nettest.Post(t, mx, nettest.Draft("Wrong person named", "US", "JM")).GetBulletin().GetId()
-	for _, cc := range []string{"US", "JM"} {
-		nettest.WaitStored(t, nettest.Dial(t, nw, testenv.FocalPoint(cc)), id)
-	}
+	narrowDraft := nettest.Draft("No longer for JM", "US", "JM")
+	narrowed := nettest.Post(t, mx, narrowDraft).GetBulletin().GetId()
 	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
-	nettest.WaitReport(t, auditor, id, func(r *iantv1.BulletinReport) bool {
-		return nettest.Recipient(r, "US").GetDeliverTime() != nil && nettest.Recipient(r, "JM").GetDeliverTime() != nil
-	})
+	for _, b := range []string{id, narrowed} {
+		for _, cc := range []string{"US", "JM"} {
+			nettest.WaitStored(t, nettest.Dial(t, nw, testenv.FocalPoint(cc)), b)
+		}
+		nettest.WaitReport(t, auditor, b, func(r *iantv1.BulletinReport) bool {
+			return nettest.Recipient(r, "US").GetDeliverTime() != nil && nettest.Recipient(r, "JM").GetDeliverTime() != nil
+		})
+	}
 	if err := nw.StopNode("JM"); err != nil {
 		t.Fatal(err)
 	}
 	nettest.Revoke(t, mx, id, "wrong person named")
+	// A revision that no longer releases to JM revokes JM's copy: a
+	// revocation to confirm as well.
+	nettest.Revise(t, mx, narrowed, nettest.Redraft(narrowDraft, func(b *iantv1.Bulletin) {
+		b.Releasability = &iantv1.Releasability{States: []string{"US"}}
+	}))
 	nettest.WaitReport(t, auditor, id, func(r *iantv1.BulletinReport) bool {
 		us, jm := nettest.Recipient(r, "US"), nettest.Recipient(r, "JM")
 		return us.GetRevokedTime() != nil && jm.GetRevocationTime() != nil
+	})
+	nettest.WaitReport(t, auditor, narrowed, func(r *iantv1.BulletinReport) bool {
+		return nettest.Recipient(r, "JM").GetRevocationTime() != nil
 	})
 	revocations := func() map[string]*iantv1.OverdueItem {
 		t.Helper()
@@ -72,6 +85,22 @@ func TestUnconfirmedRevocationEscalates(t *testing.T) {
 	}
 	if over := revocations(); len(over) != 0 {
 		t.Errorf("within the deadline ListOverdue = %v, want nothing of %s", over, id)
+	}
+	withdrawalOverdue := func() *iantv1.OverdueItem {
+		t.Helper()
+		resp, err := auditor.ListOverdue(t.Context(), &iantv1.ListOverdueRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range resp.GetItems() {
+			if it.GetBulletinId() == narrowed && it.GetState() == "JM" && it.GetRevocation() {
+				return it
+			}
+		}
+		return nil
+	}
+	if it := withdrawalOverdue(); it != nil {
+		t.Errorf("within the deadline JM's withdrawn copy is overdue: %v", it)
 	}
 
 	ctx, cancel := context.WithCancel(t.Context())
@@ -131,11 +160,22 @@ func TestUnconfirmedRevocationEscalates(t *testing.T) {
 		t.Errorf("the log holds %d revocation escalated events of %s, want 1 (JM's revocation)", n, id)
 	}
 
+	nettest.WaitReport(t, auditor, narrowed, func(r *iantv1.BulletinReport) bool {
+		return nettest.Recipient(r, "JM").GetRevocationEscalateTime() != nil
+	})
+	if it := withdrawalOverdue(); it == nil || it.GetEscalateTime() == nil {
+		t.Errorf("ListOverdue of JM's withdrawn copy of %s = %v, want it escalated", narrowed, it)
+	}
+
 	if err := nw.StartNode(t.Context(), "JM"); err != nil {
 		t.Fatal(err)
 	}
 	nettest.WaitReport(t, auditor, id, func(r *iantv1.BulletinReport) bool { return nettest.Recipient(r, "JM").GetRevokedTime() != nil })
+	nettest.WaitReport(t, auditor, narrowed, func(r *iantv1.BulletinReport) bool { return nettest.Recipient(r, "JM").GetRevokedTime() != nil })
 	if over := revocations(); len(over) != 0 {
 		t.Errorf("after JM confirmed, ListOverdue = %v, want nothing of %s", over, id)
+	}
+	if it := withdrawalOverdue(); it != nil {
+		t.Errorf("after JM confirmed, its withdrawn copy is still overdue: %v", it)
 	}
 }
