@@ -1,11 +1,15 @@
 package taxii_test
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/membership"
 	"github.com/oas-cicte/iant/pkg/stix"
 	"github.com/oas-cicte/iant/pkg/testenv"
 	"github.com/oas-cicte/iant/pkg/testenv/nettest"
@@ -18,7 +22,8 @@ import (
 // versions — then answers 403 with a TAXII error saying the identity is
 // denied (rule caller.denied), on the connection the focal point already
 // had open as on a new one; nothing it posts is stored. US's analyst is
-// untouched. Each refusal is logged as the gRPC API logs a denied
+// untouched until it too is denied, by its certificate's serial number
+// (the other form of deny entry). Each refusal is logged as the gRPC API logs a denied
 // caller (WARN "denied identity refused" naming the peer) and counted in
 // iant_refusals_total{rule="caller.denied"}.
 func TestDeniedIdentityRefusedOverTAXII(t *testing.T) {
@@ -85,8 +90,33 @@ func TestDeniedIdentityRefusedOverTAXII(t *testing.T) {
 		t.Errorf("search for the denied focal point's post = %v, %v; want nothing stored", list.GetBulletins(), err)
 	}
 
-	if got := logs.Count("level=WARN", "msg=denied identity refused", "peer="+denied.String()); got != n {
-		t.Errorf("%d WARN records \"denied identity refused\" of %s, want one for each of its %d TAXII requests", got, denied, n)
+	// Denied by the serial number of its certificate, the analyst is
+	// refused the same way.
+	e, _ := nw.PKI.Find(testenv.Analyst("US"))
+	pemData, err := os.ReadFile(e.CertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(pemData)
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err = nettest.AdminClient(t, nw).Deny(t.Context(), &iantv1.DenyRequest{Serial: membership.SerialString(cert.SerialNumber), Reason: "token lost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nettest.WaitMembership(t, nw, 1, resp.GetDenyList().GetVersion(), "US")
+	if r := analyst.do(http.MethodGet, root+"collections/"+all+"/objects/", nil, nil); r.code != http.StatusForbidden || !strings.Contains(string(r.body), "caller.denied") {
+		t.Errorf("GET objects by the analyst denied by serial = %d %s, want 403 naming caller.denied", r.code, r.body)
+	}
+	n++
+
+	if got := logs.Count("level=WARN", "msg=denied identity refused", "peer="+denied.String()); got != n-1 {
+		t.Errorf("%d WARN records \"denied identity refused\" of %s, want one for each of its %d TAXII requests", got, denied, n-1)
+	}
+	if got := logs.Count("level=WARN", "msg=denied identity refused", "peer="+testenv.Analyst("US").String()); got != 1 {
+		t.Errorf("%d WARN records \"denied identity refused\" of the analyst, want 1", got)
 	}
 	if v, ok := nettest.MetricValue(t, nw.Registry(), "iant_refusals_total", map[string]string{"node": "US", "rule": "caller.denied"}); !ok || v != float64(n) {
 		t.Errorf("iant_refusals_total{node=US,rule=caller.denied} = %v (found %v), want %d", v, ok, n)
