@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
+	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/client"
 	"github.com/oas-cicte/iant/pkg/identity"
 )
@@ -153,13 +154,15 @@ func newAuditOverdueCmd(g *globals) *cobra.Command {
 
 func newAuditStatsCmd(g *globals) *cobra.Command {
 	var since, from, to string
+	var precs []string
 	cmd := &cobra.Command{
-		Use:     "stats",
-		Short:   "Per state: bulletins received, median and p95 delivery and acknowledgement times",
-		Example: "  iant audit stats --since 24h\n  iant audit stats --from 2026-03-01T00:00:00Z --to 2026-04-01T00:00:00Z",
-		Args:    cobra.NoArgs,
+		Use:   "stats",
+		Short: "Per state: bulletins received, median and p95 delivery and acknowledgement times, histograms by precedence",
+		Example: "  iant audit stats --since 24h\n  iant audit stats --from 2026-03-01T00:00:00Z --to 2026-04-01T00:00:00Z\n" +
+			"  iant audit stats --since 7d --precedence flash,immediate",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			req, err := statsRequest(since, from, to, time.Now())
+			req, err := statsRequest(since, from, to, precs, time.Now())
 			if err != nil {
 				return err
 			}
@@ -171,7 +174,7 @@ func newAuditStatsCmd(g *globals) *cobra.Command {
 				if g.output == "json" {
 					return printJSON(cmd.OutOrStdout(), resp)
 				}
-				return printStats(cmd.OutOrStdout(), resp.GetStates())
+				return printStats(cmd.OutOrStdout(), resp)
 			})
 		},
 	}
@@ -179,12 +182,22 @@ func newAuditStatsCmd(g *globals) *cobra.Command {
 	f.StringVar(&since, "since", "24h", "bulletins posted since: a duration ago such as 24h or 7d, an RFC 3339 time or a date")
 	f.StringVar(&from, "from", "", "bulletins posted at or after this time, like --since (which it overrides)")
 	f.StringVar(&to, "to", "", "bulletins posted before this time, like --since; default now")
+	f.StringSliceVar(&precs, "precedence", nil, "only bulletins of these precedences: flash, immediate, priority, routine (repeat or comma-separate); default all")
 	return cmd
 }
 
-// statsRequest builds the time range of audit stats from the flags, read
-// like every time on the command line (parseTime).
-func statsRequest(since, from, to string, now time.Time) (*iantv1.GetStatsRequest, error) {
+// statsRequest builds the request of audit stats from the flags: the
+// time range read like every time on the command line (parseTime), and
+// the precedences.
+func statsRequest(since, from, to string, precs []string, now time.Time) (*iantv1.GetStatsRequest, error) {
+	var want []iantv1.Precedence
+	for _, s := range precs {
+		p, err := bulletin.ParsePrecedence(s)
+		if err != nil {
+			return nil, usagef("--precedence: %v", err)
+		}
+		want = append(want, iantv1.Precedence(p))
+	}
 	if from != "" {
 		since = from
 	}
@@ -202,7 +215,7 @@ func statsRequest(since, from, to string, now time.Time) (*iantv1.GetStatsReques
 			return nil, err
 		}
 	}
-	return &iantv1.GetStatsRequest{StartTime: timestamppb.New(start), EndTime: timestamppb.New(end)}, nil
+	return &iantv1.GetStatsRequest{StartTime: timestamppb.New(start), EndTime: timestamppb.New(end), Precedences: want}, nil
 }
 
 func newAuditEscalationsCmd(g *globals) *cobra.Command {

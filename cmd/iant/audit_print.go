@@ -105,8 +105,10 @@ func printOverdue(w io.Writer, items []*iantv1.OverdueItem, now time.Time) error
 	return tw.Flush()
 }
 
-// printStats writes per-state statistics as a table.
-func printStats(w io.Writer, states []*iantv1.StateStats) error {
+// printStats writes per-state statistics as a table, then each state's
+// histograms by precedence (those with bulletins).
+func printStats(w io.Writer, resp *iantv1.GetStatsResponse) error {
+	states := resp.GetStates()
 	if len(states) == 0 {
 		_, err := fmt.Fprintln(w, "no bulletin posted in this range")
 		return err
@@ -116,6 +118,57 @@ func printStats(w io.Writer, states []*iantv1.StateStats) error {
 	for _, s := range states {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", orDash(s.GetState()), s.GetReleased(), s.GetReceived(), s.GetAcknowledged(),
 			durString(s.GetDeliveryP50()), durString(s.GetDeliveryP95()), durString(s.GetAcknowledgeP50()), durString(s.GetAcknowledgeP95()))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printHistograms(w, resp)
+}
+
+// shortDur is a bucket bound as people say it: 15s, 5m, 4h.
+func shortDur(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
+
+// printHistograms writes, per state and precedence with bulletins, the
+// delivery and acknowledgement histograms over the answer's buckets.
+func printHistograms(w io.Writer, resp *iantv1.GetStatsResponse) error {
+	bounds := resp.GetBucketBounds()
+	if len(bounds) == 0 {
+		return nil
+	}
+	head := []string{"STATE", "PRECEDENCE", "TIME"}
+	for _, b := range bounds {
+		head = append(head, "<="+shortDur(b.AsDuration()))
+	}
+	head = append(head, ">"+shortDur(bounds[len(bounds)-1].AsDuration()), "NOT YET", "OVERDUE")
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for _, s := range resp.GetStates() {
+		for _, p := range s.GetPrecedences() {
+			if p.GetReleased() == 0 {
+				continue
+			}
+			for _, d := range []struct {
+				name    string
+				dist    *iantv1.LatencyDistribution
+				overdue string
+			}{{"delivery", p.GetDelivery(), ""}, {"acknowledgement", p.GetAcknowledgement(), fmt.Sprint(p.GetOverdue())}} {
+				row := []string{orDash(s.GetState()), precedenceString(p.GetPrecedence()), d.name}
+				for _, n := range d.dist.GetBucketCounts() {
+					row = append(row, fmt.Sprint(n))
+				}
+				row = append(row, fmt.Sprint(d.dist.GetNever()), orDash(d.overdue))
+				fmt.Fprintln(tw, strings.Join(row, "\t"))
+			}
+		}
 	}
 	return tw.Flush()
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,19 @@ func TestCLIAudit(t *testing.T) {
 	out, errLine = iant(t, t.Context(), "--context", auditor, "audit", "stats", "--since", "1h")
 	if errLine != "" || !strings.Contains(out, "DELIVERY P50") || !strings.Contains(out, "\nUS ") {
 		t.Errorf("audit stats = %q, %q", out, errLine)
+	}
+	// The histograms: the IMMEDIATE bulletin, delivered and acknowledged.
+	if !regexp.MustCompile(`(?m)^STATE +PRECEDENCE +TIME +<=1s +<=5s .* >24h +NOT YET +OVERDUE$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^US +IMMEDIATE +delivery( +\d+){10} +0 +-$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^US +IMMEDIATE +acknowledgement( +\d+){10} +0 +0$`).MatchString(out) {
+		t.Errorf("audit stats histograms = %q, want US's IMMEDIATE delivery and acknowledgement rows", out)
+	}
+	out, errLine = iant(t, t.Context(), "--context", auditor, "audit", "stats", "--since", "1h", "--precedence", "routine")
+	if errLine != "" || !strings.Contains(out, "no bulletin posted in this range") {
+		t.Errorf("audit stats --precedence routine = %q, %q, want none (the bulletin is IMMEDIATE)", out, errLine)
+	}
+	if _, errLine = iant(t, t.Context(), "--context", auditor, "audit", "stats", "--precedence", "urgent"); !strings.Contains(errLine, "--precedence") {
+		t.Errorf("audit stats --precedence urgent = %q, want the flag named", errLine)
 	}
 
 	// The log grew from the saved checkpoint; every event of the bulletin

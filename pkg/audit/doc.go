@@ -106,6 +106,7 @@
 //	late, err := lg.Overdue(ctx, now, audit.Deadlines{})  // default FLASH 15m, IMMEDIATE 1h, PRIORITY 24h; unconfirmed revocations too
 //	esc, err := lg.Escalations(ctx, now, audit.Deadlines{}) // appends "escalated" once per bulletin and state
 //	st, err := lg.Stats(ctx, from, to)                    // per state: counts, p50 and p95 latencies
+//	st, err = lg.StatsOf(ctx, audit.StatsQuery{From: from, To: to, Now: now}) // and per precedence: histograms over LatencyBounds, overdue
 //
 // Reports read two index tables (bulletins, recipients) that Submit and
 // Append keep up to date in the same transaction as the leaf, never a

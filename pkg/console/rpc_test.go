@@ -307,6 +307,52 @@ func TestVerify(t *testing.T) {
 		au.rpc(t, "ListOverdue", "{}")
 		au.rpc(t, "GetStats", `{"startTime":"2020-01-01T00:00:00Z"}`)
 	})
+	t.Run("stats through the console: histograms by precedence, bad input named", func(t *testing.T) {
+		var st iantv1.GetStatsResponse
+		if err := protojson.Unmarshal([]byte(au.rpc(t, "GetStats", `{"startTime":"2020-01-01T00:00:00Z","precedences":["PRECEDENCE_FLASH"]}`)), &st); err != nil {
+			t.Fatal(err)
+		}
+		if len(st.GetBucketBounds()) != 9 || len(st.GetStates()) != 1 || st.GetStates()[0].GetState() != "US" || len(st.GetStates()[0].GetPrecedences()) != 1 {
+			t.Fatalf("GetStats(FLASH) = %v, want 9 bounds and US's FLASH row", &st)
+		}
+		flash := st.GetStates()[0].GetPrecedences()[0]
+		var sum int64
+		for _, n := range flash.GetDelivery().GetBucketCounts() {
+			sum += n
+		}
+		if flash.GetPrecedence() != iantv1.Precedence_PRECEDENCE_FLASH || flash.GetReleased() != 1 || flash.GetDelivery().GetCount() != 1 || sum != 1 ||
+			len(flash.GetDelivery().GetBucketCounts()) != 10 {
+			t.Errorf("US FLASH = %v, want the one delivered bulletin in one of 10 buckets", flash)
+		}
+		fp := login(t, c.fp)
+		for _, tc := range []struct {
+			name   string
+			b      *browser
+			body   string
+			status int
+			code   string
+			field  string // or rule
+		}{
+			{"precedence not of the enum", au, `{"startTime":"2020-01-01T00:00:00Z","precedences":["PRECEDENCE_PURPLE"]}`, 400, "InvalidArgument", "body"},
+			{"precedence unspecified", au, `{"startTime":"2020-01-01T00:00:00Z","precedences":["PRECEDENCE_FLASH","PRECEDENCE_UNSPECIFIED"]}`, 400, "InvalidArgument", "precedences[1]"},
+			{"precedence by an unknown number", au, `{"startTime":"2020-01-01T00:00:00Z","precedences":[9]}`, 400, "InvalidArgument", "precedences[0]"},
+			{"no start", au, `{"precedences":["PRECEDENCE_FLASH"]}`, 400, "InvalidArgument", "start_time"},
+			// A state's console speaks to its own node, which serves no
+			// AuditService (the secretariat refuses a focal point's
+			// GetStats too: secretariat.TestGetStatsByPrecedence).
+			{"a focal point's console", fp, `{"startTime":"2020-01-01T00:00:00Z"}`, 501, "Unimplemented", ""},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				resp, out := tc.b.do("POST", "/api/rpc/GetStats", tc.body, nil)
+				if resp.StatusCode != tc.status {
+					t.Fatalf("GetStats(%s) = %s %s, want %d", tc.body, resp.Status, out, tc.status)
+				}
+				if e := decodeErr(t, out); e.Code != tc.code || e.Field+e.Rule != tc.field {
+					t.Errorf("GetStats(%s) = %+v, want %s naming %s", tc.body, e, tc.code, tc.field)
+				}
+			})
+		}
+	})
 	t.Run("escalations stream opens", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()

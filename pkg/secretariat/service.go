@@ -91,35 +91,6 @@ func (s *auditService) ListOverdue(ctx context.Context, _ *iantv1.ListOverdueReq
 	return resp, nil
 }
 
-func (s *auditService) GetStats(ctx context.Context, req *iantv1.GetStatsRequest) (*iantv1.GetStatsResponse, error) {
-	if err := s.auditor(ctx, "see delivery statistics"); err != nil {
-		return nil, err
-	}
-	if req.GetStartTime() == nil {
-		return nil, problem.Invalid("start_time", "start time is required")
-	}
-	from, to := req.GetStartTime().AsTime(), s.n.now()
-	if req.GetEndTime() != nil {
-		to = req.GetEndTime().AsTime()
-	}
-	if !to.After(from) {
-		return nil, problem.Invalid("end_time", "end time must be after start time")
-	}
-	stats, err := s.n.audit.log.Stats(ctx, from, to)
-	if err != nil {
-		return nil, err
-	}
-	resp := &iantv1.GetStatsResponse{}
-	for _, st := range stats {
-		resp.States = append(resp.States, &iantv1.StateStats{
-			State: st.State, Released: int64(st.Released), Received: int64(st.Received), Acknowledged: int64(st.Acknowledged),
-			DeliveryP50: duration(st.DeliveryP50), DeliveryP95: duration(st.DeliveryP95),
-			AcknowledgeP50: duration(st.AckP50), AcknowledgeP95: duration(st.AckP95),
-		})
-	}
-	return resp, nil
-}
-
 func (s *auditService) GetCheckpoint(ctx context.Context, _ *iantv1.GetCheckpointRequest) (*iantv1.GetCheckpointResponse, error) {
 	if err := s.auditor(ctx, "read checkpoints"); err != nil {
 		return nil, err

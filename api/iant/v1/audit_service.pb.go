@@ -805,7 +805,11 @@ type GetStatsRequest struct {
 	// Start of the range, inclusive. Required.
 	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	// End of the range, exclusive; unset means now.
-	EndTime       *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// Restricts the statistics to bulletins of these precedences, each
+	// named once; empty means all four. PRECEDENCE_UNSPECIFIED or an
+	// unknown value is refused (InvalidArgument, field precedences[i]).
+	Precedences   []Precedence `protobuf:"varint,3,rep,packed,name=precedences,proto3,enum=iant.v1.Precedence" json:"precedences,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -854,11 +858,24 @@ func (x *GetStatsRequest) GetEndTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *GetStatsRequest) GetPrecedences() []Precedence {
+	if x != nil {
+		return x.Precedences
+	}
+	return nil
+}
+
 // GetStatsResponse holds one row per recipient state.
 type GetStatsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Per-state statistics, sorted by state.
-	States        []*StateStats `protobuf:"bytes,1,rep,name=states,proto3" json:"states,omitempty"`
+	States []*StateStats `protobuf:"bytes,1,rep,name=states,proto3" json:"states,omitempty"`
+	// The upper bounds of the latency histograms' buckets, ascending:
+	// 1s, 5s, 15s, 1m, 5m, 15m, 1h, 4h, 24h. Bucket i of a
+	// LatencyDistribution counts the latencies d with
+	// bucket_bounds[i-1] < d <= bucket_bounds[i]; its last bucket, index
+	// len(bucket_bounds), counts those longer than the last bound.
+	BucketBounds  []*durationpb.Duration `protobuf:"bytes,2,rep,name=bucket_bounds,json=bucketBounds,proto3" json:"bucket_bounds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -900,6 +917,13 @@ func (x *GetStatsResponse) GetStates() []*StateStats {
 	return nil
 }
 
+func (x *GetStatsResponse) GetBucketBounds() []*durationpb.Duration {
+	if x != nil {
+		return x.BucketBounds
+	}
+	return nil
+}
+
 // StateStats summarizes the bulletins released to one state in the range.
 type StateStats struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -919,8 +943,12 @@ type StateStats struct {
 	AcknowledgeP50 *durationpb.Duration `protobuf:"bytes,7,opt,name=acknowledge_p50,json=acknowledgeP50,proto3" json:"acknowledge_p50,omitempty"`
 	// 95th percentile acknowledgement latency.
 	AcknowledgeP95 *durationpb.Duration `protobuf:"bytes,8,opt,name=acknowledge_p95,json=acknowledgeP95,proto3" json:"acknowledge_p95,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The same split by precedence: one entry per precedence asked for
+	// (all four, most urgent first, when the request names none), those
+	// without bulletins included.
+	Precedences   []*PrecedenceStats `protobuf:"bytes,9,rep,name=precedences,proto3" json:"precedences,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StateStats) Reset() {
@@ -1009,6 +1037,182 @@ func (x *StateStats) GetAcknowledgeP95() *durationpb.Duration {
 	return nil
 }
 
+func (x *StateStats) GetPrecedences() []*PrecedenceStats {
+	if x != nil {
+		return x.Precedences
+	}
+	return nil
+}
+
+// PrecedenceStats is one state's share of the bulletins of one
+// precedence in the range.
+type PrecedenceStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The precedence.
+	Precedence Precedence `protobuf:"varint,1,opt,name=precedence,proto3,enum=iant.v1.Precedence" json:"precedence,omitempty"`
+	// Bulletins of this precedence released or delivered to the state.
+	Released int64 `protobuf:"varint,2,opt,name=released,proto3" json:"released,omitempty"`
+	// From the signed creation time to the delivery the state's node
+	// reported.
+	Delivery *LatencyDistribution `protobuf:"bytes,3,opt,name=delivery,proto3" json:"delivery,omitempty"`
+	// From the signed creation time to a focal point's acknowledgement.
+	Acknowledgement *LatencyDistribution `protobuf:"bytes,4,opt,name=acknowledgement,proto3" json:"acknowledgement,omitempty"`
+	// Acknowledgements that came after the precedence's deadline, and
+	// those not come whose deadline has passed (revoked bulletins and
+	// withdrawn copies excepted). Zero for a precedence without deadline.
+	Overdue       int64 `protobuf:"varint,5,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PrecedenceStats) Reset() {
+	*x = PrecedenceStats{}
+	mi := &file_iant_v1_audit_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PrecedenceStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PrecedenceStats) ProtoMessage() {}
+
+func (x *PrecedenceStats) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_audit_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PrecedenceStats.ProtoReflect.Descriptor instead.
+func (*PrecedenceStats) Descriptor() ([]byte, []int) {
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *PrecedenceStats) GetPrecedence() Precedence {
+	if x != nil {
+		return x.Precedence
+	}
+	return Precedence_PRECEDENCE_UNSPECIFIED
+}
+
+func (x *PrecedenceStats) GetReleased() int64 {
+	if x != nil {
+		return x.Released
+	}
+	return 0
+}
+
+func (x *PrecedenceStats) GetDelivery() *LatencyDistribution {
+	if x != nil {
+		return x.Delivery
+	}
+	return nil
+}
+
+func (x *PrecedenceStats) GetAcknowledgement() *LatencyDistribution {
+	if x != nil {
+		return x.Acknowledgement
+	}
+	return nil
+}
+
+func (x *PrecedenceStats) GetOverdue() int64 {
+	if x != nil {
+		return x.Overdue
+	}
+	return 0
+}
+
+// LatencyDistribution is a histogram of latencies over
+// GetStatsResponse.bucket_bounds, with nearest-rank percentiles.
+type LatencyDistribution struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Latencies measured.
+	Count int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	// len(bucket_bounds)+1 counts summing to count.
+	BucketCounts []int64 `protobuf:"varint,2,rep,packed,name=bucket_counts,json=bucketCounts,proto3" json:"bucket_counts,omitempty"`
+	// Median; unset without samples.
+	P50 *durationpb.Duration `protobuf:"bytes,3,opt,name=p50,proto3" json:"p50,omitempty"`
+	// 95th percentile; unset without samples.
+	P95 *durationpb.Duration `protobuf:"bytes,4,opt,name=p95,proto3" json:"p95,omitempty"`
+	// Released to the state but not (yet) delivered, or acknowledged.
+	Never         int64 `protobuf:"varint,5,opt,name=never,proto3" json:"never,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LatencyDistribution) Reset() {
+	*x = LatencyDistribution{}
+	mi := &file_iant_v1_audit_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LatencyDistribution) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LatencyDistribution) ProtoMessage() {}
+
+func (x *LatencyDistribution) ProtoReflect() protoreflect.Message {
+	mi := &file_iant_v1_audit_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LatencyDistribution.ProtoReflect.Descriptor instead.
+func (*LatencyDistribution) Descriptor() ([]byte, []int) {
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *LatencyDistribution) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *LatencyDistribution) GetBucketCounts() []int64 {
+	if x != nil {
+		return x.BucketCounts
+	}
+	return nil
+}
+
+func (x *LatencyDistribution) GetP50() *durationpb.Duration {
+	if x != nil {
+		return x.P50
+	}
+	return nil
+}
+
+func (x *LatencyDistribution) GetP95() *durationpb.Duration {
+	if x != nil {
+		return x.P95
+	}
+	return nil
+}
+
+func (x *LatencyDistribution) GetNever() int64 {
+	if x != nil {
+		return x.Never
+	}
+	return 0
+}
+
 // GetCheckpointRequest is empty.
 type GetCheckpointRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1018,7 +1222,7 @@ type GetCheckpointRequest struct {
 
 func (x *GetCheckpointRequest) Reset() {
 	*x = GetCheckpointRequest{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[12]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1030,7 +1234,7 @@ func (x *GetCheckpointRequest) String() string {
 func (*GetCheckpointRequest) ProtoMessage() {}
 
 func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[12]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1043,7 +1247,7 @@ func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckpointRequest.ProtoReflect.Descriptor instead.
 func (*GetCheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{12}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{14}
 }
 
 // GetCheckpointResponse is the log's signed checkpoint.
@@ -1061,7 +1265,7 @@ type GetCheckpointResponse struct {
 
 func (x *GetCheckpointResponse) Reset() {
 	*x = GetCheckpointResponse{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[13]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1073,7 +1277,7 @@ func (x *GetCheckpointResponse) String() string {
 func (*GetCheckpointResponse) ProtoMessage() {}
 
 func (x *GetCheckpointResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[13]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1086,7 +1290,7 @@ func (x *GetCheckpointResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckpointResponse.ProtoReflect.Descriptor instead.
 func (*GetCheckpointResponse) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{13}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetCheckpointResponse) GetCheckpoint() []byte {
@@ -1131,7 +1335,7 @@ type GetInclusionProofRequest struct {
 
 func (x *GetInclusionProofRequest) Reset() {
 	*x = GetInclusionProofRequest{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[14]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1143,7 +1347,7 @@ func (x *GetInclusionProofRequest) String() string {
 func (*GetInclusionProofRequest) ProtoMessage() {}
 
 func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[14]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1156,7 +1360,7 @@ func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofRequest.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofRequest) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{14}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetInclusionProofRequest) GetSelector() isGetInclusionProofRequest_Selector {
@@ -1229,7 +1433,7 @@ type GetInclusionProofResponse struct {
 
 func (x *GetInclusionProofResponse) Reset() {
 	*x = GetInclusionProofResponse{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[15]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1241,7 +1445,7 @@ func (x *GetInclusionProofResponse) String() string {
 func (*GetInclusionProofResponse) ProtoMessage() {}
 
 func (x *GetInclusionProofResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[15]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1254,7 +1458,7 @@ func (x *GetInclusionProofResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofResponse.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofResponse) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{15}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetInclusionProofResponse) GetTreeSize() uint64 {
@@ -1289,7 +1493,7 @@ type LogEntryProof struct {
 
 func (x *LogEntryProof) Reset() {
 	*x = LogEntryProof{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[16]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1301,7 +1505,7 @@ func (x *LogEntryProof) String() string {
 func (*LogEntryProof) ProtoMessage() {}
 
 func (x *LogEntryProof) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[16]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1314,7 +1518,7 @@ func (x *LogEntryProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogEntryProof.ProtoReflect.Descriptor instead.
 func (*LogEntryProof) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{16}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *LogEntryProof) GetIndex() uint64 {
@@ -1351,7 +1555,7 @@ type GetConsistencyProofRequest struct {
 
 func (x *GetConsistencyProofRequest) Reset() {
 	*x = GetConsistencyProofRequest{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[17]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1363,7 +1567,7 @@ func (x *GetConsistencyProofRequest) String() string {
 func (*GetConsistencyProofRequest) ProtoMessage() {}
 
 func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[17]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1376,7 +1580,7 @@ func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofRequest.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofRequest) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{17}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetConsistencyProofRequest) GetOldSize() uint64 {
@@ -1408,7 +1612,7 @@ type GetConsistencyProofResponse struct {
 
 func (x *GetConsistencyProofResponse) Reset() {
 	*x = GetConsistencyProofResponse{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[18]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1420,7 +1624,7 @@ func (x *GetConsistencyProofResponse) String() string {
 func (*GetConsistencyProofResponse) ProtoMessage() {}
 
 func (x *GetConsistencyProofResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[18]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1433,7 +1637,7 @@ func (x *GetConsistencyProofResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofResponse.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofResponse) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{18}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetConsistencyProofResponse) GetOldSize() uint64 {
@@ -1466,7 +1670,7 @@ type WatchEscalationsRequest struct {
 
 func (x *WatchEscalationsRequest) Reset() {
 	*x = WatchEscalationsRequest{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[19]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1478,7 +1682,7 @@ func (x *WatchEscalationsRequest) String() string {
 func (*WatchEscalationsRequest) ProtoMessage() {}
 
 func (x *WatchEscalationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[19]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1491,7 +1695,7 @@ func (x *WatchEscalationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEscalationsRequest.ProtoReflect.Descriptor instead.
 func (*WatchEscalationsRequest) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{19}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{21}
 }
 
 // WatchEscalationsResponse is one escalation.
@@ -1505,7 +1709,7 @@ type WatchEscalationsResponse struct {
 
 func (x *WatchEscalationsResponse) Reset() {
 	*x = WatchEscalationsResponse{}
-	mi := &file_iant_v1_audit_service_proto_msgTypes[20]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1517,7 +1721,7 @@ func (x *WatchEscalationsResponse) String() string {
 func (*WatchEscalationsResponse) ProtoMessage() {}
 
 func (x *WatchEscalationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_iant_v1_audit_service_proto_msgTypes[20]
+	mi := &file_iant_v1_audit_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1530,7 +1734,7 @@ func (x *WatchEscalationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEscalationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchEscalationsResponse) Descriptor() ([]byte, []int) {
-	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{20}
+	return file_iant_v1_audit_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *WatchEscalationsResponse) GetItem() *OverdueItem {
@@ -1617,13 +1821,15 @@ const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"\rescalate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fescalateTime\x12\x1e\n" +
 	"\n" +
 	"revocation\x18\t \x01(\bR\n" +
-	"revocation\"\x83\x01\n" +
+	"revocation\"\xba\x01\n" +
 	"\x0fGetStatsRequest\x129\n" +
 	"\n" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"?\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x125\n" +
+	"\vprecedences\x18\x03 \x03(\x0e2\x13.iant.v1.PrecedenceR\vprecedences\"\x7f\n" +
 	"\x10GetStatsResponse\x12+\n" +
-	"\x06states\x18\x01 \x03(\v2\x13.iant.v1.StateStatsR\x06states\"\x82\x03\n" +
+	"\x06states\x18\x01 \x03(\v2\x13.iant.v1.StateStatsR\x06states\x12>\n" +
+	"\rbucket_bounds\x18\x02 \x03(\v2\x19.google.protobuf.DurationR\fbucketBounds\"\xbe\x03\n" +
 	"\n" +
 	"StateStats\x12\x14\n" +
 	"\x05state\x18\x01 \x01(\tR\x05state\x12\x1a\n" +
@@ -1633,7 +1839,22 @@ const file_iant_v1_audit_service_proto_rawDesc = "" +
 	"\fdelivery_p50\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\vdeliveryP50\x12<\n" +
 	"\fdelivery_p95\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\vdeliveryP95\x12B\n" +
 	"\x0facknowledge_p50\x18\a \x01(\v2\x19.google.protobuf.DurationR\x0eacknowledgeP50\x12B\n" +
-	"\x0facknowledge_p95\x18\b \x01(\v2\x19.google.protobuf.DurationR\x0eacknowledgeP95\"\x16\n" +
+	"\x0facknowledge_p95\x18\b \x01(\v2\x19.google.protobuf.DurationR\x0eacknowledgeP95\x12:\n" +
+	"\vprecedences\x18\t \x03(\v2\x18.iant.v1.PrecedenceStatsR\vprecedences\"\xfe\x01\n" +
+	"\x0fPrecedenceStats\x123\n" +
+	"\n" +
+	"precedence\x18\x01 \x01(\x0e2\x13.iant.v1.PrecedenceR\n" +
+	"precedence\x12\x1a\n" +
+	"\breleased\x18\x02 \x01(\x03R\breleased\x128\n" +
+	"\bdelivery\x18\x03 \x01(\v2\x1c.iant.v1.LatencyDistributionR\bdelivery\x12F\n" +
+	"\x0facknowledgement\x18\x04 \x01(\v2\x1c.iant.v1.LatencyDistributionR\x0facknowledgement\x12\x18\n" +
+	"\aoverdue\x18\x05 \x01(\x03R\aoverdue\"\xc0\x01\n" +
+	"\x13LatencyDistribution\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count\x12#\n" +
+	"\rbucket_counts\x18\x02 \x03(\x03R\fbucketCounts\x12+\n" +
+	"\x03p50\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03p50\x12+\n" +
+	"\x03p95\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03p95\x12\x14\n" +
+	"\x05never\x18\x05 \x01(\x03R\x05never\"\x16\n" +
 	"\x14GetCheckpointRequest\"r\n" +
 	"\x15GetCheckpointResponse\x12\x1e\n" +
 	"\n" +
@@ -1688,7 +1909,7 @@ func file_iant_v1_audit_service_proto_rawDescGZIP() []byte {
 	return file_iant_v1_audit_service_proto_rawDescData
 }
 
-var file_iant_v1_audit_service_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_iant_v1_audit_service_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_iant_v1_audit_service_proto_goTypes = []any{
 	(*GetBulletinReportRequest)(nil),    // 0: iant.v1.GetBulletinReportRequest
 	(*GetBulletinReportResponse)(nil),   // 1: iant.v1.GetBulletinReportResponse
@@ -1702,82 +1923,92 @@ var file_iant_v1_audit_service_proto_goTypes = []any{
 	(*GetStatsRequest)(nil),             // 9: iant.v1.GetStatsRequest
 	(*GetStatsResponse)(nil),            // 10: iant.v1.GetStatsResponse
 	(*StateStats)(nil),                  // 11: iant.v1.StateStats
-	(*GetCheckpointRequest)(nil),        // 12: iant.v1.GetCheckpointRequest
-	(*GetCheckpointResponse)(nil),       // 13: iant.v1.GetCheckpointResponse
-	(*GetInclusionProofRequest)(nil),    // 14: iant.v1.GetInclusionProofRequest
-	(*GetInclusionProofResponse)(nil),   // 15: iant.v1.GetInclusionProofResponse
-	(*LogEntryProof)(nil),               // 16: iant.v1.LogEntryProof
-	(*GetConsistencyProofRequest)(nil),  // 17: iant.v1.GetConsistencyProofRequest
-	(*GetConsistencyProofResponse)(nil), // 18: iant.v1.GetConsistencyProofResponse
-	(*WatchEscalationsRequest)(nil),     // 19: iant.v1.WatchEscalationsRequest
-	(*WatchEscalationsResponse)(nil),    // 20: iant.v1.WatchEscalationsResponse
-	(Precedence)(0),                     // 21: iant.v1.Precedence
-	(*timestamppb.Timestamp)(nil),       // 22: google.protobuf.Timestamp
-	(*ThreadItem)(nil),                  // 23: iant.v1.ThreadItem
-	(MessageKind)(0),                    // 24: iant.v1.MessageKind
-	(*BulletinRef)(nil),                 // 25: iant.v1.BulletinRef
-	(ReplyKind)(0),                      // 26: iant.v1.ReplyKind
-	(*durationpb.Duration)(nil),         // 27: google.protobuf.Duration
+	(*PrecedenceStats)(nil),             // 12: iant.v1.PrecedenceStats
+	(*LatencyDistribution)(nil),         // 13: iant.v1.LatencyDistribution
+	(*GetCheckpointRequest)(nil),        // 14: iant.v1.GetCheckpointRequest
+	(*GetCheckpointResponse)(nil),       // 15: iant.v1.GetCheckpointResponse
+	(*GetInclusionProofRequest)(nil),    // 16: iant.v1.GetInclusionProofRequest
+	(*GetInclusionProofResponse)(nil),   // 17: iant.v1.GetInclusionProofResponse
+	(*LogEntryProof)(nil),               // 18: iant.v1.LogEntryProof
+	(*GetConsistencyProofRequest)(nil),  // 19: iant.v1.GetConsistencyProofRequest
+	(*GetConsistencyProofResponse)(nil), // 20: iant.v1.GetConsistencyProofResponse
+	(*WatchEscalationsRequest)(nil),     // 21: iant.v1.WatchEscalationsRequest
+	(*WatchEscalationsResponse)(nil),    // 22: iant.v1.WatchEscalationsResponse
+	(Precedence)(0),                     // 23: iant.v1.Precedence
+	(*timestamppb.Timestamp)(nil),       // 24: google.protobuf.Timestamp
+	(*ThreadItem)(nil),                  // 25: iant.v1.ThreadItem
+	(MessageKind)(0),                    // 26: iant.v1.MessageKind
+	(*BulletinRef)(nil),                 // 27: iant.v1.BulletinRef
+	(ReplyKind)(0),                      // 28: iant.v1.ReplyKind
+	(*durationpb.Duration)(nil),         // 29: google.protobuf.Duration
 }
 var file_iant_v1_audit_service_proto_depIdxs = []int32{
 	2,  // 0: iant.v1.GetBulletinReportResponse.report:type_name -> iant.v1.BulletinReport
-	21, // 1: iant.v1.BulletinReport.precedence:type_name -> iant.v1.Precedence
-	22, // 2: iant.v1.BulletinReport.post_time:type_name -> google.protobuf.Timestamp
+	23, // 1: iant.v1.BulletinReport.precedence:type_name -> iant.v1.Precedence
+	24, // 2: iant.v1.BulletinReport.post_time:type_name -> google.protobuf.Timestamp
 	3,  // 3: iant.v1.BulletinReport.recipients:type_name -> iant.v1.RecipientStatus
-	22, // 4: iant.v1.BulletinReport.create_time:type_name -> google.protobuf.Timestamp
-	22, // 5: iant.v1.BulletinReport.revoke_time:type_name -> google.protobuf.Timestamp
-	23, // 6: iant.v1.BulletinReport.thread:type_name -> iant.v1.ThreadItem
-	24, // 7: iant.v1.BulletinReport.kind:type_name -> iant.v1.MessageKind
-	25, // 8: iant.v1.BulletinReport.in_reply_to:type_name -> iant.v1.BulletinRef
-	26, // 9: iant.v1.BulletinReport.reply_kind:type_name -> iant.v1.ReplyKind
-	22, // 10: iant.v1.RecipientStatus.release_time:type_name -> google.protobuf.Timestamp
-	22, // 11: iant.v1.RecipientStatus.deliver_time:type_name -> google.protobuf.Timestamp
-	22, // 12: iant.v1.RecipientStatus.read_time:type_name -> google.protobuf.Timestamp
-	22, // 13: iant.v1.RecipientStatus.acknowledge_time:type_name -> google.protobuf.Timestamp
-	22, // 14: iant.v1.RecipientStatus.escalate_time:type_name -> google.protobuf.Timestamp
-	27, // 15: iant.v1.RecipientStatus.delivery_latency:type_name -> google.protobuf.Duration
-	27, // 16: iant.v1.RecipientStatus.acknowledge_latency:type_name -> google.protobuf.Duration
-	22, // 17: iant.v1.RecipientStatus.forward_time:type_name -> google.protobuf.Timestamp
-	22, // 18: iant.v1.RecipientStatus.revocation_time:type_name -> google.protobuf.Timestamp
-	22, // 19: iant.v1.RecipientStatus.revoked_time:type_name -> google.protobuf.Timestamp
-	22, // 20: iant.v1.RecipientStatus.revocation_escalate_time:type_name -> google.protobuf.Timestamp
+	24, // 4: iant.v1.BulletinReport.create_time:type_name -> google.protobuf.Timestamp
+	24, // 5: iant.v1.BulletinReport.revoke_time:type_name -> google.protobuf.Timestamp
+	25, // 6: iant.v1.BulletinReport.thread:type_name -> iant.v1.ThreadItem
+	26, // 7: iant.v1.BulletinReport.kind:type_name -> iant.v1.MessageKind
+	27, // 8: iant.v1.BulletinReport.in_reply_to:type_name -> iant.v1.BulletinRef
+	28, // 9: iant.v1.BulletinReport.reply_kind:type_name -> iant.v1.ReplyKind
+	24, // 10: iant.v1.RecipientStatus.release_time:type_name -> google.protobuf.Timestamp
+	24, // 11: iant.v1.RecipientStatus.deliver_time:type_name -> google.protobuf.Timestamp
+	24, // 12: iant.v1.RecipientStatus.read_time:type_name -> google.protobuf.Timestamp
+	24, // 13: iant.v1.RecipientStatus.acknowledge_time:type_name -> google.protobuf.Timestamp
+	24, // 14: iant.v1.RecipientStatus.escalate_time:type_name -> google.protobuf.Timestamp
+	29, // 15: iant.v1.RecipientStatus.delivery_latency:type_name -> google.protobuf.Duration
+	29, // 16: iant.v1.RecipientStatus.acknowledge_latency:type_name -> google.protobuf.Duration
+	24, // 17: iant.v1.RecipientStatus.forward_time:type_name -> google.protobuf.Timestamp
+	24, // 18: iant.v1.RecipientStatus.revocation_time:type_name -> google.protobuf.Timestamp
+	24, // 19: iant.v1.RecipientStatus.revoked_time:type_name -> google.protobuf.Timestamp
+	24, // 20: iant.v1.RecipientStatus.revocation_escalate_time:type_name -> google.protobuf.Timestamp
 	2,  // 21: iant.v1.ListReportsResponse.reports:type_name -> iant.v1.BulletinReport
 	8,  // 22: iant.v1.ListOverdueResponse.items:type_name -> iant.v1.OverdueItem
-	21, // 23: iant.v1.OverdueItem.precedence:type_name -> iant.v1.Precedence
-	22, // 24: iant.v1.OverdueItem.clock_time:type_name -> google.protobuf.Timestamp
-	22, // 25: iant.v1.OverdueItem.due_time:type_name -> google.protobuf.Timestamp
-	22, // 26: iant.v1.OverdueItem.deliver_time:type_name -> google.protobuf.Timestamp
-	22, // 27: iant.v1.OverdueItem.escalate_time:type_name -> google.protobuf.Timestamp
-	22, // 28: iant.v1.GetStatsRequest.start_time:type_name -> google.protobuf.Timestamp
-	22, // 29: iant.v1.GetStatsRequest.end_time:type_name -> google.protobuf.Timestamp
-	11, // 30: iant.v1.GetStatsResponse.states:type_name -> iant.v1.StateStats
-	27, // 31: iant.v1.StateStats.delivery_p50:type_name -> google.protobuf.Duration
-	27, // 32: iant.v1.StateStats.delivery_p95:type_name -> google.protobuf.Duration
-	27, // 33: iant.v1.StateStats.acknowledge_p50:type_name -> google.protobuf.Duration
-	27, // 34: iant.v1.StateStats.acknowledge_p95:type_name -> google.protobuf.Duration
-	16, // 35: iant.v1.GetInclusionProofResponse.entries:type_name -> iant.v1.LogEntryProof
-	8,  // 36: iant.v1.WatchEscalationsResponse.item:type_name -> iant.v1.OverdueItem
-	0,  // 37: iant.v1.AuditService.GetBulletinReport:input_type -> iant.v1.GetBulletinReportRequest
-	4,  // 38: iant.v1.AuditService.ListReports:input_type -> iant.v1.ListReportsRequest
-	6,  // 39: iant.v1.AuditService.ListOverdue:input_type -> iant.v1.ListOverdueRequest
-	9,  // 40: iant.v1.AuditService.GetStats:input_type -> iant.v1.GetStatsRequest
-	12, // 41: iant.v1.AuditService.GetCheckpoint:input_type -> iant.v1.GetCheckpointRequest
-	14, // 42: iant.v1.AuditService.GetInclusionProof:input_type -> iant.v1.GetInclusionProofRequest
-	17, // 43: iant.v1.AuditService.GetConsistencyProof:input_type -> iant.v1.GetConsistencyProofRequest
-	19, // 44: iant.v1.AuditService.WatchEscalations:input_type -> iant.v1.WatchEscalationsRequest
-	1,  // 45: iant.v1.AuditService.GetBulletinReport:output_type -> iant.v1.GetBulletinReportResponse
-	5,  // 46: iant.v1.AuditService.ListReports:output_type -> iant.v1.ListReportsResponse
-	7,  // 47: iant.v1.AuditService.ListOverdue:output_type -> iant.v1.ListOverdueResponse
-	10, // 48: iant.v1.AuditService.GetStats:output_type -> iant.v1.GetStatsResponse
-	13, // 49: iant.v1.AuditService.GetCheckpoint:output_type -> iant.v1.GetCheckpointResponse
-	15, // 50: iant.v1.AuditService.GetInclusionProof:output_type -> iant.v1.GetInclusionProofResponse
-	18, // 51: iant.v1.AuditService.GetConsistencyProof:output_type -> iant.v1.GetConsistencyProofResponse
-	20, // 52: iant.v1.AuditService.WatchEscalations:output_type -> iant.v1.WatchEscalationsResponse
-	45, // [45:53] is the sub-list for method output_type
-	37, // [37:45] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	23, // 23: iant.v1.OverdueItem.precedence:type_name -> iant.v1.Precedence
+	24, // 24: iant.v1.OverdueItem.clock_time:type_name -> google.protobuf.Timestamp
+	24, // 25: iant.v1.OverdueItem.due_time:type_name -> google.protobuf.Timestamp
+	24, // 26: iant.v1.OverdueItem.deliver_time:type_name -> google.protobuf.Timestamp
+	24, // 27: iant.v1.OverdueItem.escalate_time:type_name -> google.protobuf.Timestamp
+	24, // 28: iant.v1.GetStatsRequest.start_time:type_name -> google.protobuf.Timestamp
+	24, // 29: iant.v1.GetStatsRequest.end_time:type_name -> google.protobuf.Timestamp
+	23, // 30: iant.v1.GetStatsRequest.precedences:type_name -> iant.v1.Precedence
+	11, // 31: iant.v1.GetStatsResponse.states:type_name -> iant.v1.StateStats
+	29, // 32: iant.v1.GetStatsResponse.bucket_bounds:type_name -> google.protobuf.Duration
+	29, // 33: iant.v1.StateStats.delivery_p50:type_name -> google.protobuf.Duration
+	29, // 34: iant.v1.StateStats.delivery_p95:type_name -> google.protobuf.Duration
+	29, // 35: iant.v1.StateStats.acknowledge_p50:type_name -> google.protobuf.Duration
+	29, // 36: iant.v1.StateStats.acknowledge_p95:type_name -> google.protobuf.Duration
+	12, // 37: iant.v1.StateStats.precedences:type_name -> iant.v1.PrecedenceStats
+	23, // 38: iant.v1.PrecedenceStats.precedence:type_name -> iant.v1.Precedence
+	13, // 39: iant.v1.PrecedenceStats.delivery:type_name -> iant.v1.LatencyDistribution
+	13, // 40: iant.v1.PrecedenceStats.acknowledgement:type_name -> iant.v1.LatencyDistribution
+	29, // 41: iant.v1.LatencyDistribution.p50:type_name -> google.protobuf.Duration
+	29, // 42: iant.v1.LatencyDistribution.p95:type_name -> google.protobuf.Duration
+	18, // 43: iant.v1.GetInclusionProofResponse.entries:type_name -> iant.v1.LogEntryProof
+	8,  // 44: iant.v1.WatchEscalationsResponse.item:type_name -> iant.v1.OverdueItem
+	0,  // 45: iant.v1.AuditService.GetBulletinReport:input_type -> iant.v1.GetBulletinReportRequest
+	4,  // 46: iant.v1.AuditService.ListReports:input_type -> iant.v1.ListReportsRequest
+	6,  // 47: iant.v1.AuditService.ListOverdue:input_type -> iant.v1.ListOverdueRequest
+	9,  // 48: iant.v1.AuditService.GetStats:input_type -> iant.v1.GetStatsRequest
+	14, // 49: iant.v1.AuditService.GetCheckpoint:input_type -> iant.v1.GetCheckpointRequest
+	16, // 50: iant.v1.AuditService.GetInclusionProof:input_type -> iant.v1.GetInclusionProofRequest
+	19, // 51: iant.v1.AuditService.GetConsistencyProof:input_type -> iant.v1.GetConsistencyProofRequest
+	21, // 52: iant.v1.AuditService.WatchEscalations:input_type -> iant.v1.WatchEscalationsRequest
+	1,  // 53: iant.v1.AuditService.GetBulletinReport:output_type -> iant.v1.GetBulletinReportResponse
+	5,  // 54: iant.v1.AuditService.ListReports:output_type -> iant.v1.ListReportsResponse
+	7,  // 55: iant.v1.AuditService.ListOverdue:output_type -> iant.v1.ListOverdueResponse
+	10, // 56: iant.v1.AuditService.GetStats:output_type -> iant.v1.GetStatsResponse
+	15, // 57: iant.v1.AuditService.GetCheckpoint:output_type -> iant.v1.GetCheckpointResponse
+	17, // 58: iant.v1.AuditService.GetInclusionProof:output_type -> iant.v1.GetInclusionProofResponse
+	20, // 59: iant.v1.AuditService.GetConsistencyProof:output_type -> iant.v1.GetConsistencyProofResponse
+	22, // 60: iant.v1.AuditService.WatchEscalations:output_type -> iant.v1.WatchEscalationsResponse
+	53, // [53:61] is the sub-list for method output_type
+	45, // [45:53] is the sub-list for method input_type
+	45, // [45:45] is the sub-list for extension type_name
+	45, // [45:45] is the sub-list for extension extendee
+	0,  // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_iant_v1_audit_service_proto_init() }
@@ -1787,7 +2018,7 @@ func file_iant_v1_audit_service_proto_init() {
 	}
 	file_iant_v1_bulletin_proto_init()
 	file_iant_v1_lifecycle_proto_init()
-	file_iant_v1_audit_service_proto_msgTypes[14].OneofWrappers = []any{
+	file_iant_v1_audit_service_proto_msgTypes[16].OneofWrappers = []any{
 		(*GetInclusionProofRequest_Index)(nil),
 		(*GetInclusionProofRequest_BulletinId)(nil),
 	}
@@ -1797,7 +2028,7 @@ func file_iant_v1_audit_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_iant_v1_audit_service_proto_rawDesc), len(file_iant_v1_audit_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -58,7 +58,8 @@ type AuditServiceClient interface {
 	// deadline has passed, most overdue first.
 	ListOverdue(ctx context.Context, in *ListOverdueRequest, opts ...grpc.CallOption) (*ListOverdueResponse, error)
 	// GetStats returns per-state delivery and acknowledgement statistics over
-	// the bulletins posted in a time range.
+	// the bulletins posted in a time range, split by precedence, with
+	// latency histograms over fixed buckets. Secretariat auditors only.
 	GetStats(ctx context.Context, in *GetStatsRequest, opts ...grpc.CallOption) (*GetStatsResponse, error)
 	// GetCheckpoint signs and returns the log's current checkpoint.
 	GetCheckpoint(ctx context.Context, in *GetCheckpointRequest, opts ...grpc.CallOption) (*GetCheckpointResponse, error)
@@ -199,7 +200,8 @@ type AuditServiceServer interface {
 	// deadline has passed, most overdue first.
 	ListOverdue(context.Context, *ListOverdueRequest) (*ListOverdueResponse, error)
 	// GetStats returns per-state delivery and acknowledgement statistics over
-	// the bulletins posted in a time range.
+	// the bulletins posted in a time range, split by precedence, with
+	// latency histograms over fixed buckets. Secretariat auditors only.
 	GetStats(context.Context, *GetStatsRequest) (*GetStatsResponse, error)
 	// GetCheckpoint signs and returns the log's current checkpoint.
 	GetCheckpoint(context.Context, *GetCheckpointRequest) (*GetCheckpointResponse, error)

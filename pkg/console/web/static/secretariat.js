@@ -1,6 +1,8 @@
 // The secretariat's view: the delivery matrix of the bulletins followed,
 // the most recent ones and every overdue one × member states, kept current
-// from the audit reports and the escalations stream; per-state statistics; the audit
+// from the audit reports and the escalations stream; per-state statistics
+// and, per state, histograms of delivery and acknowledgement times for the
+// precedence chosen (charts.js), fetched again whenever the matrix changes; the audit
 // log's checkpoint and a verify button whose checks run in the console's
 // server.
 "use strict";
@@ -11,6 +13,9 @@
   const RECENT = 30; // rows of the most recent bulletins
   const overdue = new Map(); // origin/id/state -> OverdueItem
   let reports = [];
+  let matrixSig = "";
+  let lastStats = null; // the last GetStats answer
+  const PREC_KEY = "iant-chart-precedence";
 
   function followed() {
     try { return JSON.parse(localStorage.getItem(KEY)) || []; } catch (e) { return []; }
@@ -74,6 +79,10 @@
       }
       reports = out;
       renderMatrix();
+      // A change of the matrix (a delivery, an acknowledgement) is a
+      // change of the statistics: fetch them now, not at the next tick.
+      const sig = reports.map((rep) => rep.origin + rep.id + (rep.recipients || []).map((r) => r.state + cellState(r, rep)).join()).join("|");
+      if (sig !== matrixSig) { matrixSig = sig; stats(); }
     } catch (err) {
       text($("verify-result"), IANT.errorText(err));
     }
@@ -86,11 +95,17 @@
         " · due " + when(it.dueTime) + (it.escalateTime ? " · escalated " + when(it.escalateTime) : "") + (it.revocation ? " · revocation" : "")));
     }
   }
+  // renderCharts draws the histograms of the precedence chosen.
+  function renderCharts() {
+    if (lastStats) IANTCharts.render($("charts"), lastStats, $("chart-precedence").value);
+  }
   async function stats() {
     const fmt = (d) => (d ? Number(String(d).replace("s", "")).toFixed(1) + " s" : "—");
     const bar = (d, max) => { const m = el("meter"); m.min = 0; m.max = max || 1; m.value = d ? Number(String(d).replace("s", "")) : 0; return m; };
     try {
       const resp = await rpc("GetStats", { startTime: new Date(Date.now() - 30 * 864e5).toISOString(), endTime: new Date().toISOString() });
+      lastStats = resp;
+      renderCharts();
       const tb = $("stats").tBodies[0];
       tb.replaceChildren();
       const rows = resp.states || [];
@@ -128,7 +143,12 @@
   const es = new EventSource(IANT.streamURL("/api/escalations"));
   es.addEventListener("escalation", () => { refresh(); });
   es.onerror = () => { if (es.readyState === EventSource.CLOSED) IANT.checkSession(); };
-  document.addEventListener("iant-lang", renderMatrix);
+  const precSel = $("chart-precedence");
+  IANT.fillEnum(precSel, IANT.PRECEDENCES, IANT.precedence);
+  precSel.value = IANT.PRECEDENCES.includes(localStorage.getItem(PREC_KEY)) ? localStorage.getItem(PREC_KEY) : IANT.PRECEDENCES[0];
+  precSel.addEventListener("change", () => { localStorage.setItem(PREC_KEY, precSel.value); renderCharts(); });
+  $("chart-form").addEventListener("submit", (e) => e.preventDefault());
+  document.addEventListener("iant-lang", () => { renderMatrix(); IANT.relabel(precSel, IANT.precedence); renderCharts(); });
   refresh(); stats(); verify("");
   setInterval(refresh, 2000);
   setInterval(stats, 15000);
