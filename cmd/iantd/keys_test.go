@@ -28,13 +28,13 @@ func TestKeyAndRetentionKeysReachTheConfig(t *testing.T) {
 		return c
 	}
 	var st statenode.Config
-	if err := load("keys_file: /srv/keys/mx.keys\nkey_rotation: 720h\nsign_key_rotation: 2160h\nretention: {inbox: 1440h, outbox: 48h}\n").stateKeys(&st); err != nil {
+	if err := load("keys_file: /srv/keys/mx.keys\nkey_rotation: 720h\nsign_key_rotation: 2160h\nretention: {inbox: 1440h, outbox: 48h, expired: 168h}\n").stateKeys(&st); err != nil {
 		t.Fatal(err)
 	}
 	if st.KeyFile != "/srv/keys/mx.keys" || st.KeyRotation != 30*day || st.SignKeyRotation != 90*day ||
-		st.InboxRetention != 60*day || st.OutboxRetention != 2*day {
-		t.Errorf("state node config = key file %q, rotations %s and %s, retention %s and %s", st.KeyFile,
-			st.KeyRotation, st.SignKeyRotation, st.InboxRetention, st.OutboxRetention)
+		st.InboxRetention != 60*day || st.OutboxRetention != 2*day || st.ExpiredRetention != 7*day {
+		t.Errorf("state node config = key file %q, rotations %s and %s, retention %s, %s and %s", st.KeyFile,
+			st.KeyRotation, st.SignKeyRotation, st.InboxRetention, st.OutboxRetention, st.ExpiredRetention)
 	}
 	var sec secretariat.Config
 	if err := load("retention: {inbox: 1440h, events: 720h, checkpoints: 4380h}\n").secretariatKeys(&sec); err != nil {

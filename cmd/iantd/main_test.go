@@ -97,6 +97,7 @@ func TestBadConfigsNameTheProblem(t *testing.T) {
 		{"sign key rotation too short for a longer inbox", base + "sign_key_rotation: 720h\nretention: {inbox: 8760h}\n", `sign_key_rotation "720h": want at least 1116h`},
 		{"inbox retention within the de-duplication window", base + "retention: {inbox: 1h}\n", `retention.inbox "1h": want a duration of at least 24h`},
 		{"negative outbox retention", base + "retention: {outbox: -720h}\n", `retention.outbox "-720h"`},
+		{"expired retention not a duration", base + "retention: {expired: 30d}\n", `retention.expired "30d"`},
 		{"events retention not a duration", base + "retention: {events: 90d}\n", `retention.events "90d"`},
 		{"unknown retention key", base + "retention: {copies: 24h}\n", `unknown field "copies"`},
 	}
@@ -164,6 +165,8 @@ func TestDaemonsFormANetwork(t *testing.T) {
 			"keys_file: " + filepath.Join(dir, "keys", "sec.keys") + "\n", "the secretariat's node holds no sealing keys"},
 		{"secretariat with an outbox retention", "data_dir: wrong-sec2\n" + svid("secretariat-node-node") + "backbone: {urls: [" + url + "]}\n" +
 			"retention: {outbox: 48h}\n", "retention.outbox"},
+		{"secretariat with an expired retention", "data_dir: wrong-sec3\n" + svid("secretariat-node-node") + "backbone: {urls: [" + url + "]}\n" +
+			"retention: {expired: 48h}\n", "retention.expired: the secretariat's node holds no bulletins"},
 	} {
 		d, err := start(t.Context(), write(strings.ReplaceAll(tt.name, " ", "-"), "trust_domain: iant.test\nlisten: 127.0.0.1:0\n"+tt.body), log)
 		if d != nil {
