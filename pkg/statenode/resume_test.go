@@ -2,8 +2,11 @@ package statenode_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -84,5 +87,52 @@ func TestResumeBeyondWhatTheReaderMayRead(t *testing.T) {
 		if after[name] != before[name] {
 			t.Errorf("%s from %d: refused %v before a RED bulletin the analyst may not read arrived, %v after: the answer tells of it", name, probe, before[name], after[name])
 		}
+	}
+}
+
+// TestSubscribeShutdownResumeCursorOnlyWhatTheReaderMayRead: a node
+// shutting down ends each subscription with the cursor to resume after.
+// That cursor was the last record the stream looked at, readable or not:
+// the analyst, whose stream had delivered an AMBER bulletin and passed
+// over a TLP:RED one, was told the RED one's cursor. It must be the
+// cursor of the last bulletin delivered.
+func TestSubscribeShutdownResumeCursorOnlyWhatTheReaderMayRead(t *testing.T) {
+	t.Parallel()
+	logs := nettest.NewLogs(t)
+	nw := nettest.Start(t, testenv.Options{States: []string{"MX", "US"}, Logger: logs.Logger()})
+	mx := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
+	usFocal := nettest.Dial(t, nw, testenv.FocalPoint("US"))
+	analyst := nettest.Dial(t, nw, testenv.Analyst("US"))
+	amber := nettest.Post(t, mx, nettest.Draft("Courier on CM471", "US")).GetBulletin().GetId()
+	nettest.WaitStored(t, usFocal, amber)
+	red := nettest.Draft("Named source in danger", "US")
+	red.Marking = iantv1.Marking_MARKING_RED
+	redID := nettest.Post(t, mx, red).GetBulletin().GetId()
+	redCursor := nettest.WaitStored(t, usFocal, redID).GetCursor()
+
+	stream, err := analyst.Subscribe(t.Context(), &iantv1.SubscribeRequest{FromStart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil || resp.GetBulletin().GetBulletin().GetId() != amber {
+		t.Fatalf("first delivery = %v, %v; want the AMBER bulletin", resp, err)
+	}
+	amberCursor := resp.GetBulletin().GetCursor()
+	// The stream has looked at the RED bulletin once it filtered it out.
+	deadline := time.Now().Add(nettest.Eventually)
+	for logs.Count("msg=bulletin filtered out", "bulletin_id="+redID) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the subscription never looked at the RED bulletin")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := nw.StopNode("US"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = stream.Recv()
+	msg := status.Convert(err).Message()
+	if !strings.Contains(msg, fmt.Sprintf("resume after cursor %d", amberCursor)) {
+		t.Errorf("the stream ended with %q, want it to resume after the AMBER bulletin's cursor %d (the RED one's is %d)", msg, amberCursor, redCursor)
 	}
 }

@@ -163,6 +163,18 @@ func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.
 			return problem.Internal(err)
 		}
 	}
+	// resume is where the subscriber resumes after a shutdown: the last
+	// record delivered, or where it started. It never names a record p
+	// may not read (f.AfterCursor moves past those): starting now, the
+	// newest p may read, or the newest stored if that is older.
+	resume := f.AfterCursor
+	if !req.GetFromStart() && req.GetAfterCursor() == 0 {
+		newest, err := s.n.newestReadable(ctx, p)
+		if err != nil {
+			return problem.Internal(err)
+		}
+		resume = min(resume, newest)
+	}
 	f.Limit, f.IncludeRevoked = subscribeBatch, true
 	for {
 		changed := s.n.hub.changed()
@@ -183,6 +195,7 @@ func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.
 				s.n.emitReads(p, shown)
 				return err
 			}
+			resume = r.Cursor
 			if r.Bulletin.IsContent() {
 				shown = append(shown, r)
 			}
@@ -196,7 +209,7 @@ func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.
 		case <-ctx.Done():
 			return nil
 		case <-s.n.closing:
-			return problem.Unavailable(nil, "node is shutting down; resume after cursor %d", f.AfterCursor)
+			return problem.Unavailable(nil, "node is shutting down; resume after cursor %d", resume)
 		}
 	}
 }
