@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -165,11 +166,41 @@ const directorySubscribe = directoryRoot + ".*"
 // own schedule ([Client.DirectoryEntry]). fn is called on the calling
 // goroutine, one entry at a time, with whatever was published, an old or
 // forged entry included: it verifies each and keeps only a newer one.
+//
+// Entries waiting for fn are kept one per state, the latest heard: a
+// state's entry replaces its own earlier one still waiting, never another
+// state's. Each node may publish on its own subject as often as it likes,
+// and fn verifies each entry; a queue shared by all states (or the NATS
+// client's drop of a full channel) would let a compromised node, flooding
+// its subject, push out the entry another state published meanwhile —
+// the one marking its stolen key compromised. States waiting are handed
+// to fn in the order first heard.
+//
 // WatchDirectory returns nil when ctx ends, [ErrClosed] when the client
 // closes.
 func (c *Client) WatchDirectory(ctx context.Context, fn func(state string, data []byte)) error {
-	ch := make(chan *nats.Msg, 64)
-	sub, err := c.nc.ChanSubscribe(directorySubscribe, ch)
+	var (
+		mu      sync.Mutex
+		waiting = map[string][]byte{}
+		order   []string
+	)
+	wake := make(chan struct{}, 1)
+	sub, err := c.nc.Subscribe(directorySubscribe, func(m *nats.Msg) {
+		state, ok := strings.CutPrefix(m.Subject, directoryRoot+".")
+		if !ok || !region.IsMember(state) || len(m.Data) > maxDirectoryEntry {
+			return
+		}
+		mu.Lock()
+		if _, queued := waiting[state]; !queued {
+			order = append(order, state)
+		}
+		waiting[state] = m.Data
+		mu.Unlock()
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
 	if err != nil {
 		return fmt.Errorf("backbone: watch directory: %w", err)
 	}
@@ -183,11 +214,23 @@ func (c *Client) WatchDirectory(ctx context.Context, fn func(state string, data 
 			return nil
 		case <-c.life.Done():
 			return ErrClosed
-		case m := <-ch:
-			state, ok := strings.CutPrefix(m.Subject, directoryRoot+".")
-			if ok && region.IsMember(state) && len(m.Data) <= maxDirectoryEntry {
-				fn(state, m.Data)
+		case <-wake:
+		}
+		for {
+			mu.Lock()
+			if len(order) == 0 {
+				mu.Unlock()
+				break
 			}
+			state := order[0]
+			order = order[1:]
+			data := waiting[state]
+			delete(waiting, state)
+			mu.Unlock()
+			if ctx.Err() != nil {
+				return nil
+			}
+			fn(state, data)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package backbone_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,5 +83,70 @@ func TestWatchDirectoryHearsEachEntry(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("WatchDirectory after its context ended = %v, want nil", err)
+	}
+}
+
+// TestWatchDirectoryFloodDropsNoOtherState: a node may publish on its own
+// directory subject as often as it likes, and each reader verifies every
+// entry it hears one at a time. A compromised MX, flooding its subject
+// while a reader is busy, must not make the reader miss US's entry
+// published meanwhile — the entry that marks a stolen US key compromised
+// (the watcher dropped every message beyond 64 waiting ones, whatever
+// their state). The reader's handler is held on MX's first entry while MX
+// publishes 200 more and US one; a direct get on the reader's connection
+// then shows it has read them all; released, the handler hears US's.
+func TestWatchDirectoryFloodDropsNoOtherState(t *testing.T) {
+	env := newEnv(t, "MX", "US", "CO")
+	mx, us, co := env.connect(t, "MX"), env.connect(t, "US"), env.connect(t, "CO")
+	type heard struct{ state, data string }
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	held, release := make(chan struct{}), make(chan struct{})
+	ch := make(chan heard, 1024)
+	var first sync.Once
+	go co.WatchDirectory(ctx, func(state string, data []byte) { //nolint:errcheck // ends with ctx
+		first.Do(func() {
+			close(held)
+			<-release
+		})
+		ch <- heard{state, string(data)}
+	})
+	deadline := time.After(10 * time.Second)
+	for probing := true; probing; {
+		if err := mx.PublishDirectoryEntry(t.Context(), []byte("probe")); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-held:
+			probing = false
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("no directory entry heard within 10s")
+		}
+	}
+	for i := range 200 {
+		if err := mx.PublishDirectoryEntry(t.Context(), fmt.Appendf(nil, "flood-%03d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := us.PublishDirectoryEntry(t.Context(), []byte("us-compromise-mark")); err != nil {
+		t.Fatal(err)
+	}
+	// The answer to a request on the reader's connection comes after
+	// every message the server sent it before: all were read.
+	if got, err := co.DirectoryEntry(t.Context(), "US"); err != nil || string(got) != "us-compromise-mark" {
+		t.Fatalf("DirectoryEntry(US) = %q, %v", got, err)
+	}
+	close(release)
+	wait := time.After(10 * time.Second)
+	for {
+		select {
+		case h := <-ch:
+			if h == (heard{"US", "us-compromise-mark"}) {
+				return
+			}
+		case <-wait:
+			t.Fatal("US's entry, published while MX flooded its own subject, never reached the reader")
+		}
 	}
 }

@@ -3,6 +3,7 @@ package statenode
 import (
 	"context"
 	"slices"
+	"time"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 
@@ -101,6 +102,36 @@ func (n *Node) readablePage(p identity.Principal, f store.Filter, fetch func(sto
 		} else {
 			f.AfterCursor = last
 		}
+	}
+}
+
+// newestReadable returns the cursor of the newest record p may read,
+// expired or not (0 if there is none). No page token or resume cursor
+// this node gave p lies beyond it, so a token beyond it is refused — and
+// only such a token: measured against the newest record stored, readable
+// or not, the refusal of the cursor after the newest bulletin p may read
+// turned into an empty page the moment a bulletin p may not read (a
+// TLP:RED one) arrived, telling p of it as it happened. An expired
+// record counts (it was listed while it was not): it is judged as if it
+// had no expiry.
+func (n *Node) newestReadable(ctx context.Context, p identity.Principal) (uint64, error) {
+	f := store.Filter{Descending: true, IncludeRevoked: true, Limit: defaultPageSize}
+	for {
+		recs, err := n.store.List(ctx, f)
+		if err != nil {
+			return 0, err
+		}
+		for i := range recs {
+			r := recs[i]
+			r.Bulletin.ExpiresAt = time.Time{}
+			if n.readDecision(p, &r).Allowed {
+				return r.Cursor, nil
+			}
+		}
+		if len(recs) < f.Limit {
+			return 0, nil
+		}
+		f.BeforeCursor = recs[len(recs)-1].Cursor
 	}
 }
 

@@ -85,7 +85,7 @@ func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBul
 		return nil, err
 	}
 	f.IncludeRevoked, f.ActiveAt, f.Descending = req.GetIncludeRevoked(), s.n.now(), req.GetNewestFirst()
-	if err := s.n.resumeList(ctx, &f, req.GetPageToken()); err != nil {
+	if err := s.n.resumeList(ctx, p, &f, req.GetPageToken()); err != nil {
 		return nil, err
 	}
 	recs, full, err := s.n.readablePage(p, f, func(f store.Filter) ([]store.Record, error) { return s.n.store.List(ctx, f) })
@@ -106,25 +106,25 @@ func (s *bulletinService) ListBulletins(ctx context.Context, req *iantv1.ListBul
 }
 
 // resumeList sets f to continue after the page whose token is tok. A
-// newest-first token beyond the newest cursor the store issued is refused
-// as the store refuses an oldest-first one.
-func (n *Node) resumeList(ctx context.Context, f *store.Filter, tok string) error {
+// token beyond the newest record p may read is refused, in either order
+// (newestReadable: measured against every record stored, the refusal
+// would tell p when one they may not read arrives).
+func (n *Node) resumeList(ctx context.Context, p identity.Principal, f *store.Filter, tok string) error {
 	c, err := parseListPageToken(tok, f.Descending)
 	if err != nil || c == 0 {
 		return err
 	}
-	if !f.Descending {
-		f.AfterCursor = c
-		return nil
-	}
-	last, err := n.store.LastCursor(ctx)
+	newest, err := n.newestReadable(ctx, p)
 	switch {
 	case err != nil:
 		return problem.Internal(err)
-	case c > last:
+	case c > newest:
 		return problem.Invalid("page_token", "page token is not one this node issued (it is beyond the newest bulletin)")
+	case f.Descending:
+		f.BeforeCursor = c
+	default:
+		f.AfterCursor = c
 	}
-	f.BeforeCursor = c
 	return nil
 }
 
@@ -147,11 +147,33 @@ func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.
 	case req.GetFromStart():
 		f.AfterCursor = 0
 	case req.GetAfterCursor() > 0:
+		// As a page token (resumeList): refused beyond the newest record
+		// p may read, not the newest stored — nor does the refusal name
+		// the newest stored, as the store's (store.ErrCursorAhead) does.
+		newest, err := s.n.newestReadable(ctx, p)
+		switch {
+		case err != nil:
+			return problem.Internal(err)
+		case req.GetAfterCursor() > newest:
+			return problem.Invalid("after_cursor", "cursor %d is beyond the newest bulletin this node holds (cursor %d): it is from another node or from before the node's store was rebuilt; subscribe again from the start", req.GetAfterCursor(), newest)
+		}
 		f.AfterCursor = req.GetAfterCursor()
 	default:
 		if f.AfterCursor, err = s.n.store.LastCursor(ctx); err != nil {
 			return problem.Internal(err)
 		}
+	}
+	// resume is where the subscriber resumes after a shutdown: the last
+	// record delivered, or where it started. It never names a record p
+	// may not read (f.AfterCursor moves past those): starting now, the
+	// newest p may read, or the newest stored if that is older.
+	resume := f.AfterCursor
+	if !req.GetFromStart() && req.GetAfterCursor() == 0 {
+		newest, err := s.n.newestReadable(ctx, p)
+		if err != nil {
+			return problem.Internal(err)
+		}
+		resume = min(resume, newest)
 	}
 	f.Limit, f.IncludeRevoked = subscribeBatch, true
 	for {
@@ -173,6 +195,7 @@ func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.
 				s.n.emitReads(p, shown)
 				return err
 			}
+			resume = r.Cursor
 			if r.Bulletin.IsContent() {
 				shown = append(shown, r)
 			}
@@ -186,7 +209,7 @@ func (s *bulletinService) Subscribe(req *iantv1.SubscribeRequest, stream iantv1.
 		case <-ctx.Done():
 			return nil
 		case <-s.n.closing:
-			return problem.Unavailable(nil, "node is shutting down; resume after cursor %d", f.AfterCursor)
+			return problem.Unavailable(nil, "node is shutting down; resume after cursor %d", resume)
 		}
 	}
 }

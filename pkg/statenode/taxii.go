@@ -164,11 +164,12 @@ func (s taxiiSource) List(ctx context.Context, p identity.Principal, q taxii.Que
 	page := taxii.Page{Scanned: q.After, More: len(recs) == q.Limit}
 	for _, r := range recs {
 		page.Scanned = r.Cursor
+		if !s.n.visible(p, &r) {
+			continue // filtered out: never served, nor counted
+		}
+		page.Readable, page.LastReadable = page.Readable+1, r.Cursor
 		if !q.AddedAfter.IsZero() && !r.ReceivedAt.After(q.AddedAfter) {
 			continue
-		}
-		if !s.n.visible(p, &r) {
-			continue // filtered out: never served
 		}
 		page.Entries = append(page.Entries, entryOf(r))
 	}

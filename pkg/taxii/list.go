@@ -9,10 +9,19 @@ import (
 	"github.com/oas-cicte/iant/pkg/stix"
 )
 
-// Bounds of one listing request's work: bulletins asked of the source at
-// a time, and in all. A request that looks at scanBudget bulletins without
-// filling its page answers what it has, with more and next.
-const (
+// Bounds of one listing request's work: stored bulletins asked of the
+// source at a time, and how many bulletins the reader may read a request
+// looks at without filling its page before it answers what it has, with
+// more and next. Only bulletins the reader may read count towards the
+// budget, and next then names the position after the last of them: a
+// budget counting every stored bulletin would end the walk, and set next,
+// after bulletins the reader may not read — more and next would count
+// them (a listing matching nothing, started at any crafted next, would
+// tell how many of a collection's bulletins the reader is refused, and
+// where they lie). The read decision filters them, as ListBulletins does
+// (statenode readablePage), and the answer depends only on what the
+// reader may read. (Variables so that a test can make them small.)
+var (
 	scanBatch  = 200
 	scanBudget = 2000
 )
@@ -42,7 +51,8 @@ func (s *Server) walk(ctx context.Context, p identity.Principal, c collection, f
 		}
 		pos = position{1, 0}
 	}
-	for scanned := 0; scanned < scanBudget; scanned += scanBatch {
+	readable, lastReadable := 0, uint64(0)
+	for {
 		page, err := s.cfg.Source.List(ctx, p, Query{After: pos.cursor - 1, Limit: scanBatch,
 			Regions: c.regions, Categories: c.categories, AddedAfter: f.addedAfter})
 		if err != nil {
@@ -69,8 +79,13 @@ func (s *Server) walk(ctx context.Context, p identity.Principal, c collection, f
 			return items, position{}, false, nil
 		}
 		pos = position{page.Scanned + 1, 0}
+		if page.Readable > 0 {
+			readable, lastReadable = readable+page.Readable, page.LastReadable
+		}
+		if readable >= scanBudget {
+			return items, position{lastReadable + 1, 0}, true, nil
+		}
 	}
-	return items, pos, true, nil
 }
 
 // objectsOf returns the STIX objects of entry e and records their ids in

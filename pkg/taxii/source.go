@@ -37,7 +37,8 @@ type Query struct {
 	// Categories, when not empty, keeps bulletins of one.
 	Categories []bulletin.Category
 	// AddedAfter, when not zero, keeps bulletins stored after it; the
-	// others are skipped before any read decision.
+	// others are skipped (but counted in Page.Readable if p may read
+	// them).
 	AddedAfter time.Time
 }
 
@@ -50,6 +51,12 @@ type Page struct {
 	Scanned uint64
 	// More reports that bulletins after Scanned were not looked at.
 	More bool
+	// Readable is how many of the stored bulletins looked at p may read,
+	// whether or not they match q (AddedAfter); LastReadable is the
+	// cursor of the last of them. A listing's work budget counts these
+	// only, so that what it answers depends only on what p may read.
+	Readable     int
+	LastReadable uint64
 }
 
 // Entry is a stored bulletin and what its STIX form needs.
