@@ -24,6 +24,7 @@ func TestKindString(t *testing.T) {
 		{problem.KindUnavailable, "unavailable"},
 		{problem.KindUnauthenticated, "unauthenticated"},
 		{problem.KindExhausted, "exhausted"},
+		{problem.KindFailedPrecondition, "failed_precondition"},
 		{problem.KindExhausted + 1, "kind(8)"},
 		{-1, "kind(-1)"},
 	}

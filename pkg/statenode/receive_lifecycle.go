@@ -115,6 +115,8 @@ func (n *Node) admitReply(ctx context.Context, b *bulletin.Bulletin) (string, er
 		return "reply", fmt.Errorf("a reply to %s, which this state does not hold", to)
 	case err != nil:
 		return "", err
+	case parent.Withdrawn():
+		return "reply", fmt.Errorf("a reply to %s, which is withdrawn here (%s declared its signing key compromised)", to, to.Origin)
 	}
 	p := &parent.Bulletin
 	reach := append(slices.Clone(n.heldView(&parent).Recipients), p.Origin)
@@ -164,7 +166,7 @@ func (n *Node) applyReceived(ctx context.Context, m backbone.Msg, o *opened, rej
 		return reject(m, "validate", err)
 	}
 	a, err := n.store.Apply(ctx, store.Change{Bulletin: *b, Direction: store.Received, At: at,
-		Delivery: store.Delivery{Copy: m.Data, ForwardedBy: o.forwardedBy}, Copies: relays, Receipts: rs})
+		Delivery: store.Delivery{Copy: m.Data, ForwardedBy: o.forwardedBy, SignKey: signKeyOfCopy(m.Data)}, Copies: relays, Receipts: rs})
 	switch {
 	case errors.Is(err, store.ErrStale):
 		return reject(m, "revision", err)
@@ -173,6 +175,7 @@ func (n *Node) applyReceived(ctx context.Context, m backbone.Msg, o *opened, rej
 	case err != nil:
 		return fmt.Errorf("store received %s %s from %s: %w", b.Kind(), b.ID, b.Origin, err)
 	}
+	n.logPutBack(b, &a, o.forwardedBy)
 	wakeUp(n.audit.wake)
 	if len(relays) > 0 {
 		wakeUp(n.out.wake)

@@ -42,6 +42,8 @@ func (n *Node) keepSignKeys(ctx context.Context, e seal.DirectoryEntry) {
 		n.log.Error("compromised signing keys of a directory entry not marked", "state", e.State, "sequence", e.Sequence, "err", err)
 		return
 	}
+	// What the keys it declares compromised signed is withdrawn.
+	n.withdrawSignedBy(ctx, e.State, compromisedIn(e))
 	if n.dir.keptSeq == nil {
 		n.dir.keptSeq = map[string]uint64{}
 	}

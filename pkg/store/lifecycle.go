@@ -79,6 +79,11 @@ type Applied struct {
 	// Removed reports that content was removed (a revocation of content
 	// held): the file was scrubbed ([Store.Scrub]).
 	Removed bool
+	// Reinstated reports that a withdrawn row was put back by a copy its
+	// origin signed with a key not compromised, with the same content;
+	// Replaced, with other content (the withdrawn row was not the
+	// origin's: it is kept apart as evidence). See [Store.WithdrawSignedBy].
+	Reinstated, Replaced bool
 }
 
 // Apply applies c in one transaction with its copies and receipts, by the
@@ -144,13 +149,15 @@ func applyTx(ctx context.Context, tx *sql.Tx, c *Change, doc []byte, sum [sha256
 		return Applied{Record: rec, Changed: true}, err
 	case err != nil:
 		return Applied{}, err
+	case old.Withdrawn() && c.Direction == Received && c.Delivery.SignKey != "" && c.Delivery.SignKey != old.WithdrawnKey:
+		return putBack(ctx, tx, &old, oldSum, c, doc, sum)
 	}
 	held, got := old.Bulletin.RevisionNumber(), b.RevisionNumber()
 	heldRevoked, revoke := old.Bulletin.Revoked, b.Kind() == bulletin.KindRevocation
 	switch {
 	case heldRevoked && revoke && got <= held,
 		!heldRevoked && !revoke && got == held && sameContent(old, oldSum, sum):
-		_, err := fillCopy(ctx, tx, old.Cursor, c.Delivery.Copy)
+		_, err := fillCopy(ctx, tx, old.Cursor, c.Delivery)
 		return Applied{Record: old}, err
 	case !heldRevoked && !revoke && got == held:
 		return Applied{}, conflict(b.ID)
