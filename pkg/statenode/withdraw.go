@@ -160,3 +160,26 @@ func (n *Node) logPutBack(b *bulletin.Bulletin, a *store.Applied, forwardedBy st
 		n.ops.met.Refused("withdraw.forgery_replaced")
 	}
 }
+
+// signedAgain reports whether copy data of message b, from its origin,
+// signs again a message this node holds on another signature: the row
+// is withdrawn (a key it rested on was declared compromised), or holds
+// the same revision signed by another key. Such a copy is the origin's
+// re-attestation, which this node relays along its forwards of the
+// bulletin, so that the states it forwarded it to put it back too.
+func (n *Node) signedAgain(ctx context.Context, b *bulletin.Bulletin, data []byte) (bool, error) {
+	rec, err := n.store.Get(ctx, b.Origin, b.ID)
+	switch {
+	case problem.KindOf(err) == problem.KindNotFound:
+		return false, nil
+	case err != nil:
+		return false, err
+	case rec.Direction != store.Received:
+		return false, nil
+	case rec.Withdrawn():
+		return true, nil
+	}
+	key := signKeyOfCopy(data)
+	return key != "" && rec.SignKey != "" && rec.SignKey != key && rec.Bulletin.RevisionNumber() == b.RevisionNumber() &&
+		!rec.Bulletin.Revoked, nil
+}

@@ -15,7 +15,7 @@ import (
 )
 
 // recordCols are the columns scanRecord reads, on table alias b.
-const recordCols = `b.cursor, b.direction, b.received_at, b.acked_at, b.acked_by, b.forwarded_by, b.content_hash, b.doc, b.withdrawn_at, b.withdrawn_key`
+const recordCols = `b.cursor, b.direction, b.received_at, b.acked_at, b.acked_by, b.forwarded_by, b.content_hash, b.doc, b.withdrawn_at, b.withdrawn_key, b.sign_key`
 
 // Put stores b, received or sent by this node at time at, and returns its
 // record with inserted true. Put does not validate b beyond what storage
@@ -264,10 +264,10 @@ func scanRecord(row interface{ Scan(...any) error }) (Record, []byte, error) {
 		cursor, received int64
 		ackedAt, wdAt    sql.NullInt64
 		ackedBy, fwdBy   sql.NullString
-		wdKey            sql.NullString
+		wdKey, signKey   sql.NullString
 		sum, doc         []byte
 	)
-	if err := row.Scan(&cursor, &rec.Direction, &received, &ackedAt, &ackedBy, &fwdBy, &sum, &doc, &wdAt, &wdKey); err != nil {
+	if err := row.Scan(&cursor, &rec.Direction, &received, &ackedAt, &ackedBy, &fwdBy, &sum, &doc, &wdAt, &wdKey, &signKey); err != nil {
 		return Record{}, nil, fmt.Errorf("read record: %w", err)
 	}
 	b, err := decode(doc)
@@ -278,6 +278,7 @@ func scanRecord(row interface{ Scan(...any) error }) (Record, []byte, error) {
 	if ackedAt.Valid {
 		rec.AckedAt, rec.AckedBy = fromNanos(ackedAt.Int64), ackedBy.String
 	}
+	rec.SignKey = signKey.String
 	if wdAt.Valid {
 		rec.WithdrawnAt, rec.WithdrawnKey = fromNanos(wdAt.Int64), wdKey.String
 	}

@@ -66,6 +66,10 @@ type Change struct {
 	// MaxPending, when positive, refuses the change while that many
 	// copies or more wait in the outbox ([ErrOutboxFull]).
 	MaxPending int
+	// Requeue queues Copies in place of copies of the same message queued
+	// or published before ([Store.RequeueCopies]): a message its origin
+	// signed again, relayed again along this node's forwards.
+	Requeue bool
 }
 
 // Applied is what [Store.Apply] did.
@@ -130,7 +134,12 @@ func (s *Store) apply(ctx context.Context, c Change) (Applied, error) {
 		if a, err = applyTx(ctx, tx, &c, doc, sum); err != nil {
 			return false, err
 		}
-		if _, err := insertCopies(ctx, tx, c.Copies, c.At); err != nil {
+		if c.Requeue {
+			err = requeueCopies(ctx, tx, c.Copies, c.At)
+		} else {
+			_, err = insertCopies(ctx, tx, c.Copies, c.At)
+		}
+		if err != nil {
 			return false, err
 		}
 		_, err = insertReceipts(ctx, tx, c.Receipts, c.At)

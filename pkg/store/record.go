@@ -65,6 +65,10 @@ type Record struct {
 	// and Thread leave them out.
 	WithdrawnAt  time.Time
 	WithdrawnKey string
+	// SignKey is the ID of the origin's signing key whose signature the
+	// received message the row holds carries ([Delivery.SignKey]); empty
+	// for sent rows and when not known.
+	SignKey string
 }
 
 // Withdrawn reports whether r is withdrawn ([Record.WithdrawnAt]).

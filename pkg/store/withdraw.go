@@ -255,19 +255,25 @@ func (s *Store) RequeueCopies(ctx context.Context, cs []Copy, at time.Time) erro
 		return fmt.Errorf("store: queue copies again: %w", err)
 	}
 	err := s.write(ctx, func(tx *sql.Tx) (bool, error) {
-		for _, c := range cs {
-			kind, revision := c.message()
-			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_copies (recipient, origin, bulletin_origin, bulletin_id, kind, revision, data, queued_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (recipient, origin, bulletin_origin, bulletin_id, kind, revision)
-				DO UPDATE SET data = excluded.data, queued_at = excluded.queued_at, published_at = NULL`,
-				c.Recipient, c.Origin, c.bulletinOrigin(), c.BulletinID, kind, revision, c.Data, at.UnixNano()); err != nil {
-				return false, fmt.Errorf("queue copy for %s: %w", c.Recipient, err)
-			}
-		}
-		return len(cs) > 0, nil
+		return len(cs) > 0, requeueCopies(ctx, tx, cs, at)
 	})
 	if err != nil {
 		return fmt.Errorf("store: queue copies again: %w", err)
+	}
+	return nil
+}
+
+// requeueCopies queues cs in tx, each in place of a copy of the same
+// message for the same recipient queued or published before.
+func requeueCopies(ctx context.Context, tx *sql.Tx, cs []Copy, at time.Time) error {
+	for _, c := range cs {
+		kind, revision := c.message()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_copies (recipient, origin, bulletin_origin, bulletin_id, kind, revision, data, queued_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (recipient, origin, bulletin_origin, bulletin_id, kind, revision)
+			DO UPDATE SET data = excluded.data, queued_at = excluded.queued_at, published_at = NULL`,
+			c.Recipient, c.Origin, c.bulletinOrigin(), c.BulletinID, kind, revision, c.Data, at.UnixNano()); err != nil {
+			return fmt.Errorf("queue copy for %s: %w", c.Recipient, err)
+		}
 	}
 	return nil
 }
