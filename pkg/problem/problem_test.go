@@ -25,7 +25,7 @@ func TestKindString(t *testing.T) {
 		{problem.KindUnauthenticated, "unauthenticated"},
 		{problem.KindExhausted, "exhausted"},
 		{problem.KindFailedPrecondition, "failed_precondition"},
-		{problem.KindExhausted + 1, "kind(8)"},
+		{problem.KindFailedPrecondition + 1, "kind(9)"},
 		{-1, "kind(-1)"},
 	}
 	for _, tt := range tests {
