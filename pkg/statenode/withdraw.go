@@ -49,16 +49,16 @@ func compromisedIn(e seal.DirectoryEntry) []string {
 }
 
 // withdrawSignedBy withdraws the bulletins of state resting on keyIDs, and
-// logs, counts and audits each one withdrawn. A failure is logged: the
-// next entry accepted, or the next start, tries again.
-func (n *Node) withdrawSignedBy(ctx context.Context, state string, keyIDs []string) {
+// logs, counts and audits each one withdrawn. It reports false after a
+// failure, which it logs: the caller tries again later.
+func (n *Node) withdrawSignedBy(ctx context.Context, state string, keyIDs []string) bool {
 	if len(keyIDs) == 0 || state == n.self.State {
-		return
+		return true
 	}
 	ws, err := n.store.WithdrawSignedBy(ctx, state, keyIDs, n.now().UTC())
 	if err != nil {
-		n.log.Error("bulletins signed by a compromised key not withdrawn", "origin", state, "err", err)
-		return
+		n.log.Error("bulletins signed by a compromised key not withdrawn; tried again", "origin", state, "err", err)
+		return false
 	}
 	for _, w := range ws {
 		n.log.Warn("bulletin withdrawn: its origin declared compromised the signing key it rests on", "rule", ruleWithdrawn,
@@ -72,6 +72,7 @@ func (n *Node) withdrawSignedBy(ctx context.Context, state string, keyIDs []stri
 	if len(ws) > 0 {
 		n.hub.notify()
 	}
+	return true
 }
 
 // keyOrUnknown is id, or "unknown" when empty.
@@ -94,7 +95,9 @@ func (n *Node) withdrawAtStart(ctx context.Context) error {
 		return err
 	}
 	for state, ids := range byState {
-		n.withdrawSignedBy(ctx, state, ids)
+		if !n.withdrawSignedBy(ctx, state, ids) {
+			return fmt.Errorf("withdraw the bulletins of %s", state)
+		}
 	}
 	return nil
 }
