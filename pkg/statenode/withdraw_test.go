@@ -1,6 +1,7 @@
 package statenode_test
 
 import (
+	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -122,5 +123,70 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("%s: not within %s", what, nettest.Eventually)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestSignKeysOfOlderRowsDerivedFromTheirCopies: US holds A, signed by
+// MX's key K0, and B, signed by K1 after a rotation; MX rotates again.
+// US's rows lose their recorded signing keys (as rows stored before keys
+// were recorded), and US starts again: it derives each key from the
+// sealed copy kept. When K1 is declared compromised, US withdraws B and
+// keeps A — without the derivation it could not tell them apart and
+// would withdraw both (fail closed).
+func TestSignKeysOfOlderRowsDerivedFromTheirCopies(t *testing.T) {
+	t.Parallel()
+	nw := nettest.StartStates(t, "MX", "US")
+	ctx := t.Context()
+	mx := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
+	us := nettest.Dial(t, nw, testenv.Analyst("US"))
+	a := nettest.Post(t, mx, nettest.Draft("signed by K0", "US")).GetBulletin().GetId()
+	nettest.WaitStored(t, us, a)
+	if err := nw.Node("MX").RotateSignKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := nettest.Post(t, mx, nettest.Draft("signed by K1", "US")).GetBulletin().GetId()
+	nettest.WaitStored(t, us, b)
+	if err := nw.Node("MX").RotateSignKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := nw.StopNode("MX"); err != nil { // no re-attestation: what US holds stays as it is
+		t.Fatal(err)
+	}
+
+	if err := nw.StopNode("US"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(filepath.Dir(nw.PKI.Dir), "data", "us", "node.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.ExecContext(ctx, `UPDATE bulletins SET sign_key = NULL WHERE origin = 'MX'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 2 {
+		t.Fatalf("cleared the signing key of %d rows, want 2", n)
+	}
+	db.Close()
+	if err := nw.StartNode(ctx, "US"); err != nil {
+		t.Fatal(err)
+	}
+
+	ks, err := keystore.Open(filepath.Join(filepath.Dir(nw.PKI.Dir), "data", "mx", "node.keys"), "MX", keystore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1 := ks.Current().RetiredSignKeys()[0].KeyID // the newest retired
+	if err := ks.MarkCompromised(k1); err != nil {
+		t.Fatal(err)
+	}
+	nettest.PublishEntry(t, nw, "MX", ks.Current())
+	us = nettest.Dial(t, nw, testenv.Analyst("US"))
+	waitFor(t, "US withdraws B", func() bool {
+		_, err := us.GetBulletin(ctx, &iantv1.GetBulletinRequest{Id: b, Origin: "MX"})
+		return status.Code(err) == codes.FailedPrecondition
+	})
+	if _, err := us.GetBulletin(ctx, &iantv1.GetBulletinRequest{Id: a, Origin: "MX"}); err != nil {
+		t.Errorf("US withdrew A, signed by a key not compromised: %v", err)
 	}
 }
