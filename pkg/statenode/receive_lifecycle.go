@@ -153,25 +153,12 @@ func (n *Node) applyReceived(ctx context.Context, m backbone.Msg, o *opened, rej
 	at := n.now().UTC()
 	e := audit.Event{Kind: audit.EventDelivered, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
 		Actor: n.nodeID(), Precedence: b.Precedence, Revision: eventRevision(b.RevisionNumber()), At: at}
-	var relays []store.Copy
-	requeue := false
 	if b.Kind() == bulletin.KindRevocation {
 		e.Kind, e.Precedence = audit.EventRevoked, 0
-		var err error
-		if relays, err = n.relays(ctx, m, o, "revocation relayed to a state this state forwarded the bulletin to"); err != nil {
-			return fmt.Errorf("relay the revocation of %s/%s: %w", b.Origin, b.ID, err)
-		}
-	} else {
-		again, err := n.signedAgain(ctx, b, m.Data)
-		if err != nil {
-			return fmt.Errorf("copy held of %s/%s: %w", b.Origin, b.ID, err)
-		}
-		if again {
-			if relays, err = n.relays(ctx, m, o, "bulletin its origin signed again relayed to a state this state forwarded it to"); err != nil {
-				return fmt.Errorf("relay %s/%s signed again: %w", b.Origin, b.ID, err)
-			}
-			requeue = true
-		}
+	}
+	relays, requeue, err := n.relaysOf(ctx, m, o)
+	if err != nil {
+		return err
 	}
 	rs, err := n.receiptsOf(o.evidence, e)
 	if err != nil {
@@ -210,6 +197,30 @@ func eventRevision(r int) int {
 		return 0
 	}
 	return r
+}
+
+// relaysOf returns what receiving message o relays along this node's
+// forwards of the bulletin: a revocation, or the bulletin its origin
+// signed again (requeue: in place of the forward sent before).
+func (n *Node) relaysOf(ctx context.Context, m backbone.Msg, o *opened) (relays []store.Copy, requeue bool, err error) {
+	b := &o.bulletin
+	if b.Kind() == bulletin.KindRevocation {
+		if relays, err = n.relays(ctx, m, o, "revocation relayed to a state this state forwarded the bulletin to"); err != nil {
+			return nil, false, fmt.Errorf("relay the revocation of %s/%s: %w", b.Origin, b.ID, err)
+		}
+		return relays, false, nil
+	}
+	again, err := n.signedAgain(ctx, b, m.Data)
+	switch {
+	case err != nil:
+		return nil, false, fmt.Errorf("copy held of %s/%s: %w", b.Origin, b.ID, err)
+	case !again:
+		return nil, false, nil
+	}
+	if relays, err = n.relays(ctx, m, o, "bulletin its origin signed again relayed to a state this state forwarded it to"); err != nil {
+		return nil, false, fmt.Errorf("relay %s/%s signed again: %w", b.Origin, b.ID, err)
+	}
+	return relays, true, nil
 }
 
 // relays are the forwards of message o (from its origin) to the states
