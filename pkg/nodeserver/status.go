@@ -32,6 +32,8 @@ func grpcCode(k problem.Kind) codes.Code {
 		return codes.Unauthenticated
 	case problem.KindExhausted:
 		return codes.ResourceExhausted
+	case problem.KindFailedPrecondition:
+		return codes.FailedPrecondition
 	default:
 		return codes.Internal
 	}

@@ -22,17 +22,18 @@ type Kind int
 
 // Kinds of problems.
 const (
-	KindInternal        Kind = iota // a broken invariant; details only in logs
-	KindInvalid                     // bad input: Field names what was wrong
-	KindPermission                  // refused: Rule names the rule that refused
-	KindNotFound                    // no such thing (or not visible to the caller)
-	KindConflict                    // clashes with what exists
-	KindUnavailable                 // a dependency (the backbone) is down; retry later
-	KindUnauthenticated             // no or unusable identity
-	KindExhausted                   // the node is overloaded; RetryAfter says when to try again
+	KindInternal           Kind = iota // a broken invariant; details only in logs
+	KindInvalid                        // bad input: Field names what was wrong
+	KindPermission                     // refused: Rule names the rule that refused
+	KindNotFound                       // no such thing (or not visible to the caller)
+	KindConflict                       // clashes with what exists
+	KindUnavailable                    // a dependency (the backbone) is down; retry later
+	KindUnauthenticated                // no or unusable identity
+	KindExhausted                      // the node is overloaded; RetryAfter says when to try again
+	KindFailedPrecondition             // exists but cannot be used in its state (Rule says why), e.g. withdrawn
 )
 
-var kindNames = [...]string{"internal", "invalid", "permission", "not_found", "conflict", "unavailable", "unauthenticated", "exhausted"}
+var kindNames = [...]string{"internal", "invalid", "permission", "not_found", "conflict", "unavailable", "unauthenticated", "exhausted", "failed_precondition"}
 
 // String returns the kind's stable name, e.g. "invalid".
 func (k Kind) String() string {

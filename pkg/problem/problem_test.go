@@ -24,7 +24,8 @@ func TestKindString(t *testing.T) {
 		{problem.KindUnavailable, "unavailable"},
 		{problem.KindUnauthenticated, "unauthenticated"},
 		{problem.KindExhausted, "exhausted"},
-		{problem.KindExhausted + 1, "kind(8)"},
+		{problem.KindFailedPrecondition, "failed_precondition"},
+		{problem.KindFailedPrecondition + 1, "kind(9)"},
 		{-1, "kind(-1)"},
 	}
 	for _, tt := range tests {

@@ -29,6 +29,9 @@ const (
 type keyring struct {
 	store *keystore.Store
 
+	// reattestMu serializes re-attestations (reattest.go); taken before mu.
+	reattestMu sync.Mutex
+
 	// mu serializes rotations and directory entry publishing, and guards
 	// the fields below.
 	mu           sync.Mutex
@@ -170,7 +173,20 @@ func (n *Node) RotateSignKey(ctx context.Context) error {
 // r.Compromised, the previous key is published as compromised, and every
 // node refuses whatever it signed that it does not already hold
 // (receive.key_compromised), whenever it is dated.
+//
+// After a rotation that declares a key compromised, the node signs its
+// own bulletins again with the new key and re-sends them to their
+// recipients (reattest.go), so that they put back what they withdrew.
 func (n *Node) RotateSignKeyWith(ctx context.Context, r keystore.SignRotation) error {
+	if err := n.rotateSignKeyWith(ctx, r); err != nil {
+		return err
+	}
+	n.reattestLogged(ctx)
+	return nil
+}
+
+// rotateSignKeyWith is RotateSignKeyWith without the re-attestation.
+func (n *Node) rotateSignKeyWith(ctx context.Context, r keystore.SignRotation) error {
 	if n.keys == nil {
 		return errNoKeys
 	}
@@ -240,7 +256,20 @@ func (n *Node) runKeys(ctx context.Context) {
 // is kept before it is published; if publishing fails, the error says
 // so and the next publication carries it: call it again (a key already
 // marked is published again, no error), or rotate, or restart.
+//
+// Once published, the node signs its own bulletins again with its
+// current key and re-sends them (reattest.go).
 func (n *Node) MarkSignKeyCompromised(ctx context.Context, keyID string) error {
+	if err := n.markSignKeyCompromised(ctx, keyID); err != nil {
+		return err
+	}
+	n.reattestLogged(ctx)
+	return nil
+}
+
+// markSignKeyCompromised is MarkSignKeyCompromised without the
+// re-attestation.
+func (n *Node) markSignKeyCompromised(ctx context.Context, keyID string) error {
 	if n.keys == nil {
 		return errNoKeys
 	}

@@ -303,6 +303,9 @@ func (n *Node) open(ctx context.Context) error {
 	if n.keys, err = loadKeys(n.keyFile(), n.self.State, n.cfg.keyRetention(), n.now, n.log); err != nil {
 		return fmt.Errorf("statenode: %w", err)
 	}
+	if err := n.withdrawAtStart(ctx); err != nil {
+		return fmt.Errorf("statenode: withdraw what compromised keys signed: %w", err)
+	}
 	if err := n.publishEntry(ctx); err != nil && !n.deferEntry(err) {
 		return fmt.Errorf("statenode: publish directory entry: %w", err)
 	}

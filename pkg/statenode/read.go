@@ -161,6 +161,9 @@ func (n *Node) lookup(ctx context.Context, origin, id string) (store.Record, err
 	if err != nil {
 		return store.Record{}, problem.Internal(err)
 	}
+	if rec.Withdrawn() {
+		return store.Record{}, withdrawnProblem(&rec)
+	}
 	return rec, nil
 }
 

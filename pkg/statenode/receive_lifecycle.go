@@ -115,6 +115,8 @@ func (n *Node) admitReply(ctx context.Context, b *bulletin.Bulletin) (string, er
 		return "reply", fmt.Errorf("a reply to %s, which this state does not hold", to)
 	case err != nil:
 		return "", err
+	case parent.Withdrawn():
+		return "reply", fmt.Errorf("a reply to %s, which is withdrawn here (%s declared its signing key compromised)", to, to.Origin)
 	}
 	p := &parent.Bulletin
 	reach := append(slices.Clone(n.heldView(&parent).Recipients), p.Origin)
@@ -151,20 +153,20 @@ func (n *Node) applyReceived(ctx context.Context, m backbone.Msg, o *opened, rej
 	at := n.now().UTC()
 	e := audit.Event{Kind: audit.EventDelivered, BulletinID: b.ID, Origin: b.Origin, State: n.self.State,
 		Actor: n.nodeID(), Precedence: b.Precedence, Revision: eventRevision(b.RevisionNumber()), At: at}
-	var relays []store.Copy
 	if b.Kind() == bulletin.KindRevocation {
 		e.Kind, e.Precedence = audit.EventRevoked, 0
-		var err error
-		if relays, err = n.relays(ctx, m, o); err != nil {
-			return fmt.Errorf("relay the revocation of %s/%s: %w", b.Origin, b.ID, err)
-		}
+	}
+	relays, requeue, err := n.relaysOf(ctx, m, o)
+	if err != nil {
+		return err
 	}
 	rs, err := n.receiptsOf(o.evidence, e)
 	if err != nil {
 		return reject(m, "validate", err)
 	}
 	a, err := n.store.Apply(ctx, store.Change{Bulletin: *b, Direction: store.Received, At: at,
-		Delivery: store.Delivery{Copy: m.Data, ForwardedBy: o.forwardedBy}, Copies: relays, Receipts: rs})
+		Delivery: store.Delivery{Copy: m.Data, ForwardedBy: o.forwardedBy, SignKey: signKeyOfCopy(m.Data)}, Copies: relays, Receipts: rs,
+		Requeue: requeue})
 	switch {
 	case errors.Is(err, store.ErrStale):
 		return reject(m, "revision", err)
@@ -173,6 +175,7 @@ func (n *Node) applyReceived(ctx context.Context, m backbone.Msg, o *opened, rej
 	case err != nil:
 		return fmt.Errorf("store received %s %s from %s: %w", b.Kind(), b.ID, b.Origin, err)
 	}
+	n.logPutBack(b, &a, o.forwardedBy)
 	wakeUp(n.audit.wake)
 	if len(relays) > 0 {
 		wakeUp(n.out.wake)
@@ -196,12 +199,38 @@ func eventRevision(r int) int {
 	return r
 }
 
-// relays are the forwards of revocation o (from its origin) to the states
-// this node forwarded the bulletin to: the origin's signed revocation,
-// which a forwarder cannot forge, with this node's statement. A state
-// whose keys the directory no longer holds is skipped (its confirmation
-// stays pending at the secretariat); any other failure is temporary.
-func (n *Node) relays(ctx context.Context, m backbone.Msg, o *opened) ([]store.Copy, error) {
+// relaysOf returns what receiving message o relays along this node's
+// forwards of the bulletin: a revocation, or the bulletin its origin
+// signed again (requeue: in place of the forward sent before).
+func (n *Node) relaysOf(ctx context.Context, m backbone.Msg, o *opened) (relays []store.Copy, requeue bool, err error) {
+	b := &o.bulletin
+	if b.Kind() == bulletin.KindRevocation {
+		if relays, err = n.relays(ctx, m, o, "revocation relayed to a state this state forwarded the bulletin to"); err != nil {
+			return nil, false, fmt.Errorf("relay the revocation of %s/%s: %w", b.Origin, b.ID, err)
+		}
+		return relays, false, nil
+	}
+	again, err := n.signedAgain(ctx, b, m.Data)
+	switch {
+	case err != nil:
+		return nil, false, fmt.Errorf("copy held of %s/%s: %w", b.Origin, b.ID, err)
+	case !again:
+		return nil, false, nil
+	}
+	if relays, err = n.relays(ctx, m, o, "bulletin its origin signed again relayed to a state this state forwarded it to"); err != nil {
+		return nil, false, fmt.Errorf("relay %s/%s signed again: %w", b.Origin, b.ID, err)
+	}
+	return relays, true, nil
+}
+
+// relays are the forwards of message o (from its origin) to the states
+// this node forwarded the bulletin to, for reason: the origin's signed
+// message — a revocation, or the bulletin its origin signed again after
+// declaring a key compromised (reattest.go) — which a forwarder cannot
+// forge, with this node's statement. A state whose keys the directory no
+// longer holds is skipped (a revocation's confirmation stays pending at
+// the secretariat); any other failure is temporary.
+func (n *Node) relays(ctx context.Context, m backbone.Msg, o *opened, reason string) ([]store.Copy, error) {
 	b := &o.bulletin
 	if o.forwardedBy != "" {
 		return nil, nil // a forward's recipient forwards nothing onward
@@ -219,12 +248,13 @@ func (n *Node) relays(ctx context.Context, m backbone.Msg, o *opened) ([]store.C
 		e, err := n.entryOf(ctx, t, "")
 		switch {
 		case errors.Is(err, backbone.ErrNoEntry):
-			n.log.Warn("revocation not relayed: no keys of the state forwarded to", "bulletin_id", b.ID, "origin", b.Origin, "recipient", t)
+			n.log.Warn("message not relayed: no keys of the state forwarded to", "kind", b.Kind().String(), "bulletin_id", b.ID,
+				"origin", b.Origin, "recipient", t)
 			continue
 		case err != nil:
 			return nil, err
 		}
-		st := seal.ForwardStatement{Signer: n.nodeID(), Reason: "revocation relayed to a state this state forwarded the bulletin to", At: n.now().UTC()}
+		st := seal.ForwardStatement{Signer: n.nodeID(), Reason: reason, At: n.now().UTC()}
 		f, err := seal.Forward(c, n.self.State, n.keys.snapshot(), e.PublicKeys(), st, n.keys.current())
 		if err != nil {
 			return nil, err
@@ -234,7 +264,7 @@ func (n *Node) relays(ctx context.Context, m backbone.Msg, o *opened) ([]store.C
 			return nil, err
 		}
 		out = append(out, store.Copy{Recipient: t, Origin: n.self.State, BulletinOrigin: b.Origin, BulletinID: b.ID,
-			Kind: int(bulletin.KindRevocation), Revision: b.RevisionNumber(), Data: data})
+			Kind: int(b.Kind()), Revision: b.RevisionNumber(), Data: data})
 	}
 	return out, nil
 }

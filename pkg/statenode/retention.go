@@ -142,6 +142,7 @@ func (n *Node) maintain(ctx context.Context) {
 		n.log.Warn("directory entry not published again", "err", err)
 	}
 	n.purgeExpired(ctx)
+	n.reattestLogged(ctx)
 }
 
 // purgeExpired removes the bulletins expired longer ago than the expired

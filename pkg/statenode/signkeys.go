@@ -42,6 +42,11 @@ func (n *Node) keepSignKeys(ctx context.Context, e seal.DirectoryEntry) {
 		n.log.Error("compromised signing keys of a directory entry not marked", "state", e.State, "sequence", e.Sequence, "err", err)
 		return
 	}
+	// What the keys it declares compromised signed is withdrawn; on a
+	// failure, the entry is taken up again at its next use.
+	if !n.withdrawSignedBy(ctx, e.State, compromisedIn(e)) {
+		return
+	}
 	if n.dir.keptSeq == nil {
 		n.dir.keptSeq = map[string]uint64{}
 	}

@@ -122,6 +122,8 @@ func (n *Node) admitTranslation(ctx context.Context, b *bulletin.Bulletin) (stri
 	}
 	parent := &rec.Bulletin
 	switch {
+	case rec.Withdrawn():
+		return "translation", fmt.Errorf("a translation of %s, which is withdrawn here (%s declared its signing key compromised)", of, of.Origin)
 	case parent.Revoked:
 		return "translation", fmt.Errorf("a translation of %s, which was revoked", of)
 	case b.Origin == parent.Origin || !parent.ReleasedTo(b.Origin):
@@ -152,7 +154,8 @@ func (n *Node) applyTranslation(ctx context.Context, m backbone.Msg, o *opened, 
 	a, err := n.store.AddTranslation(ctx, store.Translation{Origin: t.Of.Origin, ID: t.Of.ID, Revision: t.Revision,
 		Translation: t.Translation, At: at, Receipts: rs})
 	switch {
-	case errors.Is(err, store.ErrStale), errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrStale), errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound),
+		errors.Is(err, store.ErrWithdrawn):
 		return reject(m, "translation", err)
 	case err != nil:
 		return fmt.Errorf("store the translation %s of %s: %w", b.ID, t.Of, err)

@@ -15,7 +15,7 @@ import (
 )
 
 // recordCols are the columns scanRecord reads, on table alias b.
-const recordCols = `b.cursor, b.direction, b.received_at, b.acked_at, b.acked_by, b.forwarded_by, b.content_hash, b.doc`
+const recordCols = `b.cursor, b.direction, b.received_at, b.acked_at, b.acked_by, b.forwarded_by, b.content_hash, b.doc, b.withdrawn_at, b.withdrawn_key, b.sign_key`
 
 // Put stores b, received or sent by this node at time at, and returns its
 // record with inserted true. Put does not validate b beyond what storage
@@ -70,7 +70,7 @@ func (s *Store) put(ctx context.Context, b bulletin.Bulletin, dir Direction, at 
 		switch {
 		case gerr == nil && sameContent(old, oldSum, sum):
 			rec = old
-			filled, ferr := fillCopy(ctx, tx, old.Cursor, d.Copy)
+			filled, ferr := fillCopy(ctx, tx, old.Cursor, d)
 			if ferr != nil {
 				return false, ferr
 			}
@@ -143,17 +143,18 @@ func insert(ctx context.Context, tx *sql.Tx, b *bulletin.Bulletin, dir Direction
 	if len(d.Copy) > 0 {
 		copyData = d.Copy
 	}
+	signKey := nullString(d.SignKey)
 	if d.ForwardedBy != "" {
 		forwardedBy = sql.NullString{String: d.ForwardedBy, Valid: true}
 	}
 	life := lifeColumns(b)
 	res, err := tx.ExecContext(ctx, `INSERT INTO bulletins (id, origin, origin_region, direction,
 		precedence, category, marking, created_at, expires_at, received_at, content_hash, doc, copy, forwarded_by,
-		revision, revoked_at, reply_to_origin, reply_to_id, reply_to_region)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		revision, revoked_at, reply_to_origin, reply_to_id, reply_to_region, sign_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		b.ID, b.Origin, int64(originRegion(b.Origin)), int64(dir), int64(b.Precedence), int64(b.Category),
 		int64(b.Marking), b.CreatedAt.UnixNano(), expires, at.UnixNano(), sum[:], doc, copyData, forwardedBy,
-		life.revision, life.revokedAt, life.replyOrigin, life.replyID, life.replyRegion)
+		life.revision, life.revokedAt, life.replyOrigin, life.replyID, life.replyRegion, signKey)
 	if err != nil {
 		return Record{}, fmt.Errorf("insert: %w", err)
 	}
@@ -261,11 +262,12 @@ func scanRecord(row interface{ Scan(...any) error }) (Record, []byte, error) {
 	var (
 		rec              Record
 		cursor, received int64
-		ackedAt          sql.NullInt64
+		ackedAt, wdAt    sql.NullInt64
 		ackedBy, fwdBy   sql.NullString
+		wdKey, signKey   sql.NullString
 		sum, doc         []byte
 	)
-	if err := row.Scan(&cursor, &rec.Direction, &received, &ackedAt, &ackedBy, &fwdBy, &sum, &doc); err != nil {
+	if err := row.Scan(&cursor, &rec.Direction, &received, &ackedAt, &ackedBy, &fwdBy, &sum, &doc, &wdAt, &wdKey, &signKey); err != nil {
 		return Record{}, nil, fmt.Errorf("read record: %w", err)
 	}
 	b, err := decode(doc)
@@ -275,6 +277,10 @@ func scanRecord(row interface{ Scan(...any) error }) (Record, []byte, error) {
 	rec.Bulletin, rec.Cursor, rec.ReceivedAt, rec.ForwardedBy = b, uint64(cursor), fromNanos(received), fwdBy.String
 	if ackedAt.Valid {
 		rec.AckedAt, rec.AckedBy = fromNanos(ackedAt.Int64), ackedBy.String
+	}
+	rec.SignKey = signKey.String
+	if wdAt.Valid {
+		rec.WithdrawnAt, rec.WithdrawnKey = fromNanos(wdAt.Int64), wdKey.String
 	}
 	return rec, sum, nil
 }

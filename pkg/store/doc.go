@@ -50,6 +50,16 @@
 //	replies, err := st.Thread(ctx, origin, id)
 //	n, err := st.PurgeExpired(ctx, now.Add(-retention))
 //
+// A received row records the origin signing key its message rests on
+// (withdraw.go): when the origin declares that key compromised,
+// [Store.WithdrawSignedBy] withdraws the row (kept; List, Search and
+// Thread leave it out; Get returns it marked [Record.Withdrawn]), and a
+// copy of the same bulletin signed by another key puts it back through
+// [Store.Apply] (Applied.Reinstated, or Applied.Replaced with the
+// withdrawn row kept as evidence).
+//
+//	ws, err := st.WithdrawSignedBy(ctx, "MX", compromisedKeyIDs, now)
+//
 // The node keeps the forwards it made ([Store.QueueForward],
 // [Store.Forwards]: a revocation is relayed along them) and consent
 // requests ([Store.PutConsent], [Store.Grant]: a grant serves one

@@ -73,6 +73,7 @@ func (f Filter) Match(r Record) bool {
 	switch {
 	case len(f.Origins) > 0 && !slices.Contains(f.Origins, b.Origin) && (replyOrigin == "" || !slices.Contains(f.Origins, replyOrigin)),
 		len(f.Regions) > 0 && !slices.Contains(f.Regions, originRegion(b.Origin)) && (replyOrigin == "" || !slices.Contains(f.Regions, originRegion(replyOrigin))),
+		r.Withdrawn(),
 		b.Revoked && !f.IncludeRevoked,
 		!f.ActiveAt.IsZero() && !b.ExpiresAt.IsZero() && !b.ExpiresAt.After(f.ActiveAt),
 		len(f.Categories) > 0 && !slices.Contains(f.Categories, b.Category),
@@ -161,7 +162,7 @@ func either[T any](q *where, col, alt string, vals []T) {
 // clause renders the conditions of f on table alias t; cursors above the
 // int64 range that SQLite stores are clamped, which keeps Match's meaning.
 func (f Filter) clause(t string) where {
-	var q where
+	q := where{conds: []string{t + ".withdrawn_at IS NULL"}} // withdrawn rows are never listed
 	either(&q, t+".origin", t+".reply_to_origin", f.Origins)
 	either(&q, t+".origin_region", t+".reply_to_region", f.Regions)
 	if !f.IncludeRevoked {

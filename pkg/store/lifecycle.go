@@ -66,6 +66,10 @@ type Change struct {
 	// MaxPending, when positive, refuses the change while that many
 	// copies or more wait in the outbox ([ErrOutboxFull]).
 	MaxPending int
+	// Requeue queues Copies in place of copies of the same message queued
+	// or published before ([Store.RequeueCopies]): a message its origin
+	// signed again, relayed again along this node's forwards.
+	Requeue bool
 }
 
 // Applied is what [Store.Apply] did.
@@ -79,6 +83,11 @@ type Applied struct {
 	// Removed reports that content was removed (a revocation of content
 	// held): the file was scrubbed ([Store.Scrub]).
 	Removed bool
+	// Reinstated reports that a withdrawn row was put back by a copy its
+	// origin signed with a key not compromised, with the same content;
+	// Replaced, with other content (the withdrawn row was not the
+	// origin's: it is kept apart as evidence). See [Store.WithdrawSignedBy].
+	Reinstated, Replaced bool
 }
 
 // Apply applies c in one transaction with its copies and receipts, by the
@@ -125,7 +134,12 @@ func (s *Store) apply(ctx context.Context, c Change) (Applied, error) {
 		if a, err = applyTx(ctx, tx, &c, doc, sum); err != nil {
 			return false, err
 		}
-		if _, err := insertCopies(ctx, tx, c.Copies, c.At); err != nil {
+		if c.Requeue {
+			err = requeueCopies(ctx, tx, c.Copies, c.At)
+		} else {
+			_, err = insertCopies(ctx, tx, c.Copies, c.At)
+		}
+		if err != nil {
 			return false, err
 		}
 		_, err = insertReceipts(ctx, tx, c.Receipts, c.At)
@@ -144,13 +158,15 @@ func applyTx(ctx context.Context, tx *sql.Tx, c *Change, doc []byte, sum [sha256
 		return Applied{Record: rec, Changed: true}, err
 	case err != nil:
 		return Applied{}, err
+	case old.Withdrawn() && c.Direction == Received && c.Delivery.SignKey != "" && c.Delivery.SignKey != old.WithdrawnKey:
+		return putBack(ctx, tx, &old, oldSum, c, doc, sum)
 	}
 	held, got := old.Bulletin.RevisionNumber(), b.RevisionNumber()
 	heldRevoked, revoke := old.Bulletin.Revoked, b.Kind() == bulletin.KindRevocation
 	switch {
 	case heldRevoked && revoke && got <= held,
 		!heldRevoked && !revoke && got == held && sameContent(old, oldSum, sum):
-		_, err := fillCopy(ctx, tx, old.Cursor, c.Delivery.Copy)
+		_, err := fillCopy(ctx, tx, old.Cursor, c.Delivery)
 		return Applied{Record: old}, err
 	case !heldRevoked && !revoke && got == held:
 		return Applied{}, conflict(b.ID)

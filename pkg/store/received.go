@@ -24,13 +24,19 @@ func (s *Store) PutReceived(ctx context.Context, b bulletin.Bulletin, at time.Ti
 	return rec, inserted, nil
 }
 
-// fillCopy sets the copy of the record at cursor if it has none; it
-// reports whether it did.
-func fillCopy(ctx context.Context, tx *sql.Tx, cursor uint64, data []byte) (bool, error) {
-	if len(data) == 0 {
+// fillCopy sets the copy of the record at cursor, and the key that signed
+// it, if it has none, or if d's copy of the same message was signed by
+// another key than the one kept (its origin signed it again, after
+// declaring a key compromised: the row then rests on the newer
+// signature, and is not withdrawn for the older key); it reports whether
+// it did.
+func fillCopy(ctx context.Context, tx *sql.Tx, cursor uint64, d Delivery) (bool, error) {
+	if len(d.Copy) == 0 {
 		return false, nil
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE bulletins SET copy = ? WHERE cursor = ? AND copy IS NULL`, data, int64(cursor))
+	res, err := tx.ExecContext(ctx, `UPDATE bulletins SET copy = ?, sign_key = ?
+		WHERE cursor = ? AND (copy IS NULL OR (? != '' AND sign_key IS NOT ?))`,
+		d.Copy, nullString(d.SignKey), int64(cursor), d.SignKey, d.SignKey)
 	if err != nil {
 		return false, fmt.Errorf("keep copy: %w", err)
 	}

@@ -58,7 +58,21 @@ type Record struct {
 	// bulletin to this node; empty when its origin released it here (and
 	// for sent bulletins).
 	ForwardedBy string
+	// WithdrawnAt is when this node withdrew the received bulletin because
+	// its origin declared compromised the signing key it rests on
+	// (WithdrawnKey; empty when that key is not known); zero unless
+	// withdrawn. Only [Store.Get] returns withdrawn records: List, Search
+	// and Thread leave them out.
+	WithdrawnAt  time.Time
+	WithdrawnKey string
+	// SignKey is the ID of the origin's signing key whose signature the
+	// received message the row holds carries ([Delivery.SignKey]); empty
+	// for sent rows and when not known.
+	SignKey string
 }
+
+// Withdrawn reports whether r is withdrawn ([Record.WithdrawnAt]).
+func (r *Record) Withdrawn() bool { return !r.WithdrawnAt.IsZero() }
 
 // Delivery is how a received bulletin reached this node
 // ([Store.PutReceived]).
@@ -69,6 +83,10 @@ type Delivery struct {
 	// ForwardedBy is the state whose forward brought it; empty when its
 	// origin released it to this state.
 	ForwardedBy string
+	// SignKey is the ID of the origin's signing key whose signature the
+	// message carries (the origin's, inside a forward too); empty when
+	// not known.
+	SignKey string
 }
 
 // Stored times are int64 Unix nanoseconds, which cover 1677-09-21 to

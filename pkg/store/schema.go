@@ -271,4 +271,28 @@ INSERT INTO bulletins_fts (bulletins_fts, rank) VALUES ('secure-delete', 1);
 	// (more than seal.MaxRetiredSignKeys rotations since) still verifies
 	// what it signed before its retirement; and never loosens.
 	signKeysSchema,
+	// 9: what a received row's trust rests on, and its withdrawal
+	// (withdraw.go). sign_key is the ID of the origin's signing key that
+	// signed the message the row holds (its first version, latest
+	// revision, revocation or reply); NULL for sent rows and for rows
+	// stored before (the node derives it from the kept copy at start, and
+	// a row it cannot derive it for is withdrawn whenever its origin
+	// declares any key compromised: fail closed). A withdrawn row
+	// (withdrawn_at set) is kept but shown by no read path. The rows a
+	// genuine copy replaced while withdrawn are kept as evidence.
+	`
+ALTER TABLE bulletins ADD COLUMN sign_key      TEXT;
+ALTER TABLE bulletins ADD COLUMN withdrawn_at  INTEGER; -- Unix nanoseconds; NULL unless withdrawn
+ALTER TABLE bulletins ADD COLUMN withdrawn_key TEXT;    -- the compromised key (or '' when not known) it rested on
+CREATE INDEX bulletins_sign_key ON bulletins (origin, sign_key) WHERE direction = 2;
+CREATE TABLE withdrawn_replaced (
+	origin      TEXT    NOT NULL,
+	id          TEXT    NOT NULL,
+	sign_key    TEXT    NOT NULL, -- the compromised key of the replaced row ('' when not known)
+	doc         BLOB    NOT NULL, -- the replaced row's bulletin
+	copy        BLOB,             -- its sealed copy as received
+	replaced_at INTEGER NOT NULL  -- Unix nanoseconds
+) STRICT;
+CREATE INDEX withdrawn_replaced_bulletin ON withdrawn_replaced (origin, id);
+`,
 }

@@ -53,7 +53,7 @@ func (s *Store) Thread(ctx context.Context, origin, id string) ([]Record, error)
 				ON b.reply_to_origin = t.origin AND b.reply_to_id = t.id WHERE t.depth < 16
 		)
 		SELECT `+recordCols+` FROM bulletins AS b JOIN thread AS t ON b.origin = t.origin AND b.id = t.id
-		WHERE t.depth > 0 AND b.revoked_at IS NULL ORDER BY b.cursor LIMIT ?`, []any{origin, id, MaxThread})
+		WHERE t.depth > 0 AND b.revoked_at IS NULL AND b.withdrawn_at IS NULL ORDER BY b.cursor LIMIT ?`, []any{origin, id, MaxThread})
 	if err != nil {
 		return nil, fmt.Errorf("store: thread of %s/%s: %w", origin, id, err)
 	}

@@ -71,6 +71,9 @@ func addTranslationTx(ctx context.Context, tx *sql.Tx, t *Translation) (Applied,
 	b := old.Bulletin
 	tr := t.Translation
 	switch {
+	case old.Withdrawn():
+		return Applied{}, &problem.Error{Kind: problem.KindConflict, Err: ErrWithdrawn,
+			Msg: fmt.Sprintf("bulletin %s from %s is withdrawn: %s declared compromised the signing key it rests on", t.ID, t.Origin, t.Origin)}
 	case b.Revoked:
 		return Applied{}, &problem.Error{Kind: problem.KindConflict, Err: ErrStale, Msg: fmt.Sprintf("bulletin %s was revoked", t.ID)}
 	case b.RevisionNumber() != t.Revision:
@@ -103,13 +106,14 @@ func addTranslationTx(ctx context.Context, tx *sql.Tx, t *Translation) (Applied,
 // it arrived (its sealed copy, its forwarder) and its acknowledgement.
 func reinsert(ctx context.Context, tx *sql.Tx, old *Record, b *bulletin.Bulletin, at time.Time, doc []byte, sum [sha256.Size]byte) (Record, error) {
 	var data []byte
-	if err := tx.QueryRowContext(ctx, `SELECT copy FROM bulletins WHERE cursor = ?`, int64(old.Cursor)).Scan(&data); err != nil {
+	var signKey sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT copy, sign_key FROM bulletins WHERE cursor = ?`, int64(old.Cursor)).Scan(&data, &signKey); err != nil {
 		return Record{}, fmt.Errorf("read copy: %w", err)
 	}
 	if err := deleteRow(ctx, tx, old); err != nil {
 		return Record{}, err
 	}
-	rec, err := insert(ctx, tx, b, old.Direction, at, doc, sum, Delivery{Copy: data, ForwardedBy: old.ForwardedBy})
+	rec, err := insert(ctx, tx, b, old.Direction, at, doc, sum, Delivery{Copy: data, ForwardedBy: old.ForwardedBy, SignKey: signKey.String})
 	if err != nil || old.AckedAt.IsZero() {
 		return rec, err
 	}

@@ -74,6 +74,8 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case problem.KindExhausted:
 		return http.StatusTooManyRequests
+	case problem.KindFailedPrecondition:
+		return http.StatusConflict
 	}
 	return http.StatusInternalServerError
 }

@@ -2,10 +2,16 @@ package hostile_test
 
 import (
 	"crypto/rand"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/oklog/ulid/v2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/audit"
@@ -24,10 +30,11 @@ import (
 // retirement and forwards it to PE, signing the forward with its own
 // genuine key; the intruder also publishes another forgery on MX's own
 // subject. PE refuses both (receive.key_compromised), audited, and shows
-// neither. CO's genuine copy of A, republished on MX's subject (signed by
-// the compromised key, but a bulletin PE holds already), is acknowledged:
-// no refusal logged, A shown once. MX's next bulletin, signed by its new
-// key, flows.
+// neither. A, which the compromised key signed, is withdrawn at PE and
+// put back when MX signs it again with its new key (its re-attestation);
+// CO's copy of A signed by the compromised key, republished on MX's
+// subject, then proves nothing and is refused: A is shown once. MX's next
+// bulletin, signed by its new key, flows.
 func TestStolenKeyAfterCompromisedRotation(t *testing.T) {
 	t.Parallel()
 	nw := nettest.Start(t, nettest.Inspected(testenv.Options{States: []string{"MX", "CO", "PE"}}))
@@ -36,6 +43,7 @@ func TestStolenKeyAfterCompromisedRotation(t *testing.T) {
 	a := nettest.Post(t, mxFocal, green("before the break-in", "CO", "PE")).GetBulletin().GetId()
 	nettest.WaitStored(t, pe, a)
 	nettest.WaitStored(t, nettest.Dial(t, nw, testenv.FocalPoint("CO")), a)
+	coCopy := inboxCopy(t, nw, "CO", "MX", a) // signed by the key to be stolen
 
 	stolen := newAttacker(t, nw, "MX") // the key file as the intruder took it
 	co := newAttacker(t, nw, "CO")
@@ -68,15 +76,15 @@ func TestStolenKeyAfterCompromisedRotation(t *testing.T) {
 	stolen.publish(t, "PE", direct, must(t, d, nil))
 	refusedWith(t, auditor, "MX", direct, "PE", "receive.key_compromised")
 
-	coCopy := inboxCopy(t, nw, "CO", "MX", a)
 	if coCopy.SignKeyID != stolen.keys.Public().SignKeyID {
 		t.Fatal("A was not signed by the key now compromised")
 	}
+	eventually(t, "PE shows A, signed again by MX's new key", func() bool {
+		_, err := pe.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: a, Origin: "MX"})
+		return err == nil
+	})
 	stolen.publish(t, "PE", a, must(t, coCopy, nil))
-	settled(t, nw, "PE")
-	if n := countRefusals(t, auditor, "MX", a, "PE"); n != 0 {
-		t.Errorf("PE refused %d copies of A, which it holds; want 0", n)
-	}
+	refusedWith(t, auditor, "MX", a, "PE", "receive.key_compromised")
 	notShown(t, pe, "MX", forged)
 	notShown(t, pe, "MX", direct)
 	list, err := pe.ListBulletins(t.Context(), &iantv1.ListBulletinsRequest{PageSize: 500})
@@ -178,10 +186,11 @@ func rotateSign(t *testing.T, nw *testenv.Network, cc string, n int) {
 // TestCompromisedKeyKeepsWhatTheLogHolds: MX releases bulletin A to CO,
 // and CO forwards it to PE; the log holds A's header and PE's delivery
 // through CO's forward. Then MX retires the key that signed A as
-// compromised. PE's analyst reads A and its focal point acknowledges it:
-// their receipts carry A's header, signed by the compromised key, and
-// the log takes them, since it holds that very header (the secretariat
-// restarts first, so that it reads MX's new entry, not its cache).
+// compromised: PE withdraws A, and MX signs A again with its new key
+// and re-sends it to CO, which relays it along its forward to PE: PE
+// shows A again. PE's analyst reads A and its focal point acknowledges
+// it: the log takes their receipts (the secretariat restarts first, so
+// that it reads MX's new entry, not its cache).
 func TestCompromisedKeyKeepsWhatTheLogHolds(t *testing.T) {
 	t.Parallel()
 	nw := nettest.StartStates(t, "MX", "CO", "PE")
@@ -206,15 +215,22 @@ func TestCompromisedKeyKeepsWhatTheLogHolds(t *testing.T) {
 		t.Fatal(err)
 	}
 	auditor = nettest.AuditClient(t, nw, testenv.Auditor())
-	if _, err := nettest.Dial(t, nw, testenv.Analyst("PE")).GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id, Origin: "MX"}); err != nil {
-		t.Fatal(err)
-	}
+	// PE withdrew A at the mark (it rested on the compromised key) and
+	// put it back when CO relayed MX's re-attestation along its forward.
+	peAnalyst := nettest.Dial(t, nw, testenv.Analyst("PE"))
+	eventually(t, "PE shows A again", func() bool {
+		_, err := peAnalyst.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id, Origin: "MX"})
+		return err == nil
+	})
 	if _, err := nettest.Dial(t, nw, testenv.FocalPoint("PE")).AcknowledgeBulletin(t.Context(),
 		&iantv1.AcknowledgeBulletinRequest{Id: id, Origin: "MX"}); err != nil {
 		t.Fatal(err)
 	}
 	nettest.WaitReportOf(t, auditor, "MX", id, func(r *iantv1.BulletinReport) bool {
 		for _, l := range nettest.Leaves(t, auditor, "MX", id) {
+			if l.Event.Rule == "receive.key_compromised" && strings.HasPrefix(l.Event.Detail, "bulletin withdrawn") {
+				continue // CO and PE withdrew A at the mark, audited
+			}
 			if l.Event.Rule != "" {
 				t.Fatalf("the log refused %s's %s (%s) after MX's key was compromised", l.Event.State, l.Event.Detail, l.Event.Rule)
 			}
@@ -266,30 +282,42 @@ func TestAuditRefusesCompromisedKeyEvidence(t *testing.T) {
 	waitRefusals(t, auditor, "MX", stolen, "receipt.header")
 }
 
-// TestStolenKeyMarkedCompromisedLater: MX releases bulletin A to CO and
-// PE. An intruder takes MX's key file (signing key K) unnoticed, and MX
-// rotates its signing key normally (K retired at T). CO's node,
-// compromised too, forwards to PE an "MX" bulletin forged with K and
-// dated before T: PE takes it, since nothing says K was stolen (the gap
-// this closes). Then the break-in is found and MX marks K compromised
-// (Node.MarkSignKeyCompromised publishes a new entry, higher sequence).
-// PE restarts (a fresh node reads the new entry; a running one has it
-// pushed, TestCompromiseMarkReachesNodesAtOnce), and a second backdated forgery forwarded by CO is
-// refused and audited (receive.key_compromised) and not shown. A, which
-// PE held before, stays, and a genuine copy of it published again is
-// not refused. The first forgery, taken before the mark, stays too: the
-// mark refuses what comes after it, it does not purge.
+// TestStolenKeyMarkedCompromisedLater: MX releases bulletins A (to CO
+// and PE) and G (to PE). An intruder takes MX's key file (signing key K)
+// unnoticed, and MX rotates its signing key normally (K retired at T).
+// Before the break-in is found, PE takes what K signed, dated before T:
+// an "MX" bulletin E forged with K and forwarded by CO (compromised too),
+// and a forged revision 2 of G published on MX's subject. Then the
+// break-in is found: MX's node is stopped, K is marked compromised in its
+// key file (iantd rotate-sign-key -compromised-key), and the new entry
+// reaches PE before MX's node runs again (published here as the node
+// would at start, so that the moment between the mark and MX's
+// re-attestation can be looked at). PE withdraws everything resting on
+// K — A, G (its forged revision) and E: Get answers FailedPrecondition
+// naming rule receive.key_compromised, List and Search leave them out.
+// MX's node starts and signs its own bulletins again with its current
+// key: PE reinstates A unchanged and replaces the forged revision of G
+// with MX's genuine G. E stays withdrawn: CO can bring it back neither
+// with the stolen key nor with its own key, and later forgeries are
+// refused (receive.key_compromised), as is a republished copy of A that
+// K signed — A stays shown, once.
 func TestStolenKeyMarkedCompromisedLater(t *testing.T) {
 	t.Parallel()
 	nw := nettest.Start(t, nettest.Inspected(testenv.Options{States: []string{"MX", "CO", "PE"}}))
 	mxFocal := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
 	pe := nettest.Dial(t, nw, testenv.FocalPoint("PE"))
 	a := nettest.Post(t, mxFocal, green("before the break-in", "CO", "PE")).GetBulletin().GetId()
+	g := nettest.Post(t, mxFocal, green("genuine gamma", "PE")).GetBulletin().GetId()
 	nettest.WaitStored(t, pe, a)
+	nettest.WaitStored(t, pe, g)
 	nettest.WaitStored(t, nettest.Dial(t, nw, testenv.FocalPoint("CO")), a)
+	coCopy := inboxCopy(t, nw, "CO", "MX", a) // A's copy for CO, signed by K
 
 	stolen := newAttacker(t, nw, "MX") // the key file as the intruder took it
 	co := newAttacker(t, nw, "CO")
+	if coCopy.SignKeyID != stolen.keys.Public().SignKeyID {
+		t.Fatal("A was not signed by the key the intruder took")
+	}
 	before := time.Now().UTC().Truncate(time.Millisecond)
 	if err := nw.Node("MX").RotateSignKey(t.Context()); err != nil {
 		t.Fatal(err)
@@ -298,10 +326,12 @@ func TestStolenKeyMarkedCompromisedLater(t *testing.T) {
 	after := nettest.Post(t, mxFocal, green("after the rotation", "PE")).GetBulletin().GetId()
 	nettest.WaitStored(t, pe, after) // PE read MX's entry listing K as retired
 
-	forgeVia := func(text string) string {
+	forgeVia := func(text string, id string, keys *seal.NodeKeys) string {
 		t.Helper()
-		id := ulid.MustNew(ulid.Now(), rand.Reader).String()
-		s := sealAs(t, nw, stolen.keys, bulletinOf(green(text, "CO"), id, "MX", before.Add(-time.Minute), "CO"), "CO")
+		if id == "" {
+			id = ulid.MustNew(ulid.Now(), rand.Reader).String()
+		}
+		s := sealAs(t, nw, keys, bulletinOf(green(text, "CO"), id, "MX", before.Add(-time.Minute), "CO"), "CO")
 		f, err := seal.Forward(s, "CO", co.keys, nettest.NodeKeys(t, nw, "PE").Public(),
 			seal.ForwardStatement{Signer: co.nodeID, Reason: "policy forward-focal-point", At: time.Now()}, co.keys)
 		if err != nil {
@@ -310,44 +340,101 @@ func TestStolenKeyMarkedCompromisedLater(t *testing.T) {
 		co.publish(t, "PE", id, marshal(t, f))
 		return id
 	}
-	early := forgeVia("forged before anyone knew")
-	eventually(t, "PE shows the forgery taken before the mark", func() bool {
+	early := forgeVia("forged before anyone knew", "", stolen.keys)
+	gb, err := pe.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: g, Origin: "MX"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := proto.Clone(gb.GetBulletin().GetBulletin()).(*iantv1.Bulletin)
+	rev.Title, rev.Revision, rev.FirstCreateTime, rev.CreateTime = "forged gamma", 2, rev.GetCreateTime(), timestamppb.New(before)
+	stolen.publish(t, "PE", g, sealMessage(t, nw, stolen.keys, "MX", message{b: rev, kind: seal.KindRevision, revision: 2}, "PE"))
+	eventually(t, "PE shows the forgeries taken before the mark", func() bool {
 		_, err := pe.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: early, Origin: "MX"})
-		return err == nil
+		r, gerr := pe.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: g, Origin: "MX"})
+		return err == nil && gerr == nil && r.GetBulletin().GetBulletin().GetTitle() == "forged gamma"
 	})
 
-	if err := nw.Node("MX").MarkSignKeyCompromised(t.Context(), k); err != nil {
+	// The break-in is found: K marked compromised on the stopped node.
+	if err := nw.StopNode("MX"); err != nil {
 		t.Fatal(err)
 	}
-	r := nettest.NodeKeys(t, nw, "MX").RetiredSignKeys()
-	if len(r) != 1 || r[0].KeyID != k || !r[0].Compromised {
-		t.Fatalf("MX's retired keys after the mark: %+v", r)
-	}
-	if err := nw.StopNode("PE"); err != nil {
+	ks, err := keystore.Open(filepath.Join(filepath.Dir(nw.PKI.Dir), "data", "mx", "node.keys"), "MX", keystore.Options{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := nw.StartNode(t.Context(), "PE"); err != nil {
+	if err := ks.MarkCompromised(k); err != nil {
 		t.Fatal(err)
 	}
-	pe = nettest.Dial(t, nw, testenv.FocalPoint("PE"))
-	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
+	nettest.PublishEntry(t, nw, "MX", ks.Current())
 
-	late := forgeVia("forged after the mark")
-	refusedWith(t, auditor, "CO", late, "PE", "receive.key_compromised")
-
-	coCopy := inboxCopy(t, nw, "CO", "MX", a)
-	if coCopy.SignKeyID != k {
-		t.Fatal("A was not signed by the key now compromised")
+	for _, id := range []string{a, g, early} {
+		eventually(t, "PE withdraws MX/"+id, func() bool {
+			_, err := pe.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id, Origin: "MX"})
+			return status.Code(err) == codes.FailedPrecondition && nettest.ErrorField(err) == "receive.key_compromised"
+		})
 	}
-	stolen.publish(t, "PE", a, must(t, coCopy, nil))
-	settled(t, nw, "PE")
-	if n := countRefusals(t, auditor, "MX", a, "PE"); n != 0 {
-		t.Errorf("PE refused %d copies of A, which it holds; want 0", n)
+	for _, id := range []string{a, g, early} {
+		notShown(t, pe, "MX", id)
 	}
-	notShown(t, pe, "MX", late)
-	for _, id := range []string{a, early} {
-		if _, err := pe.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id, Origin: "MX"}); err != nil {
-			t.Errorf("PE no longer shows MX/%s, which it held before the mark: %v", id, err)
+	for _, q := range []string{"break-in", "forged", "gamma"} {
+		res, err := pe.SearchBulletins(t.Context(), &iantv1.SearchBulletinsRequest{Query: q})
+		if err != nil {
+			t.Fatal(err)
 		}
+		for _, b := range res.GetBulletins() {
+			if id := b.GetBulletin().GetId(); id == a || id == g || id == early {
+				t.Errorf("Search(%q) at PE finds withdrawn MX/%s", q, id)
+			}
+		}
+	}
+	if _, err := pe.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: after, Origin: "MX"}); err != nil {
+		t.Errorf("PE withdrew MX/%s, signed by MX's current key: %v", after, err)
+	}
+
+	// MX's node runs again and signs its bulletins again with its key.
+	if err := nw.StartNode(t.Context(), "MX"); err != nil {
+		t.Fatal(err)
+	}
+	for id, title := range map[string]string{a: "before the break-in", g: "genuine gamma"} {
+		eventually(t, "PE shows MX's genuine "+id+" again", func() bool {
+			r, err := pe.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: id, Origin: "MX"})
+			b := r.GetBulletin().GetBulletin()
+			return err == nil && b.GetTitle() == title && b.GetRevision() <= 1
+		})
+	}
+
+	// CO cannot bring E back: not with the stolen key, not with keys it
+	// made up for MX.
+	auditor := nettest.AuditClient(t, nw, testenv.Auditor())
+	forgeVia("forged before anyone knew", early, stolen.keys)
+	refusedWith(t, auditor, "CO", early, "PE", "receive.key_compromised")
+	fakeMX, err := seal.GenerateNodeKeys("MX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgeVia("forged before anyone knew", early, fakeMX)
+	settled(t, nw, "PE")
+	if _, err := pe.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: early, Origin: "MX"}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("GetBulletin(MX/%s) at PE after CO's attempts = %v, want FailedPrecondition (withdrawn)", early, err)
+	}
+
+	late := forgeVia("forged after the mark", "", stolen.keys)
+	refusedWith(t, auditor, "CO", late, "PE", "receive.key_compromised")
+	notShown(t, pe, "MX", late)
+
+	stolen.publish(t, "PE", a, must(t, coCopy, nil))
+	refusedWith(t, auditor, "MX", a, "PE", "receive.key_compromised")
+	list, err := pe.ListBulletins(t.Context(), &iantv1.ListBulletinsRequest{PageSize: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, sb := range list.GetBulletins() {
+		if sb.GetBulletin().GetId() == a && sb.GetBulletin().GetTitle() == "before the break-in" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("PE lists A %d times, want once", n)
 	}
 }

@@ -28,9 +28,8 @@ import (
 // release and CA's delivery once each, and US's refusal.
 //
 // (US's copies here are not a bulletin CA can open. A copy US seals
-// validly under its own origin with the same id is a different attack:
-// the node's store, keyed by id alone, would then take MX's copy for a
-// replay; keying bulletins by origin and id answers that.)
+// validly under its own origin with the same id is another bulletin:
+// the store keys bulletins by origin and id, TestSameIDFromAnotherOrigin.)
 func TestClaimingABulletinIDFirstDoesNotSuppressTheCopy(t *testing.T) {
 	nw := nettest.Start(t, testenv.Options{States: []string{"MX", "CA", "US"}, LeafStates: []string{"MX"}})
 	mx := nettest.Dial(t, nw, testenv.FocalPoint("MX"))

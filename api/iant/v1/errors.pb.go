@@ -27,7 +27,9 @@ type ErrorDetail struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Kind of problem: invalid, permission, not_found, conflict, unavailable,
 	// unauthenticated, exhausted (overloaded: retry after the RetryInfo
-	// detail's delay) or internal.
+	// detail's delay), failed_precondition (exists, but cannot be used in
+	// its state, e.g. a bulletin withdrawn: rule receive.key_compromised)
+	// or internal.
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	// The offending field, e.g. "releasability.states".
 	Field string `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"`

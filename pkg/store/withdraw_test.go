@@ -1,0 +1,118 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/store"
+)
+
+// applySigned applies received message b as signed by key.
+func applySigned(t *testing.T, st *store.Store, b bulletin.Bulletin, key string) store.Applied {
+	t.Helper()
+	a, err := st.Apply(context.Background(), store.Change{Bulletin: b, Direction: store.Received, At: t0.Add(2 * time.Hour),
+		Delivery: store.Delivery{Copy: []byte("sealed by " + key), SignKey: key}})
+	if err != nil {
+		t.Fatalf("Apply(%s, signed by %q) = %v", b.ID, key, err)
+	}
+	return a
+}
+
+// listed reports whether List and Search return bulletin id of MX.
+func listed(t *testing.T, st *store.Store, id string) bool {
+	t.Helper()
+	recs, err := st.List(context.Background(), store.Filter{IncludeRevoked: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := st.Search(context.Background(), "MANPADS", store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range append(recs, found...) {
+		if r.Bulletin.ID == id && r.Bulletin.Origin == "MX" {
+			return true
+		}
+	}
+	return false
+}
+
+// TestWithdrawSignedBy: the received rows of MX resting on key K, and
+// the one whose key is not known (fail closed), are withdrawn; a row
+// signed by another key, another origin's and this node's own stay. A
+// withdrawn row is kept (Get returns it marked) but not listed nor
+// found; withdrawing again changes nothing. A copy signed by another key
+// puts it back: the same content reinstated, other content replacing it
+// (whatever its revision), the replaced row kept as evidence.
+func TestWithdrawSignedBy(t *testing.T) {
+	st, _ := openStore(t)
+	ctx := context.Background()
+	const genuine, forged, other, unknown = "01JWGENUINE000000000000000", "01JWFORGED0000000000000000", "01JWOTHER00000000000000000", "01JWUNKNOWN000000000000000"
+	applySigned(t, st, sample(genuine), "K")
+	rev := sample(forged)
+	rev.Revision, rev.FirstCreatedAt, rev.CreatedAt, rev.Title = 3, rev.CreatedAt, rev.CreatedAt.Add(time.Minute), "forged MANPADS"
+	applySigned(t, st, rev, "K")
+	applySigned(t, st, sample(other), "K2")
+	put(t, st, sample(unknown), store.Received) // stored before keys were recorded
+	fromUS := sample(genuine)
+	fromUS.Origin = "US"
+	applySigned(t, st, fromUS, "K")
+	own := sample("01JWOWN0000000000000000000")
+	put(t, st, own, store.Sent)
+
+	ws, err := st.WithdrawSignedBy(ctx, "MX", []string{"K"}, t0.Add(3*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, w := range ws {
+		got[w.ID] = w.SignKey
+	}
+	if len(got) != 3 || got[genuine] != "K" || got[forged] != "K" || got[unknown] != "" {
+		t.Errorf("WithdrawSignedBy(MX, K) withdrew %+v, want %s and %s (K) and %s (key not known)", ws, genuine, forged, unknown)
+	}
+	for _, id := range []string{genuine, forged, unknown} {
+		rec, err := st.Get(ctx, "MX", id)
+		if err != nil || !rec.Withdrawn() {
+			t.Errorf("Get(MX, %s) = withdrawn %v, %v; want the withdrawn record", id, rec.Withdrawn(), err)
+		}
+		if listed(t, st, id) {
+			t.Errorf("MX/%s is listed or found after its withdrawal", id)
+		}
+	}
+	if recs, _ := st.List(ctx, store.Filter{Origins: []string{"MX"}}); len(recs) != 2 {
+		t.Errorf("List(MX) after the withdrawal = %d records, want 2 (%s and this node's own)", len(recs), other)
+	}
+	if again, err := st.WithdrawSignedBy(ctx, "MX", []string{"K"}, t0.Add(4*time.Hour)); err != nil || len(again) != 0 {
+		t.Errorf("WithdrawSignedBy again = %+v, %v; want nothing", again, err)
+	}
+
+	a := applySigned(t, st, sample(genuine), "K2")
+	if !a.Reinstated || a.Record.Withdrawn() {
+		t.Errorf("the same content signed by K2: %+v, want reinstated", a)
+	}
+	a = applySigned(t, st, sample(forged), "K2")
+	if !a.Replaced || a.Record.Bulletin.Title != sample(forged).Title || a.Record.Bulletin.RevisionNumber() != 1 {
+		t.Errorf("the genuine revision 1 over a withdrawn forged revision 3: %+v, want it replaced", a)
+	}
+	if n, err := st.WithdrawnReplaced(ctx, "MX", forged); err != nil || n != 1 {
+		t.Errorf("WithdrawnReplaced(MX, %s) = %d, %v; want 1", forged, n, err)
+	}
+	for _, id := range []string{genuine, forged} {
+		if !listed(t, st, id) {
+			t.Errorf("MX/%s is not listed once put back", id)
+		}
+	}
+	// Put back, they rest on K2: withdrawing K again leaves them.
+	if again, err := st.WithdrawSignedBy(ctx, "MX", []string{"K"}, t0.Add(5*time.Hour)); err != nil || len(again) != 0 {
+		t.Errorf("WithdrawSignedBy(K) after the re-attestation = %+v, %v; want nothing", again, err)
+	}
+	_, err = st.AddTranslation(ctx, store.Translation{Origin: "MX", ID: unknown, Revision: 1,
+		Translation: bulletin.Translation{Language: bulletin.English, Title: "t", Body: "b", By: "US"}, At: t0.Add(5 * time.Hour)})
+	if !errors.Is(err, store.ErrWithdrawn) {
+		t.Errorf("AddTranslation to a withdrawn bulletin = %v, want ErrWithdrawn", err)
+	}
+}
