@@ -62,9 +62,22 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 
 // TestStatusDescribesTheNode: GetStatus names the node, its checks, its
 // keys and its certificate, to its own state's people only; the
-// secretariat's to its auditors.
+// secretariat's to its auditors. The traffic counts go to focal points
+// only: an analyst polling them would learn of a RED bulletin posted
+// that it may not read.
 func TestStatusDescribesTheNode(t *testing.T) {
 	nw := nettest.StartStates(t, "MX", "US")
+	fp := nettest.Dial(t, nw, testenv.FocalPoint("MX"))
+	red := nettest.Draft("for focal points only", "US")
+	red.Marking = iantv1.Marking_MARKING_RED
+	id := nettest.Post(t, fp, red).GetBulletin().GetId()
+	nettest.WaitStored(t, nettest.Dial(t, nw, testenv.FocalPoint("US")), id)
+	if q := nettest.Status(t, nettest.Conn(t, nw, testenv.FocalPoint("MX"))).GetQueues(); q.GetCopiesPublished() == 0 {
+		t.Errorf("GetStatus at MX for its focal point: queues %v, want the copy published counted", q)
+	}
+	if q := nettest.Status(t, nettest.Conn(t, nw, testenv.Analyst("MX"))).GetQueues(); q.GetCopiesPublished() != 0 || q.GetCopiesPending() != 0 || q.GetReceiptsPending() != 0 {
+		t.Errorf("GetStatus at MX for an analyst: queues %v, want no traffic counts", q)
+	}
 	st := nettest.Status(t, nettest.Conn(t, nw, testenv.Analyst("MX")))
 	if st.GetState() != "MX" || !st.GetServing() || len(st.GetChecks()) != 5 || len(st.GetKeyGenerations()) != 1 ||
 		!st.GetKeyGenerations()[0].GetCurrent() || st.GetCertificate().GetSpiffeId() != st.GetNodeId() ||
