@@ -92,8 +92,8 @@ func TestReadmeIsShort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Size() >= 16<<10 {
-		t.Errorf("README.md is %d bytes, want under 16 KiB: move detail into docs/", info.Size())
+	if info.Size() >= 16000 {
+		t.Errorf("README.md is %d bytes, want under 16 KB (16,000 bytes): move detail into docs/", info.Size())
 	}
 }
 
