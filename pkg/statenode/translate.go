@@ -152,7 +152,7 @@ func (n *Node) applyTranslation(ctx context.Context, m backbone.Msg, o *opened, 
 	}
 	t := b.Translated
 	a, err := n.store.AddTranslation(ctx, store.Translation{Origin: t.Of.Origin, ID: t.Of.ID, Revision: t.Revision,
-		Translation: t.Translation, At: at, Receipts: rs})
+		Translation: t.Translation, At: at, SignKey: signKeyOfCopy(m.Data), Receipts: rs})
 	switch {
 	case errors.Is(err, store.ErrStale), errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound),
 		errors.Is(err, store.ErrWithdrawn):
