@@ -267,3 +267,32 @@ func (s *Store) WithdrawConsentsSignedBy(ctx context.Context, forwarder string, 
 	}
 	return out, nil
 }
+
+// TranslatedBy returns the bulletins held to which state by added a
+// translation still recorded (by origin and id): for this node's own
+// state, the translations its re-attestation signs again. [ErrClosed]
+// after Close.
+func (s *Store) TranslatedBy(ctx context.Context, by string) ([]bulletin.Ref, error) {
+	leave, err := s.enter()
+	if err != nil {
+		return nil, fmt.Errorf("store: bulletins translated by %s: %w", by, err)
+	}
+	defer leave()
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT origin, id FROM translation_keys WHERE by_state = ? ORDER BY origin, id`, by)
+	if err != nil {
+		return nil, fmt.Errorf("store: bulletins translated by %s: %w", by, err)
+	}
+	defer rows.Close()
+	var out []bulletin.Ref
+	for rows.Next() {
+		var r bulletin.Ref
+		if err := rows.Scan(&r.Origin, &r.ID); err != nil {
+			return nil, fmt.Errorf("store: bulletins translated by %s: %w", by, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: bulletins translated by %s: %w", by, err)
+	}
+	return out, nil
+}

@@ -16,6 +16,9 @@ import (
 // no longer has it, List shows A without Portuguese, a search for its
 // words finds nothing — and A itself is still shown. The withdrawal is
 // logged at the secretariat (US's refusal, rule receive.key_compromised).
+// BR's genuine Spanish translation of A, added before the break-in and
+// signed by K too, is signed again by BR's node with its new key (its
+// re-attestation): US shows it.
 func TestStolenKeyTranslationWithdrawn(t *testing.T) {
 	t.Parallel()
 	nw := nettest.Start(t, nettest.Inspected(testenv.Options{States: []string{"MX", "BR", "US"}}))
@@ -24,6 +27,22 @@ func TestStolenKeyTranslationWithdrawn(t *testing.T) {
 	parent := nettest.Post(t, mx, nettest.Draft("Traslado de armas", "BR", "US")).GetBulletin()
 	a := parent.GetId()
 	nettest.WaitStored(t, us, a)
+	brFocal := nettest.Dial(t, nw, testenv.FocalPoint("BR"))
+	nettest.WaitStored(t, brFocal, a)
+	if _, err := brFocal.TranslateBulletin(t.Context(), &iantv1.TranslateBulletinRequest{Id: a, Origin: "MX",
+		Language: iantv1.Language_LANGUAGE_ES, Title: "Traslado genuino", Body: "Traduccion genuina de BR."}); err != nil {
+		t.Fatal(err)
+	}
+	genuineShown := func() bool {
+		r, err := us.GetBulletin(t.Context(), &iantv1.GetBulletinRequest{Id: a, Origin: "MX"})
+		for _, tr := range r.GetBulletin().GetBulletin().GetTranslations() {
+			if err == nil && tr.GetBy() == "BR" && tr.GetLanguage() == iantv1.Language_LANGUAGE_ES && tr.GetTitle() == "Traslado genuino" {
+				return true
+			}
+		}
+		return false
+	}
+	eventually(t, "US shows BR's genuine translation", genuineShown)
 
 	stolen := newAttacker(t, nw, "BR") // the key file as CO's intruder took it
 	msg := translationMessage(parent, "BR", "US")
@@ -80,6 +99,9 @@ func TestStolenKeyTranslationWithdrawn(t *testing.T) {
 		g, l, f := shows()
 		return !g && !l && !f
 	})
+	// BR's node signs its genuine translation again with its new key
+	// (its re-attestation): US shows it, resting on that key.
+	eventually(t, "US shows BR's genuine translation, signed again", genuineShown)
 	refusedWith(t, nettest.AuditClient(t, nw, testenv.Auditor()), "MX", a, "US", "receive.key_compromised")
 	list, err := us.ListBulletins(t.Context(), &iantv1.ListBulletinsRequest{PageSize: 500})
 	if err != nil {
