@@ -153,6 +153,10 @@ func (n *Node) decideConsent(ctx context.Context, id string, d bulletin.ConsentD
 	case r.Bulletin.Origin != n.self.State:
 		return store.ConsentRequest{}, n.refused("consent", p, r.Bulletin.Origin, r.Bulletin.ID, problem.Denied("consent.origin_only",
 			"request %s is about %s's bulletin: only %s's focal points grant or refuse it", id, r.Bulletin.Origin, r.Bulletin.Origin))
+	case r.Withdrawn():
+		return store.ConsentRequest{}, &problem.Error{Kind: problem.KindFailedPrecondition, Rule: ruleWithdrawn, Err: store.ErrWithdrawn,
+			Msg: fmt.Sprintf("request %s is withdrawn: %s declared compromised the signing key it was signed with, so nothing proves %s asked; %s asks again if it still means to",
+				id, r.Forwarder, r.Forwarder, r.Forwarder)}
 	case r.Decision != bulletin.ConsentPending:
 		return store.ConsentRequest{}, problem.Invalid("request_id", "request %s was %s already", id, r.Decision)
 	}
@@ -187,7 +191,7 @@ func (n *Node) receiveConsent(ctx context.Context, m backbone.Msg, o *opened, re
 		return reject(m, "releasability", errors.New("consent not addressed to this state"))
 	}
 	r := store.ConsentRequest{ID: b.ID, Bulletin: c.Bulletin, Forwarder: c.Forwarder, Target: c.Target, Reason: c.Reason,
-		RequestedBy: b.Author, RequestedAt: b.CreatedAt}
+		RequestedBy: b.Author, RequestedAt: b.CreatedAt, SignKey: signKeyOfCopy(m.Data)}
 	if b.Kind() == bulletin.KindConsentRequest {
 		rule, err := n.admitConsentRequest(ctx, b)
 		if err != nil {

@@ -85,9 +85,11 @@
 // retires it as compromised, and every node then rejects whatever that
 // key signed that it does not hold already (compromised.go, rule
 // receive.key_compromised) and withdraws what it held that the key
-// signed (withdraw.go: kept, shown by no read path); the origin then
-// signs its own bulletins again with its new key and re-sends them
-// (reattest.go), and recipients put back what they withdrew. It keeps every signing key it verified in
+// signed (withdraw.go: kept, shown by no read path), with the
+// translations and pending consent requests that state sent on that key;
+// the origin then signs its own bulletins and its translations again
+// with its new key and re-sends them (reattest.go), and recipients put
+// back what they withdrew. It keeps every signing key it verified in
 // another state's entry (signkeys.go), so that a key the entry no longer
 // lists still verifies what it signed before. It accepts another state's
 // directory entry only if it is not older than the newest it accepted of

@@ -9,7 +9,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/oas-cicte/iant/pkg/problem"
 	"github.com/oas-cicte/iant/pkg/seal"
+	"github.com/oas-cicte/iant/pkg/store"
 )
 
 // Re-attestation. When this node declares one of its signing keys
@@ -23,7 +25,10 @@ import (
 // bulletin's recipients). A recipient puts the withdrawn row back
 // (store.Apply): reinstated if the content is the same, replaced if what
 // it held was a forgery under that id. No other state can do this: the
-// copy must verify under this state's current key.
+// copy must verify under this state's current key. The translations this
+// state added to other states' bulletins, which recipients withdrew with
+// the rest, are signed again too, as new translation messages of the same
+// translation (reattestTranslations): a recipient adds each back.
 //
 // It runs after an online rotation or mark (Node.RotateSignKeyWith,
 // Node.MarkSignKeyCompromised) and at start, for a key marked on the
@@ -91,8 +96,10 @@ func (n *Node) reattestIfNeeded(ctx context.Context) error {
 
 // reattest seals again with the current key the message each row this
 // node sent holds, for the bulletin's recipients, and queues the copies
-// in place of those sent before. Expired bulletins are left: recipients
-// refuse them anyway. It returns how many messages it queued.
+// in place of those sent before; then the translations this state added
+// to other states' bulletins (reattestTranslations). Expired bulletins
+// are left: recipients refuse them anyway. It returns how many messages
+// it queued.
 func (n *Node) reattest(ctx context.Context) (int, error) {
 	var after uint64
 	count := 0
@@ -119,9 +126,69 @@ func (n *Node) reattest(ctx context.Context) (int, error) {
 		}
 		wakeUp(n.out.wake)
 		if len(recs) < reattestBatch {
-			return count, nil
+			break
 		}
 	}
+	trs, err := n.reattestTranslations(ctx)
+	return count + trs, err
+}
+
+// reattestTranslations signs again, as new translation messages sealed
+// with the current key, the translations this state added to other
+// states' bulletins that this node holds (live, not withdrawn), and
+// queues them for the same recipients with their posted receipts. A
+// recipient that withdrew the translation adds it back; one that still
+// shows it records the new key it rests on. It returns how many it
+// queued.
+func (n *Node) reattestTranslations(ctx context.Context) (int, error) {
+	refs, err := n.store.TranslatedBy(ctx, n.self.State)
+	if err != nil {
+		return 0, err
+	}
+	count := 0
+	now := n.now().UTC()
+	for _, ref := range refs {
+		rec, err := n.store.Get(ctx, ref.Origin, ref.ID)
+		switch {
+		case problem.KindOf(err) == problem.KindNotFound:
+			continue
+		case err != nil:
+			return count, err
+		}
+		parent := &rec.Bulletin
+		if rec.Withdrawn() || parent.Revoked || (!parent.ExpiresAt.IsZero() && !parent.ExpiresAt.After(now)) {
+			continue
+		}
+		for _, tr := range parent.Translations {
+			if tr.By != n.self.State {
+				continue
+			}
+			msg := n.translationOf(parent, tr, tr.At) // a translation message is dated when the translation was added
+			if err := msg.Validate(); err != nil {    // not sent again, ever: logged, not retried
+				n.log.Warn("translation not signed again after a compromised key: its message is not valid", "origin", ref.Origin,
+					"bulletin_id", ref.ID, "language", tr.Language.String(), "err", err)
+				continue
+			}
+			copies, sealed, err := n.sealCopies(ctx, msg)
+			if err != nil {
+				return count, fmt.Errorf("seal translation of %s again: %w", ref, err)
+			}
+			receipts, err := n.postedReceipts(msg, sealed)
+			if err != nil {
+				return count, fmt.Errorf("receipts of translation of %s: %w", ref, err)
+			}
+			// The translation is held: nothing changes but the copies
+			// and receipts queued with it.
+			if _, err := n.store.AddTranslation(ctx, store.Translation{Origin: parent.Origin, ID: parent.ID,
+				Revision: parent.RevisionNumber(), Translation: tr, At: now, Copies: copies, Receipts: receipts}); err != nil {
+				return count, fmt.Errorf("queue translation of %s again: %w", ref, err)
+			}
+			count++
+		}
+	}
+	wakeUp(n.out.wake)
+	wakeUp(n.audit.wake)
+	return count, nil
 }
 
 // reattestLogged is reattestIfNeeded with its failure logged: it is tried

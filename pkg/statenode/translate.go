@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/oklog/ulid/v2"
 
@@ -98,13 +99,25 @@ func (n *Node) translationMessage(p identity.Principal, rec *store.Record, tr bu
 	if err := n.policy.Translate(p, n.attrs(p), n.heldView(rec), tr.Language).Err(); err != nil {
 		return nil, n.refused("translate", p, parent.Origin, parent.ID, err)
 	}
+	return n.translationOf(parent, tr, tr.At), nil
+}
+
+// translationOf is this state's message, created at (tr.At: a
+// translation is dated when it was added), carrying its translation tr
+// of parent, addressed to the origin and the recipients
+// this node knows of.
+func (n *Node) translationOf(parent *bulletin.Bulletin, tr bulletin.Translation, at time.Time) *bulletin.Bulletin {
 	to := append([]string{parent.Origin}, parent.Recipients...)
 	to = slices.DeleteFunc(slices.Compact(slices.Sorted(slices.Values(to))), func(s string) bool { return s == n.self.State })
-	return &bulletin.Bulletin{ID: ulid.MustNew(ulid.Timestamp(tr.At), rand.Reader).String(), Origin: n.self.State,
-		Author: tr.Translator, CreatedAt: tr.At, Precedence: parent.Precedence, Category: parent.Category,
+	author := tr.Translator
+	if author == "" {
+		author = n.nodeID()
+	}
+	return &bulletin.Bulletin{ID: ulid.MustNew(ulid.Timestamp(at), rand.Reader).String(), Origin: n.self.State,
+		Author: author, CreatedAt: at, Precedence: parent.Precedence, Category: parent.Category,
 		Language: tr.Language, Marking: parent.Marking, Releasability: bulletin.Releasability{States: to}, Recipients: to,
 		Revision: 1, Translated: &bulletin.Translated{Of: bulletin.Ref{Origin: parent.Origin, ID: parent.ID},
-			Revision: parent.RevisionNumber(), Translation: tr}}, nil
+			Revision: parent.RevisionNumber(), Translation: tr}}
 }
 
 // admitTranslation admits translation message b: this state holds the
@@ -152,7 +165,7 @@ func (n *Node) applyTranslation(ctx context.Context, m backbone.Msg, o *opened, 
 	}
 	t := b.Translated
 	a, err := n.store.AddTranslation(ctx, store.Translation{Origin: t.Of.Origin, ID: t.Of.ID, Revision: t.Revision,
-		Translation: t.Translation, At: at, Receipts: rs})
+		Translation: t.Translation, At: at, SignKey: signKeyOfCopy(m.Data), Receipts: rs})
 	switch {
 	case errors.Is(err, store.ErrStale), errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound),
 		errors.Is(err, store.ErrWithdrawn):

@@ -31,6 +31,12 @@ import (
 // copy of the same bulletin signed with a key not compromised — puts it
 // back (store.Apply): the same content is reinstated, other content
 // replaces a forgery, which is kept apart as evidence.
+//
+// The same declaration withdraws what else the state signed that changes
+// what this node holds of other states' bulletins: the translations it
+// added to them (taken out of the bulletin, kept apart as evidence; its
+// translation signed again is added back) and its pending consent
+// requests (no list shows them, DecideConsent refuses them).
 
 // ruleWithdrawn is the rule that withdraws a bulletin resting on a
 // compromised key: the rule a copy signed by one is refused under.
@@ -48,8 +54,10 @@ func compromisedIn(e seal.DirectoryEntry) []string {
 	return ids
 }
 
-// withdrawSignedBy withdraws the bulletins of state resting on keyIDs, and
-// logs, counts and audits each one withdrawn. It reports false after a
+// withdrawSignedBy withdraws the bulletins of state resting on keyIDs, the
+// translations state added to other states' bulletins and the pending
+// consent requests it sent resting on them, and logs, counts and audits
+// each one withdrawn. It reports false after a
 // failure, which it logs: the caller tries again later.
 func (n *Node) withdrawSignedBy(ctx context.Context, state string, keyIDs []string) bool {
 	if len(keyIDs) == 0 || state == n.self.State {
@@ -69,7 +77,37 @@ func (n *Node) withdrawSignedBy(ctx context.Context, state string, keyIDs []stri
 			Revision: eventRevision(w.Revision), Detail: "bulletin withdrawn: signing key " + keyOrUnknown(w.SignKey) + " declared compromised",
 			At: n.now().UTC()})
 	}
-	if len(ws) > 0 {
+	trs, err := n.store.WithdrawTranslationsSignedBy(ctx, state, keyIDs, n.now().UTC())
+	if err != nil {
+		n.log.Error("translations signed by a compromised key not withdrawn; tried again", "translated_by", state, "err", err)
+		return false
+	}
+	for _, w := range trs {
+		n.log.Warn("translation withdrawn: the translating state declared compromised the signing key it rests on", "rule", ruleWithdrawn,
+			"origin", w.Origin, "bulletin_id", w.ID, "translated_by", state, "language", w.Translation.Language.String(),
+			"sign_key", w.SignKey)
+		n.ops.met.Refused("withdraw.translation_key_compromised")
+		n.emit(audit.Event{Kind: audit.EventRefused, BulletinID: w.ID, Origin: w.Origin, State: n.self.State,
+			Actor: "spiffe://" + n.cfg.TrustDomain.Name() + "/state/" + state + "/node", Rule: ruleWithdrawn,
+			Detail: "translation by " + state + " into " + w.Translation.Language.String() + " withdrawn: signing key " +
+				keyOrUnknown(w.SignKey) + " declared compromised", At: n.now().UTC()})
+	}
+	cs, err := n.store.WithdrawConsentsSignedBy(ctx, state, keyIDs, n.now().UTC())
+	if err != nil {
+		n.log.Error("consent requests signed by a compromised key not withdrawn; tried again", "forwarded_by", state, "err", err)
+		return false
+	}
+	for _, w := range cs {
+		n.log.Warn("consent request withdrawn: the requesting state declared compromised the signing key it rests on", "rule", ruleWithdrawn,
+			"request_id", w.ID, "origin", w.Bulletin.Origin, "bulletin_id", w.Bulletin.ID, "forwarded_by", state, "recipient", w.Target,
+			"sign_key", w.SignKey)
+		n.ops.met.Refused("withdraw.consent_key_compromised")
+		n.emit(audit.Event{Kind: audit.EventRefused, BulletinID: w.ID, Origin: state, State: n.self.State,
+			Actor: "spiffe://" + n.cfg.TrustDomain.Name() + "/state/" + state + "/node", Rule: ruleWithdrawn,
+			Detail: "consent request about " + w.Bulletin.Origin + "/" + w.Bulletin.ID + " withdrawn: signing key " +
+				keyOrUnknown(w.SignKey) + " declared compromised", At: n.now().UTC()})
+	}
+	if len(ws) > 0 || len(trs) > 0 {
 		n.hub.notify()
 	}
 	return true

@@ -190,3 +190,86 @@ func TestSignKeysOfOlderRowsDerivedFromTheirCopies(t *testing.T) {
 		t.Errorf("US withdrew A, signed by a key not compromised: %v", err)
 	}
 }
+
+// TestTranslationWithdrawalIsIdempotentAcrossRestart: MX releases A to BR
+// and US; BR's focal point translates it, signed by BR's key K, and US
+// shows the translation. BR rotates; while BR's node is down, K is marked
+// compromised and the new entry published. US withdraws the translation
+// once (counted once, one row of evidence); the same declaration again (a
+// newer entry) and restarts of US withdraw nothing more and do not put it
+// back, and A itself is shown throughout.
+func TestTranslationWithdrawalIsIdempotentAcrossRestart(t *testing.T) {
+	t.Parallel()
+	nw := nettest.StartStates(t, "MX", "BR", "US")
+	ctx := t.Context()
+	a := nettest.Post(t, nettest.Dial(t, nw, testenv.FocalPoint("MX")), nettest.Draft("to translate", "BR", "US")).GetBulletin().GetId()
+	br := nettest.Dial(t, nw, testenv.FocalPoint("BR"))
+	nettest.WaitStored(t, br, a)
+	if _, err := br.TranslateBulletin(ctx, &iantv1.TranslateBulletinRequest{Id: a, Origin: "MX", Language: iantv1.Language_LANGUAGE_PT,
+		Title: "Para traduzir", Body: "Traduzido pelo Brasil."}); err != nil {
+		t.Fatal(err)
+	}
+	translated := func() bool {
+		r, err := nettest.Dial(t, nw, testenv.Analyst("US")).GetBulletin(ctx, &iantv1.GetBulletinRequest{Id: a, Origin: "MX"})
+		if err != nil {
+			t.Fatalf("GetBulletin(MX/%s) at US = %v; MX's bulletin is shown throughout", a, err)
+		}
+		return len(r.GetBulletin().GetBulletin().GetTranslations()) == 1
+	}
+	waitFor(t, "US shows BR's translation", translated)
+
+	if err := nw.Node("BR").RotateSignKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := nw.StopNode("BR"); err != nil {
+		t.Fatal(err)
+	}
+	ks, err := keystore.Open(filepath.Join(filepath.Dir(nw.PKI.Dir), "data", "br", "node.keys"), "BR", keystore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.MarkCompromised(ks.Current().RetiredSignKeys()[0].KeyID); err != nil {
+		t.Fatal(err)
+	}
+	nettest.PublishEntry(t, nw, "BR", ks.Current())
+	waitFor(t, "US withdraws BR's translation", func() bool { return !translated() })
+	rule := map[string]string{"node": "US", "rule": "withdraw.translation_key_compromised"}
+	if got, _ := nettest.MetricValue(t, nw.Registry(), "iant_refusals_total", rule); got != 1 {
+		t.Errorf("iant_refusals_total{node=US, rule=withdraw.translation_key_compromised} = %v, want 1", got)
+	}
+
+	seq := func() uint64 {
+		e, _ := statenode.AcceptedEntry(nw.Node("US"), "BR")
+		return e.Sequence
+	}
+	before := seq()
+	nettest.PublishEntry(t, nw, "BR", ks.Current())
+	waitFor(t, "US accepts BR's newer entry", func() bool { return seq() > before })
+	if got, _ := nettest.MetricValue(t, nw.Registry(), "iant_refusals_total", rule); got != 1 {
+		t.Errorf("translation withdrawals counted at US after the same declaration again = %v, want 1", got)
+	}
+
+	for range 2 {
+		if err := nw.StopNode("US"); err != nil {
+			t.Fatal(err)
+		}
+		st, err := store.Open(ctx, filepath.Join(filepath.Dir(nw.PKI.Dir), "data", "us", "node.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := st.WithdrawnTranslations(ctx, "MX", a)
+		st.Close()
+		if err != nil || n != 1 {
+			t.Errorf("withdrawn translations of A in US's node.db = %d, %v; want 1 (withdrawn once)", n, err)
+		}
+		if err := nw.StartNode(ctx, "US"); err != nil {
+			t.Fatal(err)
+		}
+		if translated() {
+			t.Errorf("US shows BR's withdrawn translation after a restart")
+		}
+		if got, _ := nettest.MetricValue(t, nw.Registry(), "iant_refusals_total", rule); got > 1 {
+			t.Errorf("translation withdrawals counted at US after a restart = %v, want at most the 1 before", got)
+		}
+	}
+}

@@ -37,19 +37,29 @@ type ConsentRequest struct {
 	DecisionReason string
 	// UsedAt is when the grant let its forward pass (at the forwarder).
 	UsedAt time.Time
+	// SignKey is the ID of the requesting state's signing key that signed
+	// the request received; empty when not known or sent by this node.
+	SignKey string
+	// WithdrawnAt is when the request was withdrawn: the requesting state
+	// declared compromised the key it rests on
+	// ([Store.WithdrawConsentsSignedBy]); zero if not.
+	WithdrawnAt time.Time
 }
+
+// Withdrawn reports whether r is withdrawn ([ConsentRequest.WithdrawnAt]).
+func (r *ConsentRequest) Withdrawn() bool { return !r.WithdrawnAt.IsZero() }
 
 // consentCols are the columns scanConsent reads.
 const consentCols = `id, bulletin_origin, bulletin_id, forwarder, target, reason, requested_by, requested_at,
-	decision, decided_by, decided_at, decision_reason, used_at`
+	decision, decided_by, decided_at, decision_reason, used_at, sign_key, withdrawn_at`
 
 func scanConsent(row interface{ Scan(...any) error }) (ConsentRequest, error) {
 	var r ConsentRequest
 	var requested int64
-	var decidedBy, decisionReason sql.NullString
-	var decided, used sql.NullInt64
+	var decidedBy, decisionReason, signKey sql.NullString
+	var decided, used, withdrawn sql.NullInt64
 	err := row.Scan(&r.ID, &r.Bulletin.Origin, &r.Bulletin.ID, &r.Forwarder, &r.Target, &r.Reason, &r.RequestedBy,
-		&requested, &r.Decision, &decidedBy, &decided, &decisionReason, &used)
+		&requested, &r.Decision, &decidedBy, &decided, &decisionReason, &used, &signKey, &withdrawn)
 	if err != nil {
 		return ConsentRequest{}, err
 	}
@@ -60,6 +70,10 @@ func scanConsent(row interface{ Scan(...any) error }) (ConsentRequest, error) {
 	}
 	if used.Valid {
 		r.UsedAt = fromNanos(used.Int64)
+	}
+	r.SignKey = signKey.String
+	if withdrawn.Valid {
+		r.WithdrawnAt = fromNanos(withdrawn.Int64)
 	}
 	return r, nil
 }
@@ -100,9 +114,9 @@ func putConsent(ctx context.Context, tx *sql.Tx, r *ConsentRequest) (bool, error
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		_, err := tx.ExecContext(ctx, `INSERT INTO consents (id, bulletin_origin, bulletin_id, forwarder, target, reason,
-			requested_by, requested_at, decision, decided_by, decided_at, decision_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			requested_by, requested_at, decision, decided_by, decided_at, decision_reason, sign_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, r.Bulletin.Origin, r.Bulletin.ID, r.Forwarder, r.Target, r.Reason, r.RequestedBy, r.RequestedAt.UnixNano(),
-			int64(r.Decision), nullString(r.DecidedBy), nullTime(r.DecidedAt), nullString(r.DecisionReason))
+			int64(r.Decision), nullString(r.DecidedBy), nullTime(r.DecidedAt), nullString(r.DecisionReason), nullString(r.SignKey))
 		return err == nil, err
 	case err != nil:
 		return false, err
@@ -110,6 +124,9 @@ func putConsent(ctx context.Context, tx *sql.Tx, r *ConsentRequest) (bool, error
 		return false, &problem.Error{Kind: problem.KindConflict, Err: ErrConflict, Msg: "consent request " + r.ID + " is held with other facts"}
 	case r.Decision == bulletin.ConsentPending || old.Decision == r.Decision:
 		return false, nil
+	case old.Withdrawn():
+		return false, &problem.Error{Kind: problem.KindFailedPrecondition, Rule: "receive.key_compromised", Err: ErrWithdrawn,
+			Msg: fmt.Sprintf("consent request %s is withdrawn: %s declared compromised the signing key it rests on", r.ID, old.Forwarder)}
 	case old.Decision != bulletin.ConsentPending:
 		return false, &problem.Error{Kind: problem.KindConflict, Err: ErrConflict,
 			Msg: fmt.Sprintf("consent request %s was %s already", r.ID, old.Decision)}
@@ -139,16 +156,17 @@ func (s *Store) Consent(ctx context.Context, id string) (ConsentRequest, error) 
 }
 
 // Consents returns the requests held, oldest first: the pending ones, or
-// all with decided. [ErrClosed] after Close.
+// all with decided; withdrawn ones never ([Store.WithdrawConsentsSignedBy]).
+// [ErrClosed] after Close.
 func (s *Store) Consents(ctx context.Context, decided bool) ([]ConsentRequest, error) {
 	leave, err := s.enter()
 	if err != nil {
 		return nil, fmt.Errorf("store: consent requests: %w", err)
 	}
 	defer leave()
-	q := `SELECT ` + consentCols + ` FROM consents`
+	q := `SELECT ` + consentCols + ` FROM consents WHERE withdrawn_at IS NULL` // withdrawn requests are never listed
 	if !decided {
-		q += ` WHERE decision = 0`
+		q += ` AND decision = 0`
 	}
 	rows, err := s.db.QueryContext(ctx, q+` ORDER BY requested_at, id LIMIT 1000`)
 	if err != nil {

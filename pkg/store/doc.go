@@ -60,6 +60,13 @@
 //
 //	ws, err := st.WithdrawSignedBy(ctx, "MX", compromisedKeyIDs, now)
 //
+// The translations a state added to other states' bulletins and the
+// consent requests it sent record its signing key too
+// (withdraw_more.go): [Store.WithdrawTranslationsSignedBy] takes those
+// resting on a compromised key out of their bulletins (kept as
+// evidence) and [Store.WithdrawConsentsSignedBy] withdraws the pending
+// requests ([ConsentRequest.Withdrawn]).
+//
 // The node keeps the forwards it made ([Store.QueueForward],
 // [Store.Forwards]: a revocation is relayed along them) and consent
 // requests ([Store.PutConsent], [Store.Grant]: a grant serves one

@@ -101,3 +101,58 @@ func TestMigration7KeepsCopies(t *testing.T) {
 		t.Errorf("PendingCopies = %+v, %v", cs, err)
 	}
 }
+
+// TestMigration10TranslationsFailClosed moves a database of schema 9
+// holding MX's bulletin with translations by BR and by MX itself to
+// schema 10: BR's translation is recorded with its key not known, so BR
+// declaring any key compromised withdraws it (fail closed); MX's own,
+// part of its bulletin, is not recorded and stays.
+func TestMigration10TranslationsFailClosed(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "node.db")
+	db, err := sqlitedb.Open(ctx, path, migrations[:9], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(100, 0)
+	b := bulletin.Bulletin{ID: "01JT", Origin: "MX", CreatedAt: at, Language: bulletin.Spanish, Title: "original",
+		Translations: []bulletin.Translation{
+			{Language: bulletin.English, Title: "by the origin", By: "MX"},
+			{Language: bulletin.Portuguese, Title: "traduzido", Body: "pelo Brasil", By: "BR", At: at},
+		}}
+	doc, sum, err := encode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := insert(ctx, tx, &b, Received, at, doc, sum, Delivery{SignKey: "MXK"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ws, err := s.WithdrawTranslationsSignedBy(ctx, "BR", []string{"some other key"}, at.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != 1 || ws[0].Translation.Title != "traduzido" || ws[0].SignKey != "" {
+		t.Errorf("WithdrawTranslationsSignedBy(BR) after the migration = %+v, want BR's translation, key not known", ws)
+	}
+	if ws, err := s.WithdrawTranslationsSignedBy(ctx, "MX", []string{"MXK"}, at.Add(time.Hour)); err != nil || len(ws) != 0 {
+		t.Errorf("WithdrawTranslationsSignedBy(MX) = %+v, %v; want nothing (the origin's own translation is its bulletin's)", ws, err)
+	}
+	rec, err := s.Get(ctx, "MX", "01JT")
+	if err != nil || len(rec.Bulletin.Translations) != 1 || rec.Bulletin.Translations[0].By != "MX" {
+		t.Errorf("Get(MX, 01JT) = %+v, %v; want the origin's translation only", rec.Bulletin.Translations, err)
+	}
+}

@@ -264,3 +264,42 @@ func TestOldestPendingCopy(t *testing.T) {
 		t.Fatalf("OldestPendingCopy(all published) = %v, %v; want none", ok, err)
 	}
 }
+
+// TestRequeueWhilePublishingKeepsTheNewCopy: a publisher reads a pending
+// copy; meanwhile the origin's re-attestation queues the message signed
+// again in its place; the publisher then marks what it read published.
+// The new copy stays pending, and is published in its turn: marking
+// applies to the copy published, not to whatever holds its place.
+func TestRequeueWhilePublishingKeepsTheNewCopy(t *testing.T) {
+	st, _ := openStore(t)
+	ctx := context.Background()
+	old := store.Copy{Recipient: "US", Origin: "MX", BulletinID: "b1", Data: []byte("signed by the compromised key")}
+	if _, err := st.QueueCopies(ctx, []store.Copy{old}, t0, 0); err != nil {
+		t.Fatal(err)
+	}
+	inFlight, err := st.PendingCopies(ctx, 10)
+	if err != nil || len(inFlight) != 1 {
+		t.Fatalf("pending copies = %v, %v; want the one queued", inFlight, err)
+	}
+	fresh := old
+	fresh.Data = []byte("signed again with the new key")
+	if err := st.RequeueCopies(ctx, []store.Copy{fresh}, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkCopiesPublished(ctx, []uint64{inFlight[0].Seq}, t0.Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := st.PendingCopies(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 1 || string(pending[0].Data) != string(fresh.Data) {
+		t.Fatalf("after the old copy was marked published, pending = %+v; want the copy signed again (it was lost)", pending)
+	}
+	if err := st.MarkCopiesPublished(ctx, []uint64{pending[0].Seq}, t0.Add(3*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.CountPendingCopies(ctx); err != nil || n != 0 {
+		t.Fatalf("pending after publishing the new copy = %d, %v; want 0", n, err)
+	}
+}

@@ -295,4 +295,42 @@ CREATE TABLE withdrawn_replaced (
 ) STRICT;
 CREATE INDEX withdrawn_replaced_bulletin ON withdrawn_replaced (origin, id);
 `,
+	// 10: what a translation another state added, and a consent request
+	// another state sent, rest on (withdraw_more.go). translation_keys
+	// holds, for each translation a state added to another state's
+	// bulletin held here, the ID of the translating state's signing key
+	// that signed the translation message; NULL when not known (those
+	// added before, filled in here from the docs): withdrawn whenever the
+	// translating state declares any key compromised, fail closed. A
+	// withdrawn translation leaves the bulletin's doc and is kept apart as
+	// evidence (withdrawn_translations). A consent request records the
+	// requesting state's signing key, and is withdrawn like a bulletin.
+	`
+CREATE TABLE translation_keys (
+	origin   TEXT    NOT NULL, -- the bulletin translated
+	id       TEXT    NOT NULL,
+	language INTEGER NOT NULL, -- bulletin.Language
+	by_state TEXT    NOT NULL, -- the translating state
+	sign_key TEXT,             -- its signing key; NULL when not known
+	PRIMARY KEY (origin, id, language)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX translation_keys_by ON translation_keys (by_state, sign_key);
+INSERT INTO translation_keys (origin, id, language, by_state, sign_key)
+	SELECT b.origin, b.id, json_extract(t.value, '$.language'), json_extract(t.value, '$.by'), NULL
+	FROM bulletins AS b, json_each(CAST(b.doc AS TEXT), '$.translations') AS t
+	WHERE json_extract(t.value, '$.by') != b.origin
+	ON CONFLICT DO NOTHING;
+CREATE TABLE withdrawn_translations (
+	origin       TEXT    NOT NULL,
+	id           TEXT    NOT NULL,
+	by_state     TEXT    NOT NULL,
+	sign_key     TEXT    NOT NULL, -- the compromised key ('' when not known)
+	translation  BLOB    NOT NULL, -- the translation withdrawn, JSON
+	withdrawn_at INTEGER NOT NULL  -- Unix nanoseconds
+) STRICT;
+CREATE INDEX withdrawn_translations_bulletin ON withdrawn_translations (origin, id);
+ALTER TABLE consents ADD COLUMN sign_key      TEXT;    -- the requesting state's signing key; NULL when not known or sent here
+ALTER TABLE consents ADD COLUMN withdrawn_at  INTEGER; -- Unix nanoseconds; NULL unless withdrawn
+ALTER TABLE consents ADD COLUMN withdrawn_key TEXT;    -- the compromised key (or '' when not known) it rested on
+`,
 }

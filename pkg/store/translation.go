@@ -22,6 +22,11 @@ type Translation struct {
 	Translation bulletin.Translation
 	// At is when it was applied.
 	At time.Time
+	// SignKey is the ID of the translating state's signing key that
+	// signed the translation message received; empty when not known or
+	// for this node's own. What its withdrawal rests on
+	// ([Store.WithdrawTranslationsSignedBy]).
+	SignKey string
 	// Copies are sealed copies of the translation message to publish,
 	// Receipts audit events to report, both committed with it.
 	Copies   []Copy
@@ -87,6 +92,9 @@ func addTranslationTx(ctx context.Context, tx *sql.Tx, t *Translation) (Applied,
 			continue
 		}
 		if x.By == tr.By && x.Title == tr.Title && x.Body == tr.Body {
+			if t.SignKey != "" { // the same, signed again: it rests on this key now
+				return Applied{Record: old}, putTranslationKey(ctx, tx, t)
+			}
 			return Applied{Record: old}, nil // applied before
 		}
 		return Applied{}, languageTaken(t.ID, tr.Language, x.By+"'s translation")
@@ -98,6 +106,9 @@ func addTranslationTx(ctx context.Context, tx *sql.Tx, t *Translation) (Applied,
 	}
 	var sum [sha256.Size]byte
 	copy(sum[:], oldSum)
+	if err := putTranslationKey(ctx, tx, t); err != nil {
+		return Applied{}, err
+	}
 	rec, err := reinsert(ctx, tx, &old, &b, t.At, doc, sum)
 	return Applied{Record: rec, Changed: true}, err
 }

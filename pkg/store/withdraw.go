@@ -264,13 +264,21 @@ func (s *Store) RequeueCopies(ctx context.Context, cs []Copy, at time.Time) erro
 }
 
 // requeueCopies queues cs in tx, each in place of a copy of the same
-// message for the same recipient queued or published before.
+// message for the same recipient queued or published before. The copy
+// replaced is deleted and the new one takes a new seq (never reused):
+// a publisher that read the old copy and publishes it meanwhile marks
+// its seq published ([Store.MarkCopiesPublished]), which leaves the new
+// copy pending, so it is published in its turn and not lost.
 func requeueCopies(ctx context.Context, tx *sql.Tx, cs []Copy, at time.Time) error {
 	for _, c := range cs {
 		kind, revision := c.message()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox_copies WHERE recipient = ? AND origin = ? AND bulletin_origin = ?
+			AND bulletin_id = ? AND kind = ? AND revision = ?`,
+			c.Recipient, c.Origin, c.bulletinOrigin(), c.BulletinID, kind, revision); err != nil {
+			return fmt.Errorf("replace copy for %s: %w", c.Recipient, err)
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_copies (recipient, origin, bulletin_origin, bulletin_id, kind, revision, data, queued_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (recipient, origin, bulletin_origin, bulletin_id, kind, revision)
-			DO UPDATE SET data = excluded.data, queued_at = excluded.queued_at, published_at = NULL`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.Recipient, c.Origin, c.bulletinOrigin(), c.BulletinID, kind, revision, c.Data, at.UnixNano()); err != nil {
 			return fmt.Errorf("queue copy for %s: %w", c.Recipient, err)
 		}

@@ -1,0 +1,164 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/oas-cicte/iant/pkg/bulletin"
+	"github.com/oas-cicte/iant/pkg/store"
+)
+
+// hasTranslation reports whether Get, List and Search show bulletin id
+// of MX with a translation by state by (searching for word).
+func hasTranslation(t *testing.T, st *store.Store, id, by, word string) (got, listed, found bool) {
+	t.Helper()
+	ctx := context.Background()
+	with := func(r store.Record) bool {
+		for _, tr := range r.Bulletin.Translations {
+			if tr.By == by {
+				return r.Bulletin.ID == id
+			}
+		}
+		return false
+	}
+	rec, err := st.Get(ctx, "MX", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := st.List(ctx, store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		listed = listed || with(r)
+	}
+	hits, err := st.Search(ctx, word, store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range hits {
+		found = found || r.Bulletin.ID == id
+	}
+	return with(rec), listed, found
+}
+
+// TestWithdrawTranslationsSignedBy: BR's translations resting on its key
+// K, and the one whose key is not known (fail closed), leave the MX
+// bulletins they were added to — Get, List and Search no longer show them
+// — and are kept as evidence; BR's translation signed by K2, US's and the
+// bulletins themselves stay. Withdrawing again changes nothing; BR's
+// translation signed again with K2 is added back.
+func TestWithdrawTranslationsSignedBy(t *testing.T) {
+	st, _ := openStore(t)
+	ctx := context.Background()
+	const forged, genuine, unknown = "01JWTRFORGED00000000000000", "01JWTRGENUINE0000000000000", "01JWTRUNKNOWN0000000000000"
+	for _, id := range []string{forged, genuine, unknown} {
+		applySigned(t, st, sample(id), "MXK")
+	}
+	add := func(id, by, key, title string, lang bulletin.Language) {
+		t.Helper()
+		_, err := st.AddTranslation(ctx, store.Translation{Origin: "MX", ID: id, Revision: 1, SignKey: key, At: t0.Add(3 * time.Hour),
+			Translation: bulletin.Translation{Language: lang, Title: title, Body: "corpo " + title, By: by}})
+		if err != nil {
+			t.Fatalf("AddTranslation(%s by %s) = %v", id, by, err)
+		}
+	}
+	add(forged, "BR", "K", "zebrafalso", bulletin.Portuguese)
+	add(forged, "US", "USK", "zebrafalse", bulletin.English)
+	add(genuine, "BR", "K2", "zebraverdadeiro", bulletin.Portuguese)
+	add(unknown, "BR", "", "zebradesconhecido", bulletin.Portuguese)
+
+	ws, err := st.WithdrawTranslationsSignedBy(ctx, "BR", []string{"K"}, t0.Add(4*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, w := range ws {
+		got[w.ID] = w.SignKey
+	}
+	if len(ws) != 2 || got[forged] != "K" || got[unknown] != "" {
+		t.Errorf("WithdrawTranslationsSignedBy(BR, K) withdrew %+v, want BR's of %s (K) and of %s (key not known)", ws, forged, unknown)
+	}
+	for id, word := range map[string]string{forged: "zebrafalso", unknown: "zebradesconhecido"} {
+		if g, l, f := hasTranslation(t, st, id, "BR", word); g || l || f {
+			t.Errorf("BR's withdrawn translation of %s: in Get %v, List %v, Search %v; want in none", id, g, l, f)
+		}
+		if n, err := st.WithdrawnTranslations(ctx, "MX", id); err != nil || n != 1 {
+			t.Errorf("WithdrawnTranslations(MX, %s) = %d, %v; want 1", id, n, err)
+		}
+		if rec, err := st.Get(ctx, "MX", id); err != nil || rec.Withdrawn() {
+			t.Errorf("Get(MX, %s) = withdrawn %v, %v; the bulletin itself stays", id, rec.Withdrawn(), err)
+		}
+	}
+	if g, l, f := hasTranslation(t, st, genuine, "BR", "zebraverdadeiro"); !g || !l || !f {
+		t.Errorf("BR's translation signed by K2: in Get %v, List %v, Search %v; want in all", g, l, f)
+	}
+	if g, l, f := hasTranslation(t, st, forged, "US", "zebrafalse"); !g || !l || !f {
+		t.Errorf("US's translation: in Get %v, List %v, Search %v; want in all", g, l, f)
+	}
+	if again, err := st.WithdrawTranslationsSignedBy(ctx, "BR", []string{"K"}, t0.Add(5*time.Hour)); err != nil || len(again) != 0 {
+		t.Errorf("WithdrawTranslationsSignedBy again = %+v, %v; want nothing", again, err)
+	}
+	add(unknown, "BR", "K2", "zebradesconhecido", bulletin.Portuguese)
+	if g, l, f := hasTranslation(t, st, unknown, "BR", "zebradesconhecido"); !g || !l || !f {
+		t.Errorf("BR's translation signed again by K2: in Get %v, List %v, Search %v; want in all", g, l, f)
+	}
+}
+
+// TestWithdrawConsentsSignedBy: the pending requests BR sent resting on
+// its key K, and the one whose key is not known, are withdrawn: Consents
+// leaves them out, Consent returns them marked and no decision is stored
+// on them; BR's request signed by K2 and this node's own request stay.
+func TestWithdrawConsentsSignedBy(t *testing.T) {
+	st, _ := openStore(t)
+	ctx := context.Background()
+	put := func(id, forwarder, origin, key string) {
+		t.Helper()
+		r := store.ConsentRequest{ID: id, Bulletin: bulletin.Ref{Origin: origin, ID: "01JWBULLETIN00000000000000"}, Forwarder: forwarder,
+			Target: "CA", RequestedBy: "spiffe://iant.example/state/" + forwarder + "/fp/a", RequestedAt: t0, SignKey: key}
+		if _, err := st.PutConsent(ctx, r, nil, nil, t0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("forged", "BR", "MX", "K")
+	put("unknown", "BR", "MX", "")
+	put("genuine", "BR", "MX", "K2")
+	put("own", "MX", "US", "")
+	ws, err := st.WithdrawConsentsSignedBy(ctx, "BR", []string{"K"}, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, w := range ws {
+		got[w.ID] = w.SignKey
+	}
+	if len(ws) != 2 || got["forged"] != "K" || got["unknown"] != "" {
+		t.Errorf("WithdrawConsentsSignedBy(BR, K) = %+v, want forged (K) and unknown", ws)
+	}
+	for _, decided := range []bool{false, true} {
+		rs, err := st.Consents(ctx, decided)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range rs {
+			ids = append(ids, r.ID)
+		}
+		if len(ids) != 2 || ids[0] != "genuine" && ids[1] != "genuine" {
+			t.Errorf("Consents(decided %v) = %v, want genuine and own", decided, ids)
+		}
+	}
+	r, err := st.Consent(ctx, "forged")
+	if err != nil || !r.Withdrawn() {
+		t.Fatalf("Consent(forged) = withdrawn %v, %v; want it marked", r.Withdrawn(), err)
+	}
+	r.Decision, r.DecidedBy, r.DecidedAt = bulletin.ConsentGranted, "spiffe://iant.example/state/MX/fp/b", t0.Add(2*time.Hour)
+	if _, err := st.PutConsent(ctx, r, nil, nil, t0.Add(2*time.Hour), 0); !errors.Is(err, store.ErrWithdrawn) {
+		t.Errorf("granting a withdrawn request = %v, want ErrWithdrawn", err)
+	}
+	if again, err := st.WithdrawConsentsSignedBy(ctx, "BR", []string{"K"}, t0.Add(3*time.Hour)); err != nil || len(again) != 0 {
+		t.Errorf("WithdrawConsentsSignedBy again = %+v, %v; want nothing", again, err)
+	}
+}
