@@ -120,6 +120,33 @@ func TestVerifyEntry(t *testing.T) {
 	}
 }
 
+// TestVerifyEntryOf: MX's genuine entry verifies under MX's name and is
+// refused, naming both states, under US's (a node that republished it as
+// its own); any failure of VerifyEntry stays that failure.
+func TestVerifyEntryOf(t *testing.T) {
+	n := newNetwork(t)
+	keys, err := seal.GenerateNodeKeys("MX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	e := keys.Entry(n.nodeID("MX"), now, now.Add(30*24*time.Hour), 7)
+	signed, err := seal.SignEntry(e, n.svid(t, "MX"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := seal.VerifyEntryOf(signed, n.ca.Bundle(), n.ca.TD, "MX", now); err != nil || got.State != "MX" {
+		t.Errorf("VerifyEntryOf under MX = %v, %v; want MX's entry", got.State, err)
+	}
+	_, err = seal.VerifyEntryOf(signed, n.ca.Bundle(), n.ca.TD, "US", now)
+	if !errors.Is(err, seal.ErrEntryState) || !strings.Contains(err.Error(), "under US is for MX") {
+		t.Errorf("VerifyEntryOf under US = %v, want ErrEntryState naming US and MX", err)
+	}
+	if _, err := seal.VerifyEntryOf(signed, n.ca.Bundle(), n.ca.TD, "MX", now.Add(31*24*time.Hour)); !errors.Is(err, seal.ErrEntryExpired) {
+		t.Errorf("VerifyEntryOf of an expired entry = %v, want ErrEntryExpired", err)
+	}
+}
+
 func flipAt(b []byte, i int) []byte {
 	c := bytes.Clone(b)
 	c[i] ^= 0x02

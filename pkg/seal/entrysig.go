@@ -95,6 +95,20 @@ func VerifyEntry(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomain,
 	return e, nil
 }
 
+// VerifyEntryOf verifies data as [VerifyEntry] does, for an entry read or
+// heard under state's name: a genuine entry of another state (a node that
+// republished it under its own name) is refused with [ErrEntryState].
+func VerifyEntryOf(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomain, state string, now time.Time) (DirectoryEntry, error) {
+	e, err := VerifyEntry(data, bundle, td, now)
+	switch {
+	case err != nil:
+		return DirectoryEntry{}, err
+	case e.State != state:
+		return DirectoryEntry{}, fmt.Errorf("%w: entry under %s is for %s", ErrEntryState, state, e.State)
+	}
+	return e, nil
+}
+
 func verifyEntry(data []byte, bundle x509bundle.Source, td spiffeid.TrustDomain, now time.Time) (DirectoryEntry, error) {
 	entry, sig, certs, err := parseSignedEntry(data)
 	if err != nil {

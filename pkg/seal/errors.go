@@ -93,4 +93,7 @@ var (
 	ErrEntrySigner = errors.New("seal: directory entry signer not the state's node")
 	// ErrEntryExpired means a directory entry is not valid at the given time.
 	ErrEntryExpired = errors.New("seal: directory entry not valid at this time")
+	// ErrEntryState means a directory entry that verified was published
+	// under another state than its own ([VerifyEntryOf]).
+	ErrEntryState = errors.New("seal: directory entry of another state")
 )

@@ -33,12 +33,9 @@ func (n *Node) watchDirectory(ctx context.Context) {
 // cached is newer, caches it and keeps its signing keys.
 func (n *Node) takePushedEntry(ctx context.Context, state string, data []byte) error {
 	now := n.now()
-	e, err := seal.VerifyEntry(data, n.cfg.Bundle, n.cfg.TrustDomain, now)
-	switch {
-	case err != nil:
+	e, err := seal.VerifyEntryOf(data, n.cfg.Bundle, n.cfg.TrustDomain, state, now)
+	if err != nil {
 		return err
-	case e.State != state:
-		return fmt.Errorf("directory entry under %s is for %s", state, e.State)
 	}
 	n.audit.keys.mu.Lock()
 	c, ok := n.audit.keys.m[state]

@@ -59,12 +59,12 @@ func (n *Node) signKey(ctx context.Context, state, keyID string) (seal.SignerKey
 		case err != nil:
 			return seal.SignerKey{}, fmt.Errorf("%w: %w", errDirectory, err)
 		}
-		e, err := seal.VerifyEntry(data, n.cfg.Bundle, n.cfg.TrustDomain, now)
-		if err != nil {
+		e, err := seal.VerifyEntryOf(data, n.cfg.Bundle, n.cfg.TrustDomain, state, now)
+		switch {
+		case errors.Is(err, seal.ErrEntryState):
+			return seal.SignerKey{}, fmt.Errorf("%w: %w", audit.ErrAttestation, err)
+		case err != nil:
 			return seal.SignerKey{}, fmt.Errorf("%w: entry of %s: %w", errDirectory, state, err)
-		}
-		if e.State != state {
-			return seal.SignerKey{}, fmt.Errorf("%w: directory entry under %s is for %s", audit.ErrAttestation, state, e.State)
 		}
 		c = cachedKey{entry: e, fetched: now}
 		n.audit.keys.mu.Lock()

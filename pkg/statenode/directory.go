@@ -65,10 +65,7 @@ func (n *Node) entryOf(ctx context.Context, state, wantSignKey string) (seal.Dir
 		}
 		return seal.DirectoryEntry{}, err
 	}
-	e, err := seal.VerifyEntry(data, n.cfg.Bundle, n.cfg.TrustDomain, now)
-	if err == nil && e.State != state {
-		err = fmt.Errorf("directory entry under %s is for %s", state, e.State)
-	}
+	e, err := seal.VerifyEntryOf(data, n.cfg.Bundle, n.cfg.TrustDomain, state, now)
 	if err == nil {
 		e, err = n.acceptEntry(ctx, state, e, data, now)
 	}

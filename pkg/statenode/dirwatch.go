@@ -3,7 +3,6 @@ package statenode
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/oas-cicte/iant/pkg/backbone"
@@ -42,12 +41,9 @@ func (n *Node) watchDirectory(ctx context.Context) {
 // the one accepted before, makes it the cached entry of state.
 func (n *Node) takePushedEntry(ctx context.Context, state string, data []byte) error {
 	now := n.now()
-	e, err := seal.VerifyEntry(data, n.cfg.Bundle, n.cfg.TrustDomain, now)
-	switch {
-	case err != nil:
+	e, err := seal.VerifyEntryOf(data, n.cfg.Bundle, n.cfg.TrustDomain, state, now)
+	if err != nil {
 		return err
-	case e.State != state:
-		return fmt.Errorf("directory entry under %s is for %s", state, e.State)
 	}
 	if e, err = n.acceptEntry(ctx, state, e, data, now); err != nil {
 		return err
