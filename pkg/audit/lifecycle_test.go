@@ -185,6 +185,48 @@ func TestThreadInReport(t *testing.T) {
 	}
 }
 
+// TestAnalystAuthorsOnlySightingsAndNotes: the network policy lets an
+// analyst reply with a sighting or a note, so BR's node reports its
+// analyst as the author of such a reply and the log takes it (it refused
+// every analyst's posted receipt, and the reply's released receipts then
+// waited for a header that never came); an analyst named as the author
+// of an answer, or of a bulletin, is refused (receipt.actor).
+func TestAnalystAuthorsOnlySightingsAndNotes(t *testing.T) {
+	const id = "01JANALYST"
+	f := newFixture(t)
+	f.post(id, bulletin.Flash, t0, "BR")
+	reply := func(rid string, kind bulletin.ReplyKind) *audit.SignedHeader {
+		return &audit.SignedHeader{Origin: "BR", ID: rid, Signer: node("BR"), Precedence: bulletin.Flash,
+			CreatedAt: t0.Add(time.Minute), Recipients: []string{"MX"}, Kind: bulletin.KindReply,
+			Subkind: int(kind), Ref: bulletin.Ref{Origin: "MX", ID: id}}
+	}
+	byAnalyst := func(rid string) audit.Event {
+		return audit.Event{Kind: audit.EventPosted, BulletinID: rid, Origin: "BR", Actor: person("BR", "analyst", "an"),
+			Precedence: bulletin.Flash, At: t0.Add(time.Minute)}
+	}
+	f.accept(byAnalyst("01JSIGHTING"), reply("01JSIGHTING", bulletin.ReplySighting))
+	f.accept(byAnalyst("01JNOTE"), reply("01JNOTE", bulletin.ReplyNote))
+	if r, err := f.lg.Report(context.Background(), "MX", id); err != nil || len(r.Thread) != 2 {
+		t.Errorf("thread of MX's bulletin = %+v, %v; want the sighting and the note", r.Thread, err)
+	}
+	bulletinOfBR := &audit.SignedHeader{Origin: "BR", ID: "01JBULLETIN", Signer: node("BR"), Precedence: bulletin.Flash,
+		CreatedAt: t0.Add(time.Minute), ExpiresAt: t0.Add(time.Hour), Recipients: []string{"MX"}}
+	for _, tt := range []struct {
+		name string
+		h    *audit.SignedHeader
+	}{
+		{"an answer", reply("01JANSWER", bulletin.ReplyAnswer)},
+		{"a request for information", reply("01JRFI", bulletin.ReplyRFI)},
+		{"a bulletin", bulletinOfBR},
+	} {
+		o := f.submit(f.submission(byAnalyst(tt.h.ID), tt.h, nil))[0]
+		var re *audit.ReceiptError
+		if !errors.As(o.Err, &re) || re.Rule != "receipt.actor" {
+			t.Errorf("an analyst as the author of %s: %v, want refused by receipt.actor", tt.name, o.Err)
+		}
+	}
+}
+
 // lifecycleEvents are one event of each lifecycle kind: the lines of
 // testdata/v2/lifecycle-events.jsonl. Their encoding is version 1 with
 // the optional revision: every event without one encodes as before.

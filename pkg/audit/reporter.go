@@ -15,8 +15,10 @@ import (
 // confirmation of a revocation) as the state; forwarded, to another
 // state, as the forwarder — with actors of that state; the secretariat's
 // node reports only the log's own events, refusals and escalations.
-// Whether the state was released the bulletin, and what a forward
-// statement says, is the log's question ([Log.Submit]).
+// Whether the state was released the bulletin, what a forward statement
+// says, and whether an analyst may be the author of what it posted (a
+// sighting or a note in reply, as the signed header says), is the log's
+// question ([Log.Submit]).
 func checkReporter(td spiffeid.TrustDomain, signer spiffeid.ID, scope string, e *Event) (string, error) {
 	p, err := identity.Parse(td, signer)
 	if err != nil {
@@ -52,7 +54,11 @@ func checkReporter(td spiffeid.TrustDomain, signer spiffeid.ID, scope string, e 
 	case EventPosted, EventAcknowledged, EventRead, EventRevised, EventRevocation:
 		a, err := identity.ParseString(td, e.Actor)
 		ok := err == nil && a.State == scope && a.Role.IsPerson()
-		if e.Kind != EventRead {
+		switch e.Kind {
+		case EventRead:
+		case EventPosted: // an analyst's only for what judge finds an analyst may write
+			ok = ok && (a.Role == identity.RoleFocalPoint || a.Role == identity.RoleAnalyst)
+		default:
 			ok = ok && a.Role == identity.RoleFocalPoint
 		}
 		if !ok {

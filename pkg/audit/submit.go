@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oas-cicte/iant/pkg/bulletin"
 	"github.com/oas-cicte/iant/pkg/identity"
 )
 
@@ -237,6 +238,9 @@ func judge(e *Event, s *Submission, held *SignedHeader, forwardedBy string) (str
 	case !e.Kind.byOrigin() && e.At.Before(h.CreatedAt.Add(-MaxClockSkew)):
 		return "receipt.time", fmt.Errorf("%s at %s, before the bulletin was created (%s)", e.Kind, e.At.Format(time.RFC3339), h.CreatedAt.Format(time.RFC3339))
 	}
+	if e.Kind == EventPosted && !authorMayWrite(s, e, h) {
+		return "receipt.actor", fmt.Errorf("%s may not be the author of a %s (only focal points are, but of a sighting or a note in reply)", e.Actor, h.kind())
+	}
 	if e.Kind == EventForwarded {
 		return judgeForwarded(e, s, h)
 	}
@@ -264,6 +268,23 @@ func judgeForwarded(e *Event, s *Submission, h *SignedHeader) (string, error) {
 		return "receipt.forward", fmt.Errorf("forwarded at %s, the statement says %s", e.At.Format(time.RFC3339Nano), f.At.Format(time.RFC3339Nano))
 	}
 	return "", nil
+}
+
+// authorMayWrite reports whether e's actor may be the author of the
+// message h, as the network policy has it (reply-analyst-sightings-notes):
+// a focal point anything, an analyst a sighting or a note in reply to a
+// bulletin; checkReporter has admitted only persons of these two roles
+// of the reporting state.
+func authorMayWrite(s *Submission, e *Event, h *SignedHeader) bool {
+	a, err := identity.ParseString(s.Receipt.Signer.TrustDomain(), e.Actor)
+	switch {
+	case err != nil:
+		return false
+	case a.Role == identity.RoleFocalPoint:
+		return true
+	}
+	return a.Role == identity.RoleAnalyst && h.kind() == bulletin.KindReply &&
+		(h.Subkind == int(bulletin.ReplySighting) || h.Subkind == int(bulletin.ReplyNote))
 }
 
 // reporterState is the state of the node that signed s's receipt, "" for
