@@ -25,3 +25,15 @@ func TestFlagTypoSuggestsTheFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingContextIsAUsageError: a mistyped --context is one
+// InvalidArgument line naming the flag and the file.
+func TestMissingContextIsAUsageError(t *testing.T) {
+	path := t.TempDir() + "/us-analyst.yaml"
+	for _, cmd := range [][]string{{"list"}, {"whoami"}, {"status"}} {
+		err := run(context.Background(), append([]string{"--context", path}, cmd...), io.Discard, io.Discard)
+		if want := "InvalidArgument: --context: context file " + path + " does not exist"; err == nil || !strings.HasPrefix(errorText(err), want) {
+			t.Errorf("iant --context %s %s: %v, want %q…", path, cmd[0], err, want)
+		}
+	}
+}
