@@ -69,7 +69,7 @@ func (g *globals) dialSecretariat(ctx context.Context) (*grpc.ClientConn, error)
 	if path == "" {
 		return nil, usagef("no context: pass --context FILE or set IANT_CONTEXT (iant demo writes them into DIR/contexts)")
 	}
-	c, err := client.LoadContext(path)
+	c, err := g.loadContext(path)
 	if err != nil {
 		return nil, err
 	}

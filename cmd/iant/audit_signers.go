@@ -10,7 +10,6 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/oas-cicte/iant/pkg/audit"
-	"github.com/oas-cicte/iant/pkg/client"
 )
 
 // signerCheck re-verifies, offline, who said each log entry: the trust
@@ -30,7 +29,7 @@ func (g *globals) signerCheck() (*signerCheck, error) {
 	if path == "" {
 		return nil, usagef("no context: pass --context FILE or set IANT_CONTEXT")
 	}
-	c, err := client.LoadContext(path)
+	c, err := g.loadContext(path)
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ func (g *globals) dial(ctx context.Context) (*grpc.ClientConn, identity.Principa
 	if path == "" {
 		return nil, identity.Principal{}, usagef("no context: pass --context FILE or set IANT_CONTEXT (iant demo writes them into DIR/contexts)")
 	}
-	c, err := client.LoadContext(path)
+	c, err := g.loadContext(path)
 	if err != nil {
 		return nil, identity.Principal{}, err
 	}
@@ -95,4 +95,19 @@ func bulletinID(name, arg string) (string, error) {
 		return "", usagef("%s %q is not a bulletin id (26 letters and digits, as post printed it)", name, arg)
 	}
 	return id, nil
+}
+
+// loadContext reads the context file named by --context or
+// $IANT_CONTEXT; a file that is missing or wrong is a usage error that
+// names where the path came from.
+func (g *globals) loadContext(path string) (client.Context, error) {
+	c, err := client.LoadContext(path)
+	if err != nil {
+		from := "--context"
+		if g.contextFile == "" {
+			from = "$IANT_CONTEXT"
+		}
+		return client.Context{}, usagef("%s: %s", from, strings.TrimPrefix(err.Error(), "client: "))
+	}
+	return c, nil
 }

@@ -77,8 +77,15 @@ func printDetail(w io.Writer, r *iantv1.StoredBulletin, pref bulletin.Language) 
 	text, note := shownText(b, preferredFor(r, pref))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
+	// A revoked bulletin's holders keep only its tombstone: say where
+	// its title and body went rather than print them blank.
+	revoked := r.GetState() == iantv1.BulletinState_BULLETIN_STATE_REVOKED && text.Title == "" && text.Body == ""
 	row("ID", escape.Line(b.GetId()))
-	row("Title", escape.Line(text.Title))
+	if revoked {
+		row("Title", "(removed by the revocation; the tombstone keeps who, when and why)")
+	} else {
+		row("Title", escape.Line(text.Title))
+	}
 	lifecycleRows(r, row)
 	row("Origin", escape.Line(b.GetOrigin()))
 	if r.GetForwardedBy() != "" {
@@ -117,7 +124,9 @@ func printDetail(w io.Writer, r *iantv1.StoredBulletin, pref bulletin.Language) 
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s\n", escape.Block(text.Body))
+	if !revoked {
+		fmt.Fprintf(w, "\n%s\n", escape.Block(text.Body))
+	}
 	for _, in := range b.GetIndicators() {
 		fmt.Fprintf(w, "  - %s: %s", bulletin.IndicatorType(in.GetType()), escape.Line(in.GetValue()))
 		if in.GetDescription() != "" {

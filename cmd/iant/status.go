@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -9,11 +8,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc"
 
 	iantv1 "github.com/oas-cicte/iant/api/iant/v1"
 	"github.com/oas-cicte/iant/pkg/escape"
 	"github.com/oas-cicte/iant/pkg/health"
+	"github.com/oas-cicte/iant/pkg/identity"
 )
 
 const statusLong = `Show how your node fares: it runs its health checks now (the backbone
@@ -31,30 +30,42 @@ func newStatusCmd(g *globals) *cobra.Command {
 		Long:  statusLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.withConn(cmd, func(ctx context.Context, conn *grpc.ClientConn) error {
-				st, err := iantv1.NewStatusServiceClient(conn).GetStatus(ctx, &iantv1.GetStatusRequest{})
-				if err != nil {
-					return err
-				}
-				if g.output == "json" {
-					return printJSON(cmd.OutOrStdout(), st)
-				}
-				return printStatus(cmd.OutOrStdout(), st, time.Now())
-			})
+			if err := g.checkOutput(); err != nil {
+				return err
+			}
+			conn, me, err := g.dial(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			st, err := iantv1.NewStatusServiceClient(conn).GetStatus(cmd.Context(), &iantv1.GetStatusRequest{})
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return printJSON(cmd.OutOrStdout(), st)
+			}
+			// A state's node gives its traffic counts to focal points
+			// only, the others zeros: say so rather than print them.
+			counts := st.GetState() == "" || me.Role == identity.RoleFocalPoint
+			return printStatus(cmd.OutOrStdout(), st, counts, time.Now())
 		},
 	}
 }
 
 // printStatus prints a node's status for a person: a summary, then its
-// checks and its disks as tables.
-func printStatus(w io.Writer, st *iantv1.GetStatusResponse, now time.Time) error {
+// checks and its disks as tables. Without counts (the node withholds
+// its traffic counts from the person) it says so instead of zeros.
+func printStatus(w io.Writer, st *iantv1.GetStatusResponse, counts bool, now time.Time) error {
 	serving := "NOT SERVING"
 	if st.GetServing() {
 		serving = "SERVING"
 	}
 	fmt.Fprintf(w, "node         %s %s, up since %s\n", escape.Line(st.GetNodeId()), serving, fmtTime(st.GetStartTime(), st.GetStartTime() != nil))
-	fmt.Fprintf(w, "backbone     %s\n", backboneLine(st.GetBackbone(), st.GetState() != ""))
-	if q := st.GetQueues(); q != nil {
+	fmt.Fprintf(w, "backbone     %s\n", backboneLine(st.GetBackbone(), st.GetState() != "" && counts))
+	if q := st.GetQueues(); q != nil && !counts {
+		fmt.Fprintf(w, "queues       bound %d copies waiting for the backbone; the traffic counts are shown to focal points only\n", q.GetMaxPendingCopies())
+	} else if q != nil {
 		fmt.Fprintf(w, "queues       %d copies wait for the backbone (bound %d), %d receipts; %d copies published since start\n",
 			q.GetCopiesPending(), q.GetMaxPendingCopies(), q.GetReceiptsPending(), q.GetCopiesPublished())
 	}

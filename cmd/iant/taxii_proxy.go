@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
-	"github.com/oas-cicte/iant/pkg/client"
 	"github.com/oas-cicte/iant/pkg/identity"
 	"github.com/oas-cicte/iant/pkg/taxiiproxy"
 )
@@ -64,7 +63,7 @@ func (g *globals) taxiiProxyConfig(upstream string) (taxiiproxy.Config, identity
 	if path == "" {
 		return taxiiproxy.Config{}, identity.Principal{}, usagef("no context: pass --context FILE or set IANT_CONTEXT (iant demo writes them into DIR/contexts)")
 	}
-	c, err := client.LoadContext(path)
+	c, err := g.loadContext(path)
 	if err != nil {
 		return taxiiproxy.Config{}, identity.Principal{}, err
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
-	"github.com/oas-cicte/iant/pkg/client"
 	"github.com/oas-cicte/iant/pkg/membership"
 )
 
@@ -35,7 +34,7 @@ nothing is sent to the node. --serial prints the serial number alone.`,
 			if path == "" {
 				return usagef("no context: pass --context FILE or set IANT_CONTEXT")
 			}
-			c, err := client.LoadContext(path)
+			c, err := g.loadContext(path)
 			if err != nil {
 				return err
 			}

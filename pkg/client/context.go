@@ -12,10 +12,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"go.yaml.in/yaml/v3"
@@ -51,10 +53,41 @@ type Context struct {
 	dir string
 }
 
+// contextHint helps whoever mistyped a context file's path: the files of
+// its directory whose names hold what was typed, or how many it holds.
+func contextHint(path string) string {
+	dir := filepath.Dir(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Sprintf(" (nor does its directory %s; iant demo writes context files into DIR/contexts)", dir)
+	}
+	stem := strings.ToLower(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
+	var all, near []string
+	for _, e := range entries {
+		if n := e.Name(); !e.IsDir() && strings.HasSuffix(n, ".yaml") {
+			all = append(all, n)
+			if stem != "" && strings.Contains(strings.ToLower(n), stem) {
+				near = append(near, filepath.Join(dir, n))
+			}
+		}
+	}
+	switch {
+	case len(near) > 0 && len(near) <= 4:
+		return "; did you mean " + strings.Join(near, " or ") + "?"
+	case len(all) == 0:
+		return fmt.Sprintf(" (%s holds no context file)", dir)
+	default:
+		return fmt.Sprintf(" (%s holds %d context files, e.g. %s)", dir, len(all), filepath.Join(dir, all[0]))
+	}
+}
+
 // LoadContext reads a context file (YAML).
 func LoadContext(path string) (Context, error) {
 	var c Context
 	if err := yamlfile.Decode(path, &c); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return Context{}, fmt.Errorf("client: context file %s does not exist%s", path, contextHint(path))
+		}
 		return Context{}, fmt.Errorf("client: context: %w", err)
 	}
 	c.dir = filepath.Dir(path)
