@@ -100,6 +100,9 @@ func TestAdmissionRefusesWhenBehind(t *testing.T) {
 	if err := post("flash while behind", flash, "CA"); err != nil {
 		t.Errorf("FLASH post while 1s behind (ROUTINE refused) = %v, want it taken", err)
 	}
+	// Its copy goes out before MX's clock moves on: taken later, it would
+	// make the backbone look up at 10s, and the outbox 10s behind.
+	waitOutboxPending(t, nw, "MX", 1)
 
 	// Past eight times the lag. (The post to CA is taken: no copy taken
 	// for 9s, longer than FLASH's limit, reads as an outage until the

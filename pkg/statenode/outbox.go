@@ -97,13 +97,15 @@ func (n *Node) drainCopies(ctx context.Context) {
 	drainer{
 		round: func(ctx context.Context) (bool, error) {
 			r := n.out.rounds.Add(1)
-			taken := n.out.count.Load()
+			taken, began := n.out.count.Load(), n.now()
 			batch, err := n.store.PendingCopies(ctx, copyBatch)
 			if err == nil {
 				err = n.publishCopies(ctx, batch)
 			}
 			if n.out.count.Load() != taken {
-				n.out.takenAt.Store(n.now().UnixNano())
+				// When the round began: the backbone took copies it
+				// read then, whenever the round ends.
+				n.out.takenAt.Store(began.UnixNano())
 				n.admitted.forgetOldest() // admission reads the outbox again
 			}
 			failed := uint64(0)
