@@ -10,11 +10,12 @@ import (
 	"github.com/oas-cicte/iant/pkg/store"
 )
 
-// applySigned applies received message b as signed by key.
+// applySigned applies received message b as signed by key, its origin's
+// current key.
 func applySigned(t *testing.T, st *store.Store, b bulletin.Bulletin, key string) store.Applied {
 	t.Helper()
 	a, err := st.Apply(context.Background(), store.Change{Bulletin: b, Direction: store.Received, At: t0.Add(2 * time.Hour),
-		Delivery: store.Delivery{Copy: []byte("sealed by " + key), SignKey: key}})
+		Delivery: store.Delivery{Copy: []byte("sealed by " + key), SignKey: key, Current: true}})
 	if err != nil {
 		t.Fatalf("Apply(%s, signed by %q) = %v", b.ID, key, err)
 	}
@@ -88,6 +89,22 @@ func TestWithdrawSignedBy(t *testing.T) {
 	}
 	if again, err := st.WithdrawSignedBy(ctx, "MX", []string{"K"}, t0.Add(4*time.Hour)); err != nil || len(again) != 0 {
 		t.Errorf("WithdrawSignedBy again = %+v, %v; want nothing", again, err)
+	}
+
+	// A genuine copy under a retired key (not the origin's current one)
+	// is older than the mark: it puts nothing back.
+	_, err = st.Apply(ctx, store.Change{Bulletin: sample(forged), Direction: store.Received, At: t0.Add(4 * time.Hour),
+		Delivery: store.Delivery{Copy: []byte("sealed by K0"), SignKey: "K0"}})
+	if !errors.Is(err, store.ErrStale) {
+		t.Errorf("revision 1 under a retired key over withdrawn revision 3 = %v, want ErrStale", err)
+	}
+	_, err = st.Apply(ctx, store.Change{Bulletin: sample(genuine), Direction: store.Received, At: t0.Add(4 * time.Hour),
+		Delivery: store.Delivery{Copy: []byte("sealed by K0"), SignKey: "K0"}})
+	for id, revision := range map[string]int{genuine: 1, forged: 3} {
+		if rec, gerr := st.Get(ctx, "MX", id); err != nil || gerr != nil || !rec.Withdrawn() || rec.Bulletin.RevisionNumber() != revision {
+			t.Errorf("MX/%s after copies under a retired key = withdrawn %v revision %d, %v, %v; want it withdrawn as it was", id, rec.Withdrawn(),
+				rec.Bulletin.RevisionNumber(), err, gerr)
+		}
 	}
 
 	a := applySigned(t, st, sample(genuine), "K2")
