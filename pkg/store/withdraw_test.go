@@ -133,3 +133,23 @@ func TestWithdrawSignedBy(t *testing.T) {
 		t.Errorf("AddTranslation to a withdrawn bulletin = %v, want ErrWithdrawn", err)
 	}
 }
+
+// TestAcknowledgeRefusesAWithdrawnRow: the store checks the withdrawal in
+// the transaction that writes the acknowledgement, so a withdrawal
+// committed after the node read the row is not acknowledged (and sent as
+// a receipt) anyway.
+func TestAcknowledgeRefusesAWithdrawnRow(t *testing.T) {
+	st, _ := openStore(t)
+	ctx := context.Background()
+	const id = "01JWACKED00000000000000000"
+	applySigned(t, st, sample(id), "K")
+	if _, err := st.WithdrawSignedBy(ctx, "MX", []string{"K"}, t0.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, first, err := st.Acknowledge(ctx, "MX", id, "spiffe://iant.test/state/US/focal-point/fp", t0.Add(4*time.Hour)); !errors.Is(err, store.ErrWithdrawn) || first {
+		t.Errorf("Acknowledge of a withdrawn row = first %v, %v; want ErrWithdrawn", first, err)
+	}
+	if rec, err := st.Get(ctx, "MX", id); err != nil || !rec.AckedAt.IsZero() {
+		t.Errorf("the withdrawn row after Acknowledge: acked %v, %v; want it not acknowledged", rec.AckedAt, err)
+	}
+}
