@@ -63,7 +63,20 @@ func (n *Node) withdrawSignedBy(ctx context.Context, state string, keyIDs []stri
 	if len(keyIDs) == 0 || state == n.self.State {
 		return true
 	}
-	ws, err := n.store.WithdrawSignedBy(ctx, state, keyIDs, n.now().UTC())
+	at := n.now().UTC()
+	// The refusal of each row withdrawn is queued in the transaction that
+	// withdraws it: a crash after the withdrawal cannot lose its audit
+	// (the rows, withdrawn, are not withdrawn again at the next start).
+	ws, err := n.store.WithdrawSignedByAudited(ctx, state, keyIDs, at, func(w store.Withdrawal) (store.Receipt, error) {
+		rs, err := n.receiptsOf(audit.Evidence{}, audit.Event{Kind: audit.EventRefused, BulletinID: w.ID, Origin: w.Origin,
+			State: n.self.State, Actor: "spiffe://" + n.cfg.TrustDomain.Name() + "/state/" + w.Origin + "/node", Rule: ruleWithdrawn,
+			Revision: eventRevision(w.Revision), Detail: "bulletin withdrawn: signing key " + keyOrUnknown(w.SignKey) + " declared compromised",
+			At: at})
+		if err != nil {
+			return store.Receipt{}, err
+		}
+		return rs[0], nil
+	})
 	if err != nil {
 		n.log.Error("bulletins signed by a compromised key not withdrawn; tried again", "origin", state, "err", err)
 		return false
@@ -72,10 +85,9 @@ func (n *Node) withdrawSignedBy(ctx context.Context, state string, keyIDs []stri
 		n.log.Warn("bulletin withdrawn: its origin declared compromised the signing key it rests on", "rule", ruleWithdrawn,
 			"origin", w.Origin, "bulletin_id", w.ID, "revision", w.Revision, "revoked", w.Revoked, "sign_key", w.SignKey)
 		n.ops.met.Refused("withdraw.key_compromised")
-		n.emit(audit.Event{Kind: audit.EventRefused, BulletinID: w.ID, Origin: w.Origin, State: n.self.State,
-			Actor: "spiffe://" + n.cfg.TrustDomain.Name() + "/state/" + w.Origin + "/node", Rule: ruleWithdrawn,
-			Revision: eventRevision(w.Revision), Detail: "bulletin withdrawn: signing key " + keyOrUnknown(w.SignKey) + " declared compromised",
-			At: n.now().UTC()})
+	}
+	if len(ws) > 0 {
+		wakeUp(n.audit.wake)
 	}
 	trs, err := n.store.WithdrawTranslationsSignedBy(ctx, state, keyIDs, n.now().UTC())
 	if err != nil {

@@ -153,3 +153,47 @@ func TestAcknowledgeRefusesAWithdrawnRow(t *testing.T) {
 		t.Errorf("the withdrawn row after Acknowledge: acked %v, %v; want it not acknowledged", rec.AckedAt, err)
 	}
 }
+
+// TestWithdrawalQueuesItsReceipts: the refusal receipts of the rows a
+// withdrawal withdraws are queued in its transaction, so no crash can
+// leave a row withdrawn without its audit (the rows, withdrawn, are not
+// withdrawn again, so a receipt queued after the commit and lost with a
+// crash was never sent); a receipt that cannot be made rolls the
+// withdrawal back, for the next try.
+func TestWithdrawalQueuesItsReceipts(t *testing.T) {
+	st, _ := openStore(t)
+	ctx := context.Background()
+	const a, b = "01JWRECEIPTA00000000000000", "01JWRECEIPTB00000000000000"
+	applySigned(t, st, sample(a), "K")
+	applySigned(t, st, sample(b), "K")
+	before, err := st.PendingReceipts(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail := errors.New("no receipt")
+	if ws, err := st.WithdrawSignedByAudited(ctx, "MX", []string{"K"}, t0.Add(3*time.Hour), func(store.Withdrawal) (store.Receipt, error) {
+		return store.Receipt{}, fail
+	}); !errors.Is(err, fail) || len(ws) != 0 {
+		t.Errorf("WithdrawSignedByAudited with a failing receipt = %+v, %v; want nothing withdrawn, the error", ws, err)
+	}
+	if rec, err := st.Get(ctx, "MX", a); err != nil || rec.Withdrawn() {
+		t.Errorf("MX/%s after the failed withdrawal: withdrawn %v, %v; want it as it was", a, rec.Withdrawn(), err)
+	}
+	ws, err := st.WithdrawSignedByAudited(ctx, "MX", []string{"K"}, t0.Add(3*time.Hour), func(w store.Withdrawal) (store.Receipt, error) {
+		return store.Receipt{ID: "withdrawn-" + w.ID, Event: []byte("refused " + w.ID)}, nil
+	})
+	if err != nil || len(ws) != 2 {
+		t.Fatalf("WithdrawSignedByAudited = %+v, %v; want 2 withdrawn", ws, err)
+	}
+	after, err := st.PendingReceipts(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, r := range after {
+		got[r.ID] = true
+	}
+	if len(after)-len(before) != 2 || !got["withdrawn-"+a] || !got["withdrawn-"+b] {
+		t.Errorf("receipts queued with the withdrawal = %v, want one for each of %s and %s", got, a, b)
+	}
+}
