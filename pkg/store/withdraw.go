@@ -91,19 +91,7 @@ func (s *Store) WithdrawSignedByAudited(ctx context.Context, origin string, keyI
 			return false, err
 		}
 		rows.Close()
-		if receiptOf == nil || len(out) == 0 {
-			return len(out) > 0, nil
-		}
-		rs := make([]Receipt, 0, len(out))
-		for _, w := range out {
-			r, err := receiptOf(w)
-			if err != nil {
-				return false, fmt.Errorf("receipt of %s: %w", w.ID, err)
-			}
-			rs = append(rs, r)
-		}
-		_, err = insertReceipts(ctx, tx, rs, at)
-		return true, err
+		return len(out) > 0, queueWithdrawalReceipts(ctx, tx, out, receiptOf, at)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: withdraw bulletins of %s signed by a compromised key: %w", origin, err)
