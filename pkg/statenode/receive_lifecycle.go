@@ -164,8 +164,20 @@ func (n *Node) applyReceived(ctx context.Context, m backbone.Msg, o *opened, rej
 	if err != nil {
 		return reject(m, "validate", err)
 	}
+	key := signKeyOfCopy(m.Data)
+	current := false
+	if key != "" {
+		// Only a copy under the origin's current key puts a withdrawn row
+		// back (store.Delivery.Current); the copy verified under this
+		// entry a moment ago, so a failure here is temporary.
+		e, err := n.entryOf(ctx, b.Origin, key)
+		if err != nil {
+			return fmt.Errorf("directory entry of %s for %s %s: %w", b.Origin, b.Kind(), b.ID, err)
+		}
+		current = e.SignKeyID == key
+	}
 	a, err := n.store.Apply(ctx, store.Change{Bulletin: *b, Direction: store.Received, At: at,
-		Delivery: store.Delivery{Copy: m.Data, ForwardedBy: o.forwardedBy, SignKey: signKeyOfCopy(m.Data)}, Copies: relays, Receipts: rs,
+		Delivery: store.Delivery{Copy: m.Data, ForwardedBy: o.forwardedBy, SignKey: key, Current: current}, Copies: relays, Receipts: rs,
 		Requeue: requeue})
 	switch {
 	case errors.Is(err, store.ErrStale):

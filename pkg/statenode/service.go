@@ -232,8 +232,12 @@ func (s *bulletinService) AcknowledgeBulletin(ctx context.Context, req *iantv1.A
 	if err := s.n.mayRead("acknowledge", p, &rec); err != nil {
 		return nil, err
 	}
+	held := rec
 	rec, first, err := s.n.store.Acknowledge(ctx, rec.Bulletin.Origin, rec.Bulletin.ID, p.ID(s.n.cfg.TrustDomain).String(), s.n.now().UTC())
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrWithdrawn): // withdrawn since the lookup
+		return nil, withdrawnProblem(&held)
+	case err != nil:
 		return nil, problem.Internal(err)
 	}
 	s.n.emitAcknowledged(&rec)

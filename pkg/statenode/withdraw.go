@@ -63,7 +63,17 @@ func (n *Node) withdrawSignedBy(ctx context.Context, state string, keyIDs []stri
 	if len(keyIDs) == 0 || state == n.self.State {
 		return true
 	}
-	ws, err := n.store.WithdrawSignedBy(ctx, state, keyIDs, n.now().UTC())
+	at := n.now().UTC()
+	// The refusal of each row, translation or request withdrawn is queued
+	// in the transaction that withdraws it: a crash after the withdrawal
+	// cannot lose its audit (what is withdrawn is not withdrawn again at
+	// the next start).
+	ws, err := n.store.WithdrawSignedByAudited(ctx, state, keyIDs, at, func(w store.Withdrawal) (store.Receipt, error) {
+		return n.receiptOf(audit.Event{Kind: audit.EventRefused, BulletinID: w.ID, Origin: w.Origin,
+			State: n.self.State, Actor: "spiffe://" + n.cfg.TrustDomain.Name() + "/state/" + w.Origin + "/node", Rule: ruleWithdrawn,
+			Revision: eventRevision(w.Revision), Detail: "bulletin withdrawn: signing key " + keyOrUnknown(w.SignKey) + " declared compromised",
+			At: at})
+	})
 	if err != nil {
 		n.log.Error("bulletins signed by a compromised key not withdrawn; tried again", "origin", state, "err", err)
 		return false
@@ -72,12 +82,13 @@ func (n *Node) withdrawSignedBy(ctx context.Context, state string, keyIDs []stri
 		n.log.Warn("bulletin withdrawn: its origin declared compromised the signing key it rests on", "rule", ruleWithdrawn,
 			"origin", w.Origin, "bulletin_id", w.ID, "revision", w.Revision, "revoked", w.Revoked, "sign_key", w.SignKey)
 		n.ops.met.Refused("withdraw.key_compromised")
-		n.emit(audit.Event{Kind: audit.EventRefused, BulletinID: w.ID, Origin: w.Origin, State: n.self.State,
-			Actor: "spiffe://" + n.cfg.TrustDomain.Name() + "/state/" + w.Origin + "/node", Rule: ruleWithdrawn,
-			Revision: eventRevision(w.Revision), Detail: "bulletin withdrawn: signing key " + keyOrUnknown(w.SignKey) + " declared compromised",
-			At: n.now().UTC()})
 	}
-	trs, err := n.store.WithdrawTranslationsSignedBy(ctx, state, keyIDs, n.now().UTC())
+	trs, err := n.store.WithdrawTranslationsSignedByAudited(ctx, state, keyIDs, at, func(w store.TranslationWithdrawal) (store.Receipt, error) {
+		return n.receiptOf(audit.Event{Kind: audit.EventRefused, BulletinID: w.ID, Origin: w.Origin, State: n.self.State,
+			Actor: "spiffe://" + n.cfg.TrustDomain.Name() + "/state/" + state + "/node", Rule: ruleWithdrawn,
+			Detail: "translation by " + state + " into " + w.Translation.Language.String() + " withdrawn: signing key " +
+				keyOrUnknown(w.SignKey) + " declared compromised", At: at})
+	})
 	if err != nil {
 		n.log.Error("translations signed by a compromised key not withdrawn; tried again", "translated_by", state, "err", err)
 		return false
@@ -87,12 +98,13 @@ func (n *Node) withdrawSignedBy(ctx context.Context, state string, keyIDs []stri
 			"origin", w.Origin, "bulletin_id", w.ID, "translated_by", state, "language", w.Translation.Language.String(),
 			"sign_key", w.SignKey)
 		n.ops.met.Refused("withdraw.translation_key_compromised")
-		n.emit(audit.Event{Kind: audit.EventRefused, BulletinID: w.ID, Origin: w.Origin, State: n.self.State,
-			Actor: "spiffe://" + n.cfg.TrustDomain.Name() + "/state/" + state + "/node", Rule: ruleWithdrawn,
-			Detail: "translation by " + state + " into " + w.Translation.Language.String() + " withdrawn: signing key " +
-				keyOrUnknown(w.SignKey) + " declared compromised", At: n.now().UTC()})
 	}
-	cs, err := n.store.WithdrawConsentsSignedBy(ctx, state, keyIDs, n.now().UTC())
+	cs, err := n.store.WithdrawConsentsSignedByAudited(ctx, state, keyIDs, at, func(w store.ConsentWithdrawal) (store.Receipt, error) {
+		return n.receiptOf(audit.Event{Kind: audit.EventRefused, BulletinID: w.ID, Origin: state, State: n.self.State,
+			Actor: "spiffe://" + n.cfg.TrustDomain.Name() + "/state/" + state + "/node", Rule: ruleWithdrawn,
+			Detail: "consent request about " + w.Bulletin.Origin + "/" + w.Bulletin.ID + " withdrawn: signing key " +
+				keyOrUnknown(w.SignKey) + " declared compromised", At: at})
+	})
 	if err != nil {
 		n.log.Error("consent requests signed by a compromised key not withdrawn; tried again", "forwarded_by", state, "err", err)
 		return false
@@ -102,10 +114,9 @@ func (n *Node) withdrawSignedBy(ctx context.Context, state string, keyIDs []stri
 			"request_id", w.ID, "origin", w.Bulletin.Origin, "bulletin_id", w.Bulletin.ID, "forwarded_by", state, "recipient", w.Target,
 			"sign_key", w.SignKey)
 		n.ops.met.Refused("withdraw.consent_key_compromised")
-		n.emit(audit.Event{Kind: audit.EventRefused, BulletinID: w.ID, Origin: state, State: n.self.State,
-			Actor: "spiffe://" + n.cfg.TrustDomain.Name() + "/state/" + state + "/node", Rule: ruleWithdrawn,
-			Detail: "consent request about " + w.Bulletin.Origin + "/" + w.Bulletin.ID + " withdrawn: signing key " +
-				keyOrUnknown(w.SignKey) + " declared compromised", At: n.now().UTC()})
+	}
+	if len(ws) > 0 || len(trs) > 0 || len(cs) > 0 {
+		wakeUp(n.audit.wake)
 	}
 	if len(ws) > 0 || len(trs) > 0 {
 		n.hub.notify()
@@ -223,4 +234,14 @@ func (n *Node) signedAgain(ctx context.Context, b *bulletin.Bulletin, data []byt
 	key := signKeyOfCopy(data)
 	return key != "" && rec.SignKey != "" && rec.SignKey != key && rec.Bulletin.RevisionNumber() == b.RevisionNumber() &&
 		!rec.Bulletin.Revoked, nil
+}
+
+// receiptOf is the receipt of event e, without evidence, for a store call
+// that queues it in its own transaction.
+func (n *Node) receiptOf(e audit.Event) (store.Receipt, error) {
+	rs, err := n.receiptsOf(audit.Evidence{}, e)
+	if err != nil {
+		return store.Receipt{}, err
+	}
+	return rs[0], nil
 }

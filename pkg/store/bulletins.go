@@ -290,7 +290,8 @@ func scanRecord(row interface{ Scan(...any) error }) (Record, []byte, error) {
 // true. It is idempotent: if the bulletin is already acknowledged, it
 // returns the record unchanged (keeping the first time and focal point) with
 // first false. The store does not check Direction; the caller decides who
-// may acknowledge what. Errors: [ErrNotFound] (kind NotFound), kind Invalid
+// may acknowledge what. Errors: [ErrNotFound] (kind NotFound),
+// [ErrWithdrawn] (kind FailedPrecondition) for a withdrawn row, kind Invalid
 // for an empty by or unstorable at, [ErrClosed].
 func (s *Store) Acknowledge(ctx context.Context, origin, id, by string, at time.Time) (rec Record, first bool, err error) {
 	rec, first, err = s.acknowledge(ctx, origin, id, by, at)
@@ -320,7 +321,14 @@ func (s *Store) acknowledge(ctx context.Context, origin, id, by string, at time.
 	}
 	defer rollback(tx)
 	rec, _, err := getRecord(ctx, tx, origin, id)
-	if err != nil || !rec.AckedAt.IsZero() {
+	switch {
+	case err == nil && rec.Withdrawn():
+		// Checked here, in the transaction that writes the
+		// acknowledgement: a withdrawal committed after the caller read
+		// the row must not be acknowledged (and receipted) anyway.
+		return Record{}, false, &problem.Error{Kind: problem.KindFailedPrecondition, Err: ErrWithdrawn,
+			Msg: fmt.Sprintf("bulletin %s from %s is withdrawn: %s declared compromised the signing key it rests on", id, origin, origin)}
+	case err != nil || !rec.AckedAt.IsZero():
 		return rec, false, err
 	}
 	rec.AckedAt, rec.AckedBy = fromNanos(at.UnixNano()), by

@@ -158,7 +158,8 @@ func applyTx(ctx context.Context, tx *sql.Tx, c *Change, doc []byte, sum [sha256
 		return Applied{Record: rec, Changed: true}, err
 	case err != nil:
 		return Applied{}, err
-	case old.Withdrawn() && c.Direction == Received && c.Delivery.SignKey != "" && c.Delivery.SignKey != old.WithdrawnKey:
+	case old.Withdrawn() && c.Direction == Received && c.Delivery.SignKey != "" && c.Delivery.SignKey != old.WithdrawnKey &&
+		c.Delivery.Current:
 		return putBack(ctx, tx, &old, oldSum, c, doc, sum)
 	}
 	held, got := old.Bulletin.RevisionNumber(), b.RevisionNumber()

@@ -87,6 +87,15 @@ type Delivery struct {
 	// message carries (the origin's, inside a forward too); empty when
 	// not known.
 	SignKey string
+	// Current says SignKey is its origin's current signing key, as the
+	// verified directory entry the node holds publishes it (not stored).
+	// Only such a copy puts back a withdrawn row: the origin's word after
+	// the mark. A copy under a retired key, even one not compromised, is
+	// older than the mark — a genuine earlier revision that another state
+	// could relay to roll the bulletin back — and changes a withdrawn row
+	// only as any copy changes any row (a newer revision replaces it; an
+	// older one is stale).
+	Current bool
 }
 
 // Stored times are int64 Unix nanoseconds, which cover 1677-09-21 to

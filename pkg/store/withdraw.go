@@ -49,6 +49,17 @@ type Withdrawal struct {
 // withdrew; nothing when keyIDs is empty. Errors: kind Invalid for an
 // empty origin, [ErrClosed].
 func (s *Store) WithdrawSignedBy(ctx context.Context, origin string, keyIDs []string, at time.Time) ([]Withdrawal, error) {
+	return s.WithdrawSignedByAudited(ctx, origin, keyIDs, at, nil)
+}
+
+// WithdrawSignedByAudited is [Store.WithdrawSignedBy] that also queues,
+// in the same transaction, the receipt receiptOf returns for each row it
+// withdraws (nil: none): a withdrawal is never committed without its
+// audit, which a crash between the two would lose for good (the rows,
+// withdrawn, are not withdrawn again). An error of receiptOf rolls the
+// withdrawal back.
+func (s *Store) WithdrawSignedByAudited(ctx context.Context, origin string, keyIDs []string, at time.Time,
+	receiptOf func(Withdrawal) (Receipt, error)) ([]Withdrawal, error) {
 	switch {
 	case origin == "":
 		return nil, fmt.Errorf("store: withdraw: %w", problem.Invalid("origin", "origin is required"))
@@ -76,7 +87,11 @@ func (s *Store) WithdrawSignedBy(ctx context.Context, origin string, keyIDs []st
 			}
 			out = append(out, w)
 		}
-		return len(out) > 0, rows.Err()
+		if err := rows.Err(); err != nil {
+			return false, err
+		}
+		rows.Close()
+		return len(out) > 0, queueWithdrawalReceipts(ctx, tx, out, receiptOf, at)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: withdraw bulletins of %s signed by a compromised key: %w", origin, err)

@@ -51,6 +51,14 @@ type TranslationWithdrawal struct {
 // withdraws nothing more. It returns what it withdrew; nothing when
 // keyIDs is empty. Errors: kind Invalid for an empty state, [ErrClosed].
 func (s *Store) WithdrawTranslationsSignedBy(ctx context.Context, by string, keyIDs []string, at time.Time) ([]TranslationWithdrawal, error) {
+	return s.WithdrawTranslationsSignedByAudited(ctx, by, keyIDs, at, nil)
+}
+
+// WithdrawTranslationsSignedByAudited is [Store.WithdrawTranslationsSignedBy]
+// that queues, in the same transaction, the receipt receiptOf returns for
+// each translation withdrawn (nil: none), as [Store.WithdrawSignedByAudited].
+func (s *Store) WithdrawTranslationsSignedByAudited(ctx context.Context, by string, keyIDs []string, at time.Time,
+	receiptOf func(TranslationWithdrawal) (Receipt, error)) ([]TranslationWithdrawal, error) {
 	switch {
 	case by == "":
 		return nil, fmt.Errorf("store: withdraw translations: %w", problem.Invalid("by", "translating state is required"))
@@ -60,8 +68,10 @@ func (s *Store) WithdrawTranslationsSignedBy(ctx context.Context, by string, key
 	var out []TranslationWithdrawal
 	err := s.write(ctx, func(tx *sql.Tx) (bool, error) {
 		var err error
-		out, err = withdrawTranslations(ctx, tx, by, keyIDs, at)
-		return err == nil, err
+		if out, err = withdrawTranslations(ctx, tx, by, keyIDs, at); err != nil {
+			return false, err
+		}
+		return true, queueWithdrawalReceipts(ctx, tx, out, receiptOf, at)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: withdraw translations by %s signed by a compromised key: %w", by, err)
@@ -232,6 +242,14 @@ type ConsentWithdrawal struct {
 // returns what it withdrew; nothing when keyIDs is empty. Errors: kind
 // Invalid for an empty state, [ErrClosed].
 func (s *Store) WithdrawConsentsSignedBy(ctx context.Context, forwarder string, keyIDs []string, at time.Time) ([]ConsentWithdrawal, error) {
+	return s.WithdrawConsentsSignedByAudited(ctx, forwarder, keyIDs, at, nil)
+}
+
+// WithdrawConsentsSignedByAudited is [Store.WithdrawConsentsSignedBy]
+// that queues, in the same transaction, the receipt receiptOf returns for
+// each request withdrawn (nil: none), as [Store.WithdrawSignedByAudited].
+func (s *Store) WithdrawConsentsSignedByAudited(ctx context.Context, forwarder string, keyIDs []string, at time.Time,
+	receiptOf func(ConsentWithdrawal) (Receipt, error)) ([]ConsentWithdrawal, error) {
 	switch {
 	case forwarder == "":
 		return nil, fmt.Errorf("store: withdraw consent requests: %w", problem.Invalid("forwarder", "requesting state is required"))
@@ -260,7 +278,11 @@ func (s *Store) WithdrawConsentsSignedBy(ctx context.Context, forwarder string, 
 			}
 			out = append(out, w)
 		}
-		return len(out) > 0, rows.Err()
+		if err := rows.Err(); err != nil {
+			return false, err
+		}
+		rows.Close()
+		return len(out) > 0, queueWithdrawalReceipts(ctx, tx, out, receiptOf, at)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: withdraw consent requests of %s signed by a compromised key: %w", forwarder, err)
@@ -295,4 +317,22 @@ func (s *Store) TranslatedBy(ctx context.Context, by string) ([]bulletin.Ref, er
 		return nil, fmt.Errorf("store: bulletins translated by %s: %w", by, err)
 	}
 	return out, nil
+}
+
+// queueWithdrawalReceipts queues in tx the receipt receiptOf returns for
+// each of ws (none when receiptOf is nil).
+func queueWithdrawalReceipts[W any](ctx context.Context, tx *sql.Tx, ws []W, receiptOf func(W) (Receipt, error), at time.Time) error {
+	if receiptOf == nil || len(ws) == 0 {
+		return nil
+	}
+	rs := make([]Receipt, 0, len(ws))
+	for _, w := range ws {
+		r, err := receiptOf(w)
+		if err != nil {
+			return fmt.Errorf("withdrawal receipt: %w", err)
+		}
+		rs = append(rs, r)
+	}
+	_, err := insertReceipts(ctx, tx, rs, at)
+	return err
 }

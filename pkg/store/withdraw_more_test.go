@@ -162,3 +162,57 @@ func TestWithdrawConsentsSignedBy(t *testing.T) {
 		t.Errorf("WithdrawConsentsSignedBy again = %+v, %v; want nothing", again, err)
 	}
 }
+
+// TestTranslationAndConsentWithdrawalsQueueTheirReceipts: as a bulletin's
+// (TestWithdrawalQueuesItsReceipts), the refusal receipt of a translation
+// or a consent request withdrawn is queued in the transaction that
+// withdraws it, and one that cannot be made rolls the withdrawal back.
+func TestTranslationAndConsentWithdrawalsQueueTheirReceipts(t *testing.T) {
+	st, _ := openStore(t)
+	ctx := context.Background()
+	const id = "01JWTRRECEIPT0000000000000"
+	applySigned(t, st, sample(id), "MXK")
+	if _, err := st.AddTranslation(ctx, store.Translation{Origin: "MX", ID: id, Revision: 1, SignKey: "K", At: t0.Add(3 * time.Hour),
+		Translation: bulletin.Translation{Language: bulletin.Portuguese, Title: "t", Body: "b", By: "BR"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutConsent(ctx, store.ConsentRequest{ID: "req", Bulletin: bulletin.Ref{Origin: "MX", ID: id}, Forwarder: "BR",
+		Target: "CA", RequestedBy: "spiffe://iant.example/state/BR/fp/a", RequestedAt: t0, SignKey: "K"}, nil, nil, t0, 0); err != nil {
+		t.Fatal(err)
+	}
+	fail := errors.New("no receipt")
+	if ws, err := st.WithdrawTranslationsSignedByAudited(ctx, "BR", []string{"K"}, t0.Add(4*time.Hour),
+		func(store.TranslationWithdrawal) (store.Receipt, error) { return store.Receipt{}, fail }); !errors.Is(err, fail) || len(ws) != 0 {
+		t.Errorf("translations withdrawn with a failing receipt = %+v, %v; want nothing, the error", ws, err)
+	}
+	if g, _, _ := hasTranslation(t, st, id, "BR", "t"); !g {
+		t.Error("BR's translation gone after a withdrawal that failed")
+	}
+	if ws, err := st.WithdrawConsentsSignedByAudited(ctx, "BR", []string{"K"}, t0.Add(4*time.Hour),
+		func(store.ConsentWithdrawal) (store.Receipt, error) { return store.Receipt{}, fail }); !errors.Is(err, fail) || len(ws) != 0 {
+		t.Errorf("consent requests withdrawn with a failing receipt = %+v, %v; want nothing, the error", ws, err)
+	}
+	if trs, err := st.WithdrawTranslationsSignedByAudited(ctx, "BR", []string{"K"}, t0.Add(4*time.Hour),
+		func(w store.TranslationWithdrawal) (store.Receipt, error) {
+			return store.Receipt{ID: "tr-" + w.ID, Event: []byte("refused")}, nil
+		}); err != nil || len(trs) != 1 {
+		t.Fatalf("translations withdrawn = %+v, %v; want 1", trs, err)
+	}
+	if cs, err := st.WithdrawConsentsSignedByAudited(ctx, "BR", []string{"K"}, t0.Add(4*time.Hour),
+		func(w store.ConsentWithdrawal) (store.Receipt, error) {
+			return store.Receipt{ID: "consent-" + w.ID, Event: []byte("refused")}, nil
+		}); err != nil || len(cs) != 1 {
+		t.Fatalf("consent requests withdrawn = %+v, %v; want 1", cs, err)
+	}
+	rs, err := st.PendingReceipts(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, r := range rs {
+		got[r.ID] = true
+	}
+	if !got["tr-"+id] || !got["consent-req"] {
+		t.Errorf("receipts queued with the withdrawals = %v, want tr-%s and consent-req", got, id)
+	}
+}

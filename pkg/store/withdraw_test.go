@@ -10,11 +10,12 @@ import (
 	"github.com/oas-cicte/iant/pkg/store"
 )
 
-// applySigned applies received message b as signed by key.
+// applySigned applies received message b as signed by key, its origin's
+// current key.
 func applySigned(t *testing.T, st *store.Store, b bulletin.Bulletin, key string) store.Applied {
 	t.Helper()
 	a, err := st.Apply(context.Background(), store.Change{Bulletin: b, Direction: store.Received, At: t0.Add(2 * time.Hour),
-		Delivery: store.Delivery{Copy: []byte("sealed by " + key), SignKey: key}})
+		Delivery: store.Delivery{Copy: []byte("sealed by " + key), SignKey: key, Current: true}})
 	if err != nil {
 		t.Fatalf("Apply(%s, signed by %q) = %v", b.ID, key, err)
 	}
@@ -90,6 +91,22 @@ func TestWithdrawSignedBy(t *testing.T) {
 		t.Errorf("WithdrawSignedBy again = %+v, %v; want nothing", again, err)
 	}
 
+	// A genuine copy under a retired key (not the origin's current one)
+	// is older than the mark: it puts nothing back.
+	_, err = st.Apply(ctx, store.Change{Bulletin: sample(forged), Direction: store.Received, At: t0.Add(4 * time.Hour),
+		Delivery: store.Delivery{Copy: []byte("sealed by K0"), SignKey: "K0"}})
+	if !errors.Is(err, store.ErrStale) {
+		t.Errorf("revision 1 under a retired key over withdrawn revision 3 = %v, want ErrStale", err)
+	}
+	_, err = st.Apply(ctx, store.Change{Bulletin: sample(genuine), Direction: store.Received, At: t0.Add(4 * time.Hour),
+		Delivery: store.Delivery{Copy: []byte("sealed by K0"), SignKey: "K0"}})
+	for id, revision := range map[string]int{genuine: 1, forged: 3} {
+		if rec, gerr := st.Get(ctx, "MX", id); err != nil || gerr != nil || !rec.Withdrawn() || rec.Bulletin.RevisionNumber() != revision {
+			t.Errorf("MX/%s after copies under a retired key = withdrawn %v revision %d, %v, %v; want it withdrawn as it was", id, rec.Withdrawn(),
+				rec.Bulletin.RevisionNumber(), err, gerr)
+		}
+	}
+
 	a := applySigned(t, st, sample(genuine), "K2")
 	if !a.Reinstated || a.Record.Withdrawn() {
 		t.Errorf("the same content signed by K2: %+v, want reinstated", a)
@@ -114,5 +131,69 @@ func TestWithdrawSignedBy(t *testing.T) {
 		Translation: bulletin.Translation{Language: bulletin.English, Title: "t", Body: "b", By: "US"}, At: t0.Add(5 * time.Hour)})
 	if !errors.Is(err, store.ErrWithdrawn) {
 		t.Errorf("AddTranslation to a withdrawn bulletin = %v, want ErrWithdrawn", err)
+	}
+}
+
+// TestAcknowledgeRefusesAWithdrawnRow: the store checks the withdrawal in
+// the transaction that writes the acknowledgement, so a withdrawal
+// committed after the node read the row is not acknowledged (and sent as
+// a receipt) anyway.
+func TestAcknowledgeRefusesAWithdrawnRow(t *testing.T) {
+	st, _ := openStore(t)
+	ctx := context.Background()
+	const id = "01JWACKED00000000000000000"
+	applySigned(t, st, sample(id), "K")
+	if _, err := st.WithdrawSignedBy(ctx, "MX", []string{"K"}, t0.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, first, err := st.Acknowledge(ctx, "MX", id, "spiffe://iant.test/state/US/focal-point/fp", t0.Add(4*time.Hour)); !errors.Is(err, store.ErrWithdrawn) || first {
+		t.Errorf("Acknowledge of a withdrawn row = first %v, %v; want ErrWithdrawn", first, err)
+	}
+	if rec, err := st.Get(ctx, "MX", id); err != nil || !rec.AckedAt.IsZero() {
+		t.Errorf("the withdrawn row after Acknowledge: acked %v, %v; want it not acknowledged", rec.AckedAt, err)
+	}
+}
+
+// TestWithdrawalQueuesItsReceipts: the refusal receipts of the rows a
+// withdrawal withdraws are queued in its transaction, so no crash can
+// leave a row withdrawn without its audit (the rows, withdrawn, are not
+// withdrawn again, so a receipt queued after the commit and lost with a
+// crash was never sent); a receipt that cannot be made rolls the
+// withdrawal back, for the next try.
+func TestWithdrawalQueuesItsReceipts(t *testing.T) {
+	st, _ := openStore(t)
+	ctx := context.Background()
+	const a, b = "01JWRECEIPTA00000000000000", "01JWRECEIPTB00000000000000"
+	applySigned(t, st, sample(a), "K")
+	applySigned(t, st, sample(b), "K")
+	before, err := st.PendingReceipts(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail := errors.New("no receipt")
+	if ws, err := st.WithdrawSignedByAudited(ctx, "MX", []string{"K"}, t0.Add(3*time.Hour), func(store.Withdrawal) (store.Receipt, error) {
+		return store.Receipt{}, fail
+	}); !errors.Is(err, fail) || len(ws) != 0 {
+		t.Errorf("WithdrawSignedByAudited with a failing receipt = %+v, %v; want nothing withdrawn, the error", ws, err)
+	}
+	if rec, err := st.Get(ctx, "MX", a); err != nil || rec.Withdrawn() {
+		t.Errorf("MX/%s after the failed withdrawal: withdrawn %v, %v; want it as it was", a, rec.Withdrawn(), err)
+	}
+	ws, err := st.WithdrawSignedByAudited(ctx, "MX", []string{"K"}, t0.Add(3*time.Hour), func(w store.Withdrawal) (store.Receipt, error) {
+		return store.Receipt{ID: "withdrawn-" + w.ID, Event: []byte("refused " + w.ID)}, nil
+	})
+	if err != nil || len(ws) != 2 {
+		t.Fatalf("WithdrawSignedByAudited = %+v, %v; want 2 withdrawn", ws, err)
+	}
+	after, err := st.PendingReceipts(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, r := range after {
+		got[r.ID] = true
+	}
+	if len(after)-len(before) != 2 || !got["withdrawn-"+a] || !got["withdrawn-"+b] {
+		t.Errorf("receipts queued with the withdrawal = %v, want one for each of %s and %s", got, a, b)
 	}
 }
