@@ -40,6 +40,9 @@ type network struct {
 	// host) to their node, by state code.
 	focal, analyst map[string]iantv1.BulletinServiceClient
 	conns          map[string]*grpc.ClientConn
+	// focalConns connect each state's focal point: the node's status
+	// gives its traffic counts to focal points only.
+	focalConns map[string]*grpc.ClientConn
 }
 
 // startNetwork starts the three backbone servers, the secretariat and the
@@ -48,7 +51,8 @@ func startNetwork(t *testing.T, w *WAN, rep *report) *network {
 	t.Helper()
 	start := time.Now()
 	nw := &network{w: w, n: procnet.New(t, bin, states, 3), nodes: map[string]procnet.Node{},
-		focal: map[string]iantv1.BulletinServiceClient{}, analyst: map[string]iantv1.BulletinServiceClient{}, conns: map[string]*grpc.ClientConn{}}
+		focal: map[string]iantv1.BulletinServiceClient{}, analyst: map[string]iantv1.BulletinServiceClient{}, conns: map[string]*grpc.ClientConn{},
+		focalConns: map[string]*grpc.ClientConn{}}
 	var urls, leafURLs []string
 	for _, h := range hubSites {
 		hub := procnet.Hub{Name: h.name, Host: w.IP(h.name), ClientPort: clientPort, RoutePort: routePort, LeafPort: leafPort, MetricsPort: hubMetricsPort}
@@ -81,7 +85,8 @@ func startNetwork(t *testing.T, w *WAN, rep *report) *network {
 		nw.n.WaitTCP(nd.Name, nd.Addr(), 2*time.Minute)
 		cc := strings.ToLower(nd.State)
 		nw.conns[nd.State] = nw.n.Conn(t, cc+"-analyst-analyst", nd)
-		nw.focal[nd.State] = nw.n.Bulletins(t, cc+"-focal-point-focal", nd)
+		nw.focalConns[nd.State] = nw.n.Conn(t, cc+"-focal-point-focal", nd)
+		nw.focal[nd.State] = iantv1.NewBulletinServiceClient(nw.focalConns[nd.State])
 		nw.analyst[nd.State] = iantv1.NewBulletinServiceClient(nw.conns[nd.State])
 	}
 	for _, s := range states {
@@ -105,10 +110,10 @@ func (nw *network) waitServing(t *testing.T, state string) {
 	}
 }
 
-// status asks state's node for its status.
+// status asks state's node for its status, as its focal point.
 func (nw *network) status(t *testing.T, state string) *iantv1.GetStatusResponse {
 	t.Helper()
-	st, err := iantv1.NewStatusServiceClient(nw.conns[state]).GetStatus(t.Context(), &iantv1.GetStatusRequest{})
+	st, err := iantv1.NewStatusServiceClient(nw.focalConns[state]).GetStatus(t.Context(), &iantv1.GetStatusRequest{})
 	if err != nil {
 		t.Fatalf("GetStatus at %s: %v", state, err)
 	}
