@@ -15,7 +15,7 @@
 # A build is skipped when both binaries are there and the stamp beside them
 # matches tools/spire/go.mod, go.sum and the build flags; otherwise they are rebuilt into a temporary dir
 # and moved into place, so an interrupted build never leaves half a cache.
-# A cold build takes about 6 minutes on 2 cores: SPIRE's datastore uses the
+# A cold build takes about 10 minutes on 2 idle cores: SPIRE's datastore uses the
 # cgo sqlite3 driver, so gcc is needed (installed with apt-get if missing).
 # Progress goes to stderr; only the dir goes to stdout.
 set -euo pipefail
