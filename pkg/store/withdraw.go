@@ -27,6 +27,16 @@ import (
 // that refuse a withdrawn record; the store itself returns the record.
 var ErrWithdrawn = errors.New("bulletin withdrawn: its origin declared its signing key compromised")
 
+// signedByAnyOf is the condition "a row's sign_key is one of keyIDs, or
+// not known" (fail closed) with its arguments, for a non-empty keyIDs.
+func signedByAnyOf(keyIDs []string) (string, []any) {
+	args := make([]any, len(keyIDs))
+	for i, k := range keyIDs {
+		args[i] = k
+	}
+	return "(sign_key IS NULL OR sign_key IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(keyIDs)), ", ") + "))", args
+}
+
 // Withdrawal is one bulletin [Store.WithdrawSignedBy] withdrew.
 type Withdrawal struct {
 	// Origin and ID name the bulletin; Revision is the revision its row
@@ -68,13 +78,10 @@ func (s *Store) WithdrawSignedByAudited(ctx context.Context, origin string, keyI
 	}
 	var out []Withdrawal
 	err := s.write(ctx, func(tx *sql.Tx) (bool, error) {
-		marks := strings.TrimSuffix(strings.Repeat("?, ", len(keyIDs)), ", ")
-		args := []any{at.UnixNano(), origin, int64(Received)}
-		for _, k := range keyIDs {
-			args = append(args, k)
-		}
+		signed, keys := signedByAnyOf(keyIDs)
+		args := append([]any{at.UnixNano(), origin, int64(Received)}, keys...)
 		rows, err := tx.QueryContext(ctx, `UPDATE bulletins SET withdrawn_at = ?, withdrawn_key = COALESCE(sign_key, '')
-			WHERE origin = ? AND direction = ? AND withdrawn_at IS NULL AND (sign_key IS NULL OR sign_key IN (`+marks+`))
+			WHERE origin = ? AND direction = ? AND withdrawn_at IS NULL AND `+signed+`
 			RETURNING id, revision, revoked_at IS NOT NULL, withdrawn_key`, args...)
 		if err != nil {
 			return false, err

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/oas-cicte/iant/pkg/bulletin"
@@ -87,13 +86,9 @@ type translationKey struct {
 }
 
 func withdrawTranslations(ctx context.Context, tx *sql.Tx, by string, keyIDs []string, at time.Time) ([]TranslationWithdrawal, error) {
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(keyIDs)), ", ")
-	args := []any{by}
-	for _, k := range keyIDs {
-		args = append(args, k)
-	}
+	signed, signedArgs := signedByAnyOf(keyIDs)
 	rows, err := tx.QueryContext(ctx, `SELECT origin, id, language, COALESCE(sign_key, '') FROM translation_keys
-		WHERE by_state = ? AND (sign_key IS NULL OR sign_key IN (`+marks+`)) ORDER BY origin, id, language`, args...)
+		WHERE by_state = ? AND `+signed+` ORDER BY origin, id, language`, append([]any{by}, signedArgs...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -258,14 +253,11 @@ func (s *Store) WithdrawConsentsSignedByAudited(ctx context.Context, forwarder s
 	}
 	var out []ConsentWithdrawal
 	err := s.write(ctx, func(tx *sql.Tx) (bool, error) {
-		marks := strings.TrimSuffix(strings.Repeat("?, ", len(keyIDs)), ", ")
-		args := []any{at.UnixNano(), forwarder, forwarder, int64(bulletin.ConsentPending)}
-		for _, k := range keyIDs {
-			args = append(args, k)
-		}
+		signed, keys := signedByAnyOf(keyIDs)
+		args := append([]any{at.UnixNano(), forwarder, forwarder, int64(bulletin.ConsentPending)}, keys...)
 		rows, err := tx.QueryContext(ctx, `UPDATE consents SET withdrawn_at = ?, withdrawn_key = COALESCE(sign_key, '')
 			WHERE forwarder = ? AND bulletin_origin != ? AND decision = ? AND withdrawn_at IS NULL
-			AND (sign_key IS NULL OR sign_key IN (`+marks+`))
+			AND `+signed+`
 			RETURNING id, bulletin_origin, bulletin_id, target, withdrawn_key`, args...)
 		if err != nil {
 			return false, err
